@@ -1,0 +1,77 @@
+#include "common/status/status.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace market {
+
+absl::Status InvalidField(absl::string_view field, absl::string_view description) {
+  return InvalidFields({{std::string(field), std::string(description)}});
+}
+
+absl::Status InvalidFields(const std::vector<FieldViolation>& violations) {
+  google::rpc::BadRequest bad_request;
+  std::vector<std::string> parts;
+  for (const auto& v : violations) {
+    auto* fv = bad_request.add_field_violations();
+    fv->set_field(v.field);
+    fv->set_description(v.description);
+    parts.push_back(absl::StrCat(v.field, ": ", v.description));
+  }
+  absl::Status status(absl::StatusCode::kInvalidArgument, absl::StrJoin(parts, "; "));
+  status.SetPayload(kBadRequestPayloadUrl, absl::Cord(bad_request.SerializeAsString()));
+  return status;
+}
+
+absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
+                        absl::string_view message) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(kErrorDomain);
+  absl::Status status(code, absl::StrCat(reason, ": ", message));
+  status.SetPayload(kErrorInfoPayloadUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kBadRequestPayloadUrl);
+  if (!payload) return out;
+  google::rpc::BadRequest bad_request;
+  if (!bad_request.ParseFromString(std::string(*payload))) return out;
+  for (const auto& fv : bad_request.field_violations()) {
+    out.push_back({fv.field(), fv.description()});
+  }
+  return out;
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoPayloadUrl);
+  if (!payload) return "";
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
+
+bool Violations::Merge(const absl::Status& status, absl::string_view prefix) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return false;
+  auto fields = FieldViolationsOf(status);
+  if (fields.empty()) {
+    Add(prefix, status.message());
+    return true;
+  }
+  for (auto& f : fields) {
+    Add(prefix.empty() ? f.field
+                       : (f.field.empty() ? std::string(prefix) : absl::StrCat(prefix, ".", f.field)),
+        f.description);
+  }
+  return true;
+}
+
+absl::Status Violations::ToStatus() const {
+  if (list_.empty()) return absl::OkStatus();
+  return InvalidFields(list_);
+}
+
+}  // namespace market
