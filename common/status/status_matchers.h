@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -16,6 +17,12 @@ inline const absl::Status& GetStatus(const absl::Status& s) { return s; }
 template <typename T>
 const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
   return s.status();
+}
+
+MATCHER(IsOk, "is OK") {
+  const absl::Status& s = ::market::testing::GetStatus(arg);
+  *result_listener << "status is " << s;
+  return s.ok();
 }
 
 MATCHER_P(StatusIs, code,
@@ -35,10 +42,9 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
 
 }  // namespace market::testing
 
-#define EXPECT_OK(expr) EXPECT_TRUE(::market::testing::GetStatus(expr).ok()) \
-    << ::market::testing::GetStatus(expr)
-#define ASSERT_OK(expr) ASSERT_TRUE(::market::testing::GetStatus(expr).ok()) \
-    << ::market::testing::GetStatus(expr)
+// Each evaluates `expr` once.
+#define EXPECT_OK(expr) EXPECT_THAT(expr, ::market::testing::IsOk())
+#define ASSERT_OK(expr) ASSERT_THAT(expr, ::market::testing::IsOk())
 
 // ASSERT_OK_AND_ASSIGN(auto x, StatusOrExpr()).
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \

@@ -1,0 +1,193 @@
+#include "clients/marketctl/client.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/config/files.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+
+namespace market::ctl {
+namespace {
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+// A field's value as one table cell.
+std::string Cell(const google::protobuf::Message& m, const std::string& field_name) {
+  const auto* field = m.GetDescriptor()->FindFieldByName(field_name);
+  if (field == nullptr) return "";
+  nlohmann::json j = nlohmann::json::parse(ToJson(m), nullptr, false);
+  if (!j.is_object() || !j.contains(field_name)) return "";
+  const auto& v = j[field_name];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::vector<std::string> parts;
+    for (const auto& e : v) parts.push_back(e.is_string() ? e.get<std::string>() : e.dump());
+    return absl::StrJoin(parts, ",");
+  }
+  return v.dump();
+}
+
+int Utf8Width(const std::string& s) {
+  int n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) n += (c >= 0xE0) ? 2 : 1;  // CJK is two columns wide
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string DefaultCredentialsPath() {
+  if (const char* p = std::getenv("MARKETCTL_CREDENTIALS"); p != nullptr && *p) return p;
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x != nullptr && *x) {
+    return absl::StrCat(x, "/marketctl/credentials.json");
+  }
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home != nullptr ? home : ".", "/.config/marketctl/credentials.json");
+}
+
+absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
+  MARKET_ASSIGN_OR_RETURN(std::string text, config::ReadFile(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return absl::DataLossError(absl::StrCat(path, " is not a JSON object"));
+  Credentials c;
+  c.server = j.value("server", "");
+  c.subject = j.value("subject", "");
+  c.access_token = j.value("access_token", "");
+  c.expire_time = j.value("expire_time", "");
+  return c;
+}
+
+absl::Status SaveCredentials(const std::string& path, const Credentials& c) {
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos) MARKET_RETURN_IF_ERROR(config::EnsureDir(path.substr(0, slash)));
+  nlohmann::json j = {{"server", c.server},
+                      {"subject", c.subject},
+                      {"access_token", c.access_token},
+                      {"expire_time", c.expire_time}};
+  return config::WriteOwnerOnlyFile(path, j.dump(2) + "\n");
+}
+
+std::string Client::Server() const {
+  if (!flags_.server.empty()) return flags_.server;
+  if (const char* env = std::getenv("MARKET_SERVER"); env != nullptr && *env) return env;
+  auto creds = LoadCredentials(flags_.credentials);
+  if (creds.ok() && !creds->server.empty()) return creds->server;
+  return "127.0.0.1:7400";
+}
+
+std::shared_ptr<grpc::Channel> Client::Channel() {
+  if (channel_ != nullptr) return channel_;
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (!flags_.tls_ca.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    auto pem = config::ReadFile(flags_.tls_ca);
+    if (pem.ok()) ssl.pem_root_certs = *pem;
+    creds = grpc::SslCredentials(ssl);
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(32 * 1024 * 1024);
+  channel_ = grpc::CreateCustomChannel(Server(), creds, args);
+  return channel_;
+}
+
+std::unique_ptr<grpc::ClientContext> Client::Context(bool with_token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  if (!with_token) return ctx;
+  std::string token = flags_.token;
+  if (token.empty()) {
+    if (const char* env = std::getenv("MARKET_TOKEN"); env != nullptr && *env) token = env;
+  }
+  if (token.empty()) {
+    auto creds = LoadCredentials(flags_.credentials);
+    if (creds.ok()) token = creds->access_token;
+  }
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+void Client::Print(const google::protobuf::Message& message) {
+  if (flags_.output == "json") {
+    out_ << ToJson(message);
+    return;
+  }
+  nlohmann::json j = nlohmann::json::parse(ToJson(message), nullptr, false);
+  if (!j.is_object()) return;
+  size_t width = 0;
+  for (const auto& [k, v] : j.items()) width = std::max(width, k.size());
+  for (const auto& [k, v] : j.items()) {
+    std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+    if (v.is_array()) {
+      std::vector<std::string> parts;
+      for (const auto& e : v) parts.push_back(e.is_string() ? e.get<std::string>() : e.dump());
+      value = absl::StrJoin(parts, ",");
+    }
+    out_ << k << std::string(width - k.size() + 2, ' ') << value << "\n";
+  }
+}
+
+void Client::PrintList(const std::vector<const google::protobuf::Message*>& items,
+                       const std::vector<std::string>& columns) {
+  if (flags_.output == "json") {
+    out_ << "[";
+    for (size_t i = 0; i < items.size(); ++i) out_ << (i ? ",\n" : "\n") << ToJson(*items[i]);
+    out_ << "]\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  std::vector<int> widths;
+  std::vector<std::string> header;
+  for (const auto& c : columns) {
+    std::string h = c;
+    for (auto& ch : h) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    header.push_back(h);
+    widths.push_back(Utf8Width(h));
+  }
+  for (const auto* item : items) {
+    std::vector<std::string> row;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      row.push_back(Cell(*item, columns[i]));
+      widths[i] = std::max(widths[i], Utf8Width(row.back()));
+    }
+    rows.push_back(std::move(row));
+  }
+  auto emit = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out_ << row[i];
+      if (i + 1 < row.size()) out_ << std::string(widths[i] - Utf8Width(row[i]) + 2, ' ');
+    }
+    out_ << "\n";
+  };
+  emit(header);
+  for (const auto& row : rows) emit(row);
+}
+
+int Client::Fail(const grpc::Status& status) {
+  absl::Status s = FromGrpcStatus(status);
+  return Fail(s);
+}
+
+int Client::Fail(const absl::Status& s) {
+  err_ << "error: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
+  std::string reason = ReasonOf(s);
+  if (!reason.empty()) err_ << "reason: " << reason << "\n";
+  for (const auto& v : FieldViolationsOf(s)) {
+    err_ << "bad field: " << v.field << ": " << v.description << "\n";
+  }
+  int code = static_cast<int>(s.code());
+  return code == 0 ? 0 : code;
+}
+
+}  // namespace market::ctl

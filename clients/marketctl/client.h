@@ -1,0 +1,78 @@
+// What every marketctl command shares: the server address, the stored
+// credentials, output format, and printing of results and errors.
+// Not thread-safe (one command per process).
+#ifndef MARKET_CLIENTS_MARKETCTL_CLIENT_H_
+#define MARKET_CLIENTS_MARKETCTL_CLIENT_H_
+
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/grpcpp.h"
+
+namespace market::ctl {
+
+struct GlobalFlags {
+  std::string server;        // HOST:PORT; default from credentials, then 127.0.0.1:7400
+  std::string token;         // explicit access token (overrides the credentials file)
+  std::string credentials;   // path of the credentials file
+  std::string output = "table";
+  std::string tls_ca;        // PEM file: use TLS and trust this CA
+};
+
+// Stored by `marketctl login` (mode 0600).
+struct Credentials {
+  std::string server;
+  std::string subject;
+  std::string access_token;
+  std::string expire_time;
+};
+
+// Default credentials path: $MARKETCTL_CREDENTIALS, else
+// $XDG_CONFIG_HOME/marketctl/credentials.json, else ~/.config/marketctl/credentials.json.
+std::string DefaultCredentialsPath();
+absl::StatusOr<Credentials> LoadCredentials(const std::string& path);
+absl::Status SaveCredentials(const std::string& path, const Credentials& creds);
+
+class Client {
+ public:
+  // `flags` is read when commands run (after parsing), so it must outlive the client.
+  Client(const GlobalFlags& flags, std::ostream& out, std::ostream& err)
+      : flags_(flags), out_(out), err_(err) {}
+
+  const GlobalFlags& flags() const { return flags_; }
+  // The server address to dial.
+  std::string Server() const;
+  std::shared_ptr<grpc::Channel> Channel();
+  // A context carrying the access token (if any) and a deadline.
+  std::unique_ptr<grpc::ClientContext> Context(bool with_token = true);
+
+  // Prints a message as JSON (--output json) or as aligned "field  value" rows.
+  void Print(const google::protobuf::Message& message);
+  // Prints a list: JSON array, or a table with `columns` (top-level field names).
+  void PrintList(const std::vector<const google::protobuf::Message*>& items,
+                 const std::vector<std::string>& columns);
+  // Prints code, message, reason and bad fields to stderr; returns the exit code.
+  int Fail(const grpc::Status& status);
+  int Fail(const absl::Status& status);
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+
+ private:
+  const GlobalFlags& flags_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Exit codes: 0 success; the gRPC status code (1-16) for a failed RPC; 64 for
+// a usage error; 65 for a local error (files, credentials).
+inline constexpr int kExitUsage = 64;
+inline constexpr int kExitLocal = 65;
+
+}  // namespace market::ctl
+
+#endif  // MARKET_CLIENTS_MARKETCTL_CLIENT_H_

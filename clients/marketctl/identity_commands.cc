@@ -1,0 +1,276 @@
+#include "clients/marketctl/identity_commands.h"
+
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/config/files.h"
+#include "google/protobuf/util/time_util.h"
+#include "market/identity/v1/identity.grpc.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace market::ctl {
+namespace {
+
+namespace v1 = ::market::identity::v1;
+using google::protobuf::util::TimeUtil;
+
+// "alice" → "subjects/alice"; full names pass through.
+std::string SubjectName(const std::string& s) {
+  return absl::StartsWith(s, "subjects/") ? s : absl::StrCat("subjects/", s);
+}
+
+absl::StatusOr<std::string> ReadSecret(const std::string& file, bool from_stdin,
+                                       const std::string& what) {
+  if (!file.empty()) {
+    auto text = config::ReadFile(file);
+    if (!text.ok()) return text.status();
+    return std::string(absl::StripTrailingAsciiWhitespace(*text));
+  }
+  if (from_stdin) {
+    std::string line;
+    std::getline(std::cin, line);
+    return std::string(absl::StripTrailingAsciiWhitespace(line));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("give the ", what, " with --", what,
+                                                 "-file FILE or --", what, "-stdin"));
+}
+
+absl::StatusOr<common::v1::Role> ParseRole(const std::string& text) {
+  common::v1::Role role;
+  if (!common::v1::Role_Parse(absl::AsciiStrToUpper(text), &role) ||
+      role == common::v1::ROLE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--role ", text, ": want SUPERVISOR, OPERATOR, SELLER, BUYER, APPRAISAL_FIRM or APPRAISER"));
+  }
+  return role;
+}
+
+}  // namespace
+
+void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* run) {
+  // ---- login ----
+  auto* login = app.add_subcommand("login", "Log in and store the access token")
+                    ->footer(
+                        "Examples:\n"
+                        "  marketctl login --bootstrap var/bootstrap-admin.json\n"
+                        "  marketctl login --subject subjects/alice --password-stdin < pw.txt\n"
+                        "  marketctl login --subject alice --api-key-file key.txt");
+  auto opts = std::make_shared<std::map<std::string, std::string>>();
+  auto flags = std::make_shared<std::map<std::string, bool>>();
+  login->add_option("--subject", (*opts)["subject"], "subjects/{id} or {id}");
+  login->add_option("--password-file", (*opts)["password-file"], "File holding the password");
+  login->add_flag("--password-stdin", (*flags)["password-stdin"], "Read the password from stdin");
+  login->add_option("--api-key-file", (*opts)["api-key-file"], "File holding an API key");
+  login->add_flag("--api-key-stdin", (*flags)["api-key-stdin"], "Read an API key from stdin");
+  login->add_option("--bootstrap", (*opts)["bootstrap"],
+                    "marketd's bootstrap-admin.json (subject and password)");
+  login->callback([&client, run, opts, flags] {
+    *run = [&client, opts, flags]() -> int {
+      v1::LoginRequest req;
+      if (!(*opts)["bootstrap"].empty()) {
+        auto text = config::ReadFile((*opts)["bootstrap"]);
+        if (!text.ok()) return client.Fail(text.status()), kExitLocal;
+        auto j = nlohmann::json::parse(*text, nullptr, false);
+        if (!j.is_object()) {
+          client.err() << "error: " << (*opts)["bootstrap"] << " is not JSON\n";
+          return kExitLocal;
+        }
+        req.set_subject(j.value("subject", ""));
+        req.set_password(j.value("password", ""));
+      } else {
+        if ((*opts)["subject"].empty()) {
+          client.err() << "error: --subject is required (or --bootstrap FILE)\n";
+          return kExitUsage;
+        }
+        req.set_subject(SubjectName((*opts)["subject"]));
+        if (!(*opts)["api-key-file"].empty() || (*flags)["api-key-stdin"]) {
+          auto key = ReadSecret((*opts)["api-key-file"], (*flags)["api-key-stdin"], "api-key");
+          if (!key.ok()) return client.Fail(key.status()), kExitUsage;
+          req.set_api_key(*key);
+        } else {
+          auto pw = ReadSecret((*opts)["password-file"], (*flags)["password-stdin"], "password");
+          if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
+          req.set_password(*pw);
+        }
+      }
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::LoginResponse resp;
+      grpc::Status s = stub->Login(client.Context(false).get(), req, &resp);
+      if (!s.ok()) return client.Fail(s);
+      Credentials creds{client.Server(), req.subject(), resp.access_token(),
+                        TimeUtil::ToString(resp.expire_time())};
+      if (auto saved = SaveCredentials(client.flags().credentials, creds); !saved.ok()) {
+        return client.Fail(saved), kExitLocal;
+      }
+      client.out() << "logged in as " << req.subject() << " until " << creds.expire_time
+                   << "\n";
+      return 0;
+    };
+  });
+
+  // ---- whoami ----
+  app.add_subcommand("whoami", "Show the logged-in subject and its roles")->callback([&client, run] {
+    *run = [&client]() -> int {
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::WhoAmIResponse resp;
+      grpc::Status s = stub->WhoAmI(client.Context().get(), v1::WhoAmIRequest(), &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  // ---- subject ----
+  auto* subject = app.add_subcommand("subject", "Manage subjects (people and organisations)");
+  subject->require_subcommand(1);
+
+  auto* create = subject->add_subcommand("create", "Create a subject")
+                     ->footer(
+                         "Examples:\n"
+                         "  marketctl subject create --kind organization --role OPERATOR \\\n"
+                         "      --display-name '东城跳蚤市场' --credit-code 91350100M000100Y43 \\\n"
+                         "      --id east-market --password-file op.txt\n"
+                         "  marketctl subject create --kind person --role SELLER \\\n"
+                         "      --display-name 张三 --id-number 11010519491231002X");
+  auto c = std::make_shared<v1::CreateSubjectRequest>();
+  auto roles = std::make_shared<std::vector<std::string>>();
+  auto kind = std::make_shared<std::string>("person");
+  auto pw_file = std::make_shared<std::string>();
+  auto pw_stdin = std::make_shared<bool>(false);
+  create->add_option("--kind", *kind, "person or organization")
+      ->check(CLI::IsMember({"person", "organization"}))
+      ->capture_default_str();
+  create->add_option("--role", *roles, "Role(s): SELLER, BUYER, OPERATOR, …")->required();
+  create->add_option("--display-name", *c->mutable_subject()->mutable_display_name(), "Name")
+      ->required();
+  create->add_option("--credit-code", *c->mutable_subject()->mutable_credit_code(),
+                     "USCC (organisations)");
+  create->add_option("--id-number", *c->mutable_subject()->mutable_id_number(),
+                     "ID number (people; stored only hashed and masked)");
+  create->add_option("--phone", *c->mutable_subject()->mutable_phone(), "Contact phone");
+  create->add_option("--affiliation", *c->mutable_subject()->mutable_affiliation(),
+                     "subjects/{firm} for appraisers");
+  create->add_option("--id", *c->mutable_subject_id(), "Subject id (default: generated)");
+  create->add_option("--request-id", *c->mutable_request_id(), "Idempotency key");
+  create->add_option("--password-file", *pw_file, "Initial password from a file");
+  create->add_flag("--password-stdin", *pw_stdin, "Initial password from stdin");
+  create->callback([&client, run, c, roles, kind, pw_file, pw_stdin] {
+    *run = [&client, c, roles, kind, pw_file, pw_stdin]() -> int {
+      c->mutable_subject()->set_kind(*kind == "organization" ? v1::Subject::ORGANIZATION
+                                                             : v1::Subject::PERSON);
+      for (const auto& r : *roles) {
+        auto role = ParseRole(r);
+        if (!role.ok()) return client.Fail(role.status()), kExitUsage;
+        c->mutable_subject()->add_roles(*role);
+      }
+      if (!pw_file->empty() || *pw_stdin) {
+        auto pw = ReadSecret(*pw_file, *pw_stdin, "password");
+        if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
+        c->set_password(*pw);
+      }
+      if (!c->mutable_subject()->affiliation().empty()) {
+        c->mutable_subject()->set_affiliation(SubjectName(c->subject().affiliation()));
+      }
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::Subject resp;
+      grpc::Status s = stub->CreateSubject(client.Context().get(), *c, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  auto* get = subject->add_subcommand("get", "Show one subject");
+  auto get_name = std::make_shared<std::string>();
+  get->add_option("name", *get_name, "subjects/{id} or {id}")->required();
+  get->callback([&client, run, get_name] {
+    *run = [&client, get_name]() -> int {
+      v1::GetSubjectRequest req;
+      req.set_name(SubjectName(*get_name));
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::Subject resp;
+      grpc::Status s = stub->GetSubject(client.Context().get(), req, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  auto* list = subject->add_subcommand("list", "List subjects")
+                   ->footer("Example:\n  marketctl subject list --filter 'role=SELLER AND state=ACTIVE'");
+  auto lreq = std::make_shared<v1::ListSubjectsRequest>();
+  auto all = std::make_shared<bool>(false);
+  list->add_option("--filter", *lreq->mutable_filter(), "role=ROLE AND state=ACTIVE|SUSPENDED");
+  list->add_option("--page-size", [lreq](const CLI::results_t& r) {
+    int n = 0;
+    bool ok = CLI::detail::lexical_cast(r[0], n);
+    lreq->set_page_size(n);
+    return ok;
+  }, "Items per page (1-1000)");
+  list->add_option("--page-token", *lreq->mutable_page_token(), "From a previous page");
+  list->add_flag("--all", *all, "Follow next_page_token to the end");
+  list->callback([&client, run, lreq, all] {
+    *run = [&client, lreq, all]() -> int {
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      std::vector<v1::ListSubjectsResponse> pages;
+      v1::ListSubjectsRequest req = *lreq;
+      do {
+        pages.emplace_back();
+        grpc::Status s = stub->ListSubjects(client.Context().get(), req, &pages.back());
+        if (!s.ok()) return client.Fail(s);
+        req.set_page_token(pages.back().next_page_token());
+      } while (*all && !req.page_token().empty());
+      std::vector<const google::protobuf::Message*> items;
+      for (const auto& p : pages) {
+        for (const auto& s : p.subjects()) items.push_back(&s);
+      }
+      client.PrintList(items, {"name", "kind", "roles", "display_name", "state"});
+      if (!*all && !pages.back().next_page_token().empty() &&
+          client.flags().output != "json") {
+        client.out() << "next page: --page-token " << pages.back().next_page_token() << "\n";
+      }
+      return 0;
+    };
+  });
+
+  auto* suspend = subject->add_subcommand("suspend", "Suspend a subject (supervisor)");
+  auto sreq = std::make_shared<v1::SuspendSubjectRequest>();
+  suspend->add_option("name", *sreq->mutable_name(), "subjects/{id} or {id}")->required();
+  suspend->add_option("--reason", *sreq->mutable_reason(), "Why (shown to the subject)")
+      ->required();
+  suspend->add_option("--etag", *sreq->mutable_etag(), "Expected etag");
+  suspend->add_option("--request-id", *sreq->mutable_request_id(), "Idempotency key");
+  suspend->callback([&client, run, sreq] {
+    *run = [&client, sreq]() -> int {
+      sreq->set_name(SubjectName(sreq->name()));
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::Subject resp;
+      grpc::Status s = stub->SuspendSubject(client.Context().get(), *sreq, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  auto* reinstate = subject->add_subcommand("reinstate", "Reinstate a suspended subject");
+  auto rreq = std::make_shared<v1::ReinstateSubjectRequest>();
+  reinstate->add_option("name", *rreq->mutable_name(), "subjects/{id} or {id}")->required();
+  reinstate->add_option("--etag", *rreq->mutable_etag(), "Expected etag");
+  reinstate->add_option("--request-id", *rreq->mutable_request_id(), "Idempotency key");
+  reinstate->callback([&client, run, rreq] {
+    *run = [&client, rreq]() -> int {
+      rreq->set_name(SubjectName(rreq->name()));
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::Subject resp;
+      grpc::Status s = stub->ReinstateSubject(client.Context().get(), *rreq, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+}
+
+}  // namespace market::ctl

@@ -1,0 +1,69 @@
+// Access tokens: JWTs (RFC 7519) signed with EdDSA over Ed25519 (RFC 8037).
+// TokenSigner issues them; TokenVerifier checks them against a rotating set of
+// public keys by key id (`kid`). Both are thread-safe.
+#ifndef MARKET_COMMON_AUTH_JWT_H_
+#define MARKET_COMMON_AUTH_JWT_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/crypto/crypto.h"
+#include "market/common/v1/common.pb.h"
+
+namespace market::auth {
+
+using Role = ::market::common::v1::Role;
+
+// The verified content of a token.
+struct Claims {
+  std::string issuer;
+  std::string subject;  // "subjects/{subject}"
+  std::vector<Role> roles;
+  std::string key_id;
+  std::string token_id;  // jti
+  absl::Time issue_time;
+  absl::Time expire_time;
+};
+
+inline constexpr char kIssuer[] = "market-identity";
+
+// Signs tokens with one private key. The key id travels in the JWT header.
+class TokenSigner {
+ public:
+  TokenSigner(std::string key_id, Ed25519PrivateKey key)
+      : key_id_(std::move(key_id)), key_(std::move(key)) {}
+  // Issues a token for `subject` with `roles`, valid from `now` for `ttl`.
+  absl::StatusOr<std::string> Issue(const std::string& subject, const std::vector<Role>& roles,
+                                    absl::Time now, absl::Duration ttl) const;
+  const std::string& key_id() const { return key_id_; }
+
+ private:
+  std::string key_id_;
+  Ed25519PrivateKey key_;
+};
+
+// Verifies tokens against the public keys it knows. Keys may be added and
+// removed at any time (rotation); a token whose kid is unknown is refused.
+class TokenVerifier {
+ public:
+  void AddKey(const std::string& key_id, Ed25519PublicKey key) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveKey(const std::string& key_id) ABSL_LOCKS_EXCLUDED(mu_);
+  bool HasKey(const std::string& key_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns the claims, or UNAUTHENTICATED naming what failed (malformed,
+  // unknown key, bad signature, expired, issued in the future).
+  absl::StatusOr<Claims> Verify(absl::string_view token, absl::Time now) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, Ed25519PublicKey> keys_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace market::auth
+
+#endif  // MARKET_COMMON_AUTH_JWT_H_

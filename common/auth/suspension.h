@@ -1,0 +1,48 @@
+// Answers "is this subject suspended?" with a short-lived cache, so every
+// service refuses a suspended subject's tokens within `ttl` (seconds, not
+// hours) without asking the identity store on every call. Thread-safe.
+#ifndef MARKET_COMMON_AUTH_SUSPENSION_H_
+#define MARKET_COMMON_AUTH_SUSPENSION_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+
+namespace market::auth {
+
+class SuspensionChecker {
+ public:
+  // Source of truth: returns true when `subject` is suspended or unknown.
+  using Source = std::function<absl::StatusOr<bool>(const std::string& subject)>;
+
+  SuspensionChecker(Source source, const Clock* clock, absl::Duration ttl)
+      : source_(std::move(source)), clock_(clock), ttl_(ttl) {}
+
+  // Cached answer, refreshed from the source when older than ttl. Source errors
+  // pass through (UNAVAILABLE when the identity service cannot be reached).
+  absl::StatusOr<bool> IsBlocked(const std::string& subject) ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops the cached answer for `subject` (the identity service calls this on
+  // suspend/reinstate so that, in-process, the change is immediate).
+  void Invalidate(const std::string& subject) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Entry {
+    bool blocked;
+    absl::Time fetched;
+  };
+  Source source_;
+  const Clock* clock_;
+  absl::Duration ttl_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace market::auth
+
+#endif  // MARKET_COMMON_AUTH_SUSPENSION_H_

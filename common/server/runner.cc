@@ -1,0 +1,139 @@
+#include "common/server/runner.h"
+
+#include <signal.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/server/log.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "httplib.h"
+
+namespace market::server {
+namespace {
+
+bool SplitHostPort(const std::string& hostport, std::string* host, int* port) {
+  auto colon = hostport.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = hostport.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return absl::SimpleAtoi(hostport.substr(colon + 1), port) && *port >= 0 && *port < 65536;
+}
+
+}  // namespace
+
+ServerRunner::ServerRunner(ServerOptions options, Metrics* metrics)
+    : options_(std::move(options)), metrics_(metrics) {}
+
+ServerRunner::~ServerRunner() { Shutdown(absl::Seconds(1)); }
+
+void ServerRunner::AddService(grpc::Service* service, const std::string& health_name) {
+  services_.emplace_back(service, health_name);
+}
+
+absl::Status ServerRunner::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  builder.SetMaxSendMessageSize(options_.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive_time)));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options_.min_client_ping_interval)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // gRPC sets SO_REUSEPORT by default, which lets a second marketd silently
+  // share the port (and split traffic) with the first; refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (auto& [service, name] : services_) builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || grpc_port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+  }
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  for (auto& [service, name] : services_) health->SetServingStatus(name, true);
+  serving_ = true;
+
+  if (!options_.http_listen.empty()) {
+    std::string host;
+    int port = 0;
+    if (!SplitHostPort(options_.http_listen, &host, &port)) {
+      Shutdown(absl::ZeroDuration());
+      return absl::InvalidArgumentError(
+          absl::StrCat("--http-listen: ", options_.http_listen, ", want HOST:PORT"));
+    }
+    http_ = std::make_unique<httplib::Server>();
+    http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics_ != nullptr ? metrics_->Render() : "",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    });
+    http_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      res.status = serving_ ? 200 : 503;
+      res.set_content(serving_ ? "ok\n" : "shutting down\n", "text/plain");
+    });
+    http_port_ = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port)
+                                                                 ? port
+                                                                 : -1);
+    if (http_port_ <= 0) {
+      http_.reset();
+      Shutdown(absl::ZeroDuration());
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.http_listen));
+    }
+    http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  }
+  LogJson("info", "serving",
+          {{"grpc_port", grpc_port_}, {"http_port", http_port_}, {"listen", options_.listen}});
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::Channel> ServerRunner::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  args.SetMaxSendMessageSize(options_.max_message_bytes);
+  return server_->InProcessChannel(args);
+}
+
+void ServerRunner::Shutdown(absl::Duration grace) {
+  if (server_ != nullptr) {
+    serving_ = false;
+    server_->GetHealthCheckService()->Shutdown();
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
+    server_->Wait();
+    server_.reset();
+    LogJson("info", "stopped");
+  }
+  if (http_ != nullptr) {
+    http_->stop();
+    if (http_thread_.joinable()) http_thread_.join();
+    http_.reset();
+  }
+}
+
+void BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForShutdownSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace market::server

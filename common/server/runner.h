@@ -1,0 +1,76 @@
+// Runs one gRPC server the same way in every binary: explicit message-size and
+// keepalive limits, grpc.health.v1 with a status per service, server
+// reflection, an HTTP port with /metrics and /healthz, and graceful shutdown
+// (health NOT_SERVING, then drain). Start/Shutdown from one thread.
+#ifndef MARKET_COMMON_SERVER_RUNNER_H_
+#define MARKET_COMMON_SERVER_RUNNER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/server/metrics.h"
+#include "grpcpp/grpcpp.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace market::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:7400";       // gRPC; port 0 picks a free port
+  std::string http_listen = "127.0.0.1:7401";  // /metrics and /healthz; "" disables
+  int max_message_bytes = 32 * 1024 * 1024;
+  absl::Duration keepalive_time = absl::Minutes(2);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  absl::Duration min_client_ping_interval = absl::Seconds(30);
+};
+
+class ServerRunner {
+ public:
+  ServerRunner(ServerOptions options, Metrics* metrics);
+  ~ServerRunner();
+  ServerRunner(const ServerRunner&) = delete;
+  ServerRunner& operator=(const ServerRunner&) = delete;
+
+  // Registers a service (not owned; must outlive the runner) reported to
+  // health checks as `health_name` (its full proto name). Before Start().
+  void AddService(grpc::Service* service, const std::string& health_name);
+
+  // Binds both ports and starts serving. UNAVAILABLE when a port is taken.
+  absl::Status Start();
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_port_; }
+  grpc::Server* server() { return server_.get(); }
+  // A channel to this server that bypasses the network (marketd's internal calls).
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Marks every service NOT_SERVING, stops accepting, lets in-flight RPCs
+  // finish for up to `grace`, then stops the HTTP port. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+
+ private:
+  ServerOptions options_;
+  Metrics* metrics_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread http_thread_;
+  int grpc_port_ = 0;
+  int http_port_ = 0;
+  bool serving_ = false;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and threads it creates
+// later; call first thing in main().
+void BlockShutdownSignals();
+// Waits until SIGTERM or SIGINT arrives; returns the signal number.
+int WaitForShutdownSignal();
+
+}  // namespace market::server
+
+#endif  // MARKET_COMMON_SERVER_RUNNER_H_

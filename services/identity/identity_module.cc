@@ -1,0 +1,40 @@
+#include "services/identity/identity_module.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/config/files.h"
+#include "common/status/status.h"
+#include "nlohmann/json.hpp"
+
+namespace market::identity {
+
+absl::StatusOr<IdentityModule> OpenIdentityModule(const std::string& data_dir, const Clock* clock,
+                                                  std::shared_ptr<auth::TokenVerifier> verifier,
+                                                  server::Metrics* metrics,
+                                                  IdentityOptions options) {
+  std::string secrets = absl::StrCat(data_dir, "/identity");
+  MARKET_RETURN_IF_ERROR(config::EnsureDir(secrets));
+  MARKET_ASSIGN_OR_RETURN(options.id_hash_key,
+                          config::LoadOrCreateSecret(secrets + "/id-number-hmac.key", 32));
+  MARKET_ASSIGN_OR_RETURN(options.page_token_secret,
+                          config::LoadOrCreateSecret(secrets + "/page-token-hmac.key", 32));
+  IdentityModule m;
+  MARKET_ASSIGN_OR_RETURN(m.store, SqliteIdentityStore::Open(data_dir + "/identity.db"));
+  m.suspension = std::make_shared<auth::SuspensionChecker>(
+      IdentityServiceImpl::SuspensionSource(m.store.get()), clock, absl::Seconds(5));
+  MARKET_ASSIGN_OR_RETURN(m.service,
+                          IdentityServiceImpl::Create(m.store.get(), clock, std::move(options),
+                                                      std::move(verifier), m.suspension, metrics));
+  return m;
+}
+
+absl::StatusOr<std::string> BootstrapIfEmpty(IdentityServiceImpl& service,
+                                             const std::string& data_dir) {
+  MARKET_ASSIGN_OR_RETURN(auto created, service.BootstrapSupervisor());
+  if (!created.has_value()) return std::string();
+  std::string path = absl::StrCat(data_dir, "/bootstrap-admin.json");
+  nlohmann::json doc = {{"subject", created->first}, {"password", created->second}};
+  MARKET_RETURN_IF_ERROR(config::WriteOwnerOnlyFile(path, doc.dump(2) + "\n"));
+  return path;
+}
+
+}  // namespace market::identity

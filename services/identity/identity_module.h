@@ -1,0 +1,39 @@
+// Wires the identity service over its SQLite file in a data dir; used by
+// marketd and market-identity so both start it the same way.
+#ifndef MARKET_SERVICES_IDENTITY_IDENTITY_MODULE_H_
+#define MARKET_SERVICES_IDENTITY_IDENTITY_MODULE_H_
+
+#include <memory>
+#include <string>
+
+#include "common/auth/jwt.h"
+#include "common/auth/suspension.h"
+#include "common/clock/clock.h"
+#include "common/server/metrics.h"
+#include "services/identity/identity_service.h"
+#include "services/identity/sqlite_identity_store.h"
+
+namespace market::identity {
+
+struct IdentityModule {
+  std::unique_ptr<SqliteIdentityStore> store;
+  std::shared_ptr<auth::SuspensionChecker> suspension;  // shared with other services
+  std::unique_ptr<IdentityServiceImpl> service;
+};
+
+// Opens `data_dir`/identity.db and the identity secrets (`data_dir`/identity/,
+// mode 0600), registering the token keys with `verifier`.
+absl::StatusOr<IdentityModule> OpenIdentityModule(const std::string& data_dir, const Clock* clock,
+                                                  std::shared_ptr<auth::TokenVerifier> verifier,
+                                                  server::Metrics* metrics,
+                                                  IdentityOptions options = {});
+
+// On an empty identity store: creates the first supervisor and writes
+// `data_dir`/bootstrap-admin.json (mode 0600) with {"subject", "password"};
+// returns the file's path, or "" when subjects already existed.
+absl::StatusOr<std::string> BootstrapIfEmpty(IdentityServiceImpl& service,
+                                             const std::string& data_dir);
+
+}  // namespace market::identity
+
+#endif  // MARKET_SERVICES_IDENTITY_IDENTITY_MODULE_H_

@@ -1,0 +1,673 @@
+#include "services/identity/identity_service.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/crypto/crypto.h"
+#include "common/status/status.h"
+#include "common/validate/identifiers.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace market::identity {
+namespace {
+
+using common::v1::Role;
+using google::protobuf::util::TimeUtil;
+
+constexpr char kService[] = "market.identity.v1.IdentityService";
+constexpr char kApiKeyPrefix[] = "mk_";
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+std::string Etag(int64_t version) { return absl::StrCat("\"v", version, "\""); }
+
+// Number of UTF-8 code points, or -1 for invalid UTF-8.
+int Utf8Length(absl::string_view s) {
+  int n = 0;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = s[i];
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return -1;
+    for (int k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return -1;
+    }
+    i += len;
+    ++n;
+  }
+  return n;
+}
+
+void CheckText(Violations& v, const std::string& field, const std::string& value, int min_len,
+               int max_len) {
+  int n = Utf8Length(value);
+  if (n < 0) {
+    v.Add(field, "not valid UTF-8");
+  } else if (n < min_len || n > max_len) {
+    v.Add(field, absl::StrCat(n, " characters, want ", min_len, "..", max_len));
+  }
+}
+
+bool ValidSubjectId(absl::string_view id) {
+  if (id.size() < 4 || id.size() > 63 || !absl::ascii_islower(id[0])) return false;
+  for (char c : id) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// "subjects/{id}" with a valid id.
+bool ValidSubjectName(absl::string_view name) {
+  return absl::ConsumePrefix(&name, "subjects/") && ValidSubjectId(name);
+}
+
+void CheckSubjectName(Violations& v, const std::string& field, const std::string& name) {
+  if (name.empty()) {
+    v.Add(field, "required, want subjects/{subject}");
+  } else if (!ValidSubjectName(name)) {
+    v.Add(field, absl::StrCat("\"", name, "\", want subjects/{subject}"));
+  }
+}
+
+void CheckPhone(Violations& v, const std::string& field, const std::string& phone) {
+  if (phone.empty()) return;
+  absl::string_view digits = phone;
+  absl::ConsumePrefix(&digits, "+");
+  bool ok = digits.size() >= 5 && digits.size() <= 20;
+  for (char c : digits) ok = ok && absl::ascii_isdigit(c);
+  if (!ok) v.Add(field, "want 5-20 digits with an optional leading +");
+}
+
+void CheckRoles(Violations& v, const std::string& field,
+                const google::protobuf::RepeatedField<int>& roles) {
+  if (roles.empty()) v.Add(field, "at least one role required");
+  std::set<int> seen;
+  for (int r : roles) {
+    if (!common::v1::Role_IsValid(r) || r == common::v1::ROLE_UNSPECIFIED) {
+      v.Add(field, absl::StrCat("unknown role ", r));
+    } else if (r == common::v1::SERVICE) {
+      v.Add(field, "SERVICE is not granted through this API");
+    } else if (!seen.insert(r).second) {
+      v.Add(field, absl::StrCat("duplicate role ", common::v1::Role_Name(r)));
+    }
+  }
+}
+
+bool HasRole(const Subject& s, Role role) {
+  for (int r : s.roles()) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
+void CheckRequestId(Violations& v, const std::string& request_id) {
+  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+}
+
+void CheckPassword(Violations& v, const std::string& password) {
+  int n = Utf8Length(password);
+  if (n < 10 || n > 256) v.Add("password", "want 10..256 characters");
+}
+
+absl::Status CheckEtag(const std::string& sent, int64_t version) {
+  if (!sent.empty() && sent != Etag(version)) {
+    return absl::AbortedError(
+        absl::StrCat("etag ", sent, " is stale, current is ", Etag(version)));
+  }
+  return absl::OkStatus();
+}
+
+// A string "mk_<keyid>_<secret>" → (key id, secret).
+bool SplitApiKey(absl::string_view key, std::string* key_id, std::string* secret) {
+  if (!absl::ConsumePrefix(&key, kApiKeyPrefix)) return false;
+  auto sep = key.find('_');
+  if (sep == absl::string_view::npos || sep == 0 || sep + 1 >= key.size()) return false;
+  *key_id = std::string(key.substr(0, sep));
+  *secret = std::string(key.substr(sep + 1));
+  return true;
+}
+
+std::string NewApiKeySecret(std::string* key_id) {
+  *key_id = HexEncode(RandomBytes(8));
+  return Base64UrlEncode(RandomBytes(32));
+}
+
+}  // namespace
+
+std::vector<auth::RpcPolicy> IdentityPolicies() {
+  using common::v1::SUPERVISOR;
+  return {
+      // Public, with the finer rules (who may create what) in the handler.
+      {.method = "CreateSubject", .public_access = true},
+      {.method = "GetSubject", .any_authenticated = true},
+      {.method = "ListSubjects", .any_authenticated = true},
+      {.method = "UpdateSubject", .roles = {SUPERVISOR}, .owner_field = "subject.name"},
+      {.method = "SuspendSubject", .roles = {SUPERVISOR}},
+      {.method = "ReinstateSubject", .roles = {SUPERVISOR}},
+      {.method = "Login", .public_access = true},
+      {.method = "CreateApiKey", .roles = {SUPERVISOR}, .owner_field = "parent"},
+      {.method = "RevokeApiKey", .roles = {SUPERVISOR}, .owner_field = "name"},
+      {.method = "GetSigningKeys", .public_access = true},
+      {.method = "WhoAmI", .any_authenticated = true},
+  };
+}
+
+auth::SuspensionChecker::Source IdentityServiceImpl::SuspensionSource(IdentityStore* store) {
+  return [store](const std::string& subject) -> absl::StatusOr<bool> {
+    absl::StatusOr<SubjectRow> row = store->GetSubject(subject);
+    if (absl::IsNotFound(row.status())) return true;
+    if (!row.ok()) return row.status();
+    return row->subject.state() != Subject::ACTIVE;
+  };
+}
+
+absl::StatusOr<std::unique_ptr<IdentityServiceImpl>> IdentityServiceImpl::Create(
+    IdentityStore* store, const Clock* clock, IdentityOptions options,
+    std::shared_ptr<auth::TokenVerifier> verifier,
+    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics) {
+  if (options.id_hash_key.size() < 16 || options.page_token_secret.size() < 16) {
+    return absl::FailedPreconditionError("identity secrets must be at least 16 bytes");
+  }
+  std::unique_ptr<IdentityServiceImpl> service(
+      new IdentityServiceImpl(store, clock, std::move(options), suspension));
+  MARKET_ASSIGN_OR_RETURN(service->tokens_,
+                          TokenAuthority::Create(store, clock, verifier,
+                                                 service->options_.token_ttl,
+                                                 service->options_.key_rotation));
+  MARKET_ASSIGN_OR_RETURN(service->authorizer_,
+                          auth::Authorizer::Create(v1::IdentityService::descriptor(),
+                                                   IdentityPolicies(), verifier, suspension,
+                                                   clock));
+  service->env_ = server::RpcEnv{kService, service->authorizer_.get(), metrics};
+  return service;
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
+IdentityServiceImpl::BootstrapSupervisor() {
+  MARKET_ASSIGN_OR_RETURN(int64_t count, store_->CountSubjects());
+  if (count > 0) return std::nullopt;
+  std::string password = Base64UrlEncode(RandomBytes(18));
+  SubjectRow row;
+  row.subject.set_name("subjects/supervisor");
+  row.subject.set_kind(Subject::PERSON);
+  row.subject.add_roles(common::v1::SUPERVISOR);
+  row.subject.set_display_name("Bootstrap supervisor");
+  row.subject.set_state(Subject::ACTIVE);
+  MARKET_ASSIGN_OR_RETURN(row.password_hash,
+                          HashPasswordWithCost(password, options_.password_log2_n));
+  MARKET_RETURN_IF_ERROR(
+      store_->CreateSubject(row, std::nullopt, RequestKey{}, clock_->Now(), nullptr).status());
+  return std::make_pair(row.subject.name(), password);
+}
+
+Subject IdentityServiceImpl::View(const SubjectRow& row, const auth::Caller& caller) const {
+  Subject s = row.subject;
+  s.set_etag(Etag(row.version));
+  bool self = caller.subject == s.name();
+  bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
+  if (!self) s.set_phone(MaskPhone(s.phone()));
+  if (!self && !supervisor) {
+    s.clear_id_number_masked();
+    s.clear_suspend_reason();
+  }
+  return s;
+}
+
+grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
+                                                const v1::CreateSubjectRequest* req,
+                                                v1::Subject* resp) {
+  return server::HandleRpc(env_, ctx, "CreateSubject", *req, [&](const auth::Caller& caller) {
+    const Subject& in = req->subject();
+    Violations v;
+    if (!req->has_subject()) v.Add("subject", "required");
+    if (in.kind() != Subject::PERSON && in.kind() != Subject::ORGANIZATION) {
+      v.Add("subject.kind", "want PERSON or ORGANIZATION");
+    }
+    CheckRoles(v, "subject.roles", in.roles());
+    CheckText(v, "subject.display_name", in.display_name(), 1, 100);
+    CheckPhone(v, "subject.phone", in.phone());
+    CheckRequestId(v, req->request_id());
+    if (!req->subject_id().empty() && !ValidSubjectId(req->subject_id())) {
+      v.Add("subject_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
+    }
+    if (!req->password().empty()) CheckPassword(v, req->password());
+    if (!in.affiliation().empty()) CheckSubjectName(v, "subject.affiliation", in.affiliation());
+    if (in.kind() == Subject::ORGANIZATION) {
+      if (in.credit_code().empty()) {
+        v.Add("subject.credit_code", "required for organisations");
+      } else {
+        v.Merge(ValidateUscc(in.credit_code()), "subject.credit_code");
+      }
+      if (!in.id_number().empty()) v.Add("subject.id_number", "only for people");
+    }
+    if (in.kind() == Subject::PERSON) {
+      if (!in.credit_code().empty()) v.Add("subject.credit_code", "only for organisations");
+      bool real_name = HasRole(in, common::v1::SELLER) || HasRole(in, common::v1::APPRAISER) ||
+                       HasRole(in, common::v1::OPERATOR);
+      if (in.id_number().empty()) {
+        if (real_name) {
+          v.Add("subject.id_number", "required for sellers, appraisers and operators");
+        }
+      } else {
+        v.Merge(ValidateIdNumber(in.id_number()), "subject.id_number");
+      }
+    }
+    if (HasRole(in, common::v1::APPRAISER) && in.affiliation().empty()) {
+      v.Add("subject.affiliation", "an appraiser must name its appraisal firm");
+    }
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+
+    // Who may create what (the table lets anyone in; the rules depend on the body).
+    bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
+    bool operator_ = caller.HasRole(common::v1::OPERATOR);
+    std::string affiliation = in.affiliation();
+    if (!supervisor) {
+      for (int r : in.roles()) {
+        if (r != common::v1::SELLER && r != common::v1::BUYER) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("only a supervisor may grant ", common::v1::Role_Name(r)));
+        }
+      }
+      if (operator_) {
+        if (!affiliation.empty() && affiliation != caller.subject) {
+          return absl::PermissionDeniedError("an operator onboards subjects to itself only");
+        }
+        affiliation = caller.subject;
+      } else {
+        if (in.kind() != Subject::PERSON) {
+          return absl::PermissionDeniedError("self-registration is for people only");
+        }
+        if (!affiliation.empty()) {
+          return absl::PermissionDeniedError("self-registration cannot set an affiliation");
+        }
+        if (req->password().empty()) {
+          return InvalidField("password", "required for self-registration");
+        }
+      }
+    }
+    RequestKey key{"CreateSubject", caller.subject, req->request_id()};
+    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
+    if (replay.has_value()) {
+      if (!resp->ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
+      return absl::OkStatus();
+    }
+    if (!affiliation.empty()) {
+      absl::StatusOr<SubjectRow> firm = store_->GetSubject(affiliation);
+      if (absl::IsNotFound(firm.status())) {
+        return InvalidField("subject.affiliation", absl::StrCat(affiliation, " does not exist"));
+      }
+      MARKET_RETURN_IF_ERROR(firm.status());
+      if (HasRole(in, common::v1::APPRAISER) &&
+          !HasRole(firm->subject, common::v1::APPRAISAL_FIRM)) {
+        return InvalidField("subject.affiliation",
+                            absl::StrCat(affiliation, " is not an appraisal firm"));
+      }
+    }
+
+    SubjectRow row;
+    Subject& s = row.subject;
+    s.set_name(absl::StrCat("subjects/", req->subject_id().empty()
+                                             ? absl::StrCat("s", HexEncode(
+                                                                     RandomBytes(8)))
+                                             : req->subject_id()));
+    s.set_kind(in.kind());
+    *s.mutable_roles() = in.roles();
+    s.set_display_name(in.display_name());
+    s.set_credit_code(absl::AsciiStrToUpper(in.credit_code()));
+    s.set_phone(in.phone());
+    s.set_affiliation(affiliation);
+    s.set_state(Subject::ACTIVE);
+    if (!in.id_number().empty()) {
+      std::string id = absl::AsciiStrToUpper(in.id_number());
+      row.id_number_hash = HmacSha256(options_.id_hash_key, id);
+      s.set_id_number_masked(MaskIdNumber(id));
+    }
+    if (!req->password().empty()) {
+      MARKET_ASSIGN_OR_RETURN(row.password_hash, HashPasswordWithCost(
+                                                     req->password(), options_.password_log2_n));
+    }
+    std::optional<ApiKeyRow> initial_key;
+    std::string initial_secret;
+    if (req->password().empty()) {
+      // No password: the subject's first API key, shown once.
+      std::string key_id;
+      initial_secret = NewApiKeySecret(&key_id);
+      initial_key.emplace();
+      initial_key->subject = s.name();
+      initial_key->key.set_name(absl::StrCat(s.name(), "/apiKeys/", key_id));
+      initial_key->key.set_display_name("initial");
+      initial_key->secret_hash = Sha256(initial_secret);
+      initial_secret = absl::StrCat(kApiKeyPrefix, key_id, "_", initial_secret);
+    }
+    bool replayed = false;
+    MARKET_ASSIGN_OR_RETURN(*resp,
+                            store_->CreateSubject(row, initial_key, key, clock_->Now(), &replayed));
+    if (!replayed && initial_key.has_value()) {
+      resp->set_initial_api_key(initial_secret);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::GetSubject(grpc::ServerContext* ctx,
+                                             const v1::GetSubjectRequest* req, v1::Subject* resp) {
+  return server::HandleRpc(env_, ctx, "GetSubject", *req, [&](const auth::Caller& caller) {
+    Violations v;
+    CheckSubjectName(v, "name", req->name());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(req->name()));
+    *resp = View(row, caller);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::ListSubjects(grpc::ServerContext* ctx,
+                                               const v1::ListSubjectsRequest* req,
+                                               v1::ListSubjectsResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListSubjects", *req, [&](const auth::Caller& caller) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    SubjectFilter filter;
+    if (!req->filter().empty()) {
+      for (absl::string_view term : absl::StrSplit(req->filter(), " AND ")) {
+        term = absl::StripAsciiWhitespace(term);
+        std::pair<std::string, std::string> kv = absl::StrSplit(term, absl::MaxSplits('=', 1));
+        Role role;
+        Subject::State state;
+        if (kv.first == "role" && common::v1::Role_Parse(kv.second, &role) &&
+            role != common::v1::ROLE_UNSPECIFIED && !filter.role) {
+          filter.role = role;
+        } else if (kv.first == "state" && Subject::State_Parse(kv.second, &state) &&
+                   state != Subject::STATE_UNSPECIFIED && !filter.state) {
+          filter.state = state;
+        } else {
+          return InvalidField("filter",
+                              absl::StrCat("cannot use term \"", term,
+                                           "\"; want role=ROLE and/or state=ACTIVE|SUSPENDED "
+                                           "joined by AND"));
+        }
+      }
+    }
+    std::string query = absl::StrCat("ListSubjects|", req->filter());
+    std::string after;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(query, req->page_token()));
+    }
+    MARKET_ASSIGN_OR_RETURN(std::vector<SubjectRow> rows,
+                            store_->ListSubjects(filter, after, page_size + 1));
+    bool more = static_cast<int>(rows.size()) > page_size;
+    if (more) rows.resize(page_size);
+    for (const SubjectRow& row : rows) *resp->add_subjects() = View(row, caller);
+    if (more) resp->set_next_page_token(pages_.Encode(query, rows.back().subject.name()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::UpdateSubject(grpc::ServerContext* ctx,
+                                                const v1::UpdateSubjectRequest* req,
+                                                v1::Subject* resp) {
+  return server::HandleRpc(env_, ctx, "UpdateSubject", *req, [&](const auth::Caller& caller) {
+    const Subject& in = req->subject();
+    Violations v;
+    CheckSubjectName(v, "subject.name", in.name());
+    CheckRequestId(v, req->request_id());
+    if (req->update_mask().paths().empty()) v.Add("update_mask", "at least one path required");
+    bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
+    for (const std::string& path : req->update_mask().paths()) {
+      if (path == "display_name") {
+        CheckText(v, "subject.display_name", in.display_name(), 1, 100);
+      } else if (path == "roles") {
+        CheckRoles(v, "subject.roles", in.roles());
+      } else if (path == "phone") {
+        CheckPhone(v, "subject.phone", in.phone());
+      } else if (path == "affiliation") {
+        if (!in.affiliation().empty()) {
+          CheckSubjectName(v, "subject.affiliation", in.affiliation());
+        }
+      } else {
+        v.Add("update_mask", absl::StrCat("path \"", path,
+                                          "\" cannot be updated; want display_name, roles, "
+                                          "phone or affiliation"));
+      }
+    }
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    if (!supervisor) {
+      for (const std::string& path : req->update_mask().paths()) {
+        if (path != "phone") {
+          return absl::PermissionDeniedError(
+              absl::StrCat("only a supervisor may update ", path));
+        }
+      }
+    }
+    RequestKey key{"UpdateSubject", caller.subject, req->request_id()};
+    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
+    if (replay.has_value()) {
+      if (!resp->ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
+      return absl::OkStatus();
+    }
+    MARKET_ASSIGN_OR_RETURN(
+        Subject updated,
+        store_->UpdateSubject(in.name(), key, clock_->Now(), [&](SubjectRow& row) {
+          MARKET_RETURN_IF_ERROR(CheckEtag(in.etag(), row.version));
+          for (const std::string& path : req->update_mask().paths()) {
+            if (path == "display_name") row.subject.set_display_name(in.display_name());
+            if (path == "roles") *row.subject.mutable_roles() = in.roles();
+            if (path == "phone") row.subject.set_phone(in.phone());
+            if (path == "affiliation") row.subject.set_affiliation(in.affiliation());
+          }
+          return absl::OkStatus();
+        }));
+    MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(updated.name()));
+    *resp = View(row, caller);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Subject> IdentityServiceImpl::SetState(const auth::Caller& caller,
+                                                      const std::string& method,
+                                                      const std::string& name,
+                                                      const std::string& etag,
+                                                      const std::string& request_id,
+                                                      Subject::State state,
+                                                      const std::string& reason) {
+  RequestKey key{method, caller.subject, request_id};
+  MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
+  if (replay.has_value()) {
+    Subject s;
+    if (!s.ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
+    return s;
+  }
+  MARKET_ASSIGN_OR_RETURN(
+      Subject updated, store_->UpdateSubject(name, key, clock_->Now(), [&](SubjectRow& row) {
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.version));
+        if (state == Subject::SUSPENDED && row.subject.state() == Subject::SUSPENDED) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_SUSPENDED",
+                            absl::StrCat(name, " is already suspended"));
+        }
+        if (state == Subject::ACTIVE && row.subject.state() == Subject::ACTIVE) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "NOT_SUSPENDED",
+                            absl::StrCat(name, " is not suspended"));
+        }
+        row.subject.set_state(state);
+        row.subject.set_suspend_reason(reason);
+        return absl::OkStatus();
+      }));
+  if (suspension_ != nullptr) suspension_->Invalidate(name);
+  MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(updated.name()));
+  return View(row, caller);
+}
+
+grpc::Status IdentityServiceImpl::SuspendSubject(grpc::ServerContext* ctx,
+                                                 const v1::SuspendSubjectRequest* req,
+                                                 v1::Subject* resp) {
+  return server::HandleRpc(env_, ctx, "SuspendSubject", *req, [&](const auth::Caller& caller) {
+    Violations v;
+    CheckSubjectName(v, "name", req->name());
+    CheckText(v, "reason", req->reason(), 1, 500);
+    CheckRequestId(v, req->request_id());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    if (req->name() == caller.subject) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "CANNOT_SUSPEND_SELF",
+                        "a supervisor cannot suspend itself");
+    }
+    MARKET_ASSIGN_OR_RETURN(*resp, SetState(caller, "SuspendSubject", req->name(), req->etag(),
+                                            req->request_id(), Subject::SUSPENDED,
+                                            req->reason()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::ReinstateSubject(grpc::ServerContext* ctx,
+                                                   const v1::ReinstateSubjectRequest* req,
+                                                   v1::Subject* resp) {
+  return server::HandleRpc(env_, ctx, "ReinstateSubject", *req, [&](const auth::Caller& caller) {
+    Violations v;
+    CheckSubjectName(v, "name", req->name());
+    CheckRequestId(v, req->request_id());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    MARKET_ASSIGN_OR_RETURN(*resp, SetState(caller, "ReinstateSubject", req->name(), req->etag(),
+                                            req->request_id(), Subject::ACTIVE, ""));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
+                                        v1::LoginResponse* resp) {
+  return server::HandleRpc(env_, ctx, "Login", *req, [&](const auth::Caller&) -> absl::Status {
+    Violations v;
+    CheckSubjectName(v, "subject", req->subject());
+    if (req->credential_case() == v1::LoginRequest::CREDENTIAL_NOT_SET) {
+      v.Add("credential", "want password or api_key");
+    } else if (req->credential_case() == v1::LoginRequest::kPassword && req->password().empty()) {
+      v.Add("password", "required");
+    } else if (req->credential_case() == v1::LoginRequest::kApiKey && req->api_key().empty()) {
+      v.Add("api_key", "required");
+    }
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    const absl::Status denied = absl::UnauthenticatedError("unknown subject or wrong credential");
+    absl::StatusOr<SubjectRow> row = store_->GetSubject(req->subject());
+    if (absl::IsNotFound(row.status())) return denied;
+    MARKET_RETURN_IF_ERROR(row.status());
+    if (req->credential_case() == v1::LoginRequest::kPassword) {
+      if (row->password_hash.empty()) return denied;
+      MARKET_ASSIGN_OR_RETURN(bool ok, VerifyPassword(req->password(), row->password_hash));
+      if (!ok) return denied;
+    } else {
+      std::string key_id, secret;
+      if (!SplitApiKey(req->api_key(), &key_id, &secret)) return denied;
+      absl::StatusOr<ApiKeyRow> key =
+          store_->GetApiKey(absl::StrCat(req->subject(), "/apiKeys/", key_id));
+      if (absl::IsNotFound(key.status())) return denied;
+      MARKET_RETURN_IF_ERROR(key.status());
+      if (key->key.has_revoke_time() ||
+          !ConstantTimeEquals(key->secret_hash, Sha256(secret))) {
+        return denied;
+      }
+    }
+    if (row->subject.state() != Subject::ACTIVE) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "SUBJECT_SUSPENDED",
+                        absl::StrCat(req->subject(), " is suspended"));
+    }
+    std::vector<auth::Role> roles;
+    for (int r : row->subject.roles()) roles.push_back(static_cast<Role>(r));
+    MARKET_RETURN_IF_ERROR(tokens_->MaybeRotate());
+    MARKET_ASSIGN_OR_RETURN(auto token, tokens_->Issue(req->subject(), roles));
+    resp->set_access_token(token.first);
+    *resp->mutable_expire_time() = ToProto(token.second);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
+                                               const v1::CreateApiKeyRequest* req,
+                                               v1::CreateApiKeyResponse* resp) {
+  return server::HandleRpc(env_, ctx, "CreateApiKey", *req, [&](const auth::Caller& caller) {
+    Violations v;
+    CheckSubjectName(v, "parent", req->parent());
+    CheckText(v, "display_name", req->display_name(), 0, 100);
+    CheckRequestId(v, req->request_id());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    RequestKey key{"CreateApiKey", caller.subject, req->request_id()};
+    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
+    if (replay.has_value()) {
+      // The secret is shown once; a retry gets the key resource only.
+      if (!resp->mutable_api_key()->ParseFromString(*replay)) {
+        return absl::InternalError("corrupt replay record");
+      }
+      return absl::OkStatus();
+    }
+    MARKET_RETURN_IF_ERROR(store_->GetSubject(req->parent()).status());
+    ApiKeyRow row;
+    std::string key_id;
+    std::string secret = NewApiKeySecret(&key_id);
+    row.subject = req->parent();
+    row.key.set_name(absl::StrCat(req->parent(), "/apiKeys/", key_id));
+    row.key.set_display_name(req->display_name());
+    row.secret_hash = Sha256(secret);
+    MARKET_ASSIGN_OR_RETURN(*resp->mutable_api_key(),
+                            store_->CreateApiKey(row, key, clock_->Now()));
+    resp->set_key(absl::StrCat(kApiKeyPrefix, key_id, "_", secret));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
+                                               const v1::RevokeApiKeyRequest* req,
+                                               v1::ApiKey* resp) {
+  return server::HandleRpc(env_, ctx, "RevokeApiKey", *req, [&](const auth::Caller& caller) {
+    std::vector<absl::string_view> parts = absl::StrSplit(req->name(), '/');
+    if (parts.size() != 4 || parts[0] != "subjects" || !ValidSubjectId(parts[1]) ||
+        parts[2] != "apiKeys" || parts[3].empty()) {
+      return InvalidField("name", "want subjects/{subject}/apiKeys/{key}");
+    }
+    Violations v;
+    CheckRequestId(v, req->request_id());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    RequestKey key{"RevokeApiKey", caller.subject, req->request_id()};
+    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
+    if (replay.has_value()) {
+      if (!resp->ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
+      return absl::OkStatus();
+    }
+    MARKET_ASSIGN_OR_RETURN(*resp, store_->RevokeApiKey(req->name(), key, clock_->Now()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::GetSigningKeys(grpc::ServerContext* ctx,
+                                                 const v1::GetSigningKeysRequest* req,
+                                                 v1::GetSigningKeysResponse* resp) {
+  return server::HandleRpc(env_, ctx, "GetSigningKeys", *req, [&](const auth::Caller&) {
+    MARKET_ASSIGN_OR_RETURN(std::vector<SigningKeyRow> keys, store_->ListSigningKeys());
+    for (const SigningKeyRow& row : keys) {
+      auto* k = resp->add_keys();
+      k->set_key_id(row.key_id);
+      k->set_algorithm("EdDSA");
+      k->set_public_key(row.public_raw);
+      MARKET_ASSIGN_OR_RETURN(auto pub, Ed25519PublicKey::FromRaw(row.public_raw));
+      k->set_public_key_pem(pub.Pem());
+      k->set_active(row.active);
+      *k->mutable_create_time() = ToProto(row.create_time);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::WhoAmIRequest* req,
+                                         v1::WhoAmIResponse* resp) {
+  return server::HandleRpc(env_, ctx, "WhoAmI", *req, [&](const auth::Caller& caller) {
+    MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(caller.subject));
+    resp->set_subject(caller.subject);
+    for (Role r : caller.roles) resp->add_roles(r);
+    resp->set_display_name(row.subject.display_name());
+    *resp->mutable_token_expire_time() = ToProto(caller.token_expire_time);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace market::identity

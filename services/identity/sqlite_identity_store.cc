@@ -1,0 +1,363 @@
+#include "services/identity/sqlite_identity_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/idempotency/idempotency.h"
+#include "common/status/status.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace market::identity {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using sqlite::Connection;
+using sqlite::Statement;
+
+const std::vector<sqlite::Migration>& Migrations() {
+  static const auto* migrations = new std::vector<sqlite::Migration>{
+      {1, absl::StrCat(R"sql(
+CREATE TABLE subjects (
+  name TEXT PRIMARY KEY,
+  credit_code TEXT UNIQUE,
+  id_number_hash BLOB UNIQUE,
+  roles TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  password_hash TEXT,
+  version INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE TABLE api_keys (
+  name TEXT PRIMARY KEY,
+  subject TEXT NOT NULL REFERENCES subjects(name),
+  secret_hash BLOB NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE TABLE signing_keys (
+  key_id TEXT PRIMARY KEY,
+  private_pem TEXT NOT NULL,
+  public_raw BLOB NOT NULL,
+  create_time INTEGER NOT NULL,
+  active INTEGER NOT NULL
+);
+)sql",
+                       kIdempotencySchema)},
+  };
+  return *migrations;
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+std::string RolesColumn(const Subject& s) {
+  std::string out = "|";
+  for (int r : s.roles()) absl::StrAppend(&out, common::v1::Role_Name(r), "|");
+  return out;
+}
+
+std::string Etag(int64_t version) { return absl::StrCat("\"v", version, "\""); }
+
+// Binds `text` or NULL when empty.
+absl::Status BindTextOrNull(Statement& st, int index, const std::string& text) {
+  return text.empty() ? st.BindNull(index) : st.BindText(index, text);
+}
+absl::Status BindBlobOrNull(Statement& st, int index, const std::string& blob) {
+  return blob.empty() ? st.BindNull(index) : st.BindBlob(index, blob);
+}
+
+// Columns: name, id_number_hash, password_hash, version, data.
+constexpr char kSelectSubject[] =
+    "SELECT name, id_number_hash, password_hash, version, data FROM subjects ";
+
+absl::StatusOr<SubjectRow> ReadSubjectRow(Statement& st) {
+  SubjectRow row;
+  if (!row.subject.ParseFromString(st.ColumnBlob(4))) {
+    return absl::DataLossError(absl::StrCat("corrupt subject row ", st.ColumnText(0)));
+  }
+  row.id_number_hash = st.ColumnIsNull(1) ? "" : st.ColumnBlob(1);
+  row.password_hash = st.ColumnIsNull(2) ? "" : st.ColumnText(2);
+  row.version = st.ColumnInt64(3);
+  row.subject.set_etag(Etag(row.version));
+  return row;
+}
+
+absl::StatusOr<SubjectRow> SelectSubject(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(absl::StrCat(kSelectSubject, "WHERE name = ?")));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+  return ReadSubjectRow(st);
+}
+
+absl::Status InsertApiKey(Connection& c, const ApiKeyRow& row) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("INSERT INTO api_keys(name, subject, secret_hash, data) VALUES(?, ?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, row.key.name()));
+  MARKET_RETURN_IF_ERROR(st.BindText(2, row.subject));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(3, row.secret_hash));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(4, row.key.SerializeAsString()));
+  return st.Run();
+}
+
+// Runs `change` in one write transaction with idempotent replay: a stored
+// response for `key` is returned instead of running `change` again.
+template <typename Resp>
+absl::StatusOr<Resp> WriteIdempotent(sqlite::Database& db, const RequestKey& key, absl::Time now,
+                                     const std::function<absl::StatusOr<Resp>(Connection&)>& change,
+                                     bool* replayed) {
+  Resp out;
+  MARKET_RETURN_IF_ERROR(db.Write([&](Connection& c) -> absl::Status {
+    if (!key.request_id.empty()) {
+      MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                              LookupResponse(c, key.method, key.caller, key.request_id));
+      if (stored.has_value()) {
+        if (!out.ParseFromString(*stored)) return absl::DataLossError("corrupt replay record");
+        if (replayed != nullptr) *replayed = true;
+        return absl::OkStatus();
+      }
+    }
+    MARKET_ASSIGN_OR_RETURN(out, change(c));
+    if (!key.request_id.empty()) {
+      MARKET_RETURN_IF_ERROR(
+          StoreResponse(c, key.method, key.caller, key.request_id, out.SerializeAsString(), now));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteIdentityStore>> SqliteIdentityStore::Open(
+    const std::string& path) {
+  sqlite::Options options;
+  options.synchronous = sqlite::Options::Synchronous::kFull;
+  MARKET_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options, Migrations()));
+  return std::unique_ptr<SqliteIdentityStore>(new SqliteIdentityStore(std::move(db)));
+}
+
+absl::StatusOr<Subject> SqliteIdentityStore::CreateSubject(
+    const SubjectRow& row, const std::optional<ApiKeyRow>& initial_key, const RequestKey& key,
+    absl::Time now, bool* replayed) {
+  return WriteIdempotent<Subject>(
+      *db_, key, now,
+      [&](Connection& c) -> absl::StatusOr<Subject> {
+        Subject s = row.subject;
+        *s.mutable_create_time() = ToProto(now);
+        *s.mutable_update_time() = ToProto(now);
+        s.clear_etag();
+        MARKET_ASSIGN_OR_RETURN(
+            Statement st,
+            c.Prepare("INSERT INTO subjects(name, credit_code, id_number_hash, roles, state, "
+                      "password_hash, version, data) VALUES(?, ?, ?, ?, ?, ?, 1, ?)"));
+        MARKET_RETURN_IF_ERROR(st.BindText(1, s.name()));
+        MARKET_RETURN_IF_ERROR(BindTextOrNull(st, 2, s.credit_code()));
+        MARKET_RETURN_IF_ERROR(BindBlobOrNull(st, 3, row.id_number_hash));
+        MARKET_RETURN_IF_ERROR(st.BindText(4, RolesColumn(s)));
+        MARKET_RETURN_IF_ERROR(st.Bind(5, static_cast<int64_t>(s.state())));
+        MARKET_RETURN_IF_ERROR(BindTextOrNull(st, 6, row.password_hash));
+        MARKET_RETURN_IF_ERROR(st.BindBlob(7, s.SerializeAsString()));
+        absl::Status inserted = st.Run();
+        if (absl::IsAlreadyExists(inserted)) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              s.name(), ", its credit code or its ID number is already registered"));
+        }
+        MARKET_RETURN_IF_ERROR(inserted);
+        if (initial_key.has_value()) MARKET_RETURN_IF_ERROR(InsertApiKey(c, *initial_key));
+        s.set_etag(Etag(1));
+        return s;
+      },
+      replayed);
+}
+
+absl::StatusOr<SubjectRow> SqliteIdentityStore::GetSubject(const std::string& name) {
+  SubjectRow row;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(row, SelectSubject(c, name));
+    return absl::OkStatus();
+  }));
+  return row;
+}
+
+absl::StatusOr<std::vector<SubjectRow>> SqliteIdentityStore::ListSubjects(
+    const SubjectFilter& filter, const std::string& after, int limit) {
+  std::vector<SubjectRow> rows;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare(absl::StrCat(kSelectSubject,
+                               "WHERE name > ?1 AND (?2 IS NULL OR instr(roles, ?2) > 0) "
+                               "AND (?3 IS NULL OR state = ?3) ORDER BY name LIMIT ?4")));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, after));
+    if (filter.role) {
+      MARKET_RETURN_IF_ERROR(
+          st.BindText(2, absl::StrCat("|", common::v1::Role_Name(*filter.role), "|")));
+    } else {
+      MARKET_RETURN_IF_ERROR(st.BindNull(2));
+    }
+    if (filter.state) {
+      MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(*filter.state)));
+    } else {
+      MARKET_RETURN_IF_ERROR(st.BindNull(3));
+    }
+    MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(limit)));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      MARKET_ASSIGN_OR_RETURN(SubjectRow row, ReadSubjectRow(st));
+      rows.push_back(std::move(row));
+    }
+    return absl::OkStatus();
+  }));
+  return rows;
+}
+
+absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
+    const std::string& name, const RequestKey& key, absl::Time now,
+    const std::function<absl::Status(SubjectRow&)>& mutate) {
+  return WriteIdempotent<Subject>(
+      *db_, key, now,
+      [&](Connection& c) -> absl::StatusOr<Subject> {
+        MARKET_ASSIGN_OR_RETURN(SubjectRow row, SelectSubject(c, name));
+        int64_t version = row.version;
+        MARKET_RETURN_IF_ERROR(mutate(row));
+        Subject& s = row.subject;
+        *s.mutable_update_time() = ToProto(now);
+        s.clear_etag();
+        MARKET_ASSIGN_OR_RETURN(
+            Statement st, c.Prepare("UPDATE subjects SET roles = ?, state = ?, version = ?, "
+                                    "data = ? WHERE name = ? AND version = ?"));
+        MARKET_RETURN_IF_ERROR(st.BindText(1, RolesColumn(s)));
+        MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(s.state())));
+        MARKET_RETURN_IF_ERROR(st.Bind(3, version + 1));
+        MARKET_RETURN_IF_ERROR(st.BindBlob(4, s.SerializeAsString()));
+        MARKET_RETURN_IF_ERROR(st.BindText(5, name));
+        MARKET_RETURN_IF_ERROR(st.Bind(6, version));
+        MARKET_RETURN_IF_ERROR(st.Run());
+        s.set_etag(Etag(version + 1));
+        return s;
+      },
+      nullptr);
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteIdentityStore::LookupReplay(
+    const RequestKey& key) {
+  if (key.request_id.empty()) return std::nullopt;
+  std::optional<std::string> out;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(out, LookupResponse(c, key.method, key.caller, key.request_id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<ApiKey> SqliteIdentityStore::CreateApiKey(const ApiKeyRow& row,
+                                                         const RequestKey& key, absl::Time now) {
+  return WriteIdempotent<ApiKey>(
+      *db_, key, now,
+      [&](Connection& c) -> absl::StatusOr<ApiKey> {
+        ApiKeyRow stored = row;
+        *stored.key.mutable_create_time() = ToProto(now);
+        MARKET_RETURN_IF_ERROR(InsertApiKey(c, stored));
+        return stored.key;
+      },
+      nullptr);
+}
+
+absl::StatusOr<ApiKeyRow> SqliteIdentityStore::GetApiKey(const std::string& name) {
+  ApiKeyRow row;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("SELECT subject, secret_hash, data FROM api_keys WHERE name = ?"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+    MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+    row.subject = st.ColumnText(0);
+    row.secret_hash = st.ColumnBlob(1);
+    if (!row.key.ParseFromString(st.ColumnBlob(2))) return absl::DataLossError("corrupt api key");
+    return absl::OkStatus();
+  }));
+  return row;
+}
+
+absl::StatusOr<ApiKey> SqliteIdentityStore::RevokeApiKey(const std::string& name,
+                                                         const RequestKey& key, absl::Time now) {
+  return WriteIdempotent<ApiKey>(
+      *db_, key, now,
+      [&](Connection& c) -> absl::StatusOr<ApiKey> {
+        MARKET_ASSIGN_OR_RETURN(Statement st,
+                                c.Prepare("SELECT data FROM api_keys WHERE name = ?"));
+        MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+        MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+        if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        ApiKey k;
+        if (!k.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt api key");
+        if (k.has_revoke_time()) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_REVOKED",
+                            absl::StrCat(name, " is already revoked"));
+        }
+        *k.mutable_revoke_time() = ToProto(now);
+        MARKET_ASSIGN_OR_RETURN(Statement up,
+                                c.Prepare("UPDATE api_keys SET data = ? WHERE name = ?"));
+        MARKET_RETURN_IF_ERROR(up.BindBlob(1, k.SerializeAsString()));
+        MARKET_RETURN_IF_ERROR(up.BindText(2, name));
+        MARKET_RETURN_IF_ERROR(up.Run());
+        return k;
+      },
+      nullptr);
+}
+
+absl::StatusOr<std::vector<SigningKeyRow>> SqliteIdentityStore::ListSigningKeys() {
+  std::vector<SigningKeyRow> rows;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("SELECT key_id, private_pem, public_raw, create_time, active "
+                                "FROM signing_keys ORDER BY create_time DESC, key_id"));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      rows.push_back(SigningKeyRow{st.ColumnText(0), st.ColumnText(1), st.ColumnBlob(2),
+                                   absl::FromUnixMicros(st.ColumnInt64(3)),
+                                   st.ColumnInt64(4) != 0});
+    }
+    return absl::OkStatus();
+  }));
+  return rows;
+}
+
+absl::Status SqliteIdentityStore::AddSigningKey(const SigningKeyRow& row) {
+  return db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(Statement off, c.Prepare("UPDATE signing_keys SET active = 0"));
+    MARKET_RETURN_IF_ERROR(off.Run());
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("INSERT INTO signing_keys(key_id, private_pem, public_raw, "
+                                "create_time, active) VALUES(?, ?, ?, ?, 1)"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, row.key_id));
+    MARKET_RETURN_IF_ERROR(st.BindText(2, row.private_pem));
+    MARKET_RETURN_IF_ERROR(st.BindBlob(3, row.public_raw));
+    MARKET_RETURN_IF_ERROR(st.Bind(4, absl::ToUnixMicros(row.create_time)));
+    return st.Run();
+  });
+}
+
+absl::Status SqliteIdentityStore::DeleteSigningKeysBefore(absl::Time cutoff) {
+  return db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("DELETE FROM signing_keys WHERE active = 0 AND create_time < ?"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, absl::ToUnixMicros(cutoff)));
+    return st.Run();
+  });
+}
+
+absl::StatusOr<int64_t> SqliteIdentityStore::CountSubjects() {
+  int64_t n = 0;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT count(*) FROM subjects"));
+    MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) n = st.ColumnInt64(0);
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
+}  // namespace market::identity

@@ -1,0 +1,37 @@
+// marketd: every service in one process, each with its own SQLite file under
+// --data-dir. The embedded default: one command starts a working system.
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "common/clock/clock.h"
+#include "common/config/files.h"
+#include "common/server/log.h"
+#include "common/server/runner.h"
+#include "services/marketd/marketd.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"marketd: the second-hand market services in one process"};
+  market::marketd::MarketdOptions options;
+  app.add_option("--data-dir", options.data_dir, "Folder for the services' SQLite files")
+      ->capture_default_str();
+  app.add_option("--listen", options.server.listen, "gRPC HOST:PORT (port 0 picks one)")
+      ->capture_default_str();
+  app.add_option("--http-listen", options.server.http_listen,
+                 "HOST:PORT serving /metrics and /healthz")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  market::server::BlockShutdownSignals();
+
+  auto marketd = market::marketd::Marketd::Start(options, market::RealClock());
+  if (!marketd.ok()) {
+    market::server::LogJson("error", "start-up failed", {{"error", marketd.status().ToString()}});
+    return 1;
+  }
+  if (!(*marketd)->bootstrap_file().empty()) {
+    std::cout << "bootstrap supervisor credentials: " << (*marketd)->bootstrap_file()
+              << std::endl;
+  }
+  market::server::WaitForShutdownSignal();
+  (*marketd)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,51 @@
+// The all-in-one server: opens every service's store under one data dir and
+// serves them on one gRPC port (plus the HTTP port). Used by main.cc and by
+// the cross-service tests. Start/Shutdown from one thread.
+#ifndef MARKET_SERVICES_MARKETD_MARKETD_H_
+#define MARKET_SERVICES_MARKETD_MARKETD_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock/clock.h"
+#include "common/server/metrics.h"
+#include "common/server/runner.h"
+#include "services/identity/identity_module.h"
+
+namespace market::marketd {
+
+struct MarketdOptions {
+  std::string data_dir = "./var";
+  server::ServerOptions server;
+  identity::IdentityOptions identity;
+};
+
+class Marketd {
+ public:
+  static absl::StatusOr<std::unique_ptr<Marketd>> Start(const MarketdOptions& options,
+                                                        const Clock* clock);
+  ~Marketd();
+
+  int grpc_port() const { return runner_->grpc_port(); }
+  int http_port() const { return runner_->http_port(); }
+  // Path of bootstrap-admin.json when this start created it, else "".
+  const std::string& bootstrap_file() const { return bootstrap_file_; }
+  identity::IdentityModule& identity() { return identity_; }
+  void Shutdown();
+
+ private:
+  Marketd() = default;
+  server::Metrics metrics_;
+  identity::IdentityModule identity_;
+  // Contract services that later issues implement: registered so reflection
+  // lists them; every RPC answers UNIMPLEMENTED until then.
+  std::vector<std::unique_ptr<grpc::Service>> pending_;
+  std::unique_ptr<server::ServerRunner> runner_;
+  std::string bootstrap_file_;
+};
+
+}  // namespace market::marketd
+
+#endif  // MARKET_SERVICES_MARKETD_MARKETD_H_
