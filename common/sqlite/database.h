@@ -22,7 +22,9 @@
 namespace market::sqlite {
 
 // One schema step: `sql` (any number of DDL statements) takes the schema from
-// version - 1 (or earlier) to `version`, stored in PRAGMA user_version.
+// the previous migration's version to `version`, stored in PRAGMA
+// user_version. It runs inside a transaction, where PRAGMA foreign_keys is a
+// no-op.
 struct Migration {
   int version;
   std::string sql;
@@ -46,7 +48,9 @@ class Database {
   // FAILED_PRECONDITION when the file's version is newer than the last
   // migration. ":memory:" (or any in-memory URI) gives a private in-memory
   // database with no reader pool: Read() and Backup() then use the writer
-  // connection, waiting for writes in progress.
+  // connection, waiting for writes in progress. With options.read_only every
+  // migration must already be applied (else FAILED_PRECONDITION) and Write()
+  // fails.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
                                                         const Options& options,
                                                         const std::vector<Migration>& migrations);
@@ -69,7 +73,9 @@ class Database {
 
   // Runs `fn` in a read transaction on a pooled read-only connection, so it
   // sees one consistent snapshot of committed data; returns its status. Waits
-  // while every reader is busy. Writes inside `fn` fail with INTERNAL.
+  // while every reader is busy. Writes inside `fn` fail with INTERNAL. Called
+  // inside a Write() function it sees only committed data; for an in-memory
+  // database that is FAILED_PRECONDITION (it would deadlock).
   absl::Status Read(const Fn& fn);
 
   // Writes a consistent copy of the database to `dest_path` with the SQLite

@@ -181,7 +181,7 @@ absl::StatusOr<std::unique_ptr<IdentityServiceImpl>> IdentityServiceImpl::Create
                                                  service->options_.token_ttl,
                                                  service->options_.key_rotation));
   MARKET_ASSIGN_OR_RETURN(service->authorizer_,
-                          auth::Authorizer::Create(v1::IdentityService::descriptor(),
+                          auth::Authorizer::Create(v1::Subject::descriptor()->file()->FindServiceByName("IdentityService"),
                                                    IdentityPolicies(), verifier, suspension,
                                                    clock));
   service->env_ = server::RpcEnv{kService, service->authorizer_.get(), metrics};
