@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--tls-ca", flags.tls_ca, "Use TLS, trusting this CA certificate (PEM)");
   app.require_subcommand(1);
+  app.fallthrough();  // global flags also work after the subcommand
 
   market::ctl::Client client(flags, std::cout, std::cerr);
   std::function<int()> run;

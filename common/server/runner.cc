@@ -34,6 +34,10 @@ void ServerRunner::AddService(grpc::Service* service, const std::string& health_
   services_.emplace_back(service, health_name);
 }
 
+void ServerRunner::AddServiceWithoutHealth(grpc::Service* service) {
+  services_.emplace_back(service, "");
+}
+
 absl::Status ServerRunner::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -64,7 +68,9 @@ absl::Status ServerRunner::Start() {
   }
   auto* health = server_->GetHealthCheckService();
   health->SetServingStatus("", true);
-  for (auto& [service, name] : services_) health->SetServingStatus(name, true);
+  for (auto& [service, name] : services_) {
+    if (!name.empty()) health->SetServingStatus(name, true);
+  }
   serving_ = true;
 
   if (!options_.http_listen.empty()) {

@@ -40,6 +40,8 @@ class ServerRunner {
   // Registers a service (not owned; must outlive the runner) reported to
   // health checks as `health_name` (its full proto name). Before Start().
   void AddService(grpc::Service* service, const std::string& health_name);
+  // Registers a service that health checks do not report (not serving yet).
+  void AddServiceWithoutHealth(grpc::Service* service);
 
   // Binds both ports and starts serving. UNAVAILABLE when a port is taken.
   absl::Status Start();
@@ -56,7 +58,7 @@ class ServerRunner {
  private:
   ServerOptions options_;
   Metrics* metrics_;
-  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;  // "" = no health
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
