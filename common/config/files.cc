@@ -32,8 +32,14 @@ absl::Status ErrnoStatus(const std::string& what, int err) {
 
 absl::Status EnsureDir(const std::string& path) {
   std::error_code ec;
-  std::filesystem::create_directories(path, ec);
+  bool created = std::filesystem::create_directories(path, ec);
   if (ec) return ErrnoStatus(absl::StrCat("create ", path), ec.value());
+  if (created) {
+    // Data folders hold password hashes, signing keys and personal data.
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    if (ec) return ErrnoStatus(absl::StrCat("chmod ", path), ec.value());
+  }
   return absl::OkStatus();
 }
 

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 
@@ -39,6 +41,15 @@ TEST(FilesTest, ShortSecretIsFailedPrecondition) {
   std::string path = TempPath("short.key");
   ASSERT_OK(WriteOwnerOnlyFile(path, "abc"));
   EXPECT_THAT(LoadOrCreateSecret(path, 32), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(FilesTest, NewFolderIsOwnerOnly) {
+  std::string dir = TempPath("") + "new-data-dir";
+  std::filesystem::remove_all(dir);
+  ASSERT_OK(EnsureDir(dir));
+  struct stat st;
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700);
 }
 
 TEST(FilesTest, MissingFileIsNotFound) {
