@@ -1,0 +1,66 @@
+// Scoring policy `credit-policy-v1`, the one implementation shared by the
+// credit service and the outside verifier (docs/credit-policy-v1.md describes
+// it in words). Pure functions over ledger records; thread-safe.
+#ifndef MARKET_CLIENTS_LEDGER_VERIFIER_CREDIT_POLICY_H_
+#define MARKET_CLIENTS_LEDGER_VERIFIER_CREDIT_POLICY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "market/credit/v1/credit.pb.h"
+
+namespace market::ledger {
+
+using credit::v1::Record;
+
+inline constexpr char kPolicyVersion[] = "credit-policy-v1";
+
+// Display periods per tier (DOMAIN.md §6). POSITIVE: 0 and 365 days; MINOR:
+// 0 and 90 days; GENERAL: 90 and 365 days; SERIOUS: 365 and 1095 days.
+absl::Duration MinDisplay(Record::Tier tier);
+absl::Duration MaxDisplay(Record::Tier tier);
+
+// The tier a record type implies (TIER_UNSPECIFIED for SANCTION_OTHER and the
+// meta types CREDIT_REPAIRED, RECORD_EXPIRED, RECORD_WITHDRAWN, whose tier
+// comes from elsewhere).
+Record::Tier TierOf(Record::Type type);
+// CREDIT_REPAIRED, RECORD_EXPIRED, RECORD_WITHDRAWN.
+bool IsMetaType(Record::Type type);
+
+struct Evaluation {
+  int score = 600;
+  credit::v1::CreditProfile::Level level = credit::v1::CreditProfile::A;
+  bool blacklisted = false;
+  bool redlisted = false;
+  int positive_count = 0;  // active records per tier
+  int minor_count = 0;
+  int general_count = 0;
+  int serious_count = 0;
+  std::vector<int64_t> active;  // indices of active (non-meta) records, ascending
+  // Index of the SERIOUS record that blacklists, or -1.
+  int64_t blacklist_record = -1;
+};
+
+// Evaluates `subject` at `now` from `records`: every ledger record whose
+// subject is `subject` (meta records included), in index order. Records of
+// other subjects are ignored. Rules:
+// - score = 600 + Σ contributions of active records, clamped to [0, 1000];
+// - a record is active from occurred_time until repaired, withdrawn or expired
+//   (a meta record referring to it), or past its max display period;
+// - POSITIVE +2, counted at most once per (subject, counterparty) per 30 days
+//   (records without a counterparty count individually), at most +100 from
+//   positives in the trailing 365 days, active for 365 days;
+// - MINOR −10, GENERAL −50, SERIOUS −200;
+// - level A: score ≥ 650 and no active GENERAL/SERIOUS; B: ≥ 550 and no active
+//   SERIOUS; C: ≥ 400 and no active SERIOUS; D otherwise;
+// - blacklisted ⇔ an active SERIOUS record; redlisted ⇔ level A, ≥ 10 distinct
+//   TRADE_COMPLETED counterparties in the trailing 365 days and no negative
+//   record (active or not) occurring in the trailing 365 days.
+Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records,
+                    absl::Time now);
+
+}  // namespace market::ledger
+
+#endif  // MARKET_CLIENTS_LEDGER_VERIFIER_CREDIT_POLICY_H_
