@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -72,7 +74,12 @@ TEST_F(MarketdE2eTest, BootstrapFileIsOwnerOnlyAndOnlyItsPathIsPrinted) {
   password = password.substr(password.find(':') + 3);
   password = password.substr(0, password.find('"'));
   ASSERT_GE(password.size(), 16u);
-  std::string out = ReadWholeFile(dir_ + "/marketd.out");
+  // marketd prints the path once it is serving; the port may open a moment before.
+  std::string out;
+  for (int i = 0; i < 200 && out.find(path) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    out = ReadWholeFile(dir_ + "/marketd.out");
+  }
   std::string err = ReadWholeFile(dir_ + "/marketd.err");
   EXPECT_THAT(out, HasSubstr(path));
   EXPECT_THAT(out + err, Not(HasSubstr(password)));

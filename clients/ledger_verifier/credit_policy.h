@@ -28,6 +28,8 @@ absl::Duration MaxDisplay(Record::Tier tier);
 Record::Tier TierOf(Record::Type type);
 // CREDIT_REPAIRED, RECORD_EXPIRED, RECORD_WITHDRAWN.
 bool IsMetaType(Record::Type type);
+// The tier `record` counts with: its `tier` field if set, else TierOf(type).
+Record::Tier EffectiveTier(const Record& record);
 
 struct Evaluation {
   int score = 600;
@@ -38,8 +40,10 @@ struct Evaluation {
   int minor_count = 0;
   int general_count = 0;
   int serious_count = 0;
-  std::vector<int64_t> active;  // indices of active (non-meta) records, ascending
-  // Index of the SERIOUS record that blacklists, or -1.
+  // Ledger indices (Record.index) of active (non-meta) records, ascending.
+  std::vector<int64_t> active;
+  // Ledger index of the SERIOUS record that blacklists (the lowest-indexed
+  // active one), or -1.
   int64_t blacklist_record = -1;
 };
 
@@ -58,8 +62,14 @@ struct Evaluation {
 // - blacklisted ⇔ an active SERIOUS record; redlisted ⇔ level A, ≥ 10 distinct
 //   TRADE_COMPLETED counterparties in the trailing 365 days and no negative
 //   record (active or not) occurring in the trailing 365 days.
-Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records,
-                    absl::Time now);
+// Periods are half-open: a record is active for occurred_time <= now <
+// occurred_time + MaxDisplay(tier); "trailing 365 days" is (now − 365d, now].
+// A meta record deactivates the record whose index its refers_to names
+// whatever its own time (the ledger prefix given is the state evaluated).
+// Records without occurred_time or without a tier are never active. The
+// 30-day rule walks positives in (occurred_time, index) order and counts one
+// if the last counted positive with that counterparty is ≥ 30 days older.
+Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records, absl::Time now);
 
 }  // namespace market::ledger
 

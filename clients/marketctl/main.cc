@@ -4,6 +4,7 @@
 
 #include "CLI/CLI.hpp"
 #include "clients/marketctl/client.h"
+#include "clients/marketctl/credit_commands.h"
 #include "clients/marketctl/identity_commands.h"
 
 int main(int argc, char** argv) {
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   market::ctl::Client client(flags, std::cout, std::cerr);
   std::function<int()> run;
   market::ctl::AddIdentityCommands(app, client, &run);
+  market::ctl::AddLedgerCommands(app, client, &run);
+  market::ctl::AddCreditCommands(app, client, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -56,8 +56,7 @@ absl::StatusOr<Hash> RootHash(int64_t size, NodeSource& source);
 
 // RFC 9162 §2.1.3 inclusion proof (PATH) of leaf `index` in the tree of
 // `size` leaves, leaf-to-root order. INVALID_ARGUMENT unless 0 <= index < size.
-absl::StatusOr<std::vector<Hash>> InclusionProof(int64_t index, int64_t size,
-                                                 NodeSource& source);
+absl::StatusOr<std::vector<Hash>> InclusionProof(int64_t index, int64_t size, NodeSource& source);
 
 // RFC 9162 §2.1.4 consistency proof between sizes `size1` and `size2`.
 // INVALID_ARGUMENT unless 1 <= size1 <= size2; empty when size1 == size2.

@@ -12,6 +12,7 @@
 #include "common/clock/clock.h"
 #include "common/server/metrics.h"
 #include "common/server/runner.h"
+#include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
 
 namespace market::marketd {
@@ -20,6 +21,8 @@ struct MarketdOptions {
   std::string data_dir = "./var";
   server::ServerOptions server;
   identity::IdentityOptions identity;
+  // How often the credit ledger's expiry scheduler runs (0 disables it).
+  absl::Duration expiry_period = absl::Minutes(1);
 };
 
 class Marketd {
@@ -33,12 +36,14 @@ class Marketd {
   // Path of bootstrap-admin.json when this start created it, else "".
   const std::string& bootstrap_file() const { return bootstrap_file_; }
   identity::IdentityModule& identity() { return identity_; }
+  credit::CreditModule& credit() { return credit_; }
   void Shutdown();
 
  private:
   Marketd() = default;
   server::Metrics metrics_;
   identity::IdentityModule identity_;
+  credit::CreditModule credit_;
   // Contract services that later issues implement: registered so reflection
   // lists them; every RPC answers UNIMPLEMENTED until then.
   std::vector<std::unique_ptr<grpc::Service>> pending_;

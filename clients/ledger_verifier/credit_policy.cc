@@ -1,0 +1,233 @@
+#include "clients/ledger_verifier/credit_policy.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "market/credit/v1/credit.pb.h"
+
+namespace market::ledger {
+namespace {
+
+using credit::v1::CreditProfile;
+
+// ---- credit-policy-v1 as data ----
+// Every number of the policy is here and nowhere else; docs/credit-policy-v1.md
+// states the same numbers in words. Changing one is a new policy version.
+
+struct TierRule {
+  Record::Tier tier;
+  int points;            // score contribution of one active (counted) record
+  int min_display_days;  // repair may be applied for afterwards (DOMAIN.md §6)
+  int max_display_days;  // the record stops being active afterwards
+};
+constexpr TierRule kTierRules[] = {
+    {Record::POSITIVE, +2, 0, 365},
+    {Record::MINOR, -10, 0, 90},
+    {Record::GENERAL, -50, 90, 365},
+    {Record::SERIOUS, -200, 365, 1095},
+};
+
+// Tier implied by each record type (proto comments, DOMAIN.md §6). Types not
+// listed (SANCTION_OTHER, the meta types) imply none.
+struct TypeTier {
+  Record::Type type;
+  Record::Tier tier;
+};
+constexpr TypeTier kTypeTiers[] = {
+    {Record::TRADE_COMPLETED, Record::POSITIVE},
+    {Record::CLAIM_RESOLVED_ON_TIME, Record::POSITIVE},
+    {Record::COMMENDATION, Record::POSITIVE},
+    {Record::CLAIM_REPLY_MISSED, Record::MINOR},
+    {Record::CLAIM_UNFOUNDED, Record::MINOR},
+    {Record::LISTING_REMOVED, Record::MINOR},
+    {Record::CLAIM_UPHELD, Record::GENERAL},
+    {Record::APPRAISAL_OVERTURNED, Record::GENERAL},
+    {Record::COUNTERFEIT_CONFIRMED, Record::SERIOUS},
+    {Record::FRAUD_CONFIRMED, Record::SERIOUS},
+    {Record::MILEAGE_ROLLBACK_CONFIRMED, Record::SERIOUS},
+    {Record::UNLICENSED_OPERATION, Record::SERIOUS},
+};
+
+// Score of a subject without active records.
+constexpr int kBaseScore = 600;
+// The score is clamped to [kMinScore, kMaxScore].
+constexpr int kMinScore = 0;
+constexpr int kMaxScore = 1000;
+// Positives add at most this many points in total...
+constexpr int kPositiveCapPoints = 100;
+// ...counting only positives that occurred in this many trailing days.
+constexpr int kPositiveWindowDays = 365;
+// A positive with a counterparty counts only if no counted positive with the
+// same counterparty occurred less than this many days before it.
+constexpr int kCounterpartyWindowDays = 30;
+// Level thresholds (A also needs no active GENERAL/SERIOUS; A, B and C need no
+// active SERIOUS). Below kLevelCMinScore, or with an active SERIOUS: D.
+constexpr int kLevelAMinScore = 650;
+constexpr int kLevelBMinScore = 550;
+constexpr int kLevelCMinScore = 400;
+// Red list: level A, at least this many distinct TRADE_COMPLETED
+// counterparties in kRedlistWindowDays trailing days, and no negative record
+// (active or not) occurring in kRedlistCleanDays trailing days.
+constexpr int kRedlistMinCounterparties = 10;
+constexpr int kRedlistWindowDays = 365;
+constexpr int kRedlistCleanDays = 365;
+
+// ---- evaluation ----
+
+const TierRule* RuleOf(Record::Tier tier) {
+  for (const TierRule& rule : kTierRules) {
+    if (rule.tier == tier) return &rule;
+  }
+  return nullptr;
+}
+
+absl::Duration Days(int days) { return absl::Hours(24) * days; }
+
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// True when `t` lies in the `days` trailing days before `now`: (now − days, now].
+bool InTrailingDays(absl::Time t, absl::Time now, int days) {
+  return t <= now && t > now - Days(days);
+}
+
+struct Positive {
+  int64_t index;
+  absl::Time occurred;
+  const Record* record;
+};
+
+// Points from active positives: the 30-day counterparty rule, then the cap.
+int PositivePoints(std::vector<Positive> positives, absl::Time now, int points_each) {
+  std::sort(positives.begin(), positives.end(), [](const Positive& a, const Positive& b) {
+    return a.occurred != b.occurred ? a.occurred < b.occurred : a.index < b.index;
+  });
+  std::map<std::string, absl::Time> last_counted;  // by counterparty
+  int counted = 0;
+  for (const Positive& p : positives) {
+    if (!InTrailingDays(p.occurred, now, kPositiveWindowDays)) continue;
+    const std::string& counterparty = p.record->counterparty();
+    if (!counterparty.empty()) {
+      auto it = last_counted.find(counterparty);
+      if (it != last_counted.end() && p.occurred - it->second < Days(kCounterpartyWindowDays)) {
+        continue;
+      }
+      last_counted[counterparty] = p.occurred;
+    }
+    ++counted;
+  }
+  return std::min(counted * points_each, kPositiveCapPoints);
+}
+
+CreditProfile::Level LevelOf(int score, int general_count, int serious_count) {
+  if (serious_count > 0) return CreditProfile::D;
+  if (score >= kLevelAMinScore && general_count == 0) return CreditProfile::A;
+  if (score >= kLevelBMinScore) return CreditProfile::B;
+  if (score >= kLevelCMinScore) return CreditProfile::C;
+  return CreditProfile::D;
+}
+
+}  // namespace
+
+absl::Duration MinDisplay(Record::Tier tier) {
+  const TierRule* rule = RuleOf(tier);
+  return rule == nullptr ? absl::ZeroDuration() : Days(rule->min_display_days);
+}
+
+absl::Duration MaxDisplay(Record::Tier tier) {
+  const TierRule* rule = RuleOf(tier);
+  return rule == nullptr ? absl::ZeroDuration() : Days(rule->max_display_days);
+}
+
+Record::Tier TierOf(Record::Type type) {
+  for (const TypeTier& entry : kTypeTiers) {
+    if (entry.type == type) return entry.tier;
+  }
+  return Record::TIER_UNSPECIFIED;
+}
+
+bool IsMetaType(Record::Type type) {
+  return type == Record::CREDIT_REPAIRED || type == Record::RECORD_EXPIRED ||
+         type == Record::RECORD_WITHDRAWN;
+}
+
+Record::Tier EffectiveTier(const Record& record) {
+  return record.tier() != Record::TIER_UNSPECIFIED ? record.tier() : TierOf(record.type());
+}
+
+Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records,
+                    absl::Time now) {
+  // Records that a repair, expiry or withdrawal of the same subject ends.
+  std::unordered_set<int64_t> ended;
+  for (const Record& r : records) {
+    if (r.subject() == subject && IsMetaType(r.type()) && r.has_refers_to()) {
+      ended.insert(r.refers_to());
+    }
+  }
+
+  Evaluation ev;
+  int penalty_points = 0;
+  bool negative_in_clean_window = false;
+  std::vector<Positive> positives;
+  std::set<std::string> trade_counterparties;
+  for (const Record& r : records) {
+    if (r.subject() != subject || IsMetaType(r.type()) || !r.has_occurred_time()) continue;
+    const Record::Tier tier = EffectiveTier(r);
+    const TierRule* rule = RuleOf(tier);
+    if (rule == nullptr) continue;
+    const absl::Time occurred = ToTime(r.occurred_time());
+    if (tier != Record::POSITIVE && InTrailingDays(occurred, now, kRedlistCleanDays)) {
+      negative_in_clean_window = true;
+    }
+    const bool active = occurred <= now && now < occurred + Days(rule->max_display_days) &&
+                        !ended.contains(r.index());
+    if (!active) continue;
+    ev.active.push_back(r.index());
+    switch (tier) {
+      case Record::POSITIVE:
+        ++ev.positive_count;
+        positives.push_back({r.index(), occurred, &r});
+        if (r.type() == Record::TRADE_COMPLETED && !r.counterparty().empty() &&
+            InTrailingDays(occurred, now, kRedlistWindowDays)) {
+          trade_counterparties.insert(r.counterparty());
+        }
+        break;
+      case Record::MINOR:
+        ++ev.minor_count;
+        penalty_points += rule->points;
+        break;
+      case Record::GENERAL:
+        ++ev.general_count;
+        penalty_points += rule->points;
+        break;
+      case Record::SERIOUS:
+        ++ev.serious_count;
+        penalty_points += rule->points;
+        if (ev.blacklist_record < 0 || r.index() < ev.blacklist_record) {
+          ev.blacklist_record = r.index();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  std::sort(ev.active.begin(), ev.active.end());
+
+  const int positive_points = PositivePoints(positives, now, RuleOf(Record::POSITIVE)->points);
+  ev.score = std::clamp(kBaseScore + positive_points + penalty_points, kMinScore, kMaxScore);
+  ev.level = LevelOf(ev.score, ev.general_count, ev.serious_count);
+  ev.blacklisted = ev.serious_count > 0;
+  ev.redlisted = ev.level == CreditProfile::A &&
+                 static_cast<int>(trade_counterparties.size()) >= kRedlistMinCounterparties &&
+                 !negative_in_clean_window;
+  return ev;
+}
+
+}  // namespace market::ledger

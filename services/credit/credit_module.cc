@@ -1,0 +1,49 @@
+#include "services/credit/credit_module.h"
+
+#include "absl/strings/str_cat.h"
+#include "clients/ledger_verifier/verifier.h"
+#include "common/config/files.h"
+#include "common/crypto/crypto.h"
+#include "common/status/status.h"
+
+namespace market::credit {
+
+absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const Clock* clock,
+                                              SubjectDirectory directory,
+                                              std::shared_ptr<const auth::TokenVerifier> verifier,
+                                              std::shared_ptr<auth::SuspensionChecker> suspension,
+                                              server::Metrics* metrics,
+                                              const std::string& origin) {
+  std::string secrets = absl::StrCat(data_dir, "/credit");
+  MARKET_RETURN_IF_ERROR(config::EnsureDir(secrets));
+  std::string key_path = secrets + "/ledger-key.pem";
+  absl::StatusOr<Ed25519PrivateKey> key = ReadPrivateKeyFile(key_path);
+  if (absl::IsNotFound(key.status())) {
+    MARKET_ASSIGN_OR_RETURN(Ed25519PrivateKey fresh, Ed25519PrivateKey::Generate());
+    MARKET_RETURN_IF_ERROR(WritePrivateKeyFile(key_path, fresh));
+    key = std::move(fresh);
+  }
+  MARKET_RETURN_IF_ERROR(key.status());
+  auto shared_key = std::make_shared<Ed25519PrivateKey>(*std::move(key));
+  CreditOptions options;
+  options.origin = origin;
+  options.public_key_raw = shared_key->PublicKeyRaw();
+  MARKET_ASSIGN_OR_RETURN(options.page_token_secret,
+                          config::LoadOrCreateSecret(secrets + "/page-token-hmac.key", 32));
+  CheckpointSigner signer = [shared_key, origin](int64_t size,
+                                                 const Hash& root) -> absl::StatusOr<std::string> {
+    return ledger::SignCheckpoint(ledger::Checkpoint{origin, size, root}, origin, *shared_key);
+  };
+  CreditModule m;
+  MARKET_ASSIGN_OR_RETURN(m.store, SqliteCreditStore::Open(data_dir + "/credit.db", signer));
+  MARKET_ASSIGN_OR_RETURN(m.credit,
+                          CreditServiceImpl::Create(m.store.get(), clock, options,
+                                                    std::move(directory), verifier,
+                                                    std::move(suspension), metrics));
+  MARKET_ASSIGN_OR_RETURN(m.ledger,
+                          LedgerServiceImpl::Create(m.store.get(), clock, options, verifier,
+                                                    metrics));
+  return m;
+}
+
+}  // namespace market::credit

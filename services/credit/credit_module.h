@@ -1,0 +1,36 @@
+// Wires the credit service over its data dir: credit.db, the ledger's Ed25519
+// key (created on first start, mode 0600) and the page-token secret. Used by
+// marketd and market-credit.
+#ifndef MARKET_SERVICES_CREDIT_CREDIT_MODULE_H_
+#define MARKET_SERVICES_CREDIT_CREDIT_MODULE_H_
+
+#include <memory>
+#include <string>
+
+#include "common/auth/jwt.h"
+#include "common/auth/suspension.h"
+#include "common/clock/clock.h"
+#include "common/server/metrics.h"
+#include "services/credit/credit_service.h"
+#include "services/credit/sqlite_credit_store.h"
+
+namespace market::credit {
+
+inline constexpr char kDefaultOrigin[] = "second-hand-market/ledgers/main";
+
+struct CreditModule {
+  std::unique_ptr<SqliteCreditStore> store;
+  std::unique_ptr<CreditServiceImpl> credit;
+  std::unique_ptr<LedgerServiceImpl> ledger;
+};
+
+absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const Clock* clock,
+                                              SubjectDirectory directory,
+                                              std::shared_ptr<const auth::TokenVerifier> verifier,
+                                              std::shared_ptr<auth::SuspensionChecker> suspension,
+                                              server::Metrics* metrics,
+                                              const std::string& origin = kDefaultOrigin);
+
+}  // namespace market::credit
+
+#endif  // MARKET_SERVICES_CREDIT_CREDIT_MODULE_H_

@@ -1,0 +1,548 @@
+// CreditService and LedgerService through a real gRPC server on 127.0.0.1:0,
+// with the identity service beside them for tokens and subjects.
+#include "services/credit/credit_service.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "clients/ledger_verifier/credit_policy.h"
+#include "clients/ledger_verifier/verifier.h"
+#include "common/server/log.h"
+#include "common/server/runner.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status.h"
+#include "common/status/status_matchers.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "market/credit/v1/credit.grpc.pb.h"
+#include "services/credit/credit_module.h"
+#include "services/identity/identity_module.h"
+
+namespace market::credit {
+namespace {
+
+using common::v1::Role;
+using google::protobuf::util::TimeUtil;
+
+const absl::Time kStart = absl::FromUnixSeconds(1'790'000'000);
+
+class CreditServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server::SetRpcLogging(false);
+    dir_ = ::testing::TempDir() + "credit_test_" + std::to_string(::getpid()) + "_" +
+           std::to_string(counter_++);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    verifier_ = std::make_shared<auth::TokenVerifier>();
+    identity::IdentityOptions id_options;
+    id_options.password_log2_n = 10;
+    auto id = identity::OpenIdentityModule(dir_, &clock_, verifier_, nullptr, id_options);
+    ASSERT_OK(id);
+    identity_ = *std::move(id);
+    identity::IdentityStore* ids = identity_.store.get();
+    SubjectDirectory directory = [ids](const std::string& s)
+        -> absl::StatusOr<std::optional<SubjectInfo>> {
+      auto row = ids->GetSubject(s);
+      if (absl::IsNotFound(row.status())) return std::nullopt;
+      if (!row.ok()) return row.status();
+      return SubjectInfo{row->subject.display_name(), row->subject.affiliation()};
+    };
+    auto credit = OpenCreditModule(dir_, &clock_, directory, verifier_, identity_.suspension,
+                                   nullptr);
+    ASSERT_OK(credit);
+    credit_ = *std::move(credit);
+    runner_ = std::make_unique<server::ServerRunner>(
+        server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
+    runner_->AddService(credit_.credit.get(), "market.credit.v1.CreditService");
+    runner_->AddService(credit_.ledger.get(), "market.credit.v1.LedgerService");
+    ASSERT_OK(runner_->Start());
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
+                                       grpc::InsecureChannelCredentials());
+    credit_stub_ = v1::CreditService::NewStub(channel);
+    ledger_stub_ = v1::LedgerService::NewStub(channel);
+    supervisor_ = AddSubject("supervisor", Role::SUPERVISOR);
+    service_ = AddSubject("svc-listing", Role::SERVICE);
+    seller_ = AddSubject("seller-a", Role::SELLER);
+    buyer_ = AddSubject("buyer-b", Role::BUYER);
+  }
+  void TearDown() override {
+    runner_->Shutdown(absl::ZeroDuration());
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string AddSubject(const std::string& id, Role role, const std::string& affiliation = "") {
+    identity::SubjectRow row;
+    row.subject.set_name("subjects/" + id);
+    row.subject.set_kind(identity::Subject::PERSON);
+    row.subject.add_roles(role);
+    row.subject.set_display_name(id);
+    row.subject.set_affiliation(affiliation);
+    row.subject.set_state(identity::Subject::ACTIVE);
+    EXPECT_OK(identity_.store->CreateSubject(row, std::nullopt, identity::RequestKey{},
+                                             clock_.Now(), nullptr));
+    return row.subject.name();
+  }
+  std::string Token(const std::string& subject, Role role) {
+    return identity_.service->token_authority()->Issue(subject, {role})->first;
+  }
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    return ctx;
+  }
+
+  Record Trade(const std::string& subject, const std::string& counterparty,
+               const std::string& event_id) {
+    Record r;
+    r.set_subject(subject);
+    r.set_subject_role(common::v1::SELLER);
+    r.set_type(Record::TRADE_COMPLETED);
+    r.set_counterparty(counterparty);
+    r.set_reference("markets/m1/orders/o1");
+    *r.mutable_occurred_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+    r.set_event_id(event_id);
+    return r;
+  }
+  Record Sanction(const std::string& subject, Record::Type type, const std::string& event_id) {
+    Record r;
+    r.set_subject(subject);
+    r.set_subject_role(common::v1::SELLER);
+    r.set_type(type);
+    r.set_decision_document_number("市监处〔2026〕17号");
+    r.set_reason("counterfeit phones");
+    *r.mutable_occurred_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+    r.set_event_id(event_id);
+    return r;
+  }
+  grpc::Status Record_(const std::string& token, const Record& r,
+                       v1::RecordEventResponse* resp) {
+    v1::RecordEventRequest req;
+    *req.mutable_record() = r;
+    return credit_stub_->RecordEvent(Ctx(token).get(), req, resp);
+  }
+  v1::CreditProfile Profile(const std::string& subject, const std::string& token) {
+    v1::GetCreditProfileRequest req;
+    req.set_name(subject + "/creditProfile");
+    req.set_purpose("test");
+    v1::CreditProfile p;
+    grpc::Status s = credit_stub_->GetCreditProfile(Ctx(token).get(), req, &p);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return p;
+  }
+
+  static int counter_;
+  FakeClock clock_{kStart};
+  std::string dir_;
+  std::shared_ptr<auth::TokenVerifier> verifier_;
+  identity::IdentityModule identity_;
+  CreditModule credit_;
+  std::unique_ptr<server::ServerRunner> runner_;
+  std::unique_ptr<v1::CreditService::Stub> credit_stub_;
+  std::unique_ptr<v1::LedgerService::Stub> ledger_stub_;
+  std::string supervisor_, service_, seller_, buyer_;
+};
+int CreditServiceTest::counter_ = 0;
+
+TEST_F(CreditServiceTest, RecordEventReturnsRecordWithProofAgainstSignedCheckpoint) {
+  v1::RecordEventResponse resp;
+  ASSERT_TRUE(Record_(Token(service_, Role::SERVICE), Trade(seller_, buyer_, "ev-1"), &resp).ok());
+  EXPECT_EQ(resp.record().index(), 0);
+  EXPECT_EQ(resp.record().tier(), Record::POSITIVE);
+  EXPECT_EQ(resp.record().source(), service_);
+  auto cp = ledger::VerifyCheckpoint(resp.checkpoint().note(), resp.checkpoint().origin(),
+                                     resp.checkpoint().public_key());
+  ASSERT_OK(cp);
+  EXPECT_EQ(cp->size, 1);
+  std::vector<std::string> proof(resp.inclusion_proof().hashes().begin(),
+                                 resp.inclusion_proof().hashes().end());
+  v1::GetRecordsRequest greq;
+  greq.set_start(0);
+  greq.set_end(1);
+  v1::GetRecordsResponse records;
+  ASSERT_TRUE(ledger_stub_->GetRecords(Ctx("").get(), greq, &records).ok());
+  EXPECT_OK(ledger::VerifyInclusion(0, 1, ledger::LeafHash(records.records(0).leaf()), proof,
+                                    cp->root));
+}
+
+TEST_F(CreditServiceTest, ReplayedEventIdAddsNothing) {
+  v1::RecordEventResponse first, second;
+  std::string token = Token(service_, Role::SERVICE);
+  ASSERT_TRUE(Record_(token, Trade(seller_, buyer_, "ev-replay"), &first).ok());
+  ASSERT_TRUE(Record_(token, Trade(seller_, buyer_, "ev-replay"), &second).ok());
+  EXPECT_EQ(first.record().index(), second.record().index());
+  v1::Checkpoint cp;
+  ASSERT_TRUE(ledger_stub_->GetCheckpoint(Ctx("").get(), v1::GetCheckpointRequest(), &cp).ok());
+  EXPECT_EQ(cp.tree_size(), 1);
+}
+
+TEST_F(CreditServiceTest, TierNotMatchingTypeNamesField) {
+  Record r = Trade(seller_, buyer_, "ev-tier");
+  r.set_tier(Record::SERIOUS);
+  v1::RecordEventResponse resp;
+  grpc::Status s = Record_(Token(service_, Role::SERVICE), r, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(FieldViolationsOf(FromGrpcStatus(s)).size(), 1u);
+  EXPECT_EQ(FieldViolationsOf(FromGrpcStatus(s))[0].field, "record.tier");
+}
+
+TEST_F(CreditServiceTest, SupervisorSanctionNeedsDecisionDocument) {
+  Record r = Sanction(seller_, Record::COUNTERFEIT_CONFIRMED, "ev-nodoc");
+  r.clear_decision_document_number();
+  v1::RecordEventResponse resp;
+  grpc::Status s = Record_(Token(supervisor_, Role::SUPERVISOR), r, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolationsOf(FromGrpcStatus(s))[0].field, "record.decision_document_number");
+}
+
+TEST_F(CreditServiceTest, SellerCannotRecordEvents) {
+  v1::RecordEventResponse resp;
+  EXPECT_EQ(Record_(Token(seller_, Role::SELLER), Trade(seller_, buyer_, "ev-x"), &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CreditServiceTest, ServiceCannotRecordCommendation) {
+  Record r = Sanction(seller_, Record::COMMENDATION, "ev-comm");
+  v1::RecordEventResponse resp;
+  EXPECT_EQ(Record_(Token(service_, Role::SERVICE), r, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CreditServiceTest, SeriousSanctionBlacklistsUntilRepairApproved) {
+  v1::RecordEventResponse sanction;
+  ASSERT_TRUE(Record_(Token(supervisor_, Role::SUPERVISOR),
+                      Sanction(seller_, Record::COUNTERFEIT_CONFIRMED, "ev-serious"), &sanction)
+                  .ok());
+  EXPECT_EQ(sanction.record().tier(), Record::SERIOUS);
+  v1::CreditProfile p = Profile(seller_, "");
+  EXPECT_TRUE(p.blacklisted());
+  EXPECT_EQ(p.level(), v1::CreditProfile::D);
+  EXPECT_FALSE(p.has_score());  // public view
+  v1::ListBlacklistResponse black;
+  ASSERT_TRUE(credit_stub_->ListBlacklist(Ctx("").get(), v1::ListBlacklistRequest(), &black).ok());
+  ASSERT_EQ(black.entries_size(), 1);
+  EXPECT_EQ(black.entries(0).subject(), seller_);
+  EXPECT_EQ(black.entries(0).reason_type(), Record::COUNTERFEIT_CONFIRMED);
+
+  v1::ApplyForRepairRequest apply;
+  apply.set_parent(seller_);
+  apply.mutable_repair_application()->set_record(sanction.record().name());
+  apply.mutable_repair_application()->set_correction_statement("all stock destroyed");
+  apply.mutable_repair_application()->set_fulfilment_statement("fine paid");
+  apply.mutable_repair_application()->set_commitment("守法经营");
+  v1::RepairApplication app;
+  grpc::Status early = credit_stub_->ApplyForRepair(Ctx(Token(seller_, Role::SELLER)).get(),
+                                                    apply, &app);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(FromGrpcStatus(early)), "MIN_DISPLAY_PERIOD_NOT_OVER");
+
+  clock_.Advance(absl::Hours(24 * 366));
+  ASSERT_TRUE(credit_stub_->ApplyForRepair(Ctx(Token(seller_, Role::SELLER)).get(), apply, &app)
+                  .ok());
+  EXPECT_EQ(app.state(), v1::RepairApplication::PENDING);
+  v1::RuleOnRepairRequest rule;
+  rule.set_name(app.name());
+  rule.set_outcome(v1::RepairApplication::APPROVED);
+  rule.set_reason("correction verified on site");
+  v1::RepairApplication ruled;
+  ASSERT_TRUE(credit_stub_->RuleOnRepair(Ctx(Token(supervisor_, Role::SUPERVISOR)).get(), rule,
+                                         &ruled)
+                  .ok());
+  EXPECT_EQ(ruled.state(), v1::RepairApplication::APPROVED);
+  EXPECT_EQ(ruled.repair_record(), "ledgers/main/records/1");
+  EXPECT_FALSE(Profile(seller_, "").blacklisted());
+  grpc::Status twice = credit_stub_->RuleOnRepair(
+      Ctx(Token(supervisor_, Role::SUPERVISOR)).get(), rule, &ruled);
+  EXPECT_EQ(ReasonOf(FromGrpcStatus(twice)), "APPLICATION_NOT_PENDING");
+}
+
+TEST_F(CreditServiceTest, SelfProfileShowsScoreAndActiveRecords) {
+  v1::RecordEventResponse resp;
+  ASSERT_TRUE(Record_(Token(service_, Role::SERVICE), Trade(seller_, buyer_, "ev-s"), &resp).ok());
+  v1::CreditProfile p = Profile(seller_, Token(seller_, Role::SELLER));
+  EXPECT_EQ(p.score(), 602);
+  EXPECT_EQ(p.active_records_size(), 1);
+  EXPECT_EQ(p.scoring_policy_version(), ledger::kPolicyVersion);
+}
+
+TEST_F(CreditServiceTest, UnknownSubjectProfileIsNotFound) {
+  v1::GetCreditProfileRequest req;
+  req.set_name("subjects/nobody/creditProfile");
+  v1::CreditProfile p;
+  EXPECT_EQ(credit_stub_->GetCreditProfile(Ctx("").get(), req, &p).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CreditServiceTest, SupervisorReadIsAccessLoggedAndVisibleToSubject) {
+  v1::ListRecordsRequest req;
+  req.set_parent("ledgers/main");
+  req.set_filter(absl::StrCat("subject=\"", seller_, "\""));
+  req.set_purpose("complaint 2026-118");
+  v1::ListRecordsResponse records;
+  ASSERT_TRUE(credit_stub_->ListRecords(Ctx(Token(supervisor_, Role::SUPERVISOR)).get(), req,
+                                        &records)
+                  .ok());
+  v1::ListAccessLogRequest log_req;
+  log_req.set_parent(seller_);
+  v1::ListAccessLogResponse log;
+  ASSERT_TRUE(
+      credit_stub_->ListAccessLog(Ctx(Token(seller_, Role::SELLER)).get(), log_req, &log).ok());
+  ASSERT_EQ(log.access_log_entries_size(), 1);
+  EXPECT_EQ(log.access_log_entries(0).reader(), supervisor_);
+  EXPECT_EQ(log.access_log_entries(0).purpose(), "complaint 2026-118");
+}
+
+TEST_F(CreditServiceTest, ReadingOthersRecordsNeedsPurpose) {
+  v1::ListRecordsRequest req;
+  req.set_parent("ledgers/main");
+  req.set_filter(absl::StrCat("subject=\"", seller_, "\""));
+  v1::ListRecordsResponse records;
+  grpc::Status s =
+      credit_stub_->ListRecords(Ctx(Token(supervisor_, Role::SUPERVISOR)).get(), req, &records);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(CreditServiceTest, BuyerCannotReadSellersRecords) {
+  v1::ListRecordsRequest req;
+  req.set_parent("ledgers/main");
+  req.set_filter(absl::StrCat("subject=\"", seller_, "\""));
+  req.set_purpose("curious");
+  v1::ListRecordsResponse records;
+  EXPECT_EQ(credit_stub_->ListRecords(Ctx(Token(buyer_, Role::BUYER)).get(), req, &records)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CreditServiceTest, OperatorReadsItsOnboardedSeller) {
+  std::string op = AddSubject("market-op", Role::OPERATOR);
+  std::string mine = AddSubject("seller-mine", Role::SELLER, op);
+  v1::ListRecordsRequest req;
+  req.set_parent("ledgers/main");
+  req.set_filter(absl::StrCat("subject=\"", mine, "\""));
+  req.set_purpose("monthly review");
+  v1::ListRecordsResponse records;
+  EXPECT_TRUE(
+      credit_stub_->ListRecords(Ctx(Token(op, Role::OPERATOR)).get(), req, &records).ok());
+  req.set_filter(absl::StrCat("subject=\"", seller_, "\""));
+  EXPECT_EQ(credit_stub_->ListRecords(Ctx(Token(op, Role::OPERATOR)).get(), req, &records)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CreditServiceTest, MinorRecordExpiresAfterNinetyDays) {
+  Record late;
+  late.set_subject(seller_);
+  late.set_subject_role(common::v1::SELLER);
+  late.set_type(Record::CLAIM_REPLY_MISSED);
+  late.set_reference("claims/c1");
+  *late.mutable_occurred_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+  late.set_event_id("ev-minor");
+  v1::RecordEventResponse resp;
+  ASSERT_TRUE(Record_(Token(service_, Role::SERVICE), late, &resp).ok());
+  EXPECT_EQ(*credit_.credit->RunExpiry(), 0);
+  clock_.Advance(absl::Hours(24 * 91));
+  EXPECT_EQ(*credit_.credit->RunExpiry(), 1);
+  EXPECT_EQ(*credit_.credit->RunExpiry(), 0);
+  auto records = credit_.store->RecordsOfSubject(seller_);
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[1].type(), Record::RECORD_EXPIRED);
+  EXPECT_EQ((*records)[1].refers_to(), 0);
+}
+
+TEST_F(CreditServiceTest, WithdrawalNeedsActiveRecord) {
+  v1::RecordEventResponse sanction;
+  std::string sup = Token(supervisor_, Role::SUPERVISOR);
+  ASSERT_TRUE(Record_(sup, Sanction(seller_, Record::FRAUD_CONFIRMED, "ev-f"), &sanction).ok());
+  Record withdraw = Sanction(seller_, Record::RECORD_WITHDRAWN, "ev-w");
+  withdraw.set_refers_to(sanction.record().index());
+  v1::RecordEventResponse w;
+  ASSERT_TRUE(Record_(sup, withdraw, &w).ok());
+  EXPECT_EQ(w.record().tier(), Record::SERIOUS);
+  EXPECT_FALSE(Profile(seller_, "").blacklisted());
+  withdraw.set_event_id("ev-w2");
+  grpc::Status again = Record_(sup, withdraw, &w);
+  EXPECT_EQ(ReasonOf(FromGrpcStatus(again)), "RECORD_NOT_ACTIVE");
+}
+
+TEST_F(CreditServiceTest, LedgerRejectsImpossibleProofRequests) {
+  v1::RecordEventResponse resp;
+  ASSERT_TRUE(Record_(Token(service_, Role::SERVICE), Trade(seller_, buyer_, "ev-p"), &resp).ok());
+  v1::GetInclusionProofRequest inc;
+  inc.set_index(1);
+  inc.set_tree_size(1);
+  v1::InclusionProof ip;
+  EXPECT_EQ(ledger_stub_->GetInclusionProof(Ctx("").get(), inc, &ip).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::GetConsistencyProofRequest con;
+  con.set_first_size(0);
+  v1::ConsistencyProof cp;
+  EXPECT_EQ(ledger_stub_->GetConsistencyProof(Ctx("").get(), con, &cp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::GetRecordsRequest gr;
+  gr.set_start(-1);
+  v1::GetRecordsResponse grr;
+  EXPECT_EQ(ledger_stub_->GetRecords(Ctx("").get(), gr, &grr).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// ---- Role matrix: every credit and ledger RPC × every role. ----
+
+enum class Expect { kAllowed, kDenied, kUnauthenticated };
+constexpr Expect A = Expect::kAllowed;
+constexpr Expect D = Expect::kDenied;
+constexpr Expect U = Expect::kUnauthenticated;
+
+struct MatrixRow {
+  std::string rpc;
+  // PUB, SUP, OPR, SEL, BUY, FIRM, APR, SVC
+  std::vector<Expect> expect;
+};
+
+TEST_F(CreditServiceTest, RoleMatrixForEveryRpc) {
+  const std::vector<Role> roles = {Role::SUPERVISOR,     Role::OPERATOR,  Role::SELLER,
+                                   Role::BUYER,          Role::APPRAISAL_FIRM,
+                                   Role::APPRAISER,      Role::SERVICE};
+  std::vector<std::string> callers = {""};
+  std::vector<std::string> tokens = {""};
+  for (Role r : roles) {
+    std::string s = AddSubject(absl::StrCat("caller-", static_cast<int>(r)), r);
+    callers.push_back(s);
+    tokens.push_back(Token(s, r));
+  }
+  // A sanction on the seller for repair calls.
+  v1::RecordEventResponse sanction;
+  ASSERT_TRUE(Record_(Token(supervisor_, Role::SUPERVISOR),
+                      Sanction(seller_, Record::COUNTERFEIT_CONFIRMED, "ev-matrix"), &sanction)
+                  .ok());
+  int n = 0;
+  auto call = [&](const std::string& rpc, size_t i) -> grpc::Status {
+    auto ctx = Ctx(tokens[i]);
+    if (rpc == "RecordEvent") {
+      Record r = Trade(seller_, buyer_, absl::StrCat("m-", n++));
+      v1::RecordEventRequest req;
+      *req.mutable_record() = r;
+      v1::RecordEventResponse resp;
+      return credit_stub_->RecordEvent(ctx.get(), req, &resp);
+    }
+    if (rpc == "GetCreditProfile") {
+      v1::GetCreditProfileRequest req;
+      req.set_name(seller_ + "/creditProfile");
+      v1::CreditProfile resp;
+      return credit_stub_->GetCreditProfile(ctx.get(), req, &resp);
+    }
+    if (rpc == "ListRecords") {
+      v1::ListRecordsRequest req;
+      req.set_parent("ledgers/main");
+      v1::ListRecordsResponse resp;
+      return credit_stub_->ListRecords(ctx.get(), req, &resp);
+    }
+    if (rpc == "ListAccessLog") {
+      v1::ListAccessLogRequest req;
+      req.set_parent(seller_);  // not owned by any matrix caller
+      v1::ListAccessLogResponse resp;
+      return credit_stub_->ListAccessLog(ctx.get(), req, &resp);
+    }
+    if (rpc == "ApplyForRepair") {
+      v1::ApplyForRepairRequest req;
+      req.set_parent(seller_);
+      req.mutable_repair_application()->set_record(sanction.record().name());
+      req.mutable_repair_application()->set_correction_statement("x");
+      req.mutable_repair_application()->set_fulfilment_statement("x");
+      req.mutable_repair_application()->set_commitment("x");
+      v1::RepairApplication resp;
+      return credit_stub_->ApplyForRepair(ctx.get(), req, &resp);
+    }
+    if (rpc == "RuleOnRepair") {
+      v1::RuleOnRepairRequest req;
+      req.set_name(seller_ + "/repairApplications/none");  // NOT_FOUND when allowed
+      req.set_outcome(v1::RepairApplication::REJECTED);
+      req.set_reason("x");
+      v1::RepairApplication resp;
+      return credit_stub_->RuleOnRepair(ctx.get(), req, &resp);
+    }
+    if (rpc == "ListBlacklist") {
+      v1::ListBlacklistResponse resp;
+      return credit_stub_->ListBlacklist(ctx.get(), v1::ListBlacklistRequest(), &resp);
+    }
+    if (rpc == "ListRedlist") {
+      v1::ListRedlistResponse resp;
+      return credit_stub_->ListRedlist(ctx.get(), v1::ListRedlistRequest(), &resp);
+    }
+    if (rpc == "GetCheckpoint") {
+      v1::Checkpoint resp;
+      return ledger_stub_->GetCheckpoint(ctx.get(), v1::GetCheckpointRequest(), &resp);
+    }
+    if (rpc == "GetRecords") {
+      v1::GetRecordsRequest req;
+      req.set_end(10);
+      v1::GetRecordsResponse resp;
+      return ledger_stub_->GetRecords(ctx.get(), req, &resp);
+    }
+    if (rpc == "GetInclusionProof") {
+      v1::GetInclusionProofRequest req;
+      v1::InclusionProof resp;
+      return ledger_stub_->GetInclusionProof(ctx.get(), req, &resp);
+    }
+    if (rpc == "GetConsistencyProof") {
+      v1::GetConsistencyProofRequest req;
+      req.set_first_size(1);
+      v1::ConsistencyProof resp;
+      return ledger_stub_->GetConsistencyProof(ctx.get(), req, &resp);
+    }
+    ADD_FAILURE() << rpc;
+    return grpc::Status::OK;
+  };
+  //                                 PUB SUP OPR SEL BUY FIRM APR SVC
+  const std::vector<MatrixRow> matrix = {
+      {"RecordEvent", {U, D, D, D, D, D, D, A}},  // SUP may not record trades
+      {"GetCreditProfile", {A, A, A, A, A, A, A, A}},
+      {"ListRecords", {U, A, A, A, A, A, A, A}},  // own records
+      {"ListAccessLog", {U, A, D, D, D, D, D, D}},
+      {"ApplyForRepair", {U, D, D, D, D, D, D, D}},  // only the record's subject
+      {"RuleOnRepair", {U, A, D, D, D, D, D, D}},
+      {"ListBlacklist", {A, A, A, A, A, A, A, A}},
+      {"ListRedlist", {A, A, A, A, A, A, A, A}},
+      {"GetCheckpoint", {A, A, A, A, A, A, A, A}},
+      {"GetRecords", {A, A, A, A, A, A, A, A}},
+      {"GetInclusionProof", {A, A, A, A, A, A, A, A}},
+      {"GetConsistencyProof", {A, A, A, A, A, A, A, A}},
+  };
+  std::set<std::string> covered;
+  for (const auto& row : matrix) {
+    covered.insert(row.rpc);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      grpc::Status s = call(row.rpc, i);
+      std::string where = absl::StrCat(row.rpc, " as caller #", i, ": ", s.error_message());
+      if (row.expect[i] == A) {
+        EXPECT_NE(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << where;
+        EXPECT_NE(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << where;
+        EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL) << where;
+      } else if (row.expect[i] == D) {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << where;
+      } else {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << where;
+      }
+    }
+  }
+  for (const char* service : {"CreditService", "LedgerService"}) {
+    const auto* d = v1::Record::descriptor()->file()->FindServiceByName(service);
+    for (int i = 0; i < d->method_count(); ++i) {
+      EXPECT_TRUE(covered.contains(d->method(i)->name())) << d->method(i)->name();
+    }
+  }
+  // The seller itself may apply (FAILED_PRECONDITION: the minimum period is not over).
+  v1::ApplyForRepairRequest own;
+  own.set_parent(seller_);
+  own.mutable_repair_application()->set_record(sanction.record().name());
+  own.mutable_repair_application()->set_correction_statement("x");
+  own.mutable_repair_application()->set_fulfilment_statement("x");
+  own.mutable_repair_application()->set_commitment("x");
+  v1::RepairApplication app;
+  EXPECT_EQ(credit_stub_->ApplyForRepair(Ctx(Token(seller_, Role::SELLER)).get(), own, &app)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace market::credit

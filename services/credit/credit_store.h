@@ -1,0 +1,98 @@
+// Storage interface of the credit service: the append-only ledger (records,
+// stored perfect-subtree hashes, signed checkpoints), repair applications and
+// the access log. Implementations are thread-safe; every append is durable
+// before it returns.
+#ifndef MARKET_SERVICES_CREDIT_CREDIT_STORE_H_
+#define MARKET_SERVICES_CREDIT_CREDIT_STORE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "market/credit/v1/credit.pb.h"
+#include "services/credit/merkle_tree.h"
+
+namespace market::credit {
+
+using v1::AccessLogEntry;
+using v1::Record;
+using v1::RepairApplication;
+
+// Signs a checkpoint for (size, root); returns the whole signed note.
+using CheckpointSigner = std::function<absl::StatusOr<std::string>(int64_t size, const Hash& root)>;
+
+struct StoredCheckpoint {
+  int64_t size = 0;
+  Hash root;
+  std::string note;
+};
+
+struct AppendResult {
+  Record record;          // as stored, with index and times
+  bool existed = false;   // event_id was already in the ledger
+  StoredCheckpoint checkpoint;  // covering the record
+  std::vector<Hash> proof;      // inclusion proof against `checkpoint`
+};
+
+struct StoredEntry {
+  int64_t index = 0;
+  std::string leaf;  // exactly the hashed bytes
+};
+
+struct RecordFilter {
+  std::optional<std::string> subject;
+  std::optional<Record::Type> type;
+  std::optional<Record::Tier> tier;
+  std::optional<absl::Time> occurred_from;   // inclusive
+  std::optional<absl::Time> occurred_before;  // exclusive
+};
+
+class CreditStore {
+ public:
+  virtual ~CreditStore() = default;
+
+  // Appends `record` (index, recorded_time set here; leaf = its deterministic
+  // serialization) with a new signed checkpoint, durably. When the event_id
+  // exists: the same record content → the stored one (existed = true); other
+  // content → ALREADY_EXISTS.
+  virtual absl::StatusOr<AppendResult> Append(const Record& record) = 0;
+  virtual absl::StatusOr<int64_t> Size() = 0;
+  // The newest checkpoint (size 0 with the empty root when nothing was appended).
+  virtual absl::StatusOr<StoredCheckpoint> LatestCheckpoint() = 0;
+  virtual absl::StatusOr<Hash> RootHash(int64_t size) = 0;
+  // Entries in [start, end), end clamped to the size.
+  virtual absl::StatusOr<std::vector<StoredEntry>> GetEntries(int64_t start, int64_t end) = 0;
+  virtual absl::StatusOr<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) = 0;
+  virtual absl::StatusOr<std::vector<Hash>> ConsistencyProof(int64_t size1, int64_t size2) = 0;
+  // NOT_FOUND when no such index.
+  virtual absl::StatusOr<Record> GetRecord(int64_t index) = 0;
+  // Every record about `subject` (meta records included), in index order.
+  virtual absl::StatusOr<std::vector<Record>> RecordsOfSubject(const std::string& subject) = 0;
+  // Up to `limit` records matching `filter` with index > `after`, in index order.
+  virtual absl::StatusOr<std::vector<Record>> ListRecords(const RecordFilter& filter,
+                                                          int64_t after, int limit) = 0;
+  // Distinct subjects that have records.
+  virtual absl::StatusOr<std::vector<std::string>> Subjects() = 0;
+
+  virtual absl::Status AddAccessLog(const AccessLogEntry& entry) = 0;
+  // Newest first; `subject` "" for all; entries with id < `before` (0 = no bound).
+  virtual absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> ListAccessLog(
+      const std::string& subject, const std::string& reader, int64_t before, int limit) = 0;
+
+  // ALREADY_EXISTS when a PENDING application for the same record exists.
+  virtual absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application) = 0;
+  virtual absl::StatusOr<RepairApplication> GetRepair(const std::string& name) = 0;
+  // Atomically: reads the application, applies `mutate` (which may refuse), and
+  // when `mutate` returns a record, appends it first and passes its index.
+  virtual absl::StatusOr<RepairApplication> RuleOnRepair(
+      const std::string& name,
+      const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
+      const std::function<void(RepairApplication&, std::optional<int64_t> appended)>& apply) = 0;
+};
+
+}  // namespace market::credit
+
+#endif  // MARKET_SERVICES_CREDIT_CREDIT_STORE_H_

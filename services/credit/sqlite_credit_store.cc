@@ -1,0 +1,475 @@
+#include "services/credit/sqlite_credit_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace market::credit {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using sqlite::Connection;
+using sqlite::Statement;
+
+const std::vector<sqlite::Migration>& Migrations() {
+  static const auto* migrations = new std::vector<sqlite::Migration>{
+      {1, R"sql(
+CREATE TABLE records (
+  idx INTEGER PRIMARY KEY,
+  leaf BLOB NOT NULL,
+  event_id TEXT NOT NULL UNIQUE,
+  subject TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  tier INTEGER NOT NULL,
+  occurred INTEGER NOT NULL
+);
+CREATE INDEX records_by_subject ON records(subject, idx);
+CREATE TABLE nodes (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE checkpoints (
+  size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE TABLE repair_applications (
+  name TEXT PRIMARY KEY,
+  record_idx INTEGER NOT NULL REFERENCES records(idx),
+  state INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX one_pending_repair ON repair_applications(record_idx) WHERE state = 1;
+CREATE TABLE access_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  subject TEXT NOT NULL,
+  reader TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX access_log_by_subject ON access_log(subject, id);
+)sql"},
+  };
+  return *migrations;
+}
+
+// Reads nodes through one connection (inside its current transaction).
+class ConnectionNodeSource final : public NodeSource {
+ public:
+  explicit ConnectionNodeSource(Connection& c) : c_(c) {}
+  absl::StatusOr<Hash> Node(int level, int64_t index) override {
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c_.Prepare("SELECT hash FROM nodes WHERE level = ? AND idx = ?"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(level)));
+    MARKET_RETURN_IF_ERROR(st.Bind(2, index));
+    MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) return absl::NotFoundError(absl::StrCat("node ", level, "/", index));
+    return st.ColumnBlob(0);
+  }
+
+ private:
+  Connection& c_;
+};
+
+absl::StatusOr<int64_t> SizeIn(Connection& c) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT coalesce(max(idx) + 1, 0) FROM records"));
+  MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnInt64(0) : 0;
+}
+
+absl::StatusOr<Record> ParseLeaf(int64_t index, const std::string& leaf) {
+  Record r;
+  if (!r.ParseFromString(leaf)) return absl::DataLossError(absl::StrCat("corrupt record ", index));
+  r.set_name(absl::StrCat("ledgers/main/records/", index));
+  return r;
+}
+
+absl::StatusOr<StoredCheckpoint> LatestCheckpointIn(Connection& c) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1"));
+  MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+  StoredCheckpoint cp;
+  if (!row) {
+    cp.root = EmptyRootHash();
+    return cp;
+  }
+  cp.size = st.ColumnInt64(0);
+  cp.root = st.ColumnBlob(1);
+  cp.note = st.ColumnText(2);
+  return cp;
+}
+
+// The record as a client would send it again: output-only fields cleared.
+Record Comparable(Record r) {
+  r.clear_name();
+  r.clear_index();
+  r.clear_source();
+  r.clear_recorded_time();
+  r.clear_min_display_until();
+  r.clear_max_display_until();
+  return r;
+}
+
+absl::StatusOr<std::vector<Record>> QueryRecords(Statement& st) {
+  std::vector<Record> out;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    MARKET_ASSIGN_OR_RETURN(Record r, ParseLeaf(st.ColumnInt64(0), st.ColumnBlob(1)));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<RepairApplication> ReadRepair(Connection& c, const std::string& name,
+                                             int64_t* version_out = nullptr) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT data FROM repair_applications WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+  RepairApplication a;
+  if (!a.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt application");
+  (void)version_out;
+  return a;
+}
+
+}  // namespace
+
+std::string LeafBytes(const Record& record) {
+  Record copy = record;
+  copy.clear_name();
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    copy.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<SqliteCreditStore>> SqliteCreditStore::Open(
+    const std::string& path, CheckpointSigner signer) {
+  sqlite::Options options;
+  options.synchronous = sqlite::Options::Synchronous::kFull;
+  MARKET_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options, Migrations()));
+  std::unique_ptr<SqliteCreditStore> store(new SqliteCreditStore(std::move(db), std::move(signer)));
+  // A new ledger starts with a signed checkpoint of the empty tree.
+  MARKET_RETURN_IF_ERROR(store->db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(StoredCheckpoint latest, LatestCheckpointIn(c));
+    if (!latest.note.empty()) return absl::OkStatus();
+    MARKET_ASSIGN_OR_RETURN(std::string note, store->signer_(0, EmptyRootHash()));
+    MARKET_ASSIGN_OR_RETURN(Statement cp,
+                            c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(0, ?, ?)"));
+    MARKET_RETURN_IF_ERROR(cp.BindBlob(1, EmptyRootHash()));
+    MARKET_RETURN_IF_ERROR(cp.BindText(2, note));
+    return cp.Run();
+  }));
+  return store;
+}
+
+absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Record& record) {
+  AppendResult result;
+  MARKET_ASSIGN_OR_RETURN(Statement find,
+                          c.Prepare("SELECT idx, leaf FROM records WHERE event_id = ?"));
+  MARKET_RETURN_IF_ERROR(find.BindText(1, record.event_id()));
+  MARKET_ASSIGN_OR_RETURN(bool exists, find.Step());
+  ConnectionNodeSource nodes(c);
+  if (exists) {
+    MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(find.ColumnInt64(0), find.ColumnBlob(1)));
+    if (!google::protobuf::util::MessageDifferencer::Equals(Comparable(result.record),
+                                                            Comparable(record))) {
+      return absl::AlreadyExistsError(absl::StrCat("event_id ", record.event_id(),
+                                                   " was recorded with different content"));
+    }
+    result.existed = true;
+    MARKET_ASSIGN_OR_RETURN(result.checkpoint, LatestCheckpointIn(c));
+    MARKET_ASSIGN_OR_RETURN(result.proof, credit::InclusionProof(result.record.index(),
+                                                                 result.checkpoint.size, nodes));
+    return result;
+  }
+  MARKET_ASSIGN_OR_RETURN(int64_t index, SizeIn(c));
+  Record stored = record;
+  stored.set_index(index);
+  std::string leaf = LeafBytes(stored);
+  MARKET_ASSIGN_OR_RETURN(std::vector<NodeWrite> writes,
+                          AppendLeaf(index, LeafHash(leaf), nodes));
+  MARKET_ASSIGN_OR_RETURN(
+      Statement ins, c.Prepare("INSERT INTO records(idx, leaf, event_id, subject, type, tier, "
+                               "occurred) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(ins.Bind(1, index));
+  MARKET_RETURN_IF_ERROR(ins.BindBlob(2, leaf));
+  MARKET_RETURN_IF_ERROR(ins.BindText(3, stored.event_id()));
+  MARKET_RETURN_IF_ERROR(ins.BindText(4, stored.subject()));
+  MARKET_RETURN_IF_ERROR(ins.Bind(5, static_cast<int64_t>(stored.type())));
+  MARKET_RETURN_IF_ERROR(ins.Bind(6, static_cast<int64_t>(stored.tier())));
+  MARKET_RETURN_IF_ERROR(
+      ins.Bind(7, TimeUtil::TimestampToMicroseconds(stored.occurred_time())));
+  MARKET_RETURN_IF_ERROR(ins.Run());
+  for (const NodeWrite& w : writes) {
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(w.level)));
+    MARKET_RETURN_IF_ERROR(st.Bind(2, w.index));
+    MARKET_RETURN_IF_ERROR(st.BindBlob(3, w.hash));
+    MARKET_RETURN_IF_ERROR(st.Run());
+  }
+  int64_t size = index + 1;
+  MARKET_ASSIGN_OR_RETURN(Hash root, credit::RootHash(size, nodes));
+  MARKET_ASSIGN_OR_RETURN(std::string note, signer_(size, root));
+  MARKET_ASSIGN_OR_RETURN(Statement cp,
+                          c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(cp.Bind(1, size));
+  MARKET_RETURN_IF_ERROR(cp.BindBlob(2, root));
+  MARKET_RETURN_IF_ERROR(cp.BindText(3, note));
+  MARKET_RETURN_IF_ERROR(cp.Run());
+  MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(index, leaf));
+  result.checkpoint = StoredCheckpoint{size, root, note};
+  MARKET_ASSIGN_OR_RETURN(result.proof, credit::InclusionProof(index, size, nodes));
+  return result;
+}
+
+absl::StatusOr<AppendResult> SqliteCreditStore::Append(const Record& record) {
+  AppendResult result;
+  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(result, AppendIn(c, record));
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<int64_t> SqliteCreditStore::Size() {
+  int64_t size = 0;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(size, SizeIn(c));
+    return absl::OkStatus();
+  }));
+  return size;
+}
+
+absl::StatusOr<StoredCheckpoint> SqliteCreditStore::LatestCheckpoint() {
+  StoredCheckpoint cp;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(cp, LatestCheckpointIn(c));
+    return absl::OkStatus();
+  }));
+  return cp;
+}
+
+absl::StatusOr<Hash> SqliteCreditStore::RootHash(int64_t size) {
+  Hash root;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    ConnectionNodeSource nodes(c);
+    MARKET_ASSIGN_OR_RETURN(root, credit::RootHash(size, nodes));
+    return absl::OkStatus();
+  }));
+  return root;
+}
+
+absl::StatusOr<std::vector<StoredEntry>> SqliteCreditStore::GetEntries(int64_t start,
+                                                                      int64_t end) {
+  std::vector<StoredEntry> out;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("SELECT idx, leaf FROM records WHERE idx >= ? AND idx < ? ORDER BY idx"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, start));
+    MARKET_RETURN_IF_ERROR(st.Bind(2, end));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      out.push_back(StoredEntry{st.ColumnInt64(0), st.ColumnBlob(1)});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Hash>> SqliteCreditStore::InclusionProof(int64_t index,
+                                                                    int64_t size) {
+  std::vector<Hash> proof;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    ConnectionNodeSource nodes(c);
+    MARKET_ASSIGN_OR_RETURN(proof, credit::InclusionProof(index, size, nodes));
+    return absl::OkStatus();
+  }));
+  return proof;
+}
+
+absl::StatusOr<std::vector<Hash>> SqliteCreditStore::ConsistencyProof(int64_t size1,
+                                                                      int64_t size2) {
+  std::vector<Hash> proof;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    ConnectionNodeSource nodes(c);
+    MARKET_ASSIGN_OR_RETURN(proof, credit::ConsistencyProof(size1, size2, nodes));
+    return absl::OkStatus();
+  }));
+  return proof;
+}
+
+absl::StatusOr<Record> SqliteCreditStore::GetRecord(int64_t index) {
+  Record r;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT idx, leaf FROM records WHERE idx = ?"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, index));
+    MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) return absl::NotFoundError(absl::StrCat("ledgers/main/records/", index, " not found"));
+    MARKET_ASSIGN_OR_RETURN(r, ParseLeaf(index, st.ColumnBlob(1)));
+    return absl::OkStatus();
+  }));
+  return r;
+}
+
+absl::StatusOr<std::vector<Record>> SqliteCreditStore::RecordsOfSubject(
+    const std::string& subject) {
+  std::vector<Record> out;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("SELECT idx, leaf FROM records WHERE subject = ? ORDER BY idx"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, subject));
+    MARKET_ASSIGN_OR_RETURN(out, QueryRecords(st));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Record>> SqliteCreditStore::ListRecords(const RecordFilter& f,
+                                                                   int64_t after, int limit) {
+  std::vector<Record> out;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("SELECT idx, leaf FROM records WHERE idx > ?1 "
+                  "AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR type = ?3) "
+                  "AND (?4 IS NULL OR tier = ?4) AND (?5 IS NULL OR occurred >= ?5) "
+                  "AND (?6 IS NULL OR occurred < ?6) ORDER BY idx LIMIT ?7"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, after));
+    MARKET_RETURN_IF_ERROR(f.subject ? st.BindText(2, *f.subject) : st.BindNull(2));
+    MARKET_RETURN_IF_ERROR(f.type ? st.Bind(3, static_cast<int64_t>(*f.type)) : st.BindNull(3));
+    MARKET_RETURN_IF_ERROR(f.tier ? st.Bind(4, static_cast<int64_t>(*f.tier)) : st.BindNull(4));
+    MARKET_RETURN_IF_ERROR(f.occurred_from ? st.Bind(5, absl::ToUnixMicros(*f.occurred_from))
+                                           : st.BindNull(5));
+    MARKET_RETURN_IF_ERROR(f.occurred_before
+                               ? st.Bind(6, absl::ToUnixMicros(*f.occurred_before))
+                               : st.BindNull(6));
+    MARKET_RETURN_IF_ERROR(st.Bind(7, static_cast<int64_t>(limit)));
+    MARKET_ASSIGN_OR_RETURN(out, QueryRecords(st));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteCreditStore::Subjects() {
+  std::vector<std::string> out;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("SELECT DISTINCT subject FROM records ORDER BY subject"));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      out.push_back(st.ColumnText(0));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status SqliteCreditStore::AddAccessLog(const AccessLogEntry& entry) {
+  return db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("INSERT INTO access_log(subject, reader, data) VALUES(?, ?, ?)"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, entry.subject()));
+    MARKET_RETURN_IF_ERROR(st.BindText(2, entry.reader()));
+    MARKET_RETURN_IF_ERROR(st.BindBlob(3, entry.SerializeAsString()));
+    return st.Run();
+  });
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> SqliteCreditStore::ListAccessLog(
+    const std::string& subject, const std::string& reader, int64_t before, int limit) {
+  std::vector<std::pair<int64_t, AccessLogEntry>> out;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("SELECT id, data FROM access_log WHERE (?1 = '' OR subject = ?1) "
+                                "AND (?2 = '' OR reader = ?2) AND (?3 = 0 OR id < ?3) "
+                                "ORDER BY id DESC LIMIT ?4"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, subject));
+    MARKET_RETURN_IF_ERROR(st.BindText(2, reader));
+    MARKET_RETURN_IF_ERROR(st.Bind(3, before));
+    MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(limit)));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      AccessLogEntry e;
+      if (!e.ParseFromString(st.ColumnBlob(1))) return absl::DataLossError("corrupt access log");
+      e.set_name(absl::StrCat(e.subject(), "/accessLogEntries/", st.ColumnInt64(0)));
+      out.emplace_back(st.ColumnInt64(0), std::move(e));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<RepairApplication> SqliteCreditStore::CreateRepair(const RepairApplication& a) {
+  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    int64_t idx = 0;
+    std::string_view rec = a.record();
+    auto slash = rec.rfind('/');
+    idx = std::stoll(std::string(rec.substr(slash + 1)));
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("INSERT INTO repair_applications(name, record_idx, state, data) "
+                                "VALUES(?, ?, ?, ?)"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, a.name()));
+    MARKET_RETURN_IF_ERROR(st.Bind(2, idx));
+    MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(a.state())));
+    MARKET_RETURN_IF_ERROR(st.BindBlob(4, a.SerializeAsString()));
+    absl::Status s = st.Run();
+    if (absl::IsAlreadyExists(s)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("a pending repair application for ", a.record(), " exists"));
+    }
+    return s;
+  }));
+  return a;
+}
+
+absl::StatusOr<RepairApplication> SqliteCreditStore::GetRepair(const std::string& name) {
+  RepairApplication a;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(a, ReadRepair(c, name));
+    return absl::OkStatus();
+  }));
+  return a;
+}
+
+absl::StatusOr<RepairApplication> SqliteCreditStore::RuleOnRepair(
+    const std::string& name,
+    const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
+    const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply) {
+  RepairApplication a;
+  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(a, ReadRepair(c, name));
+    MARKET_ASSIGN_OR_RETURN(std::optional<Record> record, decide(a));
+    std::optional<int64_t> appended;
+    if (record.has_value()) {
+      MARKET_ASSIGN_OR_RETURN(AppendResult r, AppendIn(c, *record));
+      appended = r.record.index();
+    }
+    apply(a, appended);
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("UPDATE repair_applications SET state = ?, data = ? WHERE name = ?"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(a.state())));
+    MARKET_RETURN_IF_ERROR(st.BindBlob(2, a.SerializeAsString()));
+    MARKET_RETURN_IF_ERROR(st.BindText(3, name));
+    return st.Run();
+  }));
+  return a;
+}
+
+}  // namespace market::credit

@@ -1,0 +1,62 @@
+// CreditStore on one SQLite file (credit.db, synchronous=FULL): records with
+// the exact leaf bytes, perfect-subtree hashes (table `nodes`), checkpoints,
+// repair applications and the access log. Thread-safe.
+#ifndef MARKET_SERVICES_CREDIT_SQLITE_CREDIT_STORE_H_
+#define MARKET_SERVICES_CREDIT_SQLITE_CREDIT_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "common/sqlite/database.h"
+#include "services/credit/credit_store.h"
+
+namespace market::credit {
+
+class SqliteCreditStore final : public CreditStore {
+ public:
+  // Opens (creating and migrating) `path`; ":memory:" works. `signer` signs
+  // every new checkpoint.
+  static absl::StatusOr<std::unique_ptr<SqliteCreditStore>> Open(const std::string& path,
+                                                                 CheckpointSigner signer);
+
+  absl::StatusOr<AppendResult> Append(const Record& record) override;
+  absl::StatusOr<int64_t> Size() override;
+  absl::StatusOr<StoredCheckpoint> LatestCheckpoint() override;
+  absl::StatusOr<Hash> RootHash(int64_t size) override;
+  absl::StatusOr<std::vector<StoredEntry>> GetEntries(int64_t start, int64_t end) override;
+  absl::StatusOr<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(int64_t size1, int64_t size2) override;
+  absl::StatusOr<Record> GetRecord(int64_t index) override;
+  absl::StatusOr<std::vector<Record>> RecordsOfSubject(const std::string& subject) override;
+  absl::StatusOr<std::vector<Record>> ListRecords(const RecordFilter& filter, int64_t after,
+                                                  int limit) override;
+  absl::StatusOr<std::vector<std::string>> Subjects() override;
+  absl::Status AddAccessLog(const AccessLogEntry& entry) override;
+  absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> ListAccessLog(
+      const std::string& subject, const std::string& reader, int64_t before,
+      int limit) override;
+  absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application) override;
+  absl::StatusOr<RepairApplication> GetRepair(const std::string& name) override;
+  absl::StatusOr<RepairApplication> RuleOnRepair(
+      const std::string& name,
+      const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
+      const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply) override;
+
+  sqlite::Database* database() { return db_.get(); }
+
+ private:
+  SqliteCreditStore(std::unique_ptr<sqlite::Database> db, CheckpointSigner signer)
+      : db_(std::move(db)), signer_(std::move(signer)) {}
+  absl::StatusOr<AppendResult> AppendIn(sqlite::Connection& c, const Record& record);
+
+  std::unique_ptr<sqlite::Database> db_;
+  CheckpointSigner signer_;
+};
+
+// The exact leaf bytes of `record`: its deterministic protobuf serialization
+// with `name` cleared.
+std::string LeafBytes(const Record& record);
+
+}  // namespace market::credit
+
+#endif  // MARKET_SERVICES_CREDIT_SQLITE_CREDIT_STORE_H_

@@ -1,0 +1,107 @@
+#include "services/credit/sqlite_credit_store.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "clients/ledger_verifier/verifier.h"
+#include "common/status/status_matchers.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+
+namespace market::credit {
+namespace {
+
+using ::market::testing::StatusIs;
+
+CheckpointSigner TestSigner() {
+  auto key = std::make_shared<Ed25519PrivateKey>(*Ed25519PrivateKey::Generate());
+  return [key](int64_t size, const Hash& root) {
+    return ledger::SignCheckpoint({"test/ledger", size, root}, "test/ledger", *key);
+  };
+}
+
+Record NewRecord(int i, const std::string& subject = "subjects/seller-a") {
+  Record r;
+  r.set_subject(subject);
+  r.set_subject_role(common::v1::SELLER);
+  r.set_type(Record::TRADE_COMPLETED);
+  r.set_tier(Record::POSITIVE);
+  r.set_counterparty("subjects/buyer-b");
+  *r.mutable_occurred_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1'790'000'000 + i);
+  r.set_event_id(absl::StrCat("event-", i));
+  return r;
+}
+
+TEST(SqliteCreditStoreTest, AppendAssignsIndexesAndProofsVerify) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  for (int i = 0; i < 13; ++i) {
+    ASSERT_OK_AND_ASSIGN(AppendResult r, store->Append(NewRecord(i)));
+    EXPECT_EQ(r.record.index(), i);
+    EXPECT_EQ(r.checkpoint.size, i + 1);
+    EXPECT_OK(ledger::VerifyInclusion(i, r.checkpoint.size, LeafHash(LeafBytes(r.record)),
+                                      r.proof, r.checkpoint.root));
+  }
+  ASSERT_OK_AND_ASSIGN(auto proof, store->ConsistencyProof(5, 13));
+  EXPECT_OK(ledger::VerifyConsistency(5, 13, *store->RootHash(5), *store->RootHash(13), proof));
+}
+
+TEST(SqliteCreditStoreTest, SameEventIdReturnsStoredRecordAndAddsNothing) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  ASSERT_OK(store->Append(NewRecord(1)));
+  ASSERT_OK_AND_ASSIGN(AppendResult again, store->Append(NewRecord(1)));
+  EXPECT_TRUE(again.existed);
+  EXPECT_EQ(again.record.index(), 0);
+  EXPECT_EQ(*store->Size(), 1);
+}
+
+TEST(SqliteCreditStoreTest, SameEventIdWithOtherContentIsAlreadyExists) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  ASSERT_OK(store->Append(NewRecord(1)));
+  Record other = NewRecord(1);
+  other.set_reason("different");
+  EXPECT_THAT(store->Append(other), StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST(SqliteCreditStoreTest, EmptyLedgerHasSignedEmptyCheckpoint) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  ASSERT_OK_AND_ASSIGN(StoredCheckpoint cp, store->LatestCheckpoint());
+  EXPECT_EQ(cp.size, 0);
+  EXPECT_EQ(cp.root, EmptyRootHash());
+  EXPECT_FALSE(cp.note.empty());
+}
+
+TEST(SqliteCreditStoreTest, ReopenedStoreKeepsRootAndProofs) {
+  std::string dir = ::testing::TempDir() + "credit_store_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/credit.db";
+  std::filesystem::remove(path);
+  Hash root;
+  std::vector<Hash> proof;
+  {
+    auto store = *SqliteCreditStore::Open(path, TestSigner());
+    for (int i = 0; i < 21; ++i) ASSERT_OK(store->Append(NewRecord(i)));
+    root = *store->RootHash(21);
+    proof = *store->InclusionProof(7, 21);
+  }
+  auto reopened = *SqliteCreditStore::Open(path, TestSigner());
+  EXPECT_EQ(*reopened->Size(), 21);
+  EXPECT_EQ(*reopened->RootHash(21), root);
+  EXPECT_EQ(*reopened->InclusionProof(7, 21), proof);
+  EXPECT_EQ(reopened->LatestCheckpoint()->root, root);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SqliteCreditStoreTest, RecordsOfSubjectAreInIndexOrder) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  ASSERT_OK(store->Append(NewRecord(0, "subjects/a")));
+  ASSERT_OK(store->Append(NewRecord(1, "subjects/b")));
+  ASSERT_OK(store->Append(NewRecord(2, "subjects/a")));
+  ASSERT_OK_AND_ASSIGN(auto records, store->RecordsOfSubject("subjects/a"));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].index(), 0);
+  EXPECT_EQ(records[1].index(), 2);
+  EXPECT_EQ(records[1].name(), "ledgers/main/records/2");
+}
+
+}  // namespace
+}  // namespace market::credit
