@@ -1,0 +1,171 @@
+// `marketctl ledger verify` against a real marketd: an untouched ledger
+// verifies, later growth is checked for consistency, and changing any byte of
+// any stored record leaf, subtree hash or checkpoint in a copy of credit.db
+// makes verification fail.
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/process_helpers.h"
+
+namespace market {
+namespace {
+
+using ::market::testing::Child;
+using ::market::testing::ReadWholeFile;
+using ::market::testing::RunResult;
+using ::testing::HasSubstr;
+
+class LedgerE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = market::testing::MakeTempDir("ledger"); }
+  void TearDown() override {
+    if (marketd_) marketd_->Stop(SIGKILL, 5);
+    std::filesystem::remove_all(dir_);
+  }
+  void Start(const std::string& data_dir) {
+    port_ = market::testing::FreePort();
+    marketd_ = std::make_unique<Child>(
+        std::vector<std::string>{MARKETD_BIN, "--data-dir", data_dir, "--listen",
+                                 absl::StrCat("127.0.0.1:", port_), "--http-listen",
+                                 absl::StrCat("127.0.0.1:", market::testing::FreePort())},
+        dir_ + "/marketd.out", dir_ + "/marketd.err");
+    ASSERT_TRUE(market::testing::WaitForPort(port_, 30)) << ReadWholeFile(dir_ + "/marketd.err");
+  }
+  void Stop() {
+    ASSERT_EQ(marketd_->Stop(SIGTERM, 20), 0);
+    marketd_.reset();
+  }
+  RunResult Ctl(std::vector<std::string> args) {
+    std::vector<std::string> argv = {MARKETCTL_BIN, "--server",
+                                     absl::StrCat("127.0.0.1:", port_), "--credentials",
+                                     dir_ + "/credentials.json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return market::testing::Run(argv);
+  }
+  void RecordCommendations(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      RunResult r = Ctl({"credit", "record", "--subject", absl::StrCat("seller-", i % 3),
+                         "--type", "COMMENDATION", "--reason", "prompt after-sales service",
+                         "--event-id", absl::StrCat("commend-", i)});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+  // Verifies with a state file of its own (first verification: trust on first use).
+  RunResult Verify(const std::string& state) {
+    return Ctl({"ledger", "verify", "--state", dir_ + "/" + state});
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  std::unique_ptr<Child> marketd_;
+};
+
+// Flips one bit of one column of the row whose `key_expr` equals `key` in a
+// copy of credit.db (the value keeps its type and length).
+void FlipByte(const std::string& db_path, const std::string& table, const std::string& column,
+              int64_t key, const std::string& key_expr = "rowid") {
+  const int64_t rowid = key;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  std::string select =
+      absl::StrCat("SELECT ", column, " FROM ", table, " WHERE ", key_expr, " = ", rowid);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, select.c_str(), -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  std::string value(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                    sqlite3_column_bytes(st, 0));
+  sqlite3_finalize(st);
+  ASSERT_FALSE(value.empty());
+  value[value.size() / 2] ^= 0x01;
+  std::string update =
+      absl::StrCat("UPDATE ", table, " SET ", column, " = ? WHERE ", key_expr, " = ", rowid);
+  ASSERT_EQ(sqlite3_prepare_v2(db, update.c_str(), -1, &st, nullptr), SQLITE_OK);
+  if (column == "note") {
+    sqlite3_bind_text(st, 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_blob(st, 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  }
+  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+}
+
+std::vector<int64_t> RowIds(const std::string& db_path, const std::string& query) {
+  sqlite3* db = nullptr;
+  sqlite3_open(db_path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr);
+  std::vector<int64_t> out;
+  while (sqlite3_step(st) == SQLITE_ROW) out.push_back(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(LedgerE2eTest, UntouchedLedgerVerifiesAndGrowthIsConsistent) {
+  Start(dir_ + "/var");
+  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  RecordCommendations(0, 5);
+  RunResult first = Verify("state.json");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("ledger verified: 5 records"));
+  RecordCommendations(5, 12);
+  RunResult second = Verify("state.json");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.out, HasSubstr("12 records"));
+  EXPECT_THAT(second.out, HasSubstr("previous verification (5 records)"));
+  RunResult proof = Ctl({"ledger", "proof", "--index", "3"});
+  EXPECT_EQ(proof.exit_code, 0) << proof.err;
+  EXPECT_THAT(proof.out, HasSubstr("verified with 4 hashes"));
+}
+
+TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
+  Start(dir_ + "/var");
+  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  RecordCommendations(0, 3);
+  ASSERT_EQ(Verify("state-at-3.json").exit_code, 0);
+  RecordCommendations(3, 7);
+  ASSERT_EQ(Verify("pristine.json").exit_code, 0);
+  Stop();
+  std::string db = dir_ + "/var/credit.db";
+  struct Target {
+    std::string table, column;
+    int64_t rowid;
+  };
+  std::vector<Target> targets;
+  for (int64_t id : RowIds(db, "SELECT rowid FROM records")) targets.push_back({"records", "leaf", id});
+  std::vector<int64_t> node_keys = RowIds(db, "SELECT level * 1000000 + idx FROM nodes");
+  for (int64_t key : node_keys) targets.push_back({"nodes", "hash", key});
+  int64_t latest = RowIds(db, "SELECT max(size) FROM checkpoints")[0];
+  targets.push_back({"checkpoints", "root", latest});
+  targets.push_back({"checkpoints", "note", latest});
+  ASSERT_GE(targets.size(), 7u + 7u + 2u);
+  for (const Target& t : targets) {
+    std::string copy = absl::StrCat(dir_, "/copy-", t.table, "-", t.rowid);
+    std::filesystem::copy(dir_ + "/var", copy, std::filesystem::copy_options::recursive);
+    std::string copy_db = copy + "/credit.db";
+    // `nodes` is WITHOUT ROWID: its rows are addressed by level * 1000000 + idx.
+    FlipByte(copy_db, t.table, t.column, t.rowid,
+             t.table == "nodes" ? "level * 1000000 + idx" : "rowid");
+    Start(copy);
+    std::filesystem::copy_file(dir_ + "/state-at-3.json", dir_ + "/tamper-state.json",
+                               std::filesystem::copy_options::overwrite_existing);
+    RunResult r = Verify("tamper-state.json");
+    EXPECT_NE(r.exit_code, 0) << "tampering " << t.table << "." << t.column << " row " << t.rowid
+                              << " went unnoticed: " << r.out;
+    Stop();
+    std::filesystem::remove_all(copy);
+  }
+  Start(dir_ + "/var");
+  RunResult clean = Verify("pristine.json");
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+}
+
+}  // namespace
+}  // namespace market
