@@ -91,8 +91,6 @@ void CheckRoles(Violations& v, const std::string& field,
   for (int r : roles) {
     if (!common::v1::Role_IsValid(r) || r == common::v1::ROLE_UNSPECIFIED) {
       v.Add(field, absl::StrCat("unknown role ", r));
-    } else if (r == common::v1::SERVICE) {
-      v.Add(field, "SERVICE is not granted through this API");
     } else if (!seen.insert(r).second) {
       v.Add(field, absl::StrCat("duplicate role ", common::v1::Role_Name(r)));
     }

@@ -1,0 +1,54 @@
+// What a single-service binary needs from a remote identity service: the
+// token signing keys (refreshed periodically) and, through a SERVICE account's
+// API key, subject look-ups for suspension checks and display names.
+// Thread-safe.
+#ifndef MARKET_SERVICES_IDENTITY_REMOTE_IDENTITY_H_
+#define MARKET_SERVICES_IDENTITY_REMOTE_IDENTITY_H_
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/auth/jwt.h"
+#include "grpcpp/channel.h"
+#include "market/identity/v1/identity.grpc.pb.h"
+
+namespace market::identity {
+
+class RemoteIdentity {
+ public:
+  // `subject` / `api_key`: the SERVICE account this binary logs in as.
+  RemoteIdentity(std::shared_ptr<grpc::Channel> channel, std::string subject, std::string api_key,
+                 std::shared_ptr<auth::TokenVerifier> verifier);
+  ~RemoteIdentity();
+
+  // Loads the signing keys once (UNAVAILABLE when identity cannot be reached),
+  // then refreshes them every `period` in the background.
+  absl::Status Start(absl::Duration period = absl::Minutes(1));
+
+  // The subject, or std::nullopt when identity says NOT_FOUND.
+  absl::StatusOr<std::optional<v1::Subject>> GetSubject(const std::string& name);
+
+ private:
+  absl::Status RefreshKeys();
+  absl::StatusOr<std::string> Token() ABSL_LOCKS_EXCLUDED(mu_);
+
+  std::unique_ptr<v1::IdentityService::Stub> stub_;
+  std::string subject_;
+  std::string api_key_;
+  std::shared_ptr<auth::TokenVerifier> verifier_;
+  absl::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  absl::Time token_expiry_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> stop_{false};
+  std::thread refresher_;
+};
+
+}  // namespace market::identity
+
+#endif  // MARKET_SERVICES_IDENTITY_REMOTE_IDENTITY_H_
