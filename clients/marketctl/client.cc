@@ -61,11 +61,15 @@ absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
   MARKET_ASSIGN_OR_RETURN(std::string text, config::ReadFile(path));
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return absl::DataLossError(absl::StrCat(path, " is not a JSON object"));
+  auto field = [&j](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   Credentials c;
-  c.server = j.value("server", "");
-  c.subject = j.value("subject", "");
-  c.access_token = j.value("access_token", "");
-  c.expire_time = j.value("expire_time", "");
+  c.server = field("server");
+  c.subject = field("subject");
+  c.access_token = field("access_token");
+  c.expire_time = field("expire_time");
   return c;
 }
 

@@ -38,13 +38,23 @@ std::string DefaultStatePath(const Client& client) {
   return absl::StrCat(dir, "/ledger-", server, ".json");
 }
 
-void Progress(Client& client, int64_t done, int64_t total) {
+void Progress(Client& client, int64_t done, int64_t total, const char* what) {
   if (client.flags().output == "json" || total == 0) return;
   int width = 40;
   int filled = static_cast<int>(width * done / total);
   client.err() << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
-               << done << "/" << total << " records" << std::flush;
+               << done << "/" << total << " " << what << std::flush;
   if (done == total) client.err() << "\n";
+}
+
+// Typed reads of the state file (a hand-edited file must not crash marketctl).
+std::string JsonString(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+int64_t JsonInt(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
 int Mismatch(Client& client, const std::string& what) {
@@ -150,7 +160,7 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
       }
       std::string pinned_key;
       if (state.contains("public_key")) {
-        auto key = Base64Decode(state.value("public_key", ""));
+        auto key = Base64Decode(JsonString(state, "public_key"));
         if (!key.ok()) return Mismatch(client, path + " holds a bad key");
         pinned_key = *key;
         if (pinned_key != cp.public_key()) {
@@ -165,9 +175,14 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
       if (verified->size != cp.tree_size() || verified->root != cp.root_hash()) {
         return Mismatch(client, "checkpoint fields disagree with the signed note");
       }
-      int64_t old_size = state.value("tree_size", int64_t{0});
+      int64_t old_size = JsonInt(state, "tree_size");
+      if (state.contains("origin") && JsonString(state, "origin") != verified->origin) {
+        return Mismatch(client, absl::StrCat("the ledger's origin changed from \"",
+                                             JsonString(state, "origin"), "\" to \"",
+                                             verified->origin, "\""));
+      }
       if (old_size > 0) {
-        auto old_root = Base64Decode(state.value("root_hash", ""));
+        auto old_root = Base64Decode(JsonString(state, "root_hash"));
         if (!old_root.ok()) return Mismatch(client, path + " holds a bad root");
         if (old_size > verified->size) {
           return Mismatch(client, absl::StrCat("the ledger shrank from ", old_size, " to ",
@@ -213,7 +228,7 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
           leaf_hashes.push_back(ledger::LeafHash(entry.leaf()));
           builder.AddLeafHash(leaf_hashes.back());
         }
-        Progress(client, builder.size(), verified->size);
+        Progress(client, builder.size(), verified->size, "records downloaded");
       }
       if (builder.Root() != verified->root) {
         return Mismatch(client, absl::StrCat("the records hash to ", Hex(builder.Root()),
@@ -237,7 +252,7 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
             return Mismatch(client, absl::StrCat("inclusion proof of record ", i, ": ",
                                                  ok.message()));
           }
-          if ((i + 1) % 256 == 0 || i + 1 == verified->size) Progress(client, i + 1, verified->size);
+          if ((i + 1) % 256 == 0 || i + 1 == verified->size) Progress(client, i + 1, verified->size, "inclusion proofs checked");
         }
       }
       nlohmann::json next = {{"origin", verified->origin},
@@ -248,8 +263,13 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
         return client.Fail(saved), kExitLocal;
       }
       client.out() << "ledger verified: " << verified->size << " records, root "
-                   << Hex(verified->root) << ", consistent with the previous verification ("
-                   << old_size << " records)\n";
+                   << Hex(verified->root);
+      if (old_size > 0) {
+        client.out() << ", consistent with the previous verification (" << old_size
+                     << " records)\n";
+      } else {
+        client.out() << "; first verification: signing key pinned in " << path << "\n";
+      }
       return 0;
     };
   });

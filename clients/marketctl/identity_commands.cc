@@ -78,8 +78,12 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
           client.err() << "error: " << (*opts)["bootstrap"] << " is not JSON\n";
           return kExitLocal;
         }
-        req.set_subject(j.value("subject", ""));
-        req.set_password(j.value("password", ""));
+        auto text_field = [&j](const char* key) {
+          auto it = j.find(key);
+          return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+        };
+        req.set_subject(text_field("subject"));
+        req.set_password(text_field("password"));
       } else {
         if ((*opts)["subject"].empty()) {
           client.err() << "error: --subject is required (or --bootstrap FILE)\n";

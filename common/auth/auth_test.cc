@@ -1,3 +1,4 @@
+#include <map>
 #include <memory>
 
 #include "common/auth/jwt.h"
@@ -81,6 +82,16 @@ TEST(JwtTest, GarbageIsUnauthenticated) {
   EXPECT_THAT(verifier.Verify("a.b.c", kStart), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
+TEST(JwtTest, HeaderWithWrongTypesIsUnauthenticated) {
+  TokenVerifier verifier;
+  NewSigner("k1", &verifier);
+  for (const char* header : {"{\"alg\":1}", "{\"alg\":\"EdDSA\",\"kid\":1}", "[]"}) {
+    std::string token = Base64UrlEncode(header) + ".e30.AA";
+    EXPECT_THAT(verifier.Verify(token, kStart), StatusIs(absl::StatusCode::kUnauthenticated))
+        << header;
+  }
+}
+
 TEST(JwtTest, RotationKeepsOldKeyUntilRemoved) {
   TokenVerifier verifier;
   TokenSigner old_signer = NewSigner("k1", &verifier);
@@ -102,7 +113,14 @@ class AuthorizerTest : public ::testing::Test {
     verifier_ = std::make_shared<TokenVerifier>();
     signer_ = std::make_unique<TokenSigner>(NewSigner("k1", verifier_.get()));
     suspension_ = std::make_shared<SuspensionChecker>(
-        [this](const std::string& s) -> absl::StatusOr<bool> { return suspended_.contains(s); },
+        [this](const std::string& s) -> absl::StatusOr<SubjectStatus> {
+          SubjectStatus status;
+          status.blocked = suspended_.contains(s);
+          status.roles = current_roles_.contains(s)
+                             ? current_roles_[s]
+                             : std::vector<Role>{SUPERVISOR, SELLER, BUYER};
+          return status;
+        },
         &clock_, absl::Seconds(2));
     std::vector<RpcPolicy> table;
     for (int i = 0; i < Service()->method_count(); ++i) {
@@ -128,6 +146,7 @@ class AuthorizerTest : public ::testing::Test {
 
   FakeClock clock_{kStart};
   std::set<std::string> suspended_;
+  std::map<std::string, std::vector<Role>> current_roles_;
   std::shared_ptr<TokenVerifier> verifier_;
   std::unique_ptr<TokenSigner> signer_;
   std::shared_ptr<SuspensionChecker> suspension_;
@@ -177,6 +196,15 @@ TEST_F(AuthorizerTest, SuspendedCallerRefusedAfterCacheTtl) {
   clock_.Advance(absl::Seconds(3));
   EXPECT_THAT(authorizer_->Authorize("WhoAmI", bearer, empty_),
               StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(AuthorizerTest, RoleTakenAwayStopsCountingAfterCacheTtl) {
+  std::string bearer = Bearer("subjects/s2", {SUPERVISOR});
+  EXPECT_OK(authorizer_->Authorize("SuspendSubject", bearer, empty_));
+  current_roles_["subjects/s2"] = {BUYER};
+  clock_.Advance(absl::Seconds(3));
+  EXPECT_THAT(authorizer_->Authorize("SuspendSubject", bearer, empty_),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(AuthorizerTest, MalformedAuthorizationHeaderIsUnauthenticated) {

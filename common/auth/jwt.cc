@@ -49,6 +49,11 @@ void TokenVerifier::RemoveKey(const std::string& key_id) {
   keys_.erase(key_id);
 }
 
+void TokenVerifier::ReplaceKeys(std::map<std::string, Ed25519PublicKey> keys) {
+  absl::MutexLock lock(&mu_);
+  keys_ = std::move(keys);
+}
+
 bool TokenVerifier::HasKey(const std::string& key_id) const {
   absl::MutexLock lock(&mu_);
   return keys_.contains(key_id);
@@ -66,9 +71,14 @@ absl::StatusOr<Claims> TokenVerifier::Verify(absl::string_view token, absl::Time
   json header = json::parse(*header_raw, nullptr, /*allow_exceptions=*/false);
   json payload = json::parse(*payload_raw, nullptr, /*allow_exceptions=*/false);
   if (!header.is_object() || !payload.is_object()) return Unauthenticated("malformed token JSON");
-  if (header.value("alg", "") != "EdDSA") return Unauthenticated("unsupported alg");
+  // Every field is type-checked: a client controls these bytes.
+  auto string_field = [](const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (string_field(header, "alg") != "EdDSA") return Unauthenticated("unsupported alg");
   Claims claims;
-  claims.key_id = header.value("kid", "");
+  claims.key_id = string_field(header, "kid");
   {
     absl::MutexLock lock(&mu_);
     auto it = keys_.find(claims.key_id);
@@ -76,10 +86,7 @@ absl::StatusOr<Claims> TokenVerifier::Verify(absl::string_view token, absl::Time
     std::string signing_input = absl::StrCat(parts[0], ".", parts[1]);
     if (!it->second.Verify(signing_input, *sig)) return Unauthenticated("bad signature");
   }
-  auto get_string = [&](const char* k) {
-    auto it = payload.find(k);
-    return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  auto get_string = [&](const char* k) { return string_field(payload, k); };
   auto get_int = [&](const char* k) -> std::optional<int64_t> {
     auto it = payload.find(k);
     if (it == payload.end() || !it->is_number_integer()) return std::nullopt;

@@ -53,6 +53,9 @@ class TokenVerifier {
  public:
   void AddKey(const std::string& key_id, Ed25519PublicKey key) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveKey(const std::string& key_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes `keys` the whole key set (a refresh from the identity service: keys
+  // it no longer publishes stop verifying).
+  void ReplaceKeys(std::map<std::string, Ed25519PublicKey> keys) ABSL_LOCKS_EXCLUDED(mu_);
   bool HasKey(const std::string& key_id) const ABSL_LOCKS_EXCLUDED(mu_);
   // Returns the claims, or UNAUTHENTICATED naming what failed (malformed,
   // unknown key, bad signature, expired, issued in the future).

@@ -1,5 +1,6 @@
 #include "common/auth/policy.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -77,12 +78,16 @@ absl::StatusOr<Caller> Authorizer::Authenticate(absl::string_view authorization)
     return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
   }
   MARKET_ASSIGN_OR_RETURN(Claims claims, verifier_->Verify(token, clock_->Now()));
-  if (suspension_ != nullptr) {
-    MARKET_ASSIGN_OR_RETURN(bool blocked, suspension_->IsBlocked(claims.subject));
-    if (blocked) return absl::UnauthenticatedError("subject is suspended or unknown");
-  }
   caller.subject = claims.subject;
   caller.roles = claims.roles;
+  if (suspension_ != nullptr) {
+    MARKET_ASSIGN_OR_RETURN(SubjectStatus status, suspension_->Lookup(claims.subject));
+    if (status.blocked) return absl::UnauthenticatedError("subject is suspended or unknown");
+    // A role taken away stops counting before the token expires.
+    std::erase_if(caller.roles, [&](Role r) {
+      return std::find(status.roles.begin(), status.roles.end(), r) == status.roles.end();
+    });
+  }
   caller.token_expire_time = claims.expire_time;
   return caller;
 }

@@ -2,18 +2,18 @@
 
 namespace market::auth {
 
-absl::StatusOr<bool> SuspensionChecker::IsBlocked(const std::string& subject) {
+absl::StatusOr<SubjectStatus> SuspensionChecker::Lookup(const std::string& subject) {
   absl::Time now = clock_->Now();
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(subject);
-    if (it != cache_.end() && now - it->second.fetched < ttl_) return it->second.blocked;
+    if (it != cache_.end() && now - it->second.fetched < ttl_) return it->second.status;
   }
-  absl::StatusOr<bool> blocked = source_(subject);
-  if (!blocked.ok()) return blocked.status();
+  absl::StatusOr<SubjectStatus> status = source_(subject);
+  if (!status.ok()) return status.status();
   absl::MutexLock lock(&mu_);
-  cache_[subject] = Entry{*blocked, now};
-  return *blocked;
+  cache_[subject] = Entry{*status, now};
+  return *status;
 }
 
 void SuspensionChecker::Invalidate(const std::string& subject) {

@@ -1,11 +1,13 @@
-// Answers "is this subject suspended?" with a short-lived cache, so every
-// service refuses a suspended subject's tokens within `ttl` (seconds, not
-// hours) without asking the identity store on every call. Thread-safe.
+// Answers "is this subject suspended, and which roles does it hold now?" with a
+// short-lived cache, so every service refuses a suspended subject's tokens, and
+// stops honouring a role taken away, within `ttl` (seconds, not hours) without
+// asking the identity store on every call. Thread-safe.
 #ifndef MARKET_COMMON_AUTH_SUSPENSION_H_
 #define MARKET_COMMON_AUTH_SUSPENSION_H_
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -13,27 +15,34 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
+#include "market/common/v1/common.pb.h"
 
 namespace market::auth {
 
+// The current standing of a subject.
+struct SubjectStatus {
+  bool blocked = true;  // suspended or unknown
+  std::vector<common::v1::Role> roles;  // roles held now
+};
+
 class SuspensionChecker {
  public:
-  // Source of truth: returns true when `subject` is suspended or unknown.
-  using Source = std::function<absl::StatusOr<bool>(const std::string& subject)>;
+  // Source of truth for a subject's current status.
+  using Source = std::function<absl::StatusOr<SubjectStatus>(const std::string& subject)>;
 
   SuspensionChecker(Source source, const Clock* clock, absl::Duration ttl)
       : source_(std::move(source)), clock_(clock), ttl_(ttl) {}
 
   // Cached answer, refreshed from the source when older than ttl. Source errors
   // pass through (UNAVAILABLE when the identity service cannot be reached).
-  absl::StatusOr<bool> IsBlocked(const std::string& subject) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<SubjectStatus> Lookup(const std::string& subject) ABSL_LOCKS_EXCLUDED(mu_);
   // Drops the cached answer for `subject` (the identity service calls this on
   // suspend/reinstate so that, in-process, the change is immediate).
   void Invalidate(const std::string& subject) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {
-    bool blocked;
+    SubjectStatus status;
     absl::Time fetched;
   };
   Source source_;

@@ -159,14 +159,14 @@ absl::Status ValidateIdNumber(absl::string_view id_number, absl::Time now) {
   const absl::CivilDay birth(year, month, day);  // Normalises out-of-range fields.
   if (birth.year() != year || birth.month() != month || birth.day() != day) {
     return absl::InvalidArgumentError(
-        absl::StrCat("birth date ", date, " is not a calendar date (want YYYYMMDD)"));
+        "birth date (digits 7-14) is not a calendar date (want YYYYMMDD)");
   }
   if (year < kMinIdBirthYear) {
     return absl::InvalidArgumentError(
         absl::StrCat("birth year ", year, " is before ", kMinIdBirthYear));
   }
   if (birth > TodayInChina(now)) {
-    return absl::InvalidArgumentError(absl::StrCat("birth date ", date, " is in the future"));
+    return absl::InvalidArgumentError("birth date (digits 7-14) is in the future");
   }
 
   int sum = 0;

@@ -155,7 +155,13 @@ TEST(ValidateIdNumberTest, RejectsBadLastCharacter) {
 TEST(ValidateIdNumberTest, RejectsFebruary30) {
   EXPECT_THAT(
       ValidateIdNumber("11010519900230001X", kNow),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("19900230 is not a calendar date")));
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a calendar date")));
+}
+
+// Messages end up in logs: they must not repeat the birth date.
+TEST(ValidateIdNumberTest, MessageDoesNotRepeatBirthDate) {
+  absl::Status s = ValidateIdNumber("11010519900230001X", kNow);
+  EXPECT_THAT(std::string(s.message()), ::testing::Not(HasSubstr("19900230")));
 }
 
 TEST(ValidateIdNumberTest, RejectsMonth13) {

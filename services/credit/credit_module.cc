@@ -18,6 +18,13 @@ absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const
   MARKET_RETURN_IF_ERROR(config::EnsureDir(secrets));
   std::string key_path = secrets + "/ledger-key.pem";
   absl::StatusOr<Ed25519PrivateKey> key = ReadPrivateKeyFile(key_path);
+  if (absl::IsNotFound(key.status()) && config::ReadFile(data_dir + "/credit.db").ok()) {
+    // A ledger whose checkpoints were signed with a key that is gone must not
+    // silently switch keys: every verifier would see "key changed".
+    return absl::FailedPreconditionError(absl::StrCat(
+        key_path, " is missing but ", data_dir,
+        "/credit.db exists; restore the ledger key from the backup"));
+  }
   if (absl::IsNotFound(key.status())) {
     MARKET_ASSIGN_OR_RETURN(Ed25519PrivateKey fresh, Ed25519PrivateKey::Generate());
     MARKET_RETURN_IF_ERROR(WritePrivateKeyFile(key_path, fresh));

@@ -30,7 +30,28 @@ google::protobuf::Timestamp ToTs(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
+  // Not via nanoseconds: that overflows int64 after the year 2262.
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// Number of UTF-8 code points (bytes for invalid UTF-8, which protobuf rejects anyway).
+size_t Chars(absl::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool LowerHex64(absl::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
+}
+
+// Event ids the service itself uses for the records it appends.
+bool ReservedEventId(absl::string_view id) {
+  return absl::StartsWith(id, "expire-") || absl::StartsWith(id, "repair-");
 }
 
 bool ValidSubjectName(absl::string_view name) {
@@ -98,8 +119,14 @@ absl::Status ValidateRecord(const Record& r, absl::Time now) {
   }
   if (r.event_id().empty() || r.event_id().size() > 128) {
     v.Add("record.event_id", "required, up to 128 characters");
+  } else if (ReservedEventId(r.event_id())) {
+    v.Add("record.event_id", "the prefixes expire- and repair- are reserved for the ledger");
   }
-  if (r.reason().size() > 2000) v.Add("record.reason", "longer than 500 characters");
+  if (Chars(r.reason()) > 500) v.Add("record.reason", "longer than 500 characters");
+  if (Chars(r.reference()) > 300) v.Add("record.reference", "longer than 300 characters");
+  if (Chars(r.decision_document_number()) > 100) {
+    v.Add("record.decision_document_number", "longer than 100 characters");
+  }
   if (!r.counterparty().empty() && !ValidSubjectName(r.counterparty())) {
     v.Add("record.counterparty", "want subjects/{subject}");
   }
@@ -228,6 +255,11 @@ void CreditServiceImpl::StartScheduler(absl::Duration period) {
     absl::Time next = absl::Now();
     while (!stop_) {
       if (absl::Now() >= next) {
+        // Idle or not, re-sign the current tree from the stored hashes.
+        if (absl::StatusOr<StoredCheckpoint> cp = store_->Resign(); !cp.ok()) {
+          server::LogJson("error", "checkpoint re-signing failed",
+                          {{"error", cp.status().ToString()}});
+        }
         absl::StatusOr<int> n = RunExpiry();
         if (!n.ok()) {
           server::LogJson("error", "expiry failed", {{"error", n.status().ToString()}});
@@ -268,7 +300,12 @@ absl::StatusOr<int> CreditServiceImpl::RunExpiry() {
       *expired.mutable_recorded_time() = ToTs(now);
       expired.set_event_id(absl::StrCat("expire-", r.index()));
       expired.set_refers_to(r.index());
-      MARKET_RETURN_IF_ERROR(store_->Append(expired).status());
+      // One record that cannot be concluded must not stop the sweep.
+      if (absl::Status s = store_->Append(expired).status(); !s.ok()) {
+        server::LogJson("error", "expiry append failed",
+                        {{"record", r.name()}, {"error", s.ToString()}});
+        continue;
+      }
       ++appended;
     }
   }
@@ -547,7 +584,7 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     std::optional<int64_t> index = RecordIndex(in.record());
     if (!index) v.Add("repair_application.record", "want ledgers/main/records/{index}");
     auto text = [&](const char* field, const std::string& value) {
-      if (value.empty() || value.size() > 6000) {
+      if (value.empty() || Chars(value) > 2000) {
         v.Add(absl::StrCat("repair_application.", field), "required, up to 2,000 characters");
       }
     };
@@ -555,7 +592,9 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     text("fulfilment_statement", in.fulfilment_statement());
     text("commitment", in.commitment());
     for (const std::string& a : in.attachments()) {
-      if (a.size() != 64) v.Add("repair_application.attachments", "want lower-case hex SHA-256");
+      if (!LowerHex64(a)) {
+        v.Add("repair_application.attachments", "want lower-case hex SHA-256");
+      }
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(Record record, store_->GetRecord(*index));
@@ -591,8 +630,10 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     a.clear_rule_time();
     a.set_etag("\"v1\"");
     *a.mutable_create_time() = ToTs(now);
-    (void)caller;
-    MARKET_ASSIGN_OR_RETURN(*resp, store_->CreateRepair(a));
+    if (req->request_id().size() > 64) return InvalidField("request_id", "longer than 64 characters");
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, store_->CreateRepair(a, RequestKey{"ApplyForRepair", caller.subject,
+                                                  req->request_id(), now}));
     return absl::OkStatus();
   });
 }
@@ -610,8 +651,11 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
         req->outcome() != RepairApplication::REJECTED) {
       v.Add("outcome", "want APPROVED or REJECTED");
     }
-    if (req->reason().empty() || req->reason().size() > 2000) {
+    if (req->reason().empty() || Chars(req->reason()) > 500) {
       v.Add("reason", "required, up to 500 characters");
+    }
+    if (Chars(req->decision_document_number()) > 100) {
+      v.Add("decision_document_number", "longer than 100 characters");
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     absl::Time now = clock_->Now();
@@ -653,7 +697,8 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
               *a.mutable_rule_time() = ToTs(now);
               a.set_etag("\"v2\"");
               if (appended) a.set_repair_record(absl::StrCat("ledgers/main/records/", *appended));
-            }));
+            },
+            RequestKey{"RuleOnRepair", caller.subject, req->request_id(), now}));
     return absl::OkStatus();
   });
 }
@@ -761,7 +806,9 @@ grpc::Status LedgerServiceImpl::GetRecords(grpc::ServerContext* ctx,
   return server::HandleRpc(env_, ctx, "GetRecords", *req, [&](const auth::Caller&) {
     if (req->start() < 0) return InvalidField("start", "negative");
     if (req->end() < req->start()) return InvalidField("end", "less than start");
-    int64_t end = std::min(req->end(), req->start() + kMaxRecordsPerCall);
+    int64_t end = req->end() - req->start() > kMaxRecordsPerCall
+                      ? req->start() + kMaxRecordsPerCall
+                      : req->end();
     MARKET_ASSIGN_OR_RETURN(std::vector<StoredEntry> entries, store_->GetEntries(req->start(), end));
     for (const StoredEntry& e : entries) {
       auto* out = resp->add_records();

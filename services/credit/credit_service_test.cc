@@ -386,6 +386,94 @@ TEST_F(CreditServiceTest, LedgerRejectsImpossibleProofRequests) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(CreditServiceTest, ReservedEventIdPrefixIsInvalidArgument) {
+  v1::RecordEventResponse resp;
+  grpc::Status s = Record_(Token(service_, Role::SERVICE), Trade(seller_, buyer_, "expire-0"),
+                           &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolationsOf(FromGrpcStatus(s))[0].field, "record.event_id");
+}
+
+TEST_F(CreditServiceTest, RecordIsConcludedOnlyOnce) {
+  std::string sup = Token(supervisor_, Role::SUPERVISOR);
+  v1::RecordEventResponse sanction;
+  ASSERT_TRUE(Record_(sup, Sanction(seller_, Record::FRAUD_CONFIRMED, "ev-once"), &sanction).ok());
+  clock_.Advance(absl::Hours(24 * 366));
+  sup = Token(supervisor_, Role::SUPERVISOR);  // the first token has expired
+  v1::ApplyForRepairRequest apply;
+  apply.set_parent(seller_);
+  apply.mutable_repair_application()->set_record(sanction.record().name());
+  apply.mutable_repair_application()->set_correction_statement("fixed");
+  apply.mutable_repair_application()->set_fulfilment_statement("paid");
+  apply.mutable_repair_application()->set_commitment("承诺");
+  v1::RepairApplication app;
+  ASSERT_TRUE(credit_stub_->ApplyForRepair(Ctx(Token(seller_, Role::SELLER)).get(), apply, &app)
+                  .ok());
+  // Withdrawn while the repair application is pending ...
+  Record withdraw = Sanction(seller_, Record::RECORD_WITHDRAWN, "ev-once-w");
+  withdraw.set_refers_to(sanction.record().index());
+  v1::RecordEventResponse w;
+  ASSERT_TRUE(Record_(sup, withdraw, &w).ok());
+  // ... so approving the repair must not conclude the record a second time.
+  v1::RuleOnRepairRequest rule;
+  rule.set_name(app.name());
+  rule.set_outcome(v1::RepairApplication::APPROVED);
+  rule.set_reason("ok");
+  v1::RepairApplication ruled;
+  grpc::Status s = credit_stub_->RuleOnRepair(Ctx(sup).get(), rule, &ruled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(FromGrpcStatus(s)), "RECORD_NOT_ACTIVE");
+}
+
+TEST_F(CreditServiceTest, RuleOnRepairRetryWithRequestIdReplays) {
+  std::string sup = Token(supervisor_, Role::SUPERVISOR);
+  v1::RecordEventResponse sanction;
+  ASSERT_TRUE(Record_(sup, Sanction(seller_, Record::FRAUD_CONFIRMED, "ev-rr"), &sanction).ok());
+  clock_.Advance(absl::Hours(24 * 366));
+  sup = Token(supervisor_, Role::SUPERVISOR);  // the first token has expired
+  v1::ApplyForRepairRequest apply;
+  apply.set_parent(seller_);
+  apply.set_request_id("apply-1");
+  apply.mutable_repair_application()->set_record(sanction.record().name());
+  apply.mutable_repair_application()->set_correction_statement("fixed");
+  apply.mutable_repair_application()->set_fulfilment_statement("paid");
+  apply.mutable_repair_application()->set_commitment("承诺");
+  v1::RepairApplication app, app_again;
+  std::string seller_token = Token(seller_, Role::SELLER);
+  ASSERT_TRUE(credit_stub_->ApplyForRepair(Ctx(seller_token).get(), apply, &app).ok());
+  ASSERT_TRUE(credit_stub_->ApplyForRepair(Ctx(seller_token).get(), apply, &app_again).ok());
+  EXPECT_EQ(app.name(), app_again.name());
+  v1::RuleOnRepairRequest rule;
+  rule.set_name(app.name());
+  rule.set_outcome(v1::RepairApplication::APPROVED);
+  rule.set_reason("ok");
+  rule.set_request_id("rule-1");
+  v1::RepairApplication first, second;
+  ASSERT_TRUE(credit_stub_->RuleOnRepair(Ctx(sup).get(), rule, &first).ok());
+  ASSERT_TRUE(credit_stub_->RuleOnRepair(Ctx(sup).get(), rule, &second).ok());
+  EXPECT_EQ(first.repair_record(), second.repair_record());
+  EXPECT_EQ(*credit_.store->Size(), 2);
+}
+
+TEST_F(CreditServiceTest, GetRecordsNearInt64MaxIsEmptyNotAnError) {
+  v1::GetRecordsRequest req;
+  req.set_start(9223372036854775806);
+  req.set_end(9223372036854775807);
+  v1::GetRecordsResponse resp;
+  EXPECT_TRUE(ledger_stub_->GetRecords(Ctx("").get(), req, &resp).ok());
+  EXPECT_EQ(resp.records_size(), 0);
+}
+
+TEST_F(CreditServiceTest, MissingLedgerKeyForExistingLedgerRefusesToStart) {
+  std::filesystem::remove(dir_ + "/credit/ledger-key.pem");
+  auto reopened = OpenCreditModule(
+      dir_, &clock_, [](const std::string&) -> absl::StatusOr<std::optional<SubjectInfo>> {
+        return std::nullopt;
+      },
+      verifier_, nullptr, nullptr);
+  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 // ---- Role matrix: every credit and ledger RPC × every role. ----
 
 enum class Expect { kAllowed, kDenied, kUnauthenticated };

@@ -24,6 +24,14 @@ using v1::RepairApplication;
 // Signs a checkpoint for (size, root); returns the whole signed note.
 using CheckpointSigner = std::function<absl::StatusOr<std::string>(int64_t size, const Hash& root)>;
 
+// Identifies one client request for idempotent replay ("" request_id: none).
+struct RequestKey {
+  std::string method;
+  std::string caller;
+  std::string request_id;
+  absl::Time now;
+};
+
 struct StoredCheckpoint {
   int64_t size = 0;
   Hash root;
@@ -60,6 +68,11 @@ class CreditStore {
   // content → ALREADY_EXISTS.
   virtual absl::StatusOr<AppendResult> Append(const Record& record) = 0;
   virtual absl::StatusOr<int64_t> Size() = 0;
+  // Re-derives the root of the current tree from the stored subtree hashes and
+  // signs it again. Ed25519 signatures are deterministic, so for an unchanged
+  // tree the note is identical: the call is a periodic integrity check.
+  // DATA_LOSS when the stored hashes disagree with the latest checkpoint.
+  virtual absl::StatusOr<StoredCheckpoint> Resign() = 0;
   // The newest checkpoint (size 0 with the empty root when nothing was appended).
   virtual absl::StatusOr<StoredCheckpoint> LatestCheckpoint() = 0;
   virtual absl::StatusOr<Hash> RootHash(int64_t size) = 0;
@@ -82,15 +95,20 @@ class CreditStore {
   virtual absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> ListAccessLog(
       const std::string& subject, const std::string& reader, int64_t before, int limit) = 0;
 
-  // ALREADY_EXISTS when a PENDING application for the same record exists.
-  virtual absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application) = 0;
+  // ALREADY_EXISTS when a PENDING application for the same record exists. A
+  // retry with the same request key returns the stored application.
+  virtual absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application,
+                                                         const RequestKey& key) = 0;
   virtual absl::StatusOr<RepairApplication> GetRepair(const std::string& name) = 0;
-  // Atomically: reads the application, applies `mutate` (which may refuse), and
-  // when `mutate` returns a record, appends it first and passes its index.
+  // Atomically: reads the application, lets `decide` refuse or return a record
+  // to append (appended first, its index passed to `apply`), then stores the
+  // application as changed by `apply`. A retry with the same request key
+  // returns the stored result without deciding again.
   virtual absl::StatusOr<RepairApplication> RuleOnRepair(
       const std::string& name,
       const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
-      const std::function<void(RepairApplication&, std::optional<int64_t> appended)>& apply) = 0;
+      const std::function<void(RepairApplication&, std::optional<int64_t> appended)>& apply,
+      const RequestKey& key) = 0;
 };
 
 }  // namespace market::credit

@@ -11,6 +11,7 @@
 #include "common/server/runner.h"
 #include "nlohmann/json.hpp"
 #include "services/credit/credit_module.h"
+#include "services/identity/identity_service.h"
 #include "services/identity/remote_identity.h"
 
 namespace {
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
   auto text = market::config::ReadFile(credentials_file);
   if (!text.ok()) return fail(text.status());
   auto creds = nlohmann::json::parse(*text, nullptr, false);
-  if (!creds.is_object() || !creds.contains("subject") || !creds.contains("api_key")) {
+  if (!creds.is_object() || !creds.contains("subject") || !creds.contains("api_key") ||
+      !creds["subject"].is_string() || !creds["api_key"].is_string()) {
     return fail(absl::InvalidArgumentError("--service-credentials: want {\"subject\", \"api_key\"}"));
   }
   if (auto s = market::config::EnsureDir(data_dir); !s.ok()) return fail(s);
@@ -64,11 +66,11 @@ int main(int argc, char** argv) {
       creds.value("subject", ""), creds.value("api_key", ""), verifier);
   if (auto s = identity->Start(); !s.ok()) return fail(s);
   auto suspension = std::make_shared<market::auth::SuspensionChecker>(
-      [identity](const std::string& subject) -> absl::StatusOr<bool> {
+      [identity](const std::string& subject) -> absl::StatusOr<market::auth::SubjectStatus> {
         auto found = identity->GetSubject(subject);
         if (!found.ok()) return found.status();
-        return !found->has_value() ||
-               (*found)->state() != market::identity::v1::Subject::ACTIVE;
+        if (!found->has_value()) return market::auth::SubjectStatus{};
+        return market::identity::StatusOf(**found);
       },
       market::RealClock(), absl::Seconds(5));
   market::credit::SubjectDirectory directory =

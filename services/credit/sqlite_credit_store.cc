@@ -1,7 +1,10 @@
 #include "services/credit/sqlite_credit_store.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/idempotency/idempotency.h"
 #include "common/status/status.h"
+#include "clients/ledger_verifier/credit_policy.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -24,7 +27,10 @@ CREATE TABLE records (
   subject TEXT NOT NULL,
   type INTEGER NOT NULL,
   tier INTEGER NOT NULL,
-  occurred INTEGER NOT NULL
+  occurred INTEGER NOT NULL,
+  -- Meta records (repair, expiry, withdrawal): the index they conclude. A record
+  -- is concluded at most once, enforced inside the appending transaction.
+  concludes INTEGER UNIQUE
 );
 CREATE INDEX records_by_subject ON records(subject, idx);
 CREATE TABLE nodes (
@@ -52,7 +58,7 @@ CREATE TABLE access_log (
   data BLOB NOT NULL
 );
 CREATE INDEX access_log_by_subject ON access_log(subject, id);
-)sql"},
+)sql" + std::string(kIdempotencySchema)},
   };
   return *migrations;
 }
@@ -201,16 +207,24 @@ absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Re
                           AppendLeaf(index, LeafHash(leaf), nodes));
   MARKET_ASSIGN_OR_RETURN(
       Statement ins, c.Prepare("INSERT INTO records(idx, leaf, event_id, subject, type, tier, "
-                               "occurred) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+                               "occurred, concludes) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
   MARKET_RETURN_IF_ERROR(ins.Bind(1, index));
   MARKET_RETURN_IF_ERROR(ins.BindBlob(2, leaf));
   MARKET_RETURN_IF_ERROR(ins.BindText(3, stored.event_id()));
   MARKET_RETURN_IF_ERROR(ins.BindText(4, stored.subject()));
   MARKET_RETURN_IF_ERROR(ins.Bind(5, static_cast<int64_t>(stored.type())));
   MARKET_RETURN_IF_ERROR(ins.Bind(6, static_cast<int64_t>(stored.tier())));
-  MARKET_RETURN_IF_ERROR(
-      ins.Bind(7, TimeUtil::TimestampToMicroseconds(stored.occurred_time())));
-  MARKET_RETURN_IF_ERROR(ins.Run());
+  MARKET_RETURN_IF_ERROR(ins.Bind(
+      7, stored.occurred_time().seconds() * 1'000'000 + stored.occurred_time().nanos() / 1000));
+  bool meta = ledger::IsMetaType(stored.type()) && stored.has_refers_to();
+  MARKET_RETURN_IF_ERROR(meta ? ins.Bind(8, stored.refers_to()) : ins.BindNull(8));
+  absl::Status inserted = ins.Run();
+  if (meta && absl::IsAlreadyExists(inserted)) {
+    return WithReason(absl::StatusCode::kFailedPrecondition, "RECORD_NOT_ACTIVE",
+                      absl::StrCat("ledgers/main/records/", stored.refers_to(),
+                                   " was already repaired, expired or withdrawn"));
+  }
+  MARKET_RETURN_IF_ERROR(inserted);
   for (const NodeWrite& w : writes) {
     MARKET_ASSIGN_OR_RETURN(Statement st,
                             c.Prepare("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)"));
@@ -250,6 +264,32 @@ absl::StatusOr<int64_t> SqliteCreditStore::Size() {
     return absl::OkStatus();
   }));
   return size;
+}
+
+absl::StatusOr<StoredCheckpoint> SqliteCreditStore::Resign() {
+  StoredCheckpoint cp;
+  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    ConnectionNodeSource nodes(c);
+    MARKET_ASSIGN_OR_RETURN(cp.size, SizeIn(c));
+    MARKET_ASSIGN_OR_RETURN(cp.root, credit::RootHash(cp.size, nodes));
+    MARKET_ASSIGN_OR_RETURN(cp.note, signer_(cp.size, cp.root));
+    MARKET_ASSIGN_OR_RETURN(StoredCheckpoint latest, LatestCheckpointIn(c));
+    if (latest.size == cp.size) {
+      if (latest.root != cp.root || latest.note != cp.note) {
+        return absl::DataLossError(absl::StrCat(
+            "ledger integrity: the stored subtree hashes of tree size ", cp.size,
+            " no longer match its signed checkpoint"));
+      }
+      return absl::OkStatus();
+    }
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, cp.size));
+    MARKET_RETURN_IF_ERROR(st.BindBlob(2, cp.root));
+    MARKET_RETURN_IF_ERROR(st.BindText(3, cp.note));
+    return st.Run();
+  }));
+  return cp;
 }
 
 absl::StatusOr<StoredCheckpoint> SqliteCreditStore::LatestCheckpoint() {
@@ -415,12 +455,37 @@ absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> SqliteCreditStor
   return out;
 }
 
-absl::StatusOr<RepairApplication> SqliteCreditStore::CreateRepair(const RepairApplication& a) {
+// A stored response for `key` inside the current transaction, if any.
+absl::StatusOr<std::optional<RepairApplication>> Replay(Connection& c, const RequestKey& key) {
+  if (key.request_id.empty()) return std::nullopt;
+  MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                          LookupResponse(c, key.method, key.caller, key.request_id));
+  if (!stored.has_value()) return std::nullopt;
+  RepairApplication a;
+  if (!a.ParseFromString(*stored)) return absl::DataLossError("corrupt replay record");
+  return a;
+}
+
+absl::Status Remember(Connection& c, const RequestKey& key, const RepairApplication& a) {
+  if (key.request_id.empty()) return absl::OkStatus();
+  return StoreResponse(c, key.method, key.caller, key.request_id, a.SerializeAsString(), key.now);
+}
+
+absl::StatusOr<RepairApplication> SqliteCreditStore::CreateRepair(const RepairApplication& in,
+                                                                  const RequestKey& key) {
+  RepairApplication a = in;
   MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(std::optional<RepairApplication> replay, Replay(c, key));
+    if (replay.has_value()) {
+      a = *std::move(replay);
+      return absl::OkStatus();
+    }
     int64_t idx = 0;
-    std::string_view rec = a.record();
+    absl::string_view rec = a.record();
     auto slash = rec.rfind('/');
-    idx = std::stoll(std::string(rec.substr(slash + 1)));
+    if (slash == absl::string_view::npos || !absl::SimpleAtoi(rec.substr(slash + 1), &idx)) {
+      return InvalidField("repair_application.record", "want ledgers/main/records/{index}");
+    }
     MARKET_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("INSERT INTO repair_applications(name, record_idx, state, data) "
                                 "VALUES(?, ?, ?, ?)"));
@@ -433,7 +498,8 @@ absl::StatusOr<RepairApplication> SqliteCreditStore::CreateRepair(const RepairAp
       return absl::AlreadyExistsError(
           absl::StrCat("a pending repair application for ", a.record(), " exists"));
     }
-    return s;
+    MARKET_RETURN_IF_ERROR(s);
+    return Remember(c, key, a);
   }));
   return a;
 }
@@ -450,9 +516,15 @@ absl::StatusOr<RepairApplication> SqliteCreditStore::GetRepair(const std::string
 absl::StatusOr<RepairApplication> SqliteCreditStore::RuleOnRepair(
     const std::string& name,
     const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
-    const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply) {
+    const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply,
+    const RequestKey& key) {
   RepairApplication a;
   MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(std::optional<RepairApplication> replay, Replay(c, key));
+    if (replay.has_value()) {
+      a = *std::move(replay);
+      return absl::OkStatus();
+    }
     MARKET_ASSIGN_OR_RETURN(a, ReadRepair(c, name));
     MARKET_ASSIGN_OR_RETURN(std::optional<Record> record, decide(a));
     std::optional<int64_t> appended;
@@ -467,7 +539,8 @@ absl::StatusOr<RepairApplication> SqliteCreditStore::RuleOnRepair(
     MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(a.state())));
     MARKET_RETURN_IF_ERROR(st.BindBlob(2, a.SerializeAsString()));
     MARKET_RETURN_IF_ERROR(st.BindText(3, name));
-    return st.Run();
+    MARKET_RETURN_IF_ERROR(st.Run());
+    return Remember(c, key, a);
   }));
   return a;
 }

@@ -21,6 +21,7 @@ class SqliteCreditStore final : public CreditStore {
 
   absl::StatusOr<AppendResult> Append(const Record& record) override;
   absl::StatusOr<int64_t> Size() override;
+  absl::StatusOr<StoredCheckpoint> Resign() override;
   absl::StatusOr<StoredCheckpoint> LatestCheckpoint() override;
   absl::StatusOr<Hash> RootHash(int64_t size) override;
   absl::StatusOr<std::vector<StoredEntry>> GetEntries(int64_t start, int64_t end) override;
@@ -35,12 +36,14 @@ class SqliteCreditStore final : public CreditStore {
   absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> ListAccessLog(
       const std::string& subject, const std::string& reader, int64_t before,
       int limit) override;
-  absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application) override;
+  absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application,
+                                                 const RequestKey& key) override;
   absl::StatusOr<RepairApplication> GetRepair(const std::string& name) override;
   absl::StatusOr<RepairApplication> RuleOnRepair(
       const std::string& name,
       const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
-      const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply) override;
+      const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply,
+      const RequestKey& key) override;
 
   sqlite::Database* database() { return db_.get(); }
 

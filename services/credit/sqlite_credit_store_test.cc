@@ -91,6 +91,24 @@ TEST(SqliteCreditStoreTest, ReopenedStoreKeepsRootAndProofs) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SqliteCreditStoreTest, ResignOfUnchangedTreeKeepsTheSameNote) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  for (int i = 0; i < 5; ++i) ASSERT_OK(store->Append(NewRecord(i)));
+  std::string before = store->LatestCheckpoint()->note;
+  ASSERT_OK_AND_ASSIGN(StoredCheckpoint cp, store->Resign());
+  EXPECT_EQ(cp.size, 5);
+  EXPECT_EQ(cp.note, before);
+}
+
+TEST(SqliteCreditStoreTest, ResignDetectsAlteredSubtreeHash) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  for (int i = 0; i < 5; ++i) ASSERT_OK(store->Append(NewRecord(i)));
+  ASSERT_OK(store->database()->Write([](sqlite::Connection& c) {
+    return c.Exec("UPDATE nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0");
+  }));
+  EXPECT_THAT(store->Resign(), StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST(SqliteCreditStoreTest, RecordsOfSubjectAreInIndexOrder) {
   auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
   ASSERT_OK(store->Append(NewRecord(0, "subjects/a")));

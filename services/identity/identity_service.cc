@@ -97,6 +97,30 @@ void CheckRoles(Violations& v, const std::string& field,
   }
 }
 
+// Roles a kind of subject cannot hold.
+void CheckKindRoles(Violations& v, const std::string& field, Subject::Kind kind,
+                    const google::protobuf::RepeatedField<int>& roles) {
+  for (int r : roles) {
+    if (kind == Subject::PERSON && (r == common::v1::APPRAISAL_FIRM || r == common::v1::SERVICE)) {
+      v.Add(field, absl::StrCat(common::v1::Role_Name(r), " is for organisations"));
+    }
+    if (kind == Subject::ORGANIZATION &&
+        (r == common::v1::APPRAISER || r == common::v1::SUPERVISOR)) {
+      v.Add(field, absl::StrCat(common::v1::Role_Name(r), " is for people"));
+    }
+  }
+}
+
+// People holding these roles must be identified by an ID number (real name).
+bool NeedsRealName(const google::protobuf::RepeatedField<int>& roles) {
+  for (int r : roles) {
+    if (r == common::v1::SELLER || r == common::v1::APPRAISER || r == common::v1::OPERATOR) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool HasRole(const Subject& s, Role role) {
   for (int r : s.roles()) {
     if (r == role) return true;
@@ -138,6 +162,13 @@ std::string NewApiKeySecret(std::string* key_id) {
 
 }  // namespace
 
+auth::SubjectStatus StatusOf(const Subject& subject) {
+  auth::SubjectStatus status;
+  status.blocked = subject.state() != Subject::ACTIVE;
+  for (int r : subject.roles()) status.roles.push_back(static_cast<Role>(r));
+  return status;
+}
+
 std::vector<auth::RpcPolicy> IdentityPolicies() {
   using common::v1::SUPERVISOR;
   return {
@@ -157,11 +188,11 @@ std::vector<auth::RpcPolicy> IdentityPolicies() {
 }
 
 auth::SuspensionChecker::Source IdentityServiceImpl::SuspensionSource(IdentityStore* store) {
-  return [store](const std::string& subject) -> absl::StatusOr<bool> {
+  return [store](const std::string& subject) -> absl::StatusOr<auth::SubjectStatus> {
     absl::StatusOr<SubjectRow> row = store->GetSubject(subject);
-    if (absl::IsNotFound(row.status())) return true;
+    if (absl::IsNotFound(row.status())) return auth::SubjectStatus{};
     if (!row.ok()) return row.status();
-    return row->subject.state() != Subject::ACTIVE;
+    return StatusOf(row->subject);
   };
 }
 
@@ -183,6 +214,9 @@ absl::StatusOr<std::unique_ptr<IdentityServiceImpl>> IdentityServiceImpl::Create
                                                    IdentityPolicies(), verifier, suspension,
                                                    clock));
   service->env_ = server::RpcEnv{kService, service->authorizer_.get(), metrics};
+  MARKET_ASSIGN_OR_RETURN(service->dummy_password_hash_,
+                          HashPasswordWithCost(HexEncode(RandomBytes(16)),
+                                               service->options_.password_log2_n));
   return service;
 }
 
@@ -207,6 +241,10 @@ IdentityServiceImpl::BootstrapSupervisor() {
 Subject IdentityServiceImpl::View(const SubjectRow& row, const auth::Caller& caller) const {
   Subject s = row.subject;
   s.set_etag(Etag(row.version));
+  return ViewSubject(std::move(s), caller);
+}
+
+Subject IdentityServiceImpl::ViewSubject(Subject s, const auth::Caller& caller) const {
   bool self = caller.subject == s.name();
   bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
   if (!self) s.set_phone(MaskPhone(s.phone()));
@@ -228,6 +266,7 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
       v.Add("subject.kind", "want PERSON or ORGANIZATION");
     }
     CheckRoles(v, "subject.roles", in.roles());
+    CheckKindRoles(v, "subject.roles", in.kind(), in.roles());
     CheckText(v, "subject.display_name", in.display_name(), 1, 100);
     CheckPhone(v, "subject.phone", in.phone());
     CheckRequestId(v, req->request_id());
@@ -246,8 +285,7 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
     }
     if (in.kind() == Subject::PERSON) {
       if (!in.credit_code().empty()) v.Add("subject.credit_code", "only for organisations");
-      bool real_name = HasRole(in, common::v1::SELLER) || HasRole(in, common::v1::APPRAISER) ||
-                       HasRole(in, common::v1::OPERATOR);
+      bool real_name = NeedsRealName(in.roles());
       if (in.id_number().empty()) {
         if (real_name) {
           v.Add("subject.id_number", "required for sellers, appraisers and operators");
@@ -289,7 +327,15 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
         }
       }
     }
-    RequestKey key{"CreateSubject", caller.subject, req->request_id()};
+    // Anonymous callers share no identity: their retries are keyed by the
+    // request body too, so one anonymous caller never gets another's replay.
+    std::string replay_caller =
+        caller.authenticated()
+            ? caller.subject
+            : absl::StrCat("anonymous:", HexEncode(Sha256(absl::StrCat(
+                                             req->subject().SerializeAsString(), "|",
+                                             req->subject_id(), "|", req->password()))));
+    RequestKey key{"CreateSubject", replay_caller, req->request_id()};
     MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
     if (replay.has_value()) {
       if (!resp->ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
@@ -445,8 +491,23 @@ grpc::Status IdentityServiceImpl::UpdateSubject(grpc::ServerContext* ctx,
     RequestKey key{"UpdateSubject", caller.subject, req->request_id()};
     MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
     if (replay.has_value()) {
-      if (!resp->ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
+      Subject stored;
+      if (!stored.ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
+      *resp = ViewSubject(std::move(stored), caller);
       return absl::OkStatus();
+    }
+    bool sets_affiliation = false;
+    for (const std::string& path : req->update_mask().paths()) {
+      sets_affiliation = sets_affiliation || path == "affiliation";
+    }
+    std::optional<SubjectRow> affiliated;
+    if (sets_affiliation && !in.affiliation().empty()) {
+      absl::StatusOr<SubjectRow> target = store_->GetSubject(in.affiliation());
+      if (absl::IsNotFound(target.status())) {
+        return InvalidField("subject.affiliation", absl::StrCat(in.affiliation(), " does not exist"));
+      }
+      MARKET_RETURN_IF_ERROR(target.status());
+      affiliated = *std::move(target);
     }
     MARKET_ASSIGN_OR_RETURN(
         Subject updated,
@@ -458,8 +519,22 @@ grpc::Status IdentityServiceImpl::UpdateSubject(grpc::ServerContext* ctx,
             if (path == "phone") row.subject.set_phone(in.phone());
             if (path == "affiliation") row.subject.set_affiliation(in.affiliation());
           }
-          return absl::OkStatus();
+          // The same rules as at creation, on the updated subject.
+          Violations rules;
+          CheckKindRoles(rules, "subject.roles", row.subject.kind(), row.subject.roles());
+          if (row.subject.kind() == Subject::PERSON && row.id_number_hash.empty() &&
+              NeedsRealName(row.subject.roles())) {
+            rules.Add("subject.roles", "SELLER, APPRAISER and OPERATOR need an ID number on file");
+          }
+          if (HasRole(row.subject, common::v1::APPRAISER) &&
+              (row.subject.affiliation().empty() ||
+               (affiliated.has_value() &&
+                !HasRole(affiliated->subject, common::v1::APPRAISAL_FIRM)))) {
+            rules.Add("subject.affiliation", "an appraiser must name its appraisal firm");
+          }
+          return rules.ToStatus();
         }));
+    if (suspension_ != nullptr) suspension_->Invalidate(in.name());
     MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(updated.name()));
     *resp = View(row, caller);
     return absl::OkStatus();
@@ -478,7 +553,7 @@ absl::StatusOr<Subject> IdentityServiceImpl::SetState(const auth::Caller& caller
   if (replay.has_value()) {
     Subject s;
     if (!s.ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
-    return s;
+    return ViewSubject(std::move(s), caller);
   }
   MARKET_ASSIGN_OR_RETURN(
       Subject updated, store_->UpdateSubject(name, key, clock_->Now(), [&](SubjectRow& row) {
@@ -548,11 +623,18 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     const absl::Status denied = absl::UnauthenticatedError("unknown subject or wrong credential");
+    // Without a usable password hash, still spend the time of one check.
+    auto deny_after_dummy_check = [&]() -> absl::Status {
+      if (req->credential_case() == v1::LoginRequest::kPassword) {
+        (void)VerifyPassword(req->password(), dummy_password_hash_);
+      }
+      return denied;
+    };
     absl::StatusOr<SubjectRow> row = store_->GetSubject(req->subject());
-    if (absl::IsNotFound(row.status())) return denied;
+    if (absl::IsNotFound(row.status())) return deny_after_dummy_check();
     MARKET_RETURN_IF_ERROR(row.status());
     if (req->credential_case() == v1::LoginRequest::kPassword) {
-      if (row->password_hash.empty()) return denied;
+      if (row->password_hash.empty()) return deny_after_dummy_check();
       MARKET_ASSIGN_OR_RETURN(bool ok, VerifyPassword(req->password(), row->password_hash));
       if (!ok) return denied;
     } else {

@@ -26,6 +26,9 @@ struct IdentityOptions {
   int password_log2_n = 15;  // scrypt cost of new password hashes
 };
 
+// A subject's current standing, as every service's authorizer needs it.
+auth::SubjectStatus StatusOf(const Subject& subject);
+
 // The policy table of IdentityService (exposed for the role-matrix test).
 std::vector<auth::RpcPolicy> IdentityPolicies();
 
@@ -83,6 +86,7 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
 
   // Subject as `caller` may see it.
   Subject View(const SubjectRow& row, const auth::Caller& caller) const;
+  Subject ViewSubject(Subject s, const auth::Caller& caller) const;
   absl::StatusOr<Subject> SetState(const auth::Caller& caller, const std::string& method,
                                    const std::string& name, const std::string& etag,
                                    const std::string& request_id, Subject::State state,
@@ -94,6 +98,9 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   PageTokenCodec pages_;
   std::shared_ptr<auth::SuspensionChecker> suspension_;
   std::unique_ptr<TokenAuthority> tokens_;
+  // Verified against when a login names no usable credential, so that a
+  // wrong password and an unknown subject take the same time.
+  std::string dummy_password_hash_;
   std::unique_ptr<auth::Authorizer> authorizer_;
   server::RpcEnv env_;
 };

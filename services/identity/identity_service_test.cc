@@ -303,6 +303,45 @@ TEST_F(IdentityServiceTest, StaleEtagIsAborted) {
             grpc::StatusCode::ABORTED);
 }
 
+TEST_F(IdentityServiceTest, DemotedSupervisorLosesRightsBeforeTokenExpires) {
+  std::string second = AddSubject("sup-two", {common::v1::SUPERVISOR});
+  std::string token = TokenFor(second, {common::v1::SUPERVISOR});
+  v1::UpdateSubjectRequest demote;
+  demote.mutable_subject()->set_name(second);
+  demote.mutable_subject()->add_roles(common::v1::BUYER);
+  demote.mutable_update_mask()->add_paths("roles");
+  v1::Subject out;
+  ASSERT_TRUE(stub_->UpdateSubject(Ctx(SupervisorToken()).get(), demote, &out).ok());
+  v1::SuspendSubjectRequest req;
+  req.set_name(supervisor_);
+  req.set_reason("revenge");
+  EXPECT_EQ(stub_->SuspendSubject(Ctx(token).get(), req, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(IdentityServiceTest, AnonymousRetriesDoNotShareReplays) {
+  v1::CreateSubjectRequest first = PersonRequest("甲", common::v1::BUYER);
+  first.mutable_subject()->clear_id_number();
+  first.mutable_subject()->set_phone("13811112222");
+  first.set_request_id("1");
+  v1::CreateSubjectRequest second = first;
+  second.mutable_subject()->set_display_name("乙");
+  second.mutable_subject()->set_phone("13933334444");
+  v1::Subject a, b;
+  ASSERT_TRUE(stub_->CreateSubject(Ctx("").get(), first, &a).ok());
+  ASSERT_TRUE(stub_->CreateSubject(Ctx("").get(), second, &b).ok());
+  EXPECT_NE(a.name(), b.name());
+  EXPECT_EQ(b.phone(), "13933334444");
+}
+
+TEST_F(IdentityServiceTest, PersonCannotBeAppraisalFirm) {
+  v1::Subject out;
+  grpc::Status s = stub_->CreateSubject(
+      Ctx(SupervisorToken()).get(), PersonRequest("x", common::v1::APPRAISAL_FIRM), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadFields(s), std::vector<std::string>{"subject.roles"});
+}
+
 TEST_F(IdentityServiceTest, SelfMayUpdatePhoneOnly) {
   std::string me = AddSubject("self-upd", {common::v1::BUYER});
   std::string token = TokenFor(me, {common::v1::BUYER});

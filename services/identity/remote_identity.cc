@@ -52,10 +52,13 @@ absl::Status RemoteIdentity::RefreshKeys() {
   v1::GetSigningKeysResponse keys;
   grpc::Status s = stub_->GetSigningKeys(Context("").get(), v1::GetSigningKeysRequest(), &keys);
   if (!s.ok()) return FromGrpcStatus(s);
+  std::map<std::string, Ed25519PublicKey> fresh;
   for (const auto& k : keys.keys()) {
     MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey key, Ed25519PublicKey::FromRaw(k.public_key()));
-    verifier_->AddKey(k.key_id(), std::move(key));
+    fresh.insert_or_assign(k.key_id(), std::move(key));
   }
+  if (fresh.empty()) return absl::UnavailableError("identity published no signing keys");
+  verifier_->ReplaceKeys(std::move(fresh));
   return absl::OkStatus();
 }
 

@@ -61,7 +61,15 @@ absl::Status TokenAuthority::MaybeRotate() {
   MARKET_RETURN_IF_ERROR(RotateLocked());
   // Keys retired more than one rotation period ago sign no live token; a
   // token lives at most token_ttl_, which is far shorter.
-  return store_->DeleteSigningKeysBefore(clock_->Now() - rotation_ - token_ttl_);
+  MARKET_RETURN_IF_ERROR(store_->DeleteSigningKeysBefore(clock_->Now() - rotation_ - token_ttl_));
+  MARKET_ASSIGN_OR_RETURN(std::vector<SigningKeyRow> keys, store_->ListSigningKeys());
+  std::map<std::string, Ed25519PublicKey> kept;
+  for (const SigningKeyRow& row : keys) {
+    MARKET_ASSIGN_OR_RETURN(auto pub, Ed25519PublicKey::FromRaw(row.public_raw));
+    kept.insert_or_assign(row.key_id, std::move(pub));
+  }
+  verifier_->ReplaceKeys(std::move(kept));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<std::string, absl::Time>> TokenAuthority::Issue(
