@@ -1,0 +1,333 @@
+#include "common/outbox/outbox.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/server/log.h"
+#include "common/sqlite/statement.h"
+#include "common/status/status.h"
+
+namespace market::outbox {
+namespace {
+
+// Longest last_error stored; longer messages are cut at a UTF-8 boundary.
+constexpr size_t kMaxStoredError = 1024;
+
+// A pending event as the relay reads it.
+struct PendingEvent {
+  int64_t id = 0;
+  std::string event_id;
+  std::string destination;
+  std::string payload;
+  int64_t attempts = 0;
+};
+
+RelayOptions Sanitize(RelayOptions options) {
+  options.batch = std::max(options.batch, 1);
+  options.multiplier = std::max(options.multiplier, 1.0);
+  options.jitter = std::clamp(options.jitter, 0.0, 1.0);
+  return options;
+}
+
+// A value in [0, 1) that depends only on (event_id, attempts): FNV-1a over the
+// bytes, finished with the splitmix64 mixer.
+double UnitHash(const std::string& event_id, int attempts) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix_byte = [&h](unsigned char b) {
+    h ^= b;
+    h *= 0x100000001b3ULL;
+  };
+  for (char c : event_id) mix_byte(static_cast<unsigned char>(c));
+  for (int shift = 0; shift < 32; shift += 8) {
+    mix_byte(static_cast<unsigned char>((static_cast<uint32_t>(attempts) >> shift) & 0xff));
+  }
+  h += 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
+
+// Errors a retry alone will not fix: the receiver or our configuration needs
+// a change, so they are logged at error level.
+bool NeedsFix(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kPermissionDenied:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsPowerOfTwo(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+
+std::string TruncateUtf8(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max;
+  // Step back over continuation bytes (10xxxxxx) to the start of a character.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) --end;
+  s.resize(end);
+  return s;
+}
+
+absl::StatusOr<std::vector<PendingEvent>> ReadDue(sqlite::Database& db, absl::Time now, int batch) {
+  std::vector<PendingEvent> due;
+  MARKET_RETURN_IF_ERROR(db.Read([&](sqlite::Connection& c) -> absl::Status {
+    // The subquery sorts ids from the partial index only; the outer query
+    // then reads just those rows. INDEXED BY keeps the planner from scanning
+    // the whole table (delivered rows included) in id order instead.
+    MARKET_ASSIGN_OR_RETURN(
+        sqlite::Statement select,
+        c.Prepare("SELECT id, event_id, destination, payload, attempts FROM outbox "
+                  "WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_pending "
+                  "WHERE delivered_time IS NULL AND next_attempt_time <= ? "
+                  "ORDER BY id LIMIT ?) ORDER BY id"));
+    MARKET_RETURN_IF_ERROR(select.Bind(1, absl::ToUnixMicros(now)));
+    MARKET_RETURN_IF_ERROR(select.Bind(2, batch));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      due.push_back(PendingEvent{.id = select.ColumnInt64(0),
+                                 .event_id = select.ColumnText(1),
+                                 .destination = select.ColumnText(2),
+                                 .payload = select.ColumnBlob(3),
+                                 .attempts = select.ColumnInt64(4)});
+    }
+    return absl::OkStatus();
+  }));
+  return due;
+}
+
+absl::Status MarkDelivered(sqlite::Database& db, int64_t id, absl::Time now) {
+  return db.Write([&](sqlite::Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        sqlite::Statement update,
+        c.Prepare("UPDATE outbox SET attempts = attempts + 1, "
+                  "delivered_time = ? WHERE id = ? AND delivered_time IS NULL"));
+    MARKET_RETURN_IF_ERROR(update.Bind(1, absl::ToUnixMicros(now)));
+    MARKET_RETURN_IF_ERROR(update.Bind(2, id));
+    return update.Run();
+  });
+}
+
+absl::Status MarkFailed(sqlite::Database& db, int64_t id, const std::string& error,
+                        absl::Time next_attempt) {
+  return db.Write([&](sqlite::Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        sqlite::Statement update,
+        c.Prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
+                  "next_attempt_time = ? WHERE id = ? AND delivered_time IS NULL"));
+    MARKET_RETURN_IF_ERROR(update.BindText(1, TruncateUtf8(error, kMaxStoredError)));
+    MARKET_RETURN_IF_ERROR(update.Bind(2, absl::ToUnixMicros(next_attempt)));
+    MARKET_RETURN_IF_ERROR(update.Bind(3, id));
+    return update.Run();
+  });
+}
+
+}  // namespace
+
+absl::Status Enqueue(sqlite::Connection& connection, const Event& event, absl::Time now) {
+  if (event.event_id.empty()) {
+    return absl::InvalidArgumentError("outbox event.event_id: empty, want a unique id");
+  }
+  if (event.destination.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("outbox event.destination: empty for event ",
+                                                   event.event_id, ", want a deliverer name"));
+  }
+  MARKET_ASSIGN_OR_RETURN(
+      sqlite::Statement insert,
+      connection.Prepare("INSERT INTO outbox(event_id, destination, payload, create_time, "
+                         "next_attempt_time) VALUES (?, ?, ?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(insert.BindText(1, event.event_id));
+  MARKET_RETURN_IF_ERROR(insert.BindText(2, event.destination));
+  MARKET_RETURN_IF_ERROR(insert.BindBlob(3, event.payload));
+  MARKET_RETURN_IF_ERROR(insert.Bind(4, absl::ToUnixMicros(now)));
+  MARKET_RETURN_IF_ERROR(insert.Bind(5, absl::ToUnixMicros(now)));
+  absl::Status status = insert.Run();
+  if (absl::IsAlreadyExists(status)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("outbox event ", event.event_id, " is already enqueued"));
+  }
+  return status;
+}
+
+absl::Status PurgeDelivered(sqlite::Database& db, absl::Time older_than) {
+  return db.Write([&](sqlite::Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        sqlite::Statement purge,
+        c.Prepare("DELETE FROM outbox WHERE delivered_time IS NOT NULL AND delivered_time < ?"));
+    MARKET_RETURN_IF_ERROR(purge.Bind(1, absl::ToUnixMicros(older_than)));
+    return purge.Run();
+  });
+}
+
+absl::Duration RetryDelay(const RelayOptions& options, int attempts, const std::string& event_id) {
+  RelayOptions o = Sanitize(options);
+  // >= 1, possibly infinite; compared before multiplying so nothing overflows.
+  double factor = std::pow(o.multiplier, std::max(attempts, 1) - 1);
+  absl::Duration delay = o.max_backoff;
+  if (factor < absl::FDivDuration(o.max_backoff, o.initial_backoff)) {
+    delay = o.initial_backoff * factor;
+  }
+  if (o.jitter > 0) delay += delay * (o.jitter * UnitHash(event_id, attempts));
+  return delay;
+}
+
+Relay::Relay(sqlite::Database* db, const Clock* clock, std::map<std::string, Deliverer> deliverers,
+             RelayOptions options)
+    : db_(db), clock_(clock), deliverers_(std::move(deliverers)), options_(Sanitize(options)) {}
+
+Relay::~Relay() { Stop(); }
+
+absl::StatusOr<int> Relay::RunOnce() {
+  MARKET_ASSIGN_OR_RETURN(Pass pass, RunPass(/*background=*/false));
+  return pass.delivered;
+}
+
+absl::StatusOr<Relay::Pass> Relay::RunPass(bool background) {
+  absl::MutexLock lock(&run_mu_);
+  MARKET_ASSIGN_OR_RETURN(std::vector<PendingEvent> due,
+                          ReadDue(*db_, clock_->Now(), options_.batch));
+  Pass pass;
+  pass.full = due.size() == static_cast<size_t>(options_.batch);
+  for (const PendingEvent& e : due) {
+    if (background && StopRequested()) break;
+    absl::Status result;
+    auto it = deliverers_.find(e.destination);
+    if (it == deliverers_.end()) {
+      result = absl::FailedPreconditionError(
+          absl::StrCat("outbox: no deliverer for destination \"", e.destination, "\""));
+    } else {
+      // A throwing deliverer must not take the relay thread (and the process)
+      // down; it counts as a failed attempt.
+      try {
+        result = it->second(e.event_id, e.payload);
+      } catch (const std::exception& ex) {
+        result = absl::InternalError(absl::StrCat("outbox deliverer threw: ", ex.what()));
+      } catch (...) {
+        result = absl::InternalError("outbox deliverer threw a non-standard exception");
+      }
+    }
+    const int64_t attempts = e.attempts + 1;
+    absl::Time now = clock_->Now();
+    if (result.ok()) {
+      MARKET_RETURN_IF_ERROR(MarkDelivered(*db_, e.id, now));
+      ++pass.delivered;
+      if (attempts > 1) {
+        server::LogJson(
+            "info", "outbox event delivered after retries",
+            {{"event_id", e.event_id}, {"destination", e.destination}, {"attempts", attempts}});
+      }
+      continue;
+    }
+    absl::Time next_attempt =
+        now +
+        RetryDelay(options_, static_cast<int>(std::min<int64_t>(attempts, 1 << 30)), e.event_id);
+    MARKET_RETURN_IF_ERROR(MarkFailed(*db_, e.id, result.ToString(), next_attempt));
+    if (IsPowerOfTwo(attempts)) {
+      server::LogJson(NeedsFix(result.code()) ? "error" : "warn", "outbox delivery failed",
+                      {{"event_id", e.event_id},
+                       {"destination", e.destination},
+                       {"attempts", attempts},
+                       {"error", result.ToString()},
+                       {"next_attempt",
+                        absl::FormatTime(absl::RFC3339_full, next_attempt, absl::UTCTimeZone())}});
+    }
+  }
+  return pass;
+}
+
+void Relay::Start() {
+  absl::MutexLock lock(&thread_mu_);
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Relay::Stop() {
+  absl::MutexLock lock(&thread_mu_);
+  if (!thread_.joinable()) return;
+  {
+    absl::MutexLock stop_lock(&stop_mu_);
+    stop_ = true;
+  }
+  thread_.join();
+  absl::MutexLock stop_lock(&stop_mu_);
+  stop_ = false;
+}
+
+bool Relay::StopRequested() const {
+  absl::MutexLock lock(&stop_mu_);
+  return stop_;
+}
+
+void Relay::Loop() {
+  while (!StopRequested()) {
+    absl::StatusOr<Pass> pass = RunPass(/*background=*/true);
+    if (!pass.ok()) {
+      server::LogJson("error", "outbox relay pass failed", {{"error", pass.status().ToString()}});
+    } else if (pass->full && pass->delivered > 0) {
+      continue;  // more may be due right now
+    }
+    absl::MutexLock lock(&stop_mu_);
+    stop_mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.poll);
+  }
+}
+
+int64_t Relay::Depth() const {
+  int64_t depth = -1;
+  absl::Status status = db_->Read([&](sqlite::Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(sqlite::Statement select,
+                            c.Prepare("SELECT count(*) FROM outbox WHERE delivered_time IS NULL"));
+    MARKET_RETURN_IF_ERROR(select.Step().status());
+    depth = select.ColumnInt64(0);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    server::LogJson("error", "outbox depth unreadable", {{"error", status.ToString()}});
+    return -1;
+  }
+  return depth;
+}
+
+absl::Duration Relay::OldestAge() const {
+  std::optional<int64_t> oldest;
+  absl::Status status = db_->Read([&](sqlite::Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        sqlite::Statement select,
+        c.Prepare("SELECT min(create_time) FROM outbox WHERE delivered_time IS NULL"));
+    MARKET_RETURN_IF_ERROR(select.Step().status());
+    if (!select.ColumnIsNull(0)) oldest = select.ColumnInt64(0);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    server::LogJson("error", "outbox age unreadable", {{"error", status.ToString()}});
+    return absl::InfiniteDuration();
+  }
+  if (!oldest.has_value()) return absl::ZeroDuration();
+  return std::max(clock_->Now() - absl::FromUnixMicros(*oldest), absl::ZeroDuration());
+}
+
+void Relay::ExportMetrics(server::Metrics* metrics, const std::string& prefix) const {
+  metrics->AddGauge(absl::StrCat(prefix, "_outbox_depth"),
+                    "Outbox events not yet delivered (-1: database unreadable).",
+                    [this] { return static_cast<double>(Depth()); });
+  metrics->AddGauge(absl::StrCat(prefix, "_outbox_oldest_age_seconds"),
+                    "Age of the oldest undelivered outbox event (0: none, -1: database "
+                    "unreadable).",
+                    [this] {
+                      absl::Duration age = OldestAge();
+                      return age == absl::InfiniteDuration() ? -1.0 : absl::ToDoubleSeconds(age);
+                    });
+}
+
+}  // namespace market::outbox

@@ -1,0 +1,485 @@
+#include "common/outbox/outbox.h"
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+#include "common/server/metrics.h"
+#include "common/sqlite/database.h"
+#include "common/sqlite/sqlite_testing.h"
+#include "common/status/status.h"
+#include "common/status/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace market::outbox {
+namespace {
+
+using ::market::sqlite::testing::IsOkAndHolds;
+using ::market::sqlite::testing::ScopedTempDir;
+using ::market::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
+constexpr char kCredit[] = "credit.RecordEvent";
+
+std::vector<sqlite::Migration> Migrations() {
+  return {{1, absl::StrCat(kOutboxSchema,
+                           "CREATE TABLE orders(id INTEGER PRIMARY KEY, item TEXT NOT NULL);")}};
+}
+
+// Options with exact backoff (no jitter) for assertions on times.
+RelayOptions ExactOptions() {
+  RelayOptions options;
+  options.jitter = 0;
+  return options;
+}
+
+// A receiver that records every call and answers from a script of statuses,
+// then OK. Thread-safe.
+class FakeReceiver {
+ public:
+  Relay::Deliverer AsDeliverer() {
+    return [this](const std::string& event_id, const std::string& payload) {
+      absl::MutexLock lock(&mu_);
+      calls_.emplace_back(event_id, payload);
+      if (script_.empty()) return absl::OkStatus();
+      absl::Status next = script_.front();
+      script_.pop_front();
+      return next;
+    };
+  }
+  // The next `n` calls return `status`.
+  void FailNext(int n, const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    for (int i = 0; i < n; ++i) script_.push_back(status);
+  }
+  std::vector<std::pair<std::string, std::string>> calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  size_t call_count() const {
+    absl::MutexLock lock(&mu_);
+    return calls_.size();
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::deque<absl::Status> script_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, std::string>> calls_ ABSL_GUARDED_BY(mu_);
+};
+
+// One outbox row as stored.
+struct Row {
+  int64_t attempts = 0;
+  absl::Time next_attempt_time;
+  std::string last_error;
+  bool delivered = false;
+};
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override { OpenDatabase(); }
+
+  void OpenDatabase() {
+    ASSERT_OK_AND_ASSIGN(
+        db_, sqlite::Database::Open(dir_.File("service.db"), sqlite::Options(), Migrations()));
+  }
+
+  // Enqueues one event (payload "payload-<id>") in its own Write at the
+  // clock's time.
+  absl::Status EnqueueOne(const std::string& event_id, const std::string& destination = kCredit) {
+    return db_->Write([&](sqlite::Connection& c) {
+      return Enqueue(c, Event{event_id, destination, absl::StrCat("payload-", event_id)},
+                     clock_.Now());
+    });
+  }
+
+  std::unique_ptr<Relay> MakeRelay(RelayOptions options = ExactOptions()) {
+    return std::make_unique<Relay>(
+        db_.get(), &clock_,
+        std::map<std::string, Relay::Deliverer>{{kCredit, credit_.AsDeliverer()}}, options);
+  }
+
+  Row GetRow(const std::string& event_id) {
+    Row row;
+    EXPECT_OK(db_->Read([&](sqlite::Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(
+          sqlite::Statement select,
+          c.Prepare("SELECT attempts, next_attempt_time, last_error, "
+                    "delivered_time IS NOT NULL FROM outbox WHERE event_id = ?"));
+      MARKET_RETURN_IF_ERROR(select.BindText(1, event_id));
+      MARKET_ASSIGN_OR_RETURN(bool found, select.Step());
+      if (!found) return absl::NotFoundError(event_id);
+      row.attempts = select.ColumnInt64(0);
+      row.next_attempt_time = absl::FromUnixMicros(select.ColumnInt64(1));
+      row.last_error = select.ColumnText(2);
+      row.delivered = select.ColumnInt64(3) != 0;
+      return absl::OkStatus();
+    }));
+    return row;
+  }
+
+  int64_t RowCount(const std::string& table) {
+    int64_t count = -1;
+    EXPECT_OK(db_->Read([&](sqlite::Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(sqlite::Statement select,
+                              c.Prepare(absl::StrCat("SELECT count(*) FROM ", table)));
+      MARKET_RETURN_IF_ERROR(select.Step().status());
+      count = select.ColumnInt64(0);
+      return absl::OkStatus();
+    }));
+    return count;
+  }
+
+  ScopedTempDir dir_;
+  FakeClock clock_{kStart};
+  FakeReceiver credit_;
+  std::unique_ptr<sqlite::Database> db_;
+};
+
+TEST_F(OutboxTest, EnqueueInWriteThatFailsLeavesNoEvent) {
+  absl::Status status = db_->Write([&](sqlite::Connection& c) -> absl::Status {
+    MARKET_RETURN_IF_ERROR(Enqueue(c, Event{"ev-1", kCredit, "p"}, clock_.Now()));
+    return absl::FailedPreconditionError("state change rejected");
+  });
+
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(RowCount("outbox"), 0);
+  EXPECT_EQ(MakeRelay()->Depth(), 0);
+}
+
+TEST_F(OutboxTest, EnqueueCommitsTogetherWithStateChange) {
+  ASSERT_OK(db_->Write([&](sqlite::Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(sqlite::Statement insert,
+                            c.Prepare("INSERT INTO orders(item) VALUES ('bike')"));
+    MARKET_RETURN_IF_ERROR(insert.Run());
+    return Enqueue(c, Event{"ev-1", kCredit, "p"}, clock_.Now());
+  }));
+
+  EXPECT_EQ(RowCount("orders"), 1);
+  EXPECT_EQ(RowCount("outbox"), 1);
+  Row row = GetRow("ev-1");
+  EXPECT_EQ(row.attempts, 0);
+  EXPECT_EQ(row.next_attempt_time, kStart);
+  EXPECT_FALSE(row.delivered);
+}
+
+TEST_F(OutboxTest, EnqueueDuplicateEventIdReturnsAlreadyExists) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+
+  EXPECT_THAT(EnqueueOne("ev-1"), StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("ev-1")));
+  EXPECT_EQ(RowCount("outbox"), 1);
+}
+
+TEST_F(OutboxTest, EnqueueWithoutEventIdOrDestinationReturnsInvalidArgument) {
+  EXPECT_THAT(EnqueueOne(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(EnqueueOne("ev-1", ""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(RowCount("outbox"), 0);
+}
+
+TEST_F(OutboxTest, RunOnceDeliversDueEventsInIdOrderWithEventId) {
+  ASSERT_OK(EnqueueOne("ev-c"));
+  ASSERT_OK(EnqueueOne("ev-a"));
+  ASSERT_OK(EnqueueOne("ev-b"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(3));
+
+  EXPECT_THAT(credit_.calls(),
+              ElementsAre(Pair("ev-c", "payload-ev-c"), Pair("ev-a", "payload-ev-a"),
+                          Pair("ev-b", "payload-ev-b")));
+  EXPECT_TRUE(GetRow("ev-a").delivered);
+  EXPECT_EQ(relay->Depth(), 0);
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+  EXPECT_EQ(credit_.call_count(), 3u);
+}
+
+TEST_F(OutboxTest, RunOnceDeliversAtMostOneBatch) {
+  for (int i = 0; i < 5; ++i) ASSERT_OK(EnqueueOne(absl::StrCat("ev-", i)));
+  RelayOptions options = ExactOptions();
+  options.batch = 2;
+  std::unique_ptr<Relay> relay = MakeRelay(options);
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(2));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(2));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+  EXPECT_EQ(credit_.call_count(), 5u);
+}
+
+TEST_F(OutboxTest, FailingDeliveryBacksOffExponentiallyUpToTheCap) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+  RelayOptions options = ExactOptions();
+  options.max_backoff = absl::Seconds(8);
+  std::unique_ptr<Relay> relay = MakeRelay(options);
+  credit_.FailNext(6, absl::UnavailableError("credit down"));
+
+  const std::vector<absl::Duration> want = {absl::Seconds(1), absl::Seconds(2), absl::Seconds(4),
+                                            absl::Seconds(8), absl::Seconds(8), absl::Seconds(8)};
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("attempt ", i + 1));
+    absl::Time failed_at = clock_.Now();
+    EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+    Row row = GetRow("ev-1");
+    EXPECT_EQ(row.attempts, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(row.next_attempt_time - failed_at, want[i]);
+    EXPECT_THAT(row.last_error, HasSubstr("credit down"));
+    EXPECT_FALSE(row.delivered);
+    clock_.Set(row.next_attempt_time);
+  }
+  EXPECT_EQ(credit_.call_count(), want.size());
+}
+
+TEST_F(OutboxTest, NothingIsRetriedBeforeNextAttemptTime) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  credit_.FailNext(1, absl::UnavailableError("credit down"));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+
+  clock_.Advance(absl::Milliseconds(999));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+  EXPECT_EQ(credit_.call_count(), 1u);
+
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+  EXPECT_EQ(credit_.call_count(), 2u);
+}
+
+TEST_F(OutboxTest, FailedEventDoesNotBlockLaterEvents) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+  ASSERT_OK(EnqueueOne("ev-2"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  credit_.FailNext(1, absl::UnavailableError("credit down"));
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+
+  EXPECT_FALSE(GetRow("ev-1").delivered);
+  EXPECT_TRUE(GetRow("ev-2").delivered);
+}
+
+TEST_F(OutboxTest, RecoveryAfterFailuresDeliversExactlyOnce) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  credit_.FailNext(3, absl::DeadlineExceededError("timeout"));
+
+  int delivered = 0;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_OK_AND_ASSIGN(int n, relay->RunOnce());
+    delivered += n;
+    clock_.Advance(absl::Minutes(10));
+  }
+
+  EXPECT_EQ(delivered, 1);
+  EXPECT_EQ(credit_.call_count(), 4u);
+  Row row = GetRow("ev-1");
+  EXPECT_TRUE(row.delivered);
+  EXPECT_EQ(row.attempts, 4);
+  EXPECT_EQ(relay->Depth(), 0);
+}
+
+TEST_F(OutboxTest, ClientErrorFromDelivererIsKeptAndRetried) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  credit_.FailNext(1, absl::InvalidArgumentError("event.subject: empty"));
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+  EXPECT_THAT(GetRow("ev-1").last_error, HasSubstr("INVALID_ARGUMENT"));
+  clock_.Advance(absl::Seconds(1));
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+  EXPECT_TRUE(GetRow("ev-1").delivered);
+}
+
+TEST_F(OutboxTest, ThrowingDelivererCountsAsFailedAttempt) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+  Relay relay(db_.get(), &clock_,
+              {{kCredit,
+                [](const std::string&, const std::string&) -> absl::Status {
+                  throw std::runtime_error("boom");
+                }}},
+              ExactOptions());
+
+  EXPECT_THAT(relay.RunOnce(), IsOkAndHolds(0));
+
+  Row row = GetRow("ev-1");
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_THAT(row.last_error, HasSubstr("boom"));
+}
+
+TEST_F(OutboxTest, UnknownDestinationStaysPendingWithLastError) {
+  ASSERT_OK(EnqueueOne("ev-1", "nowhere.Method"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+
+  Row row = GetRow("ev-1");
+  EXPECT_FALSE(row.delivered);
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_THAT(row.last_error, HasSubstr("nowhere.Method"));
+  EXPECT_EQ(row.next_attempt_time, kStart + absl::Seconds(1));
+  EXPECT_EQ(relay->Depth(), 1);
+  EXPECT_EQ(credit_.call_count(), 0u);
+}
+
+TEST_F(OutboxTest, PendingEventsSurviveReopeningTheDatabase) {
+  ASSERT_OK(EnqueueOne("ev-1"));
+  ASSERT_OK(EnqueueOne("ev-2"));
+  {
+    std::unique_ptr<Relay> relay = MakeRelay();
+    credit_.FailNext(2, absl::UnavailableError("credit down"));
+    EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+  }
+  db_.reset();
+  OpenDatabase();
+  clock_.Advance(absl::Seconds(1));
+
+  std::unique_ptr<Relay> relay = MakeRelay();
+  EXPECT_EQ(relay->Depth(), 2);
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(2));
+  EXPECT_EQ(GetRow("ev-1").attempts, 2);
+  EXPECT_EQ(credit_.call_count(), 4u);
+}
+
+TEST_F(OutboxTest, DepthAndOldestAgeDescribePendingEvents) {
+  std::unique_ptr<Relay> relay = MakeRelay();
+  EXPECT_EQ(relay->Depth(), 0);
+  EXPECT_EQ(relay->OldestAge(), absl::ZeroDuration());
+
+  ASSERT_OK(EnqueueOne("ev-1"));
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_OK(EnqueueOne("ev-2"));
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(relay->Depth(), 2);
+  EXPECT_EQ(relay->OldestAge(), absl::Seconds(15));
+
+  ASSERT_THAT(relay->RunOnce(), IsOkAndHolds(2));
+  EXPECT_EQ(relay->Depth(), 0);
+  EXPECT_EQ(relay->OldestAge(), absl::ZeroDuration());
+}
+
+TEST_F(OutboxTest, ExportMetricsRendersDepthAndAgeGauges) {
+  std::unique_ptr<Relay> relay = MakeRelay();
+  server::Metrics metrics;
+  relay->ExportMetrics(&metrics, "listing");
+  ASSERT_OK(EnqueueOne("ev-1"));
+  ASSERT_OK(EnqueueOne("ev-2"));
+  clock_.Advance(absl::Seconds(30));
+
+  std::string text = metrics.Render();
+
+  EXPECT_THAT(text, HasSubstr("# TYPE listing_outbox_depth gauge\nlisting_outbox_depth 2\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE listing_outbox_oldest_age_seconds gauge\n"
+                              "listing_outbox_oldest_age_seconds 30\n"));
+}
+
+TEST_F(OutboxTest, StartDeliversInBackgroundUntilStopped) {
+  RelayOptions options = ExactOptions();
+  options.poll = absl::Milliseconds(5);
+  std::unique_ptr<Relay> relay = MakeRelay(options);
+  relay->Start();
+  ASSERT_OK(EnqueueOne("ev-1"));
+  ASSERT_OK(EnqueueOne("ev-2"));
+
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (relay->Depth() != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  relay->Stop();
+
+  EXPECT_EQ(relay->Depth(), 0);
+  EXPECT_THAT(credit_.calls(),
+              ElementsAre(Pair("ev-1", "payload-ev-1"), Pair("ev-2", "payload-ev-2")));
+  ASSERT_OK(EnqueueOne("ev-3"));
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(relay->Depth(), 1);
+}
+
+TEST_F(OutboxTest, StopReturnsPromptlyDuringALongPoll) {
+  RelayOptions options = ExactOptions();
+  options.poll = absl::Hours(1);
+  std::unique_ptr<Relay> relay = MakeRelay(options);
+  relay->Start();
+  absl::SleepFor(absl::Milliseconds(20));
+
+  absl::Time before = absl::Now();
+  relay->Stop();
+
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5));
+}
+
+TEST_F(OutboxTest, ConcurrentRunOnceCallsDeliverEachEventOnce) {
+  for (int i = 0; i < 40; ++i) ASSERT_OK(EnqueueOne(absl::StrCat("ev-", i)));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  std::atomic<int> delivered{0};
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      absl::StatusOr<int> n = relay->RunOnce();
+      EXPECT_OK(n.status());
+      if (n.ok()) delivered += *n;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  EXPECT_EQ(delivered.load(), 40);
+  std::set<std::string> ids;
+  for (const auto& call : credit_.calls()) ids.insert(call.first);
+  EXPECT_EQ(credit_.call_count(), 40u);
+  EXPECT_EQ(ids.size(), 40u);
+}
+
+TEST_F(OutboxTest, PurgeDeliveredKeepsPendingAndRecentlyDeliveredEvents) {
+  ASSERT_OK(EnqueueOne("old"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  ASSERT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+  clock_.Advance(absl::Hours(1));
+  ASSERT_OK(EnqueueOne("recent"));
+  ASSERT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+  ASSERT_OK(EnqueueOne("pending", "nowhere.Method"));
+
+  ASSERT_OK(PurgeDelivered(*db_, kStart + absl::Minutes(30)));
+
+  EXPECT_EQ(RowCount("outbox"), 2);
+  EXPECT_TRUE(GetRow("recent").delivered);
+  EXPECT_FALSE(GetRow("pending").delivered);
+  EXPECT_OK(EnqueueOne("old"));
+}
+
+TEST(RetryDelayTest, JitterAddsAtMostTheFractionDeterministically) {
+  RelayOptions options;  // jitter 0.1
+  std::set<absl::Duration> seen;
+  for (int i = 0; i < 50; ++i) {
+    std::string event_id = absl::StrCat("ev-", i);
+    absl::Duration delay = RetryDelay(options, 3, event_id);
+    EXPECT_GE(delay, absl::Seconds(4));
+    EXPECT_LT(delay, absl::Seconds(4) * 1.1);
+    EXPECT_EQ(delay, RetryDelay(options, 3, event_id));
+    seen.insert(delay);
+  }
+  EXPECT_GT(seen.size(), 40u);
+}
+
+TEST(RetryDelayTest, HugeAttemptCountsStayAtTheCap) {
+  RelayOptions options;
+  options.jitter = 0;
+
+  EXPECT_EQ(RetryDelay(options, 1, "ev"), absl::Seconds(1));
+  EXPECT_EQ(RetryDelay(options, 2'000'000'000, "ev"), absl::Minutes(5));
+}
+
+}  // namespace
+}  // namespace market::outbox
