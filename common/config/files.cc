@@ -16,16 +16,7 @@ namespace market::config {
 namespace {
 
 absl::Status ErrnoStatus(const std::string& what, int err) {
-  std::string msg = absl::StrCat(what, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(msg);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(msg);
-    default:
-      return absl::UnavailableError(msg);
-  }
+  return absl::ErrnoToStatus(err, what);
 }
 
 }  // namespace

@@ -725,8 +725,9 @@ absl::Status CreditServiceImpl::ListCreditList(
     if (black ? !ev.blacklisted : !ev.redlisted) continue;
     v1::CreditListEntry e;
     e.set_subject(subject);
-    MARKET_ASSIGN_OR_RETURN(std::optional<SubjectInfo> info, directory_(subject));
-    if (info.has_value()) e.set_display_name(info->display_name);
+    // The public list must not fail because a display name cannot be looked up.
+    absl::StatusOr<std::optional<SubjectInfo>> info = directory_(subject);
+    if (info.ok() && info->has_value()) e.set_display_name((*info)->display_name);
     const Record* cause = nullptr;
     for (const Record& r : records) {
       if (black ? r.index() == ev.blacklist_record
