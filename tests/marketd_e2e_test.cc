@@ -116,6 +116,34 @@ TEST_F(MarketdE2eTest, CreateOperatorAndListIt) {
   EXPECT_EQ(op_login.exit_code, 0) << op_login.err;
 }
 
+TEST_F(MarketdE2eTest, OperatorCreatesMarketAndAdmitsSeller) {
+  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
+  ASSERT_EQ(Ctl({"subject", "create", "--kind", "organization", "--role", "OPERATOR",
+                 "--display-name", "东城跳蚤市场", "--credit-code", "91350100M000100Y43", "--id",
+                 "east-market", "--password-stdin"},
+                "operator-password-1\n")
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl({"login", "--subject", "east-market", "--password-stdin"},
+                "operator-password-1\n")
+                .exit_code,
+            0);
+  RunResult seller = Ctl({"subject", "create", "--role", "SELLER", "--display-name", "张三",
+                          "--id-number", "11010519491231002X", "--id", "zhang-san",
+                          "--password-stdin"},
+                         "seller-password-1\n");
+  ASSERT_EQ(seller.exit_code, 0) << seller.err;
+  RunResult market = Ctl({"market", "create", "--id", "east-flea", "--display-name",
+                          "东城社区跳蚤市场", "--region", "350102", "--address", "鼓楼区东街 1 号"});
+  ASSERT_EQ(market.exit_code, 0) << market.err;
+  RunResult add = Ctl({"market", "add-seller", "east-flea", "zhang-san"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_THAT(add.out, HasSubstr("subjects/zhang-san"));
+  RunResult list = Ctl({"market", "list", "--filter", "region=\"3501\""});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("markets/east-flea"));
+}
+
 TEST_F(MarketdE2eTest, BadCreditCodeExitsInvalidArgumentNamingField) {
   ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
   RunResult created = Ctl({"subject", "create", "--kind", "organization", "--role", "OPERATOR",

@@ -6,6 +6,7 @@
 #include "clients/marketctl/client.h"
 #include "clients/marketctl/credit_commands.h"
 #include "clients/marketctl/identity_commands.h"
+#include "clients/marketctl/market_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"marketctl: the second-hand market services from the command line"};
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   market::ctl::Client client(flags, std::cout, std::cerr);
   std::function<int()> run;
   market::ctl::AddIdentityCommands(app, client, &run);
+  market::ctl::AddMarketCommands(app, client, &run);
   market::ctl::AddLedgerCommands(app, client, &run);
   market::ctl::AddCreditCommands(app, client, &run);
   try {

@@ -30,6 +30,23 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   MARKET_ASSIGN_OR_RETURN(m->credit_,
                           credit::OpenCreditModule(options.data_dir, clock, directory, verifier,
                                                    m->identity_.suspension, &m->metrics_));
+  listing::SubjectLookup lookup = [identity_store](const std::string& subject)
+      -> absl::StatusOr<std::optional<identity::v1::Subject>> {
+    absl::StatusOr<identity::SubjectRow> row = identity_store->GetSubject(subject);
+    if (absl::IsNotFound(row.status())) return std::nullopt;
+    if (!row.ok()) return row.status();
+    return row->subject;
+  };
+  MARKET_RETURN_IF_ERROR(config::EnsureDir(options.data_dir + "/listing"));
+  MARKET_ASSIGN_OR_RETURN(
+      std::string listing_secret,
+      config::LoadOrCreateSecret(options.data_dir + "/listing/page-token-hmac.key", 32));
+  MARKET_ASSIGN_OR_RETURN(m->market_store_,
+                          listing::SqliteMarketStore::Open(options.data_dir + "/listing.db"));
+  MARKET_ASSIGN_OR_RETURN(
+      m->markets_, listing::MarketServiceImpl::Create(m->market_store_.get(), clock, lookup,
+                                                      listing_secret, verifier,
+                                                      m->identity_.suspension, &m->metrics_));
   if (options.expiry_period > absl::ZeroDuration()) {
     m->credit_.credit->StartScheduler(options.expiry_period);
   }
@@ -37,9 +54,9 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->identity_.service.get(), "market.identity.v1.IdentityService");
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
   m->runner_->AddService(m->credit_.ledger.get(), "market.credit.v1.LedgerService");
+  m->runner_->AddService(m->markets_.get(), "market.listing.v1.MarketService");
   // Not implemented yet (later issues): the generated base classes answer
   // UNIMPLEMENTED for every RPC; health reports them NOT_FOUND until then.
-  m->pending_.push_back(std::make_unique<listing::v1::MarketService::Service>());
   m->pending_.push_back(std::make_unique<listing::v1::ListingService::Service>());
   m->pending_.push_back(std::make_unique<listing::v1::OrderService::Service>());
   m->pending_.push_back(std::make_unique<listing::v1::ItemService::Service>());

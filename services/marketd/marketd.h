@@ -14,6 +14,8 @@
 #include "common/server/runner.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
+#include "services/listing/market_service.h"
+#include "services/listing/sqlite_market_store.h"
 
 namespace market::marketd {
 
@@ -44,6 +46,8 @@ class Marketd {
   server::Metrics metrics_;
   identity::IdentityModule identity_;
   credit::CreditModule credit_;
+  std::unique_ptr<listing::SqliteMarketStore> market_store_;
+  std::unique_ptr<listing::MarketServiceImpl> markets_;
   // Contract services that later issues implement: registered so reflection
   // lists them; every RPC answers UNIMPLEMENTED until then.
   std::vector<std::unique_ptr<grpc::Service>> pending_;

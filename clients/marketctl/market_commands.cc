@@ -1,0 +1,150 @@
+#include "clients/marketctl/market_commands.h"
+
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "market/listing/v1/listing.grpc.pb.h"
+
+namespace market::ctl {
+namespace {
+
+namespace v1 = ::market::listing::v1;
+
+std::string Prefixed(const std::string& s, const char* collection) {
+  return absl::StartsWith(s, absl::StrCat(collection, "/")) ? s
+                                                            : absl::StrCat(collection, "/", s);
+}
+
+}  // namespace
+
+void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run) {
+  auto* market = app.add_subcommand("market", "Flea markets, trading zones, online platforms");
+  market->require_subcommand(1);
+
+  auto* create = market->add_subcommand("create", "Create a market (OPERATOR, SUPERVISOR)")
+                     ->footer("Example:\n  marketctl market create --id east-flea --kind "
+                              "FLEA_MARKET --display-name '东城社区跳蚤市场' \\\n      --region "
+                              "350102 --address '鼓楼区东街 1 号'");
+  auto req = std::make_shared<v1::CreateMarketRequest>();
+  auto kind = std::make_shared<std::string>("FLEA_MARKET");
+  auto op = std::make_shared<std::string>();
+  auto categories = std::make_shared<std::vector<std::string>>();
+  create->add_option("--id", *req->mutable_market_id(), "Market id (default: generated)");
+  create->add_option("--kind", *kind, "FLEA_MARKET, TRADING_ZONE or ONLINE_PLATFORM")
+      ->capture_default_str();
+  create->add_option("--display-name", *req->mutable_market()->mutable_display_name(), "Name")
+      ->required();
+  create->add_option("--region", *req->mutable_market()->mutable_region_code(),
+                     "6-digit region code (GB/T 2260)")
+      ->required();
+  create->add_option("--address", *req->mutable_market()->mutable_address(), "Street address");
+  create->add_option("--operator", *op, "Operating subject (supervisors; default: you)");
+  create->add_option("--category", *categories, "Categories traded (default: all)");
+  create->add_option("--request-id", *req->mutable_request_id(), "Idempotency key");
+  create->callback([&client, run, req, kind, op, categories] {
+    *run = [&client, req, kind, op, categories]() -> int {
+      v1::Market::Kind k;
+      if (!v1::Market::Kind_Parse(absl::AsciiStrToUpper(*kind), &k)) {
+        client.err() << "error: --kind: want FLEA_MARKET, TRADING_ZONE or ONLINE_PLATFORM\n";
+        return kExitUsage;
+      }
+      req->mutable_market()->set_kind(k);
+      if (!op->empty()) req->mutable_market()->set_operator_(Prefixed(*op, "subjects"));
+      for (const auto& c : *categories) {
+        common::v1::Category cat;
+        if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
+          client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
+          return kExitUsage;
+        }
+        req->mutable_market()->add_categories(cat);
+      }
+      auto stub = v1::MarketService::NewStub(client.Channel());
+      v1::Market resp;
+      grpc::Status s = stub->CreateMarket(client.Context().get(), *req, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  auto* get = market->add_subcommand("get", "Show a market");
+  auto name = std::make_shared<std::string>();
+  get->add_option("name", *name, "markets/{id} or {id}")->required();
+  get->callback([&client, run, name] {
+    *run = [&client, name]() -> int {
+      v1::GetMarketRequest req;
+      req.set_name(Prefixed(*name, "markets"));
+      auto stub = v1::MarketService::NewStub(client.Channel());
+      v1::Market resp;
+      grpc::Status s = stub->GetMarket(client.Context().get(), req, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  auto* list = market->add_subcommand("list", "List markets")
+                   ->footer("Example:\n  marketctl market list --filter 'region=\"3501\" AND "
+                            "kind=FLEA_MARKET'");
+  auto filter = std::make_shared<std::string>();
+  list->add_option("--filter", *filter, "kind=, operator=, region= (2/4/6 digits), category=");
+  list->callback([&client, run, filter] {
+    *run = [&client, filter]() -> int {
+      v1::ListMarketsRequest req;
+      req.set_filter(*filter);
+      auto stub = v1::MarketService::NewStub(client.Channel());
+      std::vector<v1::ListMarketsResponse> pages;
+      do {
+        pages.emplace_back();
+        grpc::Status s = stub->ListMarkets(client.Context().get(), req, &pages.back());
+        if (!s.ok()) return client.Fail(s);
+        req.set_page_token(pages.back().next_page_token());
+      } while (!req.page_token().empty());
+      std::vector<const google::protobuf::Message*> items;
+      for (const auto& p : pages) {
+        for (const auto& m : p.markets()) items.push_back(&m);
+      }
+      client.PrintList(items, {"name", "kind", "display_name", "region_code", "operator"});
+      return 0;
+    };
+  });
+
+  for (bool add : {true, false}) {
+    auto* cmd = market->add_subcommand(add ? "add-seller" : "remove-seller",
+                                       add ? "Admit a seller to a market (its OPERATOR)"
+                                           : "Stop a seller listing in a market");
+    auto m = std::make_shared<std::string>();
+    auto seller = std::make_shared<std::string>();
+    auto request_id = std::make_shared<std::string>();
+    cmd->add_option("market", *m, "markets/{id} or {id}")->required();
+    cmd->add_option("seller", *seller, "subjects/{id} or {id}")->required();
+    cmd->add_option("--request-id", *request_id, "Idempotency key");
+    cmd->callback([&client, run, add, m, seller, request_id] {
+      *run = [&client, add, m, seller, request_id]() -> int {
+        auto stub = v1::MarketService::NewStub(client.Channel());
+        v1::Market resp;
+        grpc::Status s;
+        if (add) {
+          v1::AddSellerRequest req;
+          req.set_market(Prefixed(*m, "markets"));
+          req.set_seller(Prefixed(*seller, "subjects"));
+          req.set_request_id(*request_id);
+          s = stub->AddSeller(client.Context().get(), req, &resp);
+        } else {
+          v1::RemoveSellerRequest req;
+          req.set_market(Prefixed(*m, "markets"));
+          req.set_seller(Prefixed(*seller, "subjects"));
+          req.set_request_id(*request_id);
+          s = stub->RemoveSeller(client.Context().get(), req, &resp);
+        }
+        if (!s.ok()) return client.Fail(s);
+        client.Print(resp);
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace market::ctl
