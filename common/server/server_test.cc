@@ -33,8 +33,8 @@ int CheckHealth(grpc::Channel* channel, const std::string& service, grpc::Status
   std::condition_variable cv;
   bool done = false;
   grpc::Status status;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                 new grpc::ByteBuffer(HealthRequest(service)), &response,
+  grpc::ByteBuffer request = HealthRequest(service);  // outlives the call: we wait below
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                  [&](grpc::Status s) {
                    std::lock_guard<std::mutex> lock(mu);
                    status = s;

@@ -42,9 +42,9 @@ constexpr CategoryRow kDefaults[] = {
       .depreciation_bp_per_day = 10}},
 };
 
-constexpr absl::string_view kMajorAssemblyCodes[] = {kFaultEngine, kFaultGearbox,
+const absl::string_view kMajorAssemblyCodes[] = {kFaultEngine, kFaultGearbox,
                                                      kFaultTractionBattery, kFaultDriveMotor};
-constexpr absl::string_view kSafetyCodes[] = {kFaultSteering, kFaultBrakes, kFaultBodyCrack,
+const absl::string_view kSafetyCodes[] = {kFaultSteering, kFaultBrakes, kFaultBodyCrack,
                                               kFaultFuelLeak, kFaultBatteryFire};
 
 // ceil(d / 24 h) for d > 0, else 0: each started 24 h is one day.
