@@ -12,6 +12,7 @@
 #include "clients/ledger_verifier/credit_policy.h"
 #include "common/crypto/crypto.h"
 #include "common/server/log.h"
+#include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -25,21 +26,6 @@ using ledger::Evaluation;
 constexpr char kCreditService[] = "market.credit.v1.CreditService";
 constexpr char kLedgerService[] = "market.credit.v1.LedgerService";
 constexpr int64_t kMaxRecordsPerCall = 1000;
-
-google::protobuf::Timestamp ToTs(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  // Not via nanoseconds: that overflows int64 after the year 2262.
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-// Number of UTF-8 code points (bytes for invalid UTF-8, which protobuf rejects anyway).
-size_t Chars(absl::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 bool LowerHex64(absl::string_view s) {
   if (s.size() != 64) return false;
@@ -114,7 +100,7 @@ absl::Status ValidateRecord(const Record& r, absl::Time now) {
              r.occurred_time().seconds() > TimeUtil::kTimestampMaxSeconds ||
              r.occurred_time().nanos() < 0 || r.occurred_time().nanos() >= 1'000'000'000) {
     v.Add("record.occurred_time", "not a valid timestamp");
-  } else if (FromTs(r.occurred_time()) > now + absl::Minutes(5)) {
+  } else if (FromTimestamp(r.occurred_time()) > now + absl::Minutes(5)) {
     v.Add("record.occurred_time", "in the future");
   }
   if (r.event_id().empty() || r.event_id().size() > 128) {
@@ -122,9 +108,9 @@ absl::Status ValidateRecord(const Record& r, absl::Time now) {
   } else if (ReservedEventId(r.event_id())) {
     v.Add("record.event_id", "the prefixes expire- and repair- are reserved for the ledger");
   }
-  if (Chars(r.reason()) > 500) v.Add("record.reason", "longer than 500 characters");
-  if (Chars(r.reference()) > 300) v.Add("record.reference", "longer than 300 characters");
-  if (Chars(r.decision_document_number()) > 100) {
+  if (Utf8CharCount(r.reason()) > 500) v.Add("record.reason", "longer than 500 characters");
+  if (Utf8CharCount(r.reference()) > 300) v.Add("record.reference", "longer than 300 characters");
+  if (Utf8CharCount(r.decision_document_number()) > 100) {
     v.Add("record.decision_document_number", "longer than 100 characters");
   }
   if (!r.counterparty().empty() && !ValidSubjectName(r.counterparty())) {
@@ -286,7 +272,7 @@ absl::StatusOr<int> CreditServiceImpl::RunExpiry() {
     for (const Record& r : records) {
       if (ledger::IsMetaType(r.type()) || concluded.contains(r.index())) continue;
       Record::Tier tier = EffectiveTier(r);
-      absl::Time until = FromTs(r.occurred_time()) + ledger::MaxDisplay(tier);
+      absl::Time until = FromTimestamp(r.occurred_time()) + ledger::MaxDisplay(tier);
       if (until > now) continue;
       Record expired;
       expired.set_subject(r.subject());
@@ -296,8 +282,8 @@ absl::StatusOr<int> CreditServiceImpl::RunExpiry() {
       expired.set_reference(r.name());
       expired.set_source("services/credit");
       expired.set_reason("maximum display period over");
-      *expired.mutable_occurred_time() = ToTs(until);
-      *expired.mutable_recorded_time() = ToTs(now);
+      *expired.mutable_occurred_time() = ToTimestamp(until);
+      *expired.mutable_recorded_time() = ToTimestamp(now);
       expired.set_event_id(absl::StrCat("expire-", r.index()));
       expired.set_refers_to(r.index());
       // One record that cannot be concluded must not stop the sweep.
@@ -322,7 +308,7 @@ absl::Status CreditServiceImpl::LogAccess(const auth::Caller& caller, const std:
   e.set_subject(subject);
   e.set_method(method);
   e.set_purpose(purpose);
-  *e.mutable_access_time() = ToTs(clock_->Now());
+  *e.mutable_access_time() = ToTimestamp(clock_->Now());
   return store_->AddAccessLog(e);
 }
 
@@ -350,7 +336,7 @@ grpc::Status CreditServiceImpl::RecordEvent(grpc::ServerContext* ctx,
     record.clear_name();
     record.clear_index();
     record.set_source(caller.subject);
-    *record.mutable_recorded_time() = ToTs(now);
+    *record.mutable_recorded_time() = ToTimestamp(now);
     Record::Tier tier = EffectiveTier(record);
     if (record.type() == Record::RECORD_WITHDRAWN) {
       absl::StatusOr<Record> target = store_->GetRecord(record.refers_to());
@@ -375,9 +361,9 @@ grpc::Status CreditServiceImpl::RecordEvent(grpc::ServerContext* ctx,
       tier = EffectiveTier(*target);
     }
     record.set_tier(tier);
-    absl::Time occurred = FromTs(record.occurred_time());
-    *record.mutable_min_display_until() = ToTs(occurred + ledger::MinDisplay(tier));
-    *record.mutable_max_display_until() = ToTs(occurred + ledger::MaxDisplay(tier));
+    absl::Time occurred = FromTimestamp(record.occurred_time());
+    *record.mutable_min_display_until() = ToTimestamp(occurred + ledger::MinDisplay(tier));
+    *record.mutable_max_display_until() = ToTimestamp(occurred + ledger::MaxDisplay(tier));
     MARKET_ASSIGN_OR_RETURN(AppendResult result, store_->Append(record));
     *resp->mutable_record() = result.record;
     resp->mutable_inclusion_proof()->set_index(result.record.index());
@@ -418,7 +404,7 @@ grpc::Status CreditServiceImpl::GetCreditProfile(grpc::ServerContext* ctx,
     resp->set_blacklisted(ev.blacklisted);
     resp->set_redlisted(ev.redlisted);
     resp->set_tree_size(size);
-    *resp->mutable_evaluate_time() = ToTs(now);
+    *resp->mutable_evaluate_time() = ToTimestamp(now);
     if (self || supervisor) {
       resp->set_score(ev.score);
       resp->set_minor_count(ev.minor_count);
@@ -565,7 +551,7 @@ grpc::Status CreditServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
     bool more = static_cast<int>(entries.size()) > page_size;
     if (more) entries.resize(page_size);
     for (auto& [id, e] : entries) {
-      absl::Time at = FromTs(e.access_time());
+      absl::Time at = FromTimestamp(e.access_time());
       if ((from && at < *from) || (before_time && at >= *before_time)) continue;
       *resp->add_access_log_entries() = e;
     }
@@ -584,7 +570,7 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     std::optional<int64_t> index = RecordIndex(in.record());
     if (!index) v.Add("repair_application.record", "want ledgers/main/records/{index}");
     auto text = [&](const char* field, const std::string& value) {
-      if (value.empty() || Chars(value) > 2000) {
+      if (value.empty() || Utf8CharCount(value) > 2000) {
         v.Add(absl::StrCat("repair_application.", field), "required, up to 2,000 characters");
       }
     };
@@ -613,7 +599,7 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
       return WithReason(absl::StatusCode::kFailedPrecondition, "RECORD_NOT_ACTIVE",
                         absl::StrCat(in.record(), " no longer counts"));
     }
-    absl::Time min_until = FromTs(record.occurred_time()) + ledger::MinDisplay(EffectiveTier(record));
+    absl::Time min_until = FromTimestamp(record.occurred_time()) + ledger::MinDisplay(EffectiveTier(record));
     if (now < min_until) {
       return WithReason(absl::StatusCode::kFailedPrecondition, "MIN_DISPLAY_PERIOD_NOT_OVER",
                         absl::StrCat("repair possible from ",
@@ -629,7 +615,7 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     a.clear_repair_record();
     a.clear_rule_time();
     a.set_etag("\"v1\"");
-    *a.mutable_create_time() = ToTs(now);
+    *a.mutable_create_time() = ToTimestamp(now);
     if (req->request_id().size() > 64) return InvalidField("request_id", "longer than 64 characters");
     MARKET_ASSIGN_OR_RETURN(
         *resp, store_->CreateRepair(a, RequestKey{"ApplyForRepair", caller.subject,
@@ -651,10 +637,10 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
         req->outcome() != RepairApplication::REJECTED) {
       v.Add("outcome", "want APPROVED or REJECTED");
     }
-    if (req->reason().empty() || Chars(req->reason()) > 500) {
+    if (req->reason().empty() || Utf8CharCount(req->reason()) > 500) {
       v.Add("reason", "required, up to 500 characters");
     }
-    if (Chars(req->decision_document_number()) > 100) {
+    if (Utf8CharCount(req->decision_document_number()) > 100) {
       v.Add("decision_document_number", "longer than 100 characters");
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
@@ -684,8 +670,8 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
               repaired.set_source(caller.subject);
               repaired.set_decision_document_number(req->decision_document_number());
               repaired.set_reason("credit repair approved");
-              *repaired.mutable_occurred_time() = ToTs(now);
-              *repaired.mutable_recorded_time() = ToTs(now);
+              *repaired.mutable_occurred_time() = ToTimestamp(now);
+              *repaired.mutable_recorded_time() = ToTimestamp(now);
               repaired.set_event_id(absl::StrCat("repair-", a.name()));
               repaired.set_refers_to(original.index());
               return std::optional<Record>(repaired);
@@ -694,7 +680,7 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
               a.set_state(req->outcome());
               a.set_ruling_reason(req->reason());
               a.set_ruled_by(caller.subject);
-              *a.mutable_rule_time() = ToTs(now);
+              *a.mutable_rule_time() = ToTimestamp(now);
               a.set_etag("\"v2\"");
               if (appended) a.set_repair_record(absl::StrCat("ledgers/main/records/", *appended));
             },
@@ -740,7 +726,7 @@ absl::Status CreditServiceImpl::ListCreditList(
       e.set_reason_type(cause->type());
       e.set_record(cause->name());
       *e.mutable_since() = cause->occurred_time();
-      *e.mutable_until() = ToTs(FromTs(cause->occurred_time()) +
+      *e.mutable_until() = ToTimestamp(FromTimestamp(cause->occurred_time()) +
                                 ledger::MaxDisplay(EffectiveTier(*cause)));
     }
     all.push_back(std::move(e));

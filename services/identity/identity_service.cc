@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
+#include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
 #include "google/protobuf/util/time_util.h"
@@ -22,11 +23,6 @@ using google::protobuf::util::TimeUtil;
 constexpr char kService[] = "market.identity.v1.IdentityService";
 constexpr char kApiKeyPrefix[] = "mk_";
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-std::string Etag(int64_t version) { return absl::StrCat("\"v", version, "\""); }
 
 // Number of UTF-8 code points, or -1 for invalid UTF-8.
 int Utf8Length(absl::string_view s) {
@@ -138,9 +134,9 @@ void CheckPassword(Violations& v, const std::string& password) {
 }
 
 absl::Status CheckEtag(const std::string& sent, int64_t version) {
-  if (!sent.empty() && sent != Etag(version)) {
+  if (!sent.empty() && sent != VersionEtag(version)) {
     return absl::AbortedError(
-        absl::StrCat("etag ", sent, " is stale, current is ", Etag(version)));
+        absl::StrCat("etag ", sent, " is stale, current is ", VersionEtag(version)));
   }
   return absl::OkStatus();
 }
@@ -240,7 +236,7 @@ IdentityServiceImpl::BootstrapSupervisor() {
 
 Subject IdentityServiceImpl::View(const SubjectRow& row, const auth::Caller& caller) const {
   Subject s = row.subject;
-  s.set_etag(Etag(row.version));
+  s.set_etag(VersionEtag(row.version));
   return ViewSubject(std::move(s), caller);
 }
 
@@ -658,7 +654,7 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     MARKET_RETURN_IF_ERROR(tokens_->MaybeRotate());
     MARKET_ASSIGN_OR_RETURN(auto token, tokens_->Issue(req->subject(), roles));
     resp->set_access_token(token.first);
-    *resp->mutable_expire_time() = ToProto(token.second);
+    *resp->mutable_expire_time() = ToTimestamp(token.second);
     return absl::OkStatus();
   });
 }
@@ -732,7 +728,7 @@ grpc::Status IdentityServiceImpl::GetSigningKeys(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(auto pub, Ed25519PublicKey::FromRaw(row.public_raw));
       k->set_public_key_pem(pub.Pem());
       k->set_active(row.active);
-      *k->mutable_create_time() = ToProto(row.create_time);
+      *k->mutable_create_time() = ToTimestamp(row.create_time);
     }
     return absl::OkStatus();
   });
@@ -745,7 +741,7 @@ grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::Who
     resp->set_subject(caller.subject);
     for (Role r : caller.roles) resp->add_roles(r);
     resp->set_display_name(row.subject.display_name());
-    *resp->mutable_token_expire_time() = ToProto(caller.token_expire_time);
+    *resp->mutable_token_expire_time() = ToTimestamp(caller.token_expire_time);
     return absl::OkStatus();
   });
 }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
+#include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -44,9 +45,6 @@ CREATE TABLE signing_keys (
   return *migrations;
 }
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 std::string RolesColumn(const Subject& s) {
   std::string out = "|";
@@ -54,7 +52,6 @@ std::string RolesColumn(const Subject& s) {
   return out;
 }
 
-std::string Etag(int64_t version) { return absl::StrCat("\"v", version, "\""); }
 
 // Binds `text` or NULL when empty.
 absl::Status BindTextOrNull(Statement& st, int index, const std::string& text) {
@@ -76,7 +73,7 @@ absl::StatusOr<SubjectRow> ReadSubjectRow(Statement& st) {
   row.id_number_hash = st.ColumnIsNull(1) ? "" : st.ColumnBlob(1);
   row.password_hash = st.ColumnIsNull(2) ? "" : st.ColumnText(2);
   row.version = st.ColumnInt64(3);
-  row.subject.set_etag(Etag(row.version));
+  row.subject.set_etag(VersionEtag(row.version));
   return row;
 }
 
@@ -143,8 +140,8 @@ absl::StatusOr<Subject> SqliteIdentityStore::CreateSubject(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<Subject> {
         Subject s = row.subject;
-        *s.mutable_create_time() = ToProto(now);
-        *s.mutable_update_time() = ToProto(now);
+        *s.mutable_create_time() = ToTimestamp(now);
+        *s.mutable_update_time() = ToTimestamp(now);
         s.clear_etag();
         MARKET_ASSIGN_OR_RETURN(
             Statement st,
@@ -164,7 +161,7 @@ absl::StatusOr<Subject> SqliteIdentityStore::CreateSubject(
         }
         MARKET_RETURN_IF_ERROR(inserted);
         if (initial_key.has_value()) MARKET_RETURN_IF_ERROR(InsertApiKey(c, *initial_key));
-        s.set_etag(Etag(1));
+        s.set_etag(VersionEtag(1));
         return s;
       },
       replayed);
@@ -222,7 +219,7 @@ absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
         int64_t version = row.version;
         MARKET_RETURN_IF_ERROR(mutate(row));
         Subject& s = row.subject;
-        *s.mutable_update_time() = ToProto(now);
+        *s.mutable_update_time() = ToTimestamp(now);
         s.clear_etag();
         MARKET_ASSIGN_OR_RETURN(
             Statement st, c.Prepare("UPDATE subjects SET roles = ?, state = ?, version = ?, "
@@ -234,7 +231,7 @@ absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
         MARKET_RETURN_IF_ERROR(st.BindText(5, name));
         MARKET_RETURN_IF_ERROR(st.Bind(6, version));
         MARKET_RETURN_IF_ERROR(st.Run());
-        s.set_etag(Etag(version + 1));
+        s.set_etag(VersionEtag(version + 1));
         return s;
       },
       nullptr);
@@ -257,7 +254,7 @@ absl::StatusOr<ApiKey> SqliteIdentityStore::CreateApiKey(const ApiKeyRow& row,
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<ApiKey> {
         ApiKeyRow stored = row;
-        *stored.key.mutable_create_time() = ToProto(now);
+        *stored.key.mutable_create_time() = ToTimestamp(now);
         MARKET_RETURN_IF_ERROR(InsertApiKey(c, stored));
         return stored.key;
       },
@@ -296,7 +293,7 @@ absl::StatusOr<ApiKey> SqliteIdentityStore::RevokeApiKey(const std::string& name
           return WithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_REVOKED",
                             absl::StrCat(name, " is already revoked"));
         }
-        *k.mutable_revoke_time() = ToProto(now);
+        *k.mutable_revoke_time() = ToTimestamp(now);
         MARKET_ASSIGN_OR_RETURN(Statement up,
                                 c.Prepare("UPDATE api_keys SET data = ? WHERE name = ?"));
         MARKET_RETURN_IF_ERROR(up.BindBlob(1, k.SerializeAsString()));

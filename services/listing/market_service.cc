@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/crypto/crypto.h"
+#include "common/resource/resource.h"
 #include "common/status/status.h"
 
 namespace market::listing {
@@ -17,12 +18,6 @@ namespace {
 using common::v1::Role;
 
 constexpr char kService[] = "market.listing.v1.MarketService";
-
-size_t Chars(absl::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 bool ValidId(absl::string_view id) {
   if (id.size() < 4 || id.size() > 63 || !absl::ascii_islower(id[0])) return false;
@@ -87,14 +82,14 @@ void CheckSchedule(Violations& v, const v1::SwapSchedule& s) {
 // Fields any editor may set; `what` limits to the paths being written.
 void CheckMarketFields(Violations& v, const v1::Market& m, const std::set<std::string>& what) {
   auto has = [&](const char* p) { return what.empty() || what.contains(p); };
-  if (has("display_name") && (m.display_name().empty() || Chars(m.display_name()) > 100)) {
+  if (has("display_name") && (m.display_name().empty() || Utf8CharCount(m.display_name()) > 100)) {
     v.Add("market.display_name", "required, 1-100 characters");
   }
   if (has("region_code") && !Digits(m.region_code(), 6)) {
     v.Add("market.region_code",
           absl::StrCat("\"", m.region_code(), "\", want 6 digits (GB/T 2260)"));
   }
-  if (has("address") && Chars(m.address()) > 200) {
+  if (has("address") && Utf8CharCount(m.address()) > 200) {
     v.Add("market.address", "longer than 200 characters");
   }
   if (has("swap_schedule") && m.has_swap_schedule()) CheckSchedule(v, m.swap_schedule());

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
+#include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -30,11 +31,6 @@ CREATE INDEX markets_by_operator ON markets(operator, name);
   return *migrations;
 }
 
-google::protobuf::Timestamp ToTs(absl::Time t) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-std::string Etag(int64_t version) { return absl::StrCat("\"v", version, "\""); }
 
 std::string CategoriesColumn(const v1::Market& m) {
   std::string out = "|";
@@ -48,7 +44,7 @@ absl::StatusOr<MarketRow> ReadRow(Statement& st) {
     return absl::DataLossError(absl::StrCat("corrupt market ", st.ColumnText(0)));
   }
   row.version = st.ColumnInt64(0);
-  row.market.set_etag(Etag(row.version));
+  row.market.set_etag(VersionEtag(row.version));
   return row;
 }
 
@@ -112,10 +108,10 @@ absl::StatusOr<v1::Market> SqliteMarketStore::CreateMarket(const v1::Market& mar
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<v1::Market> {
         v1::Market m = market;
-        *m.mutable_create_time() = ToTs(now);
-        *m.mutable_update_time() = ToTs(now);
+        *m.mutable_create_time() = ToTimestamp(now);
+        *m.mutable_update_time() = ToTimestamp(now);
         MARKET_RETURN_IF_ERROR(Write(c, m, 1, /*insert=*/true));
-        m.set_etag(Etag(1));
+        m.set_etag(VersionEtag(1));
         return m;
       },
       replayed);
@@ -180,9 +176,9 @@ absl::StatusOr<v1::Market> SqliteMarketStore::MutateMarket(
         MARKET_ASSIGN_OR_RETURN(MarketRow row, ReadRow(st));
         MARKET_RETURN_IF_ERROR(mutate(row));
         row.market.set_name(name);
-        *row.market.mutable_update_time() = ToTs(now);
+        *row.market.mutable_update_time() = ToTimestamp(now);
         MARKET_RETURN_IF_ERROR(Write(c, row.market, row.version + 1, /*insert=*/false));
-        row.market.set_etag(Etag(row.version + 1));
+        row.market.set_etag(VersionEtag(row.version + 1));
         return row.market;
       },
       replayed);
