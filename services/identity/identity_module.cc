@@ -37,4 +37,18 @@ absl::StatusOr<std::string> BootstrapIfEmpty(IdentityServiceImpl& service,
   return path;
 }
 
+absl::Status EnsureServiceAccount(IdentityStore& store, const std::string& name,
+                                  const std::string& display_name, absl::Time now) {
+  absl::StatusOr<SubjectRow> found = store.GetSubject(name);
+  if (found.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(found.status())) return found.status();
+  SubjectRow row;
+  row.subject.set_name(name);
+  row.subject.set_kind(Subject::ORGANIZATION);
+  row.subject.add_roles(common::v1::SERVICE);
+  row.subject.set_display_name(display_name);
+  row.subject.set_state(Subject::ACTIVE);
+  return store.CreateSubject(row, std::nullopt, RequestKey{}, now, nullptr).status();
+}
+
 }  // namespace market::identity

@@ -34,6 +34,13 @@ absl::StatusOr<IdentityModule> OpenIdentityModule(const std::string& data_dir, c
 absl::StatusOr<std::string> BootstrapIfEmpty(IdentityServiceImpl& service,
                                              const std::string& data_dir);
 
+// Creates `name` as an active ORGANIZATION holding only the SERVICE role (no
+// password, no API key) when it does not exist yet: the account marketd's
+// in-process relays call other services as, with tokens from the module's
+// TokenAuthority. An existing subject is left as it is.
+absl::Status EnsureServiceAccount(IdentityStore& store, const std::string& name,
+                                  const std::string& display_name, absl::Time now);
+
 }  // namespace market::identity
 
 #endif  // MARKET_SERVICES_IDENTITY_IDENTITY_MODULE_H_

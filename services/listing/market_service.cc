@@ -11,6 +11,7 @@
 #include "common/crypto/crypto.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "services/listing/names.h"
 
 namespace market::listing {
 namespace {
@@ -18,19 +19,6 @@ namespace {
 using common::v1::Role;
 
 constexpr char kService[] = "market.listing.v1.MarketService";
-
-bool ValidId(absl::string_view id) {
-  if (id.size() < 4 || id.size() > 63 || !absl::ascii_islower(id[0])) return false;
-  for (char c : id) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
-  }
-  return true;
-}
-
-bool ValidName(absl::string_view name, absl::string_view collection) {
-  return absl::ConsumePrefix(&name, collection) && absl::ConsumePrefix(&name, "/") &&
-         !name.empty() && name.size() <= 63 && name.find('/') == absl::string_view::npos;
-}
 
 bool Digits(absl::string_view s, size_t n) {
   if (s.size() != n) return false;
@@ -177,14 +165,14 @@ grpc::Status MarketServiceImpl::CreateMarket(grpc::ServerContext* ctx,
     if (in.kind() != v1::Market::ONLINE_PLATFORM && in.address().empty()) {
       v.Add("market.address", "required for a physical market");
     }
-    if (!req->market_id().empty() && !ValidId(req->market_id())) {
+    if (!req->market_id().empty() && !ValidResourceId(req->market_id())) {
       v.Add("market_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
     }
     if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
     bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
     std::string op = in.operator_();
     if (supervisor && op.empty()) v.Add("market.operator", "required when a supervisor creates");
-    if (!op.empty() && !ValidName(op, "subjects")) v.Add("market.operator", "want subjects/{id}");
+    if (!op.empty() && !ValidCollectionName(op, "subjects")) v.Add("market.operator", "want subjects/{id}");
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     if (!supervisor) {
       if (!op.empty() && op != caller.subject) {
@@ -195,7 +183,7 @@ grpc::Status MarketServiceImpl::CreateMarket(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(CheckSubjectRole(op, common::v1::OPERATOR, "SUBJECT_NOT_OPERATOR"));
     v1::Market m = in;
     m.set_name(absl::StrCat("markets/", req->market_id().empty()
-                                            ? absl::StrCat("m", HexEncode(RandomBytes(8)))
+                                            ? GeneratedId('m')
                                             : req->market_id()));
     m.set_operator_(op);
     m.clear_sellers();
@@ -213,7 +201,7 @@ grpc::Status MarketServiceImpl::CreateMarket(grpc::ServerContext* ctx,
 grpc::Status MarketServiceImpl::GetMarket(grpc::ServerContext* ctx, const v1::GetMarketRequest* req,
                                           v1::Market* resp) {
   return server::HandleRpc(env_, ctx, "GetMarket", *req, [&](const auth::Caller& caller) {
-    if (!ValidName(req->name(), "markets")) return InvalidField("name", "want markets/{market}");
+    if (!ValidCollectionName(req->name(), "markets")) return InvalidField("name", "want markets/{market}");
     MARKET_ASSIGN_OR_RETURN(MarketRow row, store_->GetMarket(req->name()));
     *resp = View(std::move(row.market), caller);
     return absl::OkStatus();
@@ -239,7 +227,7 @@ grpc::Status MarketServiceImpl::ListMarkets(grpc::ServerContext* ctx,
         if (kv.first == "kind" && v1::Market::Kind_Parse(std::string(value), &kind) &&
             kind != v1::Market::KIND_UNSPECIFIED) {
           filter.kind = kind;
-        } else if (kv.first == "operator" && ValidName(value, "subjects")) {
+        } else if (kv.first == "operator" && ValidCollectionName(value, "subjects")) {
           filter.operator_subject = std::string(value);
         } else if (kv.first == "region" &&
                    (Digits(value, 2) || Digits(value, 4) || Digits(value, 6))) {
@@ -275,7 +263,7 @@ grpc::Status MarketServiceImpl::UpdateMarket(grpc::ServerContext* ctx,
   return server::HandleRpc(env_, ctx, "UpdateMarket", *req, [&](const auth::Caller& caller) {
     const v1::Market& in = req->market();
     Violations v;
-    if (!ValidName(in.name(), "markets")) v.Add("market.name", "want markets/{market}");
+    if (!ValidCollectionName(in.name(), "markets")) v.Add("market.name", "want markets/{market}");
     if (req->update_mask().paths().empty()) v.Add("update_mask", "at least one path required");
     static const std::set<std::string> kOperatorPaths = {"display_name", "address", "swap_schedule",
                                                          "categories"};
@@ -288,7 +276,7 @@ grpc::Status MarketServiceImpl::UpdateMarket(grpc::ServerContext* ctx,
       paths.insert(p);
     }
     CheckMarketFields(v, in, paths);
-    if (paths.contains("operator") && !ValidName(in.operator_(), "subjects")) {
+    if (paths.contains("operator") && !ValidCollectionName(in.operator_(), "subjects")) {
       v.Add("market.operator", "want subjects/{id}");
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
@@ -336,8 +324,8 @@ absl::StatusOr<v1::Market> MarketServiceImpl::ChangeSellers(
     const auth::Caller& caller, const char* method, const std::string& market,
     const std::string& seller, const std::string& etag, const std::string& request_id, bool add) {
   Violations v;
-  if (!ValidName(market, "markets")) v.Add("market", "want markets/{market}");
-  if (!ValidName(seller, "subjects")) v.Add("seller", "want subjects/{subject}");
+  if (!ValidCollectionName(market, "markets")) v.Add("market", "want markets/{market}");
+  if (!ValidCollectionName(seller, "subjects")) v.Add("seller", "want subjects/{subject}");
   if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   // Ownership before existence of the seller.

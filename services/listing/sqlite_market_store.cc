@@ -5,6 +5,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/listing/listing_db.h"
 
 namespace market::listing {
 namespace {
@@ -27,6 +28,7 @@ CREATE TABLE markets (
 CREATE INDEX markets_by_operator ON markets(operator, name);
 )sql",
                        kIdempotencySchema)},
+      {2, ListingSchema()},
   };
   return *migrations;
 }

@@ -1,4 +1,5 @@
-// MarketStore on listing.db (SQLite, synchronous=FULL). Thread-safe.
+// MarketStore on listing.db (SQLite, synchronous=FULL); owns the database
+// the other listing services share. Thread-safe.
 #ifndef MARKET_SERVICES_LISTING_SQLITE_MARKET_STORE_H_
 #define MARKET_SERVICES_LISTING_SQLITE_MARKET_STORE_H_
 
@@ -23,6 +24,10 @@ class SqliteMarketStore final : public MarketStore {
                                           absl::Time now,
                                           const std::function<absl::Status(MarketRow&)>& mutate,
                                           bool* replayed) override;
+
+ // The whole listing.db, shared with ListingService, OrderService and
+  // ItemService (their tables are in migration 2, see listing_db.h).
+  sqlite::Database& db() { return *db_; }
 
  private:
   explicit SqliteMarketStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}

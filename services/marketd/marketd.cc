@@ -1,6 +1,8 @@
 #include "services/marketd/marketd.h"
 
 #include "common/config/files.h"
+#include "services/listing/credit_delivery.h"
+#include "services/listing/listing_db.h"
 #include "common/status/status.h"
 #include "market/appraisal/v1/appraisal.grpc.pb.h"
 #include "market/listing/v1/listing.grpc.pb.h"
@@ -47,6 +49,18 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
       m->markets_, listing::MarketServiceImpl::Create(m->market_store_.get(), clock, lookup,
                                                       listing_secret, verifier,
                                                       m->identity_.suspension, &m->metrics_));
+  listing::ListingDeps deps{.db = &m->market_store_->db(),
+                            .clock = clock,
+                            .photo_dir = options.data_dir + "/listing/photos",
+                            .page_token_secret = listing_secret,
+                            .verifier = verifier,
+                            .suspension = m->identity_.suspension,
+                            .metrics = &m->metrics_};
+  MARKET_ASSIGN_OR_RETURN(m->listings_, listing::ListingServiceImpl::Create(deps));
+  MARKET_ASSIGN_OR_RETURN(m->orders_, listing::OrderServiceImpl::Create(deps));
+  MARKET_ASSIGN_OR_RETURN(m->items_, listing::ItemServiceImpl::Create(deps));
+  MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(
+      *identity_store, kMarketdServiceAccount, "marketd outbox relay", clock->Now()));
   if (options.expiry_period > absl::ZeroDuration()) {
     m->credit_.credit->StartScheduler(options.expiry_period);
   }
@@ -55,21 +69,44 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
   m->runner_->AddService(m->credit_.ledger.get(), "market.credit.v1.LedgerService");
   m->runner_->AddService(m->markets_.get(), "market.listing.v1.MarketService");
+  m->runner_->AddService(m->listings_.get(), "market.listing.v1.ListingService");
+  m->runner_->AddService(m->orders_.get(), "market.listing.v1.OrderService");
+  m->runner_->AddService(m->items_.get(), "market.listing.v1.ItemService");
   // Not implemented yet (later issues): the generated base classes answer
   // UNIMPLEMENTED for every RPC; health reports them NOT_FOUND until then.
-  m->pending_.push_back(std::make_unique<listing::v1::ListingService::Service>());
-  m->pending_.push_back(std::make_unique<listing::v1::OrderService::Service>());
-  m->pending_.push_back(std::make_unique<listing::v1::ItemService::Service>());
   m->pending_.push_back(std::make_unique<appraisal::v1::AppraisalService::Service>());
   m->pending_.push_back(std::make_unique<warranty::v1::WarrantyService::Service>());
   for (auto& service : m->pending_) m->runner_->AddServiceWithoutHealth(service.get());
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
+  // Credit events of the listing services reach the ledger through the same
+  // RecordEvent RPC a split deployment uses, over the in-process channel.
+  identity::TokenAuthority* tokens = m->identity_.service->token_authority();
+  listing::ServiceTokenSource token = [tokens]() -> absl::StatusOr<std::string> {
+    MARKET_ASSIGN_OR_RETURN(auto issued,
+                            tokens->Issue(kMarketdServiceAccount, {common::v1::SERVICE}));
+    return issued.first;
+  };
+  outbox::RelayOptions relay_options;
+  relay_options.poll = options.outbox_poll;
+  m->listing_relay_ = std::make_unique<outbox::Relay>(
+      &m->market_store_->db(), clock,
+      std::map<std::string, outbox::Relay::Deliverer>{
+          {listing::kCreditDestination,
+           listing::CreditDeliverer(m->runner_->InProcessChannel(), token)}},
+      relay_options);
+  m->listing_relay_->ExportMetrics(&m->metrics_, "listing");
+  m->listing_relay_->Start();
+  if (options.order_completion_period > absl::ZeroDuration()) {
+    m->orders_->StartScheduler(options.order_completion_period);
+  }
   return m;
 }
 
 Marketd::~Marketd() { Shutdown(); }
 
 void Marketd::Shutdown() {
+  if (orders_ != nullptr) orders_->StopScheduler();
+  if (listing_relay_ != nullptr) listing_relay_->Stop();
   if (runner_ != nullptr) runner_->Shutdown();
 }
 

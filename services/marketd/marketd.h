@@ -14,6 +14,8 @@
 #include "common/server/runner.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
+#include "common/outbox/outbox.h"
+#include "services/listing/listing_service.h"
 #include "services/listing/market_service.h"
 #include "services/listing/sqlite_market_store.h"
 
@@ -25,7 +27,15 @@ struct MarketdOptions {
   identity::IdentityOptions identity;
   // How often the credit ledger's expiry scheduler runs (0 disables it).
   absl::Duration expiry_period = absl::Minutes(1);
+  // How often DELIVERED orders past their refund window are completed (0
+  // disables the scheduler).
+  absl::Duration order_completion_period = absl::Minutes(1);
+  // Polling period of the listing outbox relay (credit events).
+  absl::Duration outbox_poll = absl::Milliseconds(200);
 };
+
+// The SERVICE account marketd's relays call other services as.
+inline constexpr char kMarketdServiceAccount[] = "subjects/marketd-relay";
 
 class Marketd {
  public:
@@ -39,6 +49,8 @@ class Marketd {
   const std::string& bootstrap_file() const { return bootstrap_file_; }
   identity::IdentityModule& identity() { return identity_; }
   credit::CreditModule& credit() { return credit_; }
+  listing::OrderServiceImpl& orders() { return *orders_; }
+  outbox::Relay& listing_relay() { return *listing_relay_; }
   void Shutdown();
 
  private:
@@ -48,6 +60,10 @@ class Marketd {
   credit::CreditModule credit_;
   std::unique_ptr<listing::SqliteMarketStore> market_store_;
   std::unique_ptr<listing::MarketServiceImpl> markets_;
+  std::unique_ptr<listing::ListingServiceImpl> listings_;
+  std::unique_ptr<listing::OrderServiceImpl> orders_;
+  std::unique_ptr<listing::ItemServiceImpl> items_;
+  std::unique_ptr<outbox::Relay> listing_relay_;
   // Contract services that later issues implement: registered so reflection
   // lists them; every RPC answers UNIMPLEMENTED until then.
   std::vector<std::unique_ptr<grpc::Service>> pending_;

@@ -1,0 +1,820 @@
+#include "services/listing/listing_db.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/outbox/outbox.h"
+#include "common/resource/resource.h"
+#include "common/status/status.h"
+#include "services/listing/listing_rules.h"
+#include "services/listing/names.h"
+
+namespace market::listing {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+absl::Status BindOptional(Statement& st, int index, const std::optional<int64_t>& v) {
+  return v.has_value() ? st.Bind(index, *v) : st.BindNull(index);
+}
+
+int ConditionRank(const v1::Listing& l) {
+  if (!l.has_declared_condition()) return -1;
+  auto levels = ConditionLevels();
+  for (size_t i = 0; i < levels.size(); ++i) {
+    if (levels[i] == l.declared_condition().level()) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Last path segment of `markets/m/listings/l` → "markets/m".
+std::string MarketOf(const std::string& name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  return parts.size() >= 2 ? absl::StrCat(parts[0], "/", parts[1]) : std::string();
+}
+
+std::string Unquote(absl::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  return std::string(v);
+}
+
+// One `key OP value` term of a filter.
+struct Term {
+  std::string key;
+  std::string op;
+  std::string value;
+};
+
+absl::StatusOr<std::vector<Term>> SplitFilter(const std::string& filter) {
+  std::vector<Term> terms;
+  if (absl::StripAsciiWhitespace(filter).empty()) return terms;
+  for (absl::string_view raw : absl::StrSplit(filter, " AND ")) {
+    absl::string_view t = absl::StripAsciiWhitespace(raw);
+    size_t pos = t.find_first_of("<>=!");
+    if (pos == absl::string_view::npos || pos == 0) {
+      return InvalidField("filter", absl::StrCat("cannot parse term \"", t,
+                                                 "\"; want FIELD OP VALUE joined by \" AND \""));
+    }
+    Term term;
+    term.key = std::string(absl::StripAsciiWhitespace(t.substr(0, pos)));
+    size_t end = pos;
+    while (end < t.size() && (t[end] == '<' || t[end] == '>' || t[end] == '=' || t[end] == '!')) {
+      ++end;
+    }
+    term.op = std::string(t.substr(pos, end - pos));
+    term.value = Unquote(absl::StripAsciiWhitespace(t.substr(end)));
+    if (term.op != "=" && term.op != "<" && term.op != "<=" && term.op != ">" && term.op != ">=") {
+      return InvalidField("filter", absl::StrCat("unknown operator \"", term.op, "\" in \"", t, "\""));
+    }
+    terms.push_back(std::move(term));
+  }
+  return terms;
+}
+
+absl::Status BadTerm(const Term& t, absl::string_view want) {
+  return InvalidField("filter",
+                      absl::StrCat("cannot use \"", t.key, t.op, t.value, "\"; ", want));
+}
+
+bool DigitsPrefix(absl::string_view v) {
+  if (v.size() != 2 && v.size() != 4 && v.size() != 6) return false;
+  return std::all_of(v.begin(), v.end(), [](char c) { return absl::ascii_isdigit(c); });
+}
+
+absl::StatusOr<ListingRow> ReadListing(Statement& st, int version_col, int data_col) {
+  ListingRow row;
+  if (!row.listing.ParseFromString(st.ColumnBlob(data_col))) {
+    return absl::DataLossError("corrupt listing row");
+  }
+  row.version = st.ColumnInt64(version_col);
+  row.listing.set_etag(VersionEtag(row.version));
+  return row;
+}
+
+absl::StatusOr<OrderRow> ReadOrder(Statement& st, int version_col, int data_col) {
+  OrderRow row;
+  if (!row.order.ParseFromString(st.ColumnBlob(data_col))) {
+    return absl::DataLossError("corrupt order row");
+  }
+  row.version = st.ColumnInt64(version_col);
+  row.order.set_etag(VersionEtag(row.version));
+  return row;
+}
+
+}  // namespace
+
+const std::string& ListingSchema() {
+  static const auto* schema = new std::string(absl::StrCat(R"sql(
+CREATE TABLE listings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  market TEXT NOT NULL,
+  seller TEXT NOT NULL,
+  category INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  price_fen INTEGER,
+  condition_rank INTEGER,
+  publish_us INTEGER,
+  appraisal_valid_until_us INTEGER,
+  item TEXT NOT NULL,
+  create_us INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX listings_by_publish ON listings(state, publish_us, name);
+CREATE INDEX listings_by_price ON listings(state, price_fen, name);
+CREATE INDEX listings_by_market ON listings(market, state);
+CREATE INDEX listings_by_item ON listings(item) WHERE item <> '';
+CREATE VIRTUAL TABLE listings_fts USING fts5(title, description, tokenize = 'trigram');
+CREATE TABLE photos (
+  sha256 TEXT PRIMARY KEY,
+  content_type TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  create_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE orders (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  market TEXT NOT NULL,
+  listing TEXT NOT NULL,
+  swap_listing TEXT NOT NULL,
+  buyer TEXT NOT NULL,
+  seller TEXT NOT NULL,
+  item TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  place_us INTEGER NOT NULL,
+  refund_deadline_us INTEGER,
+  version INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX orders_by_place ON orders(place_us, name);
+CREATE INDEX orders_due ON orders(state, refund_deadline_us);
+CREATE INDEX orders_by_item ON orders(item) WHERE item <> '';
+CREATE UNIQUE INDEX orders_one_open_per_listing ON orders(listing) WHERE state = 1;
+CREATE TABLE items (
+  name TEXT PRIMARY KEY,
+  category INTEGER NOT NULL,
+  flags TEXT NOT NULL,
+  max_mileage_km INTEGER,
+  create_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE observations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  item TEXT NOT NULL,
+  observed_us INTEGER NOT NULL,
+  mileage_km INTEGER,
+  data BLOB NOT NULL
+);
+CREATE INDEX observations_by_item ON observations(item, observed_us);
+)sql",
+                                                        outbox::kOutboxSchema));
+  return *schema;
+}
+
+absl::StatusOr<std::optional<MarketRow>> LoadMarket(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT version, data FROM markets WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  MarketRow row;
+  if (!row.market.ParseFromString(st.ColumnBlob(1))) return absl::DataLossError("corrupt market");
+  row.version = st.ColumnInt64(0);
+  row.market.set_etag(VersionEtag(row.version));
+  return row;
+}
+
+absl::StatusOr<std::optional<ListingRow>> LoadListing(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT version, data FROM listings WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  return ReadListing(st, 0, 1);
+}
+
+absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t version,
+                                        bool insert) {
+  l.clear_etag();
+  std::optional<int64_t> price;
+  if (l.has_price()) price = l.price().amount_fen();
+  std::optional<int64_t> rank;
+  if (int r = ConditionRank(l); r >= 0) rank = r;
+  std::optional<int64_t> publish;
+  if (l.has_publish_time()) publish = Micros(FromTimestamp(l.publish_time()));
+  std::optional<int64_t> valid_until;
+  if (l.has_latest_appraisal() && l.latest_appraisal().has_valid_until()) {
+    valid_until = Micros(FromTimestamp(l.latest_appraisal().valid_until()));
+  }
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare(insert ? "INSERT INTO listings(market, seller, category, state, price_fen, "
+                         "condition_rank, publish_us, appraisal_valid_until_us, item, create_us, "
+                         "version, data, name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                         "?11, ?12, ?13)"
+                       : "UPDATE listings SET market = ?1, seller = ?2, category = ?3, "
+                         "state = ?4, price_fen = ?5, condition_rank = ?6, publish_us = ?7, "
+                         "appraisal_valid_until_us = ?8, item = ?9, create_us = ?10, "
+                         "version = ?11, data = ?12 WHERE name = ?13"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, MarketOf(l.name())));
+  MARKET_RETURN_IF_ERROR(st.BindText(2, l.seller()));
+  MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(l.category())));
+  MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(l.state())));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, 5, price));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, 6, rank));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, 7, publish));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, 8, valid_until));
+  MARKET_RETURN_IF_ERROR(st.BindText(9, l.item()));
+  MARKET_RETURN_IF_ERROR(st.Bind(10, Micros(FromTimestamp(l.create_time()))));
+  MARKET_RETURN_IF_ERROR(st.Bind(11, version));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(12, l.SerializeAsString()));
+  MARKET_RETURN_IF_ERROR(st.BindText(13, l.name()));
+  absl::Status s = st.Run();
+  if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat(l.name(), " exists"));
+  MARKET_RETURN_IF_ERROR(s);
+  // The search index row shares the listing's id.
+  MARKET_ASSIGN_OR_RETURN(Statement id, c.Prepare("SELECT id FROM listings WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(id.BindText(1, l.name()));
+  MARKET_ASSIGN_OR_RETURN(bool found, id.Step());
+  if (!found) return absl::InternalError("listing vanished in its own transaction");
+  int64_t rowid = id.ColumnInt64(0);
+  MARKET_ASSIGN_OR_RETURN(Statement del, c.Prepare("DELETE FROM listings_fts WHERE rowid = ?"));
+  MARKET_RETURN_IF_ERROR(del.Bind(1, rowid));
+  MARKET_RETURN_IF_ERROR(del.Run());
+  MARKET_ASSIGN_OR_RETURN(
+      Statement fts,
+      c.Prepare("INSERT INTO listings_fts(rowid, title, description) VALUES(?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(fts.Bind(1, rowid));
+  MARKET_RETURN_IF_ERROR(fts.BindText(2, l.title()));
+  MARKET_RETURN_IF_ERROR(fts.BindText(3, l.description()));
+  MARKET_RETURN_IF_ERROR(fts.Run());
+  l.set_etag(VersionEtag(version));
+  return l;
+}
+
+absl::Time RefundDeadline(const v1::Order& order) {
+  if (!order.has_delivery_time()) return absl::InfinitePast();
+  int days = std::max(order.warranty_policy().refund_days(), order.no_reason_return_days());
+  return FromTimestamp(order.delivery_time()) + absl::Hours(24) * days;
+}
+
+absl::StatusOr<std::optional<OrderRow>> LoadOrder(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT version, data FROM orders WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  return ReadOrder(st, 0, 1);
+}
+
+absl::StatusOr<v1::Order> SaveOrder(Connection& c, v1::Order o, int64_t version, bool insert) {
+  o.clear_etag();
+  std::optional<int64_t> deadline;
+  if (o.state() == v1::Order::DELIVERED) deadline = Micros(RefundDeadline(o));
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare(insert ? "INSERT INTO orders(market, listing, swap_listing, buyer, seller, item, "
+                         "state, place_us, refund_deadline_us, version, data, name) "
+                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                       : "UPDATE orders SET market = ?1, listing = ?2, swap_listing = ?3, "
+                         "buyer = ?4, seller = ?5, item = ?6, state = ?7, place_us = ?8, "
+                         "refund_deadline_us = ?9, version = ?10, data = ?11 WHERE name = ?12"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, MarketOf(o.name())));
+  MARKET_RETURN_IF_ERROR(st.BindText(2, o.listing()));
+  MARKET_RETURN_IF_ERROR(st.BindText(3, o.swap_listing()));
+  MARKET_RETURN_IF_ERROR(st.BindText(4, o.buyer()));
+  MARKET_RETURN_IF_ERROR(st.BindText(5, o.seller()));
+  MARKET_RETURN_IF_ERROR(st.BindText(6, o.item()));
+  MARKET_RETURN_IF_ERROR(st.Bind(7, static_cast<int64_t>(o.state())));
+  MARKET_RETURN_IF_ERROR(st.Bind(8, Micros(FromTimestamp(o.place_time()))));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, 9, deadline));
+  MARKET_RETURN_IF_ERROR(st.Bind(10, version));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(11, o.SerializeAsString()));
+  MARKET_RETURN_IF_ERROR(st.BindText(12, o.name()));
+  absl::Status s = st.Run();
+  if (absl::IsAlreadyExists(s)) {
+    // Either the name is taken or the listing already has an open order.
+    MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> existing, LoadOrder(c, o.name()));
+    if (existing.has_value()) return absl::AlreadyExistsError(absl::StrCat(o.name(), " exists"));
+    return WithReason(absl::StatusCode::kFailedPrecondition, "LISTING_NOT_AVAILABLE",
+                      absl::StrCat(o.listing(), " already has an open order"));
+  }
+  MARKET_RETURN_IF_ERROR(s);
+  o.set_etag(VersionEtag(version));
+  return o;
+}
+
+absl::StatusOr<std::vector<std::string>> DueOrders(Connection& c, absl::Time now, int limit) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT name FROM orders WHERE state = ?1 AND refund_deadline_us "
+                              "<= ?2 ORDER BY refund_deadline_us, name LIMIT ?3"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(v1::Order::DELIVERED)));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, Micros(now)));
+  MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(limit)));
+  std::vector<std::string> names;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    names.push_back(st.ColumnText(0));
+  }
+  return names;
+}
+
+absl::Status SavePhoto(Connection& c, const v1::Photo& photo, absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("INSERT OR IGNORE INTO photos(sha256, content_type, size_bytes, "
+                              "create_us) VALUES(?, ?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, photo.sha256()));
+  MARKET_RETURN_IF_ERROR(st.BindText(2, photo.content_type()));
+  MARKET_RETURN_IF_ERROR(st.Bind(3, photo.size_bytes()));
+  MARKET_RETURN_IF_ERROR(st.Bind(4, Micros(now)));
+  return st.Run();
+}
+
+absl::StatusOr<std::optional<v1::Photo>> LoadPhoto(Connection& c, const std::string& sha256) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT content_type, size_bytes FROM photos WHERE sha256 = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, sha256));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  v1::Photo p;
+  p.set_sha256(sha256);
+  p.set_content_type(st.ColumnText(0));
+  p.set_size_bytes(st.ColumnInt64(1));
+  return p;
+}
+
+absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::string& filter,
+                                        const std::string& query, const std::string& order_by) {
+  SearchQuery q;
+  if (parent != "markets/-") {
+    if (!ValidCollectionName(parent, "markets")) {
+      return InvalidField("parent", "want markets/{market} or markets/-");
+    }
+    q.market = parent;
+  }
+  MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, SplitFilter(filter));
+  for (const Term& t : terms) {
+    if (t.key == "category") {
+      common::v1::Category cat;
+      if (t.op != "=" || !common::v1::Category_Parse(t.value, &cat) ||
+          cat == common::v1::CATEGORY_UNSPECIFIED) {
+        return BadTerm(t, "want category=PHONE|APPLIANCE|FURNITURE|VEHICLE");
+      }
+      q.category = cat;
+    } else if (t.key == "price") {
+      int64_t v;
+      if (!absl::SimpleAtoi(t.value, &v) || v < 0 || t.op == "=") {
+        return BadTerm(t, "want price>=N, price<=N, price>N or price<N (fen, N >= 0)");
+      }
+      if (t.op == ">=") q.min_price_fen = std::max(q.min_price_fen.value_or(0), v);
+      if (t.op == ">") q.min_price_fen = std::max(q.min_price_fen.value_or(0), v + 1);
+      if (t.op == "<=") q.max_price_fen = std::min(q.max_price_fen.value_or(INT64_MAX), v);
+      if (t.op == "<") q.max_price_fen = std::min(q.max_price_fen.value_or(INT64_MAX), v - 1);
+    } else if (t.key == "grade") {
+      auto levels = ConditionLevels();
+      auto it = std::find(levels.begin(), levels.end(), absl::string_view(t.value));
+      if (t.op != ">=" || it == levels.end()) {
+        return BadTerm(t, "want grade>=\"LEVEL\" with a level of general-condition-v1");
+      }
+      q.max_condition_rank = static_cast<int>(it - levels.begin());
+    } else if (t.key == "market") {
+      if (t.op != "=" || !ValidCollectionName(t.value, "markets")) {
+        return BadTerm(t, "want market=\"markets/x\"");
+      }
+      if (q.market.has_value() && *q.market != t.value) {
+        return BadTerm(t, "market differs from parent");
+      }
+      q.market = t.value;
+    } else if (t.key == "seller") {
+      if (t.op != "=" || !ValidCollectionName(t.value, "subjects")) {
+        return BadTerm(t, "want seller=\"subjects/x\"");
+      }
+      q.seller = t.value;
+    } else if (t.key == "state") {
+      v1::Listing::State st;
+      if (t.op != "=" || !v1::Listing::State_Parse(t.value, &st) ||
+          st == v1::Listing::STATE_UNSPECIFIED) {
+        return BadTerm(t, "want state=DRAFT|PUBLISHED|RESERVED|SOLD|WITHDRAWN|REMOVED");
+      }
+      q.state = st;
+    } else if (t.key == "region") {
+      if (t.op != "=" || !DigitsPrefix(t.value)) {
+        return BadTerm(t, "want region=\"35\" (2, 4 or 6 digits)");
+      }
+      q.region_prefix = t.value;
+    } else if (t.key == "has_valid_appraisal") {
+      if (t.op != "=" || (t.value != "true" && t.value != "false")) {
+        return BadTerm(t, "want has_valid_appraisal=true");
+      }
+      q.has_valid_appraisal = t.value == "true";
+    } else {
+      return BadTerm(t, "known fields: category, price, grade, market, seller, state, region, "
+                        "has_valid_appraisal");
+    }
+  }
+  absl::string_view text = absl::StripAsciiWhitespace(query);
+  if (Utf8CharCount(text) > 100) return InvalidField("query", "longer than 100 characters");
+  q.text = std::string(text);
+  if (order_by.empty() || order_by == "publish_time desc") {
+    q.order = SearchQuery::Order::kPublishDesc;
+  } else if (order_by == "publish_time") {
+    q.order = SearchQuery::Order::kPublishAsc;
+  } else if (order_by == "price") {
+    q.order = SearchQuery::Order::kPriceAsc;
+  } else if (order_by == "price desc") {
+    q.order = SearchQuery::Order::kPriceDesc;
+  } else {
+    return InvalidField("order_by", "want price, price desc, publish_time or publish_time desc");
+  }
+  return q;
+}
+
+std::string EncodeCursor(const SearchCursor& cursor) {
+  return absl::StrCat(cursor.key, "|", cursor.name);
+}
+
+absl::StatusOr<SearchCursor> DecodeCursor(const std::string& position) {
+  std::pair<std::string, std::string> parts = absl::StrSplit(position, absl::MaxSplits('|', 1));
+  SearchCursor c;
+  if (!absl::SimpleAtoi(parts.first, &c.key) || parts.second.empty()) {
+    return InvalidField("page_token", "malformed position");
+  }
+  c.name = parts.second;
+  return c;
+}
+
+absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const SearchQuery& q,
+                                                      const std::optional<SearchCursor>& after,
+                                                      int limit, absl::Time now) {
+  bool by_price = q.order == SearchQuery::Order::kPriceAsc ||
+                  q.order == SearchQuery::Order::kPriceDesc;
+  bool desc = q.order == SearchQuery::Order::kPublishDesc ||
+              q.order == SearchQuery::Order::kPriceDesc;
+  std::string key = by_price ? "COALESCE(l.price_fen, -1)" : "COALESCE(l.publish_us, 0)";
+  std::string text_clause;
+  size_t chars = Utf8CharCount(q.text);
+  if (chars >= 3) {
+    // The trigram index answers substrings of 3+ characters.
+    text_clause = "AND l.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH :text)";
+  } else if (chars > 0) {
+    // Shorter needles (e.g. the two characters of 冰箱) scan the index table.
+    text_clause =
+        "AND l.id IN (SELECT rowid FROM listings_fts WHERE instr(lower(title), lower(:text)) > 0 "
+        "OR instr(lower(description), lower(:text)) > 0)";
+  }
+  std::string sql = absl::StrCat(
+      "SELECT l.version, l.data, m.operator, ", key, " AS k, l.name FROM listings l ",
+      "JOIN markets m ON m.name = l.market WHERE l.state = :state ",
+      "AND (:category IS NULL OR l.category = :category) ",
+      "AND (:min_price IS NULL OR l.price_fen >= :min_price) ",
+      "AND (:max_price IS NULL OR l.price_fen <= :max_price) ",
+      "AND (:rank IS NULL OR l.condition_rank <= :rank) ",
+      "AND (:market IS NULL OR l.market = :market) ",
+      "AND (:seller IS NULL OR l.seller = :seller) ",
+      "AND (:region IS NULL OR substr(m.region_code, 1, length(:region)) = :region) ",
+      "AND (:appraised = 0 OR l.appraisal_valid_until_us > :now) ", text_clause,
+      after.has_value()
+          ? absl::StrCat(" AND (k ", desc ? "<" : ">", " :after_key OR (k = :after_key AND "
+                                                       "l.name > :after_name))")
+          : "",
+      " ORDER BY k ", desc ? "DESC" : "ASC", ", l.name ASC LIMIT :limit");
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  MARKET_RETURN_IF_ERROR(st.Bind(":state", static_cast<int64_t>(q.state)));
+  std::optional<int64_t> category;
+  if (q.category) category = *q.category;
+  MARKET_RETURN_IF_ERROR(category ? st.Bind(":category", *category) : st.BindNull(":category"));
+  MARKET_RETURN_IF_ERROR(q.min_price_fen ? st.Bind(":min_price", *q.min_price_fen)
+                                         : st.BindNull(":min_price"));
+  MARKET_RETURN_IF_ERROR(q.max_price_fen ? st.Bind(":max_price", *q.max_price_fen)
+                                         : st.BindNull(":max_price"));
+  MARKET_RETURN_IF_ERROR(q.max_condition_rank
+                             ? st.Bind(":rank", static_cast<int64_t>(*q.max_condition_rank))
+                             : st.BindNull(":rank"));
+  MARKET_RETURN_IF_ERROR(q.market ? st.BindText(":market", *q.market) : st.BindNull(":market"));
+  MARKET_RETURN_IF_ERROR(q.seller ? st.BindText(":seller", *q.seller) : st.BindNull(":seller"));
+  MARKET_RETURN_IF_ERROR(q.region_prefix ? st.BindText(":region", *q.region_prefix)
+                                         : st.BindNull(":region"));
+  MARKET_RETURN_IF_ERROR(st.Bind(":appraised", static_cast<int64_t>(q.has_valid_appraisal)));
+  MARKET_RETURN_IF_ERROR(st.Bind(":now", Micros(now)));
+  if (chars >= 3) {
+    // One FTS5 phrase: the whole needle as a quoted string.
+    MARKET_RETURN_IF_ERROR(
+        st.BindText(":text", absl::StrCat("\"", absl::StrReplaceAll(q.text, {{"\"", "\"\""}}), "\"")));
+  } else if (chars > 0) {
+    MARKET_RETURN_IF_ERROR(st.BindText(":text", q.text));
+  }
+  if (after.has_value()) {
+    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
+    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
+  }
+  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  std::vector<SearchHit> hits;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    SearchHit hit;
+    MARKET_ASSIGN_OR_RETURN(hit.row, ReadListing(st, 0, 1));
+    hit.market_operator = st.ColumnText(2);
+    hit.cursor = SearchCursor{st.ColumnInt64(3), st.ColumnText(4)};
+    hits.push_back(std::move(hit));
+  }
+  return hits;
+}
+
+absl::StatusOr<OrderQuery> ParseOrderQuery(const std::string& parent, const std::string& filter,
+                                           const std::string& order_by) {
+  OrderQuery q;
+  if (parent != "markets/-") {
+    if (!ValidCollectionName(parent, "markets")) {
+      return InvalidField("parent", "want markets/{market} or markets/-");
+    }
+    q.market = parent;
+  }
+  MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, SplitFilter(filter));
+  for (const Term& t : terms) {
+    if ((t.key == "buyer" || t.key == "seller") && t.op == "=" &&
+        ValidCollectionName(t.value, "subjects")) {
+      (t.key == "buyer" ? q.buyer : q.seller) = t.value;
+    } else if (t.key == "listing" && t.op == "=" && absl::StartsWith(t.value, "markets/") &&
+               absl::StrContains(t.value, "/listings/")) {
+      q.listing = t.value;
+    } else if (t.key == "state" && t.op == "=") {
+      v1::Order::State st;
+      if (!v1::Order::State_Parse(t.value, &st) || st == v1::Order::STATE_UNSPECIFIED) {
+        return BadTerm(t, "want state=PLACED|DELIVERED|COMPLETED|CANCELLED");
+      }
+      q.state = st;
+    } else if (t.key == "place_time" && (t.op == ">=" || t.op == "<")) {
+      absl::Time when;
+      std::string err;
+      if (!absl::ParseTime(absl::RFC3339_full, t.value, &when, &err)) {
+        return BadTerm(t, "want an RFC 3339 time, e.g. \"2026-11-01T00:00:00+08:00\"");
+      }
+      (t.op == ">=" ? q.placed_from : q.placed_before) = when;
+    } else {
+      return BadTerm(t, "want buyer=, seller=, listing=, state=, place_time>= or place_time<");
+    }
+  }
+  if (order_by.empty() || order_by == "place_time desc") {
+    q.ascending = false;
+  } else if (order_by == "place_time") {
+    q.ascending = true;
+  } else {
+    return InvalidField("order_by", "want place_time or place_time desc");
+  }
+  return q;
+}
+
+absl::StatusOr<std::vector<OrderHit>> ListOrders(Connection& c, const OrderQuery& q,
+                                                 const std::optional<SearchCursor>& after,
+                                                 int limit) {
+  std::string sql = absl::StrCat(
+      "SELECT o.version, o.data, o.place_us, o.name FROM orders o ",
+      "JOIN markets m ON m.name = o.market WHERE 1 = 1 ",
+      "AND (:market IS NULL OR o.market = :market) ",
+      "AND (:buyer IS NULL OR o.buyer = :buyer) AND (:seller IS NULL OR o.seller = :seller) ",
+      "AND (:listing IS NULL OR o.listing = :listing) AND (:state IS NULL OR o.state = :state) ",
+      "AND (:from IS NULL OR o.place_us >= :from) AND (:before IS NULL OR o.place_us < :before) ",
+      "AND (:who IS NULL OR o.buyer = :who OR o.seller = :who OR m.operator = :who) ",
+      after.has_value()
+          ? absl::StrCat("AND (o.place_us ", q.ascending ? ">" : "<",
+                         " :after_key OR (o.place_us = :after_key AND o.name > :after_name)) ")
+          : "",
+      "ORDER BY o.place_us ", q.ascending ? "ASC" : "DESC", ", o.name ASC LIMIT :limit");
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  MARKET_RETURN_IF_ERROR(q.market ? st.BindText(":market", *q.market) : st.BindNull(":market"));
+  MARKET_RETURN_IF_ERROR(q.buyer ? st.BindText(":buyer", *q.buyer) : st.BindNull(":buyer"));
+  MARKET_RETURN_IF_ERROR(q.seller ? st.BindText(":seller", *q.seller) : st.BindNull(":seller"));
+  MARKET_RETURN_IF_ERROR(q.listing ? st.BindText(":listing", *q.listing)
+                                   : st.BindNull(":listing"));
+  MARKET_RETURN_IF_ERROR(q.state ? st.Bind(":state", static_cast<int64_t>(*q.state))
+                                 : st.BindNull(":state"));
+  MARKET_RETURN_IF_ERROR(q.placed_from ? st.Bind(":from", Micros(*q.placed_from))
+                                       : st.BindNull(":from"));
+  MARKET_RETURN_IF_ERROR(q.placed_before ? st.Bind(":before", Micros(*q.placed_before))
+                                         : st.BindNull(":before"));
+  MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
+                                              : st.BindText(":who", q.visible_to));
+  if (after.has_value()) {
+    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
+    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
+  }
+  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  std::vector<OrderHit> hits;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    OrderHit hit;
+    MARKET_ASSIGN_OR_RETURN(hit.row, ReadOrder(st, 0, 1));
+    hit.cursor = SearchCursor{st.ColumnInt64(2), st.ColumnText(3)};
+    hits.push_back(std::move(hit));
+  }
+  return hits;
+}
+
+namespace {
+
+std::string FlagsColumn(const std::vector<v1::Observation::Flag>& flags) {
+  std::string out;
+  for (auto f : flags) absl::StrAppend(&out, out.empty() ? "" : ",", v1::Observation::Flag_Name(f));
+  return out;
+}
+
+std::vector<v1::Observation::Flag> ParseFlags(const std::string& column) {
+  std::vector<v1::Observation::Flag> flags;
+  for (absl::string_view s : absl::StrSplit(column, ',', absl::SkipEmpty())) {
+    v1::Observation::Flag f;
+    if (v1::Observation::Flag_Parse(std::string(s), &f)) flags.push_back(f);
+  }
+  return flags;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<ItemRow>> LoadItem(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT category, flags, max_mileage_km FROM items WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  ItemRow row;
+  row.name = name;
+  row.category = static_cast<common::v1::Category>(st.ColumnInt64(0));
+  row.flags = ParseFlags(st.ColumnText(1));
+  if (!st.ColumnIsNull(2)) row.max_mileage_km = st.ColumnInt64(2);
+  return row;
+}
+
+absl::StatusOr<ItemRow> EnsureItem(Connection& c, const std::string& name,
+                                   common::v1::Category category, absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(std::optional<ItemRow> found, LoadItem(c, name));
+  if (found.has_value()) return *found;
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("INSERT INTO items(name, category, flags, create_us) VALUES(?, ?, '', ?)"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(category)));
+  MARKET_RETURN_IF_ERROR(st.Bind(3, Micros(now)));
+  MARKET_RETURN_IF_ERROR(st.Run());
+  ItemRow row;
+  row.name = name;
+  row.category = category;
+  return row;
+}
+
+absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& item,
+                                               v1::Observation o, absl::Time now) {
+  ItemRow updated = item;
+  o.clear_flags();
+  *o.mutable_record_time() = ToTimestamp(now);
+  int64_t observed = Micros(FromTimestamp(o.observed_time()));
+  if (o.has_mileage_km()) {
+    // Highest reading observed strictly earlier than this one.
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("SELECT MAX(mileage_km) FROM observations WHERE item = ? AND "
+                                "observed_us < ? AND mileage_km IS NOT NULL"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, item.name));
+    MARKET_RETURN_IF_ERROR(st.Bind(2, observed));
+    MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && !st.ColumnIsNull(0) && o.mileage_km() < st.ColumnInt64(0)) {
+      o.add_flags(v1::Observation::MILEAGE_ROLLBACK);
+      if (std::find(updated.flags.begin(), updated.flags.end(),
+                    v1::Observation::MILEAGE_ROLLBACK) == updated.flags.end()) {
+        updated.flags.push_back(v1::Observation::MILEAGE_ROLLBACK);
+      }
+    }
+    updated.max_mileage_km = std::max(updated.max_mileage_km.value_or(0), o.mileage_km());
+  }
+  MARKET_ASSIGN_OR_RETURN(
+      Statement ins, c.Prepare("INSERT INTO observations(name, item, observed_us, mileage_km, "
+                               "data) VALUES(?, ?, ?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(ins.BindText(1, o.name()));
+  MARKET_RETURN_IF_ERROR(ins.BindText(2, item.name));
+  MARKET_RETURN_IF_ERROR(ins.Bind(3, observed));
+  MARKET_RETURN_IF_ERROR(o.has_mileage_km() ? ins.Bind(4, o.mileage_km()) : ins.BindNull(4));
+  MARKET_RETURN_IF_ERROR(ins.BindBlob(5, o.SerializeAsString()));
+  MARKET_RETURN_IF_ERROR(ins.Run());
+  MARKET_ASSIGN_OR_RETURN(
+      Statement up, c.Prepare("UPDATE items SET flags = ?, max_mileage_km = ? WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(up.BindText(1, FlagsColumn(updated.flags)));
+  MARKET_RETURN_IF_ERROR(BindOptional(up, 2, updated.max_mileage_km));
+  MARKET_RETURN_IF_ERROR(up.BindText(3, item.name));
+  MARKET_RETURN_IF_ERROR(up.Run());
+  return o;
+}
+
+absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::string& item) {
+  std::vector<v1::ItemEvent> events;
+  {
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("SELECT version, data FROM listings WHERE item = ?"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, item));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(st, 0, 1));
+      const v1::Listing& l = row.listing;
+      v1::ItemEvent e;
+      e.set_kind(v1::ItemEvent::LISTING);
+      e.set_resource(l.name());
+      *e.mutable_time() = l.create_time();
+      e.set_state(v1::Listing::State_Name(l.state()));
+      e.set_market(MarketOf(l.name()));
+      if (l.has_vehicle()) e.set_mileage_km(l.vehicle().mileage_km());
+      if (l.has_price()) *e.mutable_price() = l.price();
+      e.add_parties(l.seller());
+      e.set_summary(l.title());
+      events.push_back(std::move(e));
+    }
+  }
+  {
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("SELECT version, data FROM orders WHERE item = ?"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, item));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st, 0, 1));
+      const v1::Order& o = row.order;
+      v1::ItemEvent e;
+      e.set_kind(v1::ItemEvent::ORDER);
+      e.set_resource(o.name());
+      *e.mutable_time() = o.place_time();
+      e.set_state(v1::Order::State_Name(o.state()));
+      e.set_market(MarketOf(o.name()));
+      if (o.has_delivery_mileage_km()) e.set_mileage_km(o.delivery_mileage_km());
+      *e.mutable_price() = o.price();
+      e.add_parties(o.seller());
+      e.add_parties(o.buyer());
+      events.push_back(std::move(e));
+    }
+  }
+  {
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("SELECT data FROM observations WHERE item = ? ORDER BY id"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, item));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      v1::Observation o;
+      if (!o.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt observation");
+      v1::ItemEvent e;
+      e.set_kind(absl::StartsWith(o.source(), "appraisals/") ? v1::ItemEvent::APPRAISAL
+                 : absl::StartsWith(o.source(), "claims/")   ? v1::ItemEvent::CLAIM
+                                                              : v1::ItemEvent::OBSERVATION);
+      e.set_resource(o.name());
+      *e.mutable_time() = o.observed_time();
+      e.set_state(v1::Observation::Kind_Name(o.kind()));
+      if (o.has_mileage_km()) e.set_mileage_km(o.mileage_km());
+      for (int f : o.flags()) e.add_flags(static_cast<v1::Observation::Flag>(f));
+      e.add_parties(o.recorded_by());
+      e.set_summary(o.source());
+      events.push_back(std::move(e));
+    }
+  }
+  std::stable_sort(events.begin(), events.end(), [](const v1::ItemEvent& a, const v1::ItemEvent& b) {
+    absl::Time ta = FromTimestamp(a.time()), tb = FromTimestamp(b.time());
+    if (ta != tb) return ta < tb;
+    return a.resource() < b.resource();
+  });
+  return events;
+}
+
+absl::StatusOr<std::vector<std::string>> ItemParties(Connection& c, const std::string& item) {
+  std::set<std::string> parties;
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT seller, '' FROM listings WHERE item = ?1 UNION ALL "
+                              "SELECT seller, buyer FROM orders WHERE item = ?1"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, item));
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    parties.insert(st.ColumnText(0));
+    if (std::string b = st.ColumnText(1); !b.empty()) parties.insert(b);
+  }
+  return std::vector<std::string>(parties.begin(), parties.end());
+}
+
+absl::Status EnqueueCreditEvent(Connection& c, const std::string& event_id,
+                                credit::v1::Record record, absl::Time now) {
+  record.set_event_id(event_id);
+  credit::v1::RecordEventRequest req;
+  *req.mutable_record() = std::move(record);
+  std::string payload;
+  req.SerializeToString(&payload);
+  return outbox::Enqueue(c, outbox::Event{event_id, kCreditDestination, payload}, now);
+}
+
+}  // namespace market::listing

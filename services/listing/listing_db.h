@@ -1,0 +1,163 @@
+// The listing.db tables behind ListingService, OrderService and ItemService
+// (markets are SqliteMarketStore's): row I/O inside a caller's transaction,
+// the search query, and the credit events written to the outbox. Every
+// function takes the Connection of an open Database::Write()/Read(), so the
+// services compose them into one atomic change (state + outbox event +
+// idempotent response). As thread-safe as the connection.
+#ifndef MARKET_SERVICES_LISTING_LISTING_DB_H_
+#define MARKET_SERVICES_LISTING_LISTING_DB_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/sqlite/connection.h"
+#include "market/credit/v1/credit.pb.h"
+#include "market/listing/v1/listing.pb.h"
+#include "services/listing/market_store.h"
+
+namespace market::listing {
+
+// Migration 2 of listing.db: listings (+ FTS5 trigram index over title and
+// description), photos, orders, items, observations and the outbox.
+const std::string& ListingSchema();
+
+// Outbox destination of credit events: the payload is a serialized
+// credit.v1.RecordEventRequest whose record.event_id is the outbox event id.
+inline constexpr char kCreditDestination[] = "credit.RecordEvent";
+
+struct ListingRow {
+  v1::Listing listing;  // etag set from version
+  int64_t version = 0;
+};
+
+struct OrderRow {
+  v1::Order order;  // etag set from version
+  int64_t version = 0;
+};
+
+// Reads a market in the caller's transaction; std::nullopt when absent.
+absl::StatusOr<std::optional<MarketRow>> LoadMarket(sqlite::Connection& c, const std::string& name);
+
+absl::StatusOr<std::optional<ListingRow>> LoadListing(sqlite::Connection& c,
+                                                      const std::string& name);
+// Inserts (version 1, ALREADY_EXISTS when taken) or updates the listing and
+// its search index entry; returns the listing with its new etag.
+absl::StatusOr<v1::Listing> SaveListing(sqlite::Connection& c, v1::Listing listing,
+                                        int64_t version, bool insert);
+
+absl::StatusOr<std::optional<OrderRow>> LoadOrder(sqlite::Connection& c, const std::string& name);
+// As SaveListing. `refund_deadline` is when the scheduler may complete a
+// DELIVERED order (InfinitePast when not applicable).
+absl::StatusOr<v1::Order> SaveOrder(sqlite::Connection& c, v1::Order order, int64_t version,
+                                    bool insert);
+// DELIVERED orders whose refund deadline is at or before `now`, oldest first.
+absl::StatusOr<std::vector<std::string>> DueOrders(sqlite::Connection& c, absl::Time now,
+                                                   int limit);
+// When the scheduler may complete a DELIVERED order: delivery time plus the
+// longer of the refund window and the no-reason return period.
+absl::Time RefundDeadline(const v1::Order& order);
+
+// Photos (metadata; the bytes live in the PhotoStore folder).
+absl::Status SavePhoto(sqlite::Connection& c, const v1::Photo& photo, absl::Time now);
+absl::StatusOr<std::optional<v1::Photo>> LoadPhoto(sqlite::Connection& c, const std::string& sha256);
+
+// Search over listings joined with their market.
+struct SearchQuery {
+  enum class Order { kPublishDesc, kPublishAsc, kPriceAsc, kPriceDesc };
+  std::optional<common::v1::Category> category;
+  std::optional<int64_t> min_price_fen;  // inclusive
+  std::optional<int64_t> max_price_fen;  // inclusive
+  std::optional<int> max_condition_rank;  // 0 = best level of general-condition-v1
+  std::optional<std::string> market;
+  std::optional<std::string> seller;
+  v1::Listing::State state = v1::Listing::PUBLISHED;
+  std::optional<std::string> region_prefix;
+  bool has_valid_appraisal = false;
+  std::string text;  // substring of title or description; "" = any
+  Order order = Order::kPublishDesc;
+};
+
+// Parses SearchListingsRequest.filter / query / order_by (grammar in
+// listing.proto and README). INVALID_ARGUMENT naming the field otherwise.
+absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::string& filter,
+                                        const std::string& query, const std::string& order_by);
+
+// A position in a search order: the sort key of the last row and its name.
+struct SearchCursor {
+  int64_t key = 0;
+  std::string name;
+};
+std::string EncodeCursor(const SearchCursor& cursor);
+absl::StatusOr<SearchCursor> DecodeCursor(const std::string& position);
+
+struct SearchHit {
+  ListingRow row;
+  std::string market_operator;
+  SearchCursor cursor;
+};
+absl::StatusOr<std::vector<SearchHit>> SearchListings(sqlite::Connection& c, const SearchQuery& q,
+                                                      const std::optional<SearchCursor>& after,
+                                                      int limit, absl::Time now);
+
+// Orders of one market or all, newest or oldest first.
+struct OrderQuery {
+  std::optional<std::string> market;
+  std::optional<std::string> buyer;
+  std::optional<std::string> seller;
+  std::optional<std::string> listing;
+  std::optional<v1::Order::State> state;
+  std::optional<absl::Time> placed_from;    // inclusive
+  std::optional<absl::Time> placed_before;  // exclusive
+  bool ascending = false;
+  // Restricts to orders where the subject is buyer or seller, or of markets it
+  // operates; "" = no restriction (supervisors).
+  std::string visible_to;
+};
+absl::StatusOr<OrderQuery> ParseOrderQuery(const std::string& parent, const std::string& filter,
+                                           const std::string& order_by);
+struct OrderHit {
+  OrderRow row;
+  SearchCursor cursor;
+};
+absl::StatusOr<std::vector<OrderHit>> ListOrders(sqlite::Connection& c, const OrderQuery& q,
+                                                 const std::optional<SearchCursor>& after,
+                                                 int limit);
+
+// Items and observations.
+struct ItemRow {
+  std::string name;
+  common::v1::Category category = common::v1::CATEGORY_UNSPECIFIED;
+  std::vector<v1::Observation::Flag> flags;
+  std::optional<int64_t> max_mileage_km;
+};
+// Creates the item row when absent; returns it.
+absl::StatusOr<ItemRow> EnsureItem(sqlite::Connection& c, const std::string& name,
+                                   common::v1::Category category, absl::Time now);
+absl::StatusOr<std::optional<ItemRow>> LoadItem(sqlite::Connection& c, const std::string& name);
+// Stores `observation` (name set) on `item`, raising MILEAGE_ROLLBACK when its
+// mileage is below a reading observed earlier, and updating the item's flags
+// and maximum mileage. Returns the stored observation with its flags.
+absl::StatusOr<v1::Observation> AddObservation(sqlite::Connection& c, const ItemRow& item,
+                                               v1::Observation observation, absl::Time now);
+// Every event recorded for `item`, oldest first: listings, orders and
+// observations (appraisals and claims arrive as observations whose source
+// names them).
+absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(sqlite::Connection& c,
+                                                      const std::string& item);
+// Subjects that were seller or buyer of the item.
+absl::StatusOr<std::vector<std::string>> ItemParties(sqlite::Connection& c,
+                                                     const std::string& item);
+
+// Writes `record` as a pending credit event with `event_id` (also set as
+// record.event_id), in the caller's transaction.
+absl::Status EnqueueCreditEvent(sqlite::Connection& c, const std::string& event_id,
+                                credit::v1::Record record, absl::Time now);
+
+}  // namespace market::listing
+
+#endif  // MARKET_SERVICES_LISTING_LISTING_DB_H_

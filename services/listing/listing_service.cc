@@ -1,0 +1,660 @@
+#include "services/listing/listing_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/idempotency/idempotency.h"
+#include "common/resource/resource.h"
+#include "common/status/status.h"
+#include "services/listing/listing_csv.h"
+#include "services/listing/listing_db.h"
+#include "services/listing/listing_rules.h"
+#include "services/listing/names.h"
+
+namespace market::listing {
+namespace {
+
+using common::v1::Role;
+using credit::v1::Record;
+using sqlite::Connection;
+
+constexpr char kService[] = "market.listing.v1.ListingService";
+
+bool InMarket(const v1::Market& market, const std::string& seller) {
+  return std::find(market.sellers().begin(), market.sellers().end(), seller) !=
+         market.sellers().end();
+}
+
+bool CategoryAllowed(const v1::Market& market, common::v1::Category category) {
+  return market.categories().empty() ||
+         std::find(market.categories().begin(), market.categories().end(), category) !=
+             market.categories().end();
+}
+
+bool PubliclyVisible(v1::Listing::State s) {
+  return s == v1::Listing::PUBLISHED || s == v1::Listing::RESERVED || s == v1::Listing::SOLD;
+}
+
+bool CanRead(const auth::Caller& caller, const v1::Listing& l, const std::string& market_operator) {
+  return PubliclyVisible(l.state()) || IsListingOwner(caller, l) ||
+         caller.HasRole(Role::SUPERVISOR) ||
+         (!caller.subject.empty() && caller.subject == market_operator);
+}
+
+// Resolves every photo's sha256 against the photos table and fills the
+// server-side fields. INVALID_ARGUMENT "listing.photos" for unknown ones.
+absl::Status ResolvePhotos(Connection& c, v1::Listing& l, const std::string& field) {
+  std::set<std::string> seen;
+  for (v1::Photo& p : *l.mutable_photos()) {
+    if (!seen.insert(p.sha256()).second) {
+      return InvalidField(field, absl::StrCat("photo ", p.sha256(), " listed twice"));
+    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<v1::Photo> stored, LoadPhoto(c, p.sha256()));
+    if (!stored.has_value()) {
+      return InvalidField(field, absl::StrCat("photo ", p.sha256(), " was never uploaded"));
+    }
+    p = *stored;
+  }
+  if (l.photos_size() > kMaxPhotos) {
+    return InvalidField(field, absl::StrCat("more than ", kMaxPhotos, " photos"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEtag(const std::string& given, const std::string& current) {
+  if (!given.empty() && given != current) {
+    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
+  }
+  return absl::OkStatus();
+}
+
+// Prepares a new listing for insertion (shared by CreateListing and
+// ImportListings): the caller has validated it.
+v1::Listing NewListing(v1::Listing in, const std::string& name, const std::string& seller,
+                       const std::string& created_by, absl::Time now) {
+  v1::Listing l = std::move(in);
+  l.set_name(name);
+  l.set_seller(seller);
+  l.set_created_by(created_by);
+  l.set_state(v1::Listing::DRAFT);
+  l.clear_latest_appraisal();
+  l.clear_removal_cause();
+  l.clear_removal_reason();
+  l.clear_removed_by();
+  l.clear_etag();
+  l.clear_publish_time();
+  l.clear_withdraw_time();
+  l.clear_remove_time();
+  if (l.has_price() && l.price().currency().empty()) l.mutable_price()->set_currency("CNY");
+  *l.mutable_warranty_policy() = EffectiveWarranty(l.category(), l.warranty_policy());
+  l.set_item(ItemName(l));
+  *l.mutable_create_time() = ToTimestamp(now);
+  *l.mutable_update_time() = ToTimestamp(now);
+  return l;
+}
+
+absl::Status InsertListing(Connection& c, const v1::Listing& l, absl::Time now,
+                           v1::Listing* out) {
+  MARKET_ASSIGN_OR_RETURN(*out, SaveListing(c, l, 1, /*insert=*/true));
+  if (!l.item().empty()) {
+    MARKET_RETURN_IF_ERROR(EnsureItem(c, l.item(), l.category(), now).status());
+  }
+  return absl::OkStatus();
+}
+
+// The membership/category preconditions of creating `l` in `market`.
+absl::Status CheckMarketAdmits(const v1::Market& market, const v1::Listing& l) {
+  if (!InMarket(market, l.seller())) {
+    return WithReason(absl::StatusCode::kFailedPrecondition, "SELLER_NOT_IN_MARKET",
+                      absl::StrCat(l.seller(), " is not a seller in ", market.name()));
+  }
+  if (!CategoryAllowed(market, l.category())) {
+    return WithReason(absl::StatusCode::kFailedPrecondition, "CATEGORY_NOT_ALLOWED",
+                      absl::StrCat(market.name(), " does not trade ",
+                                   common::v1::Category_Name(l.category())));
+  }
+  return absl::OkStatus();
+}
+
+std::string ShortHash(absl::string_view s) { return HexEncode(Sha256(s)).substr(0, 40); }
+
+}  // namespace
+
+bool IsListingOwner(const auth::Caller& caller, const v1::Listing& l) {
+  if (caller.subject.empty()) return false;
+  return caller.subject == l.seller() ||
+         (!l.created_by().empty() && caller.subject == l.created_by());
+}
+
+std::vector<auth::RpcPolicy> ListingPolicies() {
+  using common::v1::OPERATOR;
+  using common::v1::SELLER;
+  using common::v1::SUPERVISOR;
+  // Ownership of the listing and the market is checked in the handlers.
+  return {
+      {.method = "CreateListing", .roles = {SELLER, OPERATOR}},
+      {.method = "GetListing", .public_access = true},
+      {.method = "UpdateListing", .roles = {SELLER, OPERATOR}},
+      {.method = "PublishListing", .roles = {SELLER, OPERATOR}},
+      {.method = "WithdrawListing", .roles = {SELLER, OPERATOR}},
+      {.method = "RemoveListing", .roles = {SUPERVISOR, OPERATOR}},
+      {.method = "UploadPhoto", .any_authenticated = true},
+      {.method = "ImportListings", .roles = {OPERATOR}},
+      {.method = "SearchListings", .public_access = true},
+  };
+}
+
+absl::StatusOr<std::unique_ptr<ListingServiceImpl>> ListingServiceImpl::Create(ListingDeps deps) {
+  MARKET_ASSIGN_OR_RETURN(PhotoStore photos, PhotoStore::Open(deps.photo_dir));
+  std::unique_ptr<ListingServiceImpl> s(new ListingServiceImpl(std::move(deps), std::move(photos)));
+  MARKET_ASSIGN_OR_RETURN(
+      s->authorizer_,
+      auth::Authorizer::Create(v1::Listing::descriptor()->file()->FindServiceByName("ListingService"),
+                               ListingPolicies(), s->deps_.verifier, s->deps_.suspension,
+                               s->deps_.clock));
+  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  return s;
+}
+
+grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
+                                               const v1::CreateListingRequest* req,
+                                               v1::Listing* resp) {
+  return server::HandleRpc(env_, ctx, "CreateListing", *req, [&](const auth::Caller& caller) {
+    absl::Time now = deps_.clock->Now();
+    Violations v;
+    if (!ValidCollectionName(req->parent(), "markets")) v.Add("parent", "want markets/{market}");
+    if (!req->has_listing()) v.Add("listing", "required");
+    if (!req->listing_id().empty() && !ValidResourceId(req->listing_id())) {
+      v.Add("listing_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
+    }
+    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    const std::string& seller_in = req->listing().seller();
+    if (!seller_in.empty() && !ValidCollectionName(seller_in, "subjects")) {
+      v.Add("listing.seller", "want subjects/{subject}");
+    }
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    MARKET_RETURN_IF_ERROR(ValidateListingForCreate(req->listing(), now));
+    // A SELLER lists for itself; an OPERATOR names the seller.
+    bool as_operator = !seller_in.empty() && seller_in != caller.subject;
+    if (as_operator && !caller.HasRole(Role::OPERATOR)) {
+      return absl::PermissionDeniedError("only the market's operator lists for another seller");
+    }
+    if (!as_operator && !caller.HasRole(Role::SELLER)) {
+      return InvalidField("listing.seller", "required when an operator creates a listing");
+    }
+    std::string seller = as_operator ? seller_in : caller.subject;
+    std::string name =
+        absl::StrCat(req->parent(), "/listings/",
+                     req->listing_id().empty() ? GeneratedId('l') : req->listing_id());
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, RunIdempotent<v1::Listing>(
+                   *deps_.db, "CreateListing", caller.subject, req->request_id(), now,
+                   [&](Connection& c) -> absl::StatusOr<v1::Listing> {
+                     MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,
+                                             LoadMarket(c, req->parent()));
+                     if (!market.has_value()) {
+                       return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+                     }
+                     if (as_operator && market->market.operator_() != caller.subject) {
+                       return absl::PermissionDeniedError(
+                           absl::StrCat(caller.subject, " does not operate ", req->parent()));
+                     }
+                     v1::Listing l = NewListing(req->listing(), name, seller,
+                                                as_operator ? caller.subject : "", now);
+                     MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market->market, l));
+                     MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
+                     v1::Listing out;
+                     MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &out));
+                     return out;
+                   }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
+                                            const v1::GetListingRequest* req, v1::Listing* resp) {
+  return server::HandleRpc(env_, ctx, "GetListing", *req, [&](const auth::Caller& caller) {
+    std::string market;
+    if (!ValidMarketChildName(req->name(), "listings", &market)) {
+      return InvalidField("name", "want markets/{market}/listings/{listing}");
+    }
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->name()));
+      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+      MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
+      std::string op = m.has_value() ? m->market.operator_() : "";
+      if (!CanRead(caller, row->listing, op)) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row->listing.state()),
+                         "; only its owner, the market's operator and supervisors see it"));
+      }
+      *resp = std::move(row->listing);
+      return absl::OkStatus();
+    });
+  });
+}
+
+absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
+    const auth::Caller& caller, const char* method, const std::string& name,
+    const std::string& etag, const std::string& request_id,
+    const std::function<absl::Status(Connection&, v1::Listing&, const MarketRow&)>& change) {
+  std::string market;
+  Violations v;
+  if (!ValidMarketChildName(name, "listings", &market)) {
+    v.Add("name", "want markets/{market}/listings/{listing}");
+  }
+  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  MARKET_RETURN_IF_ERROR(v.ToStatus());
+  absl::Time now = deps_.clock->Now();
+  return RunIdempotent<v1::Listing>(
+      *deps_.db, method, caller.subject, request_id, now,
+      [&](Connection& c) -> absl::StatusOr<v1::Listing> {
+        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
+        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
+        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(market, " not found"));
+        v1::Listing l = row->listing;
+        MARKET_RETURN_IF_ERROR(change(c, l, *m));
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row->listing.etag()));
+        *l.mutable_update_time() = ToTimestamp(now);
+        return SaveListing(c, l, row->version + 1, /*insert=*/false);
+      });
+}
+
+namespace {
+
+absl::Status RequireOwner(const auth::Caller& caller, const v1::Listing& l) {
+  if (IsListingOwner(caller, l)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(caller.subject, " does not own ", l.name()));
+}
+
+}  // namespace
+
+grpc::Status ListingServiceImpl::UpdateListing(grpc::ServerContext* ctx,
+                                               const v1::UpdateListingRequest* req,
+                                               v1::Listing* resp) {
+  return server::HandleRpc(env_, ctx, "UpdateListing", *req, [&](const auth::Caller& caller) {
+    absl::Time now = deps_.clock->Now();
+    std::string name = req->listing().name();
+    if (!ValidMarketChildName(name, "listings", nullptr)) {
+      return InvalidField("listing.name", "want markets/{market}/listings/{listing}");
+    }
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, MutateListing(caller, "UpdateListing", name, req->listing().etag(),
+                             req->request_id(),
+                             [&](Connection& c, v1::Listing& l, const MarketRow&) -> absl::Status {
+                               MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+                               MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
+                               MARKET_ASSIGN_OR_RETURN(
+                                   v1::Listing updated,
+                                   ApplyListingUpdate(l, req->listing(), req->update_mask(), now));
+                               *updated.mutable_warranty_policy() =
+                                   EffectiveWarranty(updated.category(), updated.warranty_policy());
+                               if (updated.has_price() && updated.price().currency().empty()) {
+                                 updated.mutable_price()->set_currency("CNY");
+                               }
+                               updated.set_item(ItemName(updated));
+                               MARKET_RETURN_IF_ERROR(
+                                   ResolvePhotos(c, updated, "listing.photos"));
+                               if (!updated.item().empty() && updated.item() != l.item()) {
+                                 MARKET_RETURN_IF_ERROR(
+                                     EnsureItem(c, updated.item(), updated.category(), now)
+                                         .status());
+                               }
+                               l = std::move(updated);
+                               return absl::OkStatus();
+                             }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ListingServiceImpl::PublishListing(grpc::ServerContext* ctx,
+                                                const v1::PublishListingRequest* req,
+                                                v1::Listing* resp) {
+  return server::HandleRpc(env_, ctx, "PublishListing", *req, [&](const auth::Caller& caller) {
+    absl::Time now = deps_.clock->Now();
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        MutateListing(caller, "PublishListing", req->name(), req->etag(), req->request_id(),
+                      [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+                        MARKET_RETURN_IF_ERROR(
+                            CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
+                        MARKET_RETURN_IF_ERROR(CheckPublishable(l));
+                        MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m.market, l));
+                        l.set_state(v1::Listing::PUBLISHED);
+                        *l.mutable_publish_time() = ToTimestamp(now);
+                        l.clear_withdraw_time();
+                        return absl::OkStatus();
+                      }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ListingServiceImpl::WithdrawListing(grpc::ServerContext* ctx,
+                                                 const v1::WithdrawListingRequest* req,
+                                                 v1::Listing* resp) {
+  return server::HandleRpc(env_, ctx, "WithdrawListing", *req, [&](const auth::Caller& caller) {
+    absl::Time now = deps_.clock->Now();
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        MutateListing(caller, "WithdrawListing", req->name(), req->etag(), req->request_id(),
+                      [&](Connection&, v1::Listing& l, const MarketRow&) -> absl::Status {
+                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+                        MARKET_RETURN_IF_ERROR(
+                            CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
+                        l.set_state(v1::Listing::WITHDRAWN);
+                        *l.mutable_withdraw_time() = ToTimestamp(now);
+                        return absl::OkStatus();
+                      }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
+                                               const v1::RemoveListingRequest* req,
+                                               v1::Listing* resp) {
+  return server::HandleRpc(env_, ctx, "RemoveListing", *req, [&](const auth::Caller& caller) {
+    absl::Time now = deps_.clock->Now();
+    Violations v;
+    if (req->cause() == v1::Listing::REMOVAL_CAUSE_UNSPECIFIED ||
+        !v1::Listing::RemovalCause_IsValid(req->cause())) {
+      v.Add("cause", "want COUNTERFEIT, FRAUD, PROHIBITED_GOODS, WRONG_CATEGORY, MISLEADING or OTHER");
+    }
+    size_t reason_chars = Utf8CharCount(req->reason());
+    if (reason_chars == 0 || reason_chars > 500) v.Add("reason", "required, 1-500 characters");
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    bool supervisor = caller.HasRole(Role::SUPERVISOR);
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        MutateListing(
+            caller, "RemoveListing", req->name(), req->etag(), req->request_id(),
+            [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
+              if (!supervisor && m.market.operator_() != caller.subject) {
+                return absl::PermissionDeniedError(
+                    absl::StrCat(caller.subject, " does not operate ", m.market.name()));
+              }
+              MARKET_RETURN_IF_ERROR(CheckTransition(
+                  l.state(), v1::Listing::REMOVED, supervisor ? Actor::kSupervisor : Actor::kOperator));
+              if (l.state() == v1::Listing::RESERVED) {
+                // Cancel the open order holding it; a swap listing returns to sale.
+                MARKET_ASSIGN_OR_RETURN(
+                    sqlite::Statement st,
+                    c.Prepare("SELECT name FROM orders WHERE listing = ? AND state = ?"));
+                MARKET_RETURN_IF_ERROR(st.BindText(1, l.name()));
+                MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
+                MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+                if (found) {
+                  std::string order_name = st.ColumnText(0);
+                  MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> o, LoadOrder(c, order_name));
+                  if (o.has_value()) {
+                    o->order.set_state(v1::Order::CANCELLED);
+                    o->order.set_cancelled_by(caller.subject);
+                    o->order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
+                    *o->order.mutable_cancel_time() = ToTimestamp(now);
+                    *o->order.mutable_update_time() = ToTimestamp(now);
+                    MARKET_RETURN_IF_ERROR(SaveOrder(c, o->order, o->version + 1, false).status());
+                    if (!o->order.swap_listing().empty()) {
+                      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> swap,
+                                              LoadListing(c, o->order.swap_listing()));
+                      if (swap.has_value() && swap->listing.state() == v1::Listing::RESERVED) {
+                        swap->listing.set_state(v1::Listing::PUBLISHED);
+                        *swap->listing.mutable_update_time() = ToTimestamp(now);
+                        MARKET_RETURN_IF_ERROR(
+                            SaveListing(c, swap->listing, swap->version + 1, false).status());
+                      }
+                    }
+                  }
+                }
+              }
+              l.set_state(v1::Listing::REMOVED);
+              l.set_removal_cause(req->cause());
+              l.set_removal_reason(req->reason());
+              l.set_removed_by(caller.subject);
+              *l.mutable_remove_time() = ToTimestamp(now);
+              Record r;
+              r.set_subject(l.seller());
+              r.set_subject_role(Role::SELLER);
+              r.set_type(Record::LISTING_REMOVED);
+              if (supervisor && req->cause() == v1::Listing::COUNTERFEIT) {
+                r.set_type(Record::COUNTERFEIT_CONFIRMED);
+              } else if (supervisor && req->cause() == v1::Listing::FRAUD) {
+                r.set_type(Record::FRAUD_CONFIRMED);
+              }
+              r.set_reference(l.name());
+              r.set_reason(absl::StrCat("listing removed: ",
+                                        v1::Listing::RemovalCause_Name(req->cause())));
+              *r.mutable_occurred_time() = ToTimestamp(now);
+              return EnqueueCreditEvent(c, absl::StrCat("listing-removed-", ShortHash(l.name())),
+                                        r, now);
+            }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
+                                             grpc::ServerReader<v1::UploadPhotoRequest>* reader,
+                                             v1::Photo* resp) {
+  v1::UploadPhotoRequest header;
+  bool got_header = reader->Read(&header);
+  return server::HandleRpc(env_, ctx, "UploadPhoto", header, [&](const auth::Caller& caller) {
+    if (!got_header) return InvalidField("data", "empty upload");
+    Violations v;
+    if (!header.listing().empty() && !ValidMarketChildName(header.listing(), "listings", nullptr)) {
+      v.Add("listing", "want markets/{market}/listings/{listing}");
+    }
+    if (!header.sha256().empty() && header.sha256().size() != 64) {
+      v.Add("sha256", "want 64 lower-case hex characters");
+    }
+    if (header.content_type() != "image/jpeg" && header.content_type() != "image/png" &&
+        header.content_type() != "image/webp") {
+      v.Add("content_type", "want image/jpeg, image/png or image/webp");
+    }
+    if (header.request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    // Ownership before reading the rest of the stream.
+    if (!header.listing().empty()) {
+      MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
+        if (!row.has_value()) {
+          return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
+        }
+        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row->listing));
+        return CheckEditable(row->listing.state());
+      }));
+    }
+    std::string data = header.data();
+    v1::UploadPhotoRequest chunk;
+    while (reader->Read(&chunk)) {
+      if (!chunk.content_type().empty() || !chunk.listing().empty() || !chunk.sha256().empty() ||
+          !chunk.request_id().empty()) {
+        return InvalidField("content_type", "header fields are allowed in the first message only");
+      }
+      if (static_cast<int64_t>(data.size() + chunk.data().size()) > kMaxPhotoBytes) {
+        return InvalidField("data", absl::StrCat("larger than ", kMaxPhotoBytes, " bytes"));
+      }
+      data += chunk.data();
+    }
+    absl::Time now = deps_.clock->Now();
+    MARKET_ASSIGN_OR_RETURN(v1::Photo photo,
+                            photos_.Put(data, header.content_type(), header.sha256()));
+    MARKET_RETURN_IF_ERROR(deps_.db->Write([&](Connection& c) -> absl::Status {
+      MARKET_RETURN_IF_ERROR(SavePhoto(c, photo, now));
+      if (header.listing().empty()) return absl::OkStatus();
+      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
+      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
+      v1::Listing& l = row->listing;
+      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+      MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
+      for (const v1::Photo& p : l.photos()) {
+        if (p.sha256() == photo.sha256()) return absl::OkStatus();  // a retry appends nothing
+      }
+      if (l.photos_size() >= kMaxPhotos) {
+        return WithReason(absl::StatusCode::kFailedPrecondition, "TOO_MANY_PHOTOS",
+                          absl::StrCat(l.name(), " already has ", kMaxPhotos, " photos"));
+      }
+      *l.add_photos() = photo;
+      *l.mutable_update_time() = ToTimestamp(now);
+      return SaveListing(c, l, row->version + 1, false).status();
+    }));
+    *resp = photo;
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
+                                                const v1::ImportListingsRequest* req,
+                                                v1::ImportListingsResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ImportListings", *req, [&](const auth::Caller& caller) {
+    absl::Time now = deps_.clock->Now();
+    Violations v;
+    if (!ValidCollectionName(req->parent(), "markets")) v.Add("parent", "want markets/{market}");
+    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    // The market and its operator before the file is looked at.
+    MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,
+                            [&]() -> absl::StatusOr<std::optional<MarketRow>> {
+                              std::optional<MarketRow> m;
+                              MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) {
+                                MARKET_ASSIGN_OR_RETURN(m, LoadMarket(c, req->parent()));
+                                return absl::OkStatus();
+                              }));
+                              return m;
+                            }());
+    if (!market.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+    if (market->market.operator_() != caller.subject) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(caller.subject, " does not operate ", req->parent()));
+    }
+    MARKET_ASSIGN_OR_RETURN(std::vector<CsvRow> rows, ParseListingsCsv(req->csv_data()));
+    // Validate every row first (no database access).
+    std::vector<v1::Listing> prepared(rows.size());
+    v1::ImportListingsResponse out;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      CsvRow& row = rows[i];
+      v1::ImportRowResult* result = out.add_results();
+      result->set_row(row.row);
+      auto add = [&](const std::string& field, const std::string& description) {
+        auto* fv = result->add_violations();
+        fv->set_field(field);
+        fv->set_description(description);
+      };
+      for (const auto& [field, description] : row.violations) add(field, description);
+      if (!row.violations.empty()) continue;
+      if (row.listing.seller().empty()) {
+        add("seller", "required: the subject the listing is for");
+        continue;
+      }
+      absl::Status s = ValidateListingForCreate(row.listing, now);
+      for (const FieldViolation& fv : FieldViolationsOf(s)) {
+        std::string field = fv.field;
+        if (absl::StartsWith(field, "listing.")) field = field.substr(8);
+        add(field, fv.description);
+      }
+      if (!s.ok()) continue;
+      v1::Listing l = NewListing(row.listing, "", row.listing.seller(), caller.subject, now);
+      if (absl::Status admits = CheckMarketAdmits(market->market, l); !admits.ok()) {
+        add(ReasonOf(admits) == "CATEGORY_NOT_ALLOWED" ? "category" : "seller",
+            std::string(admits.message()));
+        continue;
+      }
+      if (req->publish()) {
+        if (absl::Status pub = CheckPublishable(l); !pub.ok()) {
+          add("state", absl::StrCat(ReasonOf(pub), ": ", pub.message()));
+          continue;
+        }
+        l.set_state(v1::Listing::PUBLISHED);
+        *l.mutable_publish_time() = ToTimestamp(now);
+      }
+      prepared[i] = std::move(l);
+    }
+    int failed = 0;
+    for (const auto& r : out.results()) failed += r.violations_size() > 0 ? 1 : 0;
+    out.set_failed_count(failed);
+    bool commit = !req->validate_only() && !(req->all_or_nothing() && failed > 0);
+    if (!commit) {
+      *resp = std::move(out);
+      return absl::OkStatus();
+    }
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        RunIdempotent<v1::ImportListingsResponse>(
+            *deps_.db, "ImportListings", caller.subject, req->request_id(), now,
+            [&](Connection& c) -> absl::StatusOr<v1::ImportListingsResponse> {
+              v1::ImportListingsResponse done = out;
+              MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
+              if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " gone"));
+              int created = 0;
+              for (size_t i = 0; i < prepared.size(); ++i) {
+                v1::ImportRowResult* result = done.mutable_results(static_cast<int>(i));
+                if (result->violations_size() > 0) continue;
+                v1::Listing l = prepared[i];
+                l.set_name(absl::StrCat(req->parent(), "/listings/", GeneratedId('l')));
+                // Membership may have changed since validation.
+                MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m->market, l));
+                absl::Status photos = ResolvePhotos(c, l, "photos");
+                if (!photos.ok()) {
+                  for (const FieldViolation& fv : FieldViolationsOf(photos)) {
+                    auto* x = result->add_violations();
+                    x->set_field(fv.field);
+                    x->set_description(fv.description);
+                  }
+                  if (req->all_or_nothing()) {
+                    return WithReason(absl::StatusCode::kFailedPrecondition, "IMPORT_ROW_FAILED",
+                                      absl::StrCat("row ", result->row(), ": ", photos.message()));
+                  }
+                  done.set_failed_count(done.failed_count() + 1);
+                  continue;
+                }
+                v1::Listing stored;
+                MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &stored));
+                result->set_listing(stored.name());
+                ++created;
+              }
+              done.set_created_count(created);
+              done.set_committed(true);
+              return done;
+            }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ListingServiceImpl::SearchListings(grpc::ServerContext* ctx,
+                                                const v1::SearchListingsRequest* req,
+                                                v1::SearchListingsResponse* resp) {
+  return server::HandleRpc(env_, ctx, "SearchListings", *req, [&](const auth::Caller& caller) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(SearchQuery q,
+                            ParseSearch(req->parent(), req->filter(), req->query(), req->order_by()));
+    std::string query_key = absl::StrCat("SearchListings|", req->parent(), "|", req->filter(), "|",
+                                         req->query(), "|", req->order_by());
+    std::optional<SearchCursor> after;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(query_key, req->page_token()));
+      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
+    }
+    absl::Time now = deps_.clock->Now();
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      if (req->parent() != "markets/-") {
+        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
+        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+      }
+      MARKET_ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
+                              listing::SearchListings(c, q, after, page_size + 1, now));
+      bool more = static_cast<int>(hits.size()) > page_size;
+      if (more) hits.resize(page_size);
+      for (SearchHit& hit : hits) {
+        if (CanRead(caller, hit.row.listing, hit.market_operator)) {
+          *resp->add_listings() = std::move(hit.row.listing);
+        }
+      }
+      if (more) resp->set_next_page_token(pages_.Encode(query_key, EncodeCursor(hits.back().cursor)));
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace market::listing

@@ -1,0 +1,149 @@
+// gRPC handlers of market.listing.v1.ListingService, OrderService and
+// ItemService over listing.db (shared with MarketService). Every state change
+// and the credit events it causes (TRADE_COMPLETED, LISTING_REMOVED,
+// COUNTERFEIT_CONFIRMED, FRAUD_CONFIRMED) commit in one transaction; the
+// events leave through the outbox (common/outbox). Thread-safe.
+#ifndef MARKET_SERVICES_LISTING_LISTING_SERVICE_H_
+#define MARKET_SERVICES_LISTING_LISTING_SERVICE_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/auth/policy.h"
+#include "common/clock/clock.h"
+#include "common/pagination/page_token.h"
+#include "common/server/handler.h"
+#include "market/listing/v1/listing.grpc.pb.h"
+#include "services/listing/market_service.h"
+#include "services/listing/photo_store.h"
+#include "services/listing/sqlite_market_store.h"
+
+namespace market::listing {
+
+// What the three services share.
+struct ListingDeps {
+  sqlite::Database* db = nullptr;  // listing.db, not owned
+  const Clock* clock = nullptr;
+  std::string photo_dir;  // content-addressed photo files
+  std::string page_token_secret;
+  std::shared_ptr<const auth::TokenVerifier> verifier;
+  std::shared_ptr<auth::SuspensionChecker> suspension;
+  server::Metrics* metrics = nullptr;
+};
+
+std::vector<auth::RpcPolicy> ListingPolicies();
+std::vector<auth::RpcPolicy> OrderPolicies();
+std::vector<auth::RpcPolicy> ItemPolicies();
+
+// Who may see and change a listing.
+bool IsListingOwner(const auth::Caller& caller, const v1::Listing& listing);
+
+class ListingServiceImpl final : public v1::ListingService::Service {
+ public:
+  static absl::StatusOr<std::unique_ptr<ListingServiceImpl>> Create(ListingDeps deps);
+
+  grpc::Status CreateListing(grpc::ServerContext*, const v1::CreateListingRequest*,
+                             v1::Listing*) override;
+  grpc::Status GetListing(grpc::ServerContext*, const v1::GetListingRequest*,
+                          v1::Listing*) override;
+  grpc::Status UpdateListing(grpc::ServerContext*, const v1::UpdateListingRequest*,
+                             v1::Listing*) override;
+  grpc::Status PublishListing(grpc::ServerContext*, const v1::PublishListingRequest*,
+                              v1::Listing*) override;
+  grpc::Status WithdrawListing(grpc::ServerContext*, const v1::WithdrawListingRequest*,
+                               v1::Listing*) override;
+  grpc::Status RemoveListing(grpc::ServerContext*, const v1::RemoveListingRequest*,
+                             v1::Listing*) override;
+  grpc::Status UploadPhoto(grpc::ServerContext*, grpc::ServerReader<v1::UploadPhotoRequest>*,
+                           v1::Photo*) override;
+  grpc::Status ImportListings(grpc::ServerContext*, const v1::ImportListingsRequest*,
+                              v1::ImportListingsResponse*) override;
+  grpc::Status SearchListings(grpc::ServerContext*, const v1::SearchListingsRequest*,
+                              v1::SearchListingsResponse*) override;
+
+ private:
+  ListingServiceImpl(ListingDeps deps, PhotoStore photos)
+      : deps_(std::move(deps)), photos_(std::move(photos)), pages_(deps_.page_token_secret) {}
+  // Loads `name` in a write and applies `change` as the owner-checked state
+  // change of `method`.
+  absl::StatusOr<v1::Listing> MutateListing(
+      const auth::Caller& caller, const char* method, const std::string& name,
+      const std::string& etag, const std::string& request_id,
+      const std::function<absl::Status(sqlite::Connection&, v1::Listing&, const MarketRow&)>&
+          change);
+
+  ListingDeps deps_;
+  PhotoStore photos_;
+  PageTokenCodec pages_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  server::RpcEnv env_;
+};
+
+class OrderServiceImpl final : public v1::OrderService::Service {
+ public:
+  static absl::StatusOr<std::unique_ptr<OrderServiceImpl>> Create(ListingDeps deps);
+  ~OrderServiceImpl() override;
+
+  grpc::Status PlaceOrder(grpc::ServerContext*, const v1::PlaceOrderRequest*, v1::Order*) override;
+  grpc::Status CancelOrder(grpc::ServerContext*, const v1::CancelOrderRequest*,
+                           v1::Order*) override;
+  grpc::Status ConfirmDelivery(grpc::ServerContext*, const v1::ConfirmDeliveryRequest*,
+                               v1::Order*) override;
+  grpc::Status CompleteOrder(grpc::ServerContext*, const v1::CompleteOrderRequest*,
+                             v1::Order*) override;
+  grpc::Status GetOrder(grpc::ServerContext*, const v1::GetOrderRequest*, v1::Order*) override;
+  grpc::Status ListOrders(grpc::ServerContext*, const v1::ListOrdersRequest*,
+                          v1::ListOrdersResponse*) override;
+
+  // Completes every DELIVERED order whose refund window has passed (as the
+  // system; emits TRADE_COMPLETED). Returns how many were completed.
+  absl::StatusOr<int> RunAutoComplete();
+  // Runs RunAutoComplete every `period` on a thread until destruction.
+  void StartScheduler(absl::Duration period);
+  void StopScheduler();
+
+ private:
+  explicit OrderServiceImpl(ListingDeps deps)
+      : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
+  absl::StatusOr<v1::Order> Complete(const std::string& name, const std::string& etag,
+                                     const std::string& caller, const std::string& request_id,
+                                     bool by_buyer);
+
+  ListingDeps deps_;
+  PageTokenCodec pages_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  server::RpcEnv env_;
+  absl::Mutex scheduler_mu_;
+  std::unique_ptr<absl::Notification> stop_;
+  std::thread scheduler_;
+};
+
+class ItemServiceImpl final : public v1::ItemService::Service {
+ public:
+  static absl::StatusOr<std::unique_ptr<ItemServiceImpl>> Create(ListingDeps deps);
+
+  grpc::Status GetItemHistory(grpc::ServerContext*, const v1::GetItemHistoryRequest*,
+                              v1::ItemHistory*) override;
+  grpc::Status RecordObservation(grpc::ServerContext*, const v1::RecordObservationRequest*,
+                                 v1::Observation*) override;
+
+ private:
+  explicit ItemServiceImpl(ListingDeps deps)
+      : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
+  ListingDeps deps_;
+  PageTokenCodec pages_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  server::RpcEnv env_;
+};
+
+// Parses `items/{CATEGORY}:{identifier}`; INVALID_ARGUMENT naming `field`.
+absl::StatusOr<common::v1::Category> ParseItemName(const std::string& name,
+                                                   const std::string& field);
+
+}  // namespace market::listing
+
+#endif  // MARKET_SERVICES_LISTING_LISTING_SERVICE_H_

@@ -1,0 +1,50 @@
+// Resource ids and names shared by the listing services.
+#ifndef MARKET_SERVICES_LISTING_NAMES_H_
+#define MARKET_SERVICES_LISTING_NAMES_H_
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "common/crypto/crypto.h"
+
+namespace market::listing {
+
+// A client-chosen id: 4–63 characters of [a-z0-9-], starting with a letter.
+inline bool ValidResourceId(absl::string_view id) {
+  if (id.size() < 4 || id.size() > 63 || !absl::ascii_islower(id[0])) return false;
+  for (char c : id) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// `collection/{id}` with one non-empty segment of at most 63 bytes.
+inline bool ValidCollectionName(absl::string_view name, absl::string_view collection) {
+  return absl::ConsumePrefix(&name, collection) && absl::ConsumePrefix(&name, "/") &&
+         !name.empty() && name.size() <= 63 && name.find('/') == absl::string_view::npos;
+}
+
+// `markets/{m}/{collection}/{id}`; on success sets *market to `markets/{m}`.
+inline bool ValidMarketChildName(absl::string_view name, absl::string_view collection,
+                                 std::string* market) {
+  absl::string_view rest = name;
+  if (!absl::ConsumePrefix(&rest, "markets/")) return false;
+  size_t slash = rest.find('/');
+  if (slash == 0 || slash == absl::string_view::npos || slash > 63) return false;
+  absl::string_view child = rest.substr(slash + 1);
+  if (!ValidCollectionName(child, collection)) return false;
+  if (market != nullptr) *market = absl::StrCat("markets/", rest.substr(0, slash));
+  return true;
+}
+
+// A server-generated id with a one-letter prefix, e.g. "l3f9c0d2e1a4b5c6d".
+inline std::string GeneratedId(char prefix) {
+  return absl::StrCat(std::string(1, prefix), HexEncode(RandomBytes(8)));
+}
+
+}  // namespace market::listing
+
+#endif  // MARKET_SERVICES_LISTING_NAMES_H_

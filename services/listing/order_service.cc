@@ -1,0 +1,471 @@
+// OrderService: purchases and swaps of listings. The listing row is read and
+// changed in the same write transaction as the order, and writes are
+// serialized by SQLite's single writer, so of concurrent PlaceOrder calls on
+// one listing exactly one sees it PUBLISHED; the partial unique index
+// orders_one_open_per_listing backs this up in the schema.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/idempotency/idempotency.h"
+#include "common/resource/resource.h"
+#include "common/server/log.h"
+#include "common/status/status.h"
+#include "services/listing/listing_db.h"
+#include "services/listing/listing_rules.h"
+#include "services/listing/listing_service.h"
+#include "services/listing/names.h"
+
+namespace market::listing {
+namespace {
+
+using common::v1::Role;
+using credit::v1::Record;
+using sqlite::Connection;
+
+constexpr char kService[] = "market.listing.v1.OrderService";
+constexpr int kNoReasonReturnDays = 7;
+
+// True when `now` falls on a swap day of `s` in the schedule's time zone.
+bool IsSwapDay(const v1::SwapSchedule& s, absl::Time now) {
+  absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
+  if (!s.time_zone().empty()) absl::LoadTimeZone(s.time_zone(), &tz);
+  absl::CivilDay day = absl::ToCivilDay(now, tz);
+  if (s.frequency() == v1::SwapSchedule::WEEKLY) {
+    int iso = static_cast<int>(absl::GetWeekday(day)) + 1;  // absl: Monday = 0
+    return std::find(s.days_of_week().begin(), s.days_of_week().end(), iso) !=
+           s.days_of_week().end();
+  }
+  if (s.frequency() == v1::SwapSchedule::MONTHLY) {
+    int dom = day.day();
+    return std::find(s.days_of_month().begin(), s.days_of_month().end(), dom) !=
+           s.days_of_month().end();
+  }
+  return false;
+}
+
+absl::Status CheckEtag(const std::string& given, const std::string& current) {
+  if (!given.empty() && given != current) {
+    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing::State to,
+                             absl::Time now) {
+  if (name.empty()) return absl::OkStatus();
+  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
+  if (!row.has_value()) return absl::OkStatus();
+  // A removed listing stays removed.
+  if (row->listing.state() != v1::Listing::RESERVED) return absl::OkStatus();
+  MARKET_RETURN_IF_ERROR(CheckTransition(row->listing.state(), to, Actor::kSystem));
+  row->listing.set_state(to);
+  *row->listing.mutable_update_time() = ToTimestamp(now);
+  return SaveListing(c, row->listing, row->version + 1, false).status();
+}
+
+bool CanSeeOrder(const auth::Caller& caller, const v1::Order& o, const std::string& op) {
+  return caller.HasRole(Role::SUPERVISOR) || caller.subject == o.buyer() ||
+         caller.subject == o.seller() || caller.subject == op;
+}
+
+std::string MarketOfOrder(const std::string& name) {
+  std::string market;
+  ValidMarketChildName(name, "orders", &market);
+  return market;
+}
+
+}  // namespace
+
+std::vector<auth::RpcPolicy> OrderPolicies() {
+  using common::v1::BUYER;
+  using common::v1::OPERATOR;
+  using common::v1::SELLER;
+  using common::v1::SERVICE;
+  using common::v1::SUPERVISOR;
+  return {
+      {.method = "PlaceOrder", .roles = {BUYER}},
+      {.method = "CancelOrder", .roles = {BUYER, SELLER}},
+      {.method = "ConfirmDelivery", .roles = {BUYER}},
+      {.method = "CompleteOrder", .roles = {BUYER, SERVICE}},
+      {.method = "GetOrder", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR}},
+      {.method = "ListOrders", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR}},
+  };
+}
+
+absl::StatusOr<std::unique_ptr<OrderServiceImpl>> OrderServiceImpl::Create(ListingDeps deps) {
+  std::unique_ptr<OrderServiceImpl> s(new OrderServiceImpl(std::move(deps)));
+  MARKET_ASSIGN_OR_RETURN(
+      s->authorizer_,
+      auth::Authorizer::Create(v1::Order::descriptor()->file()->FindServiceByName("OrderService"),
+                               OrderPolicies(), s->deps_.verifier, s->deps_.suspension,
+                               s->deps_.clock));
+  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  return s;
+}
+
+OrderServiceImpl::~OrderServiceImpl() { StopScheduler(); }
+
+grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
+                                          const v1::PlaceOrderRequest* req, v1::Order* resp) {
+  return server::HandleRpc(env_, ctx, "PlaceOrder", *req, [&](const auth::Caller& caller) {
+    absl::Time now = deps_.clock->Now();
+    std::string market;
+    Violations v;
+    if (!ValidMarketChildName(req->listing(), "listings", &market)) {
+      v.Add("listing", "want markets/{market}/listings/{listing}");
+    }
+    if (!req->swap_listing().empty() &&
+        !ValidMarketChildName(req->swap_listing(), "listings", nullptr)) {
+      v.Add("swap_listing", "want markets/{market}/listings/{listing}");
+    }
+    if (!req->order_id().empty() && !ValidResourceId(req->order_id())) {
+      v.Add("order_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
+    }
+    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    std::string name = absl::StrCat(market, "/orders/",
+                                    req->order_id().empty() ? GeneratedId('o') : req->order_id());
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        RunIdempotent<v1::Order>(
+            *deps_.db, "PlaceOrder", caller.subject, req->request_id(), now,
+            [&](Connection& c) -> absl::StatusOr<v1::Order> {
+              MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->listing()));
+              if (!row.has_value()) {
+                return absl::NotFoundError(absl::StrCat(req->listing(), " not found"));
+              }
+              v1::Listing& l = row->listing;
+              if (l.seller() == caller.subject) {
+                return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
+                                  "a seller cannot buy its own listing");
+              }
+              MARKET_RETURN_IF_ERROR(CheckEtag(req->listing_etag(), l.etag()));
+              MARKET_RETURN_IF_ERROR(
+                  CheckTransition(l.state(), v1::Listing::RESERVED, Actor::kSystem));
+              if (l.disclosed_defects_size() > 0 && !req->defects_acknowledged()) {
+                return WithReason(absl::StatusCode::kFailedPrecondition,
+                                  "DEFECTS_NOT_ACKNOWLEDGED",
+                                  absl::StrCat(l.name(), " discloses ", l.disclosed_defects_size(),
+                                               " defect(s); set defects_acknowledged"));
+              }
+              MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
+              if (!m.has_value()) return absl::NotFoundError(absl::StrCat(market, " not found"));
+              std::optional<ListingRow> swap;
+              if (!req->swap_listing().empty()) {
+                MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
+                if (!swap.has_value()) {
+                  return absl::NotFoundError(absl::StrCat(req->swap_listing(), " not found"));
+                }
+                auto refuse = [](const std::string& why) {
+                  return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
+                };
+                if (!m->market.has_swap_schedule()) return refuse(market + " has no swap days");
+                if (!IsSwapDay(m->market.swap_schedule(), now)) {
+                  return refuse(absl::StrCat("today is not a swap day in ", market));
+                }
+                if (MarketOfOrder(name) != market ||
+                    !absl::StartsWith(req->swap_listing(), market + "/")) {
+                  return refuse("the swap listing is in another market");
+                }
+                if (swap->listing.seller() != caller.subject ||
+                    swap->listing.state() != v1::Listing::PUBLISHED) {
+                  return refuse("the swap listing must be the buyer's own PUBLISHED listing");
+                }
+              }
+              v1::Order o;
+              o.set_name(name);
+              o.set_listing(l.name());
+              o.set_swap_listing(req->swap_listing());
+              o.set_buyer(caller.subject);
+              o.set_seller(l.seller());
+              o.mutable_price()->set_currency("CNY");
+              o.mutable_price()->set_amount_fen(swap.has_value() ? 0 : l.price().amount_fen());
+              o.set_category(l.category());
+              o.set_item(l.item());
+              *o.mutable_warranty_policy() = l.warranty_policy();
+              *o.mutable_disclosed_defects() = l.disclosed_defects();
+              o.set_defects_acknowledged(req->defects_acknowledged());
+              if (req->defects_acknowledged()) *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
+              bool waived = req->defects_acknowledged() && l.disclosed_defects_size() > 0;
+              o.set_no_reason_return_days(
+                  m->market.kind() == v1::Market::ONLINE_PLATFORM && !waived ? kNoReasonReturnDays : 0);
+              o.set_state(v1::Order::PLACED);
+              *o.mutable_place_time() = ToTimestamp(now);
+              *o.mutable_update_time() = ToTimestamp(now);
+              l.set_state(v1::Listing::RESERVED);
+              *l.mutable_update_time() = ToTimestamp(now);
+              MARKET_RETURN_IF_ERROR(SaveListing(c, l, row->version + 1, false).status());
+              if (swap.has_value()) {
+                swap->listing.set_state(v1::Listing::RESERVED);
+                *swap->listing.mutable_update_time() = ToTimestamp(now);
+                MARKET_RETURN_IF_ERROR(
+                    SaveListing(c, swap->listing, swap->version + 1, false).status());
+              }
+              return SaveOrder(c, o, 1, /*insert=*/true);
+            }));
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// Loads an order for a change by `caller` (nullopt-safe) in a transaction.
+absl::StatusOr<OrderRow> LoadForChange(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> row, LoadOrder(c, name));
+  if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
+  return *std::move(row);
+}
+
+absl::Status ValidateOrderRequest(const std::string& name, const std::string& request_id) {
+  Violations v;
+  if (!ValidMarketChildName(name, "orders", nullptr)) {
+    v.Add("name", "want markets/{market}/orders/{order}");
+  }
+  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  return v.ToStatus();
+}
+
+}  // namespace
+
+grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* ctx,
+                                           const v1::CancelOrderRequest* req, v1::Order* resp) {
+  return server::HandleRpc(env_, ctx, "CancelOrder", *req, [&](const auth::Caller& caller) {
+    MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), req->request_id()));
+    if (Utf8CharCount(req->reason()) > 500) return InvalidField("reason", "longer than 500 characters");
+    absl::Time now = deps_.clock->Now();
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, RunIdempotent<v1::Order>(
+                   *deps_.db, "CancelOrder", caller.subject, req->request_id(), now,
+                   [&](Connection& c) -> absl::StatusOr<v1::Order> {
+                     MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
+                     v1::Order& o = row.order;
+                     if (caller.subject != o.buyer() && caller.subject != o.seller()) {
+                       return absl::PermissionDeniedError(
+                           absl::StrCat(caller.subject, " is neither buyer nor seller of ", o.name()));
+                     }
+                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
+                     if (o.state() != v1::Order::PLACED) {
+                       return WithReason(absl::StatusCode::kFailedPrecondition,
+                                         "ORDER_NOT_CANCELLABLE",
+                                         absl::StrCat(o.name(), " is ",
+                                                      v1::Order::State_Name(o.state())));
+                     }
+                     o.set_state(v1::Order::CANCELLED);
+                     o.set_cancelled_by(caller.subject);
+                     o.set_cancel_reason(req->reason());
+                     *o.mutable_cancel_time() = ToTimestamp(now);
+                     *o.mutable_update_time() = ToTimestamp(now);
+                     MARKET_RETURN_IF_ERROR(
+                         SetListingState(c, o.listing(), v1::Listing::PUBLISHED, now));
+                     MARKET_RETURN_IF_ERROR(
+                         SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now));
+                     return SaveOrder(c, o, row.version + 1, false);
+                   }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status OrderServiceImpl::ConfirmDelivery(grpc::ServerContext* ctx,
+                                               const v1::ConfirmDeliveryRequest* req,
+                                               v1::Order* resp) {
+  return server::HandleRpc(env_, ctx, "ConfirmDelivery", *req, [&](const auth::Caller& caller) {
+    MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), req->request_id()));
+    if (req->has_mileage_km() && req->mileage_km() < 0) {
+      return InvalidField("mileage_km", "must be >= 0");
+    }
+    absl::Time now = deps_.clock->Now();
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        RunIdempotent<v1::Order>(
+            *deps_.db, "ConfirmDelivery", caller.subject, req->request_id(), now,
+            [&](Connection& c) -> absl::StatusOr<v1::Order> {
+              MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
+              v1::Order& o = row.order;
+              if (caller.subject != o.buyer()) {
+                return absl::PermissionDeniedError(
+                    absl::StrCat("only the buyer confirms delivery of ", o.name()));
+              }
+              MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
+              if (o.state() != v1::Order::PLACED) {
+                return WithReason(absl::StatusCode::kFailedPrecondition, "ORDER_NOT_PLACED",
+                                  absl::StrCat(o.name(), " is ", v1::Order::State_Name(o.state())));
+              }
+              if (o.category() == common::v1::VEHICLE) {
+                MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> l, LoadListing(c, o.listing()));
+                int64_t listed = l.has_value() ? l->listing.vehicle().mileage_km() : 0;
+                int64_t km = req->has_mileage_km() ? req->mileage_km() : listed;
+                if (km < listed) {
+                  return InvalidField("mileage_km",
+                                      absl::StrCat(km, " km is below the listed ", listed, " km"));
+                }
+                o.set_delivery_mileage_km(km);
+                if (!o.item().empty()) {
+                  MARKET_ASSIGN_OR_RETURN(ItemRow item,
+                                          EnsureItem(c, o.item(), o.category(), now));
+                  v1::Observation obs;
+                  obs.set_name(absl::StrCat(o.item(), "/observations/", GeneratedId('d')));
+                  obs.set_kind(v1::Observation::MILEAGE);
+                  obs.set_source(o.name());
+                  obs.set_mileage_km(km);
+                  *obs.mutable_observed_time() = ToTimestamp(now);
+                  obs.set_recorded_by(caller.subject);
+                  MARKET_RETURN_IF_ERROR(AddObservation(c, item, obs, now).status());
+                }
+              }
+              o.set_state(v1::Order::DELIVERED);
+              *o.mutable_delivery_time() = ToTimestamp(now);
+              *o.mutable_update_time() = ToTimestamp(now);
+              MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::SOLD, now));
+              MARKET_RETURN_IF_ERROR(SetListingState(c, o.swap_listing(), v1::Listing::SOLD, now));
+              return SaveOrder(c, o, row.version + 1, false);
+            }));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
+                                                     const std::string& etag,
+                                                     const std::string& caller,
+                                                     const std::string& request_id, bool by_buyer) {
+  absl::Time now = deps_.clock->Now();
+  return RunIdempotent<v1::Order>(
+      *deps_.db, "CompleteOrder", caller, request_id, now,
+      [&](Connection& c) -> absl::StatusOr<v1::Order> {
+        MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, name));
+        v1::Order& o = row.order;
+        if (by_buyer && caller != o.buyer()) {
+          return absl::PermissionDeniedError(absl::StrCat("only the buyer completes ", o.name()));
+        }
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, o.etag()));
+        if (o.state() != v1::Order::DELIVERED) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "ORDER_NOT_DELIVERED",
+                            absl::StrCat(o.name(), " is ", v1::Order::State_Name(o.state())));
+        }
+        if (!by_buyer && RefundDeadline(o) > now) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "REFUND_WINDOW_OPEN",
+                            absl::StrCat("the refund window of ", o.name(), " closes at ",
+                                         absl::FormatTime(RefundDeadline(o))));
+        }
+        o.set_state(v1::Order::COMPLETED);
+        *o.mutable_complete_time() = ToTimestamp(now);
+        *o.mutable_update_time() = ToTimestamp(now);
+        std::string hash = HexEncode(Sha256(o.name())).substr(0, 40);
+        for (bool buyer_side : {true, false}) {
+          Record r;
+          r.set_subject(buyer_side ? o.buyer() : o.seller());
+          r.set_subject_role(buyer_side ? Role::BUYER : Role::SELLER);
+          r.set_counterparty(buyer_side ? o.seller() : o.buyer());
+          r.set_type(Record::TRADE_COMPLETED);
+          r.set_reference(o.name());
+          r.set_reason(o.swap_listing().empty() ? "trade completed" : "swap completed");
+          *r.mutable_occurred_time() = ToTimestamp(now);
+          MARKET_RETURN_IF_ERROR(EnqueueCreditEvent(
+              c, absl::StrCat("trade-", buyer_side ? "buyer-" : "seller-", hash), r, now));
+        }
+        return SaveOrder(c, o, row.version + 1, false);
+      });
+}
+
+grpc::Status OrderServiceImpl::CompleteOrder(grpc::ServerContext* ctx,
+                                             const v1::CompleteOrderRequest* req,
+                                             v1::Order* resp) {
+  return server::HandleRpc(env_, ctx, "CompleteOrder", *req, [&](const auth::Caller& caller) {
+    MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), req->request_id()));
+    bool service = caller.HasRole(Role::SERVICE);
+    MARKET_ASSIGN_OR_RETURN(*resp, Complete(req->name(), req->etag(), caller.subject,
+                                            req->request_id(), /*by_buyer=*/!service));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status OrderServiceImpl::GetOrder(grpc::ServerContext* ctx, const v1::GetOrderRequest* req,
+                                        v1::Order* resp) {
+  return server::HandleRpc(env_, ctx, "GetOrder", *req, [&](const auth::Caller& caller) {
+    MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), ""));
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
+      MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, MarketOfOrder(req->name())));
+      if (!CanSeeOrder(caller, row.order, m.has_value() ? m->market.operator_() : "")) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " is not a party to ", req->name()));
+      }
+      *resp = std::move(row.order);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status OrderServiceImpl::ListOrders(grpc::ServerContext* ctx,
+                                          const v1::ListOrdersRequest* req,
+                                          v1::ListOrdersResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListOrders", *req, [&](const auth::Caller& caller) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(OrderQuery q,
+                            ParseOrderQuery(req->parent(), req->filter(), req->order_by()));
+    if (!caller.HasRole(Role::SUPERVISOR)) q.visible_to = caller.subject;
+    std::string key = absl::StrCat("ListOrders|", req->parent(), "|", req->filter(), "|",
+                                   req->order_by());
+    std::optional<SearchCursor> after;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
+      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
+    }
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      if (q.market.has_value()) {
+        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, *q.market));
+        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(*q.market, " not found"));
+      }
+      MARKET_ASSIGN_OR_RETURN(std::vector<OrderHit> hits,
+                              listing::ListOrders(c, q, after, page_size + 1));
+      bool more = static_cast<int>(hits.size()) > page_size;
+      if (more) hits.resize(page_size);
+      for (OrderHit& hit : hits) *resp->add_orders() = std::move(hit.row.order);
+      if (more) resp->set_next_page_token(pages_.Encode(key, EncodeCursor(hits.back().cursor)));
+      return absl::OkStatus();
+    });
+  });
+}
+
+absl::StatusOr<int> OrderServiceImpl::RunAutoComplete() {
+  std::vector<std::string> due;
+  MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(due, DueOrders(c, deps_.clock->Now(), 500));
+    return absl::OkStatus();
+  }));
+  int completed = 0;
+  for (const std::string& name : due) {
+    absl::StatusOr<v1::Order> o = Complete(name, "", "system:scheduler", "", /*by_buyer=*/false);
+    if (o.ok()) {
+      ++completed;
+    } else if (!absl::IsFailedPrecondition(o.status())) {
+      return o.status();  // a buyer may have completed it meanwhile: skip those
+    }
+  }
+  return completed;
+}
+
+void OrderServiceImpl::StartScheduler(absl::Duration period) {
+  absl::MutexLock lock(&scheduler_mu_);
+  if (scheduler_.joinable()) return;
+  stop_ = std::make_unique<absl::Notification>();
+  absl::Notification* stop = stop_.get();
+  scheduler_ = std::thread([this, stop, period] {
+    while (!stop->WaitForNotificationWithTimeout(period)) {
+      absl::StatusOr<int> n = RunAutoComplete();
+      if (!n.ok()) {
+        server::LogJson("warn", "order auto-complete failed", {{"error", n.status().ToString()}});
+      } else if (*n > 0) {
+        server::LogJson("info", "orders auto-completed", {{"count", std::to_string(*n)}});
+      }
+    }
+  });
+}
+
+void OrderServiceImpl::StopScheduler() {
+  absl::MutexLock lock(&scheduler_mu_);
+  if (!scheduler_.joinable()) return;
+  stop_->Notify();
+  scheduler_.join();
+}
+
+}  // namespace market::listing
