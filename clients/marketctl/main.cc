@@ -6,6 +6,7 @@
 #include "clients/marketctl/client.h"
 #include "clients/marketctl/credit_commands.h"
 #include "clients/marketctl/identity_commands.h"
+#include "clients/marketctl/listing_commands.h"
 #include "clients/marketctl/market_commands.h"
 
 int main(int argc, char** argv) {
@@ -34,6 +35,9 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   market::ctl::AddIdentityCommands(app, client, &run);
   market::ctl::AddMarketCommands(app, client, &run);
+  market::ctl::AddListingCommands(app, client, &run);
+  market::ctl::AddOrderCommands(app, client, &run);
+  market::ctl::AddItemCommands(app, client, &run);
   market::ctl::AddLedgerCommands(app, client, &run);
   market::ctl::AddCreditCommands(app, client, &run);
   try {

@@ -153,6 +153,15 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
       }
       if (val.size() > 100) v.Add("observation.identifiers", "value longer than 100 bytes");
     }
+    if (!req->listing().empty() && !ValidMarketChildName(req->listing(), "listings", nullptr)) {
+      v.Add("listing", "want markets/{market}/listings/{listing}");
+    }
+    if (req->has_latest_appraisal() && req->listing().empty()) {
+      v.Add("listing", "required with latest_appraisal");
+    }
+    if (req->has_latest_appraisal() && req->latest_appraisal().name() != in.source()) {
+      v.Add("latest_appraisal.name", "must equal observation.source");
+    }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     absl::Time now = deps_.clock->Now();
     MARKET_ASSIGN_OR_RETURN(
@@ -164,7 +173,30 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
                      v1::Observation o = in;
                      o.set_name(absl::StrCat(req->parent(), "/observations/", GeneratedId('b')));
                      o.set_recorded_by(caller.subject);
-                     return AddObservation(c, item, o, now);
+                     MARKET_ASSIGN_OR_RETURN(v1::Observation stored,
+                                             AddObservation(c, item, o, now));
+                     if (req->listing().empty()) return stored;
+                     MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row,
+                                             LoadListing(c, req->listing()));
+                     if (!row.has_value()) {
+                       return absl::NotFoundError(absl::StrCat(req->listing(), " not found"));
+                     }
+                     v1::Listing& l = row->listing;
+                     if (l.item() != req->parent()) {
+                       return InvalidField("listing", absl::StrCat(req->listing(), " sells ",
+                                                                   l.item().empty() ? "no traceable item" : l.item(),
+                                                                   ", not ", req->parent()));
+                     }
+                     if (req->has_latest_appraisal()) {
+                       *l.mutable_latest_appraisal() = req->latest_appraisal();
+                     } else if (l.latest_appraisal().name() == in.source()) {
+                       l.clear_latest_appraisal();
+                     } else {
+                       return stored;
+                     }
+                     *l.mutable_update_time() = ToTimestamp(now);
+                     MARKET_RETURN_IF_ERROR(SaveListing(c, l, row->version + 1, false).status());
+                     return stored;
                    }));
     return absl::OkStatus();
   });

@@ -22,7 +22,7 @@
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "services/identity/identity_module.h"
-#include "services/listing/credit_delivery.h"
+#include "services/listing/delivery.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/sqlite_market_store.h"
 
@@ -1205,6 +1205,37 @@ TEST_F(ListingServicesTest, UnknownAndMalformedItems) {
   req.set_name("items/BOAT:1");
   EXPECT_EQ(BadFields(item_stub_->GetItemHistory(Ctx("").get(), req, &h)),
             std::vector<std::string>{"name"});
+}
+
+TEST_F(ListingServicesTest, AppraisalObservationSetsAndClearsTheListingsLatestAppraisal) {
+  v1::Listing l = Published(Phone());
+  v1::RecordObservationRequest req;
+  req.set_parent(l.item());
+  req.set_request_id("appraisal-filed-1");
+  req.set_listing(l.name());
+  req.mutable_observation()->set_kind(v1::Observation::IDENTITY);
+  req.mutable_observation()->set_source("appraisals/a1");
+  (*req.mutable_observation()->mutable_identifiers())["imei"] = kImei;
+  *req.mutable_observation()->mutable_observed_time() = ToTimestamp(clock_.Now());
+  req.mutable_latest_appraisal()->set_name("appraisals/a1");
+  auto* g = req.mutable_latest_appraisal()->add_grades();
+  g->set_scheme("phone-cosmetic-v1");
+  g->set_version(1);
+  g->set_level("95新");
+  *req.mutable_latest_appraisal()->mutable_valid_until() =
+      ToTimestamp(clock_.Now() + absl::Hours(24 * 90));
+  v1::Observation o;
+  ASSERT_TRUE(item_stub_->RecordObservation(Ctx(service_).get(), req, &o).ok());
+  v1::Listing got;
+  ASSERT_TRUE(Get("", l.name(), &got).ok());
+  EXPECT_EQ(got.latest_appraisal().name(), "appraisals/a1");
+  EXPECT_EQ(Titles("has_valid_appraisal=true").size(), 1u);
+  // The report is overturned: an observation without latest_appraisal clears it.
+  req.set_request_id("appraisal-overturned-1");
+  req.clear_latest_appraisal();
+  ASSERT_TRUE(item_stub_->RecordObservation(Ctx(service_).get(), req, &o).ok());
+  ASSERT_TRUE(Get("", l.name(), &got).ok());
+  EXPECT_FALSE(got.has_latest_appraisal());
 }
 
 // ---- Outbox delivery ------------------------------------------------------------------

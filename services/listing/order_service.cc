@@ -64,7 +64,8 @@ absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing
 }
 
 bool CanSeeOrder(const auth::Caller& caller, const v1::Order& o, const std::string& op) {
-  return caller.HasRole(Role::SUPERVISOR) || caller.subject == o.buyer() ||
+  return caller.HasRole(Role::SUPERVISOR) || caller.HasRole(Role::SERVICE) ||
+         caller.subject == o.buyer() ||
          caller.subject == o.seller() || caller.subject == op;
 }
 
@@ -87,7 +88,7 @@ std::vector<auth::RpcPolicy> OrderPolicies() {
       {.method = "CancelOrder", .roles = {BUYER, SELLER}},
       {.method = "ConfirmDelivery", .roles = {BUYER}},
       {.method = "CompleteOrder", .roles = {BUYER, SERVICE}},
-      {.method = "GetOrder", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR}},
+      {.method = "GetOrder", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR, SERVICE}},
       {.method = "ListOrders", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR}},
   };
 }

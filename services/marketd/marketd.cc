@@ -1,7 +1,7 @@
 #include "services/marketd/marketd.h"
 
 #include "common/config/files.h"
-#include "services/listing/credit_delivery.h"
+#include "services/listing/delivery.h"
 #include "services/listing/listing_db.h"
 #include "common/status/status.h"
 #include "market/appraisal/v1/appraisal.grpc.pb.h"

@@ -1,0 +1,80 @@
+// marketctl commands for listings, orders and the item registry:
+// `listing create|get|update|publish|withdraw|remove|search|import|photo upload`,
+// `order place|cancel|deliver|complete|get|list` and `item history|observe`.
+#ifndef MARKET_CLIENTS_MARKETCTL_LISTING_COMMANDS_H_
+#define MARKET_CLIENTS_MARKETCTL_LISTING_COMMANDS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "clients/marketctl/client.h"
+#include "market/listing/v1/listing.pb.h"
+
+namespace market::ctl {
+
+void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run);
+void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run);
+void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run);
+
+// The pure helpers behind the commands, exposed for tests. Thread-safe.
+namespace internal {
+
+// One ImportListings call's worth of a CSV file.
+struct CsvBatch {
+  std::string csv;    // the header record, then the batch's data records (bytes as in the file)
+  int first_row = 0;  // whole-file number of the batch's first data row (1-based; header is 0)
+  int rows = 0;       // data rows in the batch
+};
+
+// Splits RFC 4180 `csv` into batches of at most `rows_per_batch` data rows,
+// each starting with the header record. A record ends at a newline outside
+// quotes. As the server does, a leading UTF-8 BOM is dropped and blank records
+// (every cell empty) are neither counted nor sent. A header without data rows
+// gives one header-only batch; a file without a header gives none.
+// INVALID_ARGUMENT for an unterminated quoted field or rows_per_batch < 1.
+absl::StatusOr<std::vector<CsvBatch>> SplitCsv(absl::string_view csv, int rows_per_batch);
+
+// Yuan to fen: "1299.50" → 129950, "12" → 1200, "0.5" → 50. INVALID_ARGUMENT
+// for anything but digits with at most two decimals (negative, "1.234", "1.",
+// ".5", "1e3", empty) and for amounts that overflow int64 fen.
+absl::StatusOr<int64_t> ParseYuan(absl::string_view yuan);
+
+// Fen as yuan with two decimals: 129950 → "1299.50".
+std::string FormatFen(int64_t fen);
+
+// Turns a batch's row numbers (1-based within the batch) into whole-file row
+// numbers, given the batch's first whole-file row.
+void RenumberRows(int first_row, ::market::listing::v1::ImportListingsResponse* batch);
+
+// Appends `batch`'s results to `total` and adds its counts; `total` is
+// committed when any batch committed (something was written).
+void MergeImportResponse(const ::market::listing::v1::ImportListingsResponse& batch,
+                         ::market::listing::v1::ImportListingsResponse* total);
+
+// "[####      ] 1500/10000 rows, 3 failed" with a bar `width` characters wide.
+std::string ProgressLine(int done, int total, int failed, int width);
+
+// The full name of a market's child resource in `collection` ("listings",
+// "orders"): `markets/m/listings/l` as given, `m/listings/l` prefixed, or a
+// bare id `l` with `market` ("m" or "markets/m"). INVALID_ARGUMENT when a bare
+// id comes without a market, or the name is of another collection.
+absl::StatusOr<std::string> ChildName(const std::string& arg, const std::string& market,
+                                      absl::string_view collection);
+
+// Sorted, without duplicates, and without paths covered by a parent path
+// ("phone.imei" goes when "phone" is present).
+std::vector<std::string> NormalizeMask(std::vector<std::string> paths);
+
+// The photo MIME type for a file name's extension (.jpg/.jpeg, .png, .webp,
+// case-insensitive); "" when unknown.
+std::string ContentTypeFor(absl::string_view path);
+
+}  // namespace internal
+}  // namespace market::ctl
+
+#endif  // MARKET_CLIENTS_MARKETCTL_LISTING_COMMANDS_H_
