@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
 #include "httplib.h"
-#include "market/listing/v1/listing.grpc.pb.h"
+#include "market/warranty/v1/warranty.grpc.pb.h"
 #include "tests/process_helpers.h"
 
 namespace market {
@@ -182,14 +182,14 @@ TEST_F(MarketdE2eTest, MetricsAndHealthzAreServed) {
 }
 
 TEST_F(MarketdE2eTest, NotYetImplementedServiceAnswersUnimplemented) {
-  // The listing service is registered from the contract but not built yet
+  // The warranty service is registered from the contract but not built yet
   // (a later issue): it must say UNIMPLEMENTED, not pretend.
-  auto stub = listing::v1::ListingService::NewStub(grpc::CreateChannel(
+  auto stub = warranty::v1::WarrantyService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
-  listing::v1::GetListingRequest req;
-  listing::v1::Listing resp;
-  EXPECT_EQ(stub->GetListing(&ctx, req, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  warranty::v1::GetClaimRequest req;
+  warranty::v1::Claim resp;
+  EXPECT_EQ(stub->GetClaim(&ctx, req, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(MarketdE2eTest, SigtermStopsCleanlyAndDataSurvivesRestart) {

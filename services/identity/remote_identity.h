@@ -34,9 +34,12 @@ class RemoteIdentity {
   // The subject, or std::nullopt when identity says NOT_FOUND.
   absl::StatusOr<std::optional<v1::Subject>> GetSubject(const std::string& name);
 
+  // A bearer token of the SERVICE account, logging in again shortly before
+  // the current one expires; for calls to other services (outbox relays).
+  absl::StatusOr<std::string> Token() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   absl::Status RefreshKeys();
-  absl::StatusOr<std::string> Token() ABSL_LOCKS_EXCLUDED(mu_);
 
   std::unique_ptr<v1::IdentityService::Stub> stub_;
   std::string subject_;

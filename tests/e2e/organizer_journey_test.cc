@@ -1,0 +1,93 @@
+// The flea-market organizer's journey (issue 7): the bootstrap supervisor
+// creates the operator; the operator creates a market, onboards two sellers
+// and imports 200 listings from CSV; a buyer searches in Chinese, orders and
+// takes delivery; the completed trade lands in both parties' credit records
+// and the ledger still verifies. Everything through the marketctl binary.
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "tests/e2e/journey_fixture.h"
+
+namespace market::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class OrganizerJourneyTest : public JourneyTest {};
+
+std::string Csv() {
+  std::string csv =
+      "seller,category,title,description,price.amount_fen,declared_condition.level,"
+      "appliance.brand,appliance.model,appliance.serial_number,disclosed_defects\n";
+  for (int i = 1; i <= 200; ++i) {
+    const char* seller = i % 2 ? "subjects/seller-li" : "subjects/seller-wang";
+    std::string title = i % 50 == 0 ? absl::StrCat("海尔双门冰箱 ", i) : absl::StrCat("美的电饭煲 ", i);
+    absl::StrAppend(&csv, seller, ",APPLIANCE,", title, ",\"九成新, 功能正常\",", 10000 + i * 100,
+                    ",9成新,", i % 50 == 0 ? "Haier" : "Midea", ",M-", i, ",SN-", i, ",",
+                    i % 50 == 0 ? "门封条轻微老化" : "", "\n");
+  }
+  return csv;
+}
+
+TEST_F(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
+  CreateAndLogin("east-op", {"--kind", "organization", "--role", "OPERATOR", "--display-name",
+                             "东城跳蚤市场管理处", "--credit-code", "91350100M000100Y43"});
+  CreateAndLogin("seller-li", {"--role", "SELLER", "--display-name", "李四", "--id-number",
+                               "11010519491231002X"});
+  CreateAndLogin("seller-wang", {"--role", "SELLER", "--display-name", "王五", "--id-number",
+                                 "440524188001010014"});
+  CreateAndLogin("buyer-zhao", {"--role", "BUYER", "--display-name", "赵六"});
+
+  ASSERT_EQ(Ctl("east-op", {"market", "create", "--id", "east-flea", "--display-name",
+                            "东城社区跳蚤市场", "--region", "350102", "--address",
+                            "鼓楼区东街 1 号"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl("east-op", {"market", "add-seller", "east-flea", "seller-li"}).exit_code, 0);
+  ASSERT_EQ(Ctl("east-op", {"market", "add-seller", "east-flea", "seller-wang"}).exit_code, 0);
+
+  std::string csv = WriteFile("listings.csv", Csv());
+  nlohmann::json imported =
+      Json("east-op", {"listing", "import", csv, "--market", "east-flea", "--publish"});
+  EXPECT_EQ(imported.value("created_count", 0), 200);
+
+  // The buyer, without knowing any id, searches in Chinese.
+  nlohmann::json found = Json("buyer-zhao", {"listing", "search", "--query", "冰箱"});
+  ASSERT_EQ(found.size(), 4u) << found.dump();
+  std::string listing = found[0]["name"];
+  EXPECT_THAT(std::string(found[0]["title"]), HasSubstr("冰箱"));
+
+  // Disclosed defects must be acknowledged.
+  RunResult refused = Ctl("buyer-zhao", {"order", "place", listing});
+  EXPECT_EQ(refused.exit_code, 9) << refused.err;  // FAILED_PRECONDITION
+  EXPECT_THAT(refused.err, HasSubstr("DEFECTS_NOT_ACKNOWLEDGED"));
+  nlohmann::json order = Json("buyer-zhao", {"order", "place", listing, "--ack-defects"});
+  std::string order_name = order["name"];
+  ASSERT_FALSE(order_name.empty());
+  nlohmann::json reserved = Json("", {"listing", "get", listing});
+  EXPECT_EQ(reserved["state"], "RESERVED");
+  EXPECT_EQ(Json("buyer-zhao", {"order", "deliver", order_name})["state"], "DELIVERED");
+  EXPECT_EQ(Json("buyer-zhao", {"order", "complete", order_name})["state"], "COMPLETED");
+  EXPECT_EQ(Json("", {"listing", "get", listing})["state"], "SOLD");
+
+  // The trade reaches the ledger through the outbox relay, for both parties.
+  std::string seller = Json("", {"listing", "get", listing})["seller"];
+  std::string seller_id = seller.substr(std::string("subjects/").size());
+  for (const std::string& who : {std::string("buyer-zhao"), seller_id}) {
+    EXPECT_TRUE(Eventually([&] {
+      RunResult r = Ctl(who, {"--output", "json", "credit", "records"});
+      return r.exit_code == 0 && absl::StrContains(r.out, "TRADE_COMPLETED") &&
+             absl::StrContains(r.out, "\"reference\": \"" + order_name + "\"");
+    })) << who << ": " << Ctl(who, {"credit", "records"}).out;
+  }
+  RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+
+  // The item history shows listing and order; the public sees no parties.
+  std::string item = Json("", {"listing", "get", listing})["item"];
+  nlohmann::json history = Json("", {"item", "history", item});
+  EXPECT_EQ(history.value("reduced_view", false), true);
+  EXPECT_EQ(history["events"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace market::testing
