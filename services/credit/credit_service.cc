@@ -462,7 +462,12 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
       bool allowed = supervisor;
       if (!allowed && caller.HasRole(common::v1::OPERATOR)) {
         MARKET_ASSIGN_OR_RETURN(std::optional<SubjectInfo> info, directory_(*filter.subject));
-        allowed = info.has_value() && info->affiliation == caller.subject;
+        // An operator reads the records of sellers admitted to its markets
+        // (and of sellers it onboarded).
+        allowed = info.has_value() &&
+                  (info->affiliation == caller.subject ||
+                   std::find(info->market_operators.begin(), info->market_operators.end(),
+                             caller.subject) != info->market_operators.end());
       }
       if (!allowed) {
         return absl::PermissionDeniedError(

@@ -26,6 +26,9 @@ namespace market::credit {
 struct SubjectInfo {
   std::string display_name;
   std::string affiliation;  // the operator that onboarded a seller
+  // Operators of the markets where the subject is an admitted seller (filled
+  // where the listing data is at hand, i.e. in marketd; empty otherwise).
+  std::vector<std::string> market_operators;
 };
 // std::nullopt for an unknown subject.
 using SubjectDirectory =

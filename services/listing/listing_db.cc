@@ -182,6 +182,22 @@ CREATE INDEX observations_by_item ON observations(item, observed_us);
   return *schema;
 }
 
+absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(Connection& c,
+                                                          const std::string& seller) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT data FROM markets ORDER BY name"));
+  std::set<std::string> operators;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    v1::Market m;
+    if (!m.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt market");
+    if (std::find(m.sellers().begin(), m.sellers().end(), seller) != m.sellers().end()) {
+      operators.insert(m.operator_());
+    }
+  }
+  return std::vector<std::string>(operators.begin(), operators.end());
+}
+
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(Connection& c, const std::string& name) {
   MARKET_ASSIGN_OR_RETURN(Statement st,
                           c.Prepare("SELECT version, data FROM markets WHERE name = ?"));

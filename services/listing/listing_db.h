@@ -40,6 +40,10 @@ struct OrderRow {
   int64_t version = 0;
 };
 
+// Operators of the markets `seller` is admitted to, sorted, without repeats.
+absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(sqlite::Connection& c,
+                                                          const std::string& seller);
+
 // Reads a market in the caller's transaction; std::nullopt when absent.
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(sqlite::Connection& c, const std::string& name);
 

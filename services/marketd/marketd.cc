@@ -21,13 +21,21 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   MARKET_ASSIGN_OR_RETURN(m->bootstrap_file_,
                           identity::BootstrapIfEmpty(*m->identity_.service, options.data_dir));
   identity::IdentityStore* identity_store = m->identity_.store.get();
+  Marketd* self = m.get();
   credit::SubjectDirectory directory =
-      [identity_store](const std::string& subject)
+      [identity_store, self](const std::string& subject)
       -> absl::StatusOr<std::optional<credit::SubjectInfo>> {
     absl::StatusOr<identity::SubjectRow> row = identity_store->GetSubject(subject);
     if (absl::IsNotFound(row.status())) return std::nullopt;
     if (!row.ok()) return row.status();
-    return credit::SubjectInfo{row->subject.display_name(), row->subject.affiliation()};
+    credit::SubjectInfo info{row->subject.display_name(), row->subject.affiliation(), {}};
+    if (self->market_store_ != nullptr) {
+      MARKET_RETURN_IF_ERROR(self->market_store_->db().Read([&](sqlite::Connection& c) {
+        MARKET_ASSIGN_OR_RETURN(info.market_operators, listing::OperatorsOfSeller(c, subject));
+        return absl::OkStatus();
+      }));
+    }
+    return info;
   };
   MARKET_ASSIGN_OR_RETURN(m->credit_,
                           credit::OpenCreditModule(options.data_dir, clock, directory, verifier,

@@ -79,6 +79,15 @@ TEST_F(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
              absl::StrContains(r.out, "\"reference\": \"" + order_name + "\"");
     })) << who << ": " << Ctl(who, {"credit", "records"}).out;
   }
+  // The operator reads the records of a seller admitted to its market, with
+  // a purpose that is logged; a seller of no market of its own stays closed.
+  RunResult op_read = Ctl("east-op", {"--output", "json", "credit", "records", "--subject",
+                                      seller_id, "--purpose", "市场季度检查"});
+  EXPECT_EQ(op_read.exit_code, 0) << op_read.err;
+  EXPECT_THAT(op_read.out, HasSubstr("TRADE_COMPLETED"));
+  EXPECT_EQ(Ctl("east-op", {"credit", "records", "--subject", "buyer-zhao", "--purpose", "x"})
+                .exit_code,
+            7);  // PERMISSION_DENIED
   RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
 
