@@ -1,6 +1,7 @@
 #include "clients/marketctl/client.h"
 
 #include <cstdlib>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -83,8 +84,21 @@ absl::Status SaveCredentials(const std::string& path, const Credentials& c) {
   return config::WriteOwnerOnlyFile(path, j.dump(2) + "\n");
 }
 
+void Client::RouteCommandGroup(const std::string& group) {
+  static const auto* services = new std::map<std::string, std::string>{
+      {"login", "IDENTITY"},  {"whoami", "IDENTITY"}, {"subject", "IDENTITY"},
+      {"market", "LISTING"},  {"listing", "LISTING"}, {"order", "LISTING"},
+      {"item", "LISTING"},    {"credit", "CREDIT"},   {"ledger", "CREDIT"},
+      {"appraisal", "APPRAISAL"}, {"claim", "WARRANTY"}};
+  auto it = services->find(group);
+  if (it == services->end()) return;
+  std::string var = "MARKET_" + it->second + "_ADDR";
+  if (const char* env = std::getenv(var.c_str()); env != nullptr && *env) route_ = env;
+}
+
 std::string Client::Server() const {
   if (!flags_.server.empty()) return flags_.server;
+  if (!route_.empty()) return route_;
   if (const char* env = std::getenv("MARKET_SERVER"); env != nullptr && *env) return env;
   auto creds = LoadCredentials(flags_.credentials);
   if (creds.ok() && !creds->server.empty()) return creds->server;

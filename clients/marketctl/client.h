@@ -47,6 +47,11 @@ class Client {
   // The server address to dial.
   std::string Server() const;
   std::shared_ptr<grpc::Channel> Channel();
+  // Multi-process mode: the top-level command `group` (login, subject,
+  // listing, credit, claim, …) is served by one service; when its
+  // MARKET_<SERVICE>_ADDR variable (IDENTITY, LISTING, CREDIT, APPRAISAL,
+  // WARRANTY) is set, calls go there unless --server was given.
+  void RouteCommandGroup(const std::string& group);
   // A context carrying the access token (if any) and a deadline.
   std::unique_ptr<grpc::ClientContext> Context(bool with_token = true);
 
@@ -66,6 +71,7 @@ class Client {
   std::ostream& out_;
   std::ostream& err_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::string route_;  // address from MARKET_<SERVICE>_ADDR, or ""
 };
 
 // Exit codes: 0 success; the gRPC status code (1-16) for a failed RPC; 64 for

@@ -46,5 +46,6 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : market::ctl::kExitUsage;
   }
+  for (const CLI::App* group : app.get_subcommands()) client.RouteCommandGroup(group->get_name());
   return run ? run() : market::ctl::kExitUsage;
 }

@@ -1,10 +1,16 @@
 // A real marketd process on free ports with a temporary data dir, driven
 // through the marketctl binary as a user types it, one credentials file per
-// user. Shared by the journey tests in tests/e2e/.
+// user. Shared by the journey tests in tests/e2e/. With Multiprocess() the
+// same journey runs against deploy/multiprocess.sh (one process per
+// service) and marketctl is routed by the MARKET_*_ADDR variables.
 #ifndef MARKET_TESTS_E2E_JOURNEY_FIXTURE_H_
 #define MARKET_TESTS_E2E_JOURNEY_FIXTURE_H_
 
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -24,16 +30,62 @@ class JourneyTest : public ::testing::Test {
   void SetUp() override {
     dir_ = MakeTempDir("journey");
     ASSERT_FALSE(dir_.empty());
-    StartMarketd();
-    ASSERT_EQ(Ctl("supervisor", {"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"})
-                  .exit_code,
-              0);
+    if (Multiprocess()) {
+      StartMultiprocess();
+    } else {
+      StartMarketd();
+    }
+    std::string bootstrap = Multiprocess() ? dir_ + "/var/identity/bootstrap-admin.json"
+                                           : dir_ + "/var/bootstrap-admin.json";
+    RunResult login = Ctl("supervisor", {"login", "--bootstrap", bootstrap});
+    ASSERT_EQ(login.exit_code, 0) << login.err;
   }
   void TearDown() override {
-    if (marketd_) marketd_->Stop(SIGKILL, 5);
+    // SIGTERM lets deploy/multiprocess.sh stop its children.
+    if (marketd_) marketd_->Stop(Multiprocess() ? SIGTERM : SIGKILL, 10);
+    for (const char* var : kRouteVars) unsetenv(var);
     std::filesystem::remove_all(dir_);
   }
+  virtual bool Multiprocess() { return false; }
   virtual std::vector<std::string> ExtraMarketdFlags() { return {}; }
+
+  static constexpr const char* kRouteVars[] = {"MARKET_IDENTITY_ADDR", "MARKET_CREDIT_ADDR",
+                                               "MARKET_LISTING_ADDR", "MARKET_APPRAISAL_ADDR",
+                                               "MARKET_WARRANTY_ADDR"};
+  static bool PortFree(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    return ok;
+  }
+  void StartMultiprocess() {
+    int base = 0;
+    for (int attempt = 0; attempt < 50 && base == 0; ++attempt) {
+      int candidate = FreePort();
+      if (candidate > 65000) continue;
+      bool all = true;
+      for (int i = 0; i < 10 && all; ++i) all = PortFree(candidate + i);
+      if (all) base = candidate;
+    }
+    ASSERT_NE(base, 0);
+    setenv("MARKET_PORT_BASE", std::to_string(base).c_str(), 1);
+    setenv("MARKET_BUILD_DIR", MARKET_BUILD_DIR, 1);
+    marketd_ = std::make_unique<Child>(
+        std::vector<std::string>{"/bin/bash", MARKET_SOURCE_DIR "/deploy/multiprocess.sh",
+                                 dir_ + "/var"},
+        dir_ + "/multi.out", dir_ + "/multi.err");
+    ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(dir_ + "/var/env"); }, 60))
+        << ReadWholeFile(dir_ + "/multi.err");
+    const int offsets[] = {0, 2, 4, 6, 8};
+    for (int i = 0; i < 5; ++i) {
+      setenv(kRouteVars[i], absl::StrCat("127.0.0.1:", base + offsets[i]).c_str(), 1);
+    }
+    port_ = base;  // identity; marketctl follows the MARKET_*_ADDR routes
+  }
   void StartMarketd() {
     port_ = FreePort();
     std::vector<std::string> argv = {MARKETD_BIN,   "--data-dir",
@@ -47,8 +99,10 @@ class JourneyTest : public ::testing::Test {
   // Runs marketctl as `user` (its own credentials file).
   RunResult Ctl(const std::string& user, std::vector<std::string> args,
                 const std::string& stdin_text = "") {
-    std::vector<std::string> argv = {MARKETCTL_BIN, "--server", absl::StrCat("127.0.0.1:", port_),
-                                     "--credentials", dir_ + "/" + user + ".json"};
+    std::vector<std::string> argv = {MARKETCTL_BIN, "--credentials", dir_ + "/" + user + ".json"};
+    if (!Multiprocess()) {
+      argv.insert(argv.end(), {"--server", absl::StrCat("127.0.0.1:", port_)});
+    }
     argv.insert(argv.end(), args.begin(), args.end());
     return market::testing::Run(argv, stdin_text);
   }
