@@ -1,5 +1,11 @@
 #include "common/clock/clock.h"
 
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+
 namespace market {
 namespace {
 
@@ -33,5 +39,19 @@ void FakeClock::Set(absl::Time t) {
   absl::MutexLock lock(&mu_);
   now_ = t;
 }
+
+absl::Duration OffsetFileClock::Offset() const {
+  std::ifstream in(path_);
+  if (!in) return absl::ZeroDuration();
+  std::stringstream text;
+  text << in.rdbuf();
+  int64_t seconds = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text.str()), &seconds)) {
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(seconds);
+}
+
+absl::Time OffsetFileClock::Now() const { return absl::Now() + Offset(); }
 
 }  // namespace market

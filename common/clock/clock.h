@@ -8,6 +8,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
+#include <string>
+
 namespace market {
 
 // The current time. Implementations must be safe to call from any thread.
@@ -45,6 +47,22 @@ class FakeClock final : public Clock {
  private:
   mutable absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+// The real time shifted by a number of seconds read from a file on every
+// Now() (a missing, empty or malformed file means no shift). For testing and
+// demonstrations only (`marketd --clock-offset-file`): deadlines and display
+// periods can be walked through by writing e.g. "31536000" (one year) into
+// the file, without waiting. Thread-safe.
+class OffsetFileClock final : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
+  absl::Time Now() const override;
+  // The current shift (zero when the file is missing or malformed).
+  absl::Duration Offset() const;
+
+ private:
+  std::string path_;
 };
 
 }  // namespace market

@@ -1,5 +1,7 @@
 #include "common/clock/clock.h"
 
+#include <cstdio>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -76,6 +78,25 @@ TEST(FakeClockTest, ConcurrentAdvancesAreAllApplied) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(clock.Now(), kStart + absl::Seconds(kThreads * kAdvancesPerThread));
+}
+
+TEST(OffsetFileClockTest, MissingFileMeansRealTime) {
+  OffsetFileClock clock(::testing::TempDir() + "no-such-offset-file");
+  EXPECT_EQ(clock.Offset(), absl::ZeroDuration());
+  EXPECT_LT(absl::AbsDuration(clock.Now() - absl::Now()), absl::Seconds(5));
+}
+
+TEST(OffsetFileClockTest, FileShiftsTimeAndIsReReadOnEveryCall) {
+  std::string path = ::testing::TempDir() + "clock-offset-" + std::to_string(::getpid());
+  OffsetFileClock clock(path);
+  std::ofstream(path) << "86400\n";
+  EXPECT_EQ(clock.Offset(), absl::Hours(24));
+  EXPECT_GT(clock.Now(), absl::Now() + absl::Hours(23));
+  std::ofstream(path) << "-60";
+  EXPECT_EQ(clock.Offset(), absl::Seconds(-60));
+  std::ofstream(path) << "soon";
+  EXPECT_EQ(clock.Offset(), absl::ZeroDuration());
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -19,10 +19,22 @@ int main(int argc, char** argv) {
   app.add_option("--http-listen", options.server.http_listen,
                  "HOST:PORT serving /metrics and /healthz")
       ->capture_default_str();
+  std::string clock_offset_file;
+  app.add_option("--clock-offset-file", clock_offset_file,
+                 "Testing and demonstrations only: a file holding seconds added to the real "
+                 "time, re-read on every use (walks deadlines and display periods forward)");
   CLI11_PARSE(app, argc, argv);
   market::server::BlockShutdownSignals();
 
-  auto marketd = market::marketd::Marketd::Start(options, market::RealClock());
+  std::unique_ptr<market::OffsetFileClock> offset_clock;
+  const market::Clock* clock = market::RealClock();
+  if (!clock_offset_file.empty()) {
+    offset_clock = std::make_unique<market::OffsetFileClock>(clock_offset_file);
+    clock = offset_clock.get();
+    market::server::LogJson("warn", "clock shifted by --clock-offset-file (testing only)",
+                            {{"file", clock_offset_file}});
+  }
+  auto marketd = market::marketd::Marketd::Start(options, clock);
   if (!marketd.ok()) {
     market::server::LogJson("error", "start-up failed", {{"error", marketd.status().ToString()}});
     return 1;
