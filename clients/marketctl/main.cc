@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "clients/marketctl/appraisal_commands.h"
+#include "clients/marketctl/claim_commands.h"
 #include "clients/marketctl/client.h"
 #include "clients/marketctl/credit_commands.h"
 #include "clients/marketctl/identity_commands.h"
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   market::ctl::AddItemCommands(app, client, &run);
   market::ctl::AddLedgerCommands(app, client, &run);
   market::ctl::AddCreditCommands(app, client, &run);
+  market::ctl::AddAppraisalCommands(app, client, &run);
+  market::ctl::AddClaimCommands(app, client, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,37 @@
+// Wires the appraisal service over its data dir: appraisal.db, the grading
+// schemes (built-in plus `data_dir`/appraisal/schemes/*.json) and the
+// page-token secret (`data_dir`/appraisal/, mode 0600). Used by marketd and
+// market-appraisal.
+#ifndef MARKET_SERVICES_APPRAISAL_APPRAISAL_MODULE_H_
+#define MARKET_SERVICES_APPRAISAL_APPRAISAL_MODULE_H_
+
+#include <memory>
+#include <string>
+
+#include "common/auth/jwt.h"
+#include "common/auth/suspension.h"
+#include "common/clock/clock.h"
+#include "common/server/metrics.h"
+#include "common/sqlite/database.h"
+#include "services/appraisal/appraisal_service.h"
+#include "services/appraisal/sqlite_appraisal_store.h"
+
+namespace market::appraisal {
+
+struct AppraisalModule {
+  std::unique_ptr<SqliteAppraisalStore> store;
+  std::unique_ptr<AppraisalServiceImpl> service;
+  sqlite::Database* db = nullptr;  // store->db(): for the outbox relay
+};
+
+// The folder of additional grading schemes under `data_dir`.
+std::string SchemesDir(const std::string& data_dir);
+
+absl::StatusOr<AppraisalModule> OpenAppraisalModule(
+    const std::string& data_dir, const Clock* clock, SubjectLookup subjects, ListingParties parties,
+    std::shared_ptr<const auth::TokenVerifier> verifier,
+    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics);
+
+}  // namespace market::appraisal
+
+#endif  // MARKET_SERVICES_APPRAISAL_APPRAISAL_MODULE_H_

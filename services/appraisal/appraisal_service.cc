@@ -1,0 +1,1207 @@
+#include "services/appraisal/appraisal_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/crypto.h"
+#include "common/idempotency/idempotency.h"
+#include "common/outbox/outbox.h"
+#include "common/resource/resource.h"
+#include "common/status/status.h"
+#include "services/appraisal/appraisal_db.h"
+#include "services/appraisal/appraisal_rules.h"
+#include "services/appraisal/grading_schemes.h"
+#include "services/listing/delivery.h"
+#include "services/listing/listing_db.h"
+#include "services/listing/names.h"
+
+namespace market::appraisal {
+namespace {
+
+using common::v1::Category;
+using common::v1::Role;
+using credit::v1::Record;
+using listing::GeneratedId;
+using listing::ValidCollectionName;
+using listing::ValidResourceId;
+using sqlite::Connection;
+
+constexpr char kService[] = "market.appraisal.v1.AppraisalService";
+constexpr size_t kMaxSignedContentBytes = 1 << 20;
+constexpr size_t kMaxReasonChars = 2000;
+
+absl::Status CheckEtag(const std::string& given, const std::string& current) {
+  if (!given.empty() && given != current) {
+    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
+  }
+  return absl::OkStatus();
+}
+
+void CheckId(const std::string& id, const char* field, Violations& v) {
+  if (!id.empty() && !ValidResourceId(id)) {
+    v.Add(field, "want 4-63 characters of [a-z0-9-] starting with a letter");
+  }
+}
+
+void CheckRequestId(const std::string& request_id, Violations& v) {
+  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+}
+
+bool HasRole(const identity::v1::Subject& s, Role role) {
+  return std::find(s.roles().begin(), s.roles().end(), role) != s.roles().end();
+}
+
+absl::StatusOr<Category> ParseCategory(const std::string& v) {
+  Category c;
+  if (!common::v1::Category_Parse(v, &c) || c == common::v1::CATEGORY_UNSPECIFIED) {
+    return InvalidField("filter", absl::StrCat("unknown category \"", v, "\""));
+  }
+  return c;
+}
+
+template <typename State, typename ParseFn>
+absl::StatusOr<State> ParseState(const std::string& v, ParseFn parse) {
+  State s;
+  if (!parse(v, &s) || static_cast<int>(s) == 0) {
+    return InvalidField("filter", absl::StrCat("unknown state \"", v, "\""));
+  }
+  return s;
+}
+
+// `firms/{f}` or `firms/-` as a List parent: "" for every firm.
+absl::StatusOr<std::string> FirmParent(const std::string& parent) {
+  if (parent == "firms/-") return std::string();
+  if (FirmSubject(parent).empty()) return InvalidField("parent", "want firms/{firm} or firms/-");
+  return parent;
+}
+
+// The accreditation as a reader sees it: the state derived at `now`.
+v1::Accreditation View(v1::Accreditation a, absl::Time now) {
+  a.set_state(EffectiveState(a, now));
+  return a;
+}
+
+// Writes an outbox event for listing.RecordObservation. With `summary` the
+// listing's latest appraisal is set, without it cleared (if it names this
+// report).
+absl::Status EnqueueObservation(Connection& c, const std::string& event_id, const v1::Appraisal& a,
+                                bool with_summary, absl::Time now) {
+  if (a.item().empty()) return absl::OkStatus();  // no traceable item to observe
+  listing::v1::RecordObservationRequest req;
+  req.set_parent(a.item());
+  *req.mutable_observation() = ObservationOf(a.name(), a.content());
+  req.set_request_id(event_id);
+  req.set_listing(a.content().listing());
+  if (with_summary && !a.content().listing().empty()) {
+    *req.mutable_latest_appraisal() = SummaryOf(a.name(), a.content());
+  }
+  return outbox::Enqueue(
+      c, outbox::Event{event_id, listing::kObservationDestination, req.SerializeAsString()}, now);
+}
+
+std::string AppraisalId(const std::string& name) { return name.substr(name.find('/') + 1); }
+
+// Event ids of the outbox (deterministic, at most 128 characters).
+std::string FiledEventId(const std::string& appraisal) {
+  return absl::StrCat("appraisal-filed-", AppraisalId(appraisal));
+}
+std::string ClearedEventId(const std::string& appraisal) {
+  return absl::StrCat("appraisal-cleared-", AppraisalId(appraisal));
+}
+
+// Why no accreditation covers the report: NOT_ACCREDITED or ACCREDITATION_EXPIRED.
+absl::Status NotAccredited(const std::vector<AccreditationRow>& rows, const v1::AppraisalContent& c,
+                           absl::Time inspected) {
+  for (const AccreditationRow& row : rows) {
+    const v1::Accreditation& a = row.accreditation;
+    bool category = std::find(a.categories().begin(), a.categories().end(), c.category()) !=
+                    a.categories().end();
+    if (category && FromTimestamp(a.valid_from()) <= inspected &&
+        FromTimestamp(a.valid_until()) <= inspected && !row.ended.has_value()) {
+      return WithReason(
+          absl::StatusCode::kFailedPrecondition, "ACCREDITATION_EXPIRED",
+          absl::StrCat(a.name(), " expired at ", absl::FormatTime(FromTimestamp(a.valid_until())),
+                       ", before the inspection"));
+    }
+  }
+  for (const AccreditationRow& row : rows) {
+    if (row.ended.has_value() &&
+        CoversAt(row.accreditation, std::nullopt, c.category(), inspected)) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "NOT_ACCREDITED",
+                        absl::StrCat(row.accreditation.name(), " is ",
+                                     v1::Accreditation::State_Name(row.accreditation.state())));
+    }
+  }
+  return WithReason(
+      absl::StatusCode::kFailedPrecondition, "NOT_ACCREDITED",
+      absl::StrCat(c.firm(), " holds no ACTIVE accreditation for ",
+                   common::v1::Category_Name(c.category()), " at ", absl::FormatTime(inspected)));
+}
+
+// The accreditation that covered `c` at its inspection, as filing requires it
+// (never suspended or revoked), or the error saying why none did.
+absl::StatusOr<std::string> CoveringAccreditation(Connection& conn, const v1::AppraisalContent& c) {
+  MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> rows, FirmAccreditations(conn, c.firm()));
+  absl::Time inspected = FromTimestamp(c.inspected_time());
+  for (const AccreditationRow& row : rows) {
+    if (!row.ended.has_value() && CoversAt(row.accreditation, row.ended, c.category(), inspected)) {
+      return row.accreditation.name();
+    }
+  }
+  return NotAccredited(rows, c, inspected);
+}
+
+// Checks every grade of `c` against its stored scheme.
+absl::Status CheckGrades(Connection& conn, const v1::AppraisalContent& c) {
+  std::optional<int> score;
+  if (c.has_score()) score = c.score();
+  for (int i = 0; i < c.grades_size(); ++i) {
+    const common::v1::GradeRef& g = c.grades(i);
+    std::string field = absl::StrCat(kContentField, ".grades[", i, "]");
+    MARKET_ASSIGN_OR_RETURN(std::optional<SchemeDefinition> def,
+                            LoadScheme(conn, g.scheme(), g.version()));
+    if (!def.has_value()) {
+      return InvalidWithReason(
+          field + ".scheme", "UNKNOWN_GRADE",
+          absl::StrCat("no grading scheme ", SchemeName(g.scheme(), g.version())));
+    }
+    MARKET_RETURN_IF_ERROR(CheckGrade(*def, g, c.category(), score, c.accident_found(), field));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<auth::RpcPolicy> AppraisalPolicies() {
+  using common::v1::APPRAISAL_FIRM;
+  using common::v1::APPRAISER;
+  using common::v1::BUYER;
+  using common::v1::SELLER;
+  using common::v1::SUPERVISOR;
+  return {
+      {.method = "GrantAccreditation", .roles = {SUPERVISOR}},
+      {.method = "SuspendAccreditation", .roles = {SUPERVISOR}},
+      {.method = "RevokeAccreditation", .roles = {SUPERVISOR}},
+      {.method = "ListAccreditations", .public_access = true},
+      {.method = "RegisterSigningKey", .roles = {APPRAISAL_FIRM}},
+      {.method = "RetireSigningKey", .roles = {APPRAISAL_FIRM, SUPERVISOR}},
+      {.method = "ListSigningKeys", .public_access = true},
+      {.method = "FileAppraisal", .roles = {APPRAISAL_FIRM, APPRAISER}},
+      {.method = "GetAppraisal", .public_access = true},
+      {.method = "ListAppraisals", .public_access = true},
+      {.method = "VerifyAppraisal", .public_access = true},
+      {.method = "FileDispute", .roles = {SELLER, BUYER, APPRAISAL_FIRM, APPRAISER}},
+      {.method = "GetDispute", .roles = {SUPERVISOR, SELLER, BUYER, APPRAISAL_FIRM, APPRAISER}},
+      {.method = "ListDisputes", .roles = {SUPERVISOR, SELLER, BUYER, APPRAISAL_FIRM, APPRAISER}},
+      {.method = "RuleOnDispute", .roles = {SUPERVISOR}},
+      {.method = "ListGradingSchemes", .public_access = true},
+  };
+}
+
+absl::StatusOr<std::unique_ptr<AppraisalServiceImpl>> AppraisalServiceImpl::Create(
+    AppraisalDeps deps) {
+  std::unique_ptr<AppraisalServiceImpl> s(new AppraisalServiceImpl(std::move(deps)));
+  MARKET_ASSIGN_OR_RETURN(
+      s->authorizer_,
+      auth::Authorizer::Create(
+          v1::Appraisal::descriptor()->file()->FindServiceByName("AppraisalService"),
+          AppraisalPolicies(), s->deps_.verifier, s->deps_.suspension, s->deps_.clock));
+  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  return s;
+}
+
+absl::StatusOr<identity::v1::Subject> AppraisalServiceImpl::RequireSubject(
+    const std::string& name, const std::string& what) const {
+  MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> s, deps_.subjects(name));
+  if (!s.has_value()) return absl::NotFoundError(absl::StrCat(what, " ", name, " not found"));
+  return *std::move(s);
+}
+
+absl::StatusOr<std::string> AppraisalServiceImpl::CallerFirm(const auth::Caller& caller) const {
+  if (caller.HasRole(Role::APPRAISAL_FIRM)) return FirmOfSubject(caller.subject);
+  if (!caller.HasRole(Role::APPRAISER)) return std::string();
+  MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> s, deps_.subjects(caller.subject));
+  if (!s.has_value() || s->affiliation().empty()) return std::string();
+  return FirmOfSubject(s->affiliation());
+}
+
+absl::StatusOr<std::vector<std::string>> AppraisalServiceImpl::PartiesOf(
+    const std::string& listing) const {
+  if (listing.empty()) return std::vector<std::string>{};
+  absl::StatusOr<std::vector<std::string>> parties = deps_.parties(listing);
+  if (absl::IsNotFound(parties.status())) return std::vector<std::string>{};
+  return parties;
+}
+
+// ---- Accreditations ----------------------------------------------------------
+
+grpc::Status AppraisalServiceImpl::GrantAccreditation(grpc::ServerContext* ctx,
+                                                      const v1::GrantAccreditationRequest* req,
+                                                      v1::Accreditation* resp) {
+  return server::HandleRpc(env_, ctx, "GrantAccreditation", *req, [&](const auth::Caller& caller) {
+    const v1::Accreditation& in = req->accreditation();
+    Violations v;
+    std::string firm_subject = FirmSubject(req->parent());
+    if (firm_subject.empty()) v.Add("parent", "want firms/{firm}");
+    if (in.categories_size() == 0) v.Add("accreditation.categories", "want at least one category");
+    std::set<int> seen;
+    for (int c : in.categories()) {
+      if (c == common::v1::CATEGORY_UNSPECIFIED || !common::v1::Category_IsValid(c)) {
+        v.Add("accreditation.categories", "want PHONE, APPLIANCE, FURNITURE or VEHICLE");
+      } else if (!seen.insert(c).second) {
+        v.Add("accreditation.categories", absl::StrCat(common::v1::Category_Name(c), " repeated"));
+      }
+    }
+    if (!in.has_valid_from()) v.Add("accreditation.valid_from", "required");
+    if (!in.has_valid_until()) v.Add("accreditation.valid_until", "required");
+    if (in.has_valid_from() && in.has_valid_until() &&
+        FromTimestamp(in.valid_until()) <= FromTimestamp(in.valid_from())) {
+      v.Add("accreditation.valid_until", "must be after valid_from");
+    }
+    if (in.certificate_number().size() > 64) {
+      v.Add("accreditation.certificate_number", "longer than 64 bytes");
+    }
+    CheckId(req->accreditation_id(), "accreditation_id", v);
+    CheckRequestId(req->request_id(), v);
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    MARKET_ASSIGN_OR_RETURN(identity::v1::Subject firm, RequireSubject(firm_subject, "firm"));
+    if (!HasRole(firm, Role::APPRAISAL_FIRM)) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "SUBJECT_NOT_FIRM",
+                        absl::StrCat(firm_subject, " does not hold the APPRAISAL_FIRM role"));
+    }
+    absl::Time now = deps_.clock->Now();
+    std::string name =
+        absl::StrCat(req->parent(), "/accreditations/",
+                     req->accreditation_id().empty() ? GeneratedId('a') : req->accreditation_id());
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, RunIdempotent<v1::Accreditation>(
+                   *deps_.db, "GrantAccreditation", caller.subject, req->request_id(), now,
+                   [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
+                     v1::Accreditation a;
+                     a.set_name(name);
+                     *a.mutable_categories() = in.categories();
+                     *a.mutable_valid_from() = in.valid_from();
+                     *a.mutable_valid_until() = in.valid_until();
+                     a.set_granted_by(caller.subject);
+                     a.set_certificate_number(in.certificate_number());
+                     a.set_state(v1::Accreditation::ACTIVE);
+                     *a.mutable_create_time() = ToTimestamp(now);
+                     *a.mutable_update_time() = ToTimestamp(now);
+                     MARKET_ASSIGN_OR_RETURN(a, SaveAccreditation(c, a, std::nullopt, 1, true));
+                     return View(a, now);
+                   }));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
+    const auth::Caller& caller, const char* method, const std::string& name,
+    const std::string& reason, const std::string& etag, const std::string& request_id,
+    v1::Accreditation::State to) {
+  Violations v;
+  if (!ValidFirmChildName(name, "accreditations", nullptr)) {
+    v.Add("name", "want firms/{firm}/accreditations/{accreditation}");
+  }
+  size_t chars = Utf8CharCount(reason);
+  if (chars == 0 || chars > 500) v.Add("reason", "required, up to 500 characters");
+  CheckRequestId(request_id, v);
+  MARKET_RETURN_IF_ERROR(v.ToStatus());
+  absl::Time now = deps_.clock->Now();
+  return RunIdempotent<v1::Accreditation>(
+      *deps_.db, method, caller.subject, request_id, now,
+      [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
+        MARKET_ASSIGN_OR_RETURN(std::optional<AccreditationRow> row, LoadAccreditation(c, name));
+        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        v1::Accreditation& a = row->accreditation;
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, a.etag()));
+        v1::Accreditation::State state = EffectiveState(a, now);
+        if (to == v1::Accreditation::SUSPENDED && state != v1::Accreditation::ACTIVE) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_NOT_ACTIVE",
+                            absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
+        }
+        if (to == v1::Accreditation::REVOKED &&
+            (state == v1::Accreditation::REVOKED || state == v1::Accreditation::EXPIRED)) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_ALREADY_ENDED",
+                            absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
+        }
+        a.set_state(to);
+        a.set_state_reason(reason);
+        *a.mutable_update_time() = ToTimestamp(now);
+        std::optional<absl::Time> ended = row->ended.has_value() ? row->ended : now;
+        MARKET_ASSIGN_OR_RETURN(v1::Accreditation saved,
+                                SaveAccreditation(c, a, ended, row->version + 1, false));
+        return View(saved, now);
+      });
+}
+
+grpc::Status AppraisalServiceImpl::SuspendAccreditation(grpc::ServerContext* ctx,
+                                                        const v1::SuspendAccreditationRequest* req,
+                                                        v1::Accreditation* resp) {
+  return server::HandleRpc(
+      env_, ctx, "SuspendAccreditation", *req, [&](const auth::Caller& caller) {
+        MARKET_ASSIGN_OR_RETURN(
+            *resp, EndAccreditation(caller, "SuspendAccreditation", req->name(), req->reason(),
+                                    req->etag(), req->request_id(), v1::Accreditation::SUSPENDED));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status AppraisalServiceImpl::RevokeAccreditation(grpc::ServerContext* ctx,
+                                                       const v1::RevokeAccreditationRequest* req,
+                                                       v1::Accreditation* resp) {
+  return server::HandleRpc(env_, ctx, "RevokeAccreditation", *req, [&](const auth::Caller& caller) {
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, EndAccreditation(caller, "RevokeAccreditation", req->name(), req->reason(),
+                                req->etag(), req->request_id(), v1::Accreditation::REVOKED));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AppraisalServiceImpl::ListAccreditations(grpc::ServerContext* ctx,
+                                                      const v1::ListAccreditationsRequest* req,
+                                                      v1::ListAccreditationsResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListAccreditations", *req, [&](const auth::Caller&) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    AccreditationQuery q;
+    MARKET_ASSIGN_OR_RETURN(q.firm, FirmParent(req->parent()));
+    MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "state"}));
+    if (terms.contains("category")) {
+      MARKET_ASSIGN_OR_RETURN(q.category, ParseCategory(terms["category"]));
+    }
+    if (terms.contains("state")) {
+      MARKET_ASSIGN_OR_RETURN(q.state, ParseState<v1::Accreditation::State>(
+                                           terms["state"], v1::Accreditation::State_Parse));
+    }
+    std::string key = absl::StrCat("ListAccreditations|", req->parent(), "|", req->filter());
+    std::string after;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
+    }
+    absl::Time now = deps_.clock->Now();
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> rows,
+                              appraisal::ListAccreditations(c, q, now, after, page_size + 1));
+      bool more = static_cast<int>(rows.size()) > page_size;
+      if (more) rows.resize(page_size);
+      if (more) resp->set_next_page_token(pages_.Encode(key, rows.back().accreditation.name()));
+      for (AccreditationRow& row : rows) {
+        *resp->add_accreditations() = View(std::move(row.accreditation), now);
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+// ---- Signing keys ---------------------------------------------------------------
+
+grpc::Status AppraisalServiceImpl::RegisterSigningKey(grpc::ServerContext* ctx,
+                                                      const v1::RegisterSigningKeyRequest* req,
+                                                      v1::SigningKey* resp) {
+  return server::HandleRpc(env_, ctx, "RegisterSigningKey", *req, [&](const auth::Caller& caller) {
+    const v1::SigningKey& in = req->signing_key();
+    Violations v;
+    std::string firm_subject = FirmSubject(req->parent());
+    if (firm_subject.empty()) v.Add("parent", "want firms/{firm}");
+    std::optional<Ed25519PublicKey> key;
+    bool raw = !in.public_key().empty();
+    bool pem = !in.public_key_pem().empty();
+    if (raw == pem) {
+      v.Add("signing_key.public_key", "give exactly one of public_key and public_key_pem");
+    } else {
+      absl::StatusOr<Ed25519PublicKey> parsed =
+          raw ? Ed25519PublicKey::FromRaw(in.public_key())
+              : Ed25519PublicKey::FromPem(in.public_key_pem());
+      if (parsed.ok()) {
+        key = *std::move(parsed);
+      } else {
+        v.Add(raw ? "signing_key.public_key" : "signing_key.public_key_pem",
+              absl::StrCat("not an Ed25519 public key: ", parsed.status().message()));
+      }
+    }
+    CheckId(req->key_id(), "key_id", v);
+    CheckRequestId(req->request_id(), v);
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    if (caller.subject != firm_subject) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(caller.subject, " may register keys only for its own firm"));
+    }
+    absl::Time now = deps_.clock->Now();
+    std::string name = absl::StrCat(req->parent(), "/keys/",
+                                    req->key_id().empty() ? GeneratedId('k') : req->key_id());
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, RunIdempotent<v1::SigningKey>(*deps_.db, "RegisterSigningKey", caller.subject,
+                                             req->request_id(), now,
+                                             [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
+                                               v1::SigningKey k;
+                                               k.set_name(name);
+                                               k.set_public_key(key->Raw());
+                                               k.set_public_key_pem(key->Pem());
+                                               k.set_fingerprint(HexEncode(Sha256(key->Raw())));
+                                               k.set_state(v1::SigningKey::ACTIVE);
+                                               *k.mutable_create_time() = ToTimestamp(now);
+                                               return SaveKey(c, k, 1, true);
+                                             }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
+                                                    const v1::RetireSigningKeyRequest* req,
+                                                    v1::SigningKey* resp) {
+  return server::HandleRpc(env_, ctx, "RetireSigningKey", *req, [&](const auth::Caller& caller) {
+    Violations v;
+    std::string firm;
+    if (!ValidFirmChildName(req->name(), "keys", &firm))
+      v.Add("name", "want firms/{firm}/keys/{key}");
+    CheckRequestId(req->request_id(), v);
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    if (!caller.HasRole(Role::SUPERVISOR) && caller.subject != FirmSubject(firm)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(caller.subject, " may retire only its own firm's keys"));
+    }
+    absl::Time now = deps_.clock->Now();
+    MARKET_ASSIGN_OR_RETURN(
+        *resp, RunIdempotent<v1::SigningKey>(
+                   *deps_.db, "RetireSigningKey", caller.subject, req->request_id(), now,
+                   [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
+                     MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> row, LoadKey(c, req->name()));
+                     if (!row.has_value()) {
+                       return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+                     }
+                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row->key.etag()));
+                     if (row->key.state() == v1::SigningKey::RETIRED) {
+                       return WithReason(absl::StatusCode::kFailedPrecondition,
+                                         "KEY_ALREADY_RETIRED",
+                                         absl::StrCat(req->name(), " is already retired"));
+                     }
+                     row->key.set_state(v1::SigningKey::RETIRED);
+                     *row->key.mutable_retire_time() = ToTimestamp(now);
+                     return SaveKey(c, row->key, row->version + 1, false);
+                   }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AppraisalServiceImpl::ListSigningKeys(grpc::ServerContext* ctx,
+                                                   const v1::ListSigningKeysRequest* req,
+                                                   v1::ListSigningKeysResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListSigningKeys", *req, [&](const auth::Caller&) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(std::string firm, FirmParent(req->parent()));
+    MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"state"}));
+    std::optional<v1::SigningKey::State> state;
+    if (terms.contains("state")) {
+      MARKET_ASSIGN_OR_RETURN(
+          state, ParseState<v1::SigningKey::State>(terms["state"], v1::SigningKey::State_Parse));
+    }
+    std::string key = absl::StrCat("ListSigningKeys|", req->parent(), "|", req->filter());
+    std::string after;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
+    }
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::vector<KeyRow> rows,
+                              ListKeys(c, firm, state, after, page_size + 1));
+      bool more = static_cast<int>(rows.size()) > page_size;
+      if (more) rows.resize(page_size);
+      if (more) resp->set_next_page_token(pages_.Encode(key, rows.back().key.name()));
+      for (KeyRow& row : rows) *resp->add_signing_keys() = std::move(row.key);
+      return absl::OkStatus();
+    });
+  });
+}
+
+// ---- Appraisals -------------------------------------------------------------------
+
+grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
+                                                 const v1::FileAppraisalRequest* req,
+                                                 v1::Appraisal* resp) {
+  return server::HandleRpc(env_, ctx, "FileAppraisal", *req, [&](const auth::Caller& caller) {
+    const v1::Appraisal& in = req->appraisal();
+    Violations v;
+    if (in.signed_content().empty() || in.signed_content().size() > kMaxSignedContentBytes) {
+      v.Add("appraisal.signed_content", "required, up to 1 MiB");
+    }
+    if (in.signature().size() != kEd25519SignatureSize) {
+      v.Add("appraisal.signature", "want the 64-byte Ed25519 signature");
+    }
+    std::string key_firm;
+    if (!ValidFirmChildName(in.key(), "keys", &key_firm)) {
+      v.Add("appraisal.key", "want firms/{firm}/keys/{key}");
+    }
+    CheckId(req->appraisal_id(), "appraisal_id", v);
+    CheckRequestId(req->request_id(), v);
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    v1::AppraisalContent content;
+    if (!content.ParseFromString(in.signed_content())) {
+      return InvalidWithReason("appraisal.signed_content", "UNPARSABLE_CONTENT",
+                               "does not parse as market.appraisal.v1.AppraisalContent");
+    }
+    absl::Time now = deps_.clock->Now();
+    MARKET_RETURN_IF_ERROR(ValidateContent(content, now));
+    // Who: the firm itself, or the appraiser named in the report if it works for the firm.
+    std::string firm_subject = FirmSubject(content.firm());
+    bool as_firm = caller.HasRole(Role::APPRAISAL_FIRM) && caller.subject == firm_subject;
+    if (!as_firm) {
+      MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
+      if (!caller.HasRole(Role::APPRAISER) || caller.subject != content.appraiser() ||
+          caller_firm != content.firm()) {
+        return absl::PermissionDeniedError(absl::StrCat("only ", content.firm(),
+                                                        " or its appraiser ", content.appraiser(),
+                                                        " files this report"));
+      }
+    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> appraiser,
+                            deps_.subjects(content.appraiser()));
+    if (!appraiser.has_value() || !HasRole(*appraiser, Role::APPRAISER) ||
+        appraiser->affiliation() != firm_subject) {
+      return WithReason(
+          absl::StatusCode::kFailedPrecondition, "APPRAISER_NOT_AFFILIATED",
+          absl::StrCat(content.appraiser(), " is not an APPRAISER of ", content.firm()));
+    }
+    MARKET_RETURN_IF_ERROR(CheckTradable(content));
+    if (!content.listing().empty()) {
+      // NOT_FOUND when the listing does not exist.
+      MARKET_RETURN_IF_ERROR(deps_.parties(content.listing()).status());
+    }
+    std::string name = absl::StrCat(
+        "appraisals/", req->appraisal_id().empty() ? GeneratedId('r') : req->appraisal_id());
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        RunIdempotent<v1::Appraisal>(
+            *deps_.db, "FileAppraisal", caller.subject, req->request_id(), now,
+            [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
+              MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, in.key()));
+              if (!key.has_value())
+                return absl::NotFoundError(absl::StrCat(in.key(), " not found"));
+              if (key_firm != content.firm()) {
+                return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
+                                  absl::StrCat(in.key(), " is not a key of ", content.firm()));
+              }
+              if (key->key.state() != v1::SigningKey::ACTIVE) {
+                return WithReason(
+                    absl::StatusCode::kFailedPrecondition, "KEY_NOT_ACTIVE",
+                    absl::StrCat(in.key(), " is ", v1::SigningKey::State_Name(key->key.state())));
+              }
+              MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
+                                      Ed25519PublicKey::FromRaw(key->key.public_key()));
+              // The signature is checked over the bytes exactly as received and stored.
+              if (!public_key.Verify(in.signed_content(), in.signature())) {
+                return InvalidWithReason("appraisal.signature", "SIGNATURE_INVALID",
+                                         absl::StrCat("the signature does not verify over "
+                                                      "signed_content with ",
+                                                      in.key()));
+              }
+              MARKET_ASSIGN_OR_RETURN(
+                  bool taken, ReportNumberTaken(c, content.firm(), content.report_number()));
+              if (taken) {
+                return absl::AlreadyExistsError(absl::StrCat(
+                    content.firm(), " already filed report ", content.report_number()));
+              }
+              MARKET_RETURN_IF_ERROR(CheckGrades(c, content));
+              MARKET_RETURN_IF_ERROR(CoveringAccreditation(c, content).status());
+              v1::Appraisal a;
+              a.set_name(name);
+              a.set_signed_content(in.signed_content());
+              a.set_signature(in.signature());
+              a.set_key(in.key());
+              *a.mutable_content() = content;
+              if (!content.has_valid_until()) {
+                *a.mutable_content()->mutable_valid_until() =
+                    ToTimestamp(EffectiveValidUntil(content));
+              }
+              a.set_item(ItemOf(content));
+              a.set_state(v1::Appraisal::FILED);
+              a.set_filer(caller.subject);
+              *a.mutable_create_time() = ToTimestamp(now);
+              *a.mutable_update_time() = ToTimestamp(now);
+              std::vector<AppraisalRow> older;
+              if (!a.item().empty()) {
+                MARKET_ASSIGN_OR_RETURN(older, FiledOnItem(c, a.item()));
+              }
+              MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, 1, true));
+              for (AppraisalRow& row : older) {
+                v1::Appraisal& o = row.appraisal;
+                o.set_state(v1::Appraisal::SUPERSEDED);
+                o.set_superseded_by(name);
+                *o.mutable_update_time() = ToTimestamp(now);
+                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, o, row.version + 1, false));
+                // The listing the older report was made for no longer shows it.
+                if (!o.content().listing().empty() && o.content().listing() != content.listing()) {
+                  MARKET_RETURN_IF_ERROR(
+                      EnqueueObservation(c, ClearedEventId(o.name()), o, false, now));
+                }
+              }
+              MARKET_RETURN_IF_ERROR(EnqueueObservation(c, FiledEventId(name), a, true, now));
+              return a;
+            }));
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// Hides the filer and state reason from callers other than supervisors and
+// the firm's own staff.
+void RedactFor(bool full_view, v1::Appraisal& a) {
+  if (full_view) return;
+  a.clear_filer();
+  a.clear_state_reason();
+}
+
+bool FullView(const auth::Caller& caller, const std::string& caller_firm, const v1::Appraisal& a) {
+  return caller.HasRole(Role::SUPERVISOR) ||
+         (!caller_firm.empty() && caller_firm == a.content().firm());
+}
+
+}  // namespace
+
+grpc::Status AppraisalServiceImpl::GetAppraisal(grpc::ServerContext* ctx,
+                                                const v1::GetAppraisalRequest* req,
+                                                v1::Appraisal* resp) {
+  return server::HandleRpc(env_, ctx, "GetAppraisal", *req, [&](const auth::Caller& caller) {
+    if (!ValidCollectionName(req->name(), "appraisals")) {
+      return InvalidField("name", "want appraisals/{appraisal}");
+    }
+    MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
+    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row, LoadAppraisal(c, req->name()));
+      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+      *resp = std::move(row->appraisal);
+      return absl::OkStatus();
+    }));
+    RedactFor(FullView(caller, caller_firm, *resp), *resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
+                                                  const v1::ListAppraisalsRequest* req,
+                                                  v1::ListAppraisalsResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListAppraisals", *req, [&](const auth::Caller& caller) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        auto terms, ParseFilter(req->filter(), {"item", "firm", "listing", "category", "state"}));
+    AppraisalQuery q;
+    q.item = terms["item"];
+    q.firm = terms["firm"];
+    q.listing = terms["listing"];
+    if (!q.item.empty() && !absl::StartsWith(q.item, "items/")) {
+      return InvalidField("filter", "item: want items/{CATEGORY}:{identifier}");
+    }
+    if (!q.firm.empty() && FirmSubject(q.firm).empty()) {
+      return InvalidField("filter", "firm: want firms/{firm}");
+    }
+    if (!q.listing.empty() && !listing::ValidMarketChildName(q.listing, "listings", nullptr)) {
+      return InvalidField("filter", "listing: want markets/{market}/listings/{listing}");
+    }
+    if (terms.contains("category")) {
+      MARKET_ASSIGN_OR_RETURN(q.category, ParseCategory(terms["category"]));
+    }
+    if (terms.contains("state")) {
+      MARKET_ASSIGN_OR_RETURN(
+          q.state, ParseState<v1::Appraisal::State>(terms["state"], v1::Appraisal::State_Parse));
+    }
+    std::string key = absl::StrCat("ListAppraisals|", req->filter());
+    std::optional<AppraisalCursor> after;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
+      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
+    }
+    MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::vector<AppraisalRow> rows,
+                              appraisal::ListAppraisals(c, q, after, page_size + 1));
+      bool more = static_cast<int>(rows.size()) > page_size;
+      if (more) rows.resize(page_size);
+      for (AppraisalRow& row : rows) {
+        RedactFor(FullView(caller, caller_firm, row.appraisal), row.appraisal);
+        *resp->add_appraisals() = row.appraisal;
+      }
+      if (more) {
+        const v1::Appraisal& last = rows.back().appraisal;
+        resp->set_next_page_token(pages_.Encode(
+            key, EncodeCursor({absl::ToUnixMicros(FromTimestamp(last.content().inspected_time())),
+                               last.name()})));
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status AppraisalServiceImpl::VerifyAppraisal(grpc::ServerContext* ctx,
+                                                   const v1::VerifyAppraisalRequest* req,
+                                                   v1::VerifyAppraisalResponse* resp) {
+  return server::HandleRpc(env_, ctx, "VerifyAppraisal", *req, [&](const auth::Caller&) {
+    bool raw_any =
+        !req->signed_content().empty() || !req->signature().empty() || !req->key().empty();
+    Violations v;
+    if (!req->name().empty()) {
+      if (raw_any) v.Add("name", "give either name or signed_content, signature and key");
+      if (!ValidCollectionName(req->name(), "appraisals"))
+        v.Add("name", "want appraisals/{appraisal}");
+    } else {
+      if (req->signed_content().empty()) v.Add("signed_content", "required without name");
+      if (req->signature().empty()) v.Add("signature", "required without name");
+      if (!ValidFirmChildName(req->key(), "keys", nullptr)) {
+        v.Add("key", "want firms/{firm}/keys/{key}");
+      }
+      if (req->signed_content().size() > kMaxSignedContentBytes) {
+        v.Add("signed_content", "larger than 1 MiB");
+      }
+    }
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    absl::Time now = deps_.clock->Now();
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      std::optional<AppraisalRow> filed;
+      std::string content_bytes = req->signed_content();
+      std::string signature = req->signature();
+      std::string key_name = req->key();
+      if (!req->name().empty()) {
+        MARKET_ASSIGN_OR_RETURN(filed, LoadAppraisal(c, req->name()));
+        if (!filed.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+        content_bytes = filed->appraisal.signed_content();
+        signature = filed->appraisal.signature();
+        key_name = filed->appraisal.key();
+      } else {
+        MARKET_ASSIGN_OR_RETURN(filed, FindAppraisalByContent(c, Sha256(content_bytes)));
+      }
+      MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, key_name));
+      if (!key.has_value()) return absl::NotFoundError(absl::StrCat(key_name, " not found"));
+      std::vector<std::string> problems;
+      MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
+                              Ed25519PublicKey::FromRaw(key->key.public_key()));
+      resp->set_signature_valid(public_key.Verify(content_bytes, signature));
+      if (!resp->signature_valid()) problems.push_back("BAD_SIGNATURE");
+      resp->set_key_state(key->key.state());
+      if (key->key.has_retire_time()) *resp->mutable_key_retire_time() = key->key.retire_time();
+      v1::AppraisalContent content;
+      bool parsed = content.ParseFromString(content_bytes) && content.has_inspected_time();
+      if (!parsed) {
+        problems.push_back("UNPARSABLE_CONTENT");
+      } else {
+        std::string key_firm;
+        ValidFirmChildName(key_name, "keys", &key_firm);
+        if (key_firm != content.firm()) problems.push_back("KEY_NOT_OWNED_BY_FIRM");
+        if (filed.has_value() && filed->appraisal.signature() != signature) {
+          filed.reset();  // same bytes, another signature: not the filed report
+        }
+        if (key->key.state() == v1::SigningKey::RETIRED &&
+            (!filed.has_value() || FromTimestamp(key->key.retire_time()) <
+                                       FromTimestamp(filed->appraisal.create_time()))) {
+          problems.push_back("KEY_RETIRED_BEFORE_FILING");
+        }
+        absl::Time inspected = FromTimestamp(content.inspected_time());
+        MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> rows,
+                                FirmAccreditations(c, content.firm()));
+        for (const AccreditationRow& row : rows) {
+          if (CoversAt(row.accreditation, row.ended, content.category(), inspected)) {
+            resp->set_accreditation_valid(true);
+            resp->set_accreditation(row.accreditation.name());
+            break;
+          }
+        }
+        if (!resp->accreditation_valid()) problems.push_back("NOT_ACCREDITED");
+        if (filed.has_value()) content = filed->appraisal.content();  // valid_until defaulted
+        resp->set_expired(now >= EffectiveValidUntil(content));
+        *resp->mutable_content() = content;
+      }
+      if (!filed.has_value()) {
+        problems.push_back("NOT_FILED");
+      } else {
+        resp->set_appraisal(filed->appraisal.name());
+        resp->set_appraisal_state(filed->appraisal.state());
+        if (filed->appraisal.state() != v1::Appraisal::FILED) {
+          problems.push_back(v1::Appraisal::State_Name(filed->appraisal.state()));
+        }
+      }
+      if (resp->expired()) problems.push_back("EXPIRED");
+      for (std::string& p : problems) resp->add_problems(std::move(p));
+      resp->set_valid(resp->problems_size() == 0);
+      return absl::OkStatus();
+    });
+  });
+}
+
+// ---- Disputes ---------------------------------------------------------------------
+
+grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
+                                               const v1::FileDisputeRequest* req,
+                                               v1::Dispute* resp) {
+  return server::HandleRpc(env_, ctx, "FileDispute", *req, [&](const auth::Caller& caller) {
+    const v1::Dispute& in = req->dispute();
+    Violations v;
+    if (!ValidCollectionName(req->parent(), "appraisals")) {
+      v.Add("parent", "want appraisals/{appraisal}");
+    }
+    size_t chars = Utf8CharCount(in.reason());
+    if (chars == 0 || chars > kMaxReasonChars)
+      v.Add("dispute.reason", "required, 1-2000 characters");
+    if (!in.counter_appraisal().empty() &&
+        !ValidCollectionName(in.counter_appraisal(), "appraisals")) {
+      v.Add("dispute.counter_appraisal", "want appraisals/{appraisal}");
+    }
+    if (in.counter_appraisal() == req->parent() && !in.counter_appraisal().empty()) {
+      v.Add("dispute.counter_appraisal", "cannot be the disputed appraisal");
+    }
+    CheckId(req->dispute_id(), "dispute_id", v);
+    CheckRequestId(req->request_id(), v);
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    std::optional<AppraisalRow> target;
+    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(target, LoadAppraisal(c, req->parent()));
+      return absl::OkStatus();
+    }));
+    if (!target.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+    const v1::AppraisalContent& content = target->appraisal.content();
+    // Who: a party to the listing, or another firm accredited for the category now.
+    Role role = Role::ROLE_UNSPECIFIED;
+    MARKET_ASSIGN_OR_RETURN(std::vector<std::string> parties, PartiesOf(content.listing()));
+    auto at = std::find(parties.begin(), parties.end(), caller.subject);
+    if (at != parties.end()) {
+      role = at == parties.begin() ? Role::SELLER : Role::BUYER;
+    }
+    absl::Time now = deps_.clock->Now();
+    std::string caller_firm;
+    if (role == Role::ROLE_UNSPECIFIED) {
+      MARKET_ASSIGN_OR_RETURN(caller_firm, CallerFirm(caller));
+      if (caller_firm.empty() || caller_firm == content.firm()) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            caller.subject, " is neither a party to the report's listing nor another firm"));
+      }
+      role = caller.HasRole(Role::APPRAISAL_FIRM) ? Role::APPRAISAL_FIRM : Role::APPRAISER;
+    }
+    std::string name =
+        absl::StrCat(req->parent(), "/disputes/",
+                     req->dispute_id().empty() ? GeneratedId('d') : req->dispute_id());
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        RunIdempotent<v1::Dispute>(
+            *deps_.db, "FileDispute", caller.subject, req->request_id(), now,
+            [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
+              MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row,
+                                      LoadAppraisal(c, req->parent()));
+              if (!row.has_value()) {
+                return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+              }
+              v1::Appraisal& a = row->appraisal;
+              if (!caller_firm.empty()) {
+                MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> accs,
+                                        FirmAccreditations(c, caller_firm));
+                bool accredited = std::any_of(accs.begin(), accs.end(), [&](const auto& r) {
+                  return !r.ended.has_value() &&
+                         CoversAt(r.accreditation, r.ended, a.content().category(), now);
+                });
+                if (!accredited) {
+                  return absl::PermissionDeniedError(
+                      absl::StrCat(caller_firm, " holds no ACTIVE accreditation for ",
+                                   common::v1::Category_Name(a.content().category())));
+                }
+              }
+              // A report superseded by the very counter-appraisal that disputes it
+              // stays disputable (it stays SUPERSEDED; an upheld dispute overturns it).
+              bool by_counter = a.state() == v1::Appraisal::SUPERSEDED &&
+                                !in.counter_appraisal().empty() &&
+                                a.superseded_by() == in.counter_appraisal();
+              if (a.state() != v1::Appraisal::FILED && a.state() != v1::Appraisal::DISPUTED &&
+                  !by_counter) {
+                return WithReason(
+                    absl::StatusCode::kFailedPrecondition, "APPRAISAL_NOT_DISPUTABLE",
+                    absl::StrCat(a.name(), " is ", v1::Appraisal::State_Name(a.state())));
+              }
+              absl::Time closes =
+                  FromTimestamp(a.create_time()) + absl::Hours(24 * kDisputeWindowDays);
+              if (now > closes) {
+                return WithReason(absl::StatusCode::kFailedPrecondition, "DISPUTE_WINDOW_CLOSED",
+                                  absl::StrCat("disputes on ", a.name(), " closed at ",
+                                               absl::FormatTime(closes)));
+              }
+              if (!in.counter_appraisal().empty()) {
+                MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> counter,
+                                        LoadAppraisal(c, in.counter_appraisal()));
+                if (!counter.has_value()) {
+                  return absl::NotFoundError(absl::StrCat(in.counter_appraisal(), " not found"));
+                }
+                if (counter->appraisal.item() != a.item() || a.item().empty()) {
+                  return InvalidField("dispute.counter_appraisal",
+                                      absl::StrCat(in.counter_appraisal(), " is of another item"));
+                }
+                if (counter->appraisal.content().firm() == a.content().firm()) {
+                  return InvalidField("dispute.counter_appraisal",
+                                      "a counter-appraisal is by another firm");
+                }
+              }
+              MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name(), caller.subject));
+              if (open > 0) {
+                return absl::AlreadyExistsError(
+                    absl::StrCat(caller.subject, " already has an OPEN dispute on ", a.name()));
+              }
+              v1::Dispute d;
+              d.set_name(name);
+              d.set_raiser(caller.subject);
+              d.set_raiser_role(role);
+              d.set_reason(in.reason());
+              d.set_counter_appraisal(in.counter_appraisal());
+              d.set_state(v1::Dispute::OPEN);
+              *d.mutable_create_time() = ToTimestamp(now);
+              MARKET_ASSIGN_OR_RETURN(d, SaveDispute(c, d, 1, true));
+              if (!by_counter) {
+                a.set_state(v1::Appraisal::DISPUTED);
+                *a.mutable_update_time() = ToTimestamp(now);
+                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, row->version + 1, false));
+              }
+              return d;
+            }));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<bool> AppraisalServiceImpl::CanSeeDispute(
+    const auth::Caller& caller, const std::string& caller_firm, const v1::Dispute& dispute,
+    const v1::Appraisal& appraisal,
+    std::map<std::string, std::vector<std::string>>& parties_cache) const {
+  if (caller.HasRole(Role::SUPERVISOR) || caller.subject == dispute.raiser()) return true;
+  if (!caller_firm.empty() && caller_firm == appraisal.content().firm()) return true;
+  const std::string& listing = appraisal.content().listing();
+  if (listing.empty()) return false;
+  auto it = parties_cache.find(listing);
+  if (it == parties_cache.end()) {
+    MARKET_ASSIGN_OR_RETURN(std::vector<std::string> parties, PartiesOf(listing));
+    it = parties_cache.emplace(listing, std::move(parties)).first;
+  }
+  return std::find(it->second.begin(), it->second.end(), caller.subject) != it->second.end();
+}
+
+grpc::Status AppraisalServiceImpl::GetDispute(grpc::ServerContext* ctx,
+                                              const v1::GetDisputeRequest* req, v1::Dispute* resp) {
+  return server::HandleRpc(env_, ctx, "GetDispute", *req, [&](const auth::Caller& caller) {
+    std::string appraisal_name = req->name().substr(0, req->name().find("/disputes/"));
+    if (!ValidCollectionName(appraisal_name, "appraisals") ||
+        !ValidCollectionName(
+            req->name().substr(std::min(req->name().size(), appraisal_name.size() + 1)),
+            "disputes")) {
+      return InvalidField("name", "want appraisals/{appraisal}/disputes/{dispute}");
+    }
+    std::optional<DisputeRow> d;
+    std::optional<AppraisalRow> a;
+    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(d, LoadDispute(c, req->name()));
+      MARKET_ASSIGN_OR_RETURN(a, LoadAppraisal(c, appraisal_name));
+      return absl::OkStatus();
+    }));
+    if (!d.has_value() || !a.has_value()) {
+      return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+    }
+    MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
+    std::map<std::string, std::vector<std::string>> cache;
+    MARKET_ASSIGN_OR_RETURN(bool visible,
+                            CanSeeDispute(caller, caller_firm, d->dispute, a->appraisal, cache));
+    if (!visible) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(caller.subject, " is not involved in ", req->name()));
+    }
+    *resp = std::move(d->dispute);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
+                                                const v1::ListDisputesRequest* req,
+                                                v1::ListDisputesResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListDisputes", *req, [&](const auth::Caller& caller) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    DisputeQuery q;
+    if (req->parent() != "appraisals/-") {
+      if (!ValidCollectionName(req->parent(), "appraisals")) {
+        return InvalidField("parent", "want appraisals/{appraisal} or appraisals/-");
+      }
+      q.appraisal = req->parent();
+    }
+    MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"state", "raiser"}));
+    if (terms.contains("state")) {
+      MARKET_ASSIGN_OR_RETURN(
+          q.state, ParseState<v1::Dispute::State>(terms["state"], v1::Dispute::State_Parse));
+    }
+    q.raiser = terms["raiser"];
+    std::string key = absl::StrCat("ListDisputes|", req->parent(), "|", req->filter());
+    int64_t before = 0;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
+      if (!absl::SimpleAtoi(position, &before) || before <= 0) {
+        return InvalidField("page_token", "malformed position");
+      }
+    }
+    MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
+    std::map<std::string, std::vector<std::string>> cache;
+    // Fetch in batches, skipping disputes the caller may not get, until the
+    // page is full or the rows run out.
+    std::vector<std::pair<DisputeRow, v1::Appraisal>> page;
+    bool more = false;
+    int64_t last_id = 0;
+    while (true) {
+      std::vector<DisputeRow> rows;
+      std::map<std::string, v1::Appraisal> appraisals;
+      MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+        MARKET_ASSIGN_OR_RETURN(rows, appraisal::ListDisputes(c, q, before, page_size + 1));
+        for (const DisputeRow& row : rows) {
+          std::string a = row.dispute.name().substr(0, row.dispute.name().find("/disputes/"));
+          if (appraisals.contains(a)) continue;
+          MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> found, LoadAppraisal(c, a));
+          if (found.has_value()) appraisals[a] = std::move(found->appraisal);
+        }
+        return absl::OkStatus();
+      }));
+      for (DisputeRow& row : rows) {
+        before = row.id;
+        std::string a = row.dispute.name().substr(0, row.dispute.name().find("/disputes/"));
+        if (!appraisals.contains(a)) continue;
+        MARKET_ASSIGN_OR_RETURN(
+            bool visible, CanSeeDispute(caller, caller_firm, row.dispute, appraisals[a], cache));
+        if (!visible) continue;
+        if (static_cast<int>(page.size()) == page_size) {
+          more = true;
+          break;
+        }
+        last_id = row.id;
+        page.emplace_back(std::move(row), appraisals[a]);
+      }
+      if (more || static_cast<int>(rows.size()) <= page_size) break;
+    }
+    for (auto& [row, a] : page) *resp->add_disputes() = std::move(row.dispute);
+    if (more) resp->set_next_page_token(pages_.Encode(key, absl::StrCat(last_id)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
+                                                 const v1::RuleOnDisputeRequest* req,
+                                                 v1::Dispute* resp) {
+  return server::HandleRpc(env_, ctx, "RuleOnDispute", *req, [&](const auth::Caller& caller) {
+    Violations v;
+    std::string appraisal_name = req->name().substr(0, req->name().find("/disputes/"));
+    if (!ValidCollectionName(appraisal_name, "appraisals") ||
+        !ValidCollectionName(
+            req->name().substr(std::min(req->name().size(), appraisal_name.size() + 1)),
+            "disputes")) {
+      v.Add("name", "want appraisals/{appraisal}/disputes/{dispute}");
+    }
+    if (req->outcome() != v1::Dispute::UPHELD && req->outcome() != v1::Dispute::DISMISSED) {
+      v.Add("outcome", "want UPHELD or DISMISSED");
+    }
+    size_t chars = Utf8CharCount(req->reason());
+    if (chars == 0 || chars > kMaxReasonChars) v.Add("reason", "required, 1-2000 characters");
+    if (req->decision_document_number().size() > 64) {
+      v.Add("decision_document_number", "longer than 64 bytes");
+    }
+    CheckRequestId(req->request_id(), v);
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    absl::Time now = deps_.clock->Now();
+    MARKET_ASSIGN_OR_RETURN(
+        *resp,
+        RunIdempotent<v1::Dispute>(
+            *deps_.db, "RuleOnDispute", caller.subject, req->request_id(), now,
+            [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
+              MARKET_ASSIGN_OR_RETURN(std::optional<DisputeRow> row, LoadDispute(c, req->name()));
+              if (!row.has_value())
+                return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+              v1::Dispute& d = row->dispute;
+              MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
+              if (d.state() != v1::Dispute::OPEN) {
+                return WithReason(
+                    absl::StatusCode::kFailedPrecondition, "DISPUTE_NOT_OPEN",
+                    absl::StrCat(d.name(), " is ", v1::Dispute::State_Name(d.state())));
+              }
+              MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> arow,
+                                      LoadAppraisal(c, appraisal_name));
+              if (!arow.has_value()) {
+                return absl::NotFoundError(absl::StrCat(appraisal_name, " not found"));
+              }
+              d.set_state(req->outcome());
+              d.set_ruling_reason(req->reason());
+              d.set_ruled_by(caller.subject);
+              d.set_decision_document_number(req->decision_document_number());
+              *d.mutable_rule_time() = ToTimestamp(now);
+              MARKET_ASSIGN_OR_RETURN(v1::Dispute saved,
+                                      SaveDispute(c, d, row->version + 1, false));
+              v1::Appraisal& a = arow->appraisal;
+              const v1::Appraisal::State before = a.state();
+              if (req->outcome() == v1::Dispute::UPHELD && before != v1::Appraisal::OVERTURNED) {
+                a.set_state(v1::Appraisal::OVERTURNED);
+                a.set_state_reason(req->reason());
+                std::string hash = HexEncode(Sha256(a.name())).substr(0, 40);
+                const std::pair<std::string, Role> subjects[] = {
+                    {FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
+                    {a.content().appraiser(), Role::APPRAISER}};
+                for (const auto& [subject, role] : subjects) {
+                  Record r;
+                  r.set_subject(subject);
+                  r.set_subject_role(role);
+                  r.set_type(Record::APPRAISAL_OVERTURNED);
+                  r.set_tier(Record::GENERAL);
+                  r.set_reference(a.name());
+                  r.set_reason(req->reason());
+                  r.set_decision_document_number(req->decision_document_number());
+                  *r.mutable_occurred_time() = ToTimestamp(now);
+                  MARKET_RETURN_IF_ERROR(listing::EnqueueCreditEvent(
+                      c,
+                      absl::StrCat("appraisal-overturned-",
+                                   role == Role::APPRAISAL_FIRM ? "firm-" : "appraiser-", hash),
+                      r, now));
+                }
+                MARKET_RETURN_IF_ERROR(
+                    EnqueueObservation(c, ClearedEventId(a.name()), a, false, now));
+              } else if (req->outcome() == v1::Dispute::DISMISSED &&
+                         before == v1::Appraisal::DISPUTED) {
+                MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name()));
+                if (open == 0) {
+                  std::optional<std::string> newer;
+                  if (!a.item().empty()) {
+                    MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow->id));
+                  }
+                  a.set_state(newer.has_value() ? v1::Appraisal::SUPERSEDED : v1::Appraisal::FILED);
+                  if (newer.has_value()) a.set_superseded_by(*newer);
+                }
+              }
+              if (a.state() != before) {
+                *a.mutable_update_time() = ToTimestamp(now);
+                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, arow->version + 1, false));
+              }
+              return saved;
+            }));
+    return absl::OkStatus();
+  });
+}
+
+// ---- Grading schemes ----------------------------------------------------------------
+
+grpc::Status AppraisalServiceImpl::ListGradingSchemes(grpc::ServerContext* ctx,
+                                                      const v1::ListGradingSchemesRequest* req,
+                                                      v1::ListGradingSchemesResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListGradingSchemes", *req, [&](const auth::Caller&) {
+    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "scheme"}));
+    std::optional<Category> category;
+    if (terms.contains("category")) {
+      MARKET_ASSIGN_OR_RETURN(category, ParseCategory(terms["category"]));
+    }
+    std::string key = absl::StrCat("ListGradingSchemes|", req->filter());
+    std::string after;
+    if (!req->page_token().empty()) {
+      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
+    }
+    return deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::vector<v1::GradingScheme> schemes,
+                              ListSchemes(c, category, terms["scheme"], after, page_size + 1));
+      bool more = static_cast<int>(schemes.size()) > page_size;
+      if (more) schemes.resize(page_size);
+      if (more) resp->set_next_page_token(pages_.Encode(key, schemes.back().name()));
+      for (auto& s : schemes) *resp->add_grading_schemes() = std::move(s);
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace market::appraisal

@@ -1,0 +1,371 @@
+#include "services/warranty/claim_store.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/idempotency/idempotency.h"
+#include "common/outbox/outbox.h"
+#include "common/resource/resource.h"
+#include "common/status/status.h"
+#include "services/listing/names.h"
+
+namespace market::warranty {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+const std::vector<sqlite::Migration>& Migrations() {
+  static const auto* migrations = new std::vector<sqlite::Migration>{
+      {1, absl::StrCat(R"sql(
+CREATE TABLE claims (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  order_name TEXT NOT NULL,
+  market TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  buyer TEXT NOT NULL,
+  seller TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  create_us INTEGER NOT NULL,
+  reply_deadline_us INTEGER,
+  resolve_deadline_us INTEGER,
+  confirm_deadline_us INTEGER,
+  due_us INTEGER,
+  overdue INTEGER NOT NULL,
+  unfounded_us INTEGER,
+  unfounded_counted INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  order_data BLOB NOT NULL
+);
+CREATE INDEX claims_by_order ON claims(order_name, create_us);
+CREATE INDEX claims_by_create ON claims(create_us, name);
+CREATE INDEX claims_by_buyer ON claims(buyer, create_us);
+CREATE INDEX claims_by_seller ON claims(seller, create_us);
+CREATE INDEX claims_by_market ON claims(market, state);
+CREATE INDEX claims_by_operator ON claims(operator);
+CREATE INDEX claims_due ON claims(due_us) WHERE due_us IS NOT NULL;
+CREATE INDEX claims_unfounded ON claims(buyer, unfounded_us) WHERE unfounded_us IS NOT NULL;
+)sql",
+                       kIdempotencySchema, outbox::kOutboxSchema)},
+  };
+  return *migrations;
+}
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+std::optional<int64_t> MicrosIf(bool has, const google::protobuf::Timestamp& ts) {
+  if (!has) return std::nullopt;
+  return Micros(FromTimestamp(ts));
+}
+
+absl::Status BindOptional(Statement& st, int index, const std::optional<int64_t>& v) {
+  return v.has_value() ? st.Bind(index, *v) : st.BindNull(index);
+}
+
+constexpr char kColumns[] =
+    "version, data, order_data, operator, overdue, unfounded_counted, create_us, name";
+
+absl::StatusOr<ClaimRow> ReadRow(Statement& st) {
+  ClaimRow row;
+  if (!row.claim.ParseFromString(st.ColumnBlob(1)) ||
+      !row.order.ParseFromString(st.ColumnBlob(2))) {
+    return absl::DataLossError(absl::StrCat("corrupt claim row ", st.ColumnText(7)));
+  }
+  row.version = st.ColumnInt64(0);
+  row.claim.set_etag(VersionEtag(row.version));
+  row.market_operator = st.ColumnText(3);
+  row.overdue = st.ColumnInt64(4) != 0;
+  row.unfounded_counted = st.ColumnInt64(5) != 0;
+  return row;
+}
+
+absl::StatusOr<std::vector<ClaimRow>> ReadAll(Statement& st) {
+  std::vector<ClaimRow> rows;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    MARKET_ASSIGN_OR_RETURN(ClaimRow row, ReadRow(st));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadNames(Statement& st) {
+  std::vector<std::string> names;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    names.push_back(st.ColumnText(0));
+  }
+  return names;
+}
+
+bool HasPendingResolution(const v1::Claim& c) {
+  return c.has_resolution() && !c.resolution().has_confirm_time();
+}
+
+// The market part of `markets/{m}/orders/{o}`.
+std::string MarketOf(const std::string& order) {
+  std::string market;
+  listing::ValidMarketChildName(order, "orders", &market);
+  return market;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClaimStore>> ClaimStore::Open(const std::string& path) {
+  sqlite::Options options;
+  options.synchronous = sqlite::Options::Synchronous::kFull;
+  MARKET_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options, Migrations()));
+  return std::unique_ptr<ClaimStore>(new ClaimStore(std::move(db)));
+}
+
+bool IsOpen(v1::Claim::State state) {
+  return state == v1::Claim::FILED || state == v1::Claim::ACCEPTED ||
+         state == v1::Claim::ESCALATED || state == v1::Claim::UPHELD;
+}
+
+std::optional<absl::Time> DueTime(const ClaimRow& row) {
+  const v1::Claim& c = row.claim;
+  if (c.state() == v1::Claim::FILED && c.has_reply_deadline()) {
+    return FromTimestamp(c.reply_deadline());
+  }
+  if (c.state() != v1::Claim::ACCEPTED && c.state() != v1::Claim::UPHELD) return std::nullopt;
+  if (HasPendingResolution(c)) {
+    if (c.has_confirm_deadline()) return FromTimestamp(c.confirm_deadline());
+    return std::nullopt;
+  }
+  if (!row.overdue && c.has_resolve_deadline()) return FromTimestamp(c.resolve_deadline());
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<ClaimRow>> LoadClaim(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare(absl::StrCat("SELECT ", kColumns, " FROM claims WHERE name = ?")));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  return ReadRow(st);
+}
+
+absl::StatusOr<v1::Claim> SaveClaim(Connection& c, const ClaimRow& row, bool insert) {
+  v1::Claim claim = row.claim;
+  claim.clear_etag();
+  std::optional<int64_t> due;
+  if (std::optional<absl::Time> t = DueTime(row)) due = Micros(*t);
+  std::optional<int64_t> unfounded;
+  if (claim.state() == v1::Claim::DISMISSED && claim.unfounded()) {
+    unfounded = Micros(FromTimestamp(claim.rule_time()));
+  }
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare(insert
+                    ? "INSERT INTO claims(order_name, market, operator, buyer, seller, kind, state, "
+                      "create_us, reply_deadline_us, resolve_deadline_us, confirm_deadline_us, "
+                      "due_us, overdue, unfounded_us, unfounded_counted, version, data, "
+                      "order_data, name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                    : "UPDATE claims SET order_name = ?1, market = ?2, operator = ?3, buyer = ?4, "
+                      "seller = ?5, kind = ?6, state = ?7, create_us = ?8, "
+                      "reply_deadline_us = ?9, resolve_deadline_us = ?10, "
+                      "confirm_deadline_us = ?11, due_us = ?12, overdue = ?13, "
+                      "unfounded_us = ?14, unfounded_counted = ?15, version = ?16, data = ?17, "
+                      "order_data = ?18 WHERE name = ?19"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, claim.order()));
+  MARKET_RETURN_IF_ERROR(st.BindText(2, MarketOf(claim.order())));
+  MARKET_RETURN_IF_ERROR(st.BindText(3, row.market_operator));
+  MARKET_RETURN_IF_ERROR(st.BindText(4, claim.buyer()));
+  MARKET_RETURN_IF_ERROR(st.BindText(5, claim.seller()));
+  MARKET_RETURN_IF_ERROR(st.Bind(6, static_cast<int64_t>(claim.kind())));
+  MARKET_RETURN_IF_ERROR(st.Bind(7, static_cast<int64_t>(claim.state())));
+  MARKET_RETURN_IF_ERROR(st.Bind(8, Micros(FromTimestamp(claim.create_time()))));
+  MARKET_RETURN_IF_ERROR(
+      BindOptional(st, 9, MicrosIf(claim.has_reply_deadline(), claim.reply_deadline())));
+  MARKET_RETURN_IF_ERROR(BindOptional(
+      st, 10, MicrosIf(claim.has_resolve_deadline(), claim.resolve_deadline())));
+  MARKET_RETURN_IF_ERROR(BindOptional(
+      st, 11, MicrosIf(claim.has_confirm_deadline(), claim.confirm_deadline())));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, 12, due));
+  MARKET_RETURN_IF_ERROR(st.Bind(13, static_cast<int64_t>(row.overdue ? 1 : 0)));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, 14, unfounded));
+  MARKET_RETURN_IF_ERROR(st.Bind(15, static_cast<int64_t>(row.unfounded_counted ? 1 : 0)));
+  MARKET_RETURN_IF_ERROR(st.Bind(16, row.version));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(17, claim.SerializeAsString()));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(18, row.order.SerializeAsString()));
+  MARKET_RETURN_IF_ERROR(st.BindText(19, claim.name()));
+  absl::Status s = st.Run();
+  if (absl::IsAlreadyExists(s)) {
+    return absl::AlreadyExistsError(absl::StrCat(claim.name(), " already exists"));
+  }
+  MARKET_RETURN_IF_ERROR(s);
+  claim.set_etag(VersionEtag(row.version));
+  return claim;
+}
+
+absl::StatusOr<std::vector<ClaimRow>> ClaimsOfOrder(Connection& c, const std::string& order) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare(absl::StrCat("SELECT ", kColumns,
+                                           " FROM claims WHERE order_name = ? ORDER BY create_us, id")));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, order));
+  return ReadAll(st);
+}
+
+absl::StatusOr<std::vector<std::string>> DueClaims(Connection& c, absl::Time now, int limit) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT name FROM claims WHERE due_us < ?1 ORDER BY due_us, name LIMIT ?2"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, Micros(now)));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(limit)));
+  return ReadNames(st);
+}
+
+absl::StatusOr<std::vector<std::string>> UncountedUnfounded(Connection& c,
+                                                            const std::string& buyer,
+                                                            absl::Time since) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT name FROM claims WHERE buyer = ?1 AND unfounded_us > ?2 "
+                              "AND unfounded_counted = 0 ORDER BY unfounded_us, name"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, buyer));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, Micros(since)));
+  return ReadNames(st);
+}
+
+absl::Status MarkUnfoundedCounted(Connection& c, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("UPDATE claims SET unfounded_counted = 1 WHERE name = ?"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+    MARKET_RETURN_IF_ERROR(st.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ClaimQuery> ParseClaimQuery(const std::string& filter, const std::string& order_by) {
+  ClaimQuery q;
+  constexpr char kWant[] =
+      "; want order=, market=, buyer=, seller=, state=, kind=, create_time>= or create_time< "
+      "terms joined by \" AND \"";
+  if (!absl::StripAsciiWhitespace(filter).empty()) {
+    for (absl::string_view raw : absl::StrSplit(filter, " AND ")) {
+      absl::string_view term = absl::StripAsciiWhitespace(raw);
+      size_t op_at = term.find_first_of("<>=");
+      size_t value_at = term.find_first_not_of("<>=", op_at);
+      if (op_at == absl::string_view::npos || op_at == 0 || value_at == absl::string_view::npos) {
+        return InvalidField("filter", absl::StrCat("cannot parse \"", term, "\"", kWant));
+      }
+      std::string key(absl::StripAsciiWhitespace(term.substr(0, op_at)));
+      std::string op(term.substr(op_at, value_at - op_at));
+      absl::string_view value = absl::StripAsciiWhitespace(term.substr(value_at));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      std::string v(value);
+      auto bad = [&](absl::string_view want) {
+        return InvalidField("filter", absl::StrCat("cannot use \"", term, "\"; ", want));
+      };
+      if (op == "=" && key == "order") {
+        if (!listing::ValidMarketChildName(v, "orders", nullptr)) {
+          return bad("want order=\"markets/{market}/orders/{order}\"");
+        }
+        q.order = v;
+      } else if (op == "=" && key == "market") {
+        if (!listing::ValidCollectionName(v, "markets")) return bad("want market=\"markets/{m}\"");
+        q.market = v;
+      } else if (op == "=" && (key == "buyer" || key == "seller")) {
+        if (!listing::ValidCollectionName(v, "subjects")) {
+          return bad(absl::StrCat("want ", key, "=\"subjects/{subject}\""));
+        }
+        (key == "buyer" ? q.buyer : q.seller) = v;
+      } else if (op == "=" && key == "state") {
+        v1::Claim::State state;
+        if (!v1::Claim::State_Parse(v, &state) || state == v1::Claim::STATE_UNSPECIFIED) {
+          return bad("want state=FILED|ACCEPTED|REJECTED|ESCALATED|UPHELD|DISMISSED|RESOLVED");
+        }
+        q.state = state;
+      } else if (op == "=" && key == "kind") {
+        v1::Claim::Kind kind;
+        if (!v1::Claim::Kind_Parse(v, &kind) || kind == v1::Claim::KIND_UNSPECIFIED) {
+          return bad("want kind=REFUND|EXCHANGE|REPAIR");
+        }
+        q.kind = kind;
+      } else if (key == "create_time" && (op == ">=" || op == "<")) {
+        absl::Time when;
+        std::string err;
+        if (!absl::ParseTime(absl::RFC3339_full, v, &when, &err)) {
+          return bad("want an RFC 3339 time, e.g. \"2026-11-01T00:00:00+08:00\"");
+        }
+        (op == ">=" ? q.created_from : q.created_before) = when;
+      } else {
+        return InvalidField("filter", absl::StrCat("unknown term \"", term, "\"", kWant));
+      }
+    }
+  }
+  if (order_by.empty() || order_by == "create_time desc") {
+    q.ascending = false;
+  } else if (order_by == "create_time") {
+    q.ascending = true;
+  } else {
+    return InvalidField("order_by", "want create_time or create_time desc");
+  }
+  return q;
+}
+
+absl::StatusOr<std::vector<ClaimHit>> ListClaims(Connection& c, const ClaimQuery& q,
+                                                 const std::optional<listing::SearchCursor>& after,
+                                                 int limit) {
+  std::string sql = absl::StrCat(
+      "SELECT ", kColumns, " FROM claims WHERE 1 = 1 ",
+      "AND (:order IS NULL OR order_name = :order) AND (:market IS NULL OR market = :market) ",
+      "AND (:buyer IS NULL OR buyer = :buyer) AND (:seller IS NULL OR seller = :seller) ",
+      "AND (:state IS NULL OR state = :state) AND (:kind IS NULL OR kind = :kind) ",
+      "AND (:from IS NULL OR create_us >= :from) AND (:before IS NULL OR create_us < :before) ",
+      "AND (:who IS NULL OR buyer = :who OR seller = :who OR operator = :who) ",
+      after.has_value()
+          ? absl::StrCat("AND (create_us ", q.ascending ? ">" : "<",
+                         " :after_key OR (create_us = :after_key AND name > :after_name)) ")
+          : "",
+      "ORDER BY create_us ", q.ascending ? "ASC" : "DESC", ", name ASC LIMIT :limit");
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  auto text = [&](const char* param, const std::optional<std::string>& v) {
+    return v.has_value() ? st.BindText(param, *v) : st.BindNull(param);
+  };
+  auto number = [&](const char* param, std::optional<int64_t> v) {
+    return v.has_value() ? st.Bind(param, *v) : st.BindNull(param);
+  };
+  auto micros = [](const std::optional<absl::Time>& t) -> std::optional<int64_t> {
+    if (!t.has_value()) return std::nullopt;
+    return Micros(*t);
+  };
+  MARKET_RETURN_IF_ERROR(text(":order", q.order));
+  MARKET_RETURN_IF_ERROR(text(":market", q.market));
+  MARKET_RETURN_IF_ERROR(text(":buyer", q.buyer));
+  MARKET_RETURN_IF_ERROR(text(":seller", q.seller));
+  MARKET_RETURN_IF_ERROR(number(":state", q.state ? std::optional<int64_t>(*q.state) : std::nullopt));
+  MARKET_RETURN_IF_ERROR(number(":kind", q.kind ? std::optional<int64_t>(*q.kind) : std::nullopt));
+  MARKET_RETURN_IF_ERROR(number(":from", micros(q.created_from)));
+  MARKET_RETURN_IF_ERROR(number(":before", micros(q.created_before)));
+  MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
+                                              : st.BindText(":who", q.visible_to));
+  if (after.has_value()) {
+    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
+    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
+  }
+  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  std::vector<ClaimHit> hits;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    ClaimHit hit;
+    MARKET_ASSIGN_OR_RETURN(hit.row, ReadRow(st));
+    hit.cursor = listing::SearchCursor{st.ColumnInt64(6), st.ColumnText(7)};
+    hits.push_back(std::move(hit));
+  }
+  return hits;
+}
+
+}  // namespace market::warranty

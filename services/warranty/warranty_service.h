@@ -1,0 +1,128 @@
+// gRPC handlers of market.warranty.v1.WarrantyService over warranty.db: the
+// claim lifecycle (FILED → ACCEPTED → RESOLVED, FILED → REJECTED → ESCALATED
+// → UPHELD (→ RESOLVED) / DISMISSED, FILED → ESCALATED on a missed reply
+// deadline), eligibility through the pure engine in eligibility.h, and the
+// deadline scheduler. Every claim change, the credit events it causes
+// (CLAIM_UPHELD, CLAIM_REPLY_MISSED, CLAIM_UNFOUNDED, CLAIM_RESOLVED_ON_TIME)
+// and its idempotent response commit in one transaction; the events leave
+// through the outbox (destination listing::kCreditDestination). Thread-safe.
+//
+// Deadlines (all computed with the injected Clock):
+// * reply_deadline: filing + 72 h; vehicles: the end (24:00 China Standard
+//   Time, UTC+8) of the 10th working day after the filing day. Working days
+//   are Monday to Friday; public holidays and make-up working days are NOT
+//   modelled (a deliberate simplification: it never shortens a deadline by
+//   more than the holidays it ignores).
+// * resolve_deadline: acceptance or an UPHELD ruling + 15 days; vehicles: the
+//   end of the 20th working day (SAMR Order 43 "completes within 20").
+// * confirm_deadline: recording a resolution + 7 days.
+// RunDeadlines escalates FILED claims past reply_deadline (CLAIM_REPLY_MISSED),
+// confirms resolutions past confirm_deadline (auto_confirmed; RESOLVED, with
+// CLAIM_RESOLVED_ON_TIME when recorded by resolve_deadline), and reports
+// ACCEPTED/UPHELD claims past resolve_deadline without a resolution as
+// overdue (a warn log line, once per deadline).
+#ifndef MARKET_SERVICES_WARRANTY_WARRANTY_SERVICE_H_
+#define MARKET_SERVICES_WARRANTY_WARRANTY_SERVICE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/auth/policy.h"
+#include "common/clock/clock.h"
+#include "common/pagination/page_token.h"
+#include "common/server/handler.h"
+#include "market/listing/v1/listing.pb.h"
+#include "market/warranty/v1/warranty.grpc.pb.h"
+#include "services/warranty/claim_store.h"
+#include "services/warranty/eligibility.h"
+
+namespace market::warranty {
+
+// An order as the listing service has it, with its market's operator.
+struct OrderInfo {
+  market::listing::v1::Order order;
+  std::string market_operator;
+};
+// Looks an order up by name: std::nullopt when it does not exist; errors
+// (e.g. UNAVAILABLE) are returned to the caller unchanged.
+using OrderLookup =
+    std::function<absl::StatusOr<std::optional<OrderInfo>>(const std::string& order_name)>;
+
+struct WarrantyDeps {
+  sqlite::Database* db = nullptr;  // warranty.db, not owned
+  const Clock* clock = nullptr;
+  OrderLookup orders;
+  std::string page_token_secret;
+  std::shared_ptr<const auth::TokenVerifier> verifier;
+  std::shared_ptr<auth::SuspensionChecker> suspension;
+  server::Metrics* metrics = nullptr;
+};
+
+std::vector<auth::RpcPolicy> WarrantyPolicies();
+
+// The deadline `working_days` Monday–Friday days after the day of `from` in
+// China Standard Time: 24:00 (UTC+8) at the end of that day.
+absl::Time AddWorkingDays(absl::Time from, int working_days);
+
+class WarrantyServiceImpl final : public v1::WarrantyService::Service {
+ public:
+  static absl::StatusOr<std::unique_ptr<WarrantyServiceImpl>> Create(WarrantyDeps deps);
+  ~WarrantyServiceImpl() override;
+
+  grpc::Status CheckEligibility(grpc::ServerContext*, const v1::CheckEligibilityRequest*,
+                                v1::CheckEligibilityResponse*) override;
+  grpc::Status FileClaim(grpc::ServerContext*, const v1::FileClaimRequest*, v1::Claim*) override;
+  grpc::Status RespondToClaim(grpc::ServerContext*, const v1::RespondToClaimRequest*,
+                              v1::Claim*) override;
+  grpc::Status RecordRepair(grpc::ServerContext*, const v1::RecordRepairRequest*,
+                            v1::Claim*) override;
+  grpc::Status EscalateClaim(grpc::ServerContext*, const v1::EscalateClaimRequest*,
+                             v1::Claim*) override;
+  grpc::Status RuleOnClaim(grpc::ServerContext*, const v1::RuleOnClaimRequest*,
+                           v1::Claim*) override;
+  grpc::Status ResolveClaim(grpc::ServerContext*, const v1::ResolveClaimRequest*,
+                            v1::Claim*) override;
+  grpc::Status GetClaim(grpc::ServerContext*, const v1::GetClaimRequest*, v1::Claim*) override;
+  grpc::Status ListClaims(grpc::ServerContext*, const v1::ListClaimsRequest*,
+                          v1::ListClaimsResponse*) override;
+
+  // Acts on every claim whose deadline has passed (see above). Returns how
+  // many claims it escalated, confirmed or reported overdue.
+  absl::StatusOr<int> RunDeadlines();
+  // Runs RunDeadlines every `period` on a thread until StopScheduler() or
+  // destruction.
+  void StartScheduler(absl::Duration period);
+  void StopScheduler();
+
+ private:
+  explicit WarrantyServiceImpl(WarrantyDeps deps)
+      : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
+  // Loads `name` in a write, checks `caller` is allowed by `party` and the
+  // etag, applies `change` and saves the claim with its idempotent response.
+  absl::StatusOr<v1::Claim> Mutate(
+      const auth::Caller& caller, const char* method, const std::string& name,
+      const std::string& etag, const std::string& request_id,
+      const std::function<absl::Status(const ClaimRow&)>& allowed,
+      const std::function<absl::Status(sqlite::Connection&, ClaimRow&, absl::Time)>& change);
+  // One deadline action on `name` as the scheduler; true when it changed it.
+  absl::StatusOr<bool> ApplyDeadline(const std::string& name);
+
+  WarrantyDeps deps_;
+  PageTokenCodec pages_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  server::RpcEnv env_;
+  absl::Mutex scheduler_mu_;
+  std::unique_ptr<absl::Notification> stop_;
+  std::thread scheduler_;
+};
+
+}  // namespace market::warranty
+
+#endif  // MARKET_SERVICES_WARRANTY_WARRANTY_SERVICE_H_
