@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
+#include "common/server/log.h"
 #include "common/status/status.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_service.h"
@@ -183,9 +184,13 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
                      }
                      v1::Listing& l = row->listing;
                      if (l.item() != req->parent()) {
-                       return InvalidField("listing", absl::StrCat(req->listing(), " sells ",
-                                                                   l.item().empty() ? "no traceable item" : l.item(),
-                                                                   ", not ", req->parent()));
+                       // The observation is true of the item; the listing sells
+                       // something else, so it is left alone (an error here would
+                       // make the sender's outbox retry forever).
+                       server::LogJson("warn", "observation names a listing of another item",
+                                       {{"listing", req->listing()}, {"item", req->parent()},
+                                        {"source", in.source()}});
+                       return stored;
                      }
                      if (req->has_latest_appraisal()) {
                        *l.mutable_latest_appraisal() = req->latest_appraisal();

@@ -198,6 +198,22 @@ absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(Connection& c,
   return std::vector<std::string>(operators.begin(), operators.end());
 }
 
+absl::StatusOr<std::vector<std::string>> PartiesOfListing(Connection& c,
+                                                         const std::string& listing) {
+  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, listing));
+  if (!row.has_value()) return absl::NotFoundError(absl::StrCat(listing, " not found"));
+  std::vector<std::string> parties = {row->listing.seller()};
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT DISTINCT buyer FROM orders WHERE listing = ? ORDER BY buyer"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, listing));
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    parties.push_back(st.ColumnText(0));
+  }
+  return parties;
+}
+
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(Connection& c, const std::string& name) {
   MARKET_ASSIGN_OR_RETURN(Statement st,
                           c.Prepare("SELECT version, data FROM markets WHERE name = ?"));

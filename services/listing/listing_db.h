@@ -44,6 +44,11 @@ struct OrderRow {
 absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(sqlite::Connection& c,
                                                           const std::string& seller);
 
+// The listing's seller followed by the buyers of its orders (any state), for
+// the appraisal service's dispute rights. NOT_FOUND for an unknown listing.
+absl::StatusOr<std::vector<std::string>> PartiesOfListing(sqlite::Connection& c,
+                                                         const std::string& listing);
+
 // Reads a market in the caller's transaction; std::nullopt when absent.
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(sqlite::Connection& c, const std::string& name);
 

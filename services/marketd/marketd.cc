@@ -4,9 +4,7 @@
 #include "services/listing/delivery.h"
 #include "services/listing/listing_db.h"
 #include "common/status/status.h"
-#include "market/appraisal/v1/appraisal.grpc.pb.h"
 #include "market/listing/v1/listing.grpc.pb.h"
-#include "market/warranty/v1/warranty.grpc.pb.h"
 
 namespace market::marketd {
 
@@ -67,6 +65,36 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   MARKET_ASSIGN_OR_RETURN(m->listings_, listing::ListingServiceImpl::Create(deps));
   MARKET_ASSIGN_OR_RETURN(m->orders_, listing::OrderServiceImpl::Create(deps));
   MARKET_ASSIGN_OR_RETURN(m->items_, listing::ItemServiceImpl::Create(deps));
+  sqlite::Database* listing_db = &m->market_store_->db();
+  appraisal::ListingParties parties =
+      [listing_db](const std::string& listing) -> absl::StatusOr<std::vector<std::string>> {
+    std::vector<std::string> out;
+    MARKET_RETURN_IF_ERROR(listing_db->Read([&](sqlite::Connection& c) {
+      MARKET_ASSIGN_OR_RETURN(out, listing::PartiesOfListing(c, listing));
+      return absl::OkStatus();
+    }));
+    return out;
+  };
+  MARKET_ASSIGN_OR_RETURN(
+      m->appraisal_, appraisal::OpenAppraisalModule(options.data_dir, clock, lookup, parties,
+                                                    verifier, m->identity_.suspension,
+                                                    &m->metrics_));
+  warranty::OrderLookup orders =
+      [listing_db](const std::string& name) -> absl::StatusOr<std::optional<warranty::OrderInfo>> {
+    std::optional<warranty::OrderInfo> info;
+    MARKET_RETURN_IF_ERROR(listing_db->Read([&](sqlite::Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::optional<listing::OrderRow> row, listing::LoadOrder(c, name));
+      if (!row.has_value()) return absl::OkStatus();
+      std::string market = name.substr(0, name.find("/orders/"));
+      MARKET_ASSIGN_OR_RETURN(std::optional<listing::MarketRow> m, listing::LoadMarket(c, market));
+      info = warranty::OrderInfo{row->order, m.has_value() ? m->market.operator_() : ""};
+      return absl::OkStatus();
+    }));
+    return info;
+  };
+  MARKET_ASSIGN_OR_RETURN(m->warranty_,
+                          warranty::OpenWarrantyModule(options.data_dir, clock, orders, verifier,
+                                                       m->identity_.suspension, &m->metrics_));
   MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(
       *identity_store, kMarketdServiceAccount, "marketd outbox relay", clock->Now()));
   if (options.expiry_period > absl::ZeroDuration()) {
@@ -80,11 +108,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->listings_.get(), "market.listing.v1.ListingService");
   m->runner_->AddService(m->orders_.get(), "market.listing.v1.OrderService");
   m->runner_->AddService(m->items_.get(), "market.listing.v1.ItemService");
-  // Not implemented yet (later issues): the generated base classes answer
-  // UNIMPLEMENTED for every RPC; health reports them NOT_FOUND until then.
-  m->pending_.push_back(std::make_unique<appraisal::v1::AppraisalService::Service>());
-  m->pending_.push_back(std::make_unique<warranty::v1::WarrantyService::Service>());
-  for (auto& service : m->pending_) m->runner_->AddServiceWithoutHealth(service.get());
+  m->runner_->AddService(m->appraisal_.service.get(), "market.appraisal.v1.AppraisalService");
+  m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
   // Credit events of the listing services reach the ledger through the same
   // RecordEvent RPC a split deployment uses, over the in-process channel.
@@ -96,14 +121,31 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   };
   outbox::RelayOptions relay_options;
   relay_options.poll = options.outbox_poll;
+  auto channel = m->runner_->InProcessChannel();
+  outbox::Relay::Deliverer to_credit = listing::CreditDeliverer(channel, token);
   m->listing_relay_ = std::make_unique<outbox::Relay>(
       &m->market_store_->db(), clock,
+      std::map<std::string, outbox::Relay::Deliverer>{{listing::kCreditDestination, to_credit}},
+      relay_options);
+  m->appraisal_relay_ = std::make_unique<outbox::Relay>(
+      m->appraisal_.db, clock,
       std::map<std::string, outbox::Relay::Deliverer>{
-          {listing::kCreditDestination,
-           listing::CreditDeliverer(m->runner_->InProcessChannel(), token)}},
+          {listing::kCreditDestination, to_credit},
+          {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)}},
+      relay_options);
+  m->warranty_relay_ = std::make_unique<outbox::Relay>(
+      m->warranty_.db, clock,
+      std::map<std::string, outbox::Relay::Deliverer>{{listing::kCreditDestination, to_credit}},
       relay_options);
   m->listing_relay_->ExportMetrics(&m->metrics_, "listing");
+  m->appraisal_relay_->ExportMetrics(&m->metrics_, "appraisal");
+  m->warranty_relay_->ExportMetrics(&m->metrics_, "warranty");
   m->listing_relay_->Start();
+  m->appraisal_relay_->Start();
+  m->warranty_relay_->Start();
+  if (options.claim_deadline_period > absl::ZeroDuration()) {
+    m->warranty_.service->StartScheduler(options.claim_deadline_period);
+  }
   if (options.order_completion_period > absl::ZeroDuration()) {
     m->orders_->StartScheduler(options.order_completion_period);
   }
@@ -114,7 +156,10 @@ Marketd::~Marketd() { Shutdown(); }
 
 void Marketd::Shutdown() {
   if (orders_ != nullptr) orders_->StopScheduler();
-  if (listing_relay_ != nullptr) listing_relay_->Stop();
+  if (warranty_.service != nullptr) warranty_.service->StopScheduler();
+  for (outbox::Relay* relay : {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {
+    if (relay != nullptr) relay->Stop();
+  }
   if (runner_ != nullptr) runner_->Shutdown();
 }
 

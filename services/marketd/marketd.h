@@ -12,12 +12,14 @@
 #include "common/clock/clock.h"
 #include "common/server/metrics.h"
 #include "common/server/runner.h"
+#include "services/appraisal/appraisal_module.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
 #include "common/outbox/outbox.h"
 #include "services/listing/listing_service.h"
 #include "services/listing/market_service.h"
 #include "services/listing/sqlite_market_store.h"
+#include "services/warranty/warranty_module.h"
 
 namespace market::marketd {
 
@@ -30,7 +32,9 @@ struct MarketdOptions {
   // How often DELIVERED orders past their refund window are completed (0
   // disables the scheduler).
   absl::Duration order_completion_period = absl::Minutes(1);
-  // Polling period of the listing outbox relay (credit events).
+  // How often claim deadlines are enforced (0 disables the scheduler).
+  absl::Duration claim_deadline_period = absl::Minutes(1);
+  // Polling period of the outbox relays (credit events, item observations).
   absl::Duration outbox_poll = absl::Milliseconds(200);
 };
 
@@ -51,6 +55,8 @@ class Marketd {
   credit::CreditModule& credit() { return credit_; }
   listing::OrderServiceImpl& orders() { return *orders_; }
   outbox::Relay& listing_relay() { return *listing_relay_; }
+  warranty::WarrantyModule& warranty() { return warranty_; }
+  appraisal::AppraisalModule& appraisal() { return appraisal_; }
   void Shutdown();
 
  private:
@@ -64,9 +70,10 @@ class Marketd {
   std::unique_ptr<listing::OrderServiceImpl> orders_;
   std::unique_ptr<listing::ItemServiceImpl> items_;
   std::unique_ptr<outbox::Relay> listing_relay_;
-  // Contract services that later issues implement: registered so reflection
-  // lists them; every RPC answers UNIMPLEMENTED until then.
-  std::vector<std::unique_ptr<grpc::Service>> pending_;
+  appraisal::AppraisalModule appraisal_;
+  std::unique_ptr<outbox::Relay> appraisal_relay_;
+  warranty::WarrantyModule warranty_;
+  std::unique_ptr<outbox::Relay> warranty_relay_;
   std::unique_ptr<server::ServerRunner> runner_;
   std::string bootstrap_file_;
 };
