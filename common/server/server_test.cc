@@ -1,6 +1,8 @@
+#include <atomic>
 #include <string>
 
 #include "common/server/metrics.h"
+#include "common/server/periodic.h"
 #include "common/server/runner.h"
 #include "common/status/status_matchers.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -135,6 +137,17 @@ TEST(MetricsTest, GaugeEvaluatedAtRender) {
 }
 
 TEST(MetricsTest, LabelsAreEscaped) { EXPECT_EQ(EscapeLabel("a\"b\\c\n"), "a\\\"b\\\\c\\n"); }
+
+TEST(PeriodicJobTest, RunsUntilStopped) {
+  std::atomic<int> runs{0};
+  PeriodicJob job("test job", [&]() -> absl::StatusOr<int> { return ++runs; });
+  job.Start(absl::Milliseconds(5));
+  while (runs.load() < 3) absl::SleepFor(absl::Milliseconds(5));
+  job.Stop();
+  int after = runs.load();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(runs.load(), after);
+}
 
 }  // namespace
 }  // namespace market::server

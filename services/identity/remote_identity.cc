@@ -1,11 +1,17 @@
 #include "services/identity/remote_identity.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/clock/clock.h"
+#include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "common/server/log.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "nlohmann/json.hpp"
+#include "services/identity/identity_service.h"
 
 namespace market::identity {
 namespace {
@@ -94,6 +100,31 @@ absl::StatusOr<std::optional<v1::Subject>> RemoteIdentity::GetSubject(const std:
     return absl::UnavailableError(absl::StrCat("identity GetSubject: ", s.error_message()));
   }
   return subject;
+}
+
+absl::StatusOr<IdentityClient> ConnectIdentity(const std::string& identity_addr,
+                                               const std::string& credentials_file) {
+  MARKET_ASSIGN_OR_RETURN(std::string text, config::ReadFile(credentials_file));
+  nlohmann::json creds = nlohmann::json::parse(text, nullptr, false);
+  if (!creds.is_object() || !creds.contains("subject") || !creds.contains("api_key") ||
+      !creds["subject"].is_string() || !creds["api_key"].is_string()) {
+    return absl::InvalidArgumentError("--service-credentials: want {\"subject\", \"api_key\"}");
+  }
+  IdentityClient client;
+  client.verifier = std::make_shared<auth::TokenVerifier>();
+  client.identity = std::make_shared<RemoteIdentity>(
+      grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials()),
+      creds["subject"].get<std::string>(), creds["api_key"].get<std::string>(), client.verifier);
+  MARKET_RETURN_IF_ERROR(client.identity->Start());
+  std::shared_ptr<RemoteIdentity> identity = client.identity;
+  client.suspension = std::make_shared<auth::SuspensionChecker>(
+      [identity](const std::string& subject) -> absl::StatusOr<auth::SubjectStatus> {
+        MARKET_ASSIGN_OR_RETURN(std::optional<v1::Subject> found, identity->GetSubject(subject));
+        if (!found.has_value()) return auth::SubjectStatus{};
+        return StatusOf(*found);
+      },
+      RealClock(), absl::Seconds(5));
+  return client;
 }
 
 }  // namespace market::identity

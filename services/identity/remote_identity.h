@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/jwt.h"
+#include "common/auth/suspension.h"
 #include "grpcpp/channel.h"
 #include "market/identity/v1/identity.grpc.pb.h"
 
@@ -51,6 +52,22 @@ class RemoteIdentity {
   std::atomic<bool> stop_{false};
   std::thread refresher_;
 };
+
+// What a single-service binary (market-credit, market-listing, …) gets from
+// the identity service: the token verifier with identity's signing keys, the
+// RemoteIdentity (subject look-ups, the SERVICE account's token) and the
+// suspension checker (5 s cache).
+struct IdentityClient {
+  std::shared_ptr<auth::TokenVerifier> verifier;
+  std::shared_ptr<RemoteIdentity> identity;
+  std::shared_ptr<auth::SuspensionChecker> suspension;
+};
+
+// Reads `credentials_file` ({"subject", "api_key"} of the binary's SERVICE
+// account; INVALID_ARGUMENT when malformed), connects to `identity_addr` and
+// loads the signing keys (UNAVAILABLE when identity cannot be reached).
+absl::StatusOr<IdentityClient> ConnectIdentity(const std::string& identity_addr,
+                                               const std::string& credentials_file);
 
 }  // namespace market::identity
 

@@ -8,15 +8,13 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "common/auth/policy.h"
 #include "common/clock/clock.h"
 #include "common/pagination/page_token.h"
 #include "common/server/handler.h"
+#include "common/server/periodic.h"
 #include "market/listing/v1/listing.grpc.pb.h"
 #include "services/listing/market_service.h"
 #include "services/listing/photo_store.h"
@@ -117,9 +115,7 @@ class OrderServiceImpl final : public v1::OrderService::Service {
   PageTokenCodec pages_;
   std::unique_ptr<auth::Authorizer> authorizer_;
   server::RpcEnv env_;
-  absl::Mutex scheduler_mu_;
-  std::unique_ptr<absl::Notification> stop_;
-  std::thread scheduler_;
+  server::PeriodicJob scheduler_{"orders auto-completed", [this] { return RunAutoComplete(); }};
 };
 
 class ItemServiceImpl final : public v1::ItemService::Service {

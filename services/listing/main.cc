@@ -57,30 +57,12 @@ int main(int argc, char** argv) {
     market::server::LogJson("error", "start-up failed", {{"error", s.ToString()}});
     return 1;
   };
-  auto text = market::config::ReadFile(credentials_file);
-  if (!text.ok()) return fail(text.status());
-  auto creds = nlohmann::json::parse(*text, nullptr, false);
-  if (!creds.is_object() || !creds.contains("subject") || !creds.contains("api_key") ||
-      !creds["subject"].is_string() || !creds["api_key"].is_string()) {
-    return fail(absl::InvalidArgumentError("--service-credentials: want {\"subject\", \"api_key\"}"));
-  }
+  auto connected = market::identity::ConnectIdentity(identity_addr, credentials_file);
+  if (!connected.ok()) return fail(connected.status());
+  auto [verifier, identity, suspension] = *connected;
   if (auto s = market::config::EnsureDir(data_dir); !s.ok()) return fail(s);
   if (auto s = market::config::EnsureDir(data_dir + "/listing"); !s.ok()) return fail(s);
-
   market::server::Metrics metrics;
-  auto verifier = std::make_shared<market::auth::TokenVerifier>();
-  auto identity = std::make_shared<market::identity::RemoteIdentity>(
-      grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials()),
-      creds.value("subject", ""), creds.value("api_key", ""), verifier);
-  if (auto s = identity->Start(); !s.ok()) return fail(s);
-  auto suspension = std::make_shared<market::auth::SuspensionChecker>(
-      [identity](const std::string& subject) -> absl::StatusOr<market::auth::SubjectStatus> {
-        auto found = identity->GetSubject(subject);
-        if (!found.ok()) return found.status();
-        if (!found->has_value()) return market::auth::SubjectStatus{};
-        return market::identity::StatusOf(**found);
-      },
-      market::RealClock(), absl::Seconds(5));
   market::listing::SubjectLookup lookup = [identity](const std::string& subject) {
     return identity->GetSubject(subject);
   };

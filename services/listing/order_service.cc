@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
-#include "common/server/log.h"
 #include "common/status/status.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_rules.h"
@@ -445,28 +444,8 @@ absl::StatusOr<int> OrderServiceImpl::RunAutoComplete() {
   return completed;
 }
 
-void OrderServiceImpl::StartScheduler(absl::Duration period) {
-  absl::MutexLock lock(&scheduler_mu_);
-  if (scheduler_.joinable()) return;
-  stop_ = std::make_unique<absl::Notification>();
-  absl::Notification* stop = stop_.get();
-  scheduler_ = std::thread([this, stop, period] {
-    while (!stop->WaitForNotificationWithTimeout(period)) {
-      absl::StatusOr<int> n = RunAutoComplete();
-      if (!n.ok()) {
-        server::LogJson("warn", "order auto-complete failed", {{"error", n.status().ToString()}});
-      } else if (*n > 0) {
-        server::LogJson("info", "orders auto-completed", {{"count", std::to_string(*n)}});
-      }
-    }
-  });
-}
+void OrderServiceImpl::StartScheduler(absl::Duration period) { scheduler_.Start(period); }
 
-void OrderServiceImpl::StopScheduler() {
-  absl::MutexLock lock(&scheduler_mu_);
-  if (!scheduler_.joinable()) return;
-  stop_->Notify();
-  scheduler_.join();
-}
+void OrderServiceImpl::StopScheduler() { scheduler_.Stop(); }
 
 }  // namespace market::listing

@@ -997,28 +997,8 @@ absl::StatusOr<int> WarrantyServiceImpl::RunDeadlines() {
   return changed;
 }
 
-void WarrantyServiceImpl::StartScheduler(absl::Duration period) {
-  absl::MutexLock lock(&scheduler_mu_);
-  if (scheduler_.joinable()) return;
-  stop_ = std::make_unique<absl::Notification>();
-  absl::Notification* stop = stop_.get();
-  scheduler_ = std::thread([this, stop, period] {
-    while (!stop->WaitForNotificationWithTimeout(period)) {
-      absl::StatusOr<int> n = RunDeadlines();
-      if (!n.ok()) {
-        server::LogJson("warn", "warranty deadlines failed", {{"error", n.status().ToString()}});
-      } else if (*n > 0) {
-        server::LogJson("info", "warranty deadlines applied", {{"count", std::to_string(*n)}});
-      }
-    }
-  });
-}
+void WarrantyServiceImpl::StartScheduler(absl::Duration period) { scheduler_.Start(period); }
 
-void WarrantyServiceImpl::StopScheduler() {
-  absl::MutexLock lock(&scheduler_mu_);
-  if (!scheduler_.joinable()) return;
-  stop_->Notify();
-  scheduler_.join();
-}
+void WarrantyServiceImpl::StopScheduler() { scheduler_.Stop(); }
 
 }  // namespace market::warranty

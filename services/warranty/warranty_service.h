@@ -38,6 +38,7 @@
 #include "common/clock/clock.h"
 #include "common/pagination/page_token.h"
 #include "common/server/handler.h"
+#include "common/server/periodic.h"
 #include "market/listing/v1/listing.pb.h"
 #include "market/warranty/v1/warranty.grpc.pb.h"
 #include "services/warranty/claim_store.h"
@@ -118,9 +119,7 @@ class WarrantyServiceImpl final : public v1::WarrantyService::Service {
   PageTokenCodec pages_;
   std::unique_ptr<auth::Authorizer> authorizer_;
   server::RpcEnv env_;
-  absl::Mutex scheduler_mu_;
-  std::unique_ptr<absl::Notification> stop_;
-  std::thread scheduler_;
+  server::PeriodicJob scheduler_{"warranty deadlines applied", [this] { return RunDeadlines(); }};
 };
 
 }  // namespace market::warranty
