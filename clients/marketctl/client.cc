@@ -28,7 +28,16 @@ std::string Cell(const google::protobuf::Message& m, const std::string& field_na
   const auto* field = m.GetDescriptor()->FindFieldByName(field_name);
   if (field == nullptr) return "";
   nlohmann::json j = nlohmann::json::parse(ToJson(m), nullptr, false);
-  if (!j.is_object() || !j.contains(field_name)) return "";
+  if (!j.is_object()) return "";
+  if (!j.contains(field_name)) {
+    // proto3 JSON omits zero numbers; a table still shows them (index 0).
+    using FD = google::protobuf::FieldDescriptor;
+    bool number = !field->is_repeated() && !field->has_presence() &&
+                  (field->cpp_type() == FD::CPPTYPE_INT32 || field->cpp_type() == FD::CPPTYPE_INT64 ||
+                   field->cpp_type() == FD::CPPTYPE_UINT32 ||
+                   field->cpp_type() == FD::CPPTYPE_UINT64);
+    return number ? "0" : "";
+  }
   const auto& v = j[field_name];
   if (v.is_string()) return v.get<std::string>();
   if (v.is_array()) {
