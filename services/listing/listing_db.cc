@@ -239,11 +239,12 @@ absl::StatusOr<std::optional<ListingRow>> LoadListing(Connection& c, const std::
 absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t version,
                                         bool insert) {
   l.clear_etag();
-  std::optional<int64_t> price;
+  std::optional<int64_t> price = -1;
   if (l.has_price()) price = l.price().amount_fen();
   std::optional<int64_t> rank;
   if (int r = ConditionRank(l); r >= 0) rank = r;
-  std::optional<int64_t> publish;
+  // Never NULL, so keyset comparisons see every row (0 / -1: unset).
+  std::optional<int64_t> publish = 0;
   if (l.has_publish_time()) publish = Micros(FromTimestamp(l.publish_time()));
   std::optional<int64_t> valid_until;
   if (l.has_latest_appraisal() && l.latest_appraisal().has_valid_until()) {
@@ -493,7 +494,9 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
                   q.order == SearchQuery::Order::kPriceDesc;
   bool desc = q.order == SearchQuery::Order::kPublishDesc ||
               q.order == SearchQuery::Order::kPriceDesc;
-  std::string key = by_price ? "COALESCE(l.price_fen, -1)" : "COALESCE(l.publish_us, 0)";
+  // Plain columns (never NULL) in one direction, so the (state, key, name)
+  // indexes serve both the order and the keyset condition.
+  std::string key = by_price ? "l.price_fen" : "l.publish_us";
   std::string text_clause;
   size_t chars = Utf8CharCount(q.text);
   if (chars >= 3) {
@@ -510,17 +513,18 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
       "JOIN markets m ON m.name = l.market WHERE l.state = :state ",
       "AND (:category IS NULL OR l.category = :category) ",
       "AND (:min_price IS NULL OR l.price_fen >= :min_price) ",
-      "AND (:max_price IS NULL OR l.price_fen <= :max_price) ",
+      "AND (:max_price IS NULL OR (l.price_fen >= 0 AND l.price_fen <= :max_price)) ",
       "AND (:rank IS NULL OR l.condition_rank <= :rank) ",
       "AND (:market IS NULL OR l.market = :market) ",
       "AND (:seller IS NULL OR l.seller = :seller) ",
       "AND (:region IS NULL OR substr(m.region_code, 1, length(:region)) = :region) ",
       "AND (:appraised = 0 OR l.appraisal_valid_until_us > :now) ", text_clause,
       after.has_value()
-          ? absl::StrCat(" AND (k ", desc ? "<" : ">", " :after_key OR (k = :after_key AND "
-                                                       "l.name > :after_name))")
+          ? absl::StrCat(" AND (", key, desc ? " < " : " > ", ":after_key OR (", key,
+                         " = :after_key AND l.name", desc ? " < " : " > ", ":after_name))")
           : "",
-      " ORDER BY k ", desc ? "DESC" : "ASC", ", l.name ASC LIMIT :limit");
+      " ORDER BY ", key, desc ? " DESC" : " ASC", ", l.name", desc ? " DESC" : " ASC",
+      " LIMIT :limit");
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   MARKET_RETURN_IF_ERROR(st.Bind(":state", static_cast<int64_t>(q.state)));
   std::optional<int64_t> category;
@@ -621,9 +625,11 @@ absl::StatusOr<std::vector<OrderHit>> ListOrders(Connection& c, const OrderQuery
       "AND (:who IS NULL OR o.buyer = :who OR o.seller = :who OR m.operator = :who) ",
       after.has_value()
           ? absl::StrCat("AND (o.place_us ", q.ascending ? ">" : "<",
-                         " :after_key OR (o.place_us = :after_key AND o.name > :after_name)) ")
+                         " :after_key OR (o.place_us = :after_key AND o.name ",
+                         q.ascending ? ">" : "<", " :after_name)) ")
           : "",
-      "ORDER BY o.place_us ", q.ascending ? "ASC" : "DESC", ", o.name ASC LIMIT :limit");
+      "ORDER BY o.place_us ", q.ascending ? "ASC" : "DESC", ", o.name ",
+      q.ascending ? "ASC" : "DESC", " LIMIT :limit");
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   MARKET_RETURN_IF_ERROR(q.market ? st.BindText(":market", *q.market) : st.BindNull(":market"));
   MARKET_RETURN_IF_ERROR(q.buyer ? st.BindText(":buyer", *q.buyer) : st.BindNull(":buyer"));
