@@ -281,6 +281,7 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
       grpc::Status s = stub->VerifyAppraisal(client.Context().get(), req, &resp);
       if (!s.ok()) return client.Fail(s);
       client.Print(resp);
+      for (const auto& problem : resp.problems()) client.err() << "problem: " << problem << "\n";
       return resp.valid() ? 0 : 1;
     };
   });

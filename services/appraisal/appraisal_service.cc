@@ -111,6 +111,12 @@ std::string FiledEventId(const std::string& appraisal) {
 std::string ClearedEventId(const std::string& appraisal) {
   return absl::StrCat("appraisal-cleared-", AppraisalId(appraisal));
 }
+// Clearing caused by a dispute ruling: one id per dispute, so it never
+// collides with the clearing sent when the report was superseded (the
+// listing ignores a clear that no longer names its latest appraisal).
+std::string RulingClearedEventId(const std::string& dispute) {
+  return absl::StrCat("appraisal-ruling-cleared-", HexEncode(Sha256(dispute)).substr(0, 40));
+}
 
 // Why no accreditation covers the report: NOT_ACCREDITED or ACCREDITATION_EXPIRED.
 absl::Status NotAccredited(const std::vector<AccreditationRow>& rows, const v1::AppraisalContent& c,
@@ -1152,7 +1158,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                       r, now));
                 }
                 MARKET_RETURN_IF_ERROR(
-                    EnqueueObservation(c, ClearedEventId(a.name()), a, false, now));
+                    EnqueueObservation(c, RulingClearedEventId(req->name()), a, false, now));
               } else if (req->outcome() == v1::Dispute::DISMISSED &&
                          before == v1::Appraisal::DISPUTED) {
                 MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name()));
@@ -1162,7 +1168,15 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                     MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow->id));
                   }
                   a.set_state(newer.has_value() ? v1::Appraisal::SUPERSEDED : v1::Appraisal::FILED);
-                  if (newer.has_value()) a.set_superseded_by(*newer);
+                  if (newer.has_value()) {
+                    a.set_superseded_by(*newer);
+                    // A newer report came while this one was disputed: its
+                    // listing stops showing it.
+                    if (!a.content().listing().empty()) {
+                      MARKET_RETURN_IF_ERROR(EnqueueObservation(
+                          c, RulingClearedEventId(req->name()), a, false, now));
+                    }
+                  }
                 }
               }
               if (a.state() != before) {

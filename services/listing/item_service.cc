@@ -39,7 +39,9 @@ absl::StatusOr<common::v1::Category> ParseItemName(const std::string& name,
     return InvalidField(field, "want items/{PHONE|APPLIANCE|FURNITURE|VEHICLE}:{identifier}");
   }
   absl::string_view id = rest.substr(rest.find(':') + 1);
-  if (id.empty() || id.size() > 300 || !std::all_of(id.begin(), id.end(), ItemChar)) {
+  // Long enough for every name ItemName() produces (three 100-character
+  // parts, percent-encoded UTF-8: up to 9 bytes per character).
+  if (id.empty() || id.size() > 4096 || !std::all_of(id.begin(), id.end(), ItemChar)) {
     return InvalidField(field, "identifier must be upper-case [A-Z0-9-._~] or percent-encoded");
   }
   return category;

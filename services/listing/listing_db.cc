@@ -407,7 +407,8 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
       q.category = cat;
     } else if (t.key == "price") {
       int64_t v;
-      if (!absl::SimpleAtoi(t.value, &v) || v < 0 || t.op == "=") {
+      if (!absl::SimpleAtoi(t.value, &v) || v < 0 || t.op == "=" ||
+          (t.op == ">" && v == INT64_MAX)) {
         return BadTerm(t, "want price>=N, price<=N, price>N or price<N (fen, N >= 0)");
       }
       if (t.op == ">=") q.min_price_fen = std::max(q.min_price_fen.value_or(0), v);
@@ -458,6 +459,11 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
   }
   absl::string_view text = absl::StripAsciiWhitespace(query);
   if (Utf8CharCount(text) > 100) return InvalidField("query", "longer than 100 characters");
+  for (unsigned char ch : text) {
+    // FTS5 stops reading a query string at NUL; control characters never
+    // appear in titles anyway.
+    if (ch < 0x20 || ch == 0x7F) return InvalidField("query", "control characters are not allowed");
+  }
   q.text = std::string(text);
   if (order_by.empty() || order_by == "publish_time desc") {
     q.order = SearchQuery::Order::kPublishDesc;

@@ -39,7 +39,7 @@ bool PubliclyVisible(v1::Listing::State s) {
 }
 
 bool CanRead(const auth::Caller& caller, const v1::Listing& l, const std::string& market_operator) {
-  return PubliclyVisible(l.state()) || IsListingOwner(caller, l) ||
+  return PubliclyVisible(l.state()) || IsListingOwner(caller, l, market_operator) ||
          caller.HasRole(Role::SUPERVISOR) || caller.HasRole(Role::SERVICE) ||
          (!caller.subject.empty() && caller.subject == market_operator);
 }
@@ -121,12 +121,22 @@ absl::Status CheckMarketAdmits(const v1::Market& market, const v1::Listing& l) {
 
 std::string ShortHash(absl::string_view s) { return HexEncode(Sha256(s)).substr(0, 40); }
 
+// The current operator of the market a listing name lies in ("" if none).
+absl::StatusOr<std::string> OperatorOf(Connection& c, const std::string& listing_name) {
+  std::string market;
+  if (!ValidMarketChildName(listing_name, "listings", &market)) return std::string();
+  MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
+  return m.has_value() ? m->market.operator_() : std::string();
+}
+
 }  // namespace
 
-bool IsListingOwner(const auth::Caller& caller, const v1::Listing& l) {
+bool IsListingOwner(const auth::Caller& caller, const v1::Listing& l,
+                    const std::string& market_operator) {
   if (caller.subject.empty()) return false;
   return caller.subject == l.seller() ||
-         (!l.created_by().empty() && caller.subject == l.created_by());
+         (!l.created_by().empty() && caller.subject == l.created_by() &&
+          caller.subject == market_operator);
 }
 
 std::vector<auth::RpcPolicy> ListingPolicies() {
@@ -266,8 +276,9 @@ absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
 
 namespace {
 
-absl::Status RequireOwner(const auth::Caller& caller, const v1::Listing& l) {
-  if (IsListingOwner(caller, l)) return absl::OkStatus();
+absl::Status RequireOwner(const auth::Caller& caller, const v1::Listing& l,
+                          const std::string& market_operator) {
+  if (IsListingOwner(caller, l, market_operator)) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(caller.subject, " does not own ", l.name()));
 }
 
@@ -285,8 +296,8 @@ grpc::Status ListingServiceImpl::UpdateListing(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(
         *resp, MutateListing(caller, "UpdateListing", name, req->listing().etag(),
                              req->request_id(),
-                             [&](Connection& c, v1::Listing& l, const MarketRow&) -> absl::Status {
-                               MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+                             [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
+                               MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
                                MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
                                MARKET_ASSIGN_OR_RETURN(
                                    v1::Listing updated,
@@ -320,7 +331,7 @@ grpc::Status ListingServiceImpl::PublishListing(grpc::ServerContext* ctx,
         *resp,
         MutateListing(caller, "PublishListing", req->name(), req->etag(), req->request_id(),
                       [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
                         MARKET_RETURN_IF_ERROR(
                             CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
                         MARKET_RETURN_IF_ERROR(CheckPublishable(l));
@@ -342,8 +353,8 @@ grpc::Status ListingServiceImpl::WithdrawListing(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(
         *resp,
         MutateListing(caller, "WithdrawListing", req->name(), req->etag(), req->request_id(),
-                      [&](Connection&, v1::Listing& l, const MarketRow&) -> absl::Status {
-                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+                      [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
                         MARKET_RETURN_IF_ERROR(
                             CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
                         l.set_state(v1::Listing::WITHDRAWN);
@@ -368,6 +379,19 @@ grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
     if (reason_chars == 0 || reason_chars > 500) v.Add("reason", "required, 1-500 characters");
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     bool supervisor = caller.HasRole(Role::SUPERVISOR);
+    if (!supervisor) {
+      // Which market the caller operates is known from the name: permission
+      // before existence of the listing.
+      std::string op;
+      MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+        MARKET_ASSIGN_OR_RETURN(op, OperatorOf(c, req->name()));
+        return absl::OkStatus();
+      }));
+      if (op != caller.subject && ValidMarketChildName(req->name(), "listings", nullptr)) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " does not operate the market of ", req->name()));
+      }
+    }
     MARKET_ASSIGN_OR_RETURN(
         *resp,
         MutateListing(
@@ -381,32 +405,39 @@ grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
                   l.state(), v1::Listing::REMOVED, supervisor ? Actor::kSupervisor : Actor::kOperator));
               if (l.state() == v1::Listing::RESERVED) {
                 // Cancel the open order holding it; a swap listing returns to sale.
+                // The open order holding it, as the bought or the swapped listing.
                 MARKET_ASSIGN_OR_RETURN(
                     sqlite::Statement st,
-                    c.Prepare("SELECT name FROM orders WHERE listing = ? AND state = ?"));
+                    c.Prepare("SELECT name FROM orders WHERE (listing = ?1 OR swap_listing = ?1) "
+                              "AND state = ?2"));
                 MARKET_RETURN_IF_ERROR(st.BindText(1, l.name()));
                 MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
-                MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-                if (found) {
-                  std::string order_name = st.ColumnText(0);
+                std::vector<std::string> open_orders;
+                while (true) {
+                  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+                  if (!found) break;
+                  open_orders.push_back(st.ColumnText(0));
+                }
+                for (const std::string& order_name : open_orders) {
                   MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> o, LoadOrder(c, order_name));
-                  if (o.has_value()) {
-                    o->order.set_state(v1::Order::CANCELLED);
-                    o->order.set_cancelled_by(caller.subject);
-                    o->order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
-                    *o->order.mutable_cancel_time() = ToTimestamp(now);
-                    *o->order.mutable_update_time() = ToTimestamp(now);
-                    MARKET_RETURN_IF_ERROR(SaveOrder(c, o->order, o->version + 1, false).status());
-                    if (!o->order.swap_listing().empty()) {
-                      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> swap,
-                                              LoadListing(c, o->order.swap_listing()));
-                      if (swap.has_value() && swap->listing.state() == v1::Listing::RESERVED) {
-                        swap->listing.set_state(v1::Listing::PUBLISHED);
-                        *swap->listing.mutable_update_time() = ToTimestamp(now);
-                        MARKET_RETURN_IF_ERROR(
-                            SaveListing(c, swap->listing, swap->version + 1, false).status());
-                      }
-                    }
+                  if (!o.has_value()) continue;
+                  o->order.set_state(v1::Order::CANCELLED);
+                  o->order.set_cancelled_by(caller.subject);
+                  o->order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
+                  *o->order.mutable_cancel_time() = ToTimestamp(now);
+                  *o->order.mutable_update_time() = ToTimestamp(now);
+                  MARKET_RETURN_IF_ERROR(SaveOrder(c, o->order, o->version + 1, false).status());
+                  // The other listing of the order returns to sale.
+                  const std::string& other = o->order.listing() == l.name()
+                                                 ? o->order.swap_listing()
+                                                 : o->order.listing();
+                  if (other.empty()) continue;
+                  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> back, LoadListing(c, other));
+                  if (back.has_value() && back->listing.state() == v1::Listing::RESERVED) {
+                    back->listing.set_state(v1::Listing::PUBLISHED);
+                    *back->listing.mutable_update_time() = ToTimestamp(now);
+                    MARKET_RETURN_IF_ERROR(
+                        SaveListing(c, back->listing, back->version + 1, false).status());
                   }
                 }
               }
@@ -462,7 +493,8 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
         if (!row.has_value()) {
           return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
         }
-        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row->listing));
+        MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
+        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row->listing, op));
         return CheckEditable(row->listing.state());
       }));
     }
@@ -487,7 +519,8 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
       if (!row.has_value()) return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
       v1::Listing& l = row->listing;
-      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l));
+      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
+      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, op));
       MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
       for (const v1::Photo& p : l.photos()) {
         if (p.sha256() == photo.sha256()) return absl::OkStatus();  // a retry appends nothing
@@ -587,17 +620,23 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
               v1::ImportListingsResponse done = out;
               MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
               if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " gone"));
+              if (m->market.operator_() != caller.subject) {
+                return absl::PermissionDeniedError(
+                    absl::StrCat(caller.subject, " does not operate ", req->parent()));
+              }
               int created = 0;
               for (size_t i = 0; i < prepared.size(); ++i) {
                 v1::ImportRowResult* result = done.mutable_results(static_cast<int>(i));
                 if (result->violations_size() > 0) continue;
                 v1::Listing l = prepared[i];
                 l.set_name(absl::StrCat(req->parent(), "/listings/", GeneratedId('l')));
-                // Membership may have changed since validation.
-                MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m->market, l));
-                absl::Status photos = ResolvePhotos(c, l, "photos");
+                // Membership and photos may have changed since validation.
+                absl::Status admits = CheckMarketAdmits(m->market, l);
+                absl::Status photos = admits.ok() ? ResolvePhotos(c, l, "photos") : admits;
                 if (!photos.ok()) {
-                  for (const FieldViolation& fv : FieldViolationsOf(photos)) {
+                  std::vector<FieldViolation> fvs = FieldViolationsOf(photos);
+                  if (fvs.empty()) fvs.push_back({"seller", std::string(photos.message())});
+                  for (const FieldViolation& fv : fvs) {
                     auto* x = result->add_violations();
                     x->set_field(fv.field);
                     x->set_description(fv.description);

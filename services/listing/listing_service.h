@@ -37,8 +37,11 @@ std::vector<auth::RpcPolicy> ListingPolicies();
 std::vector<auth::RpcPolicy> OrderPolicies();
 std::vector<auth::RpcPolicy> ItemPolicies();
 
-// Who may see and change a listing.
-bool IsListingOwner(const auth::Caller& caller, const v1::Listing& listing);
+// Who may see and change a listing: its seller, or the operator that created
+// it on the seller's behalf while that operator still runs the market
+// (`market_operator`, the market's current operator).
+bool IsListingOwner(const auth::Caller& caller, const v1::Listing& listing,
+                    const std::string& market_operator);
 
 class ListingServiceImpl final : public v1::ListingService::Service {
  public:

@@ -566,6 +566,58 @@ TEST_F(ListingServicesTest, RemovingAReservedListingCancelsItsOrder) {
   EXPECT_EQ(o.state(), v1::Order::CANCELLED);
 }
 
+TEST_F(ListingServicesTest, FormerOperatorLosesItsListingsWhenTheMarketChangesHands) {
+  v1::Listing in = Phone();
+  in.set_seller(seller_);
+  v1::Listing l, out;
+  ASSERT_TRUE(CreateAs(operator_, in, &l).ok());
+  v1::UpdateMarketRequest up;
+  up.mutable_market()->set_name(market_);
+  up.mutable_market()->set_operator_(other_operator_);
+  up.mutable_update_mask()->add_paths("operator");
+  v1::Market m;
+  ASSERT_TRUE(market_stub_->UpdateMarket(Ctx(supervisor_).get(), up, &m).ok());
+  v1::PublishListingRequest pub;
+  pub.set_name(l.name());
+  EXPECT_EQ(stub_->PublishListing(Ctx(operator_).get(), pub, &out).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(stub_->PublishListing(Ctx(seller_).get(), pub, &out).ok());
+}
+
+TEST_F(ListingServicesTest, RemovingASwappedListingCancelsTheOrderAndFreesTheOther) {
+  std::string swapper = AddSubject("swapper", Role::SELLER, Role::BUYER);
+  v1::AddSellerRequest add;
+  add.set_market(market_);
+  add.set_seller(swapper);
+  v1::Market m;
+  ASSERT_TRUE(market_stub_->AddSeller(Ctx(operator_).get(), add, &m).ok());
+  v1::UpdateMarketRequest up;
+  up.mutable_market()->set_name(market_);
+  auto* sched = up.mutable_market()->mutable_swap_schedule();
+  sched->set_frequency(v1::SwapSchedule::WEEKLY);
+  sched->add_days_of_week(1);
+  sched->set_start_time_of_day("08:00");
+  sched->set_end_time_of_day("12:00");
+  up.mutable_update_mask()->add_paths("swap_schedule");
+  ASSERT_TRUE(market_stub_->UpdateMarket(Ctx(operator_).get(), up, &m).ok());
+  v1::Listing theirs = Published(Phone());
+  v1::Listing mine = Published(Appliance("旧冰箱换手机", 50000, "SN-SWAP"), swapper);
+  v1::Order o;
+  ASSERT_TRUE(Place(swapper, theirs.name(), &o, false, mine.name()).ok());
+  v1::RemoveListingRequest rm;
+  rm.set_name(mine.name());
+  rm.set_cause(v1::Listing::COUNTERFEIT);
+  rm.set_reason("假冒品牌");
+  v1::Listing out;
+  ASSERT_TRUE(stub_->RemoveListing(Ctx(supervisor_).get(), rm, &out).ok());
+  v1::GetOrderRequest get;
+  get.set_name(o.name());
+  ASSERT_TRUE(order_stub_->GetOrder(Ctx(swapper).get(), get, &o).ok());
+  EXPECT_EQ(o.state(), v1::Order::CANCELLED);
+  ASSERT_TRUE(Get("", theirs.name(), &out).ok());
+  EXPECT_EQ(out.state(), v1::Listing::PUBLISHED);
+}
+
 // ---- Photos -----------------------------------------------------------------
 
 grpc::Status Upload(v1::ListingService::Stub* stub, std::unique_ptr<grpc::ClientContext> ctx,
@@ -745,6 +797,13 @@ TEST_F(SearchTest, UnknownFilterFieldIsInvalid) {
   EXPECT_EQ(BadFields(s), std::vector<std::string>{"filter"});
   EXPECT_EQ(BadFields(Search("price=5", "", &r)), std::vector<std::string>{"filter"});
   EXPECT_EQ(BadFields(Search("", "", &r, "title")), std::vector<std::string>{"order_by"});
+}
+
+TEST_F(SearchTest, ControlCharactersInTheQueryAreInvalid) {
+  v1::SearchListingsResponse r;
+  EXPECT_EQ(BadFields(Search("", std::string("ab\0", 3), &r)), std::vector<std::string>{"query"});
+  EXPECT_EQ(BadFields(Search("price>9223372036854775807", "", &r)),
+            std::vector<std::string>{"filter"});
 }
 
 TEST_F(SearchTest, TamperedPageTokenIsRejected) {

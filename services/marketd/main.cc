@@ -19,6 +19,12 @@ int main(int argc, char** argv) {
   app.add_option("--http-listen", options.server.http_listen,
                  "HOST:PORT serving /metrics and /healthz")
       ->capture_default_str();
+  double scheduler_seconds = 60;
+  app.add_option("--scheduler-period", scheduler_seconds,
+                 "Seconds between runs of the schedulers (credit expiry, order completion, "
+                 "claim deadlines)")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
   std::string clock_offset_file;
   app.add_option("--clock-offset-file", clock_offset_file,
                  "Testing and demonstrations only: a file holding seconds added to the real "
@@ -34,6 +40,8 @@ int main(int argc, char** argv) {
     market::server::LogJson("warn", "clock shifted by --clock-offset-file (testing only)",
                             {{"file", clock_offset_file}});
   }
+  options.expiry_period = options.order_completion_period = options.claim_deadline_period =
+      absl::Seconds(scheduler_seconds);
   auto marketd = market::marketd::Marketd::Start(options, clock);
   if (!marketd.ok()) {
     market::server::LogJson("error", "start-up failed", {{"error", marketd.status().ToString()}});

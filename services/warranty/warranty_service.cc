@@ -37,6 +37,8 @@ constexpr int kMaxText = 2000;
 constexpr int kMaxPhotos = 20;
 constexpr char kNoReasonReturn[] = "NO_REASON_RETURN";
 constexpr char kClaimAlreadyOpen[] = "CLAIM_ALREADY_OPEN";
+// The order was refunded through a claim: nothing more can be claimed on it.
+constexpr char kOrderRefunded[] = "ORDER_REFUNDED";
 constexpr char kReplyDeadlineMissed[] = "REPLY_DEADLINE_MISSED";
 
 // ---------------------------------------------------------------------------
@@ -164,14 +166,28 @@ absl::StatusOr<Eligibility> Evaluate(const listing::v1::Order& o,
     }
     e.refund = d;
   }
+  auto deny = [](KindDecision& d, const char* reason) {
+    if (!d.allowed) return;
+    d.allowed = false;
+    d.reason = d.rule = reason;
+    d.refund_amount_fen = d.depreciation_fen = 0;
+  };
   for (const ClaimRow& row : claims) {
-    if (row.claim.name() == exclude || !IsOpen(row.claim.state())) continue;
-    KindDecision& d = DecisionOf(e, row.claim.kind());
-    if (d.allowed) {
-      d.allowed = false;
-      d.reason = d.rule = kClaimAlreadyOpen;
-      d.refund_amount_fen = d.depreciation_fen = 0;
+    if (row.claim.name() == exclude) continue;
+    const v1::Claim& c = row.claim;
+    if (c.state() == v1::Claim::RESOLVED &&
+        c.resolution().outcome() == v1::Resolution::REFUNDED) {
+      // The goods went back: no second refund, exchange or repair.
+      for (auto kind : {v1::Claim::REFUND, v1::Claim::EXCHANGE, v1::Claim::REPAIR}) {
+        deny(DecisionOf(e, kind), kOrderRefunded);
+      }
+      continue;
     }
+    if (!IsOpen(c.state())) continue;
+    deny(DecisionOf(e, c.kind()), kClaimAlreadyOpen);
+    // A refund and an exchange exclude each other while either is open.
+    if (c.kind() == v1::Claim::REFUND) deny(e.exchange, kClaimAlreadyOpen);
+    if (c.kind() == v1::Claim::EXCHANGE) deny(e.refund, kClaimAlreadyOpen);
   }
   return e;
 }

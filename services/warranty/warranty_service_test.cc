@@ -196,8 +196,8 @@ class WarrantyServiceTest : public ::testing::Test {
     EXPECT_RPC_OK(Respond(seller_, c.name(), v1::RespondToClaimRequest::ACCEPT, &c));
     return c;
   }
-  v1::Claim Rejected(v1::Claim::Kind kind = v1::Claim::REPAIR) {
-    v1::Claim c = Filed(kind);
+  v1::Claim Rejected(v1::Claim::Kind kind = v1::Claim::REPAIR, const std::string& order = "") {
+    v1::Claim c = Filed(kind, order);
     EXPECT_RPC_OK(
         Respond(seller_, c.name(), v1::RespondToClaimRequest::REJECT, &c, "人为损坏，不在保修范围"));
     return c;
@@ -555,7 +555,8 @@ TEST_F(WarrantyServiceTest, SellerAcceptsOrRejects) {
 TEST_F(WarrantyServiceTest, RoleMatrix) {
   v1::Claim filed = Filed(v1::Claim::REPAIR);
   v1::Claim accepted = Accepted(v1::Claim::EXCHANGE);
-  v1::Claim rejected = Rejected(v1::Claim::REFUND);
+  // Another order: a refund cannot be open next to the accepted exchange.
+  v1::Claim rejected = Rejected(v1::Claim::REFUND, vehicle_);
   v1::Claim escalated;
   EXPECT_RPC_OK(Escalate(buyer_, rejected.name(), &escalated));
   v1::Claim out;
@@ -684,12 +685,18 @@ TEST_F(WarrantyServiceTest, SecondFailedRepairAllowsExchangeAndDepreciatedRefund
   v1::CheckEligibilityResponse resp;
   EXPECT_RPC_OK(Check(buyer_, phone_, &resp, "SCREEN"));
   EXPECT_EQ(resp.failed_repair_count(), 2);
+  for (const auto& k : resp.results()) {
+    if (k.kind() == v1::Claim::EXCHANGE || k.kind() == v1::Claim::REFUND) {
+      EXPECT_TRUE(k.allowed()) << v1::Claim::Kind_Name(k.kind());
+      EXPECT_EQ(k.reason(), "REPAIRS_FAILED");
+    }
+  }
   v1::Claim exchange, refund;
-  EXPECT_RPC_OK(File(buyer_, phone_, v1::Claim::EXCHANGE, &exchange));
-  EXPECT_EQ(exchange.eligibility_reason(), "REPAIRS_FAILED");
   // A refund filed on day 20 with 2 repair days: 18 days at 50 bp/day.
   EXPECT_RPC_OK(File(buyer_, phone_, v1::Claim::REFUND, &refund));
   EXPECT_EQ(refund.eligibility_reason(), "REPAIRS_FAILED");
+  // The buyer chooses: with the refund open, no exchange as well.
+  EXPECT_EQ(Reason(File(buyer_, phone_, v1::Claim::EXCHANGE, &exchange)), "CLAIM_ALREADY_OPEN");
   EXPECT_RPC_OK(Respond(seller_, refund.name(), v1::RespondToClaimRequest::ACCEPT, &refund));
   int64_t cap = 329900LL * 50 * 18 / 10000;  // 29691 fen
   grpc::Status s = Resolve(seller_, refund.name(),
@@ -700,6 +707,10 @@ TEST_F(WarrantyServiceTest, SecondFailedRepairAllowsExchangeAndDepreciatedRefund
   EXPECT_RPC_OK(Resolve(seller_, refund.name(),
                         Outcome(v1::Resolution::REFUNDED, 329900 - cap, cap), false, &out));
   EXPECT_EQ(out.resolution().refunded_amount().currency(), "CNY");
+  // Once the buyer confirms the refund, nothing more can be claimed.
+  EXPECT_RPC_OK(Resolve(buyer_, refund.name(), std::nullopt, true, &out));
+  EXPECT_EQ(out.state(), v1::Claim::RESOLVED);
+  EXPECT_EQ(Reason(File(buyer_, phone_, v1::Claim::REFUND, &exchange)), "ORDER_REFUNDED");
 }
 
 // ---------------------------------------------------------------------------
