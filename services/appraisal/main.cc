@@ -3,6 +3,7 @@
 // service's public keys; subjects and listings are looked up, and outbox
 // events delivered to market-listing and market-credit, through a SERVICE
 // account (see README, "Multi-process").
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -78,22 +79,42 @@ int main(int argc, char** argv) {
   auto listing_channel = grpc::CreateChannel(listing_addr, grpc::InsecureChannelCredentials());
   auto listings = std::shared_ptr<market::listing::v1::ListingService::Stub>(
       market::listing::v1::ListingService::NewStub(listing_channel));
-  // Over gRPC a SERVICE account reads the listing but cannot list its orders,
-  // so the parties here are the seller alone; marketd reads listing.db and
-  // adds the buyers.
+  auto orders = std::shared_ptr<market::listing::v1::OrderService::Stub>(
+      market::listing::v1::OrderService::NewStub(listing_channel));
+  // The listing's seller, then the buyers of its orders (SERVICE reads both).
   market::appraisal::ListingParties parties =
-      [listings, token](const std::string& name) -> absl::StatusOr<std::vector<std::string>> {
+      [listings, orders, token](const std::string& name)
+      -> absl::StatusOr<std::vector<std::string>> {
     auto bearer = token();
     if (!bearer.ok()) return bearer.status();
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + *bearer);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto context = [&] {
+      auto ctx = std::make_unique<grpc::ClientContext>();
+      ctx->AddMetadata("authorization", "Bearer " + *bearer);
+      ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      return ctx;
+    };
     market::listing::v1::GetListingRequest req;
     req.set_name(name);
     market::listing::v1::Listing l;
-    absl::Status s = market::FromGrpcStatus(listings->GetListing(&ctx, req, &l));
+    absl::Status s = market::FromGrpcStatus(listings->GetListing(context().get(), req, &l));
     if (!s.ok()) return s;
-    return std::vector<std::string>{l.seller()};
+    std::vector<std::string> parties = {l.seller()};
+    market::listing::v1::ListOrdersRequest list;
+    list.set_parent("markets/-");
+    list.set_filter("listing=\"" + name + "\"");
+    list.set_page_size(1000);
+    do {
+      market::listing::v1::ListOrdersResponse page;
+      s = market::FromGrpcStatus(orders->ListOrders(context().get(), list, &page));
+      if (!s.ok()) return s;
+      for (const auto& o : page.orders()) {
+        if (std::find(parties.begin(), parties.end(), o.buyer()) == parties.end()) {
+          parties.push_back(o.buyer());
+        }
+      }
+      list.set_page_token(page.next_page_token());
+    } while (!list.page_token().empty());
+    return parties;
   };
   const market::Clock* clock = market::RealClock();
   auto module = market::appraisal::OpenAppraisalModule(data_dir, clock, lookup, parties, verifier,

@@ -88,7 +88,7 @@ std::vector<auth::RpcPolicy> OrderPolicies() {
       {.method = "ConfirmDelivery", .roles = {BUYER}},
       {.method = "CompleteOrder", .roles = {BUYER, SERVICE}},
       {.method = "GetOrder", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR, SERVICE}},
-      {.method = "ListOrders", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR}},
+      {.method = "ListOrders", .roles = {BUYER, SELLER, OPERATOR, SUPERVISOR, SERVICE}},
   };
 }
 
@@ -402,7 +402,9 @@ grpc::Status OrderServiceImpl::ListOrders(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
     MARKET_ASSIGN_OR_RETURN(OrderQuery q,
                             ParseOrderQuery(req->parent(), req->filter(), req->order_by()));
-    if (!caller.HasRole(Role::SUPERVISOR)) q.visible_to = caller.subject;
+    if (!caller.HasRole(Role::SUPERVISOR) && !caller.HasRole(Role::SERVICE)) {
+      q.visible_to = caller.subject;
+    }
     std::string key = absl::StrCat("ListOrders|", req->parent(), "|", req->filter(), "|",
                                    req->order_by());
     std::optional<SearchCursor> after;
