@@ -143,6 +143,57 @@ TEST_F(MarketdE2eTest, OperatorCreatesMarketAndAdmitsSeller) {
   EXPECT_THAT(list.out, HasSubstr("markets/east-flea"));
 }
 
+TEST_F(MarketdE2eTest, SupervisorUpdatesASubjectAndManagesItsApiKeys) {
+  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
+  ASSERT_EQ(Ctl({"subject", "create", "--kind", "organization", "--role", "SERVICE",
+                 "--display-name", "credit relay", "--credit-code", "91440101MA5CJQ4N59", "--id",
+                 "svc-relay"})
+                .exit_code,
+            0);
+  RunResult updated = Ctl({"subject", "update", "svc-relay", "--display-name", "信用中继"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_THAT(updated.out, HasSubstr("信用中继"));
+  EXPECT_EQ(Ctl({"subject", "update", "svc-relay"}).exit_code, 64);  // nothing to update
+  RunResult key = Ctl({"--output", "json", "subject", "api-key", "create", "svc-relay",
+                       "--display-name", "second key"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  EXPECT_THAT(key.out, HasSubstr("\"key\": \"mk_"));
+  size_t at = key.out.find("subjects/svc-relay/apiKeys/");
+  ASSERT_NE(at, std::string::npos) << key.out;
+  std::string name = key.out.substr(at, key.out.find('"', at) - at);
+  RunResult revoked = Ctl({"subject", "api-key", "revoke", name});
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_THAT(revoked.out, HasSubstr("revoke_time"));
+  RunResult keys = Ctl({"subject", "signing-keys"});
+  EXPECT_EQ(keys.exit_code, 0) << keys.err;
+  EXPECT_THAT(keys.out, HasSubstr("EdDSA"));
+}
+
+TEST_F(MarketdE2eTest, OperatorSetsSwapDaysOnItsMarket) {
+  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
+  ASSERT_EQ(Ctl({"subject", "create", "--kind", "organization", "--role", "OPERATOR",
+                 "--display-name", "东城跳蚤市场", "--credit-code", "91350100M000100Y43", "--id",
+                 "east-market", "--password-stdin"},
+                "operator-password-1\n")
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl({"login", "--subject", "east-market", "--password-stdin"},
+                "operator-password-1\n")
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl({"market", "create", "--id", "east-flea", "--display-name", "东城社区跳蚤市场",
+                 "--region", "350102", "--address", "鼓楼区东街 1 号"})
+                .exit_code,
+            0);
+  RunResult swap = Ctl({"--output", "json", "market", "update", "east-flea", "--swap-weekly",
+                        "6,7", "--swap-hours", "08:00-12:00"});
+  ASSERT_EQ(swap.exit_code, 0) << swap.err;
+  EXPECT_THAT(swap.out, HasSubstr("\"WEEKLY\""));
+  EXPECT_THAT(swap.out, HasSubstr("\"08:00\""));
+  RunResult region = Ctl({"market", "update", "east-flea", "--region", "350103"});
+  EXPECT_EQ(region.exit_code, 7) << region.err;  // PERMISSION_DENIED: supervisors only
+}
+
 TEST_F(MarketdE2eTest, BadCreditCodeExitsInvalidArgumentNamingField) {
   ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
   RunResult created = Ctl({"subject", "create", "--kind", "organization", "--role", "OPERATOR",

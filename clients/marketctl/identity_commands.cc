@@ -275,6 +275,112 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
       return 0;
     };
   });
+
+  auto* update = subject->add_subcommand("update", "Change a subject's display name, phone, "
+                                                   "affiliation (itself or SUPERVISOR) or roles "
+                                                   "(SUPERVISOR)")
+                     ->footer("Example:\n  marketctl subject update zhang-san --phone 13812345678"
+                              "\n  marketctl subject update zhang-san --role SELLER --role BUYER");
+  auto ureq = std::make_shared<v1::UpdateSubjectRequest>();
+  auto uroles = std::make_shared<std::vector<std::string>>();
+  auto* udisplay = update->add_option("--display-name",
+                                      *ureq->mutable_subject()->mutable_display_name(), "New name");
+  auto* uphone = update->add_option("--phone", *ureq->mutable_subject()->mutable_phone(),
+                                    "New phone (11 digits)");
+  auto* uaff = update->add_option("--affiliation", *ureq->mutable_subject()->mutable_affiliation(),
+                                  "Organisation the person belongs to (\"\" clears it)");
+  auto* urole = update->add_option("--role", *uroles, "The complete new set of roles");
+  update->add_option("name", *ureq->mutable_subject()->mutable_name(), "subjects/{id} or {id}")
+      ->required();
+  update->add_option("--etag", *ureq->mutable_subject()->mutable_etag(), "Expected etag");
+  update->add_option("--request-id", *ureq->mutable_request_id(), "Idempotency key");
+  update->callback([&client, run, ureq, uroles, udisplay, uphone, uaff, urole] {
+    *run = [&client, ureq, uroles, udisplay, uphone, uaff, urole]() -> int {
+      v1::UpdateSubjectRequest req = *ureq;
+      req.mutable_subject()->set_name(SubjectName(req.subject().name()));
+      auto* mask = req.mutable_update_mask();
+      if (udisplay->count() > 0) mask->add_paths("display_name");
+      if (uphone->count() > 0) mask->add_paths("phone");
+      if (uaff->count() > 0) {
+        mask->add_paths("affiliation");
+        if (!req.subject().affiliation().empty()) {
+          req.mutable_subject()->set_affiliation(SubjectName(req.subject().affiliation()));
+        }
+      }
+      if (urole->count() > 0) {
+        mask->add_paths("roles");
+        for (const auto& r : *uroles) {
+          auto role = ParseRole(r);
+          if (!role.ok()) return client.Fail(role.status()), kExitUsage;
+          req.mutable_subject()->add_roles(*role);
+        }
+      }
+      if (mask->paths().empty()) {
+        client.err() << "error: give at least one of --display-name, --phone, --affiliation, "
+                        "--role\n";
+        return kExitUsage;
+      }
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::Subject resp;
+      grpc::Status s = stub->UpdateSubject(client.Context().get(), req, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  auto* keys = subject->add_subcommand("api-key", "API keys of a subject (services, scripts)");
+  keys->require_subcommand(1);
+  auto* kcreate = keys->add_subcommand("create", "Create an API key; the secret is shown once")
+                      ->footer("Example:\n  marketctl subject api-key create svc-credit "
+                               "--display-name 'credit relay 2026'");
+  auto kreq = std::make_shared<v1::CreateApiKeyRequest>();
+  kcreate->add_option("subject", *kreq->mutable_parent(), "subjects/{id} or {id}")->required();
+  kcreate->add_option("--display-name", *kreq->mutable_display_name(), "What the key is for");
+  kcreate->add_option("--request-id", *kreq->mutable_request_id(), "Idempotency key");
+  kcreate->callback([&client, run, kreq] {
+    *run = [&client, kreq]() -> int {
+      v1::CreateApiKeyRequest req = *kreq;
+      req.set_parent(SubjectName(req.parent()));
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::CreateApiKeyResponse resp;
+      grpc::Status s = stub->CreateApiKey(client.Context().get(), req, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+  auto* krevoke = keys->add_subcommand("revoke", "Revoke an API key")
+                      ->footer("Example:\n  marketctl subject api-key revoke "
+                               "subjects/svc-credit/apiKeys/k1a2b3");
+  auto rkreq = std::make_shared<v1::RevokeApiKeyRequest>();
+  krevoke->add_option("name", *rkreq->mutable_name(), "subjects/{id}/apiKeys/{key}")->required();
+  krevoke->add_option("--request-id", *rkreq->mutable_request_id(), "Idempotency key");
+  krevoke->callback([&client, run, rkreq] {
+    *run = [&client, rkreq]() -> int {
+      auto stub = v1::IdentityService::NewStub(client.Channel());
+      v1::ApiKey resp;
+      grpc::Status s = stub->RevokeApiKey(client.Context().get(), *rkreq, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
+  subject->add_subcommand("signing-keys", "The token signing public keys (public)")
+      ->callback([&client, run] {
+        *run = [&client]() -> int {
+          auto stub = v1::IdentityService::NewStub(client.Channel());
+          v1::GetSigningKeysResponse resp;
+          grpc::Status s =
+              stub->GetSigningKeys(client.Context(false).get(), v1::GetSigningKeysRequest(), &resp);
+          if (!s.ok()) return client.Fail(s);
+          std::vector<const google::protobuf::Message*> items;
+          for (const auto& k : resp.keys()) items.push_back(&k);
+          client.PrintList(items, {"key_id", "algorithm", "active"});
+          return 0;
+        };
+      });
 }
 
 }  // namespace market::ctl

@@ -111,6 +111,90 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
     };
   });
 
+  auto* update =
+      market->add_subcommand("update", "Change a market (its OPERATOR; region and operator: "
+                                       "SUPERVISOR)")
+          ->footer("Examples:\n  marketctl market update east-flea --display-name '东城周末市集'\n"
+                   "  marketctl market update east-flea --swap-weekly 6,7 --swap-hours 08:00-12:00\n"
+                   "  marketctl market update east-flea --no-swap-days");
+  auto ureq = std::make_shared<v1::UpdateMarketRequest>();
+  auto ucats = std::make_shared<std::vector<std::string>>();
+  auto uop = std::make_shared<std::string>();
+  auto weekly = std::make_shared<std::vector<int>>();
+  auto hours = std::make_shared<std::string>("08:00-17:00");
+  auto no_swap = std::make_shared<bool>(false);
+  update->add_option("name", *ureq->mutable_market()->mutable_name(), "markets/{id} or {id}")
+      ->required();
+  auto* udisplay = update->add_option(
+      "--display-name", *ureq->mutable_market()->mutable_display_name(), "New name");
+  auto* uaddr =
+      update->add_option("--address", *ureq->mutable_market()->mutable_address(), "New address");
+  auto* uregion = update->add_option("--region", *ureq->mutable_market()->mutable_region_code(),
+                                     "6-digit region code (SUPERVISOR)");
+  auto* uoper = update->add_option("--operator", *uop, "New operator (SUPERVISOR)");
+  auto* ucat = update->add_option("--category", *ucats, "The complete set of categories traded");
+  auto* uweekly =
+      update->add_option("--swap-weekly", *weekly, "Swap days, ISO weekdays 1 (Mon)..7 (Sun)")
+          ->delimiter(',');
+  update->add_option("--swap-hours", *hours, "Swap-day opening hours HH:MM-HH:MM")
+      ->capture_default_str();
+  update->add_flag("--no-swap-days", *no_swap, "Remove the swap schedule");
+  update->add_option("--etag", *ureq->mutable_market()->mutable_etag(), "Expected etag");
+  update->add_option("--request-id", *ureq->mutable_request_id(), "Idempotency key");
+  update->callback([&client, run, ureq, ucats, uop, weekly, hours, no_swap, udisplay, uaddr,
+                    uregion, uoper, ucat, uweekly] {
+    *run = [&client, ureq, ucats, uop, weekly, hours, no_swap, udisplay, uaddr, uregion, uoper,
+            ucat, uweekly]() -> int {
+      v1::UpdateMarketRequest req = *ureq;
+      v1::Market* m = req.mutable_market();
+      m->set_name(Prefixed(m->name(), "markets"));
+      auto* mask = req.mutable_update_mask();
+      if (udisplay->count() > 0) mask->add_paths("display_name");
+      if (uaddr->count() > 0) mask->add_paths("address");
+      if (uregion->count() > 0) mask->add_paths("region_code");
+      if (uoper->count() > 0) {
+        mask->add_paths("operator");
+        m->set_operator_(Prefixed(*uop, "subjects"));
+      }
+      if (ucat->count() > 0) {
+        mask->add_paths("categories");
+        for (const auto& c : *ucats) {
+          common::v1::Category cat;
+          if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
+            client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
+            return kExitUsage;
+          }
+          m->add_categories(cat);
+        }
+      }
+      if (uweekly->count() > 0 || *no_swap) {
+        mask->add_paths("swap_schedule");
+        if (!*no_swap) {
+          size_t dash = hours->find('-');
+          if (dash == std::string::npos) {
+            client.err() << "error: --swap-hours: want HH:MM-HH:MM\n";
+            return kExitUsage;
+          }
+          auto* sched = m->mutable_swap_schedule();
+          sched->set_frequency(v1::SwapSchedule::WEEKLY);
+          for (int d : *weekly) sched->add_days_of_week(d);
+          sched->set_start_time_of_day(hours->substr(0, dash));
+          sched->set_end_time_of_day(hours->substr(dash + 1));
+        }
+      }
+      if (mask->paths().empty()) {
+        client.err() << "error: nothing to update\n";
+        return kExitUsage;
+      }
+      auto stub = v1::MarketService::NewStub(client.Channel());
+      v1::Market resp;
+      grpc::Status s = stub->UpdateMarket(client.Context().get(), req, &resp);
+      if (!s.ok()) return client.Fail(s);
+      client.Print(resp);
+      return 0;
+    };
+  });
+
   for (bool add : {true, false}) {
     auto* cmd = market->add_subcommand(add ? "add-seller" : "remove-seller",
                                        add ? "Admit a seller to a market (its OPERATOR)"
