@@ -56,6 +56,20 @@ class MarketdE2eTest : public ::testing::Test {
   RunResult LoginAsSupervisor() {
     return Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"});
   }
+  // The supervisor creates the operator subjects/east-market, which logs in.
+  void LoginAsNewOperator() {
+  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
+  ASSERT_EQ(Ctl({"subject", "create", "--kind", "organization", "--role", "OPERATOR",
+                 "--display-name", "东城跳蚤市场", "--credit-code", "91350100M000100Y43", "--id",
+                 "east-market", "--password-stdin"},
+                "operator-password-1\n")
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl({"login", "--subject", "east-market", "--password-stdin"},
+                "operator-password-1\n")
+                .exit_code,
+            0);
+  }
 
   std::string dir_;
   int port_ = 0;
@@ -116,17 +130,7 @@ TEST_F(MarketdE2eTest, CreateOperatorAndListIt) {
 }
 
 TEST_F(MarketdE2eTest, OperatorCreatesMarketAndAdmitsSeller) {
-  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
-  ASSERT_EQ(Ctl({"subject", "create", "--kind", "organization", "--role", "OPERATOR",
-                 "--display-name", "东城跳蚤市场", "--credit-code", "91350100M000100Y43", "--id",
-                 "east-market", "--password-stdin"},
-                "operator-password-1\n")
-                .exit_code,
-            0);
-  ASSERT_EQ(Ctl({"login", "--subject", "east-market", "--password-stdin"},
-                "operator-password-1\n")
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(LoginAsNewOperator());
   RunResult seller = Ctl({"subject", "create", "--role", "SELLER", "--display-name", "张三",
                           "--id-number", "11010519491231002X", "--id", "zhang-san",
                           "--password-stdin"},
@@ -170,17 +174,7 @@ TEST_F(MarketdE2eTest, SupervisorUpdatesASubjectAndManagesItsApiKeys) {
 }
 
 TEST_F(MarketdE2eTest, OperatorSetsSwapDaysOnItsMarket) {
-  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
-  ASSERT_EQ(Ctl({"subject", "create", "--kind", "organization", "--role", "OPERATOR",
-                 "--display-name", "东城跳蚤市场", "--credit-code", "91350100M000100Y43", "--id",
-                 "east-market", "--password-stdin"},
-                "operator-password-1\n")
-                .exit_code,
-            0);
-  ASSERT_EQ(Ctl({"login", "--subject", "east-market", "--password-stdin"},
-                "operator-password-1\n")
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(LoginAsNewOperator());
   ASSERT_EQ(Ctl({"market", "create", "--id", "east-flea", "--display-name", "东城社区跳蚤市场",
                  "--region", "350102", "--address", "鼓楼区东街 1 号"})
                 .exit_code,
