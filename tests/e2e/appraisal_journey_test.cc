@@ -121,8 +121,10 @@ int LevelRank(const nlohmann::json& profile) {
   return level.size() == 1 && level[0] >= 'A' && level[0] <= 'D' ? level[0] - 'A' : -1;
 }
 
-class AppraisalJourneyTest : public JourneyTest {
+// Runs against marketd and against the five processes of deploy/multiprocess.sh.
+class AppraisalJourneyTest : public JourneyTest, public ::testing::WithParamInterface<bool> {
  protected:
+  bool Multiprocess() override { return GetParam(); }
   // Files `report` as `user`, signed with `private_key`; returns the result.
   RunResult File(const std::string& user, const std::string& file_name,
                  const nlohmann::json& report, const std::string& private_key,
@@ -154,7 +156,7 @@ class AppraisalJourneyTest : public JourneyTest {
   }
 };
 
-TEST_F(AppraisalJourneyTest, AccreditKeygenFileShowVerifyDisputeAndCreditDrops) {
+TEST_P(AppraisalJourneyTest, AccreditKeygenFileShowVerifyDisputeAndCreditDrops) {
   // ---- The supervisor sets up the firm and its appraiser. ----
   CreateAndLogin("minjian", {"--kind", "organization", "--role", "APPRAISAL_FIRM",
                              "--display-name", "闽鉴二手商品鉴定有限公司", "--credit-code",
@@ -394,6 +396,11 @@ TEST_F(AppraisalJourneyTest, AccreditKeygenFileShowVerifyDisputeAndCreditDrops) 
   RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
+
+INSTANTIATE_TEST_SUITE_P(Deployments, AppraisalJourneyTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Multiprocess" : "Marketd";
+                         });
 
 }  // namespace
 }  // namespace market::testing
