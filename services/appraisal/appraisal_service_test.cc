@@ -27,6 +27,7 @@
 #include "market/listing/v1/listing.pb.h"
 #include "services/appraisal/appraisal_module.h"
 #include "services/identity/identity_module.h"
+#include "services/identity/identity_testing.h"
 #include "services/listing/delivery.h"
 #include "services/listing/listing_db.h"
 
@@ -79,13 +80,8 @@ class AppraisalServiceTest : public ::testing::Test {
     auto id = identity::OpenIdentityModule(dir_, &clock_, verifier_, nullptr, id_options);
     ASSERT_OK(id);
     identity_ = *std::move(id);
-    identity::IdentityStore* ids = identity_.store.get();
-    SubjectLookup lookup =
-        [ids](const std::string& s) -> absl::StatusOr<std::optional<identity::v1::Subject>> {
-      auto row = ids->GetSubject(s);
-      if (absl::IsNotFound(row.status())) return std::nullopt;
-      if (!row.ok()) return row.status();
-      return row->subject;
+    SubjectLookup lookup = [this](const std::string& s) {
+      return identity::testing::LookupTestSubject(identity_, s);
     };
     ListingParties parties =
         [this](const std::string& listing) -> absl::StatusOr<std::vector<std::string>> {
@@ -127,27 +123,17 @@ class AppraisalServiceTest : public ::testing::Test {
   static absl::Duration Days(int n) { return absl::Hours(24 * n); }
 
   std::string AddSubject(const std::string& id, Role role, const std::string& affiliation = "") {
-    identity::SubjectRow row;
-    row.subject.set_name("subjects/" + id);
-    row.subject.set_kind(identity::Subject::ORGANIZATION);
-    row.subject.add_roles(role);
-    row.subject.set_display_name(id);
-    row.subject.set_affiliation(affiliation);
-    row.subject.set_state(identity::Subject::ACTIVE);
-    EXPECT_OK(identity_.store->CreateSubject(row, std::nullopt, identity::RequestKey{},
-                                             clock_.Now(), nullptr));
-    return row.subject.name();
+    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role}, affiliation);
   }
+
   void SetParties(const std::string& listing, std::vector<std::string> parties) {
     absl::MutexLock lock(&parties_mu_);
     parties_[listing] = std::move(parties);
   }
   std::string Token(const std::string& subject) {
-    auto row = identity_.store->GetSubject(subject);
-    std::vector<Role> roles;
-    for (int r : row->subject.roles()) roles.push_back(static_cast<Role>(r));
-    return identity_.service->token_authority()->Issue(subject, roles)->first;
+    return identity::testing::TestToken(identity_, subject);
   }
+
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& subject) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!subject.empty()) ctx->AddMetadata("authorization", "Bearer " + Token(subject));

@@ -17,6 +17,7 @@
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
+#include "services/identity/identity_testing.h"
 
 namespace market::credit {
 namespace {
@@ -72,20 +73,14 @@ class CreditServiceTest : public ::testing::Test {
   }
 
   std::string AddSubject(const std::string& id, Role role, const std::string& affiliation = "") {
-    identity::SubjectRow row;
-    row.subject.set_name("subjects/" + id);
-    row.subject.set_kind(identity::Subject::PERSON);
-    row.subject.add_roles(role);
-    row.subject.set_display_name(id);
-    row.subject.set_affiliation(affiliation);
-    row.subject.set_state(identity::Subject::ACTIVE);
-    EXPECT_OK(identity_.store->CreateSubject(row, std::nullopt, identity::RequestKey{},
-                                             clock_.Now(), nullptr));
-    return row.subject.name();
+    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role}, affiliation,
+                                             identity::Subject::PERSON);
   }
+
   std::string Token(const std::string& subject, Role role) {
-    return identity_.service->token_authority()->Issue(subject, {role})->first;
+    return identity::testing::TestToken(identity_, subject, {role});
   }
+
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);

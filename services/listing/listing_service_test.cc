@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "services/identity/identity_module.h"
+#include "services/identity/identity_testing.h"
 #include "services/listing/delivery.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/sqlite_market_store.h"
@@ -64,13 +65,8 @@ class ListingServicesTest : public ::testing::Test {
     auto store = SqliteMarketStore::Open(dir_ + "/listing.db");
     ASSERT_OK(store);
     store_ = *std::move(store);
-    identity::IdentityStore* ids = identity_.store.get();
-    SubjectLookup lookup =
-        [ids](const std::string& s) -> absl::StatusOr<std::optional<identity::v1::Subject>> {
-      auto row = ids->GetSubject(s);
-      if (absl::IsNotFound(row.status())) return std::nullopt;
-      if (!row.ok()) return row.status();
-      return row->subject;
+    SubjectLookup lookup = [this](const std::string& s) {
+      return identity::testing::LookupTestSubject(identity_, s);
     };
     auto markets = MarketServiceImpl::Create(store_.get(), &clock_, lookup, std::string(32, 's'),
                                              verifier_, identity_.suspension, nullptr);
@@ -121,23 +117,15 @@ class ListingServicesTest : public ::testing::Test {
   }
 
   std::string AddSubject(const std::string& id, Role role, Role second = Role::ROLE_UNSPECIFIED) {
-    identity::SubjectRow row;
-    row.subject.set_name("subjects/" + id);
-    row.subject.set_kind(identity::Subject::ORGANIZATION);
-    row.subject.add_roles(role);
-    if (second != Role::ROLE_UNSPECIFIED) row.subject.add_roles(second);
-    row.subject.set_display_name(id);
-    row.subject.set_state(identity::Subject::ACTIVE);
-    EXPECT_OK(identity_.store->CreateSubject(row, std::nullopt, identity::RequestKey{},
-                                             clock_.Now(), nullptr));
-    return row.subject.name();
+    std::vector<Role> roles = {role};
+    if (second != Role::ROLE_UNSPECIFIED) roles.push_back(second);
+    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, roles);
   }
+
   std::string Token(const std::string& subject) {
-    auto row = identity_.store->GetSubject(subject);
-    std::vector<Role> roles;
-    for (int r : row->subject.roles()) roles.push_back(static_cast<Role>(r));
-    return identity_.service->token_authority()->Issue(subject, roles)->first;
+    return identity::testing::TestToken(identity_, subject);
   }
+
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& subject) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!subject.empty()) ctx->AddMetadata("authorization", "Bearer " + Token(subject));

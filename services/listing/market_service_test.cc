@@ -12,6 +12,7 @@
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/identity/identity_module.h"
+#include "services/identity/identity_testing.h"
 #include "services/listing/sqlite_market_store.h"
 
 namespace market::listing {
@@ -36,13 +37,8 @@ class MarketServiceTest : public ::testing::Test {
     auto store = SqliteMarketStore::Open(dir_ + "/listing.db");
     ASSERT_OK(store);
     store_ = *std::move(store);
-    identity::IdentityStore* ids = identity_.store.get();
-    SubjectLookup lookup =
-        [ids](const std::string& s) -> absl::StatusOr<std::optional<identity::v1::Subject>> {
-      auto row = ids->GetSubject(s);
-      if (absl::IsNotFound(row.status())) return std::nullopt;
-      if (!row.ok()) return row.status();
-      return row->subject;
+    SubjectLookup lookup = [this](const std::string& s) {
+      return identity::testing::LookupTestSubject(identity_, s);
     };
     auto service = MarketServiceImpl::Create(store_.get(), &clock_, lookup, std::string(32, 's'),
                                              verifier_, identity_.suspension, nullptr);
@@ -65,19 +61,13 @@ class MarketServiceTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   std::string AddSubject(const std::string& id, Role role) {
-    identity::SubjectRow row;
-    row.subject.set_name("subjects/" + id);
-    row.subject.set_kind(identity::Subject::ORGANIZATION);
-    row.subject.add_roles(role);
-    row.subject.set_display_name(id);
-    row.subject.set_state(identity::Subject::ACTIVE);
-    EXPECT_OK(identity_.store->CreateSubject(row, std::nullopt, identity::RequestKey{},
-                                             clock_.Now(), nullptr));
-    return row.subject.name();
+    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role});
   }
+
   std::string Token(const std::string& subject, Role role) {
-    return identity_.service->token_authority()->Issue(subject, {role})->first;
+    return identity::testing::TestToken(identity_, subject, {role});
   }
+
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.pb.h"
 #include "services/identity/identity_module.h"
+#include "services/identity/identity_testing.h"
 #include "services/warranty/warranty_module.h"
 
 namespace market::warranty {
@@ -98,22 +99,13 @@ class WarrantyServiceTest : public ::testing::Test {
   }
 
   std::string AddSubject(const std::string& id, Role role) {
-    identity::SubjectRow row;
-    row.subject.set_name("subjects/" + id);
-    row.subject.set_kind(identity::Subject::ORGANIZATION);
-    row.subject.add_roles(role);
-    row.subject.set_display_name(id);
-    row.subject.set_state(identity::Subject::ACTIVE);
-    EXPECT_OK(identity_.store->CreateSubject(row, std::nullopt, identity::RequestKey{},
-                                             clock_.Now(), nullptr));
-    return row.subject.name();
+    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role});
   }
+
   std::string Token(const std::string& subject) {
-    auto row = identity_.store->GetSubject(subject);
-    std::vector<Role> roles;
-    for (int r : row->subject.roles()) roles.push_back(static_cast<Role>(r));
-    return identity_.service->token_authority()->Issue(subject, roles)->first;
+    return identity::testing::TestToken(identity_, subject);
   }
+
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& subject) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!subject.empty()) ctx->AddMetadata("authorization", "Bearer " + Token(subject));
