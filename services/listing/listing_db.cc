@@ -1,6 +1,7 @@
 #include "services/listing/listing_db.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -74,7 +75,8 @@ absl::StatusOr<std::vector<Term>> SplitFilter(const std::string& filter) {
     term.op = std::string(t.substr(pos, end - pos));
     term.value = Unquote(absl::StripAsciiWhitespace(t.substr(end)));
     if (term.op != "=" && term.op != "<" && term.op != "<=" && term.op != ">" && term.op != ">=") {
-      return InvalidField("filter", absl::StrCat("unknown operator \"", term.op, "\" in \"", t, "\""));
+      return InvalidField("filter",
+                          absl::StrCat("unknown operator \"", term.op, "\" in \"", t, "\""));
     }
     terms.push_back(std::move(term));
   }
@@ -82,8 +84,7 @@ absl::StatusOr<std::vector<Term>> SplitFilter(const std::string& filter) {
 }
 
 absl::Status BadTerm(const Term& t, absl::string_view want) {
-  return InvalidField("filter",
-                      absl::StrCat("cannot use \"", t.key, t.op, t.value, "\"; ", want));
+  return InvalidField("filter", absl::StrCat("cannot use \"", t.key, t.op, t.value, "\"; ", want));
 }
 
 bool DigitsPrefix(absl::string_view v) {
@@ -109,6 +110,18 @@ absl::StatusOr<OrderRow> ReadOrder(Statement& st, int version_col, int data_col)
   row.version = st.ColumnInt64(version_col);
   row.order.set_etag(VersionEtag(row.version));
   return row;
+}
+
+// Runs `sql` with `key` bound to ?1 and calls `row` on every result row.
+absl::Status ForEachRow(Connection& c, absl::string_view sql, const std::string& key,
+                        const std::function<absl::Status(Statement&)>& row) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, key));
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) return absl::OkStatus();
+    MARKET_RETURN_IF_ERROR(row(st));
+  }
 }
 
 }  // namespace
@@ -178,12 +191,12 @@ CREATE TABLE observations (
 );
 CREATE INDEX observations_by_item ON observations(item, observed_us);
 )sql",
-                                                        outbox::kOutboxSchema));
+                                                           outbox::kOutboxSchema));
   return *schema;
 }
 
 absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(Connection& c,
-                                                          const std::string& seller) {
+                                                           const std::string& seller) {
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT data FROM markets ORDER BY name"));
   std::set<std::string> operators;
   while (true) {
@@ -199,18 +212,16 @@ absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(Connection& c,
 }
 
 absl::StatusOr<std::vector<std::string>> PartiesOfListing(Connection& c,
-                                                         const std::string& listing) {
+                                                          const std::string& listing) {
   MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, listing));
   if (!row.has_value()) return absl::NotFoundError(absl::StrCat(listing, " not found"));
   std::vector<std::string> parties = {row->listing.seller()};
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT DISTINCT buyer FROM orders WHERE listing = ? ORDER BY buyer"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, listing));
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    parties.push_back(st.ColumnText(0));
-  }
+  MARKET_RETURN_IF_ERROR(
+      ForEachRow(c, "SELECT DISTINCT buyer FROM orders WHERE listing = ? ORDER BY buyer", listing,
+                 [&](Statement& st) {
+                   parties.push_back(st.ColumnText(0));
+                   return absl::OkStatus();
+                 }));
   return parties;
 }
 
@@ -303,7 +314,8 @@ absl::Time RefundDeadline(const v1::Order& order) {
 }
 
 absl::StatusOr<std::optional<OrderRow>> LoadOrder(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT version, data FROM orders WHERE name = ?"));
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT version, data FROM orders WHERE name = ?"));
   MARKET_RETURN_IF_ERROR(st.BindText(1, name));
   MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
   if (!found) return std::nullopt;
@@ -453,8 +465,9 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
       }
       q.has_valid_appraisal = t.value == "true";
     } else {
-      return BadTerm(t, "known fields: category, price, grade, market, seller, state, region, "
-                        "has_valid_appraisal");
+      return BadTerm(t,
+                     "known fields: category, price, grade, market, seller, state, region, "
+                     "has_valid_appraisal");
     }
   }
   absl::string_view text = absl::StripAsciiWhitespace(query);
@@ -496,10 +509,10 @@ absl::StatusOr<SearchCursor> DecodeCursor(const std::string& position) {
 absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const SearchQuery& q,
                                                       const std::optional<SearchCursor>& after,
                                                       int limit, absl::Time now) {
-  bool by_price = q.order == SearchQuery::Order::kPriceAsc ||
-                  q.order == SearchQuery::Order::kPriceDesc;
-  bool desc = q.order == SearchQuery::Order::kPublishDesc ||
-              q.order == SearchQuery::Order::kPriceDesc;
+  bool by_price =
+      q.order == SearchQuery::Order::kPriceAsc || q.order == SearchQuery::Order::kPriceDesc;
+  bool desc =
+      q.order == SearchQuery::Order::kPublishDesc || q.order == SearchQuery::Order::kPriceDesc;
   // Plain columns (never NULL) in one direction, so the (state, key, name)
   // indexes serve both the order and the keyset condition.
   std::string key = by_price ? "l.price_fen" : "l.publish_us";
@@ -551,8 +564,8 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
   MARKET_RETURN_IF_ERROR(st.Bind(":now", Micros(now)));
   if (chars >= 3) {
     // One FTS5 phrase: the whole needle as a quoted string.
-    MARKET_RETURN_IF_ERROR(
-        st.BindText(":text", absl::StrCat("\"", absl::StrReplaceAll(q.text, {{"\"", "\"\""}}), "\"")));
+    MARKET_RETURN_IF_ERROR(st.BindText(
+        ":text", absl::StrCat("\"", absl::StrReplaceAll(q.text, {{"\"", "\"\""}}), "\"")));
   } else if (chars > 0) {
     MARKET_RETURN_IF_ERROR(st.BindText(":text", q.text));
   }
@@ -629,19 +642,17 @@ absl::StatusOr<std::vector<OrderHit>> ListOrders(Connection& c, const OrderQuery
       "AND (:listing IS NULL OR o.listing = :listing) AND (:state IS NULL OR o.state = :state) ",
       "AND (:from IS NULL OR o.place_us >= :from) AND (:before IS NULL OR o.place_us < :before) ",
       "AND (:who IS NULL OR o.buyer = :who OR o.seller = :who OR m.operator = :who) ",
-      after.has_value()
-          ? absl::StrCat("AND (o.place_us ", q.ascending ? ">" : "<",
-                         " :after_key OR (o.place_us = :after_key AND o.name ",
-                         q.ascending ? ">" : "<", " :after_name)) ")
-          : "",
+      after.has_value() ? absl::StrCat("AND (o.place_us ", q.ascending ? ">" : "<",
+                                       " :after_key OR (o.place_us = :after_key AND o.name ",
+                                       q.ascending ? ">" : "<", " :after_name)) ")
+                        : "",
       "ORDER BY o.place_us ", q.ascending ? "ASC" : "DESC", ", o.name ",
       q.ascending ? "ASC" : "DESC", " LIMIT :limit");
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   MARKET_RETURN_IF_ERROR(q.market ? st.BindText(":market", *q.market) : st.BindNull(":market"));
   MARKET_RETURN_IF_ERROR(q.buyer ? st.BindText(":buyer", *q.buyer) : st.BindNull(":buyer"));
   MARKET_RETURN_IF_ERROR(q.seller ? st.BindText(":seller", *q.seller) : st.BindNull(":seller"));
-  MARKET_RETURN_IF_ERROR(q.listing ? st.BindText(":listing", *q.listing)
-                                   : st.BindNull(":listing"));
+  MARKET_RETURN_IF_ERROR(q.listing ? st.BindText(":listing", *q.listing) : st.BindNull(":listing"));
   MARKET_RETURN_IF_ERROR(q.state ? st.Bind(":state", static_cast<int64_t>(*q.state))
                                  : st.BindNull(":state"));
   MARKET_RETURN_IF_ERROR(q.placed_from ? st.Bind(":from", Micros(*q.placed_from))
@@ -688,8 +699,7 @@ std::vector<v1::Observation::Flag> ParseFlags(const std::string& column) {
 
 absl::StatusOr<std::optional<ItemRow>> LoadItem(Connection& c, const std::string& name) {
   MARKET_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("SELECT category, flags, max_mileage_km FROM items WHERE name = ?"));
+      Statement st, c.Prepare("SELECT category, flags, max_mileage_km FROM items WHERE name = ?"));
   MARKET_RETURN_IF_ERROR(st.BindText(1, name));
   MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
   if (!found) return std::nullopt;
@@ -726,9 +736,9 @@ absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& ite
   int64_t observed = Micros(FromTimestamp(o.observed_time()));
   if (o.has_mileage_km()) {
     // Highest reading observed strictly earlier than this one.
-    MARKET_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("SELECT MAX(mileage_km) FROM observations WHERE item = ? AND "
-                                "observed_us < ? AND mileage_km IS NOT NULL"));
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("SELECT MAX(mileage_km) FROM observations WHERE item = ? AND "
+                                      "observed_us < ? AND mileage_km IS NOT NULL"));
     MARKET_RETURN_IF_ERROR(st.BindText(1, item.name));
     MARKET_RETURN_IF_ERROR(st.Bind(2, observed));
     MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -741,9 +751,9 @@ absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& ite
     }
     updated.max_mileage_km = std::max(updated.max_mileage_km.value_or(0), o.mileage_km());
   }
-  MARKET_ASSIGN_OR_RETURN(
-      Statement ins, c.Prepare("INSERT INTO observations(name, item, observed_us, mileage_km, "
-                               "data) VALUES(?, ?, ?, ?, ?)"));
+  MARKET_ASSIGN_OR_RETURN(Statement ins,
+                          c.Prepare("INSERT INTO observations(name, item, observed_us, mileage_km, "
+                                    "data) VALUES(?, ?, ?, ?, ?)"));
   MARKET_RETURN_IF_ERROR(ins.BindText(1, o.name()));
   MARKET_RETURN_IF_ERROR(ins.BindText(2, item.name));
   MARKET_RETURN_IF_ERROR(ins.Bind(3, observed));
@@ -761,93 +771,83 @@ absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& ite
 
 absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::string& item) {
   std::vector<v1::ItemEvent> events;
-  {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("SELECT version, data FROM listings WHERE item = ?"));
-    MARKET_RETURN_IF_ERROR(st.BindText(1, item));
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(st, 0, 1));
-      const v1::Listing& l = row.listing;
-      v1::ItemEvent e;
-      e.set_kind(v1::ItemEvent::LISTING);
-      e.set_resource(l.name());
-      *e.mutable_time() = l.create_time();
-      e.set_state(v1::Listing::State_Name(l.state()));
-      e.set_market(MarketOf(l.name()));
-      if (l.has_vehicle()) e.set_mileage_km(l.vehicle().mileage_km());
-      if (l.has_price()) *e.mutable_price() = l.price();
-      e.add_parties(l.seller());
-      e.set_summary(l.title());
-      events.push_back(std::move(e));
-    }
-  }
-  {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("SELECT version, data FROM orders WHERE item = ?"));
-    MARKET_RETURN_IF_ERROR(st.BindText(1, item));
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st, 0, 1));
-      const v1::Order& o = row.order;
-      v1::ItemEvent e;
-      e.set_kind(v1::ItemEvent::ORDER);
-      e.set_resource(o.name());
-      *e.mutable_time() = o.place_time();
-      e.set_state(v1::Order::State_Name(o.state()));
-      e.set_market(MarketOf(o.name()));
-      if (o.has_delivery_mileage_km()) e.set_mileage_km(o.delivery_mileage_km());
-      *e.mutable_price() = o.price();
-      e.add_parties(o.seller());
-      e.add_parties(o.buyer());
-      events.push_back(std::move(e));
-    }
-  }
-  {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("SELECT data FROM observations WHERE item = ? ORDER BY id"));
-    MARKET_RETURN_IF_ERROR(st.BindText(1, item));
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      v1::Observation o;
-      if (!o.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt observation");
-      v1::ItemEvent e;
-      e.set_kind(absl::StartsWith(o.source(), "appraisals/") ? v1::ItemEvent::APPRAISAL
-                 : absl::StartsWith(o.source(), "claims/")   ? v1::ItemEvent::CLAIM
-                                                              : v1::ItemEvent::OBSERVATION);
-      e.set_resource(o.name());
-      *e.mutable_time() = o.observed_time();
-      e.set_state(v1::Observation::Kind_Name(o.kind()));
-      if (o.has_mileage_km()) e.set_mileage_km(o.mileage_km());
-      for (int f : o.flags()) e.add_flags(static_cast<v1::Observation::Flag>(f));
-      e.add_parties(o.recorded_by());
-      e.set_summary(o.source());
-      events.push_back(std::move(e));
-    }
-  }
-  std::stable_sort(events.begin(), events.end(), [](const v1::ItemEvent& a, const v1::ItemEvent& b) {
-    absl::Time ta = FromTimestamp(a.time()), tb = FromTimestamp(b.time());
-    if (ta != tb) return ta < tb;
-    return a.resource() < b.resource();
-  });
+  MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM listings WHERE item = ?", item,
+                                    [&](Statement& st) -> absl::Status {
+                                      MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                                                              ReadListing(st, 0, 1));
+                                      const v1::Listing& l = row.listing;
+                                      v1::ItemEvent e;
+                                      e.set_kind(v1::ItemEvent::LISTING);
+                                      e.set_resource(l.name());
+                                      *e.mutable_time() = l.create_time();
+                                      e.set_state(v1::Listing::State_Name(l.state()));
+                                      e.set_market(MarketOf(l.name()));
+                                      if (l.has_vehicle())
+                                        e.set_mileage_km(l.vehicle().mileage_km());
+                                      if (l.has_price()) *e.mutable_price() = l.price();
+                                      e.add_parties(l.seller());
+                                      e.set_summary(l.title());
+                                      events.push_back(std::move(e));
+                                      return absl::OkStatus();
+                                    }));
+  MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM orders WHERE item = ?", item,
+                                    [&](Statement& st) -> absl::Status {
+                                      MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st, 0, 1));
+                                      const v1::Order& o = row.order;
+                                      v1::ItemEvent e;
+                                      e.set_kind(v1::ItemEvent::ORDER);
+                                      e.set_resource(o.name());
+                                      *e.mutable_time() = o.place_time();
+                                      e.set_state(v1::Order::State_Name(o.state()));
+                                      e.set_market(MarketOf(o.name()));
+                                      if (o.has_delivery_mileage_km())
+                                        e.set_mileage_km(o.delivery_mileage_km());
+                                      *e.mutable_price() = o.price();
+                                      e.add_parties(o.seller());
+                                      e.add_parties(o.buyer());
+                                      events.push_back(std::move(e));
+                                      return absl::OkStatus();
+                                    }));
+  MARKET_RETURN_IF_ERROR(ForEachRow(
+      c, "SELECT data FROM observations WHERE item = ? ORDER BY id", item,
+      [&](Statement& st) -> absl::Status {
+        v1::Observation o;
+        if (!o.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt observation");
+        v1::ItemEvent e;
+        e.set_kind(absl::StartsWith(o.source(), "appraisals/") ? v1::ItemEvent::APPRAISAL
+                   : absl::StartsWith(o.source(), "claims/")   ? v1::ItemEvent::CLAIM
+                                                               : v1::ItemEvent::OBSERVATION);
+        e.set_resource(o.name());
+        *e.mutable_time() = o.observed_time();
+        e.set_state(v1::Observation::Kind_Name(o.kind()));
+        if (o.has_mileage_km()) e.set_mileage_km(o.mileage_km());
+        for (int f : o.flags()) e.add_flags(static_cast<v1::Observation::Flag>(f));
+        e.add_parties(o.recorded_by());
+        e.set_summary(o.source());
+        events.push_back(std::move(e));
+        return absl::OkStatus();
+      }));
+  std::stable_sort(events.begin(), events.end(),
+                   [](const v1::ItemEvent& a, const v1::ItemEvent& b) {
+                     absl::Time ta = FromTimestamp(a.time()), tb = FromTimestamp(b.time());
+                     if (ta != tb) return ta < tb;
+                     return a.resource() < b.resource();
+                   });
   return events;
 }
 
 absl::StatusOr<std::vector<std::string>> ItemParties(Connection& c, const std::string& item) {
   std::set<std::string> parties;
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT seller, '' FROM listings WHERE item = ?1 UNION ALL "
-                              "SELECT seller, buyer FROM orders WHERE item = ?1"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, item));
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    parties.insert(st.ColumnText(0));
-    if (std::string b = st.ColumnText(1); !b.empty()) parties.insert(b);
-  }
+  MARKET_RETURN_IF_ERROR(ForEachRow(c,
+                                    "SELECT seller, '' FROM listings WHERE item = ?1 UNION ALL "
+                                    "SELECT seller, buyer FROM orders WHERE item = ?1",
+                                    item, [&](Statement& st) {
+                                      parties.insert(st.ColumnText(0));
+                                      if (std::string b = st.ColumnText(1); !b.empty()) {
+                                        parties.insert(b);
+                                      }
+                                      return absl::OkStatus();
+                                    }));
   return std::vector<std::string>(parties.begin(), parties.end());
 }
 

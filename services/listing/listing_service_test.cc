@@ -265,6 +265,29 @@ class ListingServicesTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return o;
   }
+  // A subject that sells and buys, admitted to market_ (for swap orders).
+  std::string AdmitSwapper() {
+    std::string swapper = AddSubject("swapper", Role::SELLER, Role::BUYER);
+    v1::AddSellerRequest add;
+    add.set_market(market_);
+    add.set_seller(swapper);
+    v1::Market m;
+    EXPECT_TRUE(market_stub_->AddSeller(Ctx(operator_).get(), add, &m).ok());
+    return swapper;
+  }
+  // market_ gets weekly swap days on Mondays (the fake clock is a Monday).
+  void MakeMondaysSwapDays() {
+    v1::UpdateMarketRequest up;
+    up.mutable_market()->set_name(market_);
+    auto* sched = up.mutable_market()->mutable_swap_schedule();
+    sched->set_frequency(v1::SwapSchedule::WEEKLY);
+    sched->add_days_of_week(1);
+    sched->set_start_time_of_day("08:00");
+    sched->set_end_time_of_day("12:00");
+    up.mutable_update_mask()->add_paths("swap_schedule");
+    v1::Market m;
+    EXPECT_TRUE(market_stub_->UpdateMarket(Ctx(operator_).get(), up, &m).ok());
+  }
   // Pending outbox events' (event_id, record) pairs.
   std::vector<credit::v1::Record> PendingCreditEvents() {
     std::vector<credit::v1::Record> out;
@@ -573,21 +596,8 @@ TEST_F(ListingServicesTest, FormerOperatorLosesItsListingsWhenTheMarketChangesHa
 }
 
 TEST_F(ListingServicesTest, RemovingASwappedListingCancelsTheOrderAndFreesTheOther) {
-  std::string swapper = AddSubject("swapper", Role::SELLER, Role::BUYER);
-  v1::AddSellerRequest add;
-  add.set_market(market_);
-  add.set_seller(swapper);
-  v1::Market m;
-  ASSERT_TRUE(market_stub_->AddSeller(Ctx(operator_).get(), add, &m).ok());
-  v1::UpdateMarketRequest up;
-  up.mutable_market()->set_name(market_);
-  auto* sched = up.mutable_market()->mutable_swap_schedule();
-  sched->set_frequency(v1::SwapSchedule::WEEKLY);
-  sched->add_days_of_week(1);
-  sched->set_start_time_of_day("08:00");
-  sched->set_end_time_of_day("12:00");
-  up.mutable_update_mask()->add_paths("swap_schedule");
-  ASSERT_TRUE(market_stub_->UpdateMarket(Ctx(operator_).get(), up, &m).ok());
+  std::string swapper = AdmitSwapper();
+  MakeMondaysSwapDays();
   v1::Listing theirs = Published(Phone());
   v1::Listing mine = Published(Appliance("旧冰箱换手机", 50000, "SN-SWAP"), swapper);
   v1::Order o;
@@ -1113,25 +1123,12 @@ TEST_F(ListingServicesTest, SchedulerCompletesAfterTheRefundWindow) {
 
 TEST_F(ListingServicesTest, SwapNeedsASwapDay) {
   v1::Listing theirs = Published(Phone());
-  std::string swapper = AddSubject("swapper", Role::SELLER, Role::BUYER);
-  v1::AddSellerRequest add;
-  add.set_market(market_);
-  add.set_seller(swapper);
-  v1::Market m;
-  ASSERT_TRUE(market_stub_->AddSeller(Ctx(operator_).get(), add, &m).ok());
+  std::string swapper = AdmitSwapper();
   v1::Listing mine = Published(Appliance("旧冰箱换手机", 50000, "SN-SWAP"), swapper);
   v1::Order o;
   EXPECT_EQ(Reason(Place(swapper, theirs.name(), &o, false, mine.name())), "SWAP_NOT_ALLOWED");
   // Mondays are swap days from now on (the fake clock is a Monday).
-  v1::UpdateMarketRequest up;
-  up.mutable_market()->set_name(market_);
-  auto* sched = up.mutable_market()->mutable_swap_schedule();
-  sched->set_frequency(v1::SwapSchedule::WEEKLY);
-  sched->add_days_of_week(1);
-  sched->set_start_time_of_day("08:00");
-  sched->set_end_time_of_day("12:00");
-  up.mutable_update_mask()->add_paths("swap_schedule");
-  ASSERT_TRUE(market_stub_->UpdateMarket(Ctx(operator_).get(), up, &m).ok());
+  MakeMondaysSwapDays();
   grpc::Status s = Place(swapper, theirs.name(), &o, false, mine.name());
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(o.price().amount_fen(), 0);
