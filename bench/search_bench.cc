@@ -119,7 +119,7 @@ void Run(int n) {
   }
   // Page 100 (page size 50): keyset cursor versus OFFSET (which reads and
   // drops the 4,950 rows before the page; deeper pages cost more).
-  std::optional<market::listing::SearchCursor> cursor;
+  std::optional<market::SearchCursor> cursor;
   SearchQuery all;
   absl::Status r = db.Read([&](market::sqlite::Connection& c) -> absl::Status {
     auto page = market::listing::SearchListings(c, all, std::nullopt, 50 * 99, now);

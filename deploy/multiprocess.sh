@@ -11,6 +11,8 @@
 # service:   source BASE_DIR/env && marketctl listing search --query 冰箱
 # Stops every process on Ctrl-C / SIGTERM. Needs a build (deploy/setup.sh).
 # Ports: MARKET_PORT_BASE (default 7500) + 0/2/4/6/8 for gRPC, +1/3/5/7/9 HTTP.
+# MARKET_SERVICE_FLAGS: extra flags for every binary, e.g. for tests
+# "--clock-offset-file F --scheduler-period 0.5" (as marketd takes them).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${MARKET_BUILD_DIR:-$ROOT/build}"
@@ -23,6 +25,7 @@ LISTING="127.0.0.1:$((P + 4))"
 APPRAISAL="127.0.0.1:$((P + 6))"
 WARRANTY="127.0.0.1:$((P + 8))"
 http() { echo "127.0.0.1:$(($1 + 1))"; }
+read -r -a EXTRA <<<"${MARKET_SERVICE_FLAGS:-}"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -39,7 +42,7 @@ wait_port() {  # HOST:PORT
 start() {  # NAME ADDR ARGS...
   local name="$1" addr="$2"; shift 2
   mkdir -p "$BASE/$name"
-  "$@" >"$BASE/$name.out" 2>"$BASE/$name.err" &
+  "$@" "${EXTRA[@]}" >"$BASE/$name.out" 2>"$BASE/$name.err" &
   pids+=("$!")
   wait_port "$addr"
   echo "multiprocess: $name on $addr (logs $BASE/$name.err)"
@@ -68,7 +71,7 @@ done
 
 common=(--identity-addr "$IDENTITY")
 start credit "$CREDIT" "$BIN/services/credit/market-credit" --data-dir "$BASE/credit" \
-  --listen "$CREDIT" --http-listen "$(http $((P + 2)))" "${common[@]}" \
+  --listen "$CREDIT" --http-listen "$(http $((P + 2)))" "${common[@]}" --listing-addr "$LISTING" \
   --service-credentials "$BASE/credit/service-credentials.json"
 start listing "$LISTING" "$BIN/services/listing/market-listing" --data-dir "$BASE/listing" \
   --listen "$LISTING" --http-listen "$(http $((P + 4)))" "${common[@]}" --credit-addr "$CREDIT" \

@@ -79,6 +79,7 @@ absl::StatusOr<Claims> TokenVerifier::Verify(absl::string_view token, absl::Time
   if (string_field(header, "alg") != "EdDSA") return Unauthenticated("unsupported alg");
   Claims claims;
   claims.key_id = string_field(header, "kid");
+  if (fetch_ && !HasKey(claims.key_id)) fetch_();
   {
     absl::MutexLock lock(&mu_);
     auto it = keys_.find(claims.key_id);

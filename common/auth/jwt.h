@@ -4,6 +4,7 @@
 #ifndef MARKET_COMMON_AUTH_JWT_H_
 #define MARKET_COMMON_AUTH_JWT_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -57,6 +58,12 @@ class TokenVerifier {
   // it no longer publishes stop verifying).
   void ReplaceKeys(std::map<std::string, Ed25519PublicKey> keys) ABSL_LOCKS_EXCLUDED(mu_);
   bool HasKey(const std::string& key_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // `fetch` is called (outside the lock, on the verifying thread) when a token
+  // names a key this verifier does not know, before the token is refused: a
+  // remote verifier reloads the identity service's keys there (rate-limited
+  // by its owner), so a key rotated in moments ago verifies at once. Set
+  // before the verifier is shared.
+  void SetKeyFetcher(std::function<void()> fetch) { fetch_ = std::move(fetch); }
   // Returns the claims, or UNAUTHENTICATED naming what failed (malformed,
   // unknown key, bad signature, expired, issued in the future).
   absl::StatusOr<Claims> Verify(absl::string_view token, absl::Time now) const
@@ -65,6 +72,7 @@ class TokenVerifier {
  private:
   mutable absl::Mutex mu_;
   std::map<std::string, Ed25519PublicKey> keys_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> fetch_;
 };
 
 }  // namespace market::auth

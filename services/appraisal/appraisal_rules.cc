@@ -11,8 +11,8 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
-#include "services/listing/listing_rules.h"
-#include "services/listing/names.h"
+#include "services/listing/listing_events.h"
+#include "common/resource/names.h"
 
 namespace market::appraisal {
 namespace {
@@ -212,7 +212,7 @@ absl::Status InvalidWithReason(absl::string_view field, absl::string_view reason
 }
 
 std::string FirmSubject(absl::string_view firm) {
-  if (!listing::ValidCollectionName(firm, "firms")) return "";
+  if (!ValidCollectionName(firm, "firms")) return "";
   absl::ConsumePrefix(&firm, "firms/");
   return absl::StrCat("subjects/", firm);
 }
@@ -227,7 +227,7 @@ bool ValidFirmChildName(absl::string_view name, absl::string_view collection, st
   if (!absl::ConsumePrefix(&rest, "firms/")) return false;
   size_t slash = rest.find('/');
   if (slash == 0 || slash == absl::string_view::npos || slash > 63) return false;
-  if (!listing::ValidCollectionName(rest.substr(slash + 1), collection)) return false;
+  if (!ValidCollectionName(rest.substr(slash + 1), collection)) return false;
   if (firm != nullptr) *firm = absl::StrCat("firms/", rest.substr(0, slash));
   return true;
 }
@@ -242,14 +242,14 @@ absl::Status ValidateContent(const v1::AppraisalContent& c, absl::Time now) {
   if (absl::Status s = ValidateUscc(c.firm_credit_code()); !s.ok()) {
     v.Add(f + ".firm_credit_code", s.message());
   }
-  if (!listing::ValidCollectionName(c.appraiser(), "subjects")) {
+  if (!ValidCollectionName(c.appraiser(), "subjects")) {
     v.Add(f + ".appraiser", "want subjects/{subject}");
   }
   if (c.appraiser_qualification_number().empty() ||
       c.appraiser_qualification_number().size() > 64) {
     v.Add(f + ".appraiser_qualification_number", "required, up to 64 bytes");
   }
-  if (!c.listing().empty() && !listing::ValidMarketChildName(c.listing(), "listings", nullptr)) {
+  if (!c.listing().empty() && !ValidMarketChildName(c.listing(), "listings", nullptr)) {
     v.Add(f + ".listing", "want markets/{market}/listings/{listing}");
   }
   if (c.category() == common::v1::CATEGORY_UNSPECIFIED ||

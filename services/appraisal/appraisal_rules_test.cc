@@ -10,7 +10,7 @@
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/appraisal/grading_schemes.h"
-#include "services/listing/listing_rules.h"
+#include "services/listing/listing_events.h"
 
 namespace market::appraisal {
 namespace {

@@ -14,9 +14,9 @@
 #include "services/appraisal/appraisal_db.h"
 #include "services/appraisal/appraisal_rules.h"
 #include "services/appraisal/grading_schemes.h"
-#include "services/listing/delivery.h"
-#include "services/listing/listing_db.h"
-#include "services/listing/names.h"
+#include "services/credit/credit_events.h"
+#include "services/listing/listing_events.h"
+#include "common/resource/names.h"
 
 namespace market::appraisal {
 namespace {
@@ -24,9 +24,6 @@ namespace {
 using common::v1::Category;
 using common::v1::Role;
 using credit::v1::Record;
-using listing::GeneratedId;
-using listing::ValidCollectionName;
-using listing::ValidResourceId;
 using sqlite::Connection;
 
 constexpr char kService[] = "market.appraisal.v1.AppraisalService";
@@ -93,13 +90,11 @@ absl::Status EnqueueObservation(Connection& c, const std::string& event_id, cons
   listing::v1::RecordObservationRequest req;
   req.set_parent(a.item());
   *req.mutable_observation() = ObservationOf(a.name(), a.content());
-  req.set_request_id(event_id);
   req.set_listing(a.content().listing());
   if (with_summary && !a.content().listing().empty()) {
     *req.mutable_latest_appraisal() = SummaryOf(a.name(), a.content());
   }
-  return outbox::Enqueue(
-      c, outbox::Event{event_id, listing::kObservationDestination, req.SerializeAsString()}, now);
+  return listing::EnqueueObservation(c, event_id, std::move(req), now);
 }
 
 std::string AppraisalId(const std::string& name) { return name.substr(name.find('/') + 1); }
@@ -701,7 +696,7 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
     if (!q.firm.empty() && FirmSubject(q.firm).empty()) {
       return InvalidField("filter", "firm: want firms/{firm}");
     }
-    if (!q.listing.empty() && !listing::ValidMarketChildName(q.listing, "listings", nullptr)) {
+    if (!q.listing.empty() && !ValidMarketChildName(q.listing, "listings", nullptr)) {
       return InvalidField("filter", "listing: want markets/{market}/listings/{listing}");
     }
     if (terms.contains("category")) {
@@ -1151,7 +1146,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                   r.set_reason(req->reason());
                   r.set_decision_document_number(req->decision_document_number());
                   *r.mutable_occurred_time() = ToTimestamp(now);
-                  MARKET_RETURN_IF_ERROR(listing::EnqueueCreditEvent(
+                  MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
                       c,
                       absl::StrCat("appraisal-overturned-",
                                    role == Role::APPRAISAL_FIRM ? "firm-" : "appraiser-", hash),

@@ -26,10 +26,9 @@
 #include "market/credit/v1/credit.pb.h"
 #include "market/listing/v1/listing.pb.h"
 #include "services/appraisal/appraisal_module.h"
-#include "services/identity/identity_module.h"
 #include "services/identity/identity_testing.h"
-#include "services/listing/delivery.h"
-#include "services/listing/listing_db.h"
+#include "services/credit/credit_events.h"
+#include "services/listing/listing_events.h"
 
 namespace market::appraisal {
 namespace {
@@ -307,7 +306,7 @@ class AppraisalServiceTest : public ::testing::Test {
   std::vector<credit::v1::Record> CreditEvents() {
     std::vector<credit::v1::Record> out;
     for (const OutboxRow& row : PendingOutbox()) {
-      if (row.destination != listing::kCreditDestination) continue;
+      if (row.destination != credit::kCreditDestination) continue;
       credit::v1::RecordEventRequest req;
       EXPECT_TRUE(req.ParseFromString(row.payload));
       EXPECT_EQ(req.record().event_id(), row.event_id);

@@ -8,6 +8,16 @@
 
 namespace market::credit {
 
+SubjectDirectory PeerDirectory(identity::SubjectLookup subjects, SellerOperators operators) {
+  return [subjects = std::move(subjects), operators = std::move(operators)](
+             const std::string& subject) -> absl::StatusOr<std::optional<SubjectInfo>> {
+    MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> found, subjects(subject));
+    if (!found.has_value()) return std::nullopt;
+    return SubjectInfo{found->display_name(), found->affiliation(),
+                       [operators, subject] { return operators(subject); }};
+  };
+}
+
 absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const Clock* clock,
                                               SubjectDirectory directory,
                                               std::shared_ptr<const auth::TokenVerifier> verifier,

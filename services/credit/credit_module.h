@@ -5,13 +5,16 @@
 #define MARKET_SERVICES_CREDIT_CREDIT_MODULE_H_
 
 #include <memory>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
 #include "common/server/metrics.h"
 #include "services/credit/credit_service.h"
+#include "services/identity/identity_client.h"
 #include "services/credit/sqlite_credit_store.h"
 
 namespace market::credit {
@@ -23,6 +26,15 @@ struct CreditModule {
   std::unique_ptr<CreditServiceImpl> credit;
   std::unique_ptr<LedgerServiceImpl> ledger;
 };
+
+// Operators of the markets a seller is admitted to
+// (listing::ListingClient::OperatorsOfSeller).
+using SellerOperators =
+    std::function<absl::StatusOr<std::vector<std::string>>(const std::string& seller)>;
+
+// The directory the credit service reads in both deployments: display name and
+// affiliation from identity, the operators of the seller's markets from listing.
+SubjectDirectory PeerDirectory(identity::SubjectLookup subjects, SellerOperators operators);
 
 absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const Clock* clock,
                                               SubjectDirectory directory,

@@ -464,10 +464,12 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
         MARKET_ASSIGN_OR_RETURN(std::optional<SubjectInfo> info, directory_(*filter.subject));
         // An operator reads the records of sellers admitted to its markets
         // (and of sellers it onboarded).
-        allowed = info.has_value() &&
-                  (info->affiliation == caller.subject ||
-                   std::find(info->market_operators.begin(), info->market_operators.end(),
-                             caller.subject) != info->market_operators.end());
+        allowed = info.has_value() && info->affiliation == caller.subject;
+        if (!allowed && info.has_value() && info->market_operators) {
+          MARKET_ASSIGN_OR_RETURN(std::vector<std::string> operators, info->market_operators());
+          allowed = std::find(operators.begin(), operators.end(), caller.subject) !=
+                    operators.end();
+        }
       }
       if (!allowed) {
         return absl::PermissionDeniedError(

@@ -22,13 +22,14 @@
 namespace market::credit {
 
 // What the credit service needs to know about a subject from the identity
-// service (in-process in marketd).
+// and listing services (through their clients, in both deployments).
 struct SubjectInfo {
   std::string display_name;
   std::string affiliation;  // the operator that onboarded a seller
-  // Operators of the markets where the subject is an admitted seller (filled
-  // where the listing data is at hand, i.e. in marketd; empty otherwise).
-  std::vector<std::string> market_operators;
+  // Operators of the markets where the subject is an admitted seller, asked
+  // only when an operator's read needs them, so a listing-service outage
+  // never breaks display names. Unset: none.
+  std::function<absl::StatusOr<std::vector<std::string>>()> market_operators;
 };
 // std::nullopt for an unknown subject.
 using SubjectDirectory =

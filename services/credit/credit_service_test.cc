@@ -16,7 +16,6 @@
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "services/credit/credit_module.h"
-#include "services/identity/identity_module.h"
 #include "services/identity/identity_testing.h"
 
 namespace market::credit {

@@ -1,6 +1,9 @@
 #include "services/identity/identity_module.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/config/files.h"
 #include "common/status/status.h"
 #include "nlohmann/json.hpp"
@@ -49,6 +52,24 @@ absl::Status EnsureServiceAccount(IdentityStore& store, const std::string& name,
   row.subject.set_display_name(display_name);
   row.subject.set_state(Subject::ACTIVE);
   return store.CreateSubject(row, std::nullopt, RequestKey{}, now, nullptr).status();
+}
+
+client::TokenSource InProcessServiceToken(const IdentityModule& module, const std::string& subject,
+                                          const Clock* clock) {
+  struct Cache {
+    absl::Mutex mu;
+    std::string token ABSL_GUARDED_BY(mu);
+    absl::Time expiry ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+  };
+  auto cache = std::make_shared<Cache>();
+  TokenAuthority* tokens = module.service->token_authority();
+  return [cache, tokens, subject, clock]() -> absl::StatusOr<std::string> {
+    absl::MutexLock lock(&cache->mu);
+    if (clock->Now() + absl::Minutes(5) < cache->expiry) return cache->token;
+    MARKET_ASSIGN_OR_RETURN(auto issued, tokens->Issue(subject, {common::v1::SERVICE}));
+    std::tie(cache->token, cache->expiry) = std::move(issued);
+    return cache->token;
+  };
 }
 
 }  // namespace market::identity

@@ -8,6 +8,7 @@
 
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
+#include "common/client/peer.h"
 #include "common/clock/clock.h"
 #include "common/server/metrics.h"
 #include "services/identity/identity_service.h"
@@ -40,6 +41,12 @@ absl::StatusOr<std::string> BootstrapIfEmpty(IdentityServiceImpl& service,
 // TokenAuthority. An existing subject is left as it is.
 absl::Status EnsureServiceAccount(IdentityStore& store, const std::string& name,
                                   const std::string& display_name, absl::Time now);
+
+// Tokens of the SERVICE account `subject` issued by `module`'s own token
+// authority (marketd's in-process callers), reused until five minutes before
+// they expire. Thread-safe.
+client::TokenSource InProcessServiceToken(const IdentityModule& module, const std::string& subject,
+                                          const Clock* clock);
 
 }  // namespace market::identity
 

@@ -10,8 +10,9 @@
 #include "common/server/log.h"
 #include "common/status/status.h"
 #include "services/listing/listing_db.h"
+#include "services/listing/listing_events.h"
 #include "services/listing/listing_service.h"
-#include "services/listing/names.h"
+#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -21,31 +22,7 @@ using sqlite::Connection;
 
 constexpr char kService[] = "market.listing.v1.ItemService";
 
-bool ItemChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-         c == '~' || c == '%';
-}
-
 }  // namespace
-
-absl::StatusOr<common::v1::Category> ParseItemName(const std::string& name,
-                                                   const std::string& field) {
-  absl::string_view rest = name;
-  size_t colon = rest.find(':');
-  common::v1::Category category;
-  if (!absl::ConsumePrefix(&rest, "items/") || colon == absl::string_view::npos ||
-      !common::v1::Category_Parse(std::string(rest.substr(0, rest.find(':'))), &category) ||
-      category == common::v1::CATEGORY_UNSPECIFIED) {
-    return InvalidField(field, "want items/{PHONE|APPLIANCE|FURNITURE|VEHICLE}:{identifier}");
-  }
-  absl::string_view id = rest.substr(rest.find(':') + 1);
-  // Long enough for every name ItemName() produces (three 100-character
-  // parts, percent-encoded UTF-8: up to 9 bytes per character).
-  if (id.empty() || id.size() > 4096 || !std::all_of(id.begin(), id.end(), ItemChar)) {
-    return InvalidField(field, "identifier must be upper-case [A-Z0-9-._~] or percent-encoded");
-  }
-  return category;
-}
 
 std::vector<auth::RpcPolicy> ItemPolicies() {
   return {

@@ -15,7 +15,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/listing/listing_rules.h"
-#include "services/listing/names.h"
+#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -193,36 +193,6 @@ CREATE INDEX observations_by_item ON observations(item, observed_us);
 )sql",
                                                            outbox::kOutboxSchema));
   return *schema;
-}
-
-absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(Connection& c,
-                                                           const std::string& seller) {
-  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT data FROM markets ORDER BY name"));
-  std::set<std::string> operators;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    v1::Market m;
-    if (!m.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt market");
-    if (std::find(m.sellers().begin(), m.sellers().end(), seller) != m.sellers().end()) {
-      operators.insert(m.operator_());
-    }
-  }
-  return std::vector<std::string>(operators.begin(), operators.end());
-}
-
-absl::StatusOr<std::vector<std::string>> PartiesOfListing(Connection& c,
-                                                          const std::string& listing) {
-  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, listing));
-  if (!row.has_value()) return absl::NotFoundError(absl::StrCat(listing, " not found"));
-  std::vector<std::string> parties = {row->listing.seller()};
-  MARKET_RETURN_IF_ERROR(
-      ForEachRow(c, "SELECT DISTINCT buyer FROM orders WHERE listing = ? ORDER BY buyer", listing,
-                 [&](Statement& st) {
-                   parties.push_back(st.ColumnText(0));
-                   return absl::OkStatus();
-                 }));
-  return parties;
 }
 
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(Connection& c, const std::string& name) {
@@ -490,20 +460,6 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
     return InvalidField("order_by", "want price, price desc, publish_time or publish_time desc");
   }
   return q;
-}
-
-std::string EncodeCursor(const SearchCursor& cursor) {
-  return absl::StrCat(cursor.key, "|", cursor.name);
-}
-
-absl::StatusOr<SearchCursor> DecodeCursor(const std::string& position) {
-  std::pair<std::string, std::string> parts = absl::StrSplit(position, absl::MaxSplits('|', 1));
-  SearchCursor c;
-  if (!absl::SimpleAtoi(parts.first, &c.key) || parts.second.empty()) {
-    return InvalidField("page_token", "malformed position");
-  }
-  c.name = parts.second;
-  return c;
 }
 
 absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const SearchQuery& q,
@@ -849,16 +805,6 @@ absl::StatusOr<std::vector<std::string>> ItemParties(Connection& c, const std::s
                                       return absl::OkStatus();
                                     }));
   return std::vector<std::string>(parties.begin(), parties.end());
-}
-
-absl::Status EnqueueCreditEvent(Connection& c, const std::string& event_id,
-                                credit::v1::Record record, absl::Time now) {
-  record.set_event_id(event_id);
-  credit::v1::RecordEventRequest req;
-  *req.mutable_record() = std::move(record);
-  std::string payload;
-  req.SerializeToString(&payload);
-  return outbox::Enqueue(c, outbox::Event{event_id, kCreditDestination, payload}, now);
 }
 
 }  // namespace market::listing

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/pagination/cursor.h"
 #include "common/sqlite/connection.h"
 #include "market/credit/v1/credit.pb.h"
 #include "market/listing/v1/listing.pb.h"
@@ -26,10 +27,6 @@ namespace market::listing {
 // description), photos, orders, items, observations and the outbox.
 const std::string& ListingSchema();
 
-// Outbox destination of credit events: the payload is a serialized
-// credit.v1.RecordEventRequest whose record.event_id is the outbox event id.
-inline constexpr char kCreditDestination[] = "credit.RecordEvent";
-
 struct ListingRow {
   v1::Listing listing;  // etag set from version
   int64_t version = 0;
@@ -39,15 +36,6 @@ struct OrderRow {
   v1::Order order;  // etag set from version
   int64_t version = 0;
 };
-
-// Operators of the markets `seller` is admitted to, sorted, without repeats.
-absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(sqlite::Connection& c,
-                                                          const std::string& seller);
-
-// The listing's seller followed by the buyers of its orders (any state), for
-// the appraisal service's dispute rights. NOT_FOUND for an unknown listing.
-absl::StatusOr<std::vector<std::string>> PartiesOfListing(sqlite::Connection& c,
-                                                         const std::string& listing);
 
 // Reads a market in the caller's transaction; std::nullopt when absent.
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(sqlite::Connection& c, const std::string& name);
@@ -96,13 +84,6 @@ struct SearchQuery {
 absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::string& filter,
                                         const std::string& query, const std::string& order_by);
 
-// A position in a search order: the sort key of the last row and its name.
-struct SearchCursor {
-  int64_t key = 0;
-  std::string name;
-};
-std::string EncodeCursor(const SearchCursor& cursor);
-absl::StatusOr<SearchCursor> DecodeCursor(const std::string& position);
 
 struct SearchHit {
   ListingRow row;
@@ -161,11 +142,6 @@ absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(sqlite::Connection& c,
 // Subjects that were seller or buyer of the item.
 absl::StatusOr<std::vector<std::string>> ItemParties(sqlite::Connection& c,
                                                      const std::string& item);
-
-// Writes `record` as a pending credit event with `event_id` (also set as
-// record.event_id), in the caller's transaction.
-absl::Status EnqueueCreditEvent(sqlite::Connection& c, const std::string& event_id,
-                                credit::v1::Record record, absl::Time now);
 
 }  // namespace market::listing
 

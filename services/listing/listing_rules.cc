@@ -36,8 +36,6 @@ constexpr int kMaxShortTextChars = 100;
 // Earliest first registration / manufacture year accepted.
 constexpr int kMinYear = 1900;
 
-constexpr std::array<absl::string_view, 8> kConditionLevels = {
-    "全新", "99新", "95新", "9成新", "8成新", "7成新", "6成及以下", "报废"};
 // Any earlier repair caps a phone's condition at this level (PhoneDetails).
 constexpr absl::string_view kRepairedPhoneCap = "7成新";
 
@@ -157,23 +155,6 @@ absl::string_view DetailsFieldFor(Category category) {
     default:
       return "";
   }
-}
-
-// The category the set details belong to (CATEGORY_UNSPECIFIED when unset).
-Category CategoryOfDetails(const Listing& l) {
-  switch (l.details_case()) {
-    case Listing::kPhone:
-      return common::v1::PHONE;
-    case Listing::kAppliance:
-      return common::v1::APPLIANCE;
-    case Listing::kFurniture:
-      return common::v1::FURNITURE;
-    case Listing::kVehicle:
-      return common::v1::VEHICLE;
-    case Listing::DETAILS_NOT_SET:
-      break;
-  }
-  return common::v1::CATEGORY_UNSPECIFIED;
 }
 
 std::string CategoryName(Category c) {
@@ -504,28 +485,6 @@ std::vector<std::pair<std::string, std::string>> Identifiers(const Listing& l) {
   return out;
 }
 
-// One item-name part: trimmed, ASCII upper-cased, percent-encoded outside
-// [A-Z0-9-._].
-std::string EncodePart(absl::string_view raw) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string upper = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(raw));
-  std::string out;
-  out.reserve(upper.size());
-  for (char ch : upper) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
-
-bool Blank(absl::string_view s) { return absl::StripAsciiWhitespace(s).empty(); }
-
 // The legal edges of the state machine and who may take them.
 struct Edge {
   Listing::State from;
@@ -589,8 +548,6 @@ absl::string_view ActorName(Actor actor) {
   }
   return "UNKNOWN";
 }
-
-absl::Span<const absl::string_view> ConditionLevels() { return kConditionLevels; }
 
 WarrantyPolicy DefaultWarranty(Category category) {
   WarrantyPolicy w;
@@ -736,37 +693,6 @@ absl::Status CheckTransition(Listing::State from, Listing::State to, Actor actor
   }
   return WithReason(absl::StatusCode::kFailedPrecondition, RefusalReason(from, to, actor),
                     absl::StrCat(StateName(from), " → ", StateName(to), " is not allowed"));
-}
-
-std::string ItemName(const Listing& listing) {
-  if (CategoryOfDetails(listing) != listing.category()) return "";
-  std::string id;
-  switch (listing.details_case()) {
-    case Listing::kPhone:
-      if (Blank(listing.phone().imei())) return "";
-      id = EncodePart(listing.phone().imei());
-      break;
-    case Listing::kVehicle:
-      if (Blank(listing.vehicle().vin())) return "";
-      id = EncodePart(listing.vehicle().vin());
-      break;
-    case Listing::kAppliance: {
-      const auto& a = listing.appliance();
-      if (Blank(a.brand()) || Blank(a.model()) || Blank(a.serial_number())) return "";
-      id = absl::StrCat(EncodePart(a.brand()), "~", EncodePart(a.model()), "~",
-                        EncodePart(a.serial_number()));
-      break;
-    }
-    case Listing::kFurniture: {
-      const auto& f = listing.furniture();
-      if (Blank(f.serial_number())) return "";
-      id = absl::StrCat(EncodePart(f.brand()), "~", EncodePart(f.serial_number()));
-      break;
-    }
-    case Listing::DETAILS_NOT_SET:
-      return "";
-  }
-  return absl::StrCat("items/", CategoryName(listing.category()), ":", id);
 }
 
 }  // namespace market::listing

@@ -17,6 +17,7 @@
 #include "google/protobuf/field_mask.pb.h"
 #include "market/common/v1/common.pb.h"
 #include "market/listing/v1/listing.pb.h"
+#include "services/listing/listing_events.h"
 
 namespace market::listing {
 
@@ -28,12 +29,6 @@ enum class Actor { kSeller, kOperator, kSupervisor, kSystem };
 
 // "SELLER", "OPERATOR", "SUPERVISOR" or "SYSTEM".
 absl::string_view ActorName(Actor actor);
-
-// The grading scheme of declared conditions and its version (DOMAIN.md §4).
-inline constexpr char kConditionScheme[] = "general-condition-v1";
-inline constexpr int kConditionSchemeVersion = 1;
-// Levels of kConditionScheme, best first.
-absl::Span<const absl::string_view> ConditionLevels();
 
 // Limits from listing.proto.
 inline constexpr int kMaxTitleChars = 100;
@@ -108,14 +103,6 @@ absl::Status CheckEditable(v1::Listing::State state);
 // ILLEGAL_STATE_TRANSITION for the rest.
 absl::Status CheckTransition(v1::Listing::State from, v1::Listing::State to, Actor actor);
 
-// The item resource name of the listing's goods as ItemHistory documents it:
-// items/PHONE:{imei}, items/VEHICLE:{vin}, items/APPLIANCE:{brand}~{model}~
-// {serial_number}, items/FURNITURE:{brand}~{serial_number}. Each part is
-// trimmed of ASCII whitespace, upper-cased (ASCII) and percent-encoded outside
-// [A-Z0-9-._]. "" when the item has no identity: no details, details not
-// matching the category, or an identity part (furniture: the serial number)
-// empty.
-std::string ItemName(const v1::Listing& listing);
 
 }  // namespace market::listing
 

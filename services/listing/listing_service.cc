@@ -9,10 +9,11 @@
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "services/credit/credit_events.h"
 #include "services/listing/listing_csv.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_rules.h"
-#include "services/listing/names.h"
+#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -459,7 +460,7 @@ grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
               r.set_reason(absl::StrCat("listing removed: ",
                                         v1::Listing::RemovalCause_Name(req->cause())));
               *r.mutable_occurred_time() = ToTimestamp(now);
-              return EnqueueCreditEvent(c, absl::StrCat("listing-removed-", ShortHash(l.name())),
+              return credit::EnqueueCreditEvent(c, absl::StrCat("listing-removed-", ShortHash(l.name())),
                                         r, now);
             }));
     return absl::OkStatus();

@@ -139,10 +139,6 @@ class ItemServiceImpl final : public v1::ItemService::Service {
   server::RpcEnv env_;
 };
 
-// Parses `items/{CATEGORY}:{identifier}`; INVALID_ARGUMENT naming `field`.
-absl::StatusOr<common::v1::Category> ParseItemName(const std::string& name,
-                                                   const std::string& field);
-
 }  // namespace market::listing
 
 #endif  // MARKET_SERVICES_LISTING_LISTING_SERVICE_H_

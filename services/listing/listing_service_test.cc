@@ -19,11 +19,12 @@
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.grpc.pb.h"
-#include "services/identity/identity_module.h"
 #include "services/identity/identity_testing.h"
-#include "services/listing/delivery.h"
+#include "services/credit/credit_client.h"
+#include "services/listing/listing_client.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/sqlite_market_store.h"
 
@@ -1319,8 +1320,8 @@ TEST_F(ListingServicesTest, OutboxDeliversEachEventOnceAfterTheReceiverComesUp) 
   outbox::RelayOptions options;
   options.jitter = 0;
   outbox::Relay relay(&store_->db(), &clock_,
-                      {{kCreditDestination,
-                        CreditDeliverer(channel, [] { return absl::StatusOr<std::string>("t"); })}},
+                      {{credit::kCreditDestination,
+                        credit::CreditDeliverer(channel, [] { return absl::StatusOr<std::string>("t"); })}},
                       options);
   for (const char* title : {"手机一", "手机二"}) {
     v1::Listing l = Published(Phone(title));
@@ -1355,6 +1356,111 @@ TEST_F(ListingServicesTest, OutboxDeliversEachEventOnceAfterTheReceiverComesUp) 
   EXPECT_EQ(calls.size(), 4u);
   for (const auto& [id, n] : calls) EXPECT_EQ(n, 1) << id;
   up.Shutdown(absl::ZeroDuration());
+}
+
+// ListingClient (what other services ask) against this real server, as the
+// SERVICE subject service_.
+class ListingClientTest : public ListingServicesTest {
+ protected:
+  ListingClient Client() {
+    return ListingClient(grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
+                                             grpc::InsecureChannelCredentials()),
+                         [this] { return absl::StatusOr<std::string>(Token(service_)); });
+  }
+};
+
+TEST_F(ListingClientTest, GetOrderReturnsTheOrderAndItsMarketOperator) {
+  v1::Order placed;
+  ASSERT_TRUE(Place(buyer_, Published(Phone()).name(), &placed).ok());
+  ASSERT_OK_AND_ASSIGN(std::optional<OrderInfo> info, Client().GetOrder(placed.name()));
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->order.name(), placed.name());
+  EXPECT_EQ(info->order.buyer(), buyer_);
+  EXPECT_EQ(info->market_operator, operator_);
+}
+
+TEST_F(ListingClientTest, UnknownOrderIsNullopt) {
+  ASSERT_OK_AND_ASSIGN(std::optional<OrderInfo> info,
+                       Client().GetOrder(market_ + "/orders/o-missing"));
+  EXPECT_FALSE(info.has_value());
+}
+
+TEST_F(ListingClientTest, PartiesOfListingAreSellerThenBuyers) {
+  v1::Listing l = Published(Phone());
+  v1::Order placed;
+  ASSERT_TRUE(Place(buyer_, l.name(), &placed).ok());
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> parties, Client().PartiesOfListing(l.name()));
+  EXPECT_EQ(parties, (std::vector<std::string>{seller_, buyer_}));
+}
+
+TEST_F(ListingClientTest, PartiesOfUnknownListingIsNotFound) {
+  EXPECT_TRUE(absl::IsNotFound(
+      Client().PartiesOfListing(market_ + "/listings/l-missing").status()));
+}
+
+TEST_F(ListingClientTest, OperatorsOfSellerNameEveryMarketItIsAdmittedTo) {
+  std::string west = MakeMarket("west-flea", v1::Market::FLEA_MARKET, {});
+  v1::AddSellerRequest add;
+  add.set_market(west);
+  add.set_seller(seller_);
+  v1::Market m;
+  ASSERT_TRUE(market_stub_->AddSeller(Ctx(operator_).get(), add, &m).ok());
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> ops, Client().OperatorsOfSeller(seller_));
+  EXPECT_EQ(ops, std::vector<std::string>{operator_});  // both markets are east-op's
+  ASSERT_OK_AND_ASSIGN(ops, Client().OperatorsOfSeller(buyer_));
+  EXPECT_TRUE(ops.empty());
+}
+
+TEST_F(ListingClientTest, ServerDownIsUnavailableNamingTheCall) {
+  ListingClient client = Client();
+  runner_->Shutdown(absl::ZeroDuration());
+  absl::Status s = client.GetOrder(market_ + "/orders/o-1").status();
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("listing service GetOrder"));
+  EXPECT_TRUE(absl::IsUnavailable(client.OperatorsOfSeller(seller_).status()));
+  EXPECT_TRUE(absl::IsUnavailable(client.PartiesOfListing(market_ + "/listings/x").status()));
+}
+
+TEST_F(ListingClientTest, RefusedTokenIsUnavailableNotTheCallersFault) {
+  ListingClient client(grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
+                                           grpc::InsecureChannelCredentials()),
+                       [] { return absl::StatusOr<std::string>("not-a-token"); });
+  EXPECT_TRUE(absl::IsUnavailable(client.OperatorsOfSeller(seller_).status()));
+}
+
+TEST_F(ListingServicesTest, SellerFilterIsForTheSellerSupervisorsAndServices) {
+  v1::ListMarketsRequest req;
+  req.set_filter(absl::StrCat("seller=\"", seller_, "\""));
+  v1::ListMarketsResponse resp;
+  EXPECT_EQ(market_stub_->ListMarkets(Ctx("").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(market_stub_->ListMarkets(Ctx(other_seller_).get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  for (const std::string& who : {seller_, supervisor_, service_}) {
+    resp.Clear();
+    ASSERT_TRUE(market_stub_->ListMarkets(Ctx(who).get(), req, &resp).ok()) << who;
+    ASSERT_EQ(resp.markets_size(), 1) << who;
+    EXPECT_EQ(resp.markets(0).name(), market_);
+  }
+}
+
+TEST_F(ListingServicesTest, SellerFilterPagesOverMatchingMarketsOnly) {
+  for (const char* id : {"m-aa", "m-bb", "m-cc", "m-dd"}) {
+    MakeMarket(id, v1::Market::FLEA_MARKET, std::string(id) == "m-bb" ? std::vector<std::string>{}
+                                                                    : std::vector<std::string>{seller_});
+  }
+  v1::ListMarketsRequest req;
+  req.set_filter(absl::StrCat("seller=\"", seller_, "\""));
+  req.set_page_size(2);
+  std::vector<std::string> names;
+  do {
+    v1::ListMarketsResponse resp;
+    ASSERT_TRUE(market_stub_->ListMarkets(Ctx(supervisor_).get(), req, &resp).ok());
+    for (const auto& m : resp.markets()) names.push_back(m.name());
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  EXPECT_EQ(names, (std::vector<std::string>{market_, "markets/m-aa", "markets/m-cc",
+                                             "markets/m-dd"}));
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include "common/crypto/crypto.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
-#include "services/listing/names.h"
+#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -232,6 +232,15 @@ grpc::Status MarketServiceImpl::ListMarkets(grpc::ServerContext* ctx,
         } else if (kv.first == "region" &&
                    (Digits(value, 2) || Digits(value, 4) || Digits(value, 6))) {
           filter.region_prefix = std::string(value);
+        } else if (kv.first == "seller" && ValidCollectionName(value, "subjects")) {
+          // Where a seller is admitted is shown to the seller itself,
+          // supervisors and other services (credit), not to the public.
+          if (caller.subject != value && !caller.HasRole(common::v1::SUPERVISOR) &&
+              !caller.HasRole(common::v1::SERVICE)) {
+            return absl::PermissionDeniedError(
+                "filter seller= is for the seller itself, SUPERVISOR and SERVICE callers");
+          }
+          filter.seller = std::string(value);
         } else if (kv.first == "category" &&
                    common::v1::Category_Parse(std::string(value), &category) &&
                    category != common::v1::CATEGORY_UNSPECIFIED) {
@@ -239,7 +248,7 @@ grpc::Status MarketServiceImpl::ListMarkets(grpc::ServerContext* ctx,
         } else {
           return InvalidField("filter", absl::StrCat("cannot use term \"", term,
                                                      "\"; want kind=, operator=, region= "
-                                                     "(2/4/6 digits) or category="));
+                                                     "(2/4/6 digits), category= or seller="));
         }
       }
     }

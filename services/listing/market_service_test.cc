@@ -11,7 +11,6 @@
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
-#include "services/identity/identity_module.h"
 #include "services/identity/identity_testing.h"
 #include "services/listing/sqlite_market_store.h"
 

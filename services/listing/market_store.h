@@ -33,6 +33,7 @@ struct MarketFilter {
   std::optional<std::string> operator_subject;
   std::optional<std::string> region_prefix;
   std::optional<common::v1::Category> category;
+  std::optional<std::string> seller;  // markets this subject is admitted to
 };
 
 class MarketStore {

@@ -9,10 +9,11 @@
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "services/credit/credit_events.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
-#include "services/listing/names.h"
+#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -359,7 +360,7 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
           r.set_reference(o.name());
           r.set_reason(o.swap_listing().empty() ? "trade completed" : "swap completed");
           *r.mutable_occurred_time() = ToTimestamp(now);
-          MARKET_RETURN_IF_ERROR(EnqueueCreditEvent(
+          MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
               c, absl::StrCat("trade-", buyer_side ? "buyer-" : "seller-", hash), r, now));
         }
         return SaveOrder(c, o, row.version + 1, false);

@@ -1,5 +1,7 @@
 #include "services/listing/sqlite_market_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
@@ -152,11 +154,17 @@ absl::StatusOr<std::vector<MarketRow>> SqliteMarketStore::ListMarkets(const Mark
     MARKET_RETURN_IF_ERROR(
         f.category ? st.BindText(5, absl::StrCat("|", common::v1::Category_Name(*f.category), "|"))
                    : st.BindNull(5));
-    MARKET_RETURN_IF_ERROR(st.Bind(6, static_cast<int64_t>(limit)));
-    while (true) {
+    // Sellers live inside the market's data: with a seller term the rows
+    // are filtered here (a county has tens of markets, not millions).
+    MARKET_RETURN_IF_ERROR(st.Bind(6, static_cast<int64_t>(f.seller ? -1 : limit)));
+    while (static_cast<int>(rows.size()) < limit) {
       MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
       if (!more) break;
       MARKET_ASSIGN_OR_RETURN(MarketRow row, ReadRow(st));
+      const auto& sellers = row.market.sellers();
+      if (f.seller && std::find(sellers.begin(), sellers.end(), *f.seller) == sellers.end()) {
+        continue;
+      }
       rows.push_back(std::move(row));
     }
     return absl::OkStatus();

@@ -1,153 +1,121 @@
 #include "services/marketd/marketd.h"
 
+#include <utility>
+
+#include "absl/synchronization/notification.h"
 #include "common/config/files.h"
-#include "services/listing/delivery.h"
-#include "services/listing/listing_db.h"
 #include "common/status/status.h"
-#include "market/listing/v1/listing.grpc.pb.h"
+#include "services/credit/credit_client.h"
+#include "services/identity/identity_client.h"
+#include "services/listing/listing_client.h"
 
 namespace market::marketd {
+
+// The provider-owned clients marketd's services ask each other through, on
+// the in-process channel: the same classes and RPCs the single-service
+// binaries use over TCP. The channel exists only once the server runs, so a
+// question asked earlier waits until the clients are set.
+struct Marketd::Peers {
+  absl::Notification ready;
+  std::unique_ptr<identity::IdentityClient> identity;
+  std::unique_ptr<listing::ListingClient> listing;
+
+  const identity::IdentityClient& Identity() {
+    ready.WaitForNotification();
+    return *identity;
+  }
+  const listing::ListingClient& Listing() {
+    ready.WaitForNotification();
+    return *listing;
+  }
+};
 
 absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& options,
                                                         const Clock* clock) {
   MARKET_RETURN_IF_ERROR(config::EnsureDir(options.data_dir));
   std::unique_ptr<Marketd> m(new Marketd());
+  auto peers = std::make_shared<Peers>();
+  m->peers_ = peers;
+  identity::SubjectLookup subjects = [peers](const std::string& name) {
+    return peers->Identity().GetSubject(name);
+  };
   auto verifier = std::make_shared<auth::TokenVerifier>();
   MARKET_ASSIGN_OR_RETURN(m->identity_,
                           identity::OpenIdentityModule(options.data_dir, clock, verifier,
                                                        &m->metrics_, options.identity));
   MARKET_ASSIGN_OR_RETURN(m->bootstrap_file_,
                           identity::BootstrapIfEmpty(*m->identity_.service, options.data_dir));
-  identity::IdentityStore* identity_store = m->identity_.store.get();
-  Marketd* self = m.get();
-  credit::SubjectDirectory directory =
-      [identity_store, self](const std::string& subject)
-      -> absl::StatusOr<std::optional<credit::SubjectInfo>> {
-    absl::StatusOr<identity::SubjectRow> row = identity_store->GetSubject(subject);
-    if (absl::IsNotFound(row.status())) return std::nullopt;
-    if (!row.ok()) return row.status();
-    credit::SubjectInfo info{row->subject.display_name(), row->subject.affiliation(), {}};
-    if (self->market_store_ != nullptr) {
-      MARKET_RETURN_IF_ERROR(self->market_store_->db().Read([&](sqlite::Connection& c) {
-        MARKET_ASSIGN_OR_RETURN(info.market_operators, listing::OperatorsOfSeller(c, subject));
-        return absl::OkStatus();
-      }));
-    }
-    return info;
-  };
-  MARKET_ASSIGN_OR_RETURN(m->credit_,
-                          credit::OpenCreditModule(options.data_dir, clock, directory, verifier,
-                                                   m->identity_.suspension, &m->metrics_));
-  listing::SubjectLookup lookup = [identity_store](const std::string& subject)
-      -> absl::StatusOr<std::optional<identity::v1::Subject>> {
-    absl::StatusOr<identity::SubjectRow> row = identity_store->GetSubject(subject);
-    if (absl::IsNotFound(row.status())) return std::nullopt;
-    if (!row.ok()) return row.status();
-    return row->subject;
-  };
-  MARKET_RETURN_IF_ERROR(config::EnsureDir(options.data_dir + "/listing"));
   MARKET_ASSIGN_OR_RETURN(
-      std::string listing_secret,
-      config::LoadOrCreateSecret(options.data_dir + "/listing/page-token-hmac.key", 32));
-  MARKET_ASSIGN_OR_RETURN(m->market_store_,
-                          listing::SqliteMarketStore::Open(options.data_dir + "/listing.db"));
+      m->credit_,
+      credit::OpenCreditModule(options.data_dir, clock,
+                               credit::PeerDirectory(subjects,
+                                                     [peers](const std::string& seller) {
+                                                       return peers->Listing().OperatorsOfSeller(
+                                                           seller);
+                                                     }),
+                               verifier, m->identity_.suspension, &m->metrics_));
+  MARKET_ASSIGN_OR_RETURN(m->listing_,
+                          listing::OpenListingModule(options.data_dir, clock, subjects, verifier,
+                                                     m->identity_.suspension, &m->metrics_));
   MARKET_ASSIGN_OR_RETURN(
-      m->markets_, listing::MarketServiceImpl::Create(m->market_store_.get(), clock, lookup,
-                                                      listing_secret, verifier,
-                                                      m->identity_.suspension, &m->metrics_));
-  listing::ListingDeps deps{.db = &m->market_store_->db(),
-                            .clock = clock,
-                            .photo_dir = options.data_dir + "/listing/photos",
-                            .page_token_secret = listing_secret,
-                            .verifier = verifier,
-                            .suspension = m->identity_.suspension,
-                            .metrics = &m->metrics_};
-  MARKET_ASSIGN_OR_RETURN(m->listings_, listing::ListingServiceImpl::Create(deps));
-  MARKET_ASSIGN_OR_RETURN(m->orders_, listing::OrderServiceImpl::Create(deps));
-  MARKET_ASSIGN_OR_RETURN(m->items_, listing::ItemServiceImpl::Create(deps));
-  sqlite::Database* listing_db = &m->market_store_->db();
-  appraisal::ListingParties parties =
-      [listing_db](const std::string& listing) -> absl::StatusOr<std::vector<std::string>> {
-    std::vector<std::string> out;
-    MARKET_RETURN_IF_ERROR(listing_db->Read([&](sqlite::Connection& c) {
-      MARKET_ASSIGN_OR_RETURN(out, listing::PartiesOfListing(c, listing));
-      return absl::OkStatus();
-    }));
-    return out;
-  };
+      m->appraisal_,
+      appraisal::OpenAppraisalModule(
+          options.data_dir, clock, subjects,
+          [peers](const std::string& l) { return peers->Listing().PartiesOfListing(l); }, verifier,
+          m->identity_.suspension, &m->metrics_));
   MARKET_ASSIGN_OR_RETURN(
-      m->appraisal_, appraisal::OpenAppraisalModule(options.data_dir, clock, lookup, parties,
-                                                    verifier, m->identity_.suspension,
-                                                    &m->metrics_));
-  warranty::OrderLookup orders =
-      [listing_db](const std::string& name) -> absl::StatusOr<std::optional<warranty::OrderInfo>> {
-    std::optional<warranty::OrderInfo> info;
-    MARKET_RETURN_IF_ERROR(listing_db->Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::optional<listing::OrderRow> row, listing::LoadOrder(c, name));
-      if (!row.has_value()) return absl::OkStatus();
-      std::string market = name.substr(0, name.find("/orders/"));
-      MARKET_ASSIGN_OR_RETURN(std::optional<listing::MarketRow> m, listing::LoadMarket(c, market));
-      info = warranty::OrderInfo{row->order, m.has_value() ? m->market.operator_() : ""};
-      return absl::OkStatus();
-    }));
-    return info;
-  };
-  MARKET_ASSIGN_OR_RETURN(m->warranty_,
-                          warranty::OpenWarrantyModule(options.data_dir, clock, orders, verifier,
-                                                       m->identity_.suspension, &m->metrics_));
+      m->warranty_,
+      warranty::OpenWarrantyModule(
+          options.data_dir, clock,
+          [peers](const std::string& order) { return peers->Listing().GetOrder(order); },
+          verifier, m->identity_.suspension, &m->metrics_));
   MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(
-      *identity_store, kMarketdServiceAccount, "marketd outbox relay", clock->Now()));
-  if (options.expiry_period > absl::ZeroDuration()) {
-    m->credit_.credit->StartScheduler(options.expiry_period);
-  }
+      *m->identity_.store, kMarketdServiceAccount, "marketd outbox relay", clock->Now()));
   m->runner_ = std::make_unique<server::ServerRunner>(options.server, &m->metrics_);
   m->runner_->AddService(m->identity_.service.get(), "market.identity.v1.IdentityService");
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
   m->runner_->AddService(m->credit_.ledger.get(), "market.credit.v1.LedgerService");
-  m->runner_->AddService(m->markets_.get(), "market.listing.v1.MarketService");
-  m->runner_->AddService(m->listings_.get(), "market.listing.v1.ListingService");
-  m->runner_->AddService(m->orders_.get(), "market.listing.v1.OrderService");
-  m->runner_->AddService(m->items_.get(), "market.listing.v1.ItemService");
+  m->runner_->AddService(m->listing_.markets.get(), "market.listing.v1.MarketService");
+  m->runner_->AddService(m->listing_.listings.get(), "market.listing.v1.ListingService");
+  m->runner_->AddService(m->listing_.orders.get(), "market.listing.v1.OrderService");
+  m->runner_->AddService(m->listing_.items.get(), "market.listing.v1.ItemService");
   m->runner_->AddService(m->appraisal_.service.get(), "market.appraisal.v1.AppraisalService");
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
-  // Credit events of the listing services reach the ledger through the same
-  // RecordEvent RPC a split deployment uses, over the in-process channel.
-  identity::TokenAuthority* tokens = m->identity_.service->token_authority();
-  listing::ServiceTokenSource token = [tokens]() -> absl::StatusOr<std::string> {
-    MARKET_ASSIGN_OR_RETURN(auto issued,
-                            tokens->Issue(kMarketdServiceAccount, {common::v1::SERVICE}));
-    return issued.first;
-  };
+
+  // Every call between services, and every outbox delivery, goes through the
+  // same gRPC interfaces a split deployment uses, over the in-process channel.
+  client::TokenSource token =
+      identity::InProcessServiceToken(m->identity_, kMarketdServiceAccount, clock);
+  auto channel = m->runner_->InProcessChannel();
+  peers->identity = std::make_unique<identity::IdentityClient>(channel, token);
+  peers->listing = std::make_unique<listing::ListingClient>(channel, token);
+  peers->ready.Notify();
   outbox::RelayOptions relay_options;
   relay_options.poll = options.outbox_poll;
-  auto channel = m->runner_->InProcessChannel();
-  outbox::Relay::Deliverer to_credit = listing::CreditDeliverer(channel, token);
-  m->listing_relay_ = std::make_unique<outbox::Relay>(
-      &m->market_store_->db(), clock,
-      std::map<std::string, outbox::Relay::Deliverer>{{listing::kCreditDestination, to_credit}},
-      relay_options);
-  m->appraisal_relay_ = std::make_unique<outbox::Relay>(
-      m->appraisal_.db, clock,
-      std::map<std::string, outbox::Relay::Deliverer>{
-          {listing::kCreditDestination, to_credit},
-          {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)}},
-      relay_options);
-  m->warranty_relay_ = std::make_unique<outbox::Relay>(
-      m->warranty_.db, clock,
-      std::map<std::string, outbox::Relay::Deliverer>{{listing::kCreditDestination, to_credit}},
-      relay_options);
-  m->listing_relay_->ExportMetrics(&m->metrics_, "listing");
-  m->appraisal_relay_->ExportMetrics(&m->metrics_, "appraisal");
-  m->warranty_relay_->ExportMetrics(&m->metrics_, "warranty");
-  m->listing_relay_->Start();
-  m->appraisal_relay_->Start();
-  m->warranty_relay_->Start();
+  outbox::Relay::Deliverer to_credit = credit::CreditDeliverer(channel, token);
+  auto relay = [&](sqlite::Database* db, const char* name,
+                   std::map<std::string, outbox::Relay::Deliverer> destinations) {
+    auto r = std::make_unique<outbox::Relay>(db, clock, std::move(destinations), relay_options);
+    r->ExportMetrics(&m->metrics_, name);
+    r->Start();
+    return r;
+  };
+  m->listing_relay_ = relay(m->listing_.db, "listing", {{credit::kCreditDestination, to_credit}});
+  m->appraisal_relay_ =
+      relay(m->appraisal_.db, "appraisal",
+            {{credit::kCreditDestination, to_credit},
+             {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)}});
+  m->warranty_relay_ =
+      relay(m->warranty_.db, "warranty", {{credit::kCreditDestination, to_credit}});
+  if (options.expiry_period > absl::ZeroDuration()) {
+    m->credit_.credit->StartScheduler(options.expiry_period);
+  }
   if (options.claim_deadline_period > absl::ZeroDuration()) {
     m->warranty_.service->StartScheduler(options.claim_deadline_period);
   }
   if (options.order_completion_period > absl::ZeroDuration()) {
-    m->orders_->StartScheduler(options.order_completion_period);
+    m->listing_.orders->StartScheduler(options.order_completion_period);
   }
   return m;
 }
@@ -155,7 +123,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
 Marketd::~Marketd() { Shutdown(); }
 
 void Marketd::Shutdown() {
-  if (orders_ != nullptr) orders_->StopScheduler();
+  if (listing_.orders != nullptr) listing_.orders->StopScheduler();
   if (warranty_.service != nullptr) warranty_.service->StopScheduler();
   for (outbox::Relay* relay : {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {
     if (relay != nullptr) relay->Stop();

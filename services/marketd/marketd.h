@@ -16,9 +16,7 @@
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
 #include "common/outbox/outbox.h"
-#include "services/listing/listing_service.h"
-#include "services/listing/market_service.h"
-#include "services/listing/sqlite_market_store.h"
+#include "services/listing/listing_module.h"
 #include "services/warranty/warranty_module.h"
 
 namespace market::marketd {
@@ -53,7 +51,7 @@ class Marketd {
   const std::string& bootstrap_file() const { return bootstrap_file_; }
   identity::IdentityModule& identity() { return identity_; }
   credit::CreditModule& credit() { return credit_; }
-  listing::OrderServiceImpl& orders() { return *orders_; }
+  listing::OrderServiceImpl& orders() { return *listing_.orders; }
   outbox::Relay& listing_relay() { return *listing_relay_; }
   warranty::WarrantyModule& warranty() { return warranty_; }
   appraisal::AppraisalModule& appraisal() { return appraisal_; }
@@ -64,11 +62,9 @@ class Marketd {
   server::Metrics metrics_;
   identity::IdentityModule identity_;
   credit::CreditModule credit_;
-  std::unique_ptr<listing::SqliteMarketStore> market_store_;
-  std::unique_ptr<listing::MarketServiceImpl> markets_;
-  std::unique_ptr<listing::ListingServiceImpl> listings_;
-  std::unique_ptr<listing::OrderServiceImpl> orders_;
-  std::unique_ptr<listing::ItemServiceImpl> items_;
+  struct Peers;
+  std::shared_ptr<Peers> peers_;
+  listing::ListingModule listing_;
   std::unique_ptr<outbox::Relay> listing_relay_;
   appraisal::AppraisalModule appraisal_;
   std::unique_ptr<outbox::Relay> appraisal_relay_;

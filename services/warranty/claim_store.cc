@@ -9,7 +9,7 @@
 #include "common/outbox/outbox.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
-#include "services/listing/names.h"
+#include "common/resource/names.h"
 
 namespace market::warranty {
 namespace {
@@ -112,7 +112,7 @@ bool HasPendingResolution(const v1::Claim& c) {
 // The market part of `markets/{m}/orders/{o}`.
 std::string MarketOf(const std::string& order) {
   std::string market;
-  listing::ValidMarketChildName(order, "orders", &market);
+  ValidMarketChildName(order, "orders", &market);
   return market;
 }
 
@@ -269,15 +269,15 @@ absl::StatusOr<ClaimQuery> ParseClaimQuery(const std::string& filter, const std:
         return InvalidField("filter", absl::StrCat("cannot use \"", term, "\"; ", want));
       };
       if (op == "=" && key == "order") {
-        if (!listing::ValidMarketChildName(v, "orders", nullptr)) {
+        if (!ValidMarketChildName(v, "orders", nullptr)) {
           return bad("want order=\"markets/{market}/orders/{order}\"");
         }
         q.order = v;
       } else if (op == "=" && key == "market") {
-        if (!listing::ValidCollectionName(v, "markets")) return bad("want market=\"markets/{m}\"");
+        if (!ValidCollectionName(v, "markets")) return bad("want market=\"markets/{m}\"");
         q.market = v;
       } else if (op == "=" && (key == "buyer" || key == "seller")) {
-        if (!listing::ValidCollectionName(v, "subjects")) {
+        if (!ValidCollectionName(v, "subjects")) {
           return bad(absl::StrCat("want ", key, "=\"subjects/{subject}\""));
         }
         (key == "buyer" ? q.buyer : q.seller) = v;
@@ -316,7 +316,7 @@ absl::StatusOr<ClaimQuery> ParseClaimQuery(const std::string& filter, const std:
 }
 
 absl::StatusOr<std::vector<ClaimHit>> ListClaims(Connection& c, const ClaimQuery& q,
-                                                 const std::optional<listing::SearchCursor>& after,
+                                                 const std::optional<SearchCursor>& after,
                                                  int limit) {
   std::string sql = absl::StrCat(
       "SELECT ", kColumns, " FROM claims WHERE 1 = 1 ",
@@ -362,7 +362,7 @@ absl::StatusOr<std::vector<ClaimHit>> ListClaims(Connection& c, const ClaimQuery
     if (!more) break;
     ClaimHit hit;
     MARKET_ASSIGN_OR_RETURN(hit.row, ReadRow(st));
-    hit.cursor = listing::SearchCursor{st.ColumnInt64(6), st.ColumnText(7)};
+    hit.cursor = SearchCursor{st.ColumnInt64(6), st.ColumnText(7)};
     hits.push_back(std::move(hit));
   }
   return hits;

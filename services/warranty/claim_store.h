@@ -21,7 +21,7 @@
 #include "common/sqlite/database.h"
 #include "market/listing/v1/listing.pb.h"
 #include "market/warranty/v1/warranty.pb.h"
-#include "services/listing/listing_db.h"
+#include "common/pagination/cursor.h"
 
 namespace market::warranty {
 
@@ -99,10 +99,10 @@ absl::StatusOr<ClaimQuery> ParseClaimQuery(const std::string& filter, const std:
 
 struct ClaimHit {
   ClaimRow row;
-  listing::SearchCursor cursor;  // (create time in µs, name)
+  SearchCursor cursor;  // (create time in µs, name)
 };
 absl::StatusOr<std::vector<ClaimHit>> ListClaims(sqlite::Connection& c, const ClaimQuery& q,
-                                                 const std::optional<listing::SearchCursor>& after,
+                                                 const std::optional<SearchCursor>& after,
                                                  int limit);
 
 }  // namespace market::warranty

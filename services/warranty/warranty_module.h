@@ -2,7 +2,7 @@
 // page-token secret DATA_DIR/warranty/page-token-hmac.key (created on first
 // start, mode 0600). Orders come from the listing service through `orders`.
 // Used by marketd and market-warranty; the caller relays the outbox of `db`
-// (credit events, destination listing::kCreditDestination) and starts the
+// (credit events, destination credit::kCreditDestination) and starts the
 // deadline scheduler (service->StartScheduler).
 #ifndef MARKET_SERVICES_WARRANTY_WARRANTY_MODULE_H_
 #define MARKET_SERVICES_WARRANTY_WARRANTY_MODULE_H_

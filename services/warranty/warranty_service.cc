@@ -14,9 +14,9 @@
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
-#include "services/listing/listing_db.h"
-#include "services/listing/listing_service.h"
-#include "services/listing/names.h"
+#include "services/credit/credit_events.h"
+#include "services/listing/listing_events.h"
+#include "common/resource/names.h"
 
 namespace market::warranty {
 namespace {
@@ -319,7 +319,7 @@ void CheckText(Violations& v, const char* field, const std::string& text, bool r
 
 Violations ClaimRequestViolations(const std::string& name, const std::string& request_id) {
   Violations v;
-  if (!listing::ValidCollectionName(name, "claims")) v.Add("name", "want claims/{claim}");
+  if (!ValidCollectionName(name, "claims")) v.Add("name", "want claims/{claim}");
   if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
   return v;
 }
@@ -338,7 +338,7 @@ absl::Status Emit(Connection& c, absl::string_view prefix, const v1::Claim& clai
   r.set_reference(claim.name());
   r.set_reason(std::string(reason));
   *r.mutable_occurred_time() = ToTimestamp(now);
-  absl::Status s = listing::EnqueueCreditEvent(
+  absl::Status s = credit::EnqueueCreditEvent(
       c, absl::StrCat(prefix, HexEncode(Sha256(claim.name())).substr(0, 40)), r, now);
   return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
 }
@@ -409,7 +409,7 @@ grpc::Status WarrantyServiceImpl::CheckEligibility(grpc::ServerContext* ctx,
                                                    v1::CheckEligibilityResponse* resp) {
   return server::HandleRpc(env_, ctx, "CheckEligibility", *req, [&](const auth::Caller& caller) {
     Violations v;
-    if (!listing::ValidMarketChildName(req->order(), "orders", nullptr)) {
+    if (!ValidMarketChildName(req->order(), "orders", nullptr)) {
       v.Add("order", "want markets/{market}/orders/{order}");
     }
     if (!req->fault_code().empty() && !ValidFaultCode(req->fault_code())) {
@@ -457,7 +457,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
   return server::HandleRpc(env_, ctx, "FileClaim", *req, [&](const auth::Caller& caller) {
     const v1::Claim& in = req->claim();
     Violations v;
-    if (!listing::ValidMarketChildName(in.order(), "orders", nullptr)) {
+    if (!ValidMarketChildName(in.order(), "orders", nullptr)) {
       v.Add("claim.order", "want markets/{market}/orders/{order}");
     }
     if (in.kind() != v1::Claim::REFUND && in.kind() != v1::Claim::EXCHANGE &&
@@ -475,7 +475,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
       }
     }
     if (in.has_mileage_km() && in.mileage_km() < 0) v.Add("claim.mileage_km", "must be >= 0");
-    if (!req->claim_id().empty() && !listing::ValidResourceId(req->claim_id())) {
+    if (!req->claim_id().empty() && !ValidResourceId(req->claim_id())) {
       v.Add("claim_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
     }
     if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
@@ -497,7 +497,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
       mileage = in.mileage_km();
     }
     std::string name = absl::StrCat(
-        "claims/", req->claim_id().empty() ? listing::GeneratedId('c') : req->claim_id());
+        "claims/", req->claim_id().empty() ? GeneratedId('c') : req->claim_id());
     absl::Time now = deps_.clock->Now();
     MARKET_ASSIGN_OR_RETURN(
         *resp,
@@ -935,10 +935,10 @@ grpc::Status WarrantyServiceImpl::ListClaims(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(ClaimQuery q, ParseClaimQuery(req->filter(), req->order_by()));
     if (!caller.HasRole(Role::SUPERVISOR)) q.visible_to = caller.subject;
     std::string key = absl::StrCat("ListClaims|", req->filter(), "|", req->order_by());
-    std::optional<listing::SearchCursor> after;
+    std::optional<SearchCursor> after;
     if (!req->page_token().empty()) {
       MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      absl::StatusOr<listing::SearchCursor> cursor = listing::DecodeCursor(position);
+      absl::StatusOr<SearchCursor> cursor = DecodeCursor(position);
       if (!cursor.ok()) return InvalidField("page_token", "malformed");
       after = *cursor;
     }
@@ -954,7 +954,7 @@ grpc::Status WarrantyServiceImpl::ListClaims(grpc::ServerContext* ctx,
         Present(*claim, now);
       }
       if (more) {
-        resp->set_next_page_token(pages_.Encode(key, listing::EncodeCursor(hits.back().cursor)));
+        resp->set_next_page_token(pages_.Encode(key, EncodeCursor(hits.back().cursor)));
       }
       return absl::OkStatus();
     });

@@ -5,7 +5,7 @@
 // deadline scheduler. Every claim change, the credit events it causes
 // (CLAIM_UPHELD, CLAIM_REPLY_MISSED, CLAIM_UNFOUNDED, CLAIM_RESOLVED_ON_TIME)
 // and its idempotent response commit in one transaction; the events leave
-// through the outbox (destination listing::kCreditDestination). Thread-safe.
+// through the outbox (destination credit::kCreditDestination). Thread-safe.
 //
 // Deadlines (all computed with the injected Clock):
 // * reply_deadline: filing + 72 h; vehicles: the end (24:00 China Standard
@@ -41,17 +41,16 @@
 #include "common/server/periodic.h"
 #include "market/listing/v1/listing.pb.h"
 #include "market/warranty/v1/warranty.grpc.pb.h"
+#include "services/listing/listing_client.h"
 #include "services/warranty/claim_store.h"
 #include "services/warranty/eligibility.h"
 
 namespace market::warranty {
 
 // An order as the listing service has it, with its market's operator.
-struct OrderInfo {
-  market::listing::v1::Order order;
-  std::string market_operator;
-};
-// Looks an order up by name: std::nullopt when it does not exist; errors
+using OrderInfo = listing::OrderInfo;
+// Looks an order up by name (listing::ListingClient::GetOrder in both
+// deployments; a fake in tests): std::nullopt when it does not exist; errors
 // (e.g. UNAVAILABLE) are returned to the caller unchanged.
 using OrderLookup =
     std::function<absl::StatusOr<std::optional<OrderInfo>>(const std::string& order_name)>;

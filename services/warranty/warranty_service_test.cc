@@ -20,7 +20,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.pb.h"
-#include "services/identity/identity_module.h"
 #include "services/identity/identity_testing.h"
 #include "services/warranty/warranty_module.h"
 

@@ -122,9 +122,8 @@ int LevelRank(const nlohmann::json& profile) {
 }
 
 // Runs against marketd and against the five processes of deploy/multiprocess.sh.
-class AppraisalJourneyTest : public JourneyTest, public ::testing::WithParamInterface<bool> {
+class AppraisalJourneyTest : public JourneyTest {
  protected:
-  bool Multiprocess() override { return GetParam(); }
   // Files `report` as `user`, signed with `private_key`; returns the result.
   RunResult File(const std::string& user, const std::string& file_name,
                  const nlohmann::json& report, const std::string& private_key,
@@ -397,10 +396,7 @@ TEST_P(AppraisalJourneyTest, AccreditKeygenFileShowVerifyDisputeAndCreditDrops) 
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Deployments, AppraisalJourneyTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "Multiprocess" : "Marketd";
-                         });
+INSTANTIATE_JOURNEY(AppraisalJourneyTest);
 
 }  // namespace
 }  // namespace market::testing

@@ -1,8 +1,9 @@
 // A real marketd process on free ports with a temporary data dir, driven
 // through the marketctl binary as a user types it, one credentials file per
-// user. Shared by the journey tests in tests/e2e/. With Multiprocess() the
-// same journey runs against deploy/multiprocess.sh (one process per
-// service) and marketctl is routed by the MARKET_*_ADDR variables.
+// user. Shared by the journey tests in tests/e2e/. Every journey runs twice
+// with the same assertions (INSTANTIATE_JOURNEY): against marketd, and
+// against deploy/multiprocess.sh (one process per service), where marketctl
+// is routed by the MARKET_*_ADDR variables.
 #ifndef MARKET_TESTS_E2E_JOURNEY_FIXTURE_H_
 #define MARKET_TESTS_E2E_JOURNEY_FIXTURE_H_
 
@@ -25,7 +26,7 @@
 
 namespace market::testing {
 
-class JourneyTest : public ::testing::Test {
+class JourneyTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("journey");
@@ -35,19 +36,19 @@ class JourneyTest : public ::testing::Test {
     } else {
       StartMarketd();
     }
-    std::string bootstrap = Multiprocess() ? dir_ + "/var/identity/bootstrap-admin.json"
-                                           : dir_ + "/var/bootstrap-admin.json";
-    RunResult login = Ctl("supervisor", {"login", "--bootstrap", bootstrap});
+    RunResult login = Ctl("supervisor", {"login", "--bootstrap", bootstrap_});
     ASSERT_EQ(login.exit_code, 0) << login.err;
   }
   void TearDown() override {
     // SIGTERM lets deploy/multiprocess.sh stop its children.
     if (marketd_) marketd_->Stop(Multiprocess() ? SIGTERM : SIGKILL, 10);
     for (const char* var : kRouteVars) unsetenv(var);
+    unsetenv("MARKET_SERVICE_FLAGS");
     std::filesystem::remove_all(dir_);
   }
-  virtual bool Multiprocess() { return false; }
-  virtual std::vector<std::string> ExtraMarketdFlags() { return {}; }
+  bool Multiprocess() const { return GetParam(); }
+  // Flags for marketd and for every single-service binary alike.
+  virtual std::vector<std::string> ExtraServerFlags() { return {}; }
 
   static constexpr const char* kRouteVars[] = {"MARKET_IDENTITY_ADDR", "MARKET_CREDIT_ADDR",
                                                "MARKET_LISTING_ADDR", "MARKET_APPRAISAL_ADDR",
@@ -74,6 +75,9 @@ class JourneyTest : public ::testing::Test {
     ASSERT_NE(base, 0);
     setenv("MARKET_PORT_BASE", std::to_string(base).c_str(), 1);
     setenv("MARKET_BUILD_DIR", MARKET_BUILD_DIR, 1);
+    std::string extra;
+    for (const auto& f : ExtraServerFlags()) absl::StrAppend(&extra, extra.empty() ? "" : " ", f);
+    setenv("MARKET_SERVICE_FLAGS", extra.c_str(), 1);
     marketd_ = std::make_unique<Child>(
         std::vector<std::string>{"/bin/bash", MARKET_SOURCE_DIR "/deploy/multiprocess.sh",
                                  dir_ + "/var"},
@@ -85,6 +89,7 @@ class JourneyTest : public ::testing::Test {
       setenv(kRouteVars[i], absl::StrCat("127.0.0.1:", base + offsets[i]).c_str(), 1);
     }
     port_ = base;  // identity; marketctl follows the MARKET_*_ADDR routes
+    bootstrap_ = dir_ + "/var/identity/bootstrap-admin.json";
   }
   void StartMarketd() {
     port_ = FreePort();
@@ -92,17 +97,17 @@ class JourneyTest : public ::testing::Test {
                                      dir_ + "/var", "--listen",
                                      absl::StrCat("127.0.0.1:", port_), "--http-listen",
                                      absl::StrCat("127.0.0.1:", FreePort())};
-    for (const auto& f : ExtraMarketdFlags()) argv.push_back(f);
+    for (const auto& f : ExtraServerFlags()) argv.push_back(f);
     marketd_ = std::make_unique<Child>(argv, dir_ + "/marketd.out", dir_ + "/marketd.err");
     ASSERT_TRUE(WaitForPort(port_, 30)) << ReadWholeFile(dir_ + "/marketd.err");
+    server_args_ = {"--server", absl::StrCat("127.0.0.1:", port_)};
+    bootstrap_ = dir_ + "/var/bootstrap-admin.json";
   }
   // Runs marketctl as `user` (its own credentials file).
   RunResult Ctl(const std::string& user, std::vector<std::string> args,
                 const std::string& stdin_text = "") {
     std::vector<std::string> argv = {MARKETCTL_BIN, "--credentials", dir_ + "/" + user + ".json"};
-    if (!Multiprocess()) {
-      argv.insert(argv.end(), {"--server", absl::StrCat("127.0.0.1:", port_)});
-    }
+    argv.insert(argv.end(), server_args_.begin(), server_args_.end());
     argv.insert(argv.end(), args.begin(), args.end());
     return market::testing::Run(argv, stdin_text);
   }
@@ -144,8 +149,17 @@ class JourneyTest : public ::testing::Test {
 
   std::string dir_;
   int port_ = 0;
+  std::vector<std::string> server_args_;  // marketd: --server; split: the routes
+  std::string bootstrap_;                 // bootstrap-admin.json of identity
   std::unique_ptr<Child> marketd_;
 };
+
+// Runs every TEST_P of `suite` against marketd and against the five processes.
+#define INSTANTIATE_JOURNEY(suite)                                                  \
+  INSTANTIATE_TEST_SUITE_P(Deployments, suite, ::testing::Values(false, true),    \
+                           [](const ::testing::TestParamInfo<bool>& info) {       \
+                             return info.param ? "Multiprocess" : "Marketd";      \
+                           })
 
 }  // namespace market::testing
 

@@ -14,9 +14,8 @@ using ::testing::HasSubstr;
 
 // Runs once against marketd and once against the five single-service
 // processes of deploy/multiprocess.sh.
-class OrganizerJourneyTest : public JourneyTest, public ::testing::WithParamInterface<bool> {
+class OrganizerJourneyTest : public JourneyTest {
  protected:
-  bool Multiprocess() override { return GetParam(); }
 };
 
 std::string Csv() {
@@ -86,8 +85,6 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   }
   // The operator reads the records of a seller admitted to its market, with
   // a purpose that is logged; a seller of no market of its own stays closed.
-  // (Market membership reaches the credit service in marketd only.)
-  if (!Multiprocess()) {
   RunResult op_read = Ctl("east-op", {"--output", "json", "credit", "records", "--subject",
                                       seller_id, "--purpose", "市场季度检查"});
   EXPECT_EQ(op_read.exit_code, 0) << op_read.err;
@@ -95,7 +92,6 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   EXPECT_EQ(Ctl("east-op", {"credit", "records", "--subject", "buyer-zhao", "--purpose", "x"})
                 .exit_code,
             7);  // PERMISSION_DENIED
-  }
   RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
 
@@ -106,10 +102,7 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   EXPECT_EQ(history["events"].size(), 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Deployments, OrganizerJourneyTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "Multiprocess" : "Marketd";
-                         });
+INSTANTIATE_JOURNEY(OrganizerJourneyTest);
 
 }  // namespace
 }  // namespace market::testing

@@ -29,7 +29,7 @@ constexpr int64_t kAfterSeriousMinimum = kAfterReplyDeadline + 365 * kDay + 3600
 
 class SupervisorJourneyTest : public JourneyTest {
  protected:
-  std::vector<std::string> ExtraMarketdFlags() override {
+  std::vector<std::string> ExtraServerFlags() override {
     return {"--clock-offset-file", OffsetFile(), "--scheduler-period", "0.5"};
   }
   std::string OffsetFile() { return dir_ + "/clock-offset"; }
@@ -43,7 +43,7 @@ class SupervisorJourneyTest : public JourneyTest {
     for (const std::string& user : users) {
       RunResult r =
           user == "supervisor"
-              ? Ctl(user, {"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"})
+              ? Ctl(user, {"login", "--bootstrap", bootstrap_})
               : Ctl(user, {"login", "--subject", user, "--password-stdin"},
                     "password-" + user + "\n");
       ASSERT_EQ(r.exit_code, 0) << user << ": " << r.err;
@@ -98,11 +98,11 @@ class SupervisorJourneyTest : public JourneyTest {
   }
 };
 
-TEST_F(SupervisorJourneyTest, EscalationSanctionBlacklistRepair) {
+TEST_P(SupervisorJourneyTest, EscalationSanctionBlacklistRepair) {
   SetClockOffset(0);
   const std::string seller = "subjects/seller-qian";
   const std::string supervisor =
-      nlohmann::json::parse(ReadWholeFile(dir_ + "/var/bootstrap-admin.json"))["subject"];
+      nlohmann::json::parse(ReadWholeFile(bootstrap_))["subject"];
 
   // ---- Set-up: operator, market, an admitted seller, a buyer. ----
   CreateAndLogin("city-op", {"--kind", "organization", "--role", "OPERATOR", "--display-name",
@@ -270,4 +270,7 @@ TEST_F(SupervisorJourneyTest, EscalationSanctionBlacklistRepair) {
 }
 
 }  // namespace
+
+INSTANTIATE_JOURNEY(SupervisorJourneyTest);
+
 }  // namespace market::testing

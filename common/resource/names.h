@@ -1,6 +1,7 @@
-// Resource ids and names shared by the listing services.
-#ifndef MARKET_SERVICES_LISTING_NAMES_H_
-#define MARKET_SERVICES_LISTING_NAMES_H_
+// Resource ids and names every service validates the same way (AIP-122
+// style `collection/{id}` names). Pure functions; thread-safe.
+#ifndef MARKET_COMMON_RESOURCE_NAMES_H_
+#define MARKET_COMMON_RESOURCE_NAMES_H_
 
 #include <string>
 
@@ -10,7 +11,7 @@
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
 
-namespace market::listing {
+namespace market {
 
 // A client-chosen id: 4–63 characters of [a-z0-9-], starting with a letter.
 inline bool ValidResourceId(absl::string_view id) {
@@ -45,6 +46,6 @@ inline std::string GeneratedId(char prefix) {
   return absl::StrCat(std::string(1, prefix), HexEncode(RandomBytes(8)));
 }
 
-}  // namespace market::listing
+}  // namespace market
 
-#endif  // MARKET_SERVICES_LISTING_NAMES_H_
+#endif  // MARKET_COMMON_RESOURCE_NAMES_H_

@@ -1,0 +1,96 @@
+#include "common/server/binary.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/server/log.h"
+
+namespace market::server {
+namespace {
+
+constexpr int kBasePort = 7400;
+
+std::string Env(const std::string& name, const std::string& fallback) {
+  const char* v = std::getenv(name.c_str());
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+int PortOf(const std::string& service) {
+  static const std::map<std::string, int> kOffsets = {
+      {"identity", 0}, {"listing", 20}, {"appraisal", 30}, {"warranty", 40}, {"credit", 50}};
+  auto it = kOffsets.find(service);
+  return kBasePort + (it == kOffsets.end() ? 0 : it->second);
+}
+
+}  // namespace
+
+std::string DefaultAddress(const std::string& service) {
+  return absl::StrCat("127.0.0.1:", PortOf(service));
+}
+
+void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string& data_help,
+                    const std::vector<std::string>& peers, BinaryOptions* options) {
+  options->server.listen = DefaultAddress(service);
+  options->server.http_listen = absl::StrCat("127.0.0.1:", PortOf(service) + 1);
+  app.add_option("--data-dir", options->data_dir, data_help)->capture_default_str();
+  app.add_option("--listen", options->server.listen, "gRPC HOST:PORT")->capture_default_str();
+  app.add_option("--http-listen", options->server.http_listen, "/metrics and /healthz HOST:PORT")
+      ->capture_default_str();
+  for (const std::string& peer : peers) {
+    std::string env = absl::StrCat("MARKET_", absl::AsciiStrToUpper(peer), "_ADDR");
+    std::string& addr = options->peers[peer];
+    addr = Env(env, DefaultAddress(peer));
+    std::string title = peer;
+    title[0] = absl::ascii_toupper(title[0]);
+    app.add_option(absl::StrCat("--", peer, "-addr"), addr,
+                   absl::StrCat(title, " service HOST:PORT ($", env, ")"))
+        ->capture_default_str();
+  }
+  AddClockFlags(app, options);
+  if (!peers.empty()) {
+    options->credentials_file = Env("MARKET_SERVICE_CREDENTIALS", "");
+    auto* opt = app.add_option("--service-credentials", options->credentials_file,
+                               "JSON file {\"subject\", \"api_key\"} of this service's SERVICE "
+                               "account ($MARKET_SERVICE_CREDENTIALS)");
+    if (options->credentials_file.empty()) opt->required();
+  }
+}
+
+void AddClockFlags(CLI::App& app, BinaryOptions* options) {
+  app.add_option("--scheduler-period", options->scheduler_seconds,
+                 "Seconds between runs of the schedulers (credit expiry, order completion, "
+                 "claim deadlines)")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  app.add_option("--clock-offset-file", options->clock_offset_file,
+                 "Testing and demonstrations only: a file holding seconds added to the real "
+                 "time, re-read on every use (walks deadlines and display periods forward)");
+}
+
+const Clock* BinaryClock(const BinaryOptions& options) {
+  if (options.clock_offset_file.empty()) return RealClock();
+  static std::unique_ptr<OffsetFileClock> shifted;
+  shifted = std::make_unique<OffsetFileClock>(options.clock_offset_file);
+  LogJson("warn", "clock shifted by --clock-offset-file (testing only)",
+          {{"file", options.clock_offset_file}});
+  return shifted.get();
+}
+
+int FailStart(const absl::Status& status) {
+  LogJson("error", "start-up failed", {{"error", status.ToString()}});
+  return 1;
+}
+
+int ServeUntilSignal(ServerRunner& runner, const std::function<void()>& started,
+                     const std::function<void()>& stopping) {
+  if (absl::Status s = runner.Start(); !s.ok()) return FailStart(s);
+  if (started) started();
+  WaitForShutdownSignal();
+  if (stopping) stopping();
+  runner.Shutdown();
+  return 0;
+}
+
+}  // namespace market::server

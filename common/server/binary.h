@@ -1,0 +1,64 @@
+// What every single-service binary (market-identity, market-credit, …) shares
+// in main(): the common flags with their environment fallbacks, start-up
+// failure reporting, and serving until SIGTERM/SIGINT. Call from main() only.
+#ifndef MARKET_COMMON_SERVER_BINARY_H_
+#define MARKET_COMMON_SERVER_BINARY_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "common/clock/clock.h"
+#include "common/server/runner.h"
+
+namespace market::server {
+
+struct BinaryOptions {
+  std::string data_dir = "./var";
+  ServerOptions server;
+  // JSON file {"subject", "api_key"} of the binary's SERVICE account.
+  std::string credentials_file;
+  // Peer service ("identity", "listing", "credit", …) → HOST:PORT.
+  std::map<std::string, std::string> peers;
+  // Seconds between runs of the schedulers (expiry, completion, deadlines).
+  double scheduler_seconds = 60;
+  // Testing and demonstrations only: seconds added to the real time.
+  std::string clock_offset_file;
+};
+
+// Adds --scheduler-period and --clock-offset-file (marketd and every
+// single-service binary, so a test drives both deployments the same way).
+void AddClockFlags(CLI::App& app, BinaryOptions* options);
+
+// The clock `options` ask for: the real one, or one shifted by the seconds in
+// --clock-offset-file (logged as a warning). Lives as long as the process.
+const Clock* BinaryClock(const BinaryOptions& options);
+
+// The default gRPC HOST:PORT of each service in a split deployment
+// (identity 7400, listing 7420, appraisal 7430, warranty 7440, credit 7450);
+// its HTTP port is the next one.
+std::string DefaultAddress(const std::string& service);
+
+// Adds --data-dir (`data_help`), --listen and --http-listen (defaults from
+// `service`), and for each of `peers` --NAME-addr defaulting to
+// $MARKET_NAME_ADDR or DefaultAddress(NAME), plus --service-credentials
+// ($MARKET_SERVICE_CREDENTIALS; required when there are peers) and the
+// AddClockFlags.
+void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string& data_help,
+                    const std::vector<std::string>& peers, BinaryOptions* options);
+
+// Logs "start-up failed" with `status` as a JSON line; returns exit code 1.
+int FailStart(const absl::Status& status);
+
+// Starts `runner`, runs `started`, waits for SIGTERM/SIGINT (block them with
+// BlockShutdownSignals() first), runs `stopping`, drains and stops the
+// runner. Returns the process exit code.
+int ServeUntilSignal(ServerRunner& runner, const std::function<void()>& started = {},
+                     const std::function<void()>& stopping = {});
+
+}  // namespace market::server
+
+#endif  // MARKET_COMMON_SERVER_BINARY_H_

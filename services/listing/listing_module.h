@@ -1,0 +1,40 @@
+// Wires the listing services (markets, listings, orders, items) over
+// `data_dir`/listing.db, the photo folder and the page-token secret
+// (`data_dir`/listing/, mode 0600). Used by marketd and market-listing so both
+// start them the same way.
+#ifndef MARKET_SERVICES_LISTING_LISTING_MODULE_H_
+#define MARKET_SERVICES_LISTING_LISTING_MODULE_H_
+
+#include <memory>
+#include <string>
+
+#include "common/auth/jwt.h"
+#include "common/auth/suspension.h"
+#include "common/clock/clock.h"
+#include "common/server/metrics.h"
+#include "common/sqlite/database.h"
+#include "services/listing/listing_service.h"
+#include "services/listing/market_service.h"
+#include "services/listing/sqlite_market_store.h"
+
+namespace market::listing {
+
+struct ListingModule {
+  std::unique_ptr<SqliteMarketStore> store;
+  std::unique_ptr<MarketServiceImpl> markets;
+  std::unique_ptr<ListingServiceImpl> listings;
+  std::unique_ptr<OrderServiceImpl> orders;
+  std::unique_ptr<ItemServiceImpl> items;
+  sqlite::Database* db = nullptr;  // store->db(): for the outbox relay
+};
+
+// Opens the listing services; `subjects` answers identity look-ups (an
+// identity::IdentityClient in both deployments).
+absl::StatusOr<ListingModule> OpenListingModule(
+    const std::string& data_dir, const Clock* clock, SubjectLookup subjects,
+    std::shared_ptr<const auth::TokenVerifier> verifier,
+    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics);
+
+}  // namespace market::listing
+
+#endif  // MARKET_SERVICES_LISTING_LISTING_MODULE_H_
