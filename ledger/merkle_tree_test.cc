@@ -1,4 +1,4 @@
-#include "services/credit/merkle_tree.h"
+#include "ledger/merkle_tree.h"
 
 #include <algorithm>
 #include <bit>
@@ -18,8 +18,9 @@
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/proof.h"
 
-namespace market::credit {
+namespace market::ledger {
 namespace {
 
 using ::market::testing::StatusIs;
@@ -115,8 +116,8 @@ class NaiveTree {
 };
 
 // RFC 9162 §2.1.3.2.
-bool VerifyInclusion(int64_t leaf_index, int64_t tree_size, const Hash& leaf_hash,
-                     const std::vector<Hash>& path, const Hash& root) {
+bool RefVerifyInclusion(int64_t leaf_index, int64_t tree_size, const Hash& leaf_hash,
+                        const std::vector<Hash>& path, const Hash& root) {
   if (leaf_index < 0 || leaf_index >= tree_size) return false;
   uint64_t fn = leaf_index;
   uint64_t sn = tree_size - 1;
@@ -139,8 +140,8 @@ bool VerifyInclusion(int64_t leaf_index, int64_t tree_size, const Hash& leaf_has
 }
 
 // RFC 9162 §2.1.4.2 (plus the trivial first == second case).
-bool VerifyConsistency(int64_t first, int64_t second, const Hash& first_hash,
-                       const Hash& second_hash, std::vector<Hash> path) {
+bool RefVerifyConsistency(int64_t first, int64_t second, const Hash& first_hash,
+                          const Hash& second_hash, std::vector<Hash> path) {
   if (first < 1 || second < first) return false;
   if (first == second) return path.empty() && first_hash == second_hash;
   if (path.empty()) return false;
@@ -303,8 +304,8 @@ TEST_F(MerkleVectorTest, InclusionProofsMatchRfc6962Vectors) {
   for (const Case& c : cases) {
     ASSERT_OK_AND_ASSIGN(std::vector<Hash> path, InclusionProof(c.index, c.size, tree_));
     EXPECT_THAT(HexAll(path), ElementsAreArray(c.path)) << c.index << " in " << c.size;
-    EXPECT_TRUE(VerifyInclusion(c.index, c.size, RefLeafHash(leaves[c.index]), path,
-                                Unhex(kVectorRoots[c.size])));
+    EXPECT_TRUE(RefVerifyInclusion(c.index, c.size, RefLeafHash(leaves[c.index]), path,
+                                   Unhex(kVectorRoots[c.size])));
   }
 }
 
@@ -334,8 +335,8 @@ TEST_F(MerkleVectorTest, ConsistencyProofsMatchRfc6962Vectors) {
   for (const Case& c : cases) {
     ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, ConsistencyProof(c.size1, c.size2, tree_));
     EXPECT_THAT(HexAll(proof), ElementsAreArray(c.proof)) << c.size1 << " -> " << c.size2;
-    EXPECT_TRUE(VerifyConsistency(c.size1, c.size2, Unhex(kVectorRoots[c.size1]),
-                                  Unhex(kVectorRoots[c.size2]), proof));
+    EXPECT_TRUE(RefVerifyConsistency(c.size1, c.size2, Unhex(kVectorRoots[c.size1]),
+                                     Unhex(kVectorRoots[c.size2]), proof));
   }
 }
 
@@ -454,30 +455,30 @@ TEST_F(MerkleVectorTest, VerifiersRejectTamperedProofs) {
   const Hash leaf5 = RefLeafHash(VectorLeaves()[5]);
   const Hash root8 = Unhex(kVectorRoots[8]);
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> path, InclusionProof(5, 8, tree_));
-  ASSERT_TRUE(VerifyInclusion(5, 8, leaf5, path, root8));
-  EXPECT_FALSE(VerifyInclusion(4, 8, leaf5, path, root8));
+  ASSERT_TRUE(RefVerifyInclusion(5, 8, leaf5, path, root8));
+  EXPECT_FALSE(RefVerifyInclusion(4, 8, leaf5, path, root8));
   // (Size 7 would pass: leaf 5 has the same left/right shape in trees of 7
   // and 8 leaves, so an inclusion proof binds the size only through the root.)
-  EXPECT_FALSE(VerifyInclusion(5, 6, leaf5, path, root8));
+  EXPECT_FALSE(RefVerifyInclusion(5, 6, leaf5, path, root8));
   for (size_t i = 0; i < path.size(); ++i) {
     std::vector<Hash> bad = path;
     bad[i][0] ^= 1;
-    EXPECT_FALSE(VerifyInclusion(5, 8, leaf5, bad, root8)) << i;
+    EXPECT_FALSE(RefVerifyInclusion(5, 8, leaf5, bad, root8)) << i;
   }
   std::vector<Hash> short_path(path.begin(), path.end() - 1);
-  EXPECT_FALSE(VerifyInclusion(5, 8, leaf5, short_path, root8));
+  EXPECT_FALSE(RefVerifyInclusion(5, 8, leaf5, short_path, root8));
 
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, ConsistencyProof(6, 8, tree_));
   const Hash root6 = Unhex(kVectorRoots[6]);
-  ASSERT_TRUE(VerifyConsistency(6, 8, root6, root8, proof));
-  EXPECT_FALSE(VerifyConsistency(5, 8, Unhex(kVectorRoots[5]), root8, proof));
-  EXPECT_FALSE(VerifyConsistency(6, 8, Unhex(kVectorRoots[7]), root8, proof));
+  ASSERT_TRUE(RefVerifyConsistency(6, 8, root6, root8, proof));
+  EXPECT_FALSE(RefVerifyConsistency(5, 8, Unhex(kVectorRoots[5]), root8, proof));
+  EXPECT_FALSE(RefVerifyConsistency(6, 8, Unhex(kVectorRoots[7]), root8, proof));
   for (size_t i = 0; i < proof.size(); ++i) {
     std::vector<Hash> bad = proof;
     bad[i][31] ^= 0x80;
-    EXPECT_FALSE(VerifyConsistency(6, 8, root6, root8, bad)) << i;
+    EXPECT_FALSE(RefVerifyConsistency(6, 8, root6, root8, bad)) << i;
   }
-  EXPECT_FALSE(VerifyConsistency(6, 8, root6, root8, {}));
+  EXPECT_FALSE(RefVerifyConsistency(6, 8, root6, root8, {}));
 }
 
 // ---- Property test against the naive reference ----
@@ -519,7 +520,9 @@ class MerklePropertyTest : public ::testing::Test {
     for (int64_t index : indices) {
       ASSERT_OK_AND_ASSIGN(std::vector<Hash> path, InclusionProof(index, size, bounded));
       ASSERT_EQ(path, naive_->Path(index, 0, size)) << "index " << index;
-      ASSERT_TRUE(VerifyInclusion(index, size, naive_->Mth(index, index + 1), path, root))
+      ASSERT_TRUE(RefVerifyInclusion(index, size, naive_->Mth(index, index + 1), path, root))
+          << "index " << index;
+      ASSERT_OK(VerifyInclusion(index, size, naive_->Mth(index, index + 1), path, root))
           << "index " << index;
     }
 
@@ -533,7 +536,8 @@ class MerklePropertyTest : public ::testing::Test {
     for (int64_t m : firsts) {
       ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, ConsistencyProof(m, size, bounded));
       ASSERT_EQ(proof, naive_->Proof(m, size)) << "first " << m;
-      ASSERT_TRUE(VerifyConsistency(m, size, naive_->Mth(0, m), root, proof)) << "first " << m;
+      ASSERT_TRUE(RefVerifyConsistency(m, size, naive_->Mth(0, m), root, proof)) << "first " << m;
+      ASSERT_OK(VerifyConsistency(m, size, naive_->Mth(0, m), root, proof)) << "first " << m;
     }
   }
 
@@ -649,5 +653,26 @@ TEST_F(MerkleCostTest, ConsistencyProofReadsAreLogarithmic) {
   }
 }
 
+// ---- RootBuilder ----
+
+TEST(RootBuilderTest, EmptyIsEmptyRoot) { EXPECT_EQ(RootBuilder().Root(), Sha256("")); }
+
+TEST(RootBuilderTest, MatchesNaiveRootForEverySizeUpTo300) {
+  RootBuilder builder;
+  std::vector<Hash> hashes;
+  for (int i = 0; i < 300; ++i) {
+    hashes.push_back(RefLeafHash(std::string(1, static_cast<char>(i)) + std::to_string(i)));
+    builder.AddLeafHash(hashes.back());
+    ASSERT_EQ(builder.Root(), NaiveTree(hashes).Mth(0, i + 1)) << "size " << i + 1;
+  }
+  EXPECT_EQ(builder.size(), 300);
+}
+
+TEST(RootBuilderTest, Rfc6962EightLeafRoot) {
+  RootBuilder builder;
+  for (const std::string& leaf : VectorLeaves()) builder.AddLeafHash(RefLeafHash(leaf));
+  EXPECT_EQ(HexEncode(builder.Root()), kVectorRoots[8]);
+}
+
 }  // namespace
-}  // namespace market::credit
+}  // namespace market::ledger
