@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/merkle_tree.h"
+#include "ledger/rfc6962_testing.h"
 
 namespace market::ledger {
 namespace {
@@ -22,104 +23,30 @@ using ::market::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string Unhex(absl::string_view hex) {
-  const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
-
-// The RFC 6962 test tree (as in certificate-transparency and trillian).
+// The RFC 6962 test tree: its leaves, the root of its first n leaves, and
+// proofs computed naively from the RFC (rfc6962_testing.h).
 const std::vector<std::string>& Leaves() {
-  static const auto* leaves = new std::vector<std::string>{
-      Unhex(""),
-      Unhex("00"),
-      Unhex("10"),
-      Unhex("2021"),
-      Unhex("3031"),
-      Unhex("40414243"),
-      Unhex("5051525354555657"),
-      Unhex("606162636465666768696a6b6c6d6e6f"),
-  };
+  static const auto* leaves = new std::vector<std::string>(VectorLeaves());
   return *leaves;
 }
+std::string Root(int n) { return Unhex(kVectorRoots[n]); }
 
-// Root of the first n leaves is Root(n).
-std::string Root(int n) {
-  static const char* const kRoots[] = {
-      "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-      "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-      "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-      "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-      "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-      "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-      "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-  };
-  return Unhex(kRoots[n - 1]);
+// A naive tree over `leaves` (leaf bytes, not hashes).
+NaiveTree NaiveOf(const std::vector<std::string>& leaves) {
+  std::vector<std::string> hashes;
+  for (const std::string& leaf : leaves) hashes.push_back(RefLeafHash(leaf));
+  return NaiveTree(std::move(hashes));
 }
-
-// ---- Naive RFC 9162 §2.1 definitions over leaves[begin, end) ----
-
-using Leafs = std::vector<std::string>;
-
-int64_t LargestPowerOfTwoBelow(int64_t n) {
-  int64_t k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
+NaiveTree& Naive() {
+  static auto* naive = new NaiveTree(NaiveOf(Leaves()));
+  return *naive;
 }
-
-std::string Mth(const Leafs& leaves, int64_t begin, int64_t end) {
-  const int64_t n = end - begin;
-  if (n == 0) return Sha256("");
-  if (n == 1) return LeafHash(leaves[begin]);
-  const int64_t k = LargestPowerOfTwoBelow(n);
-  return NodeHash(Mth(leaves, begin, begin + k), Mth(leaves, begin + k, end));
-}
-
-// PATH(m, D[begin:end]).
-std::vector<std::string> Path(const Leafs& leaves, int64_t m, int64_t begin, int64_t end) {
-  const int64_t n = end - begin;
-  if (n == 1) return {};
-  const int64_t k = LargestPowerOfTwoBelow(n);
-  std::vector<std::string> path;
-  if (m < k) {
-    path = Path(leaves, m, begin, begin + k);
-    path.push_back(Mth(leaves, begin + k, end));
-  } else {
-    path = Path(leaves, m - k, begin + k, end);
-    path.push_back(Mth(leaves, begin, begin + k));
-  }
-  return path;
-}
-
-// SUBPROOF(m, D[begin:end], b).
-std::vector<std::string> SubProof(const Leafs& leaves, int64_t m, int64_t begin, int64_t end,
-                                  bool b) {
-  const int64_t n = end - begin;
-  if (m == n) {
-    return b ? std::vector<std::string>{} : std::vector<std::string>{Mth(leaves, begin, end)};
-  }
-  const int64_t k = LargestPowerOfTwoBelow(n);
-  std::vector<std::string> proof;
-  if (m <= k) {
-    proof = SubProof(leaves, m, begin, begin + k, b);
-    proof.push_back(Mth(leaves, begin + k, end));
-  } else {
-    proof = SubProof(leaves, m - k, begin + k, end, false);
-    proof.push_back(Mth(leaves, begin, begin + k));
-  }
-  return proof;
-}
-
-std::string Mth(int64_t begin, int64_t end) { return Mth(Leaves(), begin, end); }
+std::string Mth(int64_t begin, int64_t end) { return Naive().Mth(begin, end); }
 std::vector<std::string> InclusionProof(int64_t index, int64_t size) {
-  return Path(Leaves(), index, 0, size);
+  return Naive().Path(index, 0, size);
 }
 std::vector<std::string> ConsistencyProof(int64_t size1, int64_t size2) {
-  return SubProof(Leaves(), size1, 0, size2, true);
+  return Naive().Proof(size1, size2);
 }
 
 std::string FlipBit(std::string s, size_t bit) {
@@ -270,12 +197,13 @@ TEST(VerifyInclusionTest, HashOfWrongLengthIsInvalidArgument) {
 
 // Proof lengths depend on the shape of the tree; check every shape up to 40.
 TEST(VerifyInclusionTest, EveryProofOfLargerTreesVerifies) {
-  Leafs leaves;
+  std::vector<std::string> leaves;
   for (int i = 0; i < 40; ++i) leaves.push_back(absl::StrCat("leaf ", i));
+  NaiveTree naive = NaiveOf(leaves);
   for (int64_t n = 1; n <= 40; ++n) {
-    const std::string root = Mth(leaves, 0, n);
+    const std::string root = naive.Mth(0, n);
     for (int64_t m = 0; m < n; ++m) {
-      EXPECT_OK(VerifyInclusion(m, n, LeafHash(leaves[m]), Path(leaves, m, 0, n), root))
+      EXPECT_OK(VerifyInclusion(m, n, LeafHash(leaves[m]), naive.Path(m, 0, n), root))
           << "index " << m << " size " << n;
     }
   }
@@ -293,12 +221,12 @@ TEST(VerifyConsistencyTest, CorrectProofVerifies) {
 }
 
 TEST(VerifyConsistencyTest, EveryProofOfLargerTreesVerifies) {
-  Leafs leaves;
+  std::vector<std::string> leaves;
   for (int i = 0; i < 40; ++i) leaves.push_back(absl::StrCat("leaf ", i));
+  NaiveTree naive = NaiveOf(leaves);
   for (int64_t n = 1; n <= 40; ++n) {
     for (int64_t m = 1; m <= n; ++m) {
-      EXPECT_OK(VerifyConsistency(m, n, Mth(leaves, 0, m), Mth(leaves, 0, n),
-                                  SubProof(leaves, m, 0, n, true)))
+      EXPECT_OK(VerifyConsistency(m, n, naive.Mth(0, m), naive.Mth(0, n), naive.Proof(m, n)))
           << m << " -> " << n;
     }
   }
