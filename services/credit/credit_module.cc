@@ -1,10 +1,10 @@
 #include "services/credit/credit_module.h"
 
 #include "absl/strings/str_cat.h"
-#include "clients/ledger_verifier/verifier.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "common/status/status.h"
+#include "ledger/checkpoint.h"
 
 namespace market::credit {
 

@@ -9,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "clients/ledger_verifier/credit_policy.h"
 #include "common/crypto/crypto.h"
 #include "common/server/log.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "ledger/credit_policy.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace market::credit {

@@ -5,8 +5,6 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "clients/ledger_verifier/credit_policy.h"
-#include "clients/ledger_verifier/verifier.h"
 #include "common/server/log.h"
 #include "common/server/runner.h"
 #include "common/status/grpc_status.h"
@@ -14,6 +12,10 @@
 #include "common/status/status_matchers.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/credit_policy.h"
+#include "ledger/merkle_tree.h"
+#include "ledger/proof.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_testing.h"

@@ -12,11 +12,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ledger/merkle_tree.h"
 #include "market/credit/v1/credit.pb.h"
-#include "services/credit/merkle_tree.h"
 
 namespace market::credit {
 
+using ledger::Hash;
 using v1::AccessLogEntry;
 using v1::Record;
 using v1::RepairApplication;

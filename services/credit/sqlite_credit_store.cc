@@ -4,16 +4,22 @@
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/status/status.h"
-#include "clients/ledger_verifier/credit_policy.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "ledger/credit_policy.h"
+#include "ledger/merkle_tree.h"
 
 namespace market::credit {
 namespace {
 
 using google::protobuf::util::TimeUtil;
+using ledger::AppendLeaf;
+using ledger::EmptyRootHash;
+using ledger::LeafHash;
+using ledger::NodeSource;
+using ledger::NodeWrite;
 using sqlite::Connection;
 using sqlite::Statement;
 
@@ -195,7 +201,7 @@ absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Re
     }
     result.existed = true;
     MARKET_ASSIGN_OR_RETURN(result.checkpoint, LatestCheckpointIn(c));
-    MARKET_ASSIGN_OR_RETURN(result.proof, credit::InclusionProof(result.record.index(),
+    MARKET_ASSIGN_OR_RETURN(result.proof, ledger::InclusionProof(result.record.index(),
                                                                  result.checkpoint.size, nodes));
     return result;
   }
@@ -234,7 +240,7 @@ absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Re
     MARKET_RETURN_IF_ERROR(st.Run());
   }
   int64_t size = index + 1;
-  MARKET_ASSIGN_OR_RETURN(Hash root, credit::RootHash(size, nodes));
+  MARKET_ASSIGN_OR_RETURN(Hash root, ledger::RootHash(size, nodes));
   MARKET_ASSIGN_OR_RETURN(std::string note, signer_(size, root));
   MARKET_ASSIGN_OR_RETURN(Statement cp,
                           c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
@@ -244,7 +250,7 @@ absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Re
   MARKET_RETURN_IF_ERROR(cp.Run());
   MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(index, leaf));
   result.checkpoint = StoredCheckpoint{size, root, note};
-  MARKET_ASSIGN_OR_RETURN(result.proof, credit::InclusionProof(index, size, nodes));
+  MARKET_ASSIGN_OR_RETURN(result.proof, ledger::InclusionProof(index, size, nodes));
   return result;
 }
 
@@ -271,7 +277,7 @@ absl::StatusOr<StoredCheckpoint> SqliteCreditStore::Resign() {
   MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
     ConnectionNodeSource nodes(c);
     MARKET_ASSIGN_OR_RETURN(cp.size, SizeIn(c));
-    MARKET_ASSIGN_OR_RETURN(cp.root, credit::RootHash(cp.size, nodes));
+    MARKET_ASSIGN_OR_RETURN(cp.root, ledger::RootHash(cp.size, nodes));
     MARKET_ASSIGN_OR_RETURN(cp.note, signer_(cp.size, cp.root));
     MARKET_ASSIGN_OR_RETURN(StoredCheckpoint latest, LatestCheckpointIn(c));
     if (latest.size == cp.size) {
@@ -305,7 +311,7 @@ absl::StatusOr<Hash> SqliteCreditStore::RootHash(int64_t size) {
   Hash root;
   MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     ConnectionNodeSource nodes(c);
-    MARKET_ASSIGN_OR_RETURN(root, credit::RootHash(size, nodes));
+    MARKET_ASSIGN_OR_RETURN(root, ledger::RootHash(size, nodes));
     return absl::OkStatus();
   }));
   return root;
@@ -335,7 +341,7 @@ absl::StatusOr<std::vector<Hash>> SqliteCreditStore::InclusionProof(int64_t inde
   std::vector<Hash> proof;
   MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     ConnectionNodeSource nodes(c);
-    MARKET_ASSIGN_OR_RETURN(proof, credit::InclusionProof(index, size, nodes));
+    MARKET_ASSIGN_OR_RETURN(proof, ledger::InclusionProof(index, size, nodes));
     return absl::OkStatus();
   }));
   return proof;
@@ -346,7 +352,7 @@ absl::StatusOr<std::vector<Hash>> SqliteCreditStore::ConsistencyProof(int64_t si
   std::vector<Hash> proof;
   MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     ConnectionNodeSource nodes(c);
-    MARKET_ASSIGN_OR_RETURN(proof, credit::ConsistencyProof(size1, size2, nodes));
+    MARKET_ASSIGN_OR_RETURN(proof, ledger::ConsistencyProof(size1, size2, nodes));
     return absl::OkStatus();
   }));
   return proof;

@@ -3,10 +3,11 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "clients/ledger_verifier/verifier.h"
 #include "common/status/status_matchers.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/proof.h"
 
 namespace market::credit {
 namespace {
@@ -38,7 +39,7 @@ TEST(SqliteCreditStoreTest, AppendAssignsIndexesAndProofsVerify) {
     ASSERT_OK_AND_ASSIGN(AppendResult r, store->Append(NewRecord(i)));
     EXPECT_EQ(r.record.index(), i);
     EXPECT_EQ(r.checkpoint.size, i + 1);
-    EXPECT_OK(ledger::VerifyInclusion(i, r.checkpoint.size, LeafHash(LeafBytes(r.record)),
+    EXPECT_OK(ledger::VerifyInclusion(i, r.checkpoint.size, ledger::LeafHash(LeafBytes(r.record)),
                                       r.proof, r.checkpoint.root));
   }
   ASSERT_OK_AND_ASSIGN(auto proof, store->ConsistencyProof(5, 13));
@@ -66,7 +67,7 @@ TEST(SqliteCreditStoreTest, EmptyLedgerHasSignedEmptyCheckpoint) {
   auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
   ASSERT_OK_AND_ASSIGN(StoredCheckpoint cp, store->LatestCheckpoint());
   EXPECT_EQ(cp.size, 0);
-  EXPECT_EQ(cp.root, EmptyRootHash());
+  EXPECT_EQ(cp.root, ledger::EmptyRootHash());
   EXPECT_FALSE(cp.note.empty());
 }
 

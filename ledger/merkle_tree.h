@@ -1,4 +1,5 @@
-// The credit ledger's Merkle tree, hashed exactly as RFC 6962 / RFC 9162:
+// The credit ledger's Merkle tree (the one implementation the credit service
+// and the outside verifier share), hashed exactly as RFC 6962 / RFC 9162:
 // leaf hash SHA-256(0x00 ‖ leaf), node hash SHA-256(0x01 ‖ left ‖ right), a
 // tree of n leaves split at the largest power of two smaller than n, empty
 // root SHA-256("").
@@ -9,9 +10,10 @@
 // consistency proof reads O(log n) nodes; nothing ever rehashes the log.
 //
 // Pure domain code: no gRPC or SQLite types. Functions are thread-compatible
-// (they only call the NodeSource they are given).
-#ifndef MARKET_SERVICES_CREDIT_MERKLE_TREE_H_
-#define MARKET_SERVICES_CREDIT_MERKLE_TREE_H_
+// (they only call the NodeSource they are given); RootBuilder and
+// MemoryNodeSource are not thread-safe.
+#ifndef MARKET_LEDGER_MERKLE_TREE_H_
+#define MARKET_LEDGER_MERKLE_TREE_H_
 
 #include <cstdint>
 #include <map>
@@ -19,17 +21,24 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace market::credit {
+namespace market::ledger {
 
 // A 32-byte SHA-256 digest.
 using Hash = std::string;
 
+// The root of the empty tree, SHA-256("").
 Hash EmptyRootHash();
+// SHA-256(0x00 ‖ leaf).
 Hash LeafHash(absl::string_view leaf);
+// SHA-256(0x01 ‖ left ‖ right).
 Hash NodeHash(absl::string_view left, absl::string_view right);
+
+// OK if `hash` has 32 bytes, else INVALID_ARGUMENT naming it `what`.
+absl::Status CheckHashSize(absl::string_view hash, absl::string_view what);
 
 // Where stored perfect-subtree hashes come from.
 class NodeSource {
@@ -80,6 +89,26 @@ class MemoryNodeSource final : public NodeSource {
   int64_t reads_ = 0;
 };
 
-}  // namespace market::credit
+// Recomputes a root from all leaf hashes in order, in O(n) hashing and
+// O(log n) memory (a stack of perfect-subtree roots), so a client can check a
+// checkpoint against every record it downloaded.
+class RootBuilder {
+ public:
+  // Adds the next leaf's hash (LeafHash of its bytes).
+  void AddLeafHash(absl::string_view leaf_hash);
+  int64_t size() const { return size_; }
+  // The root of the leaves added so far (EmptyRootHash() for none).
+  Hash Root() const;
 
-#endif  // MARKET_SERVICES_CREDIT_MERKLE_TREE_H_
+ private:
+  struct Subtree {
+    int level;
+    Hash hash;
+  };
+  std::vector<Subtree> stack_;  // strictly decreasing levels
+  int64_t size_ = 0;
+};
+
+}  // namespace market::ledger
+
+#endif  // MARKET_LEDGER_MERKLE_TREE_H_

@@ -1,4 +1,4 @@
-#include "services/credit/merkle_tree.h"
+#include "ledger/merkle_tree.h"
 
 #include <algorithm>
 #include <bit>
@@ -18,8 +18,10 @@
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/proof.h"
+#include "ledger/rfc6962_testing.h"
 
-namespace market::credit {
+namespace market::ledger {
 namespace {
 
 using ::market::testing::StatusIs;
@@ -28,95 +30,17 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// ---- Reference code, written from RFC 6962 / 9162 independently of merkle_tree.cc ----
-
-std::string Unhex(absl::string_view hex) {
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
-
 std::vector<std::string> HexAll(const std::vector<Hash>& hashes) {
   std::vector<std::string> out;
   for (const Hash& h : hashes) out.push_back(HexEncode(h));
   return out;
 }
 
-Hash RefLeafHash(absl::string_view leaf) {
-  return Sha256(std::string(1, '\x00') + std::string(leaf));
-}
-Hash RefNodeHash(const Hash& left, const Hash& right) {
-  return Sha256(std::string(1, '\x01') + left + right);
-}
-
-int64_t RefSplit(int64_t n) {
-  int64_t k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-
-// Naive recursive MTH / PATH / PROOF over a vector of leaf hashes. MTH of a
-// range depends only on the leaves in it, so one memo serves every prefix.
-class NaiveTree {
- public:
-  explicit NaiveTree(std::vector<Hash> leaf_hashes) : leaves_(std::move(leaf_hashes)) {}
-
-  // MTH(D[lo:hi]).
-  Hash Mth(int64_t lo, int64_t hi) {
-    if (hi == lo) return Sha256("");
-    if (hi - lo == 1) return leaves_[lo];
-    auto it = memo_.find({lo, hi});
-    if (it != memo_.end()) return it->second;
-    const int64_t k = RefSplit(hi - lo);
-    Hash h = RefNodeHash(Mth(lo, lo + k), Mth(lo + k, hi));
-    memo_[{lo, hi}] = h;
-    return h;
-  }
-
-  // PATH(m, D[lo:hi]), m relative to lo.
-  std::vector<Hash> Path(int64_t m, int64_t lo, int64_t hi) {
-    if (hi - lo <= 1) return {};
-    const int64_t k = RefSplit(hi - lo);
-    std::vector<Hash> out;
-    if (m < k) {
-      out = Path(m, lo, lo + k);
-      out.push_back(Mth(lo + k, hi));
-    } else {
-      out = Path(m - k, lo + k, hi);
-      out.push_back(Mth(lo, lo + k));
-    }
-    return out;
-  }
-
-  // SUBPROOF(m, D[lo:hi], b), m relative to lo.
-  std::vector<Hash> SubProof(int64_t m, int64_t lo, int64_t hi, bool b) {
-    const int64_t n = hi - lo;
-    if (m == n) return b ? std::vector<Hash>{} : std::vector<Hash>{Mth(lo, hi)};
-    const int64_t k = RefSplit(n);
-    std::vector<Hash> out;
-    if (m <= k) {
-      out = SubProof(m, lo, lo + k, b);
-      out.push_back(Mth(lo + k, hi));
-    } else {
-      out = SubProof(m - k, lo + k, hi, false);
-      out.push_back(Mth(lo, lo + k));
-    }
-    return out;
-  }
-
-  std::vector<Hash> Proof(int64_t m, int64_t n) { return SubProof(m, 0, n, true); }
-
- private:
-  std::vector<Hash> leaves_;
-  std::map<std::pair<int64_t, int64_t>, Hash> memo_;
-};
+// ---- Reference verifiers, written from RFC 9162 independently of proof.cc ----
 
 // RFC 9162 §2.1.3.2.
-bool VerifyInclusion(int64_t leaf_index, int64_t tree_size, const Hash& leaf_hash,
-                     const std::vector<Hash>& path, const Hash& root) {
+bool RefVerifyInclusion(int64_t leaf_index, int64_t tree_size, const Hash& leaf_hash,
+                        const std::vector<Hash>& path, const Hash& root) {
   if (leaf_index < 0 || leaf_index >= tree_size) return false;
   uint64_t fn = leaf_index;
   uint64_t sn = tree_size - 1;
@@ -139,8 +63,8 @@ bool VerifyInclusion(int64_t leaf_index, int64_t tree_size, const Hash& leaf_has
 }
 
 // RFC 9162 §2.1.4.2 (plus the trivial first == second case).
-bool VerifyConsistency(int64_t first, int64_t second, const Hash& first_hash,
-                       const Hash& second_hash, std::vector<Hash> path) {
+bool RefVerifyConsistency(int64_t first, int64_t second, const Hash& first_hash,
+                          const Hash& second_hash, std::vector<Hash> path) {
   if (first < 1 || second < first) return false;
   if (first == second) return path.empty() && first_hash == second_hash;
   if (path.empty()) return false;
@@ -189,30 +113,7 @@ class BoundedSource final : public NodeSource {
   int64_t bound_;
 };
 
-// ---- RFC 6962 test vectors (certificate-transparency / trillian merkle/testonly) ----
-
-std::vector<std::string> VectorLeaves() {
-  return {Unhex(""),
-          Unhex("00"),
-          Unhex("10"),
-          Unhex("2021"),
-          Unhex("3031"),
-          Unhex("40414243"),
-          Unhex("5051525354555657"),
-          Unhex("606162636465666768696a6b6c6d6e6f")};
-}
-
-const char* const kVectorRoots[] = {
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-};
+// ---- RFC 6962 test vectors ----
 
 // Every perfect subtree of the 8-leaf tree, by [level][index] (trillian's
 // merkle/testonly NodeHashes()).
@@ -303,8 +204,8 @@ TEST_F(MerkleVectorTest, InclusionProofsMatchRfc6962Vectors) {
   for (const Case& c : cases) {
     ASSERT_OK_AND_ASSIGN(std::vector<Hash> path, InclusionProof(c.index, c.size, tree_));
     EXPECT_THAT(HexAll(path), ElementsAreArray(c.path)) << c.index << " in " << c.size;
-    EXPECT_TRUE(VerifyInclusion(c.index, c.size, RefLeafHash(leaves[c.index]), path,
-                                Unhex(kVectorRoots[c.size])));
+    EXPECT_TRUE(RefVerifyInclusion(c.index, c.size, RefLeafHash(leaves[c.index]), path,
+                                   Unhex(kVectorRoots[c.size])));
   }
 }
 
@@ -334,8 +235,8 @@ TEST_F(MerkleVectorTest, ConsistencyProofsMatchRfc6962Vectors) {
   for (const Case& c : cases) {
     ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, ConsistencyProof(c.size1, c.size2, tree_));
     EXPECT_THAT(HexAll(proof), ElementsAreArray(c.proof)) << c.size1 << " -> " << c.size2;
-    EXPECT_TRUE(VerifyConsistency(c.size1, c.size2, Unhex(kVectorRoots[c.size1]),
-                                  Unhex(kVectorRoots[c.size2]), proof));
+    EXPECT_TRUE(RefVerifyConsistency(c.size1, c.size2, Unhex(kVectorRoots[c.size1]),
+                                     Unhex(kVectorRoots[c.size2]), proof));
   }
 }
 
@@ -454,30 +355,30 @@ TEST_F(MerkleVectorTest, VerifiersRejectTamperedProofs) {
   const Hash leaf5 = RefLeafHash(VectorLeaves()[5]);
   const Hash root8 = Unhex(kVectorRoots[8]);
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> path, InclusionProof(5, 8, tree_));
-  ASSERT_TRUE(VerifyInclusion(5, 8, leaf5, path, root8));
-  EXPECT_FALSE(VerifyInclusion(4, 8, leaf5, path, root8));
+  ASSERT_TRUE(RefVerifyInclusion(5, 8, leaf5, path, root8));
+  EXPECT_FALSE(RefVerifyInclusion(4, 8, leaf5, path, root8));
   // (Size 7 would pass: leaf 5 has the same left/right shape in trees of 7
   // and 8 leaves, so an inclusion proof binds the size only through the root.)
-  EXPECT_FALSE(VerifyInclusion(5, 6, leaf5, path, root8));
+  EXPECT_FALSE(RefVerifyInclusion(5, 6, leaf5, path, root8));
   for (size_t i = 0; i < path.size(); ++i) {
     std::vector<Hash> bad = path;
     bad[i][0] ^= 1;
-    EXPECT_FALSE(VerifyInclusion(5, 8, leaf5, bad, root8)) << i;
+    EXPECT_FALSE(RefVerifyInclusion(5, 8, leaf5, bad, root8)) << i;
   }
   std::vector<Hash> short_path(path.begin(), path.end() - 1);
-  EXPECT_FALSE(VerifyInclusion(5, 8, leaf5, short_path, root8));
+  EXPECT_FALSE(RefVerifyInclusion(5, 8, leaf5, short_path, root8));
 
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, ConsistencyProof(6, 8, tree_));
   const Hash root6 = Unhex(kVectorRoots[6]);
-  ASSERT_TRUE(VerifyConsistency(6, 8, root6, root8, proof));
-  EXPECT_FALSE(VerifyConsistency(5, 8, Unhex(kVectorRoots[5]), root8, proof));
-  EXPECT_FALSE(VerifyConsistency(6, 8, Unhex(kVectorRoots[7]), root8, proof));
+  ASSERT_TRUE(RefVerifyConsistency(6, 8, root6, root8, proof));
+  EXPECT_FALSE(RefVerifyConsistency(5, 8, Unhex(kVectorRoots[5]), root8, proof));
+  EXPECT_FALSE(RefVerifyConsistency(6, 8, Unhex(kVectorRoots[7]), root8, proof));
   for (size_t i = 0; i < proof.size(); ++i) {
     std::vector<Hash> bad = proof;
     bad[i][31] ^= 0x80;
-    EXPECT_FALSE(VerifyConsistency(6, 8, root6, root8, bad)) << i;
+    EXPECT_FALSE(RefVerifyConsistency(6, 8, root6, root8, bad)) << i;
   }
-  EXPECT_FALSE(VerifyConsistency(6, 8, root6, root8, {}));
+  EXPECT_FALSE(RefVerifyConsistency(6, 8, root6, root8, {}));
 }
 
 // ---- Property test against the naive reference ----
@@ -519,7 +420,9 @@ class MerklePropertyTest : public ::testing::Test {
     for (int64_t index : indices) {
       ASSERT_OK_AND_ASSIGN(std::vector<Hash> path, InclusionProof(index, size, bounded));
       ASSERT_EQ(path, naive_->Path(index, 0, size)) << "index " << index;
-      ASSERT_TRUE(VerifyInclusion(index, size, naive_->Mth(index, index + 1), path, root))
+      ASSERT_TRUE(RefVerifyInclusion(index, size, naive_->Mth(index, index + 1), path, root))
+          << "index " << index;
+      ASSERT_OK(VerifyInclusion(index, size, naive_->Mth(index, index + 1), path, root))
           << "index " << index;
     }
 
@@ -533,7 +436,8 @@ class MerklePropertyTest : public ::testing::Test {
     for (int64_t m : firsts) {
       ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, ConsistencyProof(m, size, bounded));
       ASSERT_EQ(proof, naive_->Proof(m, size)) << "first " << m;
-      ASSERT_TRUE(VerifyConsistency(m, size, naive_->Mth(0, m), root, proof)) << "first " << m;
+      ASSERT_TRUE(RefVerifyConsistency(m, size, naive_->Mth(0, m), root, proof)) << "first " << m;
+      ASSERT_OK(VerifyConsistency(m, size, naive_->Mth(0, m), root, proof)) << "first " << m;
     }
   }
 
@@ -649,5 +553,26 @@ TEST_F(MerkleCostTest, ConsistencyProofReadsAreLogarithmic) {
   }
 }
 
+// ---- RootBuilder ----
+
+TEST(RootBuilderTest, EmptyIsEmptyRoot) { EXPECT_EQ(RootBuilder().Root(), Sha256("")); }
+
+TEST(RootBuilderTest, MatchesNaiveRootForEverySizeUpTo300) {
+  RootBuilder builder;
+  std::vector<Hash> hashes;
+  for (int i = 0; i < 300; ++i) {
+    hashes.push_back(RefLeafHash(std::string(1, static_cast<char>(i)) + std::to_string(i)));
+    builder.AddLeafHash(hashes.back());
+    ASSERT_EQ(builder.Root(), NaiveTree(hashes).Mth(0, i + 1)) << "size " << i + 1;
+  }
+  EXPECT_EQ(builder.size(), 300);
+}
+
+TEST(RootBuilderTest, Rfc6962EightLeafRoot) {
+  RootBuilder builder;
+  for (const std::string& leaf : VectorLeaves()) builder.AddLeafHash(RefLeafHash(leaf));
+  EXPECT_EQ(HexEncode(builder.Root()), kVectorRoots[8]);
+}
+
 }  // namespace
-}  // namespace market::credit
+}  // namespace market::ledger

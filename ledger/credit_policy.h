@@ -1,8 +1,8 @@
 // Scoring policy `credit-policy-v1`, the one implementation shared by the
 // credit service and the outside verifier (docs/credit-policy-v1.md describes
 // it in words). Pure functions over ledger records; thread-safe.
-#ifndef MARKET_CLIENTS_LEDGER_VERIFIER_CREDIT_POLICY_H_
-#define MARKET_CLIENTS_LEDGER_VERIFIER_CREDIT_POLICY_H_
+#ifndef MARKET_LEDGER_CREDIT_POLICY_H_
+#define MARKET_LEDGER_CREDIT_POLICY_H_
 
 #include <cstdint>
 #include <string>
@@ -73,4 +73,4 @@ Evaluation Evaluate(const std::string& subject, const std::vector<Record>& recor
 
 }  // namespace market::ledger
 
-#endif  // MARKET_CLIENTS_LEDGER_VERIFIER_CREDIT_POLICY_H_
+#endif  // MARKET_LEDGER_CREDIT_POLICY_H_

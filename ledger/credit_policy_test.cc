@@ -1,4 +1,4 @@
-#include "clients/ledger_verifier/credit_policy.h"
+#include "ledger/credit_policy.h"
 
 #include <cstdint>
 #include <string>

@@ -1,37 +1,17 @@
-// A stateless verifier for the credit ledger that anyone can run: RFC 9162
-// inclusion and consistency proof verification and C2SP signed-note
-// checkpoints (Ed25519). No gRPC types; thread-safe (pure functions).
-#ifndef MARKET_CLIENTS_LEDGER_VERIFIER_VERIFIER_H_
-#define MARKET_CLIENTS_LEDGER_VERIFIER_VERIFIER_H_
+// The credit ledger's checkpoints (signed tree heads) as C2SP signed notes
+// with Ed25519: signing by the service, verification by anyone. No gRPC
+// types; thread-safe (pure functions).
+#ifndef MARKET_LEDGER_CHECKPOINT_H_
+#define MARKET_LEDGER_CHECKPOINT_H_
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/crypto/crypto.h"
 
 namespace market::ledger {
-
-// RFC 9162 hashing (identical to the service's; duplicated here on purpose so
-// the verifier depends on nothing of the service).
-std::string LeafHash(absl::string_view leaf);
-std::string NodeHash(absl::string_view left, absl::string_view right);
-std::string EmptyRootHash();
-
-// RFC 9162 §2.1.3.2. OK when `proof` proves `leaf_hash` at `index` in the tree
-// of `size` leaves with root `root`; otherwise an error saying what failed
-// (INVALID_ARGUMENT for impossible parameters or a proof of the wrong length,
-// DATA_LOSS for a mismatching root).
-absl::Status VerifyInclusion(int64_t index, int64_t size, absl::string_view leaf_hash,
-                             const std::vector<std::string>& proof, absl::string_view root);
-
-// RFC 9162 §2.1.4.2. OK when `proof` shows the tree of `size1` leaves (root1)
-// is a prefix of the tree of `size2` leaves (root2). size1 == size2 needs an
-// empty proof and equal roots; size1 == 0 is rejected (INVALID_ARGUMENT).
-absl::Status VerifyConsistency(int64_t size1, int64_t size2, absl::string_view root1,
-                               absl::string_view root2, const std::vector<std::string>& proof);
 
 // A checkpoint (signed tree head) body.
 struct Checkpoint {
@@ -87,4 +67,4 @@ absl::StatusOr<Checkpoint> VerifyCheckpoint(absl::string_view note, absl::string
 
 }  // namespace market::ledger
 
-#endif  // MARKET_CLIENTS_LEDGER_VERIFIER_VERIFIER_H_
+#endif  // MARKET_LEDGER_CHECKPOINT_H_

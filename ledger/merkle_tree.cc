@@ -1,4 +1,4 @@
-#include "services/credit/merkle_tree.h"
+#include "ledger/merkle_tree.h"
 
 #include <bit>
 #include <cstdint>
@@ -13,11 +13,8 @@
 #include "common/crypto/crypto.h"
 #include "common/status/status.h"
 
-namespace market::credit {
+namespace market::ledger {
 namespace {
-
-constexpr char kLeafPrefix = '\x00';
-constexpr char kNodePrefix = '\x01';
 
 // The largest power of two strictly smaller than n (n >= 2).
 int64_t SplitPoint(int64_t n) {
@@ -95,21 +92,20 @@ absl::Status SubProof(int64_t m, int64_t lo, int64_t hi, bool b, NodeSource& sou
 
 Hash EmptyRootHash() { return Sha256(""); }
 
+absl::Status CheckHashSize(absl::string_view hash, absl::string_view what) {
+  if (hash.size() != kSha256Size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " has ", hash.size(), " bytes, want ", kSha256Size));
+  }
+  return absl::OkStatus();
+}
+
 Hash LeafHash(absl::string_view leaf) {
-  std::string buf;
-  buf.reserve(1 + leaf.size());
-  buf.push_back(kLeafPrefix);
-  buf.append(leaf.data(), leaf.size());
-  return Sha256(buf);
+  return Sha256(absl::StrCat(absl::string_view("\x00", 1), leaf));
 }
 
 Hash NodeHash(absl::string_view left, absl::string_view right) {
-  std::string buf;
-  buf.reserve(1 + left.size() + right.size());
-  buf.push_back(kNodePrefix);
-  buf.append(left.data(), left.size());
-  buf.append(right.data(), right.size());
-  return Sha256(buf);
+  return Sha256(absl::StrCat("\x01", left, right));
 }
 
 absl::StatusOr<std::vector<NodeWrite>> AppendLeaf(int64_t index, const Hash& leaf_hash,
@@ -190,4 +186,23 @@ absl::StatusOr<int64_t> MemoryNodeSource::Append(absl::string_view leaf) {
   return ++size_;
 }
 
-}  // namespace market::credit
+void RootBuilder::AddLeafHash(absl::string_view leaf_hash) {
+  Subtree node{0, Hash(leaf_hash)};
+  while (!stack_.empty() && stack_.back().level == node.level) {
+    node = Subtree{node.level + 1, NodeHash(stack_.back().hash, node.hash)};
+    stack_.pop_back();
+  }
+  stack_.push_back(std::move(node));
+  ++size_;
+}
+
+Hash RootBuilder::Root() const {
+  if (stack_.empty()) return EmptyRootHash();
+  // Perfect subtrees from largest (left) to smallest (right); the RFC 9162
+  // split combines them right to left.
+  Hash root = stack_.back().hash;
+  for (size_t i = stack_.size() - 1; i-- > 0;) root = NodeHash(stack_[i].hash, root);
+  return root;
+}
+
+}  // namespace market::ledger
