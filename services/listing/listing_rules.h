@@ -6,6 +6,7 @@
 #ifndef MARKET_SERVICES_LISTING_LISTING_RULES_H_
 #define MARKET_SERVICES_LISTING_LISTING_RULES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -107,6 +108,11 @@ absl::Status CheckEditable(v1::Listing::State state);
 // LISTING_NOT_REMOVABLE (to REMOVED), LISTING_NOT_AVAILABLE (to RESERVED),
 // ILLEGAL_STATE_TRANSITION for the rest.
 absl::Status CheckTransition(v1::Listing::State from, v1::Listing::State to, Actor actor);
+
+// Whether a vehicle odometer reading of `km` rolls the mileage back: true
+// when any of `earlier_km`, the readings observed before it, is higher. An
+// equal reading is no rollback; with no earlier readings there is none.
+bool IsMileageRollback(int64_t km, absl::Span<const int64_t> earlier_km);
 
 // The item resource name of the listing's goods as ItemHistory documents it:
 // items/PHONE:{imei}, items/VEHICLE:{vin}, items/APPLIANCE:{brand}~{model}~
