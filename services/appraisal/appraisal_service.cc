@@ -12,6 +12,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/appraisal/appraisal_db.h"
+#include "services/appraisal/appraisal_lifecycle.h"
 #include "services/appraisal/appraisal_rules.h"
 #include "services/appraisal/grading_schemes.h"
 #include "services/credit/credit_events.h"
@@ -473,11 +474,10 @@ grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
                        return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
                      }
                      MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row->key.etag()));
-                     if (row->key.state() == v1::SigningKey::RETIRED) {
-                       return WithReason(absl::StatusCode::kFailedPrecondition,
-                                         "KEY_ALREADY_RETIRED",
-                                         absl::StrCat(req->name(), " is already retired"));
-                     }
+                     MARKET_RETURN_IF_ERROR(CheckSigningKeyTransition(
+                         row->key.state(), v1::SigningKey::RETIRED,
+                         caller.HasRole(Role::SUPERVISOR) ? AppraisalActor::kSupervisor
+                                                          : AppraisalActor::kFirm));
                      row->key.set_state(v1::SigningKey::RETIRED);
                      *row->key.mutable_retire_time() = ToTimestamp(now);
                      return SaveKey(c, row->key, row->version + 1, false);
@@ -582,11 +582,7 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
                 return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
                                   absl::StrCat(in.key(), " is not a key of ", content.firm()));
               }
-              if (key->key.state() != v1::SigningKey::ACTIVE) {
-                return WithReason(
-                    absl::StatusCode::kFailedPrecondition, "KEY_NOT_ACTIVE",
-                    absl::StrCat(in.key(), " is ", v1::SigningKey::State_Name(key->key.state())));
-              }
+              MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key->key.state()));
               MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
                                       Ed25519PublicKey::FromRaw(key->key.public_key()));
               // The signature is checked over the bytes exactly as received and stored.
@@ -907,11 +903,9 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
               bool by_counter = a.state() == v1::Appraisal::SUPERSEDED &&
                                 !in.counter_appraisal().empty() &&
                                 a.superseded_by() == in.counter_appraisal();
-              if (a.state() != v1::Appraisal::FILED && a.state() != v1::Appraisal::DISPUTED &&
-                  !by_counter) {
-                return WithReason(
-                    absl::StatusCode::kFailedPrecondition, "APPRAISAL_NOT_DISPUTABLE",
-                    absl::StrCat(a.name(), " is ", v1::Appraisal::State_Name(a.state())));
+              if (!by_counter) {
+                MARKET_RETURN_IF_ERROR(CheckAppraisalTransition(a.state(), v1::Appraisal::DISPUTED,
+                                                                AppraisalActor::kDisputant));
               }
               absl::Time closes =
                   FromTimestamp(a.create_time()) + absl::Hours(24 * kDisputeWindowDays);
@@ -1110,11 +1104,8 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                 return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
               v1::Dispute& d = row->dispute;
               MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
-              if (d.state() != v1::Dispute::OPEN) {
-                return WithReason(
-                    absl::StatusCode::kFailedPrecondition, "DISPUTE_NOT_OPEN",
-                    absl::StrCat(d.name(), " is ", v1::Dispute::State_Name(d.state())));
-              }
+              MARKET_RETURN_IF_ERROR(
+                  CheckDisputeTransition(d.state(), req->outcome(), AppraisalActor::kSupervisor));
               MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> arow,
                                       LoadAppraisal(c, appraisal_name));
               if (!arow.has_value()) {
@@ -1129,7 +1120,10 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                                       SaveDispute(c, d, row->version + 1, false));
               v1::Appraisal& a = arow->appraisal;
               const v1::Appraisal::State before = a.state();
-              if (req->outcome() == v1::Dispute::UPHELD && before != v1::Appraisal::OVERTURNED) {
+              const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,
+                                                             AppraisalActor::kSupervisor)
+                                        .ok();
+              if (req->outcome() == v1::Dispute::UPHELD && overturn) {
                 a.set_state(v1::Appraisal::OVERTURNED);
                 a.set_state_reason(req->reason());
                 std::string hash = HexEncode(Sha256(a.name())).substr(0, 40);

@@ -698,7 +698,9 @@ absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& ite
     MARKET_RETURN_IF_ERROR(st.BindText(1, item.name));
     MARKET_RETURN_IF_ERROR(st.Bind(2, observed));
     MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row && !st.ColumnIsNull(0) && o.mileage_km() < st.ColumnInt64(0)) {
+    std::vector<int64_t> earlier;
+    if (row && !st.ColumnIsNull(0)) earlier.push_back(st.ColumnInt64(0));
+    if (IsMileageRollback(o.mileage_km(), earlier)) {
       o.add_flags(v1::Observation::MILEAGE_ROLLBACK);
       if (std::find(updated.flags.begin(), updated.flags.end(),
                     v1::Observation::MILEAGE_ROLLBACK) == updated.flags.end()) {

@@ -1,5 +1,6 @@
 #include "services/listing/listing_rules.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -693,6 +694,11 @@ absl::Status CheckTransition(Listing::State from, Listing::State to, Actor actor
   }
   return WithReason(absl::StatusCode::kFailedPrecondition, RefusalReason(from, to, actor),
                     absl::StrCat(StateName(from), " → ", StateName(to), " is not allowed"));
+}
+
+bool IsMileageRollback(int64_t km, absl::Span<const int64_t> earlier_km) {
+  return std::any_of(earlier_km.begin(), earlier_km.end(),
+                     [km](int64_t earlier) { return earlier > km; });
 }
 
 }  // namespace market::listing

@@ -6,6 +6,7 @@
 #ifndef MARKET_SERVICES_LISTING_LISTING_RULES_H_
 #define MARKET_SERVICES_LISTING_LISTING_RULES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -103,6 +104,10 @@ absl::Status CheckEditable(v1::Listing::State state);
 // ILLEGAL_STATE_TRANSITION for the rest.
 absl::Status CheckTransition(v1::Listing::State from, v1::Listing::State to, Actor actor);
 
+// Whether a vehicle odometer reading of `km` rolls the mileage back: true
+// when any of `earlier_km`, the readings observed before it, is higher. An
+// equal reading is no rollback; with no earlier readings there is none.
+bool IsMileageRollback(int64_t km, absl::Span<const int64_t> earlier_km);
 
 }  // namespace market::listing
 

@@ -1,5 +1,6 @@
 #include "services/listing/listing_rules.h"
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <tuple>
@@ -887,6 +888,33 @@ TEST(ItemNameTest, NoDetailsOrMismatchedDetailsHaveNoIdentity) {
   EXPECT_EQ(ItemName(l), "");
   l.clear_details();
   EXPECT_EQ(ItemName(l), "");
+}
+
+// ---------------------------------------------------------------------------
+// Mileage rollback
+
+struct RollbackCase {
+  std::string name;
+  int64_t km;
+  std::vector<int64_t> earlier_km;
+  bool rollback;
+};
+
+TEST(IsMileageRollbackTest, Table) {
+  const RollbackCase cases[] = {
+      {"no earlier reading", 0, {}, false},
+      {"first reading of a driven car", 120000, {}, false},
+      {"higher than the only earlier reading", 30001, {30000}, false},
+      {"equal to the highest earlier reading", 30000, {30000}, false},
+      {"one km below the only earlier reading", 29999, {30000}, true},
+      {"below the highest of several", 40000, {10000, 45000, 20000}, true},
+      {"above every earlier reading", 45001, {10000, 45000, 20000}, false},
+      {"reset to zero", 0, {12}, true},
+      {"equal to the highest, below none", 45000, {45000, 44999}, false},
+  };
+  for (const RollbackCase& c : cases) {
+    EXPECT_EQ(IsMileageRollback(c.km, c.earlier_km), c.rollback) << c.name;
+  }
 }
 
 }  // namespace

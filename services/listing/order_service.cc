@@ -14,6 +14,7 @@
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
 #include "common/resource/names.h"
+#include "services/listing/order_lifecycle.h"
 
 namespace market::listing {
 namespace {
@@ -245,12 +246,9 @@ grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* ctx,
                            absl::StrCat(caller.subject, " is neither buyer nor seller of ", o.name()));
                      }
                      MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
-                     if (o.state() != v1::Order::PLACED) {
-                       return WithReason(absl::StatusCode::kFailedPrecondition,
-                                         "ORDER_NOT_CANCELLABLE",
-                                         absl::StrCat(o.name(), " is ",
-                                                      v1::Order::State_Name(o.state())));
-                     }
+                     MARKET_RETURN_IF_ERROR(CheckOrderTransition(
+                         o.state(), v1::Order::CANCELLED,
+                         caller.subject == o.buyer() ? OrderActor::kBuyer : OrderActor::kSeller));
                      o.set_state(v1::Order::CANCELLED);
                      o.set_cancelled_by(caller.subject);
                      o.set_cancel_reason(req->reason());
@@ -287,10 +285,8 @@ grpc::Status OrderServiceImpl::ConfirmDelivery(grpc::ServerContext* ctx,
                     absl::StrCat("only the buyer confirms delivery of ", o.name()));
               }
               MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
-              if (o.state() != v1::Order::PLACED) {
-                return WithReason(absl::StatusCode::kFailedPrecondition, "ORDER_NOT_PLACED",
-                                  absl::StrCat(o.name(), " is ", v1::Order::State_Name(o.state())));
-              }
+              MARKET_RETURN_IF_ERROR(
+                  CheckOrderTransition(o.state(), v1::Order::DELIVERED, OrderActor::kBuyer));
               if (o.category() == common::v1::VEHICLE) {
                 MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> l, LoadListing(c, o.listing()));
                 int64_t listed = l.has_value() ? l->listing.vehicle().mileage_km() : 0;
@@ -338,10 +334,8 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
           return absl::PermissionDeniedError(absl::StrCat("only the buyer completes ", o.name()));
         }
         MARKET_RETURN_IF_ERROR(CheckEtag(etag, o.etag()));
-        if (o.state() != v1::Order::DELIVERED) {
-          return WithReason(absl::StatusCode::kFailedPrecondition, "ORDER_NOT_DELIVERED",
-                            absl::StrCat(o.name(), " is ", v1::Order::State_Name(o.state())));
-        }
+        MARKET_RETURN_IF_ERROR(CheckOrderTransition(
+            o.state(), v1::Order::COMPLETED, by_buyer ? OrderActor::kBuyer : OrderActor::kSystem));
         if (!by_buyer && RefundDeadline(o) > now) {
           return WithReason(absl::StatusCode::kFailedPrecondition, "REFUND_WINDOW_OPEN",
                             absl::StrCat("the refund window of ", o.name(), " closes at ",

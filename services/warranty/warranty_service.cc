@@ -17,6 +17,7 @@
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
 #include "common/resource/names.h"
+#include "services/warranty/claim_lifecycle.h"
 
 namespace market::warranty {
 namespace {
@@ -295,8 +296,6 @@ absl::Status CheckEtag(const std::string& given, const std::string& current) {
 absl::Status Precondition(absl::string_view reason, absl::string_view message) {
   return WithReason(absl::StatusCode::kFailedPrecondition, reason, message);
 }
-
-std::string StateName(const v1::Claim& c) { return v1::Claim::State_Name(c.state()); }
 
 bool ValidFaultCode(absl::string_view code) {
   return !code.empty() && code.size() <= 50 &&
@@ -595,10 +594,10 @@ grpc::Status WarrantyServiceImpl::RespondToClaim(grpc::ServerContext* ctx,
                Only(caller, /*seller=*/true, "responds to it"),
                [&](Connection&, ClaimRow& row, absl::Time now) -> absl::Status {
                  v1::Claim& claim = row.claim;
-                 if (claim.state() != v1::Claim::FILED) {
-                   return Precondition("CLAIM_NOT_FILED",
-                                       absl::StrCat(claim.name(), " is ", StateName(claim)));
-                 }
+                 const bool accept = req->decision() == v1::RespondToClaimRequest::ACCEPT;
+                 MARKET_RETURN_IF_ERROR(CheckClaimTransition(
+                     claim.state(), accept ? v1::Claim::ACCEPTED : v1::Claim::REJECTED,
+                     ClaimActor::kSeller));
                  if (FromTimestamp(claim.reply_deadline()) < now) {
                    return Precondition(
                        "CLAIM_NOT_FILED",
@@ -607,7 +606,7 @@ grpc::Status WarrantyServiceImpl::RespondToClaim(grpc::ServerContext* ctx,
                                     "; it is escalated to a supervisor"));
                  }
                  *claim.mutable_reply_time() = ToTimestamp(now);
-                 if (req->decision() == v1::RespondToClaimRequest::ACCEPT) {
+                 if (accept) {
                    claim.set_state(v1::Claim::ACCEPTED);
                    *claim.mutable_resolve_deadline() = ToTimestamp(ResolveDeadline(claim, now));
                  } else {
@@ -644,11 +643,7 @@ grpc::Status WarrantyServiceImpl::RecordRepair(grpc::ServerContext* ctx,
                Only(caller, /*seller=*/true, "records its repairs"),
                [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
                  v1::Claim& claim = row.claim;
-                 if (claim.state() != v1::Claim::ACCEPTED && claim.state() != v1::Claim::UPHELD) {
-                   return Precondition("CLAIM_NOT_IN_REPAIRABLE_STATE",
-                                       absl::StrCat(claim.name(), " is ", StateName(claim),
-                                                    "; repairs need ACCEPTED or UPHELD"));
-                 }
+                 MARKET_RETURN_IF_ERROR(CheckClaimRepairable(claim.state()));
                  if (req->major_assembly_replaced() && claim.category() != common::v1::VEHICLE) {
                    return InvalidField("major_assembly_replaced", "vehicles only");
                  }
@@ -709,19 +704,10 @@ grpc::Status WarrantyServiceImpl::EscalateClaim(grpc::ServerContext* ctx,
                Only(caller, /*seller=*/false, "escalates it"),
                [&](Connection&, ClaimRow& row, absl::Time now) -> absl::Status {
                  v1::Claim& claim = row.claim;
-                 bool resolving =
-                     claim.state() == v1::Claim::ACCEPTED || claim.state() == v1::Claim::UPHELD;
-                 bool late = resolving && !claim.has_resolution() &&
-                             claim.has_resolve_deadline() &&
+                 bool late = !claim.has_resolution() && claim.has_resolve_deadline() &&
                              FromTimestamp(claim.resolve_deadline()) < now;
-                 if (claim.state() != v1::Claim::REJECTED &&
-                     !(resolving && HasPendingResolution(claim)) && !late) {
-                   return Precondition(
-                       "CLAIM_NOT_ESCALATABLE",
-                       absl::StrCat(claim.name(), " is ", StateName(claim),
-                                    "; escalate after a rejection, instead of confirming a "
-                                    "resolution, or after a missed resolve deadline"));
-                 }
+                 MARKET_RETURN_IF_ERROR(
+                     CheckClaimEscalation(claim.state(), HasPendingResolution(claim), late));
                  claim.set_state(v1::Claim::ESCALATED);
                  claim.set_escalation_reason(req->reason());
                  claim.set_auto_escalated(false);
@@ -752,10 +738,8 @@ grpc::Status WarrantyServiceImpl::RuleOnClaim(grpc::ServerContext* ctx,
                [](const ClaimRow&) { return absl::OkStatus(); },
                [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
                  v1::Claim& claim = row.claim;
-                 if (claim.state() != v1::Claim::ESCALATED) {
-                   return Precondition("CLAIM_NOT_ESCALATED",
-                                       absl::StrCat(claim.name(), " is ", StateName(claim)));
-                 }
+                 MARKET_RETURN_IF_ERROR(
+                     CheckClaimTransition(claim.state(), req->outcome(), ClaimActor::kSupervisor));
                  claim.set_ruling_reason(req->reason());
                  claim.set_ruled_by(caller.subject);
                  *claim.mutable_rule_time() = ToTimestamp(now);
@@ -842,10 +826,10 @@ grpc::Status WarrantyServiceImpl::ResolveClaim(grpc::ServerContext* ctx,
         Mutate(caller, "ResolveClaim", req->name(), req->etag(), req->request_id(), allowed,
                [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
                  v1::Claim& claim = row.claim;
-                 if (claim.state() != v1::Claim::ACCEPTED && claim.state() != v1::Claim::UPHELD) {
-                   return Precondition("CLAIM_NOT_RESOLVABLE",
-                                       absl::StrCat(claim.name(), " is ", StateName(claim)));
-                 }
+                 MARKET_RETURN_IF_ERROR(recording ? CheckClaimResolvable(claim.state())
+                                                  : CheckClaimTransition(claim.state(),
+                                                                         v1::Claim::RESOLVED,
+                                                                         ClaimActor::kBuyer));
                  if (!recording) {
                    if (!HasPendingResolution(claim)) {
                      return Precondition("NO_RESOLUTION_TO_CONFIRM",
