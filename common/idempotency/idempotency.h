@@ -52,36 +52,57 @@ absl::Status StoreResponse(sqlite::Connection& connection, absl::string_view met
 // Deletes responses stored before `cutoff`; returns how many it deleted.
 absl::StatusOr<int64_t> PurgeOlderThan(sqlite::Connection& connection, absl::Time cutoff);
 
+// What makes a mutation idempotent: the RPC, the caller ("" for anonymous)
+// and the client's request_id ("" disables replay).
+struct RequestKey {
+  std::string method;
+  std::string caller;
+  std::string request_id;
+};
+
 // Runs `change` in one db.Write() together with the idempotency bookkeeping:
-// with an empty `request_id` it just runs `change`; otherwise a stored
-// response for (method, caller, request_id) is parsed and returned without
-// running `change` (a replay), else `change` runs and its response is stored.
-// An error from `change` stores nothing (a retry runs it again) and is
-// returned unchanged; INTERNAL when a stored response does not parse. Resp is
-// a protobuf message type; name it explicitly: RunIdempotent<Resp>(...).
+// with an empty `key.request_id` it just runs `change`; otherwise a stored
+// response for the key is parsed and returned without running `change` (a
+// replay; *replayed is set when given), else `change` runs and its response
+// is stored. An error from `change` stores nothing (a retry runs it again)
+// and is returned unchanged; DATA_LOSS when a stored response does not parse.
+// Resp is a protobuf message type; name it explicitly: RunIdempotent<Resp>(...).
+template <typename Resp>
+absl::StatusOr<Resp> RunIdempotent(
+    sqlite::Database& db, const RequestKey& key, absl::Time now,
+    const std::function<absl::StatusOr<Resp>(sqlite::Connection&)>& change,
+    bool* replayed = nullptr) {
+  Resp response;
+  MARKET_RETURN_IF_ERROR(db.Write([&](sqlite::Connection& connection) -> absl::Status {
+    if (!key.request_id.empty()) {
+      MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                              LookupResponse(connection, key.method, key.caller, key.request_id));
+      if (stored.has_value()) {
+        if (!response.ParseFromString(*stored)) {
+          return absl::DataLossError(absl::StrCat("idempotency: stored response for ", key.method,
+                                                  " request ", key.request_id, " does not parse"));
+        }
+        if (replayed != nullptr) *replayed = true;
+        return absl::OkStatus();
+      }
+    }
+    MARKET_ASSIGN_OR_RETURN(response, change(connection));
+    if (key.request_id.empty()) return absl::OkStatus();
+    return StoreResponse(connection, key.method, key.caller, key.request_id,
+                         response.SerializeAsString(), now);
+  }));
+  return response;
+}
+
+// RunIdempotent for (method, caller, request_id).
 template <typename Resp>
 absl::StatusOr<Resp> RunIdempotent(
     sqlite::Database& db, absl::string_view method, absl::string_view caller,
     absl::string_view request_id, absl::Time now,
     const std::function<absl::StatusOr<Resp>(sqlite::Connection&)>& change) {
-  Resp response;
-  MARKET_RETURN_IF_ERROR(db.Write([&](sqlite::Connection& connection) -> absl::Status {
-    if (!request_id.empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                              LookupResponse(connection, method, caller, request_id));
-      if (stored.has_value()) {
-        if (!response.ParseFromString(*stored)) {
-          return absl::InternalError(absl::StrCat("idempotency: stored response for ", method,
-                                                  " request ", request_id, " does not parse"));
-        }
-        return absl::OkStatus();
-      }
-    }
-    MARKET_ASSIGN_OR_RETURN(response, change(connection));
-    if (request_id.empty()) return absl::OkStatus();
-    return StoreResponse(connection, method, caller, request_id, response.SerializeAsString(), now);
-  }));
-  return response;
+  return RunIdempotent<Resp>(
+      db, RequestKey{std::string(method), std::string(caller), std::string(request_id)}, now,
+      change);
 }
 
 }  // namespace market

@@ -178,5 +178,27 @@ TEST_F(IdempotencyTest, PurgeDeletesOnlyResponsesOlderThanCutoff) {
   EXPECT_OK(write);
 }
 
+TEST_F(IdempotencyTest, ReplayedFlagIsSetOnlyForAReplay) {
+  RequestKey key{"/market.order.v1.Orders/PlaceOrder", "alice", "req-flag"};
+  bool replayed = false;
+  ASSERT_OK(RunIdempotent<StringValue>(*db_, key, kNow, PlaceOrder("bike", "first"), &replayed));
+  EXPECT_FALSE(replayed);
+  ASSERT_OK_AND_ASSIGN(StringValue again, RunIdempotent<StringValue>(
+                                              *db_, key, kNow, PlaceOrder("bike", "second"),
+                                              &replayed));
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(again.value(), "first#1");
+}
+
+TEST_F(IdempotencyTest, CorruptStoredResponseIsDataLoss) {
+  ASSERT_OK(db_->Write([](sqlite::Connection& c) {
+    return StoreResponse(c, "/m", "alice", "req-bad", "\xff\xff not a message", kNow);
+  }));
+  EXPECT_THAT(RunIdempotent<StringValue>(*db_, RequestKey{"/m", "alice", "req-bad"}, kNow,
+                                         PlaceOrder("bike", "x")),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(OrderCount(), 0);
+}
+
 }  // namespace
 }  // namespace market

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/idempotency/idempotency.h"
 #include "market/identity/v1/identity.pb.h"
 
 namespace market::identity {
@@ -20,11 +21,6 @@ using v1::ApiKey;
 using v1::Subject;
 
 // Identifies one client request for idempotent replay.
-struct RequestKey {
-  std::string method;
-  std::string caller;      // subject name, "" for anonymous
-  std::string request_id;  // "" disables replay
-};
 
 // A subject with the secrets that never leave the store.
 struct SubjectRow {

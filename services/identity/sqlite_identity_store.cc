@@ -96,33 +96,6 @@ absl::Status InsertApiKey(Connection& c, const ApiKeyRow& row) {
   return st.Run();
 }
 
-// Runs `change` in one write transaction with idempotent replay: a stored
-// response for `key` is returned instead of running `change` again.
-template <typename Resp>
-absl::StatusOr<Resp> WriteIdempotent(sqlite::Database& db, const RequestKey& key, absl::Time now,
-                                     const std::function<absl::StatusOr<Resp>(Connection&)>& change,
-                                     bool* replayed) {
-  Resp out;
-  MARKET_RETURN_IF_ERROR(db.Write([&](Connection& c) -> absl::Status {
-    if (!key.request_id.empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                              LookupResponse(c, key.method, key.caller, key.request_id));
-      if (stored.has_value()) {
-        if (!out.ParseFromString(*stored)) return absl::DataLossError("corrupt replay record");
-        if (replayed != nullptr) *replayed = true;
-        return absl::OkStatus();
-      }
-    }
-    MARKET_ASSIGN_OR_RETURN(out, change(c));
-    if (!key.request_id.empty()) {
-      MARKET_RETURN_IF_ERROR(
-          StoreResponse(c, key.method, key.caller, key.request_id, out.SerializeAsString(), now));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteIdentityStore>> SqliteIdentityStore::Open(
@@ -136,7 +109,7 @@ absl::StatusOr<std::unique_ptr<SqliteIdentityStore>> SqliteIdentityStore::Open(
 absl::StatusOr<Subject> SqliteIdentityStore::CreateSubject(
     const SubjectRow& row, const std::optional<ApiKeyRow>& initial_key, const RequestKey& key,
     absl::Time now, bool* replayed) {
-  return WriteIdempotent<Subject>(
+  return RunIdempotent<Subject>(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<Subject> {
         Subject s = row.subject;
@@ -212,7 +185,7 @@ absl::StatusOr<std::vector<SubjectRow>> SqliteIdentityStore::ListSubjects(
 absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
     const std::string& name, const RequestKey& key, absl::Time now,
     const std::function<absl::Status(SubjectRow&)>& mutate) {
-  return WriteIdempotent<Subject>(
+  return RunIdempotent<Subject>(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<Subject> {
         MARKET_ASSIGN_OR_RETURN(SubjectRow row, SelectSubject(c, name));
@@ -250,7 +223,7 @@ absl::StatusOr<std::optional<std::string>> SqliteIdentityStore::LookupReplay(
 
 absl::StatusOr<ApiKey> SqliteIdentityStore::CreateApiKey(const ApiKeyRow& row,
                                                          const RequestKey& key, absl::Time now) {
-  return WriteIdempotent<ApiKey>(
+  return RunIdempotent<ApiKey>(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<ApiKey> {
         ApiKeyRow stored = row;
@@ -279,7 +252,7 @@ absl::StatusOr<ApiKeyRow> SqliteIdentityStore::GetApiKey(const std::string& name
 
 absl::StatusOr<ApiKey> SqliteIdentityStore::RevokeApiKey(const std::string& name,
                                                          const RequestKey& key, absl::Time now) {
-  return WriteIdempotent<ApiKey>(
+  return RunIdempotent<ApiKey>(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<ApiKey> {
         MARKET_ASSIGN_OR_RETURN(Statement st,

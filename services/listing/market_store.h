@@ -12,16 +12,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/idempotency/idempotency.h"
 #include "market/listing/v1/listing.pb.h"
 
 namespace market::listing {
 
 // Identifies one client request for idempotent replay ("" request_id: none).
-struct RequestKey {
-  std::string method;
-  std::string caller;
-  std::string request_id;
-};
 
 struct MarketRow {
   v1::Market market;  // etag set from version

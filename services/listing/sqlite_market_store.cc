@@ -73,28 +73,6 @@ absl::Status Write(Connection& c, const v1::Market& m, int64_t version, bool ins
   return s;
 }
 
-// Runs `change` in one write with idempotent replay of its response.
-absl::StatusOr<v1::Market> WriteIdempotent(
-    sqlite::Database& db, const RequestKey& key, absl::Time now,
-    const std::function<absl::StatusOr<v1::Market>(Connection&)>& change, bool* replayed) {
-  v1::Market out;
-  MARKET_RETURN_IF_ERROR(db.Write([&](Connection& c) -> absl::Status {
-    if (!key.request_id.empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                              LookupResponse(c, key.method, key.caller, key.request_id));
-      if (stored.has_value()) {
-        if (!out.ParseFromString(*stored)) return absl::DataLossError("corrupt replay record");
-        if (replayed != nullptr) *replayed = true;
-        return absl::OkStatus();
-      }
-    }
-    MARKET_ASSIGN_OR_RETURN(out, change(c));
-    if (key.request_id.empty()) return absl::OkStatus();
-    return StoreResponse(c, key.method, key.caller, key.request_id, out.SerializeAsString(), now);
-  }));
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteMarketStore>> SqliteMarketStore::Open(
@@ -108,7 +86,7 @@ absl::StatusOr<std::unique_ptr<SqliteMarketStore>> SqliteMarketStore::Open(
 absl::StatusOr<v1::Market> SqliteMarketStore::CreateMarket(const v1::Market& market,
                                                            const RequestKey& key, absl::Time now,
                                                            bool* replayed) {
-  return WriteIdempotent(
+  return RunIdempotent<v1::Market>(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<v1::Market> {
         v1::Market m = market;
@@ -175,7 +153,7 @@ absl::StatusOr<std::vector<MarketRow>> SqliteMarketStore::ListMarkets(const Mark
 absl::StatusOr<v1::Market> SqliteMarketStore::MutateMarket(
     const std::string& name, const RequestKey& key, absl::Time now,
     const std::function<absl::Status(MarketRow&)>& mutate, bool* replayed) {
-  return WriteIdempotent(
+  return RunIdempotent<v1::Market>(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<v1::Market> {
         MARKET_ASSIGN_OR_RETURN(Statement st,
