@@ -26,11 +26,12 @@ TEST(PeerErrorTest, EveryOtherCodeBecomesUnavailableNamingThePeer) {
 
 TEST(CallAsServiceTest, TokenFailureIsReturnedWithoutCalling) {
   bool called = false;
-  absl::Status s = CallAsService([] { return absl::StatusOr<std::string>(absl::UnavailableError("login")); },
-                                 [&](grpc::ClientContext*) {
-                                   called = true;
-                                   return grpc::Status::OK;
-                                 });
+  absl::Status s =
+      CallAsService([] { return absl::StatusOr<std::string>(absl::UnavailableError("login")); },
+                    [&](grpc::ClientContext*) {
+                      called = true;
+                      return grpc::Status::OK;
+                    });
   EXPECT_TRUE(absl::IsUnavailable(s));
   EXPECT_FALSE(called);
 }

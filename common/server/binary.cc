@@ -5,7 +5,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/config/files.h"
 #include "common/server/log.h"
+#include "common/status/status.h"
+#include "grpcpp/create_channel.h"
 
 namespace market::server {
 namespace {
@@ -76,6 +79,17 @@ const Clock* BinaryClock(const BinaryOptions& options) {
   LogJson("warn", "clock shifted by --clock-offset-file (testing only)",
           {{"file", options.clock_offset_file}});
   return shifted.get();
+}
+
+absl::StatusOr<const Clock*> PrepareBinary(const BinaryOptions& options) {
+  MARKET_RETURN_IF_ERROR(config::EnsureDir(options.data_dir));
+  return BinaryClock(options);
+}
+
+std::shared_ptr<grpc::Channel> PeerChannel(const BinaryOptions& options, const std::string& peer) {
+  auto it = options.peers.find(peer);
+  return grpc::CreateChannel(it == options.peers.end() ? DefaultAddress(peer) : it->second,
+                             grpc::InsecureChannelCredentials());
 }
 
 int FailStart(const absl::Status& status) {

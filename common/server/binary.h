@@ -6,13 +6,16 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/clock/clock.h"
 #include "common/server/runner.h"
+#include "grpcpp/channel.h"
 
 namespace market::server {
 
@@ -49,6 +52,13 @@ std::string DefaultAddress(const std::string& service);
 // AddClockFlags.
 void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string& data_help,
                     const std::vector<std::string>& peers, BinaryOptions* options);
+
+// The clock (BinaryClock) after making sure --data-dir exists (mode 0700).
+absl::StatusOr<const Clock*> PrepareBinary(const BinaryOptions& options);
+
+// A channel to peer service `peer` (its --PEER-addr): the one place a
+// binary's peer channels are made.
+std::shared_ptr<grpc::Channel> PeerChannel(const BinaryOptions& options, const std::string& peer);
 
 // Logs "start-up failed" with `status` as a JSON line; returns exit code 1.
 int FailStart(const absl::Status& status);

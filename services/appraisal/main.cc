@@ -6,9 +6,7 @@
 // "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
-#include "common/config/files.h"
 #include "common/server/binary.h"
-#include "grpcpp/create_channel.h"
 #include "services/appraisal/appraisal_module.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
@@ -18,38 +16,36 @@ int main(int argc, char** argv) {
   namespace server = market::server;
   CLI::App app{"market-appraisal: accreditations, firm-signed reports, disputes, grading schemes"};
   server::BinaryOptions flags;
-  server::AddBinaryFlags(app, "appraisal",
-                         "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
-                         {"identity", "listing", "credit"}, &flags);
+  server::AddBinaryFlags(
+      app, "appraisal",
+      "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
+      {"identity", "listing", "credit"}, &flags);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
-  const market::Clock* clock = server::BinaryClock(flags);
-  auto identity =
-      market::identity::ConnectIdentity(flags.peers["identity"], flags.credentials_file, clock);
+  auto clock = server::PrepareBinary(flags);
+  if (!clock.ok()) return server::FailStart(clock.status());
+  auto identity = market::identity::ConnectIdentity(flags, *clock);
   if (!identity.ok()) return server::FailStart(identity.status());
-  if (auto s = market::config::EnsureDir(flags.data_dir); !s.ok()) return server::FailStart(s);
   server::Metrics metrics;
   auto subjects = identity->subjects;
-  auto listing_channel =
-      grpc::CreateChannel(flags.peers["listing"], grpc::InsecureChannelCredentials());
+  auto listing_channel = server::PeerChannel(flags, "listing");
   auto listing = std::make_shared<market::listing::ListingClient>(listing_channel, identity->token);
   auto module = market::appraisal::OpenAppraisalModule(
-      flags.data_dir, clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
+      flags.data_dir, *clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
       [listing](const std::string& l) { return listing->PartiesOfListing(l); }, identity->verifier,
       identity->suspension, &metrics);
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(
-      module->db, clock,
+      module->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(
-            grpc::CreateChannel(flags.peers["credit"], grpc::InsecureChannelCredentials()),
-            identity->token)},
+        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::listing::kObservationDestination,
         market::listing::ObservationDeliverer(listing_channel, identity->token)}});
   relay.ExportMetrics(&metrics, "appraisal");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->service.get(), "market.appraisal.v1.AppraisalService");
-  return server::ServeUntilSignal(runner, [&] { relay.Start(); }, [&] { relay.Stop(); });
+  return server::ServeUntilSignal(
+      runner, [&] { relay.Start(); }, [&] { relay.Stop(); });
 }

@@ -5,9 +5,7 @@
 // README, "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
-#include "common/config/files.h"
 #include "common/server/binary.h"
-#include "grpcpp/create_channel.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
@@ -21,19 +19,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
-  const market::Clock* clock = server::BinaryClock(flags);
-  const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
-  auto identity =
-      market::identity::ConnectIdentity(flags.peers["identity"], flags.credentials_file, clock);
+  auto clock = server::PrepareBinary(flags);
+  if (!clock.ok()) return server::FailStart(clock.status());
+  auto identity = market::identity::ConnectIdentity(flags, *clock);
   if (!identity.ok()) return server::FailStart(identity.status());
-  if (auto s = market::config::EnsureDir(flags.data_dir); !s.ok()) return server::FailStart(s);
+  const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
   server::Metrics metrics;
   auto subjects = identity->subjects;
   auto listing = std::make_shared<market::listing::ListingClient>(
-      grpc::CreateChannel(flags.peers["listing"], grpc::InsecureChannelCredentials()),
-      identity->token);
+      server::PeerChannel(flags, "listing"), identity->token);
   auto credit = market::credit::OpenCreditModule(
-      flags.data_dir, clock,
+      flags.data_dir, *clock,
       market::credit::PeerDirectory(
           [subjects](const std::string& s) { return subjects->GetSubject(s); },
           [listing](const std::string& seller) { return listing->OperatorsOfSeller(seller); }),
@@ -43,6 +39,5 @@ int main(int argc, char** argv) {
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(credit->credit.get(), "market.credit.v1.CreditService");
   runner.AddService(credit->ledger.get(), "market.credit.v1.LedgerService");
-  return server::ServeUntilSignal(runner,
-                                  [&] { credit->credit->StartScheduler(period); });
+  return server::ServeUntilSignal(runner, [&] { credit->credit->StartScheduler(period); });
 }

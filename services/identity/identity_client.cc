@@ -129,9 +129,9 @@ absl::StatusOr<IdentityConnection> ConnectIdentity(const std::string& identity_a
   auto channel = grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials());
   IdentityConnection out;
   out.verifier = std::make_shared<auth::TokenVerifier>();
-  out.remote = std::make_shared<RemoteIdentity>(channel, creds["subject"].get<std::string>(),
-                                                creds["api_key"].get<std::string>(),
-                                                out.verifier, clock);
+  out.remote =
+      std::make_shared<RemoteIdentity>(channel, creds["subject"].get<std::string>(),
+                                       creds["api_key"].get<std::string>(), out.verifier, clock);
   std::weak_ptr<RemoteIdentity> weak = out.remote;
   out.verifier->SetKeyFetcher([weak] {
     if (std::shared_ptr<RemoteIdentity> remote = weak.lock()) remote->ReloadKeysForUnknownKey();
@@ -149,6 +149,13 @@ absl::StatusOr<IdentityConnection> ConnectIdentity(const std::string& identity_a
       },
       clock, absl::Seconds(5));
   return out;
+}
+
+absl::StatusOr<IdentityConnection> ConnectIdentity(const server::BinaryOptions& flags,
+                                                   const Clock* clock) {
+  auto it = flags.peers.find("identity");
+  return ConnectIdentity(it == flags.peers.end() ? server::DefaultAddress("identity") : it->second,
+                         flags.credentials_file, clock);
 }
 
 }  // namespace market::identity

@@ -22,6 +22,7 @@
 #include "common/auth/suspension.h"
 #include "common/client/peer.h"
 #include "common/clock/clock.h"
+#include "common/server/binary.h"
 #include "grpcpp/channel.h"
 #include "market/identity/v1/identity.grpc.pb.h"
 
@@ -98,6 +99,11 @@ struct IdentityConnection {
 // loads the signing keys (UNAVAILABLE when identity cannot be reached).
 absl::StatusOr<IdentityConnection> ConnectIdentity(const std::string& identity_addr,
                                                    const std::string& credentials_file,
+                                                   const Clock* clock);
+
+// ConnectIdentity with a single-service binary's --identity-addr and
+// --service-credentials.
+absl::StatusOr<IdentityConnection> ConnectIdentity(const server::BinaryOptions& flags,
                                                    const Clock* clock);
 
 }  // namespace market::identity

@@ -3,8 +3,9 @@
 // and the key reload for a token signed by a key rotated in moments ago.
 #include "services/identity/identity_client.h"
 
-#include <filesystem>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/server/log.h"

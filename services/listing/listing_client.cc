@@ -23,19 +23,19 @@ absl::StatusOr<std::optional<OrderInfo>> ListingClient::GetOrder(const std::stri
   OrderInfo info;
   v1::GetOrderRequest get;
   get.set_name(name);
-  absl::Status s = client::PeerError(
-      "listing service GetOrder", client::CallAsService(token_, [&](grpc::ClientContext* ctx) {
-        return orders_->GetOrder(ctx, get, &info.order);
-      }));
+  absl::Status s = client::PeerError("listing service GetOrder",
+                                     client::CallAsService(token_, [&](grpc::ClientContext* ctx) {
+                                       return orders_->GetOrder(ctx, get, &info.order);
+                                     }));
   if (absl::IsNotFound(s)) return std::nullopt;
   if (!s.ok()) return s;
   v1::GetMarketRequest get_market;
   get_market.set_name(name.substr(0, name.find("/orders/")));
   v1::Market market;
-  s = client::PeerError(
-      "listing service GetMarket", client::CallAsService(token_, [&](grpc::ClientContext* ctx) {
-        return markets_->GetMarket(ctx, get_market, &market);
-      }));
+  s = client::PeerError("listing service GetMarket",
+                        client::CallAsService(token_, [&](grpc::ClientContext* ctx) {
+                          return markets_->GetMarket(ctx, get_market, &market);
+                        }));
   if (!s.ok() && !absl::IsNotFound(s)) return s;
   info.market_operator = market.operator_();
   return info;
@@ -46,10 +46,10 @@ absl::StatusOr<std::vector<std::string>> ListingClient::PartiesOfListing(
   v1::GetListingRequest get;
   get.set_name(listing);
   v1::Listing l;
-  absl::Status s = client::PeerError(
-      "listing service GetListing", client::CallAsService(token_, [&](grpc::ClientContext* ctx) {
-        return listings_->GetListing(ctx, get, &l);
-      }));
+  absl::Status s = client::PeerError("listing service GetListing",
+                                     client::CallAsService(token_, [&](grpc::ClientContext* ctx) {
+                                       return listings_->GetListing(ctx, get, &l);
+                                     }));
   if (!s.ok()) return s;
   std::vector<std::string> parties = {l.seller()};
   v1::ListOrdersRequest list;

@@ -7,20 +7,20 @@
 
 namespace market::listing {
 
-absl::StatusOr<ListingModule> OpenListingModule(
-    const std::string& data_dir, const Clock* clock, SubjectLookup subjects,
-    std::shared_ptr<const auth::TokenVerifier> verifier,
-    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics) {
+absl::StatusOr<ListingModule> OpenListingModule(const std::string& data_dir, const Clock* clock,
+                                                SubjectLookup subjects,
+                                                std::shared_ptr<const auth::TokenVerifier> verifier,
+                                                std::shared_ptr<auth::SuspensionChecker> suspension,
+                                                server::Metrics* metrics) {
   MARKET_RETURN_IF_ERROR(config::EnsureDir(data_dir + "/listing"));
-  MARKET_ASSIGN_OR_RETURN(
-      std::string secret,
-      config::LoadOrCreateSecret(data_dir + "/listing/page-token-hmac.key", 32));
+  MARKET_ASSIGN_OR_RETURN(std::string secret, config::LoadOrCreateSecret(
+                                                  data_dir + "/listing/page-token-hmac.key", 32));
   ListingModule m;
   MARKET_ASSIGN_OR_RETURN(m.store, SqliteMarketStore::Open(data_dir + "/listing.db"));
   m.db = &m.store->db();
-  MARKET_ASSIGN_OR_RETURN(m.markets,
-                          MarketServiceImpl::Create(m.store.get(), clock, std::move(subjects),
-                                                    secret, verifier, suspension, metrics));
+  MARKET_ASSIGN_OR_RETURN(
+      m.markets, MarketServiceImpl::Create(m.store.get(), clock, std::move(subjects), secret,
+                                           verifier, suspension, metrics));
   ListingDeps deps{.db = m.db,
                    .clock = clock,
                    .photo_dir = data_dir + "/listing/photos",

@@ -30,10 +30,11 @@ struct ListingModule {
 
 // Opens the listing services; `subjects` answers identity look-ups (an
 // identity::IdentityClient in both deployments).
-absl::StatusOr<ListingModule> OpenListingModule(
-    const std::string& data_dir, const Clock* clock, SubjectLookup subjects,
-    std::shared_ptr<const auth::TokenVerifier> verifier,
-    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics);
+absl::StatusOr<ListingModule> OpenListingModule(const std::string& data_dir, const Clock* clock,
+                                                SubjectLookup subjects,
+                                                std::shared_ptr<const auth::TokenVerifier> verifier,
+                                                std::shared_ptr<auth::SuspensionChecker> suspension,
+                                                server::Metrics* metrics);
 
 }  // namespace market::listing
 

@@ -5,9 +5,7 @@
 // "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
-#include "common/config/files.h"
 #include "common/server/binary.h"
-#include "grpcpp/create_channel.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_module.h"
@@ -21,25 +19,22 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
-  const market::Clock* clock = server::BinaryClock(flags);
-  const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
-  auto identity =
-      market::identity::ConnectIdentity(flags.peers["identity"], flags.credentials_file, clock);
+  auto clock = server::PrepareBinary(flags);
+  if (!clock.ok()) return server::FailStart(clock.status());
+  auto identity = market::identity::ConnectIdentity(flags, *clock);
   if (!identity.ok()) return server::FailStart(identity.status());
-  if (auto s = market::config::EnsureDir(flags.data_dir); !s.ok()) return server::FailStart(s);
+  const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
   server::Metrics metrics;
   auto subjects = identity->subjects;
   auto module = market::listing::OpenListingModule(
-      flags.data_dir, clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
+      flags.data_dir, *clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
       identity->verifier, identity->suspension, &metrics);
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(
-      module->db, clock,
+      module->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(
-            grpc::CreateChannel(flags.peers["credit"], grpc::InsecureChannelCredentials()),
-            identity->token)}});
+        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
   relay.ExportMetrics(&metrics, "listing");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->markets.get(), "market.listing.v1.MarketService");

@@ -27,8 +27,7 @@ int main(int argc, char** argv) {
   auto marketd = market::marketd::Marketd::Start(options, server::BinaryClock(flags));
   if (!marketd.ok()) return server::FailStart(marketd.status());
   if (!(*marketd)->bootstrap_file().empty()) {
-    std::cout << "bootstrap supervisor credentials: " << (*marketd)->bootstrap_file()
-              << std::endl;
+    std::cout << "bootstrap supervisor credentials: " << (*marketd)->bootstrap_file() << std::endl;
   }
   server::WaitForShutdownSignal();
   (*marketd)->Shutdown();

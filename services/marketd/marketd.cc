@@ -40,37 +40,36 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
     return peers->Identity().GetSubject(name);
   };
   auto verifier = std::make_shared<auth::TokenVerifier>();
-  MARKET_ASSIGN_OR_RETURN(m->identity_,
-                          identity::OpenIdentityModule(options.data_dir, clock, verifier,
-                                                       &m->metrics_, options.identity));
+  MARKET_ASSIGN_OR_RETURN(
+      m->identity_, identity::OpenIdentityModule(options.data_dir, clock, verifier, &m->metrics_,
+                                                 options.identity));
   MARKET_ASSIGN_OR_RETURN(m->bootstrap_file_,
                           identity::BootstrapIfEmpty(*m->identity_.service, options.data_dir));
   MARKET_ASSIGN_OR_RETURN(
-      m->credit_,
-      credit::OpenCreditModule(options.data_dir, clock,
-                               credit::PeerDirectory(subjects,
-                                                     [peers](const std::string& seller) {
-                                                       return peers->Listing().OperatorsOfSeller(
-                                                           seller);
-                                                     }),
-                               verifier, m->identity_.suspension, &m->metrics_));
+      m->credit_, credit::OpenCreditModule(
+                      options.data_dir, clock,
+                      credit::PeerDirectory(subjects,
+                                            [peers](const std::string& seller) {
+                                              return peers->Listing().OperatorsOfSeller(seller);
+                                            }),
+                      verifier, m->identity_.suspension, &m->metrics_));
   MARKET_ASSIGN_OR_RETURN(m->listing_,
                           listing::OpenListingModule(options.data_dir, clock, subjects, verifier,
                                                      m->identity_.suspension, &m->metrics_));
-  MARKET_ASSIGN_OR_RETURN(
-      m->appraisal_,
-      appraisal::OpenAppraisalModule(
-          options.data_dir, clock, subjects,
-          [peers](const std::string& l) { return peers->Listing().PartiesOfListing(l); }, verifier,
-          m->identity_.suspension, &m->metrics_));
-  MARKET_ASSIGN_OR_RETURN(
-      m->warranty_,
-      warranty::OpenWarrantyModule(
-          options.data_dir, clock,
-          [peers](const std::string& order) { return peers->Listing().GetOrder(order); },
-          verifier, m->identity_.suspension, &m->metrics_));
-  MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(
-      *m->identity_.store, kMarketdServiceAccount, "marketd outbox relay", clock->Now()));
+  MARKET_ASSIGN_OR_RETURN(m->appraisal_, appraisal::OpenAppraisalModule(
+                                             options.data_dir, clock, subjects,
+                                             [peers](const std::string& l) {
+                                               return peers->Listing().PartiesOfListing(l);
+                                             },
+                                             verifier, m->identity_.suspension, &m->metrics_));
+  MARKET_ASSIGN_OR_RETURN(m->warranty_, warranty::OpenWarrantyModule(
+                                            options.data_dir, clock,
+                                            [peers](const std::string& order) {
+                                              return peers->Listing().GetOrder(order);
+                                            },
+                                            verifier, m->identity_.suspension, &m->metrics_));
+  MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(*m->identity_.store, kMarketdServiceAccount,
+                                                        "marketd outbox relay", clock->Now()));
   m->runner_ = std::make_unique<server::ServerRunner>(options.server, &m->metrics_);
   m->runner_->AddService(m->identity_.service.get(), "market.identity.v1.IdentityService");
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
@@ -125,7 +124,8 @@ Marketd::~Marketd() { Shutdown(); }
 void Marketd::Shutdown() {
   if (listing_.orders != nullptr) listing_.orders->StopScheduler();
   if (warranty_.service != nullptr) warranty_.service->StopScheduler();
-  for (outbox::Relay* relay : {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {
+  for (outbox::Relay* relay :
+       {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {
     if (relay != nullptr) relay->Stop();
   }
   if (runner_ != nullptr) runner_->Shutdown();

@@ -5,9 +5,7 @@
 // SERVICE account (see README, "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
-#include "common/config/files.h"
 #include "common/server/binary.h"
-#include "grpcpp/create_channel.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
@@ -22,27 +20,23 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
-  const market::Clock* clock = server::BinaryClock(flags);
-  const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
-  auto identity =
-      market::identity::ConnectIdentity(flags.peers["identity"], flags.credentials_file, clock);
+  auto clock = server::PrepareBinary(flags);
+  if (!clock.ok()) return server::FailStart(clock.status());
+  auto identity = market::identity::ConnectIdentity(flags, *clock);
   if (!identity.ok()) return server::FailStart(identity.status());
-  if (auto s = market::config::EnsureDir(flags.data_dir); !s.ok()) return server::FailStart(s);
+  const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
   server::Metrics metrics;
   auto listing = std::make_shared<market::listing::ListingClient>(
-      grpc::CreateChannel(flags.peers["listing"], grpc::InsecureChannelCredentials()),
-      identity->token);
+      server::PeerChannel(flags, "listing"), identity->token);
   auto warranty = market::warranty::OpenWarrantyModule(
-      flags.data_dir, clock, [listing](const std::string& o) { return listing->GetOrder(o); },
+      flags.data_dir, *clock, [listing](const std::string& o) { return listing->GetOrder(o); },
       identity->verifier, identity->suspension, &metrics);
   if (!warranty.ok()) return server::FailStart(warranty.status());
 
   market::outbox::Relay relay(
-      warranty->db, clock,
+      warranty->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(
-            grpc::CreateChannel(flags.peers["credit"], grpc::InsecureChannelCredentials()),
-            identity->token)}});
+        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
   relay.ExportMetrics(&metrics, "warranty");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(warranty->service.get(), "market.warranty.v1.WarrantyService");
