@@ -17,6 +17,7 @@
 #include "ledger/merkle_tree.h"
 #include "ledger/proof.h"
 #include "market/credit/v1/credit.grpc.pb.h"
+#include "services/credit/credit_client.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_testing.h"
 
@@ -626,6 +627,49 @@ TEST_F(CreditServiceTest, RoleMatrixForEveryRpc) {
   EXPECT_EQ(credit_stub_->ApplyForRepair(Ctx(Token(seller_, Role::SELLER)).get(), own, &app)
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// The provider-owned deliverer (credit_client.h) against this real server.
+class CreditClientTest : public CreditServiceTest {
+ protected:
+  outbox::Relay::Deliverer Deliverer() {
+    return CreditDeliverer(grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
+                                               grpc::InsecureChannelCredentials()),
+                           [this] {
+                             return absl::StatusOr<std::string>(Token(service_, Role::SERVICE));
+                           });
+  }
+  static std::string Payload(const Record& record) {
+    v1::RecordEventRequest req;
+    *req.mutable_record() = record;
+    return req.SerializeAsString();
+  }
+  int64_t TreeSize() {
+    v1::Checkpoint cp;
+    EXPECT_TRUE(ledger_stub_->GetCheckpoint(Ctx("").get(), v1::GetCheckpointRequest(), &cp).ok());
+    return cp.tree_size();
+  }
+};
+
+TEST_F(CreditClientTest, DeliveryAppendsTheEventAndRedeliveryChangesNothing) {
+  outbox::Relay::Deliverer deliver = Deliverer();
+  std::string payload = Payload(Trade(seller_, buyer_, "trade-o1"));
+  ASSERT_OK(deliver("trade-o1", payload));
+  ASSERT_OK(deliver("trade-o1", payload));
+  EXPECT_EQ(TreeSize(), 1);
+}
+
+TEST_F(CreditClientTest, UnparseablePayloadIsDataLoss) {
+  EXPECT_THAT(Deliverer()("e-1", "\xff\xff not a request"),
+              ::market::testing::StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(TreeSize(), 0);
+}
+
+TEST_F(CreditClientTest, ServerDownIsUnavailableSoTheRelayRetries) {
+  outbox::Relay::Deliverer deliver = Deliverer();
+  runner_->Shutdown(absl::ZeroDuration());
+  EXPECT_THAT(deliver("trade-o2", Payload(Trade(seller_, buyer_, "trade-o2"))),
+              ::market::testing::StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace
