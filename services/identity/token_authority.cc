@@ -1,5 +1,7 @@
 #include "services/identity/token_authority.h"
 
+#include <algorithm>
+
 #include "common/crypto/crypto.h"
 #include "common/status/status.h"
 
@@ -58,10 +60,14 @@ absl::Status TokenAuthority::Rotate() {
 absl::Status TokenAuthority::MaybeRotate() {
   absl::MutexLock lock(&mu_);
   if (clock_->Now() - active_since_ < rotation_) return absl::OkStatus();
+  const absl::Time retired_since = active_since_;
   MARKET_RETURN_IF_ERROR(RotateLocked());
-  // Keys retired more than one rotation period ago sign no live token; a
-  // token lives at most token_ttl_, which is far shorter.
-  MARKET_RETURN_IF_ERROR(store_->DeleteSigningKeysBefore(clock_->Now() - rotation_ - token_ttl_));
+  // The key retired just now signed tokens that live up to token_ttl_ more,
+  // however old the key is (the service may have issued none for months), so
+  // it stays; keys created before it were retired when it was created, at
+  // least one rotation period (far longer than token_ttl_) ago.
+  MARKET_RETURN_IF_ERROR(store_->DeleteSigningKeysBefore(
+      std::min(clock_->Now() - rotation_ - token_ttl_, retired_since)));
   MARKET_ASSIGN_OR_RETURN(std::vector<SigningKeyRow> keys, store_->ListSigningKeys());
   std::map<std::string, Ed25519PublicKey> kept;
   for (const SigningKeyRow& row : keys) {
