@@ -5,7 +5,6 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"

@@ -4,7 +4,6 @@
 // place of the listing service.
 #include "services/warranty/warranty_service.h"
 
-#include <filesystem>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -12,7 +11,6 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/crypto.h"
 #include "common/resource/resource.h"
-#include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
