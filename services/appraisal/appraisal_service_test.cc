@@ -16,8 +16,6 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/crypto.h"
 #include "common/resource/resource.h"
-#include "common/server/log.h"
-#include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
@@ -26,8 +24,8 @@
 #include "market/credit/v1/credit.pb.h"
 #include "market/listing/v1/listing.pb.h"
 #include "services/appraisal/appraisal_module.h"
-#include "services/identity/identity_testing.h"
 #include "services/credit/credit_events.h"
+#include "services/identity/identity_testing.h"
 #include "services/listing/listing_events.h"
 
 namespace market::appraisal {
@@ -65,23 +63,14 @@ struct OutboxRow {
   std::string payload;
 };
 
-class AppraisalServiceTest : public ::testing::Test {
+class AppraisalServiceTest : public identity::testing::ServiceTest {
  protected:
+  AppraisalServiceTest()
+      : ServiceTest(absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0),
+                                    absl::FixedTimeZone(8 * 3600))) {}
+
   void SetUp() override {
-    server::SetRpcLogging(false);
-    dir_ = ::testing::TempDir() + "appraisal_test_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter_++);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    verifier_ = std::make_shared<auth::TokenVerifier>();
-    identity::IdentityOptions id_options;
-    id_options.password_log2_n = 10;
-    auto id = identity::OpenIdentityModule(dir_, &clock_, verifier_, nullptr, id_options);
-    ASSERT_OK(id);
-    identity_ = *std::move(id);
-    SubjectLookup lookup = [this](const std::string& s) {
-      return identity::testing::LookupTestSubject(identity_, s);
-    };
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
     ListingParties parties =
         [this](const std::string& listing) -> absl::StatusOr<std::vector<std::string>> {
       absl::MutexLock lock(&parties_mu_);
@@ -89,16 +78,12 @@ class AppraisalServiceTest : public ::testing::Test {
       if (it == parties_.end()) return absl::NotFoundError(listing + " not found");
       return it->second;
     };
-    auto m = OpenAppraisalModule(dir_, &clock_, lookup, parties, verifier_, identity_.suspension,
-                                 nullptr);
-    ASSERT_OK(m);
-    module_ = *std::move(m);
-    runner_ = std::make_unique<server::ServerRunner>(
-        server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
-    runner_->AddService(module_.service.get(), "market.appraisal.v1.AppraisalService");
-    ASSERT_OK(runner_->Start());
-    stub_ = v1::AppraisalService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", runner_->grpc_port()), grpc::InsecureChannelCredentials()));
+    ASSERT_OK_AND_ASSIGN(module_, OpenAppraisalModule(dir_, &clock_, TestSubjectLookup(), parties,
+                                                      verifier_, identity_.suspension, nullptr));
+    ASSERT_OK_AND_ASSIGN(
+        auto channel,
+        StartServer({{module_.service.get(), "market.appraisal.v1.AppraisalService"}}));
+    stub_ = v1::AppraisalService::NewStub(channel);
     supervisor_ = AddSubject("supervisor", Role::SUPERVISOR);
     firm_ = AddSubject("acme", Role::APPRAISAL_FIRM);
     appraiser_ = AddSubject("zhang", Role::APPRAISER, firm_);
@@ -114,29 +99,12 @@ class AppraisalServiceTest : public ::testing::Test {
     Accredit("firms/acme", {common::v1::PHONE, common::v1::VEHICLE}, clock_.Now() - Days(30),
              clock_.Now() + Days(365), "acme-phones");
   }
-  void TearDown() override {
-    runner_->Shutdown(absl::ZeroDuration());
-    std::filesystem::remove_all(dir_);
-  }
 
   static absl::Duration Days(int n) { return absl::Hours(24 * n); }
-
-  std::string AddSubject(const std::string& id, Role role, const std::string& affiliation = "") {
-    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role}, affiliation);
-  }
 
   void SetParties(const std::string& listing, std::vector<std::string> parties) {
     absl::MutexLock lock(&parties_mu_);
     parties_[listing] = std::move(parties);
-  }
-  std::string Token(const std::string& subject) {
-    return identity::testing::TestToken(identity_, subject);
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& subject) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!subject.empty()) ctx->AddMetadata("authorization", "Bearer " + Token(subject));
-    return ctx;
   }
 
   std::string RegisterKey(const std::string& who, const std::string& firm,
@@ -315,14 +283,7 @@ class AppraisalServiceTest : public ::testing::Test {
     return out;
   }
 
-  static int counter_;
-  FakeClock clock_{
-      absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0), absl::FixedTimeZone(8 * 3600))};
-  std::string dir_;
-  std::shared_ptr<auth::TokenVerifier> verifier_;
-  identity::IdentityModule identity_;
   AppraisalModule module_;
-  std::unique_ptr<server::ServerRunner> runner_;
   std::unique_ptr<v1::AppraisalService::Stub> stub_;
   absl::Mutex parties_mu_;
   std::map<std::string, std::vector<std::string>> parties_;
@@ -331,7 +292,6 @@ class AppraisalServiceTest : public ::testing::Test {
   std::string supervisor_, firm_, appraiser_, other_firm_, other_appraiser_, seller_, buyer_,
       operator_, service_;
 };
-int AppraisalServiceTest::counter_ = 0;
 
 // ---- Grading schemes ----------------------------------------------------------
 

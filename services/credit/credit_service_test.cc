@@ -5,8 +5,6 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "common/server/log.h"
-#include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
@@ -29,20 +27,12 @@ using google::protobuf::util::TimeUtil;
 
 const absl::Time kStart = absl::FromUnixSeconds(1'790'000'000);
 
-class CreditServiceTest : public ::testing::Test {
+class CreditServiceTest : public identity::testing::ServiceTest {
  protected:
+  CreditServiceTest() : ServiceTest(kStart) { subject_kind_ = identity::Subject::PERSON; }
+
   void SetUp() override {
-    server::SetRpcLogging(false);
-    dir_ = ::testing::TempDir() + "credit_test_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter_++);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    verifier_ = std::make_shared<auth::TokenVerifier>();
-    identity::IdentityOptions id_options;
-    id_options.password_log2_n = 10;
-    auto id = identity::OpenIdentityModule(dir_, &clock_, verifier_, nullptr, id_options);
-    ASSERT_OK(id);
-    identity_ = *std::move(id);
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
     identity::IdentityStore* ids = identity_.store.get();
     SubjectDirectory directory = [ids](const std::string& s)
         -> absl::StatusOr<std::optional<SubjectInfo>> {
@@ -51,17 +41,11 @@ class CreditServiceTest : public ::testing::Test {
       if (!row.ok()) return row.status();
       return SubjectInfo{row->subject.display_name(), row->subject.affiliation()};
     };
-    auto credit = OpenCreditModule(dir_, &clock_, directory, verifier_, identity_.suspension,
-                                   nullptr);
-    ASSERT_OK(credit);
-    credit_ = *std::move(credit);
-    runner_ = std::make_unique<server::ServerRunner>(
-        server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
-    runner_->AddService(credit_.credit.get(), "market.credit.v1.CreditService");
-    runner_->AddService(credit_.ledger.get(), "market.credit.v1.LedgerService");
-    ASSERT_OK(runner_->Start());
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
-                                       grpc::InsecureChannelCredentials());
+    ASSERT_OK_AND_ASSIGN(credit_, OpenCreditModule(dir_, &clock_, directory, verifier_,
+                                                   identity_.suspension, nullptr));
+    ASSERT_OK_AND_ASSIGN(auto channel,
+                         StartServer({{credit_.credit.get(), "market.credit.v1.CreditService"},
+                                      {credit_.ledger.get(), "market.credit.v1.LedgerService"}}));
     credit_stub_ = v1::CreditService::NewStub(channel);
     ledger_stub_ = v1::LedgerService::NewStub(channel);
     supervisor_ = AddSubject("supervisor", Role::SUPERVISOR);
@@ -69,26 +53,6 @@ class CreditServiceTest : public ::testing::Test {
     seller_ = AddSubject("seller-a", Role::SELLER);
     buyer_ = AddSubject("buyer-b", Role::BUYER);
   }
-  void TearDown() override {
-    runner_->Shutdown(absl::ZeroDuration());
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::string AddSubject(const std::string& id, Role role, const std::string& affiliation = "") {
-    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role}, affiliation,
-                                             identity::Subject::PERSON);
-  }
-
-  std::string Token(const std::string& subject, Role role) {
-    return identity::testing::TestToken(identity_, subject, {role});
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    return ctx;
-  }
-
   Record Trade(const std::string& subject, const std::string& counterparty,
                const std::string& event_id) {
     Record r;
@@ -128,18 +92,11 @@ class CreditServiceTest : public ::testing::Test {
     return p;
   }
 
-  static int counter_;
-  FakeClock clock_{kStart};
-  std::string dir_;
-  std::shared_ptr<auth::TokenVerifier> verifier_;
-  identity::IdentityModule identity_;
   CreditModule credit_;
-  std::unique_ptr<server::ServerRunner> runner_;
   std::unique_ptr<v1::CreditService::Stub> credit_stub_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_stub_;
   std::string supervisor_, service_, seller_, buyer_;
 };
-int CreditServiceTest::counter_ = 0;
 
 TEST_F(CreditServiceTest, RecordEventReturnsRecordWithProofAgainstSignedCheckpoint) {
   v1::RecordEventResponse resp;

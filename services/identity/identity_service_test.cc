@@ -1,5 +1,8 @@
 // IdentityService through a real gRPC server on 127.0.0.1:0 and the generated
 // stub, over a real SQLite file.
+#include "services/identity/identity_service.h"
+
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -7,14 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/crypto.h"
-#include "common/server/log.h"
-#include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "market/identity/v1/identity.grpc.pb.h"
-#include "services/identity/identity_service.h"
+#include "services/identity/identity_testing.h"
 #include "services/identity/sqlite_identity_store.h"
 
 namespace market::identity {
@@ -27,42 +28,22 @@ namespace v1 = ::market::identity::v1;
 const absl::Time kStart = absl::FromUnixSeconds(1'790'000'000);
 constexpr char kPassword[] = "correct horse battery";
 
-class IdentityServiceTest : public ::testing::Test {
+class IdentityServiceTest : public testing::ServiceTest {
  protected:
+  IdentityServiceTest() : ServiceTest(kStart) {}
+
   void SetUp() override {
-    server::SetRpcLogging(false);
-    dir_ = ::testing::TempDir() + "identity_test_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter_++);
-    std::filesystem::create_directories(dir_);
-    db_path_ = dir_ + "/identity.db";
-    std::filesystem::remove(db_path_);
-    auto store = SqliteIdentityStore::Open(db_path_);
-    ASSERT_OK(store);
-    store_ = *std::move(store);
-    verifier_ = std::make_shared<auth::TokenVerifier>();
-    suspension_ = std::make_shared<auth::SuspensionChecker>(
-        IdentityServiceImpl::SuspensionSource(store_.get()), &clock_, absl::Seconds(5));
-    IdentityOptions options{.id_hash_key = std::string(32, 'k'),
-                            .page_token_secret = std::string(32, 'p'),
-                            .password_log2_n = 10};
-    auto service = IdentityServiceImpl::Create(store_.get(), &clock_, options, verifier_,
-                                               suspension_, nullptr);
-    ASSERT_OK(service);
-    service_ = *std::move(service);
-    runner_ = std::make_unique<server::ServerRunner>(
-        server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
-    runner_->AddService(service_.get(), "market.identity.v1.IdentityService");
-    ASSERT_OK(runner_->Start());
-    stub_ = v1::IdentityService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", runner_->grpc_port()), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
+    service_ = identity_.service.get();
+    ASSERT_OK_AND_ASSIGN(auto channel,
+                         StartServer({{service_, "market.identity.v1.IdentityService"}}));
+    stub_ = v1::IdentityService::NewStub(channel);
     auto boot = service_->BootstrapSupervisor();
     ASSERT_OK(boot);
     ASSERT_TRUE(boot->has_value());
     supervisor_ = (*boot)->first;
     supervisor_password_ = (*boot)->second;
   }
-  void TearDown() override { runner_->Shutdown(absl::ZeroDuration()); }
-
   // A subject stored directly, with kPassword.
   std::string AddSubject(const std::string& id, std::vector<Role> roles,
                          v1::Subject::Kind kind = v1::Subject::PERSON) {
@@ -74,20 +55,9 @@ class IdentityServiceTest : public ::testing::Test {
     row.subject.set_phone("13812345678");
     row.subject.set_state(v1::Subject::ACTIVE);
     row.password_hash = *HashPasswordWithCost(kPassword, 10);
-    EXPECT_OK(store_->CreateSubject(row, std::nullopt, RequestKey{}, clock_.Now(), nullptr));
+    EXPECT_OK(
+        identity_.store->CreateSubject(row, std::nullopt, RequestKey{}, clock_.Now(), nullptr));
     return row.subject.name();
-  }
-
-  std::string TokenFor(const std::string& subject, std::vector<Role> roles) {
-    auto token = service_->token_authority()->Issue(subject, roles);
-    EXPECT_TRUE(token.ok());
-    return token->first;
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    return ctx;
   }
 
   std::string Login(const std::string& subject, const std::string& password) {
@@ -101,20 +71,12 @@ class IdentityServiceTest : public ::testing::Test {
     return resp.access_token();
   }
 
-  std::string SupervisorToken() { return TokenFor(supervisor_, {common::v1::SUPERVISOR}); }
+  std::string SupervisorToken() { return Token(supervisor_, {common::v1::SUPERVISOR}); }
 
-  static int counter_;
-  FakeClock clock_{kStart};
-  std::string dir_, db_path_;
-  std::unique_ptr<SqliteIdentityStore> store_;
-  std::shared_ptr<auth::TokenVerifier> verifier_;
-  std::shared_ptr<auth::SuspensionChecker> suspension_;
-  std::unique_ptr<IdentityServiceImpl> service_;
-  std::unique_ptr<server::ServerRunner> runner_;
+  IdentityServiceImpl* service_ = nullptr;  // identity_'s
   std::unique_ptr<v1::IdentityService::Stub> stub_;
   std::string supervisor_, supervisor_password_;
 };
-int IdentityServiceTest::counter_ = 0;
 
 std::vector<std::string> BadFields(const grpc::Status& s) {
   std::vector<std::string> out;
@@ -214,7 +176,7 @@ TEST_F(IdentityServiceTest, IdNumberIsStoredOnlyHashedAndMasked) {
                   .ok());
   EXPECT_EQ(out.id_number(), "");
   EXPECT_EQ(out.id_number_masked(), "1101**********002X");
-  store_.reset();  // close, so the WAL is checkpointed into the file
+  identity_.store.reset();  // close, so the WAL is checkpointed into the file
   std::string bytes;
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     std::ifstream in(entry.path(), std::ios::binary);
@@ -224,7 +186,7 @@ TEST_F(IdentityServiceTest, IdNumberIsStoredOnlyHashedAndMasked) {
   }
   EXPECT_EQ(bytes.find("11010519491231002X"), std::string::npos);
   EXPECT_NE(bytes.find("1101**********002X"), std::string::npos);
-  store_ = *SqliteIdentityStore::Open(db_path_);
+  identity_.store = *SqliteIdentityStore::Open(TempPath("identity.db"));
 }
 
 TEST_F(IdentityServiceTest, BadIdNumberNamesField) {
@@ -254,8 +216,9 @@ TEST_F(IdentityServiceTest, SelfRegistrationAsSupervisorIsPermissionDenied) {
 TEST_F(IdentityServiceTest, OperatorOnboardsSellerAffiliatedToItself) {
   std::string op = AddSubject("market-op", {common::v1::OPERATOR});
   v1::Subject out;
-  ASSERT_TRUE(stub_->CreateSubject(Ctx(TokenFor(op, {common::v1::OPERATOR})).get(),
-                                   PersonRequest("卖家", common::v1::SELLER), &out)
+  ASSERT_TRUE(stub_
+                  ->CreateSubject(Ctx(Token(op, {common::v1::OPERATOR})).get(),
+                                  PersonRequest("卖家", common::v1::SELLER), &out)
                   .ok());
   EXPECT_EQ(out.affiliation(), op);
 }
@@ -286,7 +249,7 @@ TEST_F(IdentityServiceTest, RetryWithSameRequestIdReplaysFirstResponse) {
   ASSERT_TRUE(stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &first).ok());
   ASSERT_TRUE(stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &second).ok());
   EXPECT_EQ(first.name(), second.name());
-  EXPECT_EQ(*store_->CountSubjects(), 2);
+  EXPECT_EQ(*identity_.store->CountSubjects(), 2);
 }
 
 TEST_F(IdentityServiceTest, StaleEtagIsAborted) {
@@ -305,7 +268,7 @@ TEST_F(IdentityServiceTest, StaleEtagIsAborted) {
 
 TEST_F(IdentityServiceTest, DemotedSupervisorLosesRightsBeforeTokenExpires) {
   std::string second = AddSubject("sup-two", {common::v1::SUPERVISOR});
-  std::string token = TokenFor(second, {common::v1::SUPERVISOR});
+  std::string token = Token(second, {common::v1::SUPERVISOR});
   v1::UpdateSubjectRequest demote;
   demote.mutable_subject()->set_name(second);
   demote.mutable_subject()->add_roles(common::v1::BUYER);
@@ -344,7 +307,7 @@ TEST_F(IdentityServiceTest, PersonCannotBeAppraisalFirm) {
 
 TEST_F(IdentityServiceTest, SelfMayUpdatePhoneOnly) {
   std::string me = AddSubject("self-upd", {common::v1::BUYER});
-  std::string token = TokenFor(me, {common::v1::BUYER});
+  std::string token = Token(me, {common::v1::BUYER});
   v1::UpdateSubjectRequest req;
   req.mutable_subject()->set_name(me);
   req.mutable_subject()->set_phone("13900001111");
@@ -374,10 +337,9 @@ TEST_F(IdentityServiceTest, PhoneIsMaskedForOthers) {
   v1::GetSubjectRequest req;
   req.set_name(target);
   v1::Subject as_other, as_self;
-  ASSERT_TRUE(stub_->GetSubject(Ctx(TokenFor(other, {common::v1::BUYER})).get(), req, &as_other)
-                  .ok());
+  ASSERT_TRUE(stub_->GetSubject(Ctx(Token(other, {common::v1::BUYER})).get(), req, &as_other).ok());
   ASSERT_TRUE(
-      stub_->GetSubject(Ctx(TokenFor(target, {common::v1::SELLER})).get(), req, &as_self).ok());
+      stub_->GetSubject(Ctx(Token(target, {common::v1::SELLER})).get(), req, &as_self).ok());
   EXPECT_EQ(as_other.phone(), "138****5678");
   EXPECT_EQ(as_self.phone(), "13812345678");
 }
@@ -475,7 +437,7 @@ TEST_F(IdentityServiceTest, BadFilterNamesField) {
 
 TEST_F(IdentityServiceTest, RevokedApiKeyNoLongerLogsIn) {
   std::string me = AddSubject("key-owner", {common::v1::SELLER});
-  std::string token = TokenFor(me, {common::v1::SELLER});
+  std::string token = Token(me, {common::v1::SELLER});
   v1::CreateApiKeyRequest creq;
   creq.set_parent(me);
   creq.set_display_name("pos terminal");
@@ -518,6 +480,18 @@ TEST_F(IdentityServiceTest, TokenFromRotatedOutKeyStillVerifiesUntilExpiry) {
   std::string after = Login(supervisor_, supervisor_password_);
   v1::WhoAmIResponse who;
   EXPECT_TRUE(stub_->WhoAmI(Ctx(before).get(), v1::WhoAmIRequest(), &who).ok());
+  EXPECT_TRUE(stub_->WhoAmI(Ctx(after).get(), v1::WhoAmIRequest(), &who).ok());
+}
+
+// After months without a login the active key is older than rotation + TTL;
+// the rotation the next login triggers must keep it for the tokens it signed
+// moments before.
+TEST_F(IdentityServiceTest, KeyRetiredAfterALongIdlePeriodStillVerifiesItsLiveTokens) {
+  clock_.Advance(absl::Hours(24 * 365));
+  std::string issued = service_->token_authority()->Issue(supervisor_, {Role::SUPERVISOR})->first;
+  std::string after = Login(supervisor_, supervisor_password_);  // rotates
+  v1::WhoAmIResponse who;
+  EXPECT_TRUE(stub_->WhoAmI(Ctx(issued).get(), v1::WhoAmIRequest(), &who).ok());
   EXPECT_TRUE(stub_->WhoAmI(Ctx(after).get(), v1::WhoAmIRequest(), &who).ok());
 }
 
@@ -699,7 +673,7 @@ TEST_F(RoleMatrixTest, EveryRpcTimesEveryRole) {
     std::string subject = AddSubject(absl::StrCat("caller-", common::v1::Role_Name(r).size(), "-",
                                                   static_cast<int>(r)),
                                       {r});
-    tokens.push_back(TokenFor(subject, {r}));
+    tokens.push_back(Token(subject, {r}));
   }
   for (const MatrixRow& row : Matrix()) {
     for (size_t i = 0; i < tokens.size(); ++i) {

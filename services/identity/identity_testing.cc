@@ -1,7 +1,14 @@
 #include "services/identity/identity_testing.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/server/log.h"
+#include "common/status/status.h"
 #include "common/status/status_matchers.h"
-#include "gtest/gtest.h"
 
 namespace market::identity::testing {
 
@@ -40,6 +47,78 @@ absl::StatusOr<std::optional<v1::Subject>> LookupTestSubject(IdentityModule& ide
   if (absl::IsNotFound(row.status())) return std::nullopt;
   if (!row.ok()) return row.status();
   return row->subject;
+}
+
+ServiceTest::ServiceTest(absl::Time start) : clock_(start) {}
+
+void ServiceTest::SetUp() {
+  static int counter = 0;
+  server::SetRpcLogging(false);
+  dir_ = absl::StrCat(::testing::TempDir(),
+                      ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name(),
+                      "_", ::getpid(), "_", counter++);
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  IdentityOptions options;
+  options.password_log2_n = 10;
+  ASSERT_OK_AND_ASSIGN(identity_, OpenIdentityModule(dir_, &clock_, verifier_, nullptr, options));
+}
+
+void ServiceTest::TearDown() {
+  if (runner_ != nullptr) runner_->Shutdown(absl::ZeroDuration());
+  runner_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+std::string ServiceTest::TempPath(const std::string& name) const {
+  return absl::StrCat(dir_, "/", name);
+}
+
+std::string ServiceTest::AddSubject(const std::string& id, common::v1::Role role,
+                                    const std::string& affiliation) {
+  return AddSubject(id, std::vector<common::v1::Role>{role}, affiliation);
+}
+
+std::string ServiceTest::AddSubject(const std::string& id,
+                                    const std::vector<common::v1::Role>& roles,
+                                    const std::string& affiliation) {
+  return AddTestSubject(identity_, clock_.Now(), id, roles, affiliation, subject_kind_);
+}
+
+std::string ServiceTest::Token(const std::string& subject, common::v1::Role role) {
+  return TestToken(identity_, subject, {role});
+}
+
+std::string ServiceTest::Token(const std::string& subject,
+                               const std::vector<common::v1::Role>& roles) {
+  return TestToken(identity_, subject, roles);
+}
+
+std::unique_ptr<grpc::ClientContext> ServiceTest::Ctx(const std::string& who) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (who.empty()) return ctx;
+  std::string token = absl::StartsWith(who, "subjects/") ? Token(who) : who;
+  ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+std::function<absl::StatusOr<std::optional<v1::Subject>>(const std::string&)>
+ServiceTest::TestSubjectLookup() {
+  return [this](const std::string& subject) { return LookupTestSubject(identity_, subject); };
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceTest::StartServer(
+    std::initializer_list<Served> services) {
+  runner_ = std::make_unique<server::ServerRunner>(
+      server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
+  for (const auto& [service, health_name] : services) runner_->AddService(service, health_name);
+  MARKET_RETURN_IF_ERROR(runner_->Start());
+  return NewChannel();
+}
+
+std::shared_ptr<grpc::Channel> ServiceTest::NewChannel() const {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
+                             grpc::InsecureChannelCredentials());
 }
 
 }  // namespace market::identity::testing

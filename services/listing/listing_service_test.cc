@@ -14,7 +14,6 @@
 #include "common/crypto/crypto.h"
 #include "common/outbox/outbox.h"
 #include "common/resource/resource.h"
-#include "common/server/log.h"
 #include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
@@ -22,8 +21,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.grpc.pb.h"
-#include "services/identity/identity_testing.h"
 #include "services/credit/credit_client.h"
+#include "services/identity/identity_testing.h"
 #include "services/listing/listing_client.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/sqlite_market_store.h"
@@ -49,55 +48,34 @@ std::vector<std::string> BadFields(const grpc::Status& s) {
 
 std::string Reason(const grpc::Status& s) { return ReasonOf(FromGrpcStatus(s)); }
 
-class ListingServicesTest : public ::testing::Test {
+class ListingServicesTest : public identity::testing::ServiceTest {
  protected:
+  ListingServicesTest()
+      : ServiceTest(absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0),
+                                    absl::FixedTimeZone(8 * 3600))) {}  // a Monday
+
   void SetUp() override {
-    server::SetRpcLogging(false);
-    dir_ = ::testing::TempDir() + "listing_test_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter_++);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    verifier_ = std::make_shared<auth::TokenVerifier>();
-    identity::IdentityOptions id_options;
-    id_options.password_log2_n = 10;
-    auto id = identity::OpenIdentityModule(dir_, &clock_, verifier_, nullptr, id_options);
-    ASSERT_OK(id);
-    identity_ = *std::move(id);
-    auto store = SqliteMarketStore::Open(dir_ + "/listing.db");
-    ASSERT_OK(store);
-    store_ = *std::move(store);
-    SubjectLookup lookup = [this](const std::string& s) {
-      return identity::testing::LookupTestSubject(identity_, s);
-    };
-    auto markets = MarketServiceImpl::Create(store_.get(), &clock_, lookup, std::string(32, 's'),
-                                             verifier_, identity_.suspension, nullptr);
-    ASSERT_OK(markets);
-    markets_ = *std::move(markets);
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
+    ASSERT_OK_AND_ASSIGN(store_, SqliteMarketStore::Open(TempPath("listing.db")));
+    ASSERT_OK_AND_ASSIGN(
+        markets_,
+        MarketServiceImpl::Create(store_.get(), &clock_, TestSubjectLookup(), std::string(32, 's'),
+                                  verifier_, identity_.suspension, nullptr));
     ListingDeps deps{.db = &store_->db(),
                      .clock = &clock_,
-                     .photo_dir = dir_ + "/photos",
+                     .photo_dir = TempPath("photos"),
                      .page_token_secret = std::string(32, 's'),
                      .verifier = verifier_,
                      .suspension = identity_.suspension,
                      .metrics = nullptr};
-    auto listings = ListingServiceImpl::Create(deps);
-    ASSERT_OK(listings);
-    listings_ = *std::move(listings);
-    auto orders = OrderServiceImpl::Create(deps);
-    ASSERT_OK(orders);
-    orders_ = *std::move(orders);
-    auto items = ItemServiceImpl::Create(deps);
-    ASSERT_OK(items);
-    items_ = *std::move(items);
-    runner_ = std::make_unique<server::ServerRunner>(
-        server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
-    runner_->AddService(markets_.get(), "market.listing.v1.MarketService");
-    runner_->AddService(listings_.get(), "market.listing.v1.ListingService");
-    runner_->AddService(orders_.get(), "market.listing.v1.OrderService");
-    runner_->AddService(items_.get(), "market.listing.v1.ItemService");
-    ASSERT_OK(runner_->Start());
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
-                                       grpc::InsecureChannelCredentials());
+    ASSERT_OK_AND_ASSIGN(listings_, ListingServiceImpl::Create(deps));
+    ASSERT_OK_AND_ASSIGN(orders_, OrderServiceImpl::Create(deps));
+    ASSERT_OK_AND_ASSIGN(items_, ItemServiceImpl::Create(deps));
+    ASSERT_OK_AND_ASSIGN(auto channel,
+                         StartServer({{markets_.get(), "market.listing.v1.MarketService"},
+                                      {listings_.get(), "market.listing.v1.ListingService"},
+                                      {orders_.get(), "market.listing.v1.OrderService"},
+                                      {items_.get(), "market.listing.v1.ItemService"}}));
     market_stub_ = v1::MarketService::NewStub(channel);
     stub_ = v1::ListingService::NewStub(channel);
     order_stub_ = v1::OrderService::NewStub(channel);
@@ -113,25 +91,9 @@ class ListingServicesTest : public ::testing::Test {
   }
   void TearDown() override {
     orders_->StopScheduler();
-    runner_->Shutdown(absl::ZeroDuration());
-    std::filesystem::remove_all(dir_);
+    ServiceTest::TearDown();
   }
 
-  std::string AddSubject(const std::string& id, Role role, Role second = Role::ROLE_UNSPECIFIED) {
-    std::vector<Role> roles = {role};
-    if (second != Role::ROLE_UNSPECIFIED) roles.push_back(second);
-    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, roles);
-  }
-
-  std::string Token(const std::string& subject) {
-    return identity::testing::TestToken(identity_, subject);
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& subject) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!subject.empty()) ctx->AddMetadata("authorization", "Bearer " + Token(subject));
-    return ctx;
-  }
   std::string MakeMarket(const std::string& id, v1::Market::Kind kind,
                          const std::vector<std::string>& sellers,
                          const std::string& region = "350102") {
@@ -268,7 +230,7 @@ class ListingServicesTest : public ::testing::Test {
   }
   // A subject that sells and buys, admitted to market_ (for swap orders).
   std::string AdmitSwapper() {
-    std::string swapper = AddSubject("swapper", Role::SELLER, Role::BUYER);
+    std::string swapper = AddSubject("swapper", {Role::SELLER, Role::BUYER});
     v1::AddSellerRequest add;
     add.set_market(market_);
     add.set_seller(swapper);
@@ -308,18 +270,11 @@ class ListingServicesTest : public ::testing::Test {
     return out;
   }
 
-  static int counter_;
-  FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0),
-                                   absl::FixedTimeZone(8 * 3600))};  // a Monday
-  std::string dir_;
-  std::shared_ptr<auth::TokenVerifier> verifier_;
-  identity::IdentityModule identity_;
   std::unique_ptr<SqliteMarketStore> store_;
   std::unique_ptr<MarketServiceImpl> markets_;
   std::unique_ptr<ListingServiceImpl> listings_;
   std::unique_ptr<OrderServiceImpl> orders_;
   std::unique_ptr<ItemServiceImpl> items_;
-  std::unique_ptr<server::ServerRunner> runner_;
   std::unique_ptr<v1::MarketService::Stub> market_stub_;
   std::unique_ptr<v1::ListingService::Stub> stub_;
   std::unique_ptr<v1::OrderService::Stub> order_stub_;
@@ -327,7 +282,6 @@ class ListingServicesTest : public ::testing::Test {
   std::string supervisor_, operator_, other_operator_, seller_, other_seller_, buyer_, service_;
   std::string market_;
 };
-int ListingServicesTest::counter_ = 0;
 
 // ---- CreateListing / GetListing -------------------------------------------
 
@@ -947,7 +901,7 @@ TEST_F(ListingServicesTest, PlaceOrderReservesTheListingAndSnapshotsTerms) {
 }
 
 TEST_F(ListingServicesTest, SellerCannotBuyOwnListing) {
-  std::string both = AddSubject("seller-buyer", Role::SELLER, Role::BUYER);
+  std::string both = AddSubject("seller-buyer", {Role::SELLER, Role::BUYER});
   v1::AddSellerRequest add;
   add.set_market(market_);
   add.set_seller(both);
@@ -1363,8 +1317,7 @@ TEST_F(ListingServicesTest, OutboxDeliversEachEventOnceAfterTheReceiverComesUp) 
 class ListingClientTest : public ListingServicesTest {
  protected:
   ListingClient Client() {
-    return ListingClient(grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
-                                             grpc::InsecureChannelCredentials()),
+    return ListingClient(NewChannel(),
                          [this] { return absl::StatusOr<std::string>(Token(service_)); });
   }
 };
@@ -1422,9 +1375,7 @@ TEST_F(ListingClientTest, ServerDownIsUnavailableNamingTheCall) {
 }
 
 TEST_F(ListingClientTest, RefusedTokenIsUnavailableNotTheCallersFault) {
-  ListingClient client(grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
-                                           grpc::InsecureChannelCredentials()),
-                       [] { return absl::StatusOr<std::string>("not-a-token"); });
+  ListingClient client(NewChannel(), [] { return absl::StatusOr<std::string>("not-a-token"); });
   EXPECT_TRUE(absl::IsUnavailable(client.OperatorsOfSeller(seller_).status()));
 }
 

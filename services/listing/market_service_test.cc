@@ -2,11 +2,7 @@
 // subjects and tokens from the identity module.
 #include "services/listing/market_service.h"
 
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
-#include "common/server/log.h"
-#include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
@@ -19,58 +15,23 @@ namespace {
 
 using common::v1::Role;
 
-class MarketServiceTest : public ::testing::Test {
+class MarketServiceTest : public identity::testing::ServiceTest {
  protected:
   void SetUp() override {
-    server::SetRpcLogging(false);
-    dir_ = ::testing::TempDir() + "market_test_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter_++);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    verifier_ = std::make_shared<auth::TokenVerifier>();
-    identity::IdentityOptions id_options;
-    id_options.password_log2_n = 10;
-    auto id = identity::OpenIdentityModule(dir_, &clock_, verifier_, nullptr, id_options);
-    ASSERT_OK(id);
-    identity_ = *std::move(id);
-    auto store = SqliteMarketStore::Open(dir_ + "/listing.db");
-    ASSERT_OK(store);
-    store_ = *std::move(store);
-    SubjectLookup lookup = [this](const std::string& s) {
-      return identity::testing::LookupTestSubject(identity_, s);
-    };
-    auto service = MarketServiceImpl::Create(store_.get(), &clock_, lookup, std::string(32, 's'),
-                                             verifier_, identity_.suspension, nullptr);
-    ASSERT_OK(service);
-    service_ = *std::move(service);
-    runner_ = std::make_unique<server::ServerRunner>(
-        server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
-    runner_->AddService(service_.get(), "market.listing.v1.MarketService");
-    ASSERT_OK(runner_->Start());
-    stub_ = v1::MarketService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", runner_->grpc_port()), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
+    ASSERT_OK_AND_ASSIGN(store_, SqliteMarketStore::Open(TempPath("listing.db")));
+    ASSERT_OK_AND_ASSIGN(
+        service_,
+        MarketServiceImpl::Create(store_.get(), &clock_, TestSubjectLookup(), std::string(32, 's'),
+                                  verifier_, identity_.suspension, nullptr));
+    ASSERT_OK_AND_ASSIGN(auto channel,
+                         StartServer({{service_.get(), "market.listing.v1.MarketService"}}));
+    stub_ = v1::MarketService::NewStub(channel);
     supervisor_ = AddSubject("supervisor", Role::SUPERVISOR);
     operator_ = AddSubject("east-op", Role::OPERATOR);
     other_operator_ = AddSubject("west-op", Role::OPERATOR);
     seller_ = AddSubject("seller-a", Role::SELLER);
     buyer_ = AddSubject("buyer-b", Role::BUYER);
-  }
-  void TearDown() override {
-    runner_->Shutdown(absl::ZeroDuration());
-    std::filesystem::remove_all(dir_);
-  }
-  std::string AddSubject(const std::string& id, Role role) {
-    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role});
-  }
-
-  std::string Token(const std::string& subject, Role role) {
-    return identity::testing::TestToken(identity_, subject, {role});
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    return ctx;
   }
   v1::CreateMarketRequest FleaMarket(const std::string& id) {
     v1::CreateMarketRequest req;
@@ -86,18 +47,11 @@ class MarketServiceTest : public ::testing::Test {
     return stub_->CreateMarket(Ctx(token).get(), req, out);
   }
 
-  static int counter_;
-  FakeClock clock_{absl::FromUnixSeconds(1'790'000'000)};
-  std::string dir_;
-  std::shared_ptr<auth::TokenVerifier> verifier_;
-  identity::IdentityModule identity_;
   std::unique_ptr<SqliteMarketStore> store_;
   std::unique_ptr<MarketServiceImpl> service_;
-  std::unique_ptr<server::ServerRunner> runner_;
   std::unique_ptr<v1::MarketService::Stub> stub_;
   std::string supervisor_, operator_, other_operator_, seller_, buyer_;
 };
-int MarketServiceTest::counter_ = 0;
 
 std::vector<std::string> BadFields(const grpc::Status& s) {
   std::vector<std::string> out;

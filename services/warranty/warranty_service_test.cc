@@ -4,7 +4,6 @@
 // place of the listing service.
 #include "services/warranty/warranty_service.h"
 
-#include <filesystem>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -12,8 +11,6 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/crypto.h"
 #include "common/resource/resource.h"
-#include "common/server/log.h"
-#include "common/server/runner.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
@@ -49,20 +46,13 @@ std::string Reason(const grpc::Status& s) { return ReasonOf(FromGrpcStatus(s)); 
     EXPECT_TRUE(s_.ok()) << s_.error_code() << " " << s_.error_message(); \
   } while (0)
 
-class WarrantyServiceTest : public ::testing::Test {
+class WarrantyServiceTest : public identity::testing::ServiceTest {
  protected:
+  WarrantyServiceTest()
+      : ServiceTest(absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0), kChina)) {}  // Monday
+
   void SetUp() override {
-    server::SetRpcLogging(false);
-    dir_ = ::testing::TempDir() + "warranty_test_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter_++);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    verifier_ = std::make_shared<auth::TokenVerifier>();
-    identity::IdentityOptions id_options;
-    id_options.password_log2_n = 10;
-    auto id = identity::OpenIdentityModule(dir_, &clock_, verifier_, nullptr, id_options);
-    ASSERT_OK(id);
-    identity_ = *std::move(id);
+    ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
     OrderLookup lookup = [this](const std::string& name)
         -> absl::StatusOr<std::optional<OrderInfo>> {
       absl::MutexLock lock(&orders_mu_);
@@ -70,16 +60,12 @@ class WarrantyServiceTest : public ::testing::Test {
       if (it == orders_.end()) return std::nullopt;
       return it->second;
     };
-    auto module = OpenWarrantyModule(dir_, &clock_, lookup, verifier_, identity_.suspension,
-                                     nullptr);
-    ASSERT_OK(module);
-    warranty_ = *std::move(module);
-    runner_ = std::make_unique<server::ServerRunner>(
-        server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = ""}, nullptr);
-    runner_->AddService(warranty_.service.get(), "market.warranty.v1.WarrantyService");
-    ASSERT_OK(runner_->Start());
-    stub_ = v1::WarrantyService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", runner_->grpc_port()), grpc::InsecureChannelCredentials()));
+    ASSERT_OK_AND_ASSIGN(warranty_, OpenWarrantyModule(dir_, &clock_, lookup, verifier_,
+                                                       identity_.suspension, nullptr));
+    ASSERT_OK_AND_ASSIGN(
+        auto channel,
+        StartServer({{warranty_.service.get(), "market.warranty.v1.WarrantyService"}}));
+    stub_ = v1::WarrantyService::NewStub(channel);
     supervisor_ = AddSubject("supervisor", Role::SUPERVISOR);
     operator_ = AddSubject("east-op", Role::OPERATOR);
     other_operator_ = AddSubject("west-op", Role::OPERATOR);
@@ -93,22 +79,7 @@ class WarrantyServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     warranty_.service->StopScheduler();
-    runner_->Shutdown(absl::ZeroDuration());
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::string AddSubject(const std::string& id, Role role) {
-    return identity::testing::AddTestSubject(identity_, clock_.Now(), id, {role});
-  }
-
-  std::string Token(const std::string& subject) {
-    return identity::testing::TestToken(identity_, subject);
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& subject) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!subject.empty()) ctx->AddMetadata("authorization", "Bearer " + Token(subject));
-    return ctx;
+    ServiceTest::TearDown();
   }
 
   // A delivered order of buyer_ from seller_ in markets/east (operator_),
@@ -299,13 +270,7 @@ class WarrantyServiceTest : public ::testing::Test {
     return n.ok() ? *n : -1;
   }
 
-  static int counter_;
-  FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0), kChina)};  // Monday
-  std::string dir_;
-  std::shared_ptr<auth::TokenVerifier> verifier_;
-  identity::IdentityModule identity_;
   WarrantyModule warranty_;
-  std::unique_ptr<server::ServerRunner> runner_;
   std::unique_ptr<v1::WarrantyService::Stub> stub_;
   absl::Mutex orders_mu_;
   std::map<std::string, OrderInfo> orders_;
@@ -314,8 +279,6 @@ class WarrantyServiceTest : public ::testing::Test {
       other_buyer_;
   std::string phone_, vehicle_;
 };
-
-int WarrantyServiceTest::counter_ = 0;
 
 // ---------------------------------------------------------------------------
 // Deadlines arithmetic.
