@@ -13,6 +13,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libssl-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libbenchmark-dev
+  systemd python3 python3-yaml
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
