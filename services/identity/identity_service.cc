@@ -287,7 +287,7 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
           v.Add("subject.id_number", "required for sellers, appraisers and operators");
         }
       } else {
-        v.Merge(ValidateIdNumber(in.id_number()), "subject.id_number");
+        v.Merge(ValidateIdNumber(in.id_number(), clock_->Now()), "subject.id_number");
       }
     }
     if (HasRole(in, common::v1::APPRAISER) && in.affiliation().empty()) {
