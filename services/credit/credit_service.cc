@@ -10,11 +10,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
-#include "common/server/log.h"
+#include "common/pagination/filter.h"
 #include "common/resource/resource.h"
+#include "common/server/log.h"
 #include "common/status/status.h"
-#include "ledger/credit_policy.h"
 #include "google/protobuf/util/time_util.h"
+#include "ledger/credit_policy.h"
 
 namespace market::credit {
 namespace {
@@ -137,37 +138,9 @@ absl::Status ValidateRecord(const Record& r, absl::Time now) {
   return v.ToStatus();
 }
 
-// Parses "key=value" / "key>=value" / "key<value" terms joined by " AND ".
-struct Term {
-  std::string key;
-  std::string op;
-  std::string value;
-};
-absl::StatusOr<std::vector<Term>> ParseFilter(const std::string& filter) {
-  std::vector<Term> terms;
-  if (filter.empty()) return terms;
-  for (absl::string_view raw : absl::StrSplit(filter, " AND ")) {
-    absl::string_view t = absl::StripAsciiWhitespace(raw);
-    Term term;
-    for (const char* op : {">=", "<", "="}) {
-      auto pos = t.find(op);
-      if (pos != absl::string_view::npos) {
-        term.key = std::string(absl::StripAsciiWhitespace(t.substr(0, pos)));
-        term.op = op;
-        absl::string_view value = absl::StripAsciiWhitespace(t.substr(pos + strlen(op)));
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-          value = value.substr(1, value.size() - 2);
-        }
-        term.value = std::string(value);
-        break;
-      }
-    }
-    if (term.op.empty()) {
-      return InvalidField("filter", absl::StrCat("cannot parse term \"", t, "\""));
-    }
-    terms.push_back(std::move(term));
-  }
-  return terms;
+// Filter terms of ListRecords and ListAccessLog.
+absl::StatusOr<std::vector<FilterTerm>> ParseFilter(const std::string& filter) {
+  return ParseFilterTerms(filter, "want KEY=VALUE, KEY>=VALUE or KEY<VALUE", {"=", ">=", "<"});
 }
 
 absl::StatusOr<absl::Time> ParseRfc3339(const std::string& text) {
@@ -425,10 +398,10 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
     if (req->parent() != "ledgers/main") return InvalidField("parent", "want ledgers/main");
     MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
     if (req->purpose().size() > 500) return InvalidField("purpose", "longer than 500 characters");
-    MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, ParseFilter(req->filter()));
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(req->filter()));
     RecordFilter filter;
     bool active_only = false;
-    for (const Term& t : terms) {
+    for (const FilterTerm& t : terms) {
       if (t.key == "subject" && t.op == "=" && ValidSubjectName(t.value) && !filter.subject) {
         filter.subject = t.value;
       } else if (t.key == "type" && t.op == "=") {
@@ -530,10 +503,10 @@ grpc::Status CreditServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
       return InvalidField("parent", "want subjects/{subject} or subjects/-");
     }
     MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
-    MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, ParseFilter(req->filter()));
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(req->filter()));
     std::string reader;
     std::optional<absl::Time> from, before_time;
-    for (const Term& t : terms) {
+    for (const FilterTerm& t : terms) {
       if (t.key == "reader" && t.op == "=" && ValidSubjectName(t.value)) {
         reader = t.value;
       } else if (t.key == "access_time" && t.op == ">=") {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
+#include "common/pagination/filter.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
@@ -413,24 +414,19 @@ grpc::Status IdentityServiceImpl::ListSubjects(grpc::ServerContext* ctx,
   return server::HandleRpc(env_, ctx, "ListSubjects", *req, [&](const auth::Caller& caller) {
     MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
     SubjectFilter filter;
-    if (!req->filter().empty()) {
-      for (absl::string_view term : absl::StrSplit(req->filter(), " AND ")) {
-        term = absl::StripAsciiWhitespace(term);
-        std::pair<std::string, std::string> kv = absl::StrSplit(term, absl::MaxSplits('=', 1));
-        Role role;
-        Subject::State state;
-        if (kv.first == "role" && common::v1::Role_Parse(kv.second, &role) &&
-            role != common::v1::ROLE_UNSPECIFIED && !filter.role) {
-          filter.role = role;
-        } else if (kv.first == "state" && Subject::State_Parse(kv.second, &state) &&
-                   state != Subject::STATE_UNSPECIFIED && !filter.state) {
-          filter.state = state;
-        } else {
-          return InvalidField("filter",
-                              absl::StrCat("cannot use term \"", term,
-                                           "\"; want role=ROLE and/or state=ACTIVE|SUSPENDED "
-                                           "joined by AND"));
-        }
+    constexpr char kWant[] = "want role=ROLE and/or state=ACTIVE|SUSPENDED joined by AND";
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilterTerms(req->filter(), kWant));
+    for (const FilterTerm& t : terms) {
+      Role role;
+      Subject::State state;
+      if (t.key == "role" && common::v1::Role_Parse(t.value, &role) &&
+          role != common::v1::ROLE_UNSPECIFIED && !filter.role) {
+        filter.role = role;
+      } else if (t.key == "state" && Subject::State_Parse(t.value, &state) &&
+                 state != Subject::STATE_UNSPECIFIED && !filter.state) {
+        filter.state = state;
+      } else {
+        return InvalidField("filter", absl::StrCat("cannot use term \"", t.text, "\"; ", kWant));
       }
     }
     std::string query = absl::StrCat("ListSubjects|", req->filter());

@@ -9,9 +9,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/crypto/crypto.h"
+#include "common/pagination/filter.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
-#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -214,42 +215,33 @@ grpc::Status MarketServiceImpl::ListMarkets(grpc::ServerContext* ctx,
   return server::HandleRpc(env_, ctx, "ListMarkets", *req, [&](const auth::Caller& caller) {
     MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
     MarketFilter filter;
-    if (!req->filter().empty()) {
-      for (absl::string_view raw : absl::StrSplit(req->filter(), " AND ")) {
-        absl::string_view term = absl::StripAsciiWhitespace(raw);
-        std::pair<std::string, std::string> kv = absl::StrSplit(term, absl::MaxSplits('=', 1));
-        absl::string_view value = kv.second;
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-          value = value.substr(1, value.size() - 2);
+    constexpr char kWant[] = "want kind=, operator=, region= (2/4/6 digits), category= or seller=";
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilterTerms(req->filter(), kWant));
+    for (const FilterTerm& t : terms) {
+      const std::string& value = t.value;
+      v1::Market::Kind kind;
+      common::v1::Category category;
+      if (t.key == "kind" && v1::Market::Kind_Parse(value, &kind) &&
+          kind != v1::Market::KIND_UNSPECIFIED) {
+        filter.kind = kind;
+      } else if (t.key == "operator" && ValidCollectionName(value, "subjects")) {
+        filter.operator_subject = value;
+      } else if (t.key == "region" && (Digits(value, 2) || Digits(value, 4) || Digits(value, 6))) {
+        filter.region_prefix = value;
+      } else if (t.key == "seller" && ValidCollectionName(value, "subjects")) {
+        // Where a seller is admitted is shown to the seller itself,
+        // supervisors and other services (credit), not to the public.
+        if (caller.subject != value && !caller.HasRole(common::v1::SUPERVISOR) &&
+            !caller.HasRole(common::v1::SERVICE)) {
+          return absl::PermissionDeniedError(
+              "filter seller= is for the seller itself, SUPERVISOR and SERVICE callers");
         }
-        v1::Market::Kind kind;
-        common::v1::Category category;
-        if (kv.first == "kind" && v1::Market::Kind_Parse(std::string(value), &kind) &&
-            kind != v1::Market::KIND_UNSPECIFIED) {
-          filter.kind = kind;
-        } else if (kv.first == "operator" && ValidCollectionName(value, "subjects")) {
-          filter.operator_subject = std::string(value);
-        } else if (kv.first == "region" &&
-                   (Digits(value, 2) || Digits(value, 4) || Digits(value, 6))) {
-          filter.region_prefix = std::string(value);
-        } else if (kv.first == "seller" && ValidCollectionName(value, "subjects")) {
-          // Where a seller is admitted is shown to the seller itself,
-          // supervisors and other services (credit), not to the public.
-          if (caller.subject != value && !caller.HasRole(common::v1::SUPERVISOR) &&
-              !caller.HasRole(common::v1::SERVICE)) {
-            return absl::PermissionDeniedError(
-                "filter seller= is for the seller itself, SUPERVISOR and SERVICE callers");
-          }
-          filter.seller = std::string(value);
-        } else if (kv.first == "category" &&
-                   common::v1::Category_Parse(std::string(value), &category) &&
-                   category != common::v1::CATEGORY_UNSPECIFIED) {
-          filter.category = category;
-        } else {
-          return InvalidField("filter", absl::StrCat("cannot use term \"", term,
-                                                     "\"; want kind=, operator=, region= "
-                                                     "(2/4/6 digits), category= or seller="));
-        }
+        filter.seller = value;
+      } else if (t.key == "category" && common::v1::Category_Parse(value, &category) &&
+                 category != common::v1::CATEGORY_UNSPECIFIED) {
+        filter.category = category;
+      } else {
+        return InvalidField("filter", absl::StrCat("cannot use term \"", t.text, "\"; ", kWant));
       }
     }
     std::string query = absl::StrCat("ListMarkets|", req->filter());

@@ -1,0 +1,68 @@
+#include "common/pagination/filter.h"
+
+#include <string>
+#include <vector>
+
+#include "common/status/status.h"
+#include "common/status/status_matchers.h"
+#include "gtest/gtest.h"
+
+namespace market {
+namespace {
+
+TEST(FilterTest, BlankFilterHasNoTerms) {
+  ASSERT_OK_AND_ASSIGN(std::vector<FilterTerm> terms, ParseFilterTerms("  ", "want x"));
+  EXPECT_TRUE(terms.empty());
+}
+
+TEST(FilterTest, SplitsTermsAndUnquotesValues) {
+  ASSERT_OK_AND_ASSIGN(std::vector<FilterTerm> terms,
+                       ParseFilterTerms(" seller = \"subjects/a\" AND price>=100 AND price<5",
+                                        "want x", {"=", ">=", "<"}));
+  ASSERT_EQ(terms.size(), 3u);
+  EXPECT_EQ(terms[0].key, "seller");
+  EXPECT_EQ(terms[0].op, "=");
+  EXPECT_EQ(terms[0].value, "subjects/a");
+  EXPECT_EQ(terms[0].text, "seller = \"subjects/a\"");
+  EXPECT_EQ(terms[1].key, "price");
+  EXPECT_EQ(terms[1].op, ">=");
+  EXPECT_EQ(terms[1].value, "100");
+  EXPECT_EQ(terms[2].op, "<");
+  EXPECT_EQ(terms[2].value, "5");
+}
+
+TEST(FilterTest, EmptyValueIsKept) {
+  ASSERT_OK_AND_ASSIGN(std::vector<FilterTerm> terms, ParseFilterTerms("state=", "want x"));
+  ASSERT_EQ(terms.size(), 1u);
+  EXPECT_EQ(terms[0].value, "");
+}
+
+TEST(FilterTest, TermWithoutOperatorOrKeyNamesFilter) {
+  for (const char* bad : {"state", "=ACTIVE", "a=1 AND b"}) {
+    absl::Status s = ParseFilterTerms(bad, "want k=v").status();
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad;
+    ASSERT_EQ(FieldViolationsOf(s).size(), 1u) << bad;
+    EXPECT_EQ(FieldViolationsOf(s)[0].field, "filter");
+  }
+  EXPECT_EQ(FieldViolationsOf(ParseFilterTerms("state", "want k=v").status())[0].description,
+            "cannot parse term \"state\"; want k=v");
+}
+
+TEST(FilterTest, OperatorOutsideTheAcceptedOnesIsRejected) {
+  absl::Status s = ParseFilterTerms("price>=5", "want x").status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_EQ(FieldViolationsOf(s)[0].description, "unknown operator \">=\" in \"price>=5\"");
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseFilterTerms("a==1", "x", {"=", "!="}).status()));
+  EXPECT_OK(ParseFilterTerms("a!=1", "x", {"=", "!="}).status());
+}
+
+TEST(FilterTest, BadFilterTermNamesTheTerm) {
+  FilterTerm t{"state", "=", "NOPE", "state=\"NOPE\""};
+  absl::Status s = BadFilterTerm(t, "want state=ACTIVE");
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_EQ(FieldViolationsOf(s)[0].field, "filter");
+  EXPECT_EQ(FieldViolationsOf(s)[0].description, "cannot use \"state=NOPE\"; want state=ACTIVE");
+}
+
+}  // namespace
+}  // namespace market
