@@ -37,6 +37,9 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations);
 absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
                         absl::string_view message);
 
+// NOT_FOUND for a missing resource: message "<name> not found".
+absl::Status NotFound(absl::string_view name);
+
 // The field violations carried by `status` (empty when none).
 std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);
 // The ErrorInfo reason carried by `status` ("" when none).

@@ -97,5 +97,11 @@ TEST(GrpcStatusTest, RoundTripKeepsCodeAndDetails) {
   EXPECT_OK(FromGrpcStatus(ToGrpcStatus(absl::OkStatus())));
 }
 
+TEST(NotFoundTest, NamesTheMissingResource) {
+  absl::Status s = NotFound("markets/m1");
+  EXPECT_TRUE(absl::IsNotFound(s));
+  EXPECT_EQ(s.message(), "markets/m1 not found");
+}
+
 }  // namespace
 }  // namespace market

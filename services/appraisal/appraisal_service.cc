@@ -218,7 +218,7 @@ absl::StatusOr<std::unique_ptr<AppraisalServiceImpl>> AppraisalServiceImpl::Crea
 absl::StatusOr<identity::v1::Subject> AppraisalServiceImpl::RequireSubject(
     const std::string& name, const std::string& what) const {
   MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> s, deps_.subjects(name));
-  if (!s.has_value()) return absl::NotFoundError(absl::StrCat(what, " ", name, " not found"));
+  if (!s.has_value()) return NotFound(absl::StrCat(what, " ", name));
   return *std::move(s);
 }
 
@@ -316,7 +316,7 @@ absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
         MARKET_ASSIGN_OR_RETURN(std::optional<AccreditationRow> row, LoadAccreditation(c, name));
-        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        if (!row.has_value()) return NotFound(name);
         v1::Accreditation& a = row->accreditation;
         MARKET_RETURN_IF_ERROR(CheckEtag(etag, a.etag()));
         v1::Accreditation::State state = EffectiveState(a, now);
@@ -470,9 +470,7 @@ grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
                    *deps_.db, "RetireSigningKey", caller.subject, req->request_id(), now,
                    [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
                      MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> row, LoadKey(c, req->name()));
-                     if (!row.has_value()) {
-                       return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
-                     }
+                     if (!row.has_value()) return NotFound(req->name());
                      MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row->key.etag()));
                      MARKET_RETURN_IF_ERROR(CheckSigningKeyTransition(
                          row->key.state(), v1::SigningKey::RETIRED,
@@ -577,7 +575,7 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
             [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
               MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, in.key()));
               if (!key.has_value())
-                return absl::NotFoundError(absl::StrCat(in.key(), " not found"));
+                return NotFound(in.key());
               if (key_firm != content.firm()) {
                 return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
                                   absl::StrCat(in.key(), " is not a key of ", content.firm()));
@@ -666,7 +664,7 @@ grpc::Status AppraisalServiceImpl::GetAppraisal(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row, LoadAppraisal(c, req->name()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+      if (!row.has_value()) return NotFound(req->name());
       *resp = std::move(row->appraisal);
       return absl::OkStatus();
     }));
@@ -759,7 +757,7 @@ grpc::Status AppraisalServiceImpl::VerifyAppraisal(grpc::ServerContext* ctx,
       std::string key_name = req->key();
       if (!req->name().empty()) {
         MARKET_ASSIGN_OR_RETURN(filed, LoadAppraisal(c, req->name()));
-        if (!filed.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+        if (!filed.has_value()) return NotFound(req->name());
         content_bytes = filed->appraisal.signed_content();
         signature = filed->appraisal.signature();
         key_name = filed->appraisal.key();
@@ -767,7 +765,7 @@ grpc::Status AppraisalServiceImpl::VerifyAppraisal(grpc::ServerContext* ctx,
         MARKET_ASSIGN_OR_RETURN(filed, FindAppraisalByContent(c, Sha256(content_bytes)));
       }
       MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, key_name));
-      if (!key.has_value()) return absl::NotFoundError(absl::StrCat(key_name, " not found"));
+      if (!key.has_value()) return NotFound(key_name);
       std::vector<std::string> problems;
       MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
                               Ed25519PublicKey::FromRaw(key->key.public_key()));
@@ -852,7 +850,7 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(target, LoadAppraisal(c, req->parent()));
       return absl::OkStatus();
     }));
-    if (!target.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+    if (!target.has_value()) return NotFound(req->parent());
     const v1::AppraisalContent& content = target->appraisal.content();
     // Who: a party to the listing, or another firm accredited for the category now.
     Role role = Role::ROLE_UNSPECIFIED;
@@ -881,9 +879,7 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
             [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
               MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row,
                                       LoadAppraisal(c, req->parent()));
-              if (!row.has_value()) {
-                return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
-              }
+              if (!row.has_value()) return NotFound(req->parent());
               v1::Appraisal& a = row->appraisal;
               if (!caller_firm.empty()) {
                 MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> accs,
@@ -917,9 +913,7 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
               if (!in.counter_appraisal().empty()) {
                 MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> counter,
                                         LoadAppraisal(c, in.counter_appraisal()));
-                if (!counter.has_value()) {
-                  return absl::NotFoundError(absl::StrCat(in.counter_appraisal(), " not found"));
-                }
+                if (!counter.has_value()) return NotFound(in.counter_appraisal());
                 if (counter->appraisal.item() != a.item() || a.item().empty()) {
                   return InvalidField("dispute.counter_appraisal",
                                       absl::StrCat(in.counter_appraisal(), " is of another item"));
@@ -987,9 +981,7 @@ grpc::Status AppraisalServiceImpl::GetDispute(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(a, LoadAppraisal(c, appraisal_name));
       return absl::OkStatus();
     }));
-    if (!d.has_value() || !a.has_value()) {
-      return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
-    }
+    if (!d.has_value() || !a.has_value()) return NotFound(req->name());
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     std::map<std::string, std::vector<std::string>> cache;
     MARKET_ASSIGN_OR_RETURN(bool visible,
@@ -1101,16 +1093,14 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
             [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
               MARKET_ASSIGN_OR_RETURN(std::optional<DisputeRow> row, LoadDispute(c, req->name()));
               if (!row.has_value())
-                return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+                return NotFound(req->name());
               v1::Dispute& d = row->dispute;
               MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
               MARKET_RETURN_IF_ERROR(
                   CheckDisputeTransition(d.state(), req->outcome(), AppraisalActor::kSupervisor));
               MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> arow,
                                       LoadAppraisal(c, appraisal_name));
-              if (!arow.has_value()) {
-                return absl::NotFoundError(absl::StrCat(appraisal_name, " not found"));
-              }
+              if (!arow.has_value()) return NotFound(appraisal_name);
               d.set_state(req->outcome());
               d.set_ruling_reason(req->reason());
               d.set_ruled_by(caller.subject);

@@ -357,7 +357,7 @@ grpc::Status CreditServiceImpl::GetCreditProfile(grpc::ServerContext* ctx,
     }
     std::string subject(name);
     MARKET_ASSIGN_OR_RETURN(std::optional<SubjectInfo> info, directory_(subject));
-    if (!info.has_value()) return absl::NotFoundError(absl::StrCat(subject, " not found"));
+    if (!info.has_value()) return NotFound(subject);
     bool self = caller.subject == subject;
     bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
     if (supervisor && !self) {

@@ -158,9 +158,7 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
                      if (req->listing().empty()) return stored;
                      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row,
                                              LoadListing(c, req->listing()));
-                     if (!row.has_value()) {
-                       return absl::NotFoundError(absl::StrCat(req->listing(), " not found"));
-                     }
+                     if (!row.has_value()) return NotFound(req->listing());
                      v1::Listing& l = row->listing;
                      if (l.item() != req->parent()) {
                        // The observation is true of the item; the listing sells

@@ -206,9 +206,7 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
                    [&](Connection& c) -> absl::StatusOr<v1::Listing> {
                      MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,
                                              LoadMarket(c, req->parent()));
-                     if (!market.has_value()) {
-                       return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
-                     }
+                     if (!market.has_value()) return NotFound(req->parent());
                      if (as_operator && market->market.operator_() != caller.subject) {
                        return absl::PermissionDeniedError(
                            absl::StrCat(caller.subject, " does not operate ", req->parent()));
@@ -234,7 +232,7 @@ grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
     }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->name()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+      if (!row.has_value()) return NotFound(req->name());
       MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
       std::string op = m.has_value() ? m->market.operator_() : "";
       if (!CanRead(caller, row->listing, op)) {
@@ -264,9 +262,9 @@ absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Listing> {
         MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
-        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        if (!row.has_value()) return NotFound(name);
         MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(market, " not found"));
+        if (!m.has_value()) return NotFound(market);
         v1::Listing l = row->listing;
         MARKET_RETURN_IF_ERROR(change(c, l, *m));
         MARKET_RETURN_IF_ERROR(CheckEtag(etag, row->listing.etag()));
@@ -491,9 +489,7 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     if (!header.listing().empty()) {
       MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
         MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
-        if (!row.has_value()) {
-          return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
-        }
+        if (!row.has_value()) return NotFound(header.listing());
         MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
         MARKET_RETURN_IF_ERROR(RequireOwner(caller, row->listing, op));
         return CheckEditable(row->listing.state());
@@ -518,7 +514,7 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
       MARKET_RETURN_IF_ERROR(SavePhoto(c, photo, now));
       if (header.listing().empty()) return absl::OkStatus();
       MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
+      if (!row.has_value()) return NotFound(header.listing());
       v1::Listing& l = row->listing;
       MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
       MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, op));
@@ -558,7 +554,7 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
                               }));
                               return m;
                             }());
-    if (!market.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+    if (!market.has_value()) return NotFound(req->parent());
     if (market->market.operator_() != caller.subject) {
       return absl::PermissionDeniedError(
           absl::StrCat(caller.subject, " does not operate ", req->parent()));
@@ -680,7 +676,7 @@ grpc::Status ListingServiceImpl::SearchListings(grpc::ServerContext* ctx,
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (req->parent() != "markets/-") {
         MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
-        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+        if (!m.has_value()) return NotFound(req->parent());
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
                               listing::SearchListings(c, q, after, page_size + 1, now));

@@ -143,7 +143,7 @@ absl::Status MarketServiceImpl::CheckOwner(const auth::Caller& caller,
 absl::Status MarketServiceImpl::CheckSubjectRole(const std::string& subject, Role role,
                                                  const char* reason) const {
   MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> found, subjects_(subject));
-  if (!found.has_value()) return absl::NotFoundError(absl::StrCat(subject, " not found"));
+  if (!found.has_value()) return NotFound(subject);
   bool has_role = false;
   for (int r : found->roles()) has_role = has_role || r == role;
   if (!has_role || found->state() != identity::v1::Subject::ACTIVE) {

@@ -133,9 +133,7 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
             *deps_.db, "PlaceOrder", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Order> {
               MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->listing()));
-              if (!row.has_value()) {
-                return absl::NotFoundError(absl::StrCat(req->listing(), " not found"));
-              }
+              if (!row.has_value()) return NotFound(req->listing());
               v1::Listing& l = row->listing;
               if (l.seller() == caller.subject) {
                 return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
@@ -151,13 +149,11 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
                                                " defect(s); set defects_acknowledged"));
               }
               MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-              if (!m.has_value()) return absl::NotFoundError(absl::StrCat(market, " not found"));
+              if (!m.has_value()) return NotFound(market);
               std::optional<ListingRow> swap;
               if (!req->swap_listing().empty()) {
                 MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
-                if (!swap.has_value()) {
-                  return absl::NotFoundError(absl::StrCat(req->swap_listing(), " not found"));
-                }
+                if (!swap.has_value()) return NotFound(req->swap_listing());
                 auto refuse = [](const std::string& why) {
                   return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
                 };
@@ -214,7 +210,7 @@ namespace {
 // Loads an order for a change by `caller` (nullopt-safe) in a transaction.
 absl::StatusOr<OrderRow> LoadForChange(Connection& c, const std::string& name) {
   MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> row, LoadOrder(c, name));
-  if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
+  if (!row.has_value()) return NotFound(name);
   return *std::move(row);
 }
 
@@ -410,7 +406,7 @@ grpc::Status OrderServiceImpl::ListOrders(grpc::ServerContext* ctx,
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (q.market.has_value()) {
         MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, *q.market));
-        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(*q.market, " not found"));
+        if (!m.has_value()) return NotFound(*q.market);
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<OrderHit> hits,
                               listing::ListOrders(c, q, after, page_size + 1));

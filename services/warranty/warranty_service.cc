@@ -417,7 +417,7 @@ grpc::Status WarrantyServiceImpl::CheckEligibility(grpc::ServerContext* ctx,
     if (req->has_mileage_km() && req->mileage_km() < 0) v.Add("mileage_km", "must be >= 0");
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(std::optional<OrderInfo> info, deps_.orders(req->order()));
-    if (!info.has_value()) return absl::NotFoundError(absl::StrCat(req->order(), " not found"));
+    if (!info.has_value()) return NotFound(req->order());
     const listing::v1::Order& o = info->order;
     if (!caller.HasRole(Role::SUPERVISOR) && caller.subject != o.buyer()) {
       return absl::PermissionDeniedError(
@@ -480,7 +480,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
     if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(std::optional<OrderInfo> info, deps_.orders(in.order()));
-    if (!info.has_value()) return absl::NotFoundError(absl::StrCat(in.order(), " not found"));
+    if (!info.has_value()) return NotFound(in.order());
     const listing::v1::Order& o = info->order;
     if (caller.subject != o.buyer()) {
       return absl::PermissionDeniedError(
@@ -550,7 +550,7 @@ absl::StatusOr<v1::Claim> WarrantyServiceImpl::Mutate(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Claim> {
         MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, name));
-        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        if (!row.has_value()) return NotFound(name);
         MARKET_RETURN_IF_ERROR(allowed(*row));
         MARKET_RETURN_IF_ERROR(CheckEtag(etag, row->claim.etag()));
         MARKET_RETURN_IF_ERROR(change(c, *row, now));
@@ -899,7 +899,7 @@ grpc::Status WarrantyServiceImpl::GetClaim(grpc::ServerContext* ctx, const v1::G
     MARKET_RETURN_IF_ERROR(ClaimRequestViolations(req->name(), "").ToStatus());
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, req->name()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+      if (!row.has_value()) return NotFound(req->name());
       if (!CanSee(caller, *row)) {
         return absl::PermissionDeniedError(
             absl::StrCat(caller.subject, " is not a party to ", req->name()));
