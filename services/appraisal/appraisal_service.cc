@@ -38,16 +38,6 @@ absl::Status CheckEtag(const std::string& given, const std::string& current) {
   return absl::OkStatus();
 }
 
-void CheckId(const std::string& id, const char* field, Violations& v) {
-  if (!id.empty() && !ValidResourceId(id)) {
-    v.Add(field, "want 4-63 characters of [a-z0-9-] starting with a letter");
-  }
-}
-
-void CheckRequestId(const std::string& request_id, Violations& v) {
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
-}
-
 bool HasRole(const identity::v1::Subject& s, Role role) {
   return std::find(s.roles().begin(), s.roles().end(), role) != s.roles().end();
 }
@@ -266,8 +256,8 @@ grpc::Status AppraisalServiceImpl::GrantAccreditation(grpc::ServerContext* ctx,
     if (in.certificate_number().size() > 64) {
       v.Add("accreditation.certificate_number", "longer than 64 bytes");
     }
-    CheckId(req->accreditation_id(), "accreditation_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "accreditation_id", req->accreditation_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(identity::v1::Subject firm, RequireSubject(firm_subject, "firm"));
     if (!HasRole(firm, Role::APPRAISAL_FIRM)) {
@@ -309,7 +299,7 @@ absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
   }
   size_t chars = Utf8CharCount(reason);
   if (chars == 0 || chars > 500) v.Add("reason", "required, up to 500 characters");
-  CheckRequestId(request_id, v);
+  CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   absl::Time now = deps_.clock->Now();
   return RunIdempotent<v1::Accreditation>(
@@ -423,8 +413,8 @@ grpc::Status AppraisalServiceImpl::RegisterSigningKey(grpc::ServerContext* ctx,
               absl::StrCat("not an Ed25519 public key: ", parsed.status().message()));
       }
     }
-    CheckId(req->key_id(), "key_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "key_id", req->key_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     if (caller.subject != firm_subject) {
       return absl::PermissionDeniedError(
@@ -458,7 +448,7 @@ grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
     std::string firm;
     if (!ValidFirmChildName(req->name(), "keys", &firm))
       v.Add("name", "want firms/{firm}/keys/{key}");
-    CheckRequestId(req->request_id(), v);
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     if (!caller.HasRole(Role::SUPERVISOR) && caller.subject != FirmSubject(firm)) {
       return absl::PermissionDeniedError(
@@ -531,8 +521,8 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
     if (!ValidFirmChildName(in.key(), "keys", &key_firm)) {
       v.Add("appraisal.key", "want firms/{firm}/keys/{key}");
     }
-    CheckId(req->appraisal_id(), "appraisal_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "appraisal_id", req->appraisal_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     v1::AppraisalContent content;
     if (!content.ParseFromString(in.signed_content())) {
@@ -574,8 +564,7 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
             *deps_.db, "FileAppraisal", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
               MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, in.key()));
-              if (!key.has_value())
-                return NotFound(in.key());
+              if (!key.has_value()) return NotFound(in.key());
               if (key_firm != content.firm()) {
                 return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
                                   absl::StrCat(in.key(), " is not a key of ", content.firm()));
@@ -842,8 +831,8 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
     if (in.counter_appraisal() == req->parent() && !in.counter_appraisal().empty()) {
       v.Add("dispute.counter_appraisal", "cannot be the disputed appraisal");
     }
-    CheckId(req->dispute_id(), "dispute_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "dispute_id", req->dispute_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     std::optional<AppraisalRow> target;
     MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
@@ -1083,7 +1072,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
     if (req->decision_document_number().size() > 64) {
       v.Add("decision_document_number", "longer than 64 bytes");
     }
-    CheckRequestId(req->request_id(), v);
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     absl::Time now = deps_.clock->Now();
     MARKET_ASSIGN_OR_RETURN(
@@ -1092,8 +1081,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
             *deps_.db, "RuleOnDispute", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
               MARKET_ASSIGN_OR_RETURN(std::optional<DisputeRow> row, LoadDispute(c, req->name()));
-              if (!row.has_value())
-                return NotFound(req->name());
+              if (!row.has_value()) return NotFound(req->name());
               v1::Dispute& d = row->dispute;
               MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
               MARKET_RETURN_IF_ERROR(

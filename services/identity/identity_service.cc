@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
 #include "common/pagination/filter.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
@@ -123,10 +124,6 @@ bool HasRole(const Subject& s, Role role) {
     if (r == role) return true;
   }
   return false;
-}
-
-void CheckRequestId(Violations& v, const std::string& request_id) {
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
 }
 
 void CheckPassword(Violations& v, const std::string& password) {

@@ -178,10 +178,8 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
     Violations v;
     if (!ValidCollectionName(req->parent(), "markets")) v.Add("parent", "want markets/{market}");
     if (!req->has_listing()) v.Add("listing", "required");
-    if (!req->listing_id().empty() && !ValidResourceId(req->listing_id())) {
-      v.Add("listing_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "listing_id", req->listing_id());
+    CheckRequestId(v, req->request_id());
     const std::string& seller_in = req->listing().seller();
     if (!seller_in.empty() && !ValidCollectionName(seller_in, "subjects")) {
       v.Add("listing.seller", "want subjects/{subject}");
@@ -255,7 +253,7 @@ absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
   if (!ValidMarketChildName(name, "listings", &market)) {
     v.Add("name", "want markets/{market}/listings/{listing}");
   }
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   absl::Time now = deps_.clock->Now();
   return RunIdempotent<v1::Listing>(
@@ -483,7 +481,7 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
         header.content_type() != "image/webp") {
       v.Add("content_type", "want image/jpeg, image/png or image/webp");
     }
-    if (header.request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckRequestId(v, header.request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     // Ownership before reading the rest of the stream.
     if (!header.listing().empty()) {
@@ -542,7 +540,7 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
     absl::Time now = deps_.clock->Now();
     Violations v;
     if (!ValidCollectionName(req->parent(), "markets")) v.Add("parent", "want markets/{market}");
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     // The market and its operator before the file is looked at.
     MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,

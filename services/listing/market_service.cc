@@ -166,10 +166,8 @@ grpc::Status MarketServiceImpl::CreateMarket(grpc::ServerContext* ctx,
     if (in.kind() != v1::Market::ONLINE_PLATFORM && in.address().empty()) {
       v.Add("market.address", "required for a physical market");
     }
-    if (!req->market_id().empty() && !ValidResourceId(req->market_id())) {
-      v.Add("market_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "market_id", req->market_id());
+    CheckRequestId(v, req->request_id());
     bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
     std::string op = in.operator_();
     if (supervisor && op.empty()) v.Add("market.operator", "required when a supervisor creates");
@@ -327,7 +325,7 @@ absl::StatusOr<v1::Market> MarketServiceImpl::ChangeSellers(
   Violations v;
   if (!ValidCollectionName(market, "markets")) v.Add("market", "want markets/{market}");
   if (!ValidCollectionName(seller, "subjects")) v.Add("seller", "want subjects/{subject}");
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   // Ownership before existence of the seller.
   MARKET_ASSIGN_OR_RETURN(MarketRow current, store_->GetMarket(market));

@@ -120,10 +120,8 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
         !ValidMarketChildName(req->swap_listing(), "listings", nullptr)) {
       v.Add("swap_listing", "want markets/{market}/listings/{listing}");
     }
-    if (!req->order_id().empty() && !ValidResourceId(req->order_id())) {
-      v.Add("order_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "order_id", req->order_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     std::string name = absl::StrCat(market, "/orders/",
                                     req->order_id().empty() ? GeneratedId('o') : req->order_id());
@@ -219,7 +217,7 @@ absl::Status ValidateOrderRequest(const std::string& name, const std::string& re
   if (!ValidMarketChildName(name, "orders", nullptr)) {
     v.Add("name", "want markets/{market}/orders/{order}");
   }
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   return v.ToStatus();
 }
 

@@ -319,7 +319,7 @@ void CheckText(Violations& v, const char* field, const std::string& text, bool r
 Violations ClaimRequestViolations(const std::string& name, const std::string& request_id) {
   Violations v;
   if (!ValidCollectionName(name, "claims")) v.Add("name", "want claims/{claim}");
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   return v;
 }
 
@@ -474,10 +474,8 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
       }
     }
     if (in.has_mileage_km() && in.mileage_km() < 0) v.Add("claim.mileage_km", "must be >= 0");
-    if (!req->claim_id().empty() && !ValidResourceId(req->claim_id())) {
-      v.Add("claim_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "claim_id", req->claim_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(std::optional<OrderInfo> info, deps_.orders(in.order()));
     if (!info.has_value()) return NotFound(in.order());
