@@ -9,6 +9,8 @@
 #include "common/crypto/crypto.h"
 #include "common/idempotency/idempotency.h"
 #include "common/outbox/outbox.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/appraisal/appraisal_db.h"
@@ -17,7 +19,6 @@
 #include "services/appraisal/grading_schemes.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
-#include "common/resource/names.h"
 
 namespace market::appraisal {
 namespace {
@@ -356,7 +357,10 @@ grpc::Status AppraisalServiceImpl::ListAccreditations(grpc::ServerContext* ctx,
                                                       const v1::ListAccreditationsRequest* req,
                                                       v1::ListAccreditationsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListAccreditations", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListAccreditations|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
     AccreditationQuery q;
     MARKET_ASSIGN_OR_RETURN(q.firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "state"}));
@@ -367,18 +371,13 @@ grpc::Status AppraisalServiceImpl::ListAccreditations(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(q.state, ParseState<v1::Accreditation::State>(
                                            terms["state"], v1::Accreditation::State_Parse));
     }
-    std::string key = absl::StrCat("ListAccreditations|", req->parent(), "|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
-    }
     absl::Time now = deps_.clock->Now();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> rows,
-                              appraisal::ListAccreditations(c, q, now, after, page_size + 1));
-      bool more = static_cast<int>(rows.size()) > page_size;
-      if (more) rows.resize(page_size);
-      if (more) resp->set_next_page_token(pages_.Encode(key, rows.back().accreditation.name()));
+      MARKET_ASSIGN_OR_RETURN(
+          std::vector<AccreditationRow> rows,
+          appraisal::ListAccreditations(c, q, now, page.position(), page.limit()));
+      resp->set_next_page_token(
+          page.Trim(rows, [](const AccreditationRow& r) { return r.accreditation.name(); }));
       for (AccreditationRow& row : rows) {
         *resp->add_accreditations() = View(std::move(row.accreditation), now);
       }
@@ -478,7 +477,10 @@ grpc::Status AppraisalServiceImpl::ListSigningKeys(grpc::ServerContext* ctx,
                                                    const v1::ListSigningKeysRequest* req,
                                                    v1::ListSigningKeysResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListSigningKeys", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListSigningKeys|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(std::string firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"state"}));
     std::optional<v1::SigningKey::State> state;
@@ -486,17 +488,10 @@ grpc::Status AppraisalServiceImpl::ListSigningKeys(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(
           state, ParseState<v1::SigningKey::State>(terms["state"], v1::SigningKey::State_Parse));
     }
-    std::string key = absl::StrCat("ListSigningKeys|", req->parent(), "|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
-    }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::vector<KeyRow> rows,
-                              ListKeys(c, firm, state, after, page_size + 1));
-      bool more = static_cast<int>(rows.size()) > page_size;
-      if (more) rows.resize(page_size);
-      if (more) resp->set_next_page_token(pages_.Encode(key, rows.back().key.name()));
+                              ListKeys(c, firm, state, page.position(), page.limit()));
+      resp->set_next_page_token(page.Trim(rows, [](const KeyRow& r) { return r.key.name(); }));
       for (KeyRow& row : rows) *resp->add_signing_keys() = std::move(row.key);
       return absl::OkStatus();
     });
@@ -666,7 +661,9 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
                                                   const v1::ListAppraisalsRequest* req,
                                                   v1::ListAppraisalsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListAppraisals", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListAppraisals|", req->filter()),
+                                        req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(
         auto terms, ParseFilter(req->filter(), {"item", "firm", "listing", "category", "state"}));
     AppraisalQuery q;
@@ -689,27 +686,22 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(
           q.state, ParseState<v1::Appraisal::State>(terms["state"], v1::Appraisal::State_Parse));
     }
-    std::string key = absl::StrCat("ListAppraisals|", req->filter());
     std::optional<AppraisalCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
+    if (!page.position().empty()) {
+      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(page.position()));
     }
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::vector<AppraisalRow> rows,
-                              appraisal::ListAppraisals(c, q, after, page_size + 1));
-      bool more = static_cast<int>(rows.size()) > page_size;
-      if (more) rows.resize(page_size);
+                              appraisal::ListAppraisals(c, q, after, page.limit()));
+      resp->set_next_page_token(page.Trim(rows, [](const AppraisalRow& r) {
+        const v1::Appraisal& a = r.appraisal;
+        return EncodeCursor(
+            {absl::ToUnixMicros(FromTimestamp(a.content().inspected_time())), a.name()});
+      }));
       for (AppraisalRow& row : rows) {
         RedactFor(FullView(caller, caller_firm, row.appraisal), row.appraisal);
         *resp->add_appraisals() = row.appraisal;
-      }
-      if (more) {
-        const v1::Appraisal& last = rows.back().appraisal;
-        resp->set_next_page_token(pages_.Encode(
-            key, EncodeCursor({absl::ToUnixMicros(FromTimestamp(last.content().inspected_time())),
-                               last.name()})));
       }
       return absl::OkStatus();
     });
@@ -988,7 +980,11 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
                                                 const v1::ListDisputesRequest* req,
                                                 v1::ListDisputesResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListDisputes", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page paging,
+        Page::Start(pages_, absl::StrCat("ListDisputes|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
+    int page_size = paging.size();
     DisputeQuery q;
     if (req->parent() != "appraisals/-") {
       if (!ValidCollectionName(req->parent(), "appraisals")) {
@@ -1002,14 +998,7 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
           q.state, ParseState<v1::Dispute::State>(terms["state"], v1::Dispute::State_Parse));
     }
     q.raiser = terms["raiser"];
-    std::string key = absl::StrCat("ListDisputes|", req->parent(), "|", req->filter());
-    int64_t before = 0;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      if (!absl::SimpleAtoi(position, &before) || before <= 0) {
-        return InvalidField("page_token", "malformed position");
-      }
-    }
+    MARKET_ASSIGN_OR_RETURN(int64_t before, paging.Int(0));
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     std::map<std::string, std::vector<std::string>> cache;
     // Fetch in batches, skipping disputes the caller may not get, until the
@@ -1047,7 +1036,7 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
       if (more || static_cast<int>(rows.size()) <= page_size) break;
     }
     for (auto& [row, a] : page) *resp->add_disputes() = std::move(row.dispute);
-    if (more) resp->set_next_page_token(pages_.Encode(key, absl::StrCat(last_id)));
+    if (more) resp->set_next_page_token(paging.Next(absl::StrCat(last_id)));
     return absl::OkStatus();
   });
 }
@@ -1162,23 +1151,20 @@ grpc::Status AppraisalServiceImpl::ListGradingSchemes(grpc::ServerContext* ctx,
                                                       const v1::ListGradingSchemesRequest* req,
                                                       v1::ListGradingSchemesResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListGradingSchemes", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListGradingSchemes|", req->filter()),
+                                        req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "scheme"}));
     std::optional<Category> category;
     if (terms.contains("category")) {
       MARKET_ASSIGN_OR_RETURN(category, ParseCategory(terms["category"]));
     }
-    std::string key = absl::StrCat("ListGradingSchemes|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
-    }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::vector<v1::GradingScheme> schemes,
-                              ListSchemes(c, category, terms["scheme"], after, page_size + 1));
-      bool more = static_cast<int>(schemes.size()) > page_size;
-      if (more) schemes.resize(page_size);
-      if (more) resp->set_next_page_token(pages_.Encode(key, schemes.back().name()));
+      MARKET_ASSIGN_OR_RETURN(
+          std::vector<v1::GradingScheme> schemes,
+          ListSchemes(c, category, terms["scheme"], page.position(), page.limit()));
+      resp->set_next_page_token(
+          page.Trim(schemes, [](const v1::GradingScheme& s) { return s.name(); }));
       for (auto& s : schemes) *resp->add_grading_schemes() = std::move(s);
       return absl::OkStatus();
     });

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
 #include "common/pagination/filter.h"
+#include "common/pagination/page.h"
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
@@ -502,7 +503,10 @@ grpc::Status CreditServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
     } else {
       return InvalidField("parent", "want subjects/{subject} or subjects/-");
     }
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListAccessLog|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(req->filter()));
     std::string reader;
     std::optional<absl::Time> from, before_time;
@@ -519,23 +523,17 @@ grpc::Status CreditServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
                                                    "access_time<"));
       }
     }
-    std::string query = absl::StrCat("ListAccessLog|", req->parent(), "|", req->filter());
-    int64_t before = 0;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string pos, pages_.Decode(query, req->page_token()));
-      if (!absl::SimpleAtoi(pos, &before)) return InvalidField("page_token", "malformed");
-    }
+    MARKET_ASSIGN_OR_RETURN(int64_t before, page.Int(0));
     // Time bounds filter after the (newest-first) scan; pages may come back short.
     MARKET_ASSIGN_OR_RETURN(auto entries,
-                            store_->ListAccessLog(subject, reader, before, page_size + 1));
-    bool more = static_cast<int>(entries.size()) > page_size;
-    if (more) entries.resize(page_size);
+                            store_->ListAccessLog(subject, reader, before, page.limit()));
+    resp->set_next_page_token(
+        page.Trim(entries, [](const auto& entry) { return absl::StrCat(entry.first); }));
     for (auto& [id, e] : entries) {
       absl::Time at = FromTimestamp(e.access_time());
       if ((from && at < *from) || (before_time && at >= *before_time)) continue;
       *resp->add_access_log_entries() = e;
     }
-    if (more) resp->set_next_page_token(pages_.Encode(query, absl::StrCat(entries.back().first)));
     return absl::OkStatus();
   });
 }
@@ -673,15 +671,10 @@ absl::Status CreditServiceImpl::ListCreditList(
     bool black, int page_size, const std::string& page_token,
     google::protobuf::RepeatedPtrField<v1::CreditListEntry>* entries,
     std::string* next_page_token) {
-  MARKET_ASSIGN_OR_RETURN(int size, EffectivePageSize(page_size));
-  std::string query = black ? "ListBlacklist" : "ListRedlist";
-  int64_t offset = 0;
-  if (!page_token.empty()) {
-    MARKET_ASSIGN_OR_RETURN(std::string pos, pages_.Decode(query, page_token));
-    if (!absl::SimpleAtoi(pos, &offset) || offset < 0) {
-      return InvalidField("page_token", "malformed");
-    }
-  }
+  MARKET_ASSIGN_OR_RETURN(Page page, Page::Start(pages_, black ? "ListBlacklist" : "ListRedlist",
+                                                 page_size, page_token));
+  MARKET_ASSIGN_OR_RETURN(int64_t offset, page.Int(0));
+  int size = page.size();
   absl::Time now = clock_->Now();
   MARKET_ASSIGN_OR_RETURN(std::vector<std::string> subjects, store_->Subjects());
   std::vector<v1::CreditListEntry> all;
@@ -720,7 +713,7 @@ absl::Status CreditServiceImpl::ListCreditList(
     *entries->Add() = all[i];
   }
   if (offset + size < static_cast<int64_t>(all.size())) {
-    *next_page_token = pages_.Encode(query, absl::StrCat(offset + size));
+    *next_page_token = page.Next(absl::StrCat(offset + size));
   }
   return absl::OkStatus();
 }

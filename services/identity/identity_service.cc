@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
 #include "common/pagination/filter.h"
+#include "common/pagination/page.h"
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
@@ -409,7 +410,9 @@ grpc::Status IdentityServiceImpl::ListSubjects(grpc::ServerContext* ctx,
                                                const v1::ListSubjectsRequest* req,
                                                v1::ListSubjectsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListSubjects", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListSubjects|", req->filter()),
+                                        req->page_size(), req->page_token()));
     SubjectFilter filter;
     constexpr char kWant[] = "want role=ROLE and/or state=ACTIVE|SUSPENDED joined by AND";
     MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilterTerms(req->filter(), kWant));
@@ -426,17 +429,11 @@ grpc::Status IdentityServiceImpl::ListSubjects(grpc::ServerContext* ctx,
         return InvalidField("filter", absl::StrCat("cannot use term \"", t.text, "\"; ", kWant));
       }
     }
-    std::string query = absl::StrCat("ListSubjects|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(query, req->page_token()));
-    }
     MARKET_ASSIGN_OR_RETURN(std::vector<SubjectRow> rows,
-                            store_->ListSubjects(filter, after, page_size + 1));
-    bool more = static_cast<int>(rows.size()) > page_size;
-    if (more) rows.resize(page_size);
+                            store_->ListSubjects(filter, page.position(), page.limit()));
+    resp->set_next_page_token(
+        page.Trim(rows, [](const SubjectRow& r) { return r.subject.name(); }));
     for (const SubjectRow& row : rows) *resp->add_subjects() = View(row, caller);
-    if (more) resp->set_next_page_token(pages_.Encode(query, rows.back().subject.name()));
     return absl::OkStatus();
   });
 }

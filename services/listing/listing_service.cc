@@ -7,13 +7,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/idempotency/idempotency.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_csv.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_rules.h"
-#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -660,16 +661,14 @@ grpc::Status ListingServiceImpl::SearchListings(grpc::ServerContext* ctx,
                                                 const v1::SearchListingsRequest* req,
                                                 v1::SearchListingsResponse* resp) {
   return server::HandleRpc(env_, ctx, "SearchListings", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page, Page::Start(pages_,
+                               absl::StrCat("SearchListings|", req->parent(), "|", req->filter(),
+                                            "|", req->query(), "|", req->order_by()),
+                               req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(SearchQuery q,
                             ParseSearch(req->parent(), req->filter(), req->query(), req->order_by()));
-    std::string query_key = absl::StrCat("SearchListings|", req->parent(), "|", req->filter(), "|",
-                                         req->query(), "|", req->order_by());
-    std::optional<SearchCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(query_key, req->page_token()));
-      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
-    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<SearchCursor> after, page.Cursor());
     absl::Time now = deps_.clock->Now();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (req->parent() != "markets/-") {
@@ -677,15 +676,14 @@ grpc::Status ListingServiceImpl::SearchListings(grpc::ServerContext* ctx,
         if (!m.has_value()) return NotFound(req->parent());
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
-                              listing::SearchListings(c, q, after, page_size + 1, now));
-      bool more = static_cast<int>(hits.size()) > page_size;
-      if (more) hits.resize(page_size);
+                              listing::SearchListings(c, q, after, page.limit(), now));
+      resp->set_next_page_token(
+          page.Trim(hits, [](const SearchHit& h) { return EncodeCursor(h.cursor); }));
       for (SearchHit& hit : hits) {
         if (CanRead(caller, hit.row.listing, hit.market_operator)) {
           *resp->add_listings() = std::move(hit.row.listing);
         }
       }
-      if (more) resp->set_next_page_token(pages_.Encode(query_key, EncodeCursor(hits.back().cursor)));
       return absl::OkStatus();
     });
   });

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/crypto.h"
 #include "common/pagination/filter.h"
+#include "common/pagination/page.h"
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
@@ -211,7 +212,9 @@ grpc::Status MarketServiceImpl::ListMarkets(grpc::ServerContext* ctx,
                                             const v1::ListMarketsRequest* req,
                                             v1::ListMarketsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListMarkets", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListMarkets|", req->filter()),
+                                        req->page_size(), req->page_token()));
     MarketFilter filter;
     constexpr char kWant[] = "want kind=, operator=, region= (2/4/6 digits), category= or seller=";
     MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilterTerms(req->filter(), kWant));
@@ -242,17 +245,10 @@ grpc::Status MarketServiceImpl::ListMarkets(grpc::ServerContext* ctx,
         return InvalidField("filter", absl::StrCat("cannot use term \"", t.text, "\"; ", kWant));
       }
     }
-    std::string query = absl::StrCat("ListMarkets|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(query, req->page_token()));
-    }
     MARKET_ASSIGN_OR_RETURN(std::vector<MarketRow> rows,
-                            store_->ListMarkets(filter, after, page_size + 1));
-    bool more = static_cast<int>(rows.size()) > page_size;
-    if (more) rows.resize(page_size);
+                            store_->ListMarkets(filter, page.position(), page.limit()));
+    resp->set_next_page_token(page.Trim(rows, [](const MarketRow& r) { return r.market.name(); }));
     for (MarketRow& row : rows) *resp->add_markets() = View(row.market, caller);
-    if (more) resp->set_next_page_token(pages_.Encode(query, rows.back().market.name()));
     return absl::OkStatus();
   });
 }

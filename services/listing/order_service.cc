@@ -7,13 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
-#include "common/resource/names.h"
 #include "services/listing/order_lifecycle.h"
 
 namespace market::listing {
@@ -388,30 +389,27 @@ grpc::Status OrderServiceImpl::ListOrders(grpc::ServerContext* ctx,
                                           const v1::ListOrdersRequest* req,
                                           v1::ListOrdersResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListOrders", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page, Page::Start(pages_,
+                               absl::StrCat("ListOrders|", req->parent(), "|", req->filter(), "|",
+                                            req->order_by()),
+                               req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(OrderQuery q,
                             ParseOrderQuery(req->parent(), req->filter(), req->order_by()));
     if (!caller.HasRole(Role::SUPERVISOR) && !caller.HasRole(Role::SERVICE)) {
       q.visible_to = caller.subject;
     }
-    std::string key = absl::StrCat("ListOrders|", req->parent(), "|", req->filter(), "|",
-                                   req->order_by());
-    std::optional<SearchCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
-    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<SearchCursor> after, page.Cursor());
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (q.market.has_value()) {
         MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, *q.market));
         if (!m.has_value()) return NotFound(*q.market);
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<OrderHit> hits,
-                              listing::ListOrders(c, q, after, page_size + 1));
-      bool more = static_cast<int>(hits.size()) > page_size;
-      if (more) hits.resize(page_size);
+                              listing::ListOrders(c, q, after, page.limit()));
+      resp->set_next_page_token(
+          page.Trim(hits, [](const OrderHit& h) { return EncodeCursor(h.cursor); }));
       for (OrderHit& hit : hits) *resp->add_orders() = std::move(hit.row.order);
-      if (more) resp->set_next_page_token(pages_.Encode(key, EncodeCursor(hits.back().cursor)));
       return absl::OkStatus();
     });
   });

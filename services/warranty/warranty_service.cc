@@ -11,12 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/crypto.h"
 #include "common/idempotency/idempotency.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
-#include "common/resource/names.h"
 #include "services/warranty/claim_lifecycle.h"
 
 namespace market::warranty {
@@ -913,30 +914,23 @@ grpc::Status WarrantyServiceImpl::ListClaims(grpc::ServerContext* ctx,
                                              const v1::ListClaimsRequest* req,
                                              v1::ListClaimsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListClaims", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListClaims|", req->filter(), "|", req->order_by()),
+                    req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(ClaimQuery q, ParseClaimQuery(req->filter(), req->order_by()));
     if (!caller.HasRole(Role::SUPERVISOR)) q.visible_to = caller.subject;
-    std::string key = absl::StrCat("ListClaims|", req->filter(), "|", req->order_by());
-    std::optional<SearchCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      absl::StatusOr<SearchCursor> cursor = DecodeCursor(position);
-      if (!cursor.ok()) return InvalidField("page_token", "malformed");
-      after = *cursor;
-    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<SearchCursor> after, page.Cursor());
     absl::Time now = deps_.clock->Now();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::vector<ClaimHit> hits,
-                              warranty::ListClaims(c, q, after, page_size + 1));
-      bool more = static_cast<int>(hits.size()) > page_size;
-      if (more) hits.resize(page_size);
+                              warranty::ListClaims(c, q, after, page.limit()));
+      resp->set_next_page_token(
+          page.Trim(hits, [](const ClaimHit& h) { return EncodeCursor(h.cursor); }));
       for (ClaimHit& hit : hits) {
         v1::Claim* claim = resp->add_claims();
         *claim = std::move(hit.row.claim);
         Present(*claim, now);
-      }
-      if (more) {
-        resp->set_next_page_token(pages_.Encode(key, EncodeCursor(hits.back().cursor)));
       }
       return absl::OkStatus();
     });
