@@ -3,7 +3,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
 #include "common/idempotency/idempotency.h"
 #include "common/outbox/outbox.h"

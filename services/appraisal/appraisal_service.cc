@@ -208,9 +208,7 @@ absl::StatusOr<std::unique_ptr<AppraisalServiceImpl>> AppraisalServiceImpl::Crea
 
 absl::StatusOr<identity::v1::Subject> AppraisalServiceImpl::RequireSubject(
     const std::string& name, const std::string& what) const {
-  MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> s, deps_.subjects(name));
-  if (!s.has_value()) return NotFound(absl::StrCat(what, " ", name));
-  return *std::move(s);
+  return Found(deps_.subjects(name), absl::StrCat(what, " ", name));
 }
 
 absl::StatusOr<std::string> AppraisalServiceImpl::CallerFirm(const auth::Caller& caller) const {
@@ -306,9 +304,8 @@ absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
   return RunIdempotent<v1::Accreditation>(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
-        MARKET_ASSIGN_OR_RETURN(std::optional<AccreditationRow> row, LoadAccreditation(c, name));
-        if (!row.has_value()) return NotFound(name);
-        v1::Accreditation& a = row->accreditation;
+        MARKET_ASSIGN_OR_RETURN(AccreditationRow row, Found(LoadAccreditation(c, name), name));
+        v1::Accreditation& a = row.accreditation;
         MARKET_RETURN_IF_ERROR(CheckEtag(etag, a.etag()));
         v1::Accreditation::State state = EffectiveState(a, now);
         if (to == v1::Accreditation::SUSPENDED && state != v1::Accreditation::ACTIVE) {
@@ -323,9 +320,9 @@ absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
         a.set_state(to);
         a.set_state_reason(reason);
         *a.mutable_update_time() = ToTimestamp(now);
-        std::optional<absl::Time> ended = row->ended.has_value() ? row->ended : now;
+        std::optional<absl::Time> ended = row.ended.has_value() ? row.ended : now;
         MARKET_ASSIGN_OR_RETURN(v1::Accreditation saved,
-                                SaveAccreditation(c, a, ended, row->version + 1, false));
+                                SaveAccreditation(c, a, ended, row.version + 1, false));
         return View(saved, now);
       });
 }
@@ -458,16 +455,16 @@ grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
         *resp, RunIdempotent<v1::SigningKey>(
                    *deps_.db, "RetireSigningKey", caller.subject, req->request_id(), now,
                    [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
-                     MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> row, LoadKey(c, req->name()));
-                     if (!row.has_value()) return NotFound(req->name());
-                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row->key.etag()));
+                     MARKET_ASSIGN_OR_RETURN(KeyRow row,
+                                             Found(LoadKey(c, req->name()), req->name()));
+                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row.key.etag()));
                      MARKET_RETURN_IF_ERROR(CheckSigningKeyTransition(
-                         row->key.state(), v1::SigningKey::RETIRED,
+                         row.key.state(), v1::SigningKey::RETIRED,
                          caller.HasRole(Role::SUPERVISOR) ? AppraisalActor::kSupervisor
                                                           : AppraisalActor::kFirm));
-                     row->key.set_state(v1::SigningKey::RETIRED);
-                     *row->key.mutable_retire_time() = ToTimestamp(now);
-                     return SaveKey(c, row->key, row->version + 1, false);
+                     row.key.set_state(v1::SigningKey::RETIRED);
+                     *row.key.mutable_retire_time() = ToTimestamp(now);
+                     return SaveKey(c, row.key, row.version + 1, false);
                    }));
     return absl::OkStatus();
   });
@@ -558,15 +555,14 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
         RunIdempotent<v1::Appraisal>(
             *deps_.db, "FileAppraisal", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, in.key()));
-              if (!key.has_value()) return NotFound(in.key());
+              MARKET_ASSIGN_OR_RETURN(KeyRow key, Found(LoadKey(c, in.key()), in.key()));
               if (key_firm != content.firm()) {
                 return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
                                   absl::StrCat(in.key(), " is not a key of ", content.firm()));
               }
-              MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key->key.state()));
+              MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key.key.state()));
               MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
-                                      Ed25519PublicKey::FromRaw(key->key.public_key()));
+                                      Ed25519PublicKey::FromRaw(key.key.public_key()));
               // The signature is checked over the bytes exactly as received and stored.
               if (!public_key.Verify(in.signed_content(), in.signature())) {
                 return InvalidWithReason("appraisal.signature", "SIGNATURE_INVALID",
@@ -647,9 +643,8 @@ grpc::Status AppraisalServiceImpl::GetAppraisal(grpc::ServerContext* ctx,
     }
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row, LoadAppraisal(c, req->name()));
-      if (!row.has_value()) return NotFound(req->name());
-      *resp = std::move(row->appraisal);
+      MARKET_ASSIGN_OR_RETURN(AppraisalRow row, Found(LoadAppraisal(c, req->name()), req->name()));
+      *resp = std::move(row.appraisal);
       return absl::OkStatus();
     }));
     RedactFor(FullView(caller, caller_firm, *resp), *resp);
@@ -745,15 +740,14 @@ grpc::Status AppraisalServiceImpl::VerifyAppraisal(grpc::ServerContext* ctx,
       } else {
         MARKET_ASSIGN_OR_RETURN(filed, FindAppraisalByContent(c, Sha256(content_bytes)));
       }
-      MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, key_name));
-      if (!key.has_value()) return NotFound(key_name);
+      MARKET_ASSIGN_OR_RETURN(KeyRow key, Found(LoadKey(c, key_name), key_name));
       std::vector<std::string> problems;
       MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
-                              Ed25519PublicKey::FromRaw(key->key.public_key()));
+                              Ed25519PublicKey::FromRaw(key.key.public_key()));
       resp->set_signature_valid(public_key.Verify(content_bytes, signature));
       if (!resp->signature_valid()) problems.push_back("BAD_SIGNATURE");
-      resp->set_key_state(key->key.state());
-      if (key->key.has_retire_time()) *resp->mutable_key_retire_time() = key->key.retire_time();
+      resp->set_key_state(key.key.state());
+      if (key.key.has_retire_time()) *resp->mutable_key_retire_time() = key.key.retire_time();
       v1::AppraisalContent content;
       bool parsed = content.ParseFromString(content_bytes) && content.has_inspected_time();
       if (!parsed) {
@@ -765,8 +759,8 @@ grpc::Status AppraisalServiceImpl::VerifyAppraisal(grpc::ServerContext* ctx,
         if (filed.has_value() && filed->appraisal.signature() != signature) {
           filed.reset();  // same bytes, another signature: not the filed report
         }
-        if (key->key.state() == v1::SigningKey::RETIRED &&
-            (!filed.has_value() || FromTimestamp(key->key.retire_time()) <
+        if (key.key.state() == v1::SigningKey::RETIRED &&
+            (!filed.has_value() || FromTimestamp(key.key.retire_time()) <
                                        FromTimestamp(filed->appraisal.create_time()))) {
           problems.push_back("KEY_RETIRED_BEFORE_FILING");
         }
@@ -858,10 +852,9 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
         RunIdempotent<v1::Dispute>(
             *deps_.db, "FileDispute", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row,
-                                      LoadAppraisal(c, req->parent()));
-              if (!row.has_value()) return NotFound(req->parent());
-              v1::Appraisal& a = row->appraisal;
+              MARKET_ASSIGN_OR_RETURN(AppraisalRow row,
+                                      Found(LoadAppraisal(c, req->parent()), req->parent()));
+              v1::Appraisal& a = row.appraisal;
               if (!caller_firm.empty()) {
                 MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> accs,
                                         FirmAccreditations(c, caller_firm));
@@ -892,14 +885,14 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
                                                absl::FormatTime(closes)));
               }
               if (!in.counter_appraisal().empty()) {
-                MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> counter,
-                                        LoadAppraisal(c, in.counter_appraisal()));
-                if (!counter.has_value()) return NotFound(in.counter_appraisal());
-                if (counter->appraisal.item() != a.item() || a.item().empty()) {
+                MARKET_ASSIGN_OR_RETURN(
+                    AppraisalRow counter,
+                    Found(LoadAppraisal(c, in.counter_appraisal()), in.counter_appraisal()));
+                if (counter.appraisal.item() != a.item() || a.item().empty()) {
                   return InvalidField("dispute.counter_appraisal",
                                       absl::StrCat(in.counter_appraisal(), " is of another item"));
                 }
-                if (counter->appraisal.content().firm() == a.content().firm()) {
+                if (counter.appraisal.content().firm() == a.content().firm()) {
                   return InvalidField("dispute.counter_appraisal",
                                       "a counter-appraisal is by another firm");
                 }
@@ -921,7 +914,7 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
               if (!by_counter) {
                 a.set_state(v1::Appraisal::DISPUTED);
                 *a.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, row->version + 1, false));
+                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, row.version + 1, false));
               }
               return d;
             }));
@@ -1069,23 +1062,21 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
         RunIdempotent<v1::Dispute>(
             *deps_.db, "RuleOnDispute", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<DisputeRow> row, LoadDispute(c, req->name()));
-              if (!row.has_value()) return NotFound(req->name());
-              v1::Dispute& d = row->dispute;
+              MARKET_ASSIGN_OR_RETURN(DisputeRow row,
+                                      Found(LoadDispute(c, req->name()), req->name()));
+              v1::Dispute& d = row.dispute;
               MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
               MARKET_RETURN_IF_ERROR(
                   CheckDisputeTransition(d.state(), req->outcome(), AppraisalActor::kSupervisor));
-              MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> arow,
-                                      LoadAppraisal(c, appraisal_name));
-              if (!arow.has_value()) return NotFound(appraisal_name);
+              MARKET_ASSIGN_OR_RETURN(AppraisalRow arow,
+                                      Found(LoadAppraisal(c, appraisal_name), appraisal_name));
               d.set_state(req->outcome());
               d.set_ruling_reason(req->reason());
               d.set_ruled_by(caller.subject);
               d.set_decision_document_number(req->decision_document_number());
               *d.mutable_rule_time() = ToTimestamp(now);
-              MARKET_ASSIGN_OR_RETURN(v1::Dispute saved,
-                                      SaveDispute(c, d, row->version + 1, false));
-              v1::Appraisal& a = arow->appraisal;
+              MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, SaveDispute(c, d, row.version + 1, false));
+              v1::Appraisal& a = arow.appraisal;
               const v1::Appraisal::State before = a.state();
               const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,
                                                              AppraisalActor::kSupervisor)
@@ -1121,7 +1112,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                 if (open == 0) {
                   std::optional<std::string> newer;
                   if (!a.item().empty()) {
-                    MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow->id));
+                    MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow.id));
                   }
                   a.set_state(newer.has_value() ? v1::Appraisal::SUPERSEDED : v1::Appraisal::FILED);
                   if (newer.has_value()) {
@@ -1137,7 +1128,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
               }
               if (a.state() != before) {
                 *a.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, arow->version + 1, false));
+                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, arow.version + 1, false));
               }
               return saved;
             }));

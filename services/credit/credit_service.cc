@@ -357,8 +357,7 @@ grpc::Status CreditServiceImpl::GetCreditProfile(grpc::ServerContext* ctx,
       return InvalidField("name", "want subjects/{subject}/creditProfile");
     }
     std::string subject(name);
-    MARKET_ASSIGN_OR_RETURN(std::optional<SubjectInfo> info, directory_(subject));
-    if (!info.has_value()) return NotFound(subject);
+    MARKET_ASSIGN_OR_RETURN(SubjectInfo info, Found(directory_(subject), subject));
     bool self = caller.subject == subject;
     bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
     if (supervisor && !self) {

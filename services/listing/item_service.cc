@@ -156,10 +156,9 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
                      MARKET_ASSIGN_OR_RETURN(v1::Observation stored,
                                              AddObservation(c, item, o, now));
                      if (req->listing().empty()) return stored;
-                     MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row,
-                                             LoadListing(c, req->listing()));
-                     if (!row.has_value()) return NotFound(req->listing());
-                     v1::Listing& l = row->listing;
+                     MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                                             Found(LoadListing(c, req->listing()), req->listing()));
+                     v1::Listing& l = row.listing;
                      if (l.item() != req->parent()) {
                        // The observation is true of the item; the listing sells
                        // something else, so it is left alone (an error here would
@@ -177,7 +176,7 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
                        return stored;
                      }
                      *l.mutable_update_time() = ToTimestamp(now);
-                     MARKET_RETURN_IF_ERROR(SaveListing(c, l, row->version + 1, false).status());
+                     MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
                      return stored;
                    }));
     return absl::OkStatus();

@@ -203,16 +203,15 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
         *resp, RunIdempotent<v1::Listing>(
                    *deps_.db, "CreateListing", caller.subject, req->request_id(), now,
                    [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-                     MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,
-                                             LoadMarket(c, req->parent()));
-                     if (!market.has_value()) return NotFound(req->parent());
-                     if (as_operator && market->market.operator_() != caller.subject) {
+                     MARKET_ASSIGN_OR_RETURN(MarketRow market,
+                                             Found(LoadMarket(c, req->parent()), req->parent()));
+                     if (as_operator && market.market.operator_() != caller.subject) {
                        return absl::PermissionDeniedError(
                            absl::StrCat(caller.subject, " does not operate ", req->parent()));
                      }
                      v1::Listing l = NewListing(req->listing(), name, seller,
                                                 as_operator ? caller.subject : "", now);
-                     MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market->market, l));
+                     MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market.market, l));
                      MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
                      v1::Listing out;
                      MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &out));
@@ -230,16 +229,15 @@ grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
       return InvalidField("name", "want markets/{market}/listings/{listing}");
     }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->name()));
-      if (!row.has_value()) return NotFound(req->name());
+      MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, req->name()), req->name()));
       MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
       std::string op = m.has_value() ? m->market.operator_() : "";
-      if (!CanRead(caller, row->listing, op)) {
+      if (!CanRead(caller, row.listing, op)) {
         return absl::PermissionDeniedError(
-            absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row->listing.state()),
+            absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row.listing.state()),
                          "; only its owner, the market's operator and supervisors see it"));
       }
-      *resp = std::move(row->listing);
+      *resp = std::move(row.listing);
       return absl::OkStatus();
     });
   });
@@ -260,15 +258,13 @@ absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
   return RunIdempotent<v1::Listing>(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
-        if (!row.has_value()) return NotFound(name);
-        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-        if (!m.has_value()) return NotFound(market);
-        v1::Listing l = row->listing;
-        MARKET_RETURN_IF_ERROR(change(c, l, *m));
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row->listing.etag()));
+        MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
+        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
+        v1::Listing l = row.listing;
+        MARKET_RETURN_IF_ERROR(change(c, l, m));
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
         *l.mutable_update_time() = ToTimestamp(now);
-        return SaveListing(c, l, row->version + 1, /*insert=*/false);
+        return SaveListing(c, l, row.version + 1, /*insert=*/false);
       });
 }
 
@@ -487,11 +483,11 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     // Ownership before reading the rest of the stream.
     if (!header.listing().empty()) {
       MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
-        if (!row.has_value()) return NotFound(header.listing());
+        MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                                Found(LoadListing(c, header.listing()), header.listing()));
         MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
-        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row->listing, op));
-        return CheckEditable(row->listing.state());
+        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row.listing, op));
+        return CheckEditable(row.listing.state());
       }));
     }
     std::string data = header.data();
@@ -512,9 +508,9 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(deps_.db->Write([&](Connection& c) -> absl::Status {
       MARKET_RETURN_IF_ERROR(SavePhoto(c, photo, now));
       if (header.listing().empty()) return absl::OkStatus();
-      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
-      if (!row.has_value()) return NotFound(header.listing());
-      v1::Listing& l = row->listing;
+      MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                              Found(LoadListing(c, header.listing()), header.listing()));
+      v1::Listing& l = row.listing;
       MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
       MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, op));
       MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
@@ -527,7 +523,7 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
       }
       *l.add_photos() = photo;
       *l.mutable_update_time() = ToTimestamp(now);
-      return SaveListing(c, l, row->version + 1, false).status();
+      return SaveListing(c, l, row.version + 1, false).status();
     }));
     *resp = photo;
     return absl::OkStatus();
@@ -672,8 +668,7 @@ grpc::Status ListingServiceImpl::SearchListings(grpc::ServerContext* ctx,
     absl::Time now = deps_.clock->Now();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (req->parent() != "markets/-") {
-        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
-        if (!m.has_value()) return NotFound(req->parent());
+        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, req->parent()), req->parent()));
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
                               listing::SearchListings(c, q, after, page.limit(), now));

@@ -3,10 +3,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/crypto/crypto.h"
 #include "common/pagination/filter.h"
@@ -143,11 +140,10 @@ absl::Status MarketServiceImpl::CheckOwner(const auth::Caller& caller,
 
 absl::Status MarketServiceImpl::CheckSubjectRole(const std::string& subject, Role role,
                                                  const char* reason) const {
-  MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> found, subjects_(subject));
-  if (!found.has_value()) return NotFound(subject);
+  MARKET_ASSIGN_OR_RETURN(identity::v1::Subject found, Found(subjects_(subject), subject));
   bool has_role = false;
-  for (int r : found->roles()) has_role = has_role || r == role;
-  if (!has_role || found->state() != identity::v1::Subject::ACTIVE) {
+  for (int r : found.roles()) has_role = has_role || r == role;
+  if (!has_role || found.state() != identity::v1::Subject::ACTIVE) {
     return WithReason(absl::StatusCode::kFailedPrecondition, reason,
                       absl::StrCat(subject, " is not an active ", common::v1::Role_Name(role)));
   }

@@ -131,9 +131,9 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
         RunIdempotent<v1::Order>(
             *deps_.db, "PlaceOrder", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Order> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->listing()));
-              if (!row.has_value()) return NotFound(req->listing());
-              v1::Listing& l = row->listing;
+              MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                                      Found(LoadListing(c, req->listing()), req->listing()));
+              v1::Listing& l = row.listing;
               if (l.seller() == caller.subject) {
                 return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
                                   "a seller cannot buy its own listing");
@@ -147,8 +147,7 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
                                   absl::StrCat(l.name(), " discloses ", l.disclosed_defects_size(),
                                                " defect(s); set defects_acknowledged"));
               }
-              MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-              if (!m.has_value()) return NotFound(market);
+              MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
               std::optional<ListingRow> swap;
               if (!req->swap_listing().empty()) {
                 MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
@@ -156,8 +155,8 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
                 auto refuse = [](const std::string& why) {
                   return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
                 };
-                if (!m->market.has_swap_schedule()) return refuse(market + " has no swap days");
-                if (!IsSwapDay(m->market.swap_schedule(), now)) {
+                if (!m.market.has_swap_schedule()) return refuse(market + " has no swap days");
+                if (!IsSwapDay(m.market.swap_schedule(), now)) {
                   return refuse(absl::StrCat("today is not a swap day in ", market));
                 }
                 if (MarketOfOrder(name) != market ||
@@ -182,16 +181,18 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
               *o.mutable_warranty_policy() = l.warranty_policy();
               *o.mutable_disclosed_defects() = l.disclosed_defects();
               o.set_defects_acknowledged(req->defects_acknowledged());
-              if (req->defects_acknowledged()) *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
+              if (req->defects_acknowledged())
+                *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
               bool waived = req->defects_acknowledged() && l.disclosed_defects_size() > 0;
-              o.set_no_reason_return_days(
-                  m->market.kind() == v1::Market::ONLINE_PLATFORM && !waived ? kNoReasonReturnDays : 0);
+              o.set_no_reason_return_days(m.market.kind() == v1::Market::ONLINE_PLATFORM && !waived
+                                              ? kNoReasonReturnDays
+                                              : 0);
               o.set_state(v1::Order::PLACED);
               *o.mutable_place_time() = ToTimestamp(now);
               *o.mutable_update_time() = ToTimestamp(now);
               l.set_state(v1::Listing::RESERVED);
               *l.mutable_update_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(SaveListing(c, l, row->version + 1, false).status());
+              MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
               if (swap.has_value()) {
                 swap->listing.set_state(v1::Listing::RESERVED);
                 *swap->listing.mutable_update_time() = ToTimestamp(now);
@@ -208,9 +209,7 @@ namespace {
 
 // Loads an order for a change by `caller` (nullopt-safe) in a transaction.
 absl::StatusOr<OrderRow> LoadForChange(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> row, LoadOrder(c, name));
-  if (!row.has_value()) return NotFound(name);
-  return *std::move(row);
+  return Found(LoadOrder(c, name), name);
 }
 
 absl::Status ValidateOrderRequest(const std::string& name, const std::string& request_id) {
@@ -402,8 +401,7 @@ grpc::Status OrderServiceImpl::ListOrders(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(std::optional<SearchCursor> after, page.Cursor());
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (q.market.has_value()) {
-        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, *q.market));
-        if (!m.has_value()) return NotFound(*q.market);
+        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, *q.market), *q.market));
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<OrderHit> hits,
                               listing::ListOrders(c, q, after, page.limit()));

@@ -1,10 +1,6 @@
 #include "services/warranty/claim_store.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/idempotency/idempotency.h"
 #include "common/outbox/outbox.h"
 #include "common/pagination/filter.h"

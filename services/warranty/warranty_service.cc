@@ -417,9 +417,8 @@ grpc::Status WarrantyServiceImpl::CheckEligibility(grpc::ServerContext* ctx,
     }
     if (req->has_mileage_km() && req->mileage_km() < 0) v.Add("mileage_km", "must be >= 0");
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(std::optional<OrderInfo> info, deps_.orders(req->order()));
-    if (!info.has_value()) return NotFound(req->order());
-    const listing::v1::Order& o = info->order;
+    MARKET_ASSIGN_OR_RETURN(OrderInfo info, Found(deps_.orders(req->order()), req->order()));
+    const listing::v1::Order& o = info.order;
     if (!caller.HasRole(Role::SUPERVISOR) && caller.subject != o.buyer()) {
       return absl::PermissionDeniedError(
           absl::StrCat(caller.subject, " is not the buyer of ", req->order()));
@@ -478,9 +477,8 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
     CheckResourceId(v, "claim_id", req->claim_id());
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(std::optional<OrderInfo> info, deps_.orders(in.order()));
-    if (!info.has_value()) return NotFound(in.order());
-    const listing::v1::Order& o = info->order;
+    MARKET_ASSIGN_OR_RETURN(OrderInfo info, Found(deps_.orders(in.order()), in.order()));
+    const listing::v1::Order& o = info.order;
     if (caller.subject != o.buyer()) {
       return absl::PermissionDeniedError(
           absl::StrCat("only the buyer of ", in.order(), " files claims on it"));
@@ -513,7 +511,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
               ClaimRow row;
               row.version = 1;
               row.order = o;
-              row.market_operator = info->market_operator;
+              row.market_operator = info.market_operator;
               v1::Claim& claim = row.claim;
               claim.set_name(name);
               claim.set_order(o.name());
@@ -548,14 +546,13 @@ absl::StatusOr<v1::Claim> WarrantyServiceImpl::Mutate(
   return RunIdempotent<v1::Claim>(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Claim> {
-        MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, name));
-        if (!row.has_value()) return NotFound(name);
-        MARKET_RETURN_IF_ERROR(allowed(*row));
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row->claim.etag()));
-        MARKET_RETURN_IF_ERROR(change(c, *row, now));
-        row->version += 1;
-        *row->claim.mutable_update_time() = ToTimestamp(now);
-        MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, *row, /*insert=*/false));
+        MARKET_ASSIGN_OR_RETURN(ClaimRow row, Found(LoadClaim(c, name), name));
+        MARKET_RETURN_IF_ERROR(allowed(row));
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.claim.etag()));
+        MARKET_RETURN_IF_ERROR(change(c, row, now));
+        row.version += 1;
+        *row.claim.mutable_update_time() = ToTimestamp(now);
+        MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, row, /*insert=*/false));
         Present(out, now);
         return out;
       });
@@ -897,13 +894,12 @@ grpc::Status WarrantyServiceImpl::GetClaim(grpc::ServerContext* ctx, const v1::G
   return server::HandleRpc(env_, ctx, "GetClaim", *req, [&](const auth::Caller& caller) {
     MARKET_RETURN_IF_ERROR(ClaimRequestViolations(req->name(), "").ToStatus());
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, req->name()));
-      if (!row.has_value()) return NotFound(req->name());
-      if (!CanSee(caller, *row)) {
+      MARKET_ASSIGN_OR_RETURN(ClaimRow row, Found(LoadClaim(c, req->name()), req->name()));
+      if (!CanSee(caller, row)) {
         return absl::PermissionDeniedError(
             absl::StrCat(caller.subject, " is not a party to ", req->name()));
       }
-      *resp = std::move(row->claim);
+      *resp = std::move(row.claim);
       Present(*resp, deps_.clock->Now());
       return absl::OkStatus();
     });
