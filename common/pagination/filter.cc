@@ -46,4 +46,19 @@ absl::Status BadFilterTerm(const FilterTerm& term, absl::string_view want) {
                       absl::StrCat("cannot use \"", term.key, term.op, term.value, "\"; ", want));
 }
 
+absl::StatusOr<absl::Time> FilterTime(const FilterTerm& term) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, term.value, &t, &err)) {
+    return BadFilterTerm(term, "want an RFC 3339 time, e.g. \"2026-11-01T00:00:00+08:00\"");
+  }
+  return t;
+}
+
+absl::StatusOr<bool> OrderByAscending(absl::string_view order_by, absl::string_view field) {
+  if (order_by == field) return true;
+  if (order_by.empty() || order_by == absl::StrCat(field, " desc")) return false;
+  return InvalidField("order_by", absl::StrCat("want ", field, " or ", field, " desc"));
+}
+
 }  // namespace market

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace market {
 
@@ -32,6 +33,14 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilterTerms(
 
 // INVALID_ARGUMENT naming `filter`: "cannot use \"<key><op><value>\"; <want>".
 absl::Status BadFilterTerm(const FilterTerm& term, absl::string_view want);
+
+// The term's value as an RFC 3339 time, else BadFilterTerm(term, "want an RFC
+// 3339 time, e.g. ...").
+absl::StatusOr<absl::Time> FilterTime(const FilterTerm& term);
+
+// Whether order_by sorts by `field` ascending: "<field>" → true; "" or
+// "<field> desc" → false; INVALID_ARGUMENT naming `order_by` otherwise.
+absl::StatusOr<bool> OrderByAscending(absl::string_view order_by, absl::string_view field);
 
 }  // namespace market
 

@@ -64,5 +64,28 @@ TEST(FilterTest, BadFilterTermNamesTheTerm) {
   EXPECT_EQ(FieldViolationsOf(s)[0].description, "cannot use \"state=NOPE\"; want state=ACTIVE");
 }
 
+TEST(FilterTest, FilterTimeParsesRfc3339OrNamesFilter) {
+  FilterTerm t{"create_time", ">=", "2026-11-01T00:00:00+08:00", ""};
+  ASSERT_OK_AND_ASSIGN(absl::Time when, FilterTime(t));
+  EXPECT_EQ(when, absl::FromUnixSeconds(1793462400));
+  t.value = "yesterday";
+  absl::Status s = FilterTime(t).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_EQ(FieldViolationsOf(s)[0].field, "filter");
+}
+
+TEST(FilterTest, OrderByAscendingKnowsOnlyTheField) {
+  ASSERT_OK_AND_ASSIGN(bool asc, OrderByAscending("create_time", "create_time"));
+  EXPECT_TRUE(asc);
+  ASSERT_OK_AND_ASSIGN(asc, OrderByAscending("", "create_time"));
+  EXPECT_FALSE(asc);
+  ASSERT_OK_AND_ASSIGN(asc, OrderByAscending("create_time desc", "create_time"));
+  EXPECT_FALSE(asc);
+  absl::Status s = OrderByAscending("price", "create_time").status();
+  ASSERT_EQ(FieldViolationsOf(s).size(), 1u);
+  EXPECT_EQ(FieldViolationsOf(s)[0].field, "order_by");
+  EXPECT_EQ(FieldViolationsOf(s)[0].description, "want create_time or create_time desc");
+}
+
 }  // namespace
 }  // namespace market

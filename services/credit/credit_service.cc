@@ -144,15 +144,6 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(const std::string& filter) {
   return ParseFilterTerms(filter, "want KEY=VALUE, KEY>=VALUE or KEY<VALUE", {"=", ">=", "<"});
 }
 
-absl::StatusOr<absl::Time> ParseRfc3339(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-    return InvalidField("filter", absl::StrCat("\"", text, "\" is not an RFC 3339 time"));
-  }
-  return t;
-}
-
 }  // namespace
 
 std::vector<auth::RpcPolicy> CreditPolicies() {
@@ -419,9 +410,9 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
       } else if (t.key == "active" && t.op == "=" && (t.value == "true" || t.value == "false")) {
         active_only = t.value == "true";
       } else if (t.key == "occurred_time" && t.op == ">=") {
-        MARKET_ASSIGN_OR_RETURN(filter.occurred_from, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(filter.occurred_from, FilterTime(t));
       } else if (t.key == "occurred_time" && t.op == "<") {
-        MARKET_ASSIGN_OR_RETURN(filter.occurred_before, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(filter.occurred_before, FilterTime(t));
       } else {
         return InvalidField("filter", absl::StrCat("unsupported term ", t.key, t.op, t.value,
                                                    "; want subject=, type=, tier=, active=, "
@@ -454,17 +445,17 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
       MARKET_RETURN_IF_ERROR(LogAccess(caller, filter.subject.value_or("subjects/-"),
                                        "ListRecords", req->purpose()));
     }
-    std::string query = absl::StrCat("ListRecords|", req->filter(), "|",
-                                     filter.subject.value_or(""));
-    int64_t after = -1;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string pos, pages_.Decode(query, req->page_token()));
-      if (!absl::SimpleAtoi(pos, &after)) return InvalidField("page_token", "malformed");
-    }
+    // page_size was checked first; the token can be checked only now, as
+    // its query names the subject the filter resolved to.
+    MARKET_ASSIGN_OR_RETURN(Page page, Page::Start(pages_,
+                                                   absl::StrCat("ListRecords|", req->filter(), "|",
+                                                                filter.subject.value_or("")),
+                                                   page_size, req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(int64_t after, page.Int(-1));
     MARKET_ASSIGN_OR_RETURN(std::vector<Record> records,
-                            store_->ListRecords(filter, after, page_size + 1));
-    bool more = static_cast<int>(records.size()) > page_size;
-    if (more) records.resize(page_size);
+                            store_->ListRecords(filter, after, page.limit()));
+    resp->set_next_page_token(
+        page.Trim(records, [](const Record& r) { return absl::StrCat(r.index()); }));
     std::map<std::string, Evaluation> evaluations;
     absl::Time now = clock_->Now();
     for (const Record& r : records) {
@@ -480,9 +471,6 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
         }
       }
       *resp->add_records() = r;
-    }
-    if (more) {
-      resp->set_next_page_token(pages_.Encode(query, absl::StrCat(records.back().index())));
     }
     return absl::OkStatus();
   });
@@ -513,9 +501,9 @@ grpc::Status CreditServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
       if (t.key == "reader" && t.op == "=" && ValidSubjectName(t.value)) {
         reader = t.value;
       } else if (t.key == "access_time" && t.op == ">=") {
-        MARKET_ASSIGN_OR_RETURN(from, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(from, FilterTime(t));
       } else if (t.key == "access_time" && t.op == "<") {
-        MARKET_ASSIGN_OR_RETURN(before_time, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(before_time, FilterTime(t));
       } else {
         return InvalidField("filter", absl::StrCat("unsupported term ", t.key, t.op, t.value,
                                                    "; want reader=, access_time>= or "

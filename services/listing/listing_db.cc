@@ -529,24 +529,14 @@ absl::StatusOr<OrderQuery> ParseOrderQuery(const std::string& parent, const std:
       }
       q.state = st;
     } else if (t.key == "place_time" && (t.op == ">=" || t.op == "<")) {
-      absl::Time when;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, t.value, &when, &err)) {
-        return BadFilterTerm(t, "want an RFC 3339 time, e.g. \"2026-11-01T00:00:00+08:00\"");
-      }
+      MARKET_ASSIGN_OR_RETURN(absl::Time when, FilterTime(t));
       (t.op == ">=" ? q.placed_from : q.placed_before) = when;
     } else {
       return BadFilterTerm(t,
                            "want buyer=, seller=, listing=, state=, place_time>= or place_time<");
     }
   }
-  if (order_by.empty() || order_by == "place_time desc") {
-    q.ascending = false;
-  } else if (order_by == "place_time") {
-    q.ascending = true;
-  } else {
-    return InvalidField("order_by", "want place_time or place_time desc");
-  }
+  MARKET_ASSIGN_OR_RETURN(q.ascending, OrderByAscending(order_by, "place_time"));
   return q;
 }
 

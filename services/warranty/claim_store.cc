@@ -279,23 +279,13 @@ absl::StatusOr<ClaimQuery> ParseClaimQuery(const std::string& filter, const std:
       }
       q.kind = kind;
     } else if (t.key == "create_time" && (t.op == ">=" || t.op == "<")) {
-      absl::Time when;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, v, &when, &err)) {
-        return BadFilterTerm(t, "want an RFC 3339 time, e.g. \"2026-11-01T00:00:00+08:00\"");
-      }
+      MARKET_ASSIGN_OR_RETURN(absl::Time when, FilterTime(t));
       (t.op == ">=" ? q.created_from : q.created_before) = when;
     } else {
       return InvalidField("filter", absl::StrCat("unknown term \"", t.text, "\"; ", kWant));
     }
   }
-  if (order_by.empty() || order_by == "create_time desc") {
-    q.ascending = false;
-  } else if (order_by == "create_time") {
-    q.ascending = true;
-  } else {
-    return InvalidField("order_by", "want create_time or create_time desc");
-  }
+  MARKET_ASSIGN_OR_RETURN(q.ascending, OrderByAscending(order_by, "create_time"));
   return q;
 }
 
