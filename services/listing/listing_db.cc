@@ -486,11 +486,7 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
   } else if (chars > 0) {
     MARKET_RETURN_IF_ERROR(st.BindText(":text", q.text));
   }
-  if (after.has_value()) {
-    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
-    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
-  }
-  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   std::vector<SearchHit> hits;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
@@ -570,11 +566,7 @@ absl::StatusOr<std::vector<OrderHit>> ListOrders(Connection& c, const OrderQuery
                                          : st.BindNull(":before"));
   MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
                                               : st.BindText(":who", q.visible_to));
-  if (after.has_value()) {
-    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
-    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
-  }
-  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   std::vector<OrderHit> hits;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());

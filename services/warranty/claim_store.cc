@@ -325,11 +325,7 @@ absl::StatusOr<std::vector<ClaimHit>> ListClaims(Connection& c, const ClaimQuery
   MARKET_RETURN_IF_ERROR(number(":before", micros(q.created_before)));
   MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
                                               : st.BindText(":who", q.visible_to));
-  if (after.has_value()) {
-    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
-    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
-  }
-  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   std::vector<ClaimHit> hits;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
