@@ -820,13 +820,12 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
     CheckResourceId(v, "dispute_id", req->dispute_id());
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    std::optional<AppraisalRow> target;
+    AppraisalRow target;
     MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(target, LoadAppraisal(c, req->parent()));
+      MARKET_ASSIGN_OR_RETURN(target, Found(LoadAppraisal(c, req->parent()), req->parent()));
       return absl::OkStatus();
     }));
-    if (!target.has_value()) return NotFound(req->parent());
-    const v1::AppraisalContent& content = target->appraisal.content();
+    const v1::AppraisalContent& content = target.appraisal.content();
     // Who: a party to the listing, or another firm accredited for the category now.
     Role role = Role::ROLE_UNSPECIFIED;
     MARKET_ASSIGN_OR_RETURN(std::vector<std::string> parties, PartiesOf(content.listing()));

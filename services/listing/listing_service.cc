@@ -540,17 +540,12 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     // The market and its operator before the file is looked at.
-    MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,
-                            [&]() -> absl::StatusOr<std::optional<MarketRow>> {
-                              std::optional<MarketRow> m;
-                              MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) {
-                                MARKET_ASSIGN_OR_RETURN(m, LoadMarket(c, req->parent()));
-                                return absl::OkStatus();
-                              }));
-                              return m;
-                            }());
-    if (!market.has_value()) return NotFound(req->parent());
-    if (market->market.operator_() != caller.subject) {
+    MarketRow market;
+    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(market, Found(LoadMarket(c, req->parent()), req->parent()));
+      return absl::OkStatus();
+    }));
+    if (market.market.operator_() != caller.subject) {
       return absl::PermissionDeniedError(
           absl::StrCat(caller.subject, " does not operate ", req->parent()));
     }
@@ -581,7 +576,7 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
       }
       if (!s.ok()) continue;
       v1::Listing l = NewListing(row.listing, "", row.listing.seller(), caller.subject, now);
-      if (absl::Status admits = CheckMarketAdmits(market->market, l); !admits.ok()) {
+      if (absl::Status admits = CheckMarketAdmits(market.market, l); !admits.ok()) {
         add(ReasonOf(admits) == "CATEGORY_NOT_ALLOWED" ? "category" : "seller",
             std::string(admits.message()));
         continue;
