@@ -23,4 +23,13 @@ absl::StatusOr<SearchCursor> DecodeCursor(const std::string& position) {
   return c;
 }
 
+absl::Status BindKeysetPage(sqlite::Statement& st, const std::optional<SearchCursor>& after,
+                            int limit) {
+  if (after.has_value()) {
+    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
+    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
+  }
+  return st.Bind(":limit", static_cast<int64_t>(limit));
+}
+
 }  // namespace market

@@ -5,9 +5,12 @@
 #define MARKET_COMMON_PAGINATION_CURSOR_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/sqlite/statement.h"
 
 namespace market {
 
@@ -21,6 +24,12 @@ std::string EncodeCursor(const SearchCursor& cursor);
 
 // INVALID_ARGUMENT naming `page_token` unless `position` is "int64|non-empty".
 absl::StatusOr<SearchCursor> DecodeCursor(const std::string& position);
+
+// Binds the keyset parameters of a page query: :after_key and :after_name
+// when `after` is set (the SQL names them only then) and :limit. Errors: those
+// of Statement::Bind.
+absl::Status BindKeysetPage(sqlite::Statement& st, const std::optional<SearchCursor>& after,
+                            int limit);
 
 }  // namespace market
 

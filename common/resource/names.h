@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
+#include "common/status/status.h"
 
 namespace market {
 
@@ -20,6 +21,19 @@ inline bool ValidResourceId(absl::string_view id) {
     if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
   }
   return true;
+}
+
+// Adds a violation of `field` unless `id` is empty (the server picks one) or
+// a ValidResourceId.
+inline void CheckResourceId(Violations& v, absl::string_view field, absl::string_view id) {
+  if (!id.empty() && !ValidResourceId(id)) {
+    v.Add(field, "want 4-63 characters of [a-z0-9-] starting with a letter");
+  }
+}
+
+// Adds a violation of `request_id` when it is longer than 64 characters.
+inline void CheckRequestId(Violations& v, absl::string_view request_id) {
+  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
 }
 
 // `collection/{id}` with one non-empty segment of at most 63 bytes.

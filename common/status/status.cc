@@ -10,6 +10,10 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
   return InvalidFields({{std::string(field), std::string(description)}});
 }
 
+absl::Status NotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat(name, " not found"));
+}
+
 absl::Status InvalidFields(const std::vector<FieldViolation>& violations) {
   google::rpc::BadRequest bad_request;
   std::vector<std::string> parts;

@@ -5,6 +5,7 @@
 #ifndef MARKET_COMMON_STATUS_STATUS_H_
 #define MARKET_COMMON_STATUS_STATUS_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,17 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations);
 // WithReason(absl::StatusCode::kFailedPrecondition, "SUBJECT_SUSPENDED", "...").
 absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
                         absl::string_view message);
+
+// NOT_FOUND for a missing resource: message "<name> not found".
+absl::Status NotFound(absl::string_view name);
+// The value a lookup found, NotFound(name) when it found none, or the
+// lookup's own error.
+template <typename T>
+absl::StatusOr<T> Found(absl::StatusOr<std::optional<T>> lookup, absl::string_view name) {
+  if (!lookup.ok()) return lookup.status();
+  if (!lookup->has_value()) return NotFound(name);
+  return std::move(**lookup);
+}
 
 // The field violations carried by `status` (empty when none).
 std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);

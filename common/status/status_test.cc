@@ -97,5 +97,23 @@ TEST(GrpcStatusTest, RoundTripKeepsCodeAndDetails) {
   EXPECT_OK(FromGrpcStatus(ToGrpcStatus(absl::OkStatus())));
 }
 
+TEST(NotFoundTest, NamesTheMissingResource) {
+  absl::Status s = NotFound("markets/m1");
+  EXPECT_TRUE(absl::IsNotFound(s));
+  EXPECT_EQ(s.message(), "markets/m1 not found");
+}
+
+TEST(FoundTest, ValueMissingOrLookupError) {
+  absl::StatusOr<int> found = Found(absl::StatusOr<std::optional<int>>(7), "x/1");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(*found, 7);
+  absl::StatusOr<int> missing = Found(absl::StatusOr<std::optional<int>>(std::nullopt), "x/1");
+  EXPECT_TRUE(absl::IsNotFound(missing.status()));
+  EXPECT_EQ(missing.status().message(), "x/1 not found");
+  absl::StatusOr<int> failed =
+      Found(absl::StatusOr<std::optional<int>>(absl::UnavailableError("db")), "x/1");
+  EXPECT_TRUE(absl::IsUnavailable(failed.status()));
+}
+
 }  // namespace
 }  // namespace market

@@ -48,7 +48,7 @@ absl::Status ValidateUscc(absl::string_view uscc);
 // (0-9 or X, 'x' accepted). Digits 7-14 must be a real calendar date
 // YYYYMMDD with year >= kMinIdBirthYear and not after today's date in China
 // (UTC+8) at `now`. INVALID_ARGUMENT otherwise.
-absl::Status ValidateIdNumber(absl::string_view id_number, absl::Time now = absl::Now());
+absl::Status ValidateIdNumber(absl::string_view id_number, absl::Time now);
 
 // Display form of an ID number: first 4 characters, ten '*', last 4
 // ("5131**********0014"). Input shorter than 15 characters (no plausible ID)

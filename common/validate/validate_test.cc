@@ -127,8 +127,8 @@ TEST(ValidateIdNumberTest, AcceptsLowerCaseX) {
   EXPECT_OK(ValidateIdNumber("11010519491231002x", kNow));
 }
 
-TEST(ValidateIdNumberTest, DefaultNowAcceptsValidNumber) {
-  EXPECT_OK(ValidateIdNumber("11010519491231002X"));
+TEST(ValidateIdNumberTest, WallClockNowAcceptsValidNumber) {
+  EXPECT_OK(ValidateIdNumber("11010519491231002X", absl::Now()));
 }
 
 TEST(ValidateIdNumberTest, RejectsAlteredCheckCharacter) {

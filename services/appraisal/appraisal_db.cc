@@ -3,10 +3,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
 #include "common/idempotency/idempotency.h"
 #include "common/outbox/outbox.h"
+#include "common/pagination/filter.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 
@@ -181,28 +181,18 @@ const std::vector<sqlite::Migration>& AppraisalMigrations() {
 
 absl::StatusOr<std::map<std::string, std::string>> ParseFilter(
     const std::string& filter, const std::set<std::string>& allowed) {
+  MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms,
+                          ParseFilterTerms(filter, "want KEY=VALUE terms joined by \" AND \""));
   std::map<std::string, std::string> out;
-  if (absl::StripAsciiWhitespace(filter).empty()) return out;
-  for (absl::string_view raw : absl::StrSplit(filter, " AND ")) {
-    absl::string_view term = absl::StripAsciiWhitespace(raw);
-    size_t eq = term.find('=');
-    if (eq == absl::string_view::npos || eq == 0) {
-      return InvalidField("filter", absl::StrCat("cannot parse \"", term,
-                                                 "\"; want KEY=VALUE terms joined by \" AND \""));
-    }
-    std::string key(absl::StripAsciiWhitespace(term.substr(0, eq)));
-    absl::string_view value = absl::StripAsciiWhitespace(term.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-      value = value.substr(1, value.size() - 2);
-    }
-    if (!allowed.contains(key)) {
+  for (const FilterTerm& t : terms) {
+    if (!allowed.contains(t.key)) {
       std::string keys;
       for (const auto& k : allowed) absl::StrAppend(&keys, keys.empty() ? "" : ", ", k);
-      return InvalidField("filter", absl::StrCat("unknown key \"", key, "\"; want ", keys));
+      return InvalidField("filter", absl::StrCat("unknown key \"", t.key, "\"; want ", keys));
     }
-    if (value.empty()) return InvalidField("filter", absl::StrCat("empty value for ", key));
-    if (!out.emplace(key, std::string(value)).second) {
-      return InvalidField("filter", absl::StrCat(key, " given twice"));
+    if (t.value.empty()) return InvalidField("filter", absl::StrCat("empty value for ", t.key));
+    if (!out.emplace(t.key, t.value).second) {
+      return InvalidField("filter", absl::StrCat(t.key, " given twice"));
     }
   }
   return out;

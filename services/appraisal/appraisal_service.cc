@@ -9,6 +9,8 @@
 #include "common/crypto/crypto.h"
 #include "common/idempotency/idempotency.h"
 #include "common/outbox/outbox.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/appraisal/appraisal_db.h"
@@ -17,7 +19,6 @@
 #include "services/appraisal/grading_schemes.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
-#include "common/resource/names.h"
 
 namespace market::appraisal {
 namespace {
@@ -36,16 +37,6 @@ absl::Status CheckEtag(const std::string& given, const std::string& current) {
     return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
   }
   return absl::OkStatus();
-}
-
-void CheckId(const std::string& id, const char* field, Violations& v) {
-  if (!id.empty() && !ValidResourceId(id)) {
-    v.Add(field, "want 4-63 characters of [a-z0-9-] starting with a letter");
-  }
-}
-
-void CheckRequestId(const std::string& request_id, Violations& v) {
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
 }
 
 bool HasRole(const identity::v1::Subject& s, Role role) {
@@ -217,9 +208,7 @@ absl::StatusOr<std::unique_ptr<AppraisalServiceImpl>> AppraisalServiceImpl::Crea
 
 absl::StatusOr<identity::v1::Subject> AppraisalServiceImpl::RequireSubject(
     const std::string& name, const std::string& what) const {
-  MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> s, deps_.subjects(name));
-  if (!s.has_value()) return absl::NotFoundError(absl::StrCat(what, " ", name, " not found"));
-  return *std::move(s);
+  return Found(deps_.subjects(name), absl::StrCat(what, " ", name));
 }
 
 absl::StatusOr<std::string> AppraisalServiceImpl::CallerFirm(const auth::Caller& caller) const {
@@ -266,8 +255,8 @@ grpc::Status AppraisalServiceImpl::GrantAccreditation(grpc::ServerContext* ctx,
     if (in.certificate_number().size() > 64) {
       v.Add("accreditation.certificate_number", "longer than 64 bytes");
     }
-    CheckId(req->accreditation_id(), "accreditation_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "accreditation_id", req->accreditation_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(identity::v1::Subject firm, RequireSubject(firm_subject, "firm"));
     if (!HasRole(firm, Role::APPRAISAL_FIRM)) {
@@ -309,15 +298,14 @@ absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
   }
   size_t chars = Utf8CharCount(reason);
   if (chars == 0 || chars > 500) v.Add("reason", "required, up to 500 characters");
-  CheckRequestId(request_id, v);
+  CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   absl::Time now = deps_.clock->Now();
   return RunIdempotent<v1::Accreditation>(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
-        MARKET_ASSIGN_OR_RETURN(std::optional<AccreditationRow> row, LoadAccreditation(c, name));
-        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
-        v1::Accreditation& a = row->accreditation;
+        MARKET_ASSIGN_OR_RETURN(AccreditationRow row, Found(LoadAccreditation(c, name), name));
+        v1::Accreditation& a = row.accreditation;
         MARKET_RETURN_IF_ERROR(CheckEtag(etag, a.etag()));
         v1::Accreditation::State state = EffectiveState(a, now);
         if (to == v1::Accreditation::SUSPENDED && state != v1::Accreditation::ACTIVE) {
@@ -332,9 +320,9 @@ absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
         a.set_state(to);
         a.set_state_reason(reason);
         *a.mutable_update_time() = ToTimestamp(now);
-        std::optional<absl::Time> ended = row->ended.has_value() ? row->ended : now;
+        std::optional<absl::Time> ended = row.ended.has_value() ? row.ended : now;
         MARKET_ASSIGN_OR_RETURN(v1::Accreditation saved,
-                                SaveAccreditation(c, a, ended, row->version + 1, false));
+                                SaveAccreditation(c, a, ended, row.version + 1, false));
         return View(saved, now);
       });
 }
@@ -366,7 +354,10 @@ grpc::Status AppraisalServiceImpl::ListAccreditations(grpc::ServerContext* ctx,
                                                       const v1::ListAccreditationsRequest* req,
                                                       v1::ListAccreditationsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListAccreditations", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListAccreditations|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
     AccreditationQuery q;
     MARKET_ASSIGN_OR_RETURN(q.firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "state"}));
@@ -377,18 +368,13 @@ grpc::Status AppraisalServiceImpl::ListAccreditations(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(q.state, ParseState<v1::Accreditation::State>(
                                            terms["state"], v1::Accreditation::State_Parse));
     }
-    std::string key = absl::StrCat("ListAccreditations|", req->parent(), "|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
-    }
     absl::Time now = deps_.clock->Now();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> rows,
-                              appraisal::ListAccreditations(c, q, now, after, page_size + 1));
-      bool more = static_cast<int>(rows.size()) > page_size;
-      if (more) rows.resize(page_size);
-      if (more) resp->set_next_page_token(pages_.Encode(key, rows.back().accreditation.name()));
+      MARKET_ASSIGN_OR_RETURN(
+          std::vector<AccreditationRow> rows,
+          appraisal::ListAccreditations(c, q, now, page.position(), page.limit()));
+      resp->set_next_page_token(
+          page.Trim(rows, [](const AccreditationRow& r) { return r.accreditation.name(); }));
       for (AccreditationRow& row : rows) {
         *resp->add_accreditations() = View(std::move(row.accreditation), now);
       }
@@ -423,8 +409,8 @@ grpc::Status AppraisalServiceImpl::RegisterSigningKey(grpc::ServerContext* ctx,
               absl::StrCat("not an Ed25519 public key: ", parsed.status().message()));
       }
     }
-    CheckId(req->key_id(), "key_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "key_id", req->key_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     if (caller.subject != firm_subject) {
       return absl::PermissionDeniedError(
@@ -458,7 +444,7 @@ grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
     std::string firm;
     if (!ValidFirmChildName(req->name(), "keys", &firm))
       v.Add("name", "want firms/{firm}/keys/{key}");
-    CheckRequestId(req->request_id(), v);
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     if (!caller.HasRole(Role::SUPERVISOR) && caller.subject != FirmSubject(firm)) {
       return absl::PermissionDeniedError(
@@ -469,18 +455,16 @@ grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
         *resp, RunIdempotent<v1::SigningKey>(
                    *deps_.db, "RetireSigningKey", caller.subject, req->request_id(), now,
                    [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
-                     MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> row, LoadKey(c, req->name()));
-                     if (!row.has_value()) {
-                       return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
-                     }
-                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row->key.etag()));
+                     MARKET_ASSIGN_OR_RETURN(KeyRow row,
+                                             Found(LoadKey(c, req->name()), req->name()));
+                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row.key.etag()));
                      MARKET_RETURN_IF_ERROR(CheckSigningKeyTransition(
-                         row->key.state(), v1::SigningKey::RETIRED,
+                         row.key.state(), v1::SigningKey::RETIRED,
                          caller.HasRole(Role::SUPERVISOR) ? AppraisalActor::kSupervisor
                                                           : AppraisalActor::kFirm));
-                     row->key.set_state(v1::SigningKey::RETIRED);
-                     *row->key.mutable_retire_time() = ToTimestamp(now);
-                     return SaveKey(c, row->key, row->version + 1, false);
+                     row.key.set_state(v1::SigningKey::RETIRED);
+                     *row.key.mutable_retire_time() = ToTimestamp(now);
+                     return SaveKey(c, row.key, row.version + 1, false);
                    }));
     return absl::OkStatus();
   });
@@ -490,7 +474,10 @@ grpc::Status AppraisalServiceImpl::ListSigningKeys(grpc::ServerContext* ctx,
                                                    const v1::ListSigningKeysRequest* req,
                                                    v1::ListSigningKeysResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListSigningKeys", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListSigningKeys|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(std::string firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"state"}));
     std::optional<v1::SigningKey::State> state;
@@ -498,17 +485,10 @@ grpc::Status AppraisalServiceImpl::ListSigningKeys(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(
           state, ParseState<v1::SigningKey::State>(terms["state"], v1::SigningKey::State_Parse));
     }
-    std::string key = absl::StrCat("ListSigningKeys|", req->parent(), "|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
-    }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::vector<KeyRow> rows,
-                              ListKeys(c, firm, state, after, page_size + 1));
-      bool more = static_cast<int>(rows.size()) > page_size;
-      if (more) rows.resize(page_size);
-      if (more) resp->set_next_page_token(pages_.Encode(key, rows.back().key.name()));
+                              ListKeys(c, firm, state, page.position(), page.limit()));
+      resp->set_next_page_token(page.Trim(rows, [](const KeyRow& r) { return r.key.name(); }));
       for (KeyRow& row : rows) *resp->add_signing_keys() = std::move(row.key);
       return absl::OkStatus();
     });
@@ -533,8 +513,8 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
     if (!ValidFirmChildName(in.key(), "keys", &key_firm)) {
       v.Add("appraisal.key", "want firms/{firm}/keys/{key}");
     }
-    CheckId(req->appraisal_id(), "appraisal_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "appraisal_id", req->appraisal_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     v1::AppraisalContent content;
     if (!content.ParseFromString(in.signed_content())) {
@@ -575,16 +555,14 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
         RunIdempotent<v1::Appraisal>(
             *deps_.db, "FileAppraisal", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, in.key()));
-              if (!key.has_value())
-                return absl::NotFoundError(absl::StrCat(in.key(), " not found"));
+              MARKET_ASSIGN_OR_RETURN(KeyRow key, Found(LoadKey(c, in.key()), in.key()));
               if (key_firm != content.firm()) {
                 return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
                                   absl::StrCat(in.key(), " is not a key of ", content.firm()));
               }
-              MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key->key.state()));
+              MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key.key.state()));
               MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
-                                      Ed25519PublicKey::FromRaw(key->key.public_key()));
+                                      Ed25519PublicKey::FromRaw(key.key.public_key()));
               // The signature is checked over the bytes exactly as received and stored.
               if (!public_key.Verify(in.signed_content(), in.signature())) {
                 return InvalidWithReason("appraisal.signature", "SIGNATURE_INVALID",
@@ -665,9 +643,8 @@ grpc::Status AppraisalServiceImpl::GetAppraisal(grpc::ServerContext* ctx,
     }
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row, LoadAppraisal(c, req->name()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
-      *resp = std::move(row->appraisal);
+      MARKET_ASSIGN_OR_RETURN(AppraisalRow row, Found(LoadAppraisal(c, req->name()), req->name()));
+      *resp = std::move(row.appraisal);
       return absl::OkStatus();
     }));
     RedactFor(FullView(caller, caller_firm, *resp), *resp);
@@ -679,7 +656,9 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
                                                   const v1::ListAppraisalsRequest* req,
                                                   v1::ListAppraisalsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListAppraisals", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListAppraisals|", req->filter()),
+                                        req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(
         auto terms, ParseFilter(req->filter(), {"item", "firm", "listing", "category", "state"}));
     AppraisalQuery q;
@@ -702,27 +681,22 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(
           q.state, ParseState<v1::Appraisal::State>(terms["state"], v1::Appraisal::State_Parse));
     }
-    std::string key = absl::StrCat("ListAppraisals|", req->filter());
     std::optional<AppraisalCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
+    if (!page.position().empty()) {
+      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(page.position()));
     }
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::vector<AppraisalRow> rows,
-                              appraisal::ListAppraisals(c, q, after, page_size + 1));
-      bool more = static_cast<int>(rows.size()) > page_size;
-      if (more) rows.resize(page_size);
+                              appraisal::ListAppraisals(c, q, after, page.limit()));
+      resp->set_next_page_token(page.Trim(rows, [](const AppraisalRow& r) {
+        const v1::Appraisal& a = r.appraisal;
+        return EncodeCursor(
+            {absl::ToUnixMicros(FromTimestamp(a.content().inspected_time())), a.name()});
+      }));
       for (AppraisalRow& row : rows) {
         RedactFor(FullView(caller, caller_firm, row.appraisal), row.appraisal);
         *resp->add_appraisals() = row.appraisal;
-      }
-      if (more) {
-        const v1::Appraisal& last = rows.back().appraisal;
-        resp->set_next_page_token(pages_.Encode(
-            key, EncodeCursor({absl::ToUnixMicros(FromTimestamp(last.content().inspected_time())),
-                               last.name()})));
       }
       return absl::OkStatus();
     });
@@ -759,22 +733,21 @@ grpc::Status AppraisalServiceImpl::VerifyAppraisal(grpc::ServerContext* ctx,
       std::string key_name = req->key();
       if (!req->name().empty()) {
         MARKET_ASSIGN_OR_RETURN(filed, LoadAppraisal(c, req->name()));
-        if (!filed.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+        if (!filed.has_value()) return NotFound(req->name());
         content_bytes = filed->appraisal.signed_content();
         signature = filed->appraisal.signature();
         key_name = filed->appraisal.key();
       } else {
         MARKET_ASSIGN_OR_RETURN(filed, FindAppraisalByContent(c, Sha256(content_bytes)));
       }
-      MARKET_ASSIGN_OR_RETURN(std::optional<KeyRow> key, LoadKey(c, key_name));
-      if (!key.has_value()) return absl::NotFoundError(absl::StrCat(key_name, " not found"));
+      MARKET_ASSIGN_OR_RETURN(KeyRow key, Found(LoadKey(c, key_name), key_name));
       std::vector<std::string> problems;
       MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
-                              Ed25519PublicKey::FromRaw(key->key.public_key()));
+                              Ed25519PublicKey::FromRaw(key.key.public_key()));
       resp->set_signature_valid(public_key.Verify(content_bytes, signature));
       if (!resp->signature_valid()) problems.push_back("BAD_SIGNATURE");
-      resp->set_key_state(key->key.state());
-      if (key->key.has_retire_time()) *resp->mutable_key_retire_time() = key->key.retire_time();
+      resp->set_key_state(key.key.state());
+      if (key.key.has_retire_time()) *resp->mutable_key_retire_time() = key.key.retire_time();
       v1::AppraisalContent content;
       bool parsed = content.ParseFromString(content_bytes) && content.has_inspected_time();
       if (!parsed) {
@@ -786,8 +759,8 @@ grpc::Status AppraisalServiceImpl::VerifyAppraisal(grpc::ServerContext* ctx,
         if (filed.has_value() && filed->appraisal.signature() != signature) {
           filed.reset();  // same bytes, another signature: not the filed report
         }
-        if (key->key.state() == v1::SigningKey::RETIRED &&
-            (!filed.has_value() || FromTimestamp(key->key.retire_time()) <
+        if (key.key.state() == v1::SigningKey::RETIRED &&
+            (!filed.has_value() || FromTimestamp(key.key.retire_time()) <
                                        FromTimestamp(filed->appraisal.create_time()))) {
           problems.push_back("KEY_RETIRED_BEFORE_FILING");
         }
@@ -844,16 +817,15 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
     if (in.counter_appraisal() == req->parent() && !in.counter_appraisal().empty()) {
       v.Add("dispute.counter_appraisal", "cannot be the disputed appraisal");
     }
-    CheckId(req->dispute_id(), "dispute_id", v);
-    CheckRequestId(req->request_id(), v);
+    CheckResourceId(v, "dispute_id", req->dispute_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    std::optional<AppraisalRow> target;
+    AppraisalRow target;
     MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(target, LoadAppraisal(c, req->parent()));
+      MARKET_ASSIGN_OR_RETURN(target, Found(LoadAppraisal(c, req->parent()), req->parent()));
       return absl::OkStatus();
     }));
-    if (!target.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
-    const v1::AppraisalContent& content = target->appraisal.content();
+    const v1::AppraisalContent& content = target.appraisal.content();
     // Who: a party to the listing, or another firm accredited for the category now.
     Role role = Role::ROLE_UNSPECIFIED;
     MARKET_ASSIGN_OR_RETURN(std::vector<std::string> parties, PartiesOf(content.listing()));
@@ -879,12 +851,9 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
         RunIdempotent<v1::Dispute>(
             *deps_.db, "FileDispute", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> row,
-                                      LoadAppraisal(c, req->parent()));
-              if (!row.has_value()) {
-                return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
-              }
-              v1::Appraisal& a = row->appraisal;
+              MARKET_ASSIGN_OR_RETURN(AppraisalRow row,
+                                      Found(LoadAppraisal(c, req->parent()), req->parent()));
+              v1::Appraisal& a = row.appraisal;
               if (!caller_firm.empty()) {
                 MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> accs,
                                         FirmAccreditations(c, caller_firm));
@@ -915,16 +884,14 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
                                                absl::FormatTime(closes)));
               }
               if (!in.counter_appraisal().empty()) {
-                MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> counter,
-                                        LoadAppraisal(c, in.counter_appraisal()));
-                if (!counter.has_value()) {
-                  return absl::NotFoundError(absl::StrCat(in.counter_appraisal(), " not found"));
-                }
-                if (counter->appraisal.item() != a.item() || a.item().empty()) {
+                MARKET_ASSIGN_OR_RETURN(
+                    AppraisalRow counter,
+                    Found(LoadAppraisal(c, in.counter_appraisal()), in.counter_appraisal()));
+                if (counter.appraisal.item() != a.item() || a.item().empty()) {
                   return InvalidField("dispute.counter_appraisal",
                                       absl::StrCat(in.counter_appraisal(), " is of another item"));
                 }
-                if (counter->appraisal.content().firm() == a.content().firm()) {
+                if (counter.appraisal.content().firm() == a.content().firm()) {
                   return InvalidField("dispute.counter_appraisal",
                                       "a counter-appraisal is by another firm");
                 }
@@ -946,7 +913,7 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
               if (!by_counter) {
                 a.set_state(v1::Appraisal::DISPUTED);
                 *a.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, row->version + 1, false));
+                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, row.version + 1, false));
               }
               return d;
             }));
@@ -987,9 +954,7 @@ grpc::Status AppraisalServiceImpl::GetDispute(grpc::ServerContext* ctx,
       MARKET_ASSIGN_OR_RETURN(a, LoadAppraisal(c, appraisal_name));
       return absl::OkStatus();
     }));
-    if (!d.has_value() || !a.has_value()) {
-      return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
-    }
+    if (!d.has_value() || !a.has_value()) return NotFound(req->name());
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     std::map<std::string, std::vector<std::string>> cache;
     MARKET_ASSIGN_OR_RETURN(bool visible,
@@ -1007,7 +972,11 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
                                                 const v1::ListDisputesRequest* req,
                                                 v1::ListDisputesResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListDisputes", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page paging,
+        Page::Start(pages_, absl::StrCat("ListDisputes|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
+    int page_size = paging.size();
     DisputeQuery q;
     if (req->parent() != "appraisals/-") {
       if (!ValidCollectionName(req->parent(), "appraisals")) {
@@ -1021,14 +990,7 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
           q.state, ParseState<v1::Dispute::State>(terms["state"], v1::Dispute::State_Parse));
     }
     q.raiser = terms["raiser"];
-    std::string key = absl::StrCat("ListDisputes|", req->parent(), "|", req->filter());
-    int64_t before = 0;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      if (!absl::SimpleAtoi(position, &before) || before <= 0) {
-        return InvalidField("page_token", "malformed position");
-      }
-    }
+    MARKET_ASSIGN_OR_RETURN(int64_t before, paging.Int(0));
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     std::map<std::string, std::vector<std::string>> cache;
     // Fetch in batches, skipping disputes the caller may not get, until the
@@ -1066,7 +1028,7 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
       if (more || static_cast<int>(rows.size()) <= page_size) break;
     }
     for (auto& [row, a] : page) *resp->add_disputes() = std::move(row.dispute);
-    if (more) resp->set_next_page_token(pages_.Encode(key, absl::StrCat(last_id)));
+    if (more) resp->set_next_page_token(paging.Next(absl::StrCat(last_id)));
     return absl::OkStatus();
   });
 }
@@ -1091,7 +1053,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
     if (req->decision_document_number().size() > 64) {
       v.Add("decision_document_number", "longer than 64 bytes");
     }
-    CheckRequestId(req->request_id(), v);
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     absl::Time now = deps_.clock->Now();
     MARKET_ASSIGN_OR_RETURN(
@@ -1099,26 +1061,21 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
         RunIdempotent<v1::Dispute>(
             *deps_.db, "RuleOnDispute", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<DisputeRow> row, LoadDispute(c, req->name()));
-              if (!row.has_value())
-                return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
-              v1::Dispute& d = row->dispute;
+              MARKET_ASSIGN_OR_RETURN(DisputeRow row,
+                                      Found(LoadDispute(c, req->name()), req->name()));
+              v1::Dispute& d = row.dispute;
               MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
               MARKET_RETURN_IF_ERROR(
                   CheckDisputeTransition(d.state(), req->outcome(), AppraisalActor::kSupervisor));
-              MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> arow,
-                                      LoadAppraisal(c, appraisal_name));
-              if (!arow.has_value()) {
-                return absl::NotFoundError(absl::StrCat(appraisal_name, " not found"));
-              }
+              MARKET_ASSIGN_OR_RETURN(AppraisalRow arow,
+                                      Found(LoadAppraisal(c, appraisal_name), appraisal_name));
               d.set_state(req->outcome());
               d.set_ruling_reason(req->reason());
               d.set_ruled_by(caller.subject);
               d.set_decision_document_number(req->decision_document_number());
               *d.mutable_rule_time() = ToTimestamp(now);
-              MARKET_ASSIGN_OR_RETURN(v1::Dispute saved,
-                                      SaveDispute(c, d, row->version + 1, false));
-              v1::Appraisal& a = arow->appraisal;
+              MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, SaveDispute(c, d, row.version + 1, false));
+              v1::Appraisal& a = arow.appraisal;
               const v1::Appraisal::State before = a.state();
               const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,
                                                              AppraisalActor::kSupervisor)
@@ -1154,7 +1111,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                 if (open == 0) {
                   std::optional<std::string> newer;
                   if (!a.item().empty()) {
-                    MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow->id));
+                    MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow.id));
                   }
                   a.set_state(newer.has_value() ? v1::Appraisal::SUPERSEDED : v1::Appraisal::FILED);
                   if (newer.has_value()) {
@@ -1170,7 +1127,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
               }
               if (a.state() != before) {
                 *a.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, arow->version + 1, false));
+                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, arow.version + 1, false));
               }
               return saved;
             }));
@@ -1184,23 +1141,20 @@ grpc::Status AppraisalServiceImpl::ListGradingSchemes(grpc::ServerContext* ctx,
                                                       const v1::ListGradingSchemesRequest* req,
                                                       v1::ListGradingSchemesResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListGradingSchemes", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListGradingSchemes|", req->filter()),
+                                        req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "scheme"}));
     std::optional<Category> category;
     if (terms.contains("category")) {
       MARKET_ASSIGN_OR_RETURN(category, ParseCategory(terms["category"]));
     }
-    std::string key = absl::StrCat("ListGradingSchemes|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(key, req->page_token()));
-    }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::vector<v1::GradingScheme> schemes,
-                              ListSchemes(c, category, terms["scheme"], after, page_size + 1));
-      bool more = static_cast<int>(schemes.size()) > page_size;
-      if (more) schemes.resize(page_size);
-      if (more) resp->set_next_page_token(pages_.Encode(key, schemes.back().name()));
+      MARKET_ASSIGN_OR_RETURN(
+          std::vector<v1::GradingScheme> schemes,
+          ListSchemes(c, category, terms["scheme"], page.position(), page.limit()));
+      resp->set_next_page_token(
+          page.Trim(schemes, [](const v1::GradingScheme& s) { return s.name(); }));
       for (auto& s : schemes) *resp->add_grading_schemes() = std::move(s);
       return absl::OkStatus();
     });

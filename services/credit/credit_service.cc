@@ -10,11 +10,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
-#include "common/server/log.h"
+#include "common/pagination/filter.h"
+#include "common/pagination/page.h"
 #include "common/resource/resource.h"
+#include "common/server/log.h"
 #include "common/status/status.h"
-#include "ledger/credit_policy.h"
 #include "google/protobuf/util/time_util.h"
+#include "ledger/credit_policy.h"
 
 namespace market::credit {
 namespace {
@@ -137,46 +139,9 @@ absl::Status ValidateRecord(const Record& r, absl::Time now) {
   return v.ToStatus();
 }
 
-// Parses "key=value" / "key>=value" / "key<value" terms joined by " AND ".
-struct Term {
-  std::string key;
-  std::string op;
-  std::string value;
-};
-absl::StatusOr<std::vector<Term>> ParseFilter(const std::string& filter) {
-  std::vector<Term> terms;
-  if (filter.empty()) return terms;
-  for (absl::string_view raw : absl::StrSplit(filter, " AND ")) {
-    absl::string_view t = absl::StripAsciiWhitespace(raw);
-    Term term;
-    for (const char* op : {">=", "<", "="}) {
-      auto pos = t.find(op);
-      if (pos != absl::string_view::npos) {
-        term.key = std::string(absl::StripAsciiWhitespace(t.substr(0, pos)));
-        term.op = op;
-        absl::string_view value = absl::StripAsciiWhitespace(t.substr(pos + strlen(op)));
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-          value = value.substr(1, value.size() - 2);
-        }
-        term.value = std::string(value);
-        break;
-      }
-    }
-    if (term.op.empty()) {
-      return InvalidField("filter", absl::StrCat("cannot parse term \"", t, "\""));
-    }
-    terms.push_back(std::move(term));
-  }
-  return terms;
-}
-
-absl::StatusOr<absl::Time> ParseRfc3339(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-    return InvalidField("filter", absl::StrCat("\"", text, "\" is not an RFC 3339 time"));
-  }
-  return t;
+// Filter terms of ListRecords and ListAccessLog.
+absl::StatusOr<std::vector<FilterTerm>> ParseFilter(const std::string& filter) {
+  return ParseFilterTerms(filter, "want KEY=VALUE, KEY>=VALUE or KEY<VALUE", {"=", ">=", "<"});
 }
 
 }  // namespace
@@ -383,8 +348,7 @@ grpc::Status CreditServiceImpl::GetCreditProfile(grpc::ServerContext* ctx,
       return InvalidField("name", "want subjects/{subject}/creditProfile");
     }
     std::string subject(name);
-    MARKET_ASSIGN_OR_RETURN(std::optional<SubjectInfo> info, directory_(subject));
-    if (!info.has_value()) return absl::NotFoundError(absl::StrCat(subject, " not found"));
+    MARKET_ASSIGN_OR_RETURN(SubjectInfo info, Found(directory_(subject), subject));
     bool self = caller.subject == subject;
     bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
     if (supervisor && !self) {
@@ -425,10 +389,10 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
     if (req->parent() != "ledgers/main") return InvalidField("parent", "want ledgers/main");
     MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
     if (req->purpose().size() > 500) return InvalidField("purpose", "longer than 500 characters");
-    MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, ParseFilter(req->filter()));
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(req->filter()));
     RecordFilter filter;
     bool active_only = false;
-    for (const Term& t : terms) {
+    for (const FilterTerm& t : terms) {
       if (t.key == "subject" && t.op == "=" && ValidSubjectName(t.value) && !filter.subject) {
         filter.subject = t.value;
       } else if (t.key == "type" && t.op == "=") {
@@ -446,9 +410,9 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
       } else if (t.key == "active" && t.op == "=" && (t.value == "true" || t.value == "false")) {
         active_only = t.value == "true";
       } else if (t.key == "occurred_time" && t.op == ">=") {
-        MARKET_ASSIGN_OR_RETURN(filter.occurred_from, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(filter.occurred_from, FilterTime(t));
       } else if (t.key == "occurred_time" && t.op == "<") {
-        MARKET_ASSIGN_OR_RETURN(filter.occurred_before, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(filter.occurred_before, FilterTime(t));
       } else {
         return InvalidField("filter", absl::StrCat("unsupported term ", t.key, t.op, t.value,
                                                    "; want subject=, type=, tier=, active=, "
@@ -481,17 +445,17 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
       MARKET_RETURN_IF_ERROR(LogAccess(caller, filter.subject.value_or("subjects/-"),
                                        "ListRecords", req->purpose()));
     }
-    std::string query = absl::StrCat("ListRecords|", req->filter(), "|",
-                                     filter.subject.value_or(""));
-    int64_t after = -1;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string pos, pages_.Decode(query, req->page_token()));
-      if (!absl::SimpleAtoi(pos, &after)) return InvalidField("page_token", "malformed");
-    }
+    // page_size was checked first; the token can be checked only now, as
+    // its query names the subject the filter resolved to.
+    MARKET_ASSIGN_OR_RETURN(Page page, Page::Start(pages_,
+                                                   absl::StrCat("ListRecords|", req->filter(), "|",
+                                                                filter.subject.value_or("")),
+                                                   page_size, req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(int64_t after, page.Int(-1));
     MARKET_ASSIGN_OR_RETURN(std::vector<Record> records,
-                            store_->ListRecords(filter, after, page_size + 1));
-    bool more = static_cast<int>(records.size()) > page_size;
-    if (more) records.resize(page_size);
+                            store_->ListRecords(filter, after, page.limit()));
+    resp->set_next_page_token(
+        page.Trim(records, [](const Record& r) { return absl::StrCat(r.index()); }));
     std::map<std::string, Evaluation> evaluations;
     absl::Time now = clock_->Now();
     for (const Record& r : records) {
@@ -507,9 +471,6 @@ grpc::Status CreditServiceImpl::ListRecords(grpc::ServerContext* ctx,
         }
       }
       *resp->add_records() = r;
-    }
-    if (more) {
-      resp->set_next_page_token(pages_.Encode(query, absl::StrCat(records.back().index())));
     }
     return absl::OkStatus();
   });
@@ -529,40 +490,37 @@ grpc::Status CreditServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
     } else {
       return InvalidField("parent", "want subjects/{subject} or subjects/-");
     }
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
-    MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, ParseFilter(req->filter()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListAccessLog|", req->parent(), "|", req->filter()),
+                    req->page_size(), req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(req->filter()));
     std::string reader;
     std::optional<absl::Time> from, before_time;
-    for (const Term& t : terms) {
+    for (const FilterTerm& t : terms) {
       if (t.key == "reader" && t.op == "=" && ValidSubjectName(t.value)) {
         reader = t.value;
       } else if (t.key == "access_time" && t.op == ">=") {
-        MARKET_ASSIGN_OR_RETURN(from, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(from, FilterTime(t));
       } else if (t.key == "access_time" && t.op == "<") {
-        MARKET_ASSIGN_OR_RETURN(before_time, ParseRfc3339(t.value));
+        MARKET_ASSIGN_OR_RETURN(before_time, FilterTime(t));
       } else {
         return InvalidField("filter", absl::StrCat("unsupported term ", t.key, t.op, t.value,
                                                    "; want reader=, access_time>= or "
                                                    "access_time<"));
       }
     }
-    std::string query = absl::StrCat("ListAccessLog|", req->parent(), "|", req->filter());
-    int64_t before = 0;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string pos, pages_.Decode(query, req->page_token()));
-      if (!absl::SimpleAtoi(pos, &before)) return InvalidField("page_token", "malformed");
-    }
+    MARKET_ASSIGN_OR_RETURN(int64_t before, page.Int(0));
     // Time bounds filter after the (newest-first) scan; pages may come back short.
     MARKET_ASSIGN_OR_RETURN(auto entries,
-                            store_->ListAccessLog(subject, reader, before, page_size + 1));
-    bool more = static_cast<int>(entries.size()) > page_size;
-    if (more) entries.resize(page_size);
+                            store_->ListAccessLog(subject, reader, before, page.limit()));
+    resp->set_next_page_token(
+        page.Trim(entries, [](const auto& entry) { return absl::StrCat(entry.first); }));
     for (auto& [id, e] : entries) {
       absl::Time at = FromTimestamp(e.access_time());
       if ((from && at < *from) || (before_time && at >= *before_time)) continue;
       *resp->add_access_log_entries() = e;
     }
-    if (more) resp->set_next_page_token(pages_.Encode(query, absl::StrCat(entries.back().first)));
     return absl::OkStatus();
   });
 }
@@ -700,15 +658,10 @@ absl::Status CreditServiceImpl::ListCreditList(
     bool black, int page_size, const std::string& page_token,
     google::protobuf::RepeatedPtrField<v1::CreditListEntry>* entries,
     std::string* next_page_token) {
-  MARKET_ASSIGN_OR_RETURN(int size, EffectivePageSize(page_size));
-  std::string query = black ? "ListBlacklist" : "ListRedlist";
-  int64_t offset = 0;
-  if (!page_token.empty()) {
-    MARKET_ASSIGN_OR_RETURN(std::string pos, pages_.Decode(query, page_token));
-    if (!absl::SimpleAtoi(pos, &offset) || offset < 0) {
-      return InvalidField("page_token", "malformed");
-    }
-  }
+  MARKET_ASSIGN_OR_RETURN(Page page, Page::Start(pages_, black ? "ListBlacklist" : "ListRedlist",
+                                                 page_size, page_token));
+  MARKET_ASSIGN_OR_RETURN(int64_t offset, page.Int(0));
+  int size = page.size();
   absl::Time now = clock_->Now();
   MARKET_ASSIGN_OR_RETURN(std::vector<std::string> subjects, store_->Subjects());
   std::vector<v1::CreditListEntry> all;
@@ -747,7 +700,7 @@ absl::Status CreditServiceImpl::ListCreditList(
     *entries->Add() = all[i];
   }
   if (offset + size < static_cast<int64_t>(all.size())) {
-    *next_page_token = pages_.Encode(query, absl::StrCat(offset + size));
+    *next_page_token = page.Next(absl::StrCat(offset + size));
   }
   return absl::OkStatus();
 }

@@ -143,7 +143,7 @@ absl::StatusOr<RepairApplication> ReadRepair(Connection& c, const std::string& n
                           c.Prepare("SELECT data FROM repair_applications WHERE name = ?"));
   MARKET_RETURN_IF_ERROR(st.BindText(1, name));
   MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+  if (!found) return NotFound(name);
   RepairApplication a;
   if (!a.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt application");
   (void)version_out;
@@ -364,7 +364,7 @@ absl::StatusOr<Record> SqliteCreditStore::GetRecord(int64_t index) {
     MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT idx, leaf FROM records WHERE idx = ?"));
     MARKET_RETURN_IF_ERROR(st.Bind(1, index));
     MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return absl::NotFoundError(absl::StrCat("ledgers/main/records/", index, " not found"));
+    if (!found) return NotFound(absl::StrCat("ledgers/main/records/", index));
     MARKET_ASSIGN_OR_RETURN(r, ParseLeaf(index, st.ColumnBlob(1)));
     return absl::OkStatus();
   }));

@@ -3,12 +3,13 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/crypto.h"
+#include "common/pagination/filter.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
@@ -122,10 +123,6 @@ bool HasRole(const Subject& s, Role role) {
     if (r == role) return true;
   }
   return false;
-}
-
-void CheckRequestId(Violations& v, const std::string& request_id) {
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
 }
 
 void CheckPassword(Violations& v, const std::string& password) {
@@ -287,7 +284,7 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
           v.Add("subject.id_number", "required for sellers, appraisers and operators");
         }
       } else {
-        v.Merge(ValidateIdNumber(in.id_number()), "subject.id_number");
+        v.Merge(ValidateIdNumber(in.id_number(), clock_->Now()), "subject.id_number");
       }
     }
     if (HasRole(in, common::v1::APPRAISER) && in.affiliation().empty()) {
@@ -411,39 +408,30 @@ grpc::Status IdentityServiceImpl::ListSubjects(grpc::ServerContext* ctx,
                                                const v1::ListSubjectsRequest* req,
                                                v1::ListSubjectsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListSubjects", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListSubjects|", req->filter()),
+                                        req->page_size(), req->page_token()));
     SubjectFilter filter;
-    if (!req->filter().empty()) {
-      for (absl::string_view term : absl::StrSplit(req->filter(), " AND ")) {
-        term = absl::StripAsciiWhitespace(term);
-        std::pair<std::string, std::string> kv = absl::StrSplit(term, absl::MaxSplits('=', 1));
-        Role role;
-        Subject::State state;
-        if (kv.first == "role" && common::v1::Role_Parse(kv.second, &role) &&
-            role != common::v1::ROLE_UNSPECIFIED && !filter.role) {
-          filter.role = role;
-        } else if (kv.first == "state" && Subject::State_Parse(kv.second, &state) &&
-                   state != Subject::STATE_UNSPECIFIED && !filter.state) {
-          filter.state = state;
-        } else {
-          return InvalidField("filter",
-                              absl::StrCat("cannot use term \"", term,
-                                           "\"; want role=ROLE and/or state=ACTIVE|SUSPENDED "
-                                           "joined by AND"));
-        }
+    constexpr char kWant[] = "want role=ROLE and/or state=ACTIVE|SUSPENDED joined by AND";
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilterTerms(req->filter(), kWant));
+    for (const FilterTerm& t : terms) {
+      Role role;
+      Subject::State state;
+      if (t.key == "role" && common::v1::Role_Parse(t.value, &role) &&
+          role != common::v1::ROLE_UNSPECIFIED && !filter.role) {
+        filter.role = role;
+      } else if (t.key == "state" && Subject::State_Parse(t.value, &state) &&
+                 state != Subject::STATE_UNSPECIFIED && !filter.state) {
+        filter.state = state;
+      } else {
+        return InvalidField("filter", absl::StrCat("cannot use term \"", t.text, "\"; ", kWant));
       }
     }
-    std::string query = absl::StrCat("ListSubjects|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(query, req->page_token()));
-    }
     MARKET_ASSIGN_OR_RETURN(std::vector<SubjectRow> rows,
-                            store_->ListSubjects(filter, after, page_size + 1));
-    bool more = static_cast<int>(rows.size()) > page_size;
-    if (more) rows.resize(page_size);
+                            store_->ListSubjects(filter, page.position(), page.limit()));
+    resp->set_next_page_token(
+        page.Trim(rows, [](const SubjectRow& r) { return r.subject.name(); }));
     for (const SubjectRow& row : rows) *resp->add_subjects() = View(row, caller);
-    if (more) resp->set_next_page_token(pages_.Encode(query, rows.back().subject.name()));
     return absl::OkStatus();
   });
 }

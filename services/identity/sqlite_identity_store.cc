@@ -81,7 +81,7 @@ absl::StatusOr<SubjectRow> SelectSubject(Connection& c, const std::string& name)
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(absl::StrCat(kSelectSubject, "WHERE name = ?")));
   MARKET_RETURN_IF_ERROR(st.BindText(1, name));
   MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+  if (!found) return NotFound(name);
   return ReadSubjectRow(st);
 }
 
@@ -241,7 +241,7 @@ absl::StatusOr<ApiKeyRow> SqliteIdentityStore::GetApiKey(const std::string& name
         Statement st, c.Prepare("SELECT subject, secret_hash, data FROM api_keys WHERE name = ?"));
     MARKET_RETURN_IF_ERROR(st.BindText(1, name));
     MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+    if (!found) return NotFound(name);
     row.subject = st.ColumnText(0);
     row.secret_hash = st.ColumnBlob(1);
     if (!row.key.ParseFromString(st.ColumnBlob(2))) return absl::DataLossError("corrupt api key");
@@ -259,7 +259,7 @@ absl::StatusOr<ApiKey> SqliteIdentityStore::RevokeApiKey(const std::string& name
                                 c.Prepare("SELECT data FROM api_keys WHERE name = ?"));
         MARKET_RETURN_IF_ERROR(st.BindText(1, name));
         MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-        if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        if (!found) return NotFound(name);
         ApiKey k;
         if (!k.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt api key");
         if (k.has_revoke_time()) {

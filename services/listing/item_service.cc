@@ -6,13 +6,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_events.h"
 #include "services/listing/listing_service.h"
-#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -47,13 +48,12 @@ grpc::Status ItemServiceImpl::GetItemHistory(grpc::ServerContext* ctx,
                                              v1::ItemHistory* resp) {
   return server::HandleRpc(env_, ctx, "GetItemHistory", *req, [&](const auth::Caller& caller) {
     MARKET_ASSIGN_OR_RETURN(common::v1::Category category, ParseItemName(req->name(), "name"));
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size(), 100, 1000));
-    std::string key = absl::StrCat("GetItemHistory|", req->name());
-    size_t offset = 0;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      if (!absl::SimpleAtoi(position, &offset)) return InvalidField("page_token", "malformed");
-    }
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("GetItemHistory|", req->name()),
+                                        req->page_size(), req->page_token(), 100, 1000));
+    MARKET_ASSIGN_OR_RETURN(int64_t first, page.Int(0));
+    size_t offset = first;
+    size_t page_size = page.size();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::optional<ItemRow> item, LoadItem(c, req->name()));
       MARKET_ASSIGN_OR_RETURN(std::vector<v1::ItemEvent> events, ItemEvents(c, req->name()));
@@ -95,7 +95,7 @@ grpc::Status ItemServiceImpl::GetItemHistory(grpc::ServerContext* ctx,
         *resp->add_events() = std::move(e);
       }
       if (offset + page_size < events.size()) {
-        resp->set_next_page_token(pages_.Encode(key, absl::StrCat(offset + page_size)));
+        resp->set_next_page_token(page.Next(absl::StrCat(offset + page_size)));
       }
       return absl::OkStatus();
     });
@@ -156,12 +156,9 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
                      MARKET_ASSIGN_OR_RETURN(v1::Observation stored,
                                              AddObservation(c, item, o, now));
                      if (req->listing().empty()) return stored;
-                     MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row,
-                                             LoadListing(c, req->listing()));
-                     if (!row.has_value()) {
-                       return absl::NotFoundError(absl::StrCat(req->listing(), " not found"));
-                     }
-                     v1::Listing& l = row->listing;
+                     MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                                             Found(LoadListing(c, req->listing()), req->listing()));
+                     v1::Listing& l = row.listing;
                      if (l.item() != req->parent()) {
                        // The observation is true of the item; the listing sells
                        // something else, so it is left alone (an error here would
@@ -179,7 +176,7 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
                        return stored;
                      }
                      *l.mutable_update_time() = ToTimestamp(now);
-                     MARKET_RETURN_IF_ERROR(SaveListing(c, l, row->version + 1, false).status());
+                     MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
                      return stored;
                    }));
     return absl::OkStatus();

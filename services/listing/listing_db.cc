@@ -12,10 +12,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/outbox/outbox.h"
+#include "common/pagination/filter.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/listing/listing_rules.h"
-#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -44,48 +45,7 @@ std::string MarketOf(const std::string& name) {
   return parts.size() >= 2 ? absl::StrCat(parts[0], "/", parts[1]) : std::string();
 }
 
-std::string Unquote(absl::string_view v) {
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  return std::string(v);
-}
-
-// One `key OP value` term of a filter.
-struct Term {
-  std::string key;
-  std::string op;
-  std::string value;
-};
-
-absl::StatusOr<std::vector<Term>> SplitFilter(const std::string& filter) {
-  std::vector<Term> terms;
-  if (absl::StripAsciiWhitespace(filter).empty()) return terms;
-  for (absl::string_view raw : absl::StrSplit(filter, " AND ")) {
-    absl::string_view t = absl::StripAsciiWhitespace(raw);
-    size_t pos = t.find_first_of("<>=!");
-    if (pos == absl::string_view::npos || pos == 0) {
-      return InvalidField("filter", absl::StrCat("cannot parse term \"", t,
-                                                 "\"; want FIELD OP VALUE joined by \" AND \""));
-    }
-    Term term;
-    term.key = std::string(absl::StripAsciiWhitespace(t.substr(0, pos)));
-    size_t end = pos;
-    while (end < t.size() && (t[end] == '<' || t[end] == '>' || t[end] == '=' || t[end] == '!')) {
-      ++end;
-    }
-    term.op = std::string(t.substr(pos, end - pos));
-    term.value = Unquote(absl::StripAsciiWhitespace(t.substr(end)));
-    if (term.op != "=" && term.op != "<" && term.op != "<=" && term.op != ">" && term.op != ">=") {
-      return InvalidField("filter",
-                          absl::StrCat("unknown operator \"", term.op, "\" in \"", t, "\""));
-    }
-    terms.push_back(std::move(term));
-  }
-  return terms;
-}
-
-absl::Status BadTerm(const Term& t, absl::string_view want) {
-  return InvalidField("filter", absl::StrCat("cannot use \"", t.key, t.op, t.value, "\"; ", want));
-}
+constexpr char kWantTerms[] = "want FIELD OP VALUE joined by \" AND \"";
 
 bool DigitsPrefix(absl::string_view v) {
   if (v.size() != 2 && v.size() != 4 && v.size() != 6) return false;
@@ -378,20 +338,21 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
     }
     q.market = parent;
   }
-  MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, SplitFilter(filter));
-  for (const Term& t : terms) {
+  MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms,
+                          ParseFilterTerms(filter, kWantTerms, {"=", "<", "<=", ">", ">="}));
+  for (const FilterTerm& t : terms) {
     if (t.key == "category") {
       common::v1::Category cat;
       if (t.op != "=" || !common::v1::Category_Parse(t.value, &cat) ||
           cat == common::v1::CATEGORY_UNSPECIFIED) {
-        return BadTerm(t, "want category=PHONE|APPLIANCE|FURNITURE|VEHICLE");
+        return BadFilterTerm(t, "want category=PHONE|APPLIANCE|FURNITURE|VEHICLE");
       }
       q.category = cat;
     } else if (t.key == "price") {
       int64_t v;
       if (!absl::SimpleAtoi(t.value, &v) || v < 0 || t.op == "=" ||
           (t.op == ">" && v == INT64_MAX)) {
-        return BadTerm(t, "want price>=N, price<=N, price>N or price<N (fen, N >= 0)");
+        return BadFilterTerm(t, "want price>=N, price<=N, price>N or price<N (fen, N >= 0)");
       }
       if (t.op == ">=") q.min_price_fen = std::max(q.min_price_fen.value_or(0), v);
       if (t.op == ">") q.min_price_fen = std::max(q.min_price_fen.value_or(0), v + 1);
@@ -401,43 +362,43 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
       auto levels = ConditionLevels();
       auto it = std::find(levels.begin(), levels.end(), absl::string_view(t.value));
       if (t.op != ">=" || it == levels.end()) {
-        return BadTerm(t, "want grade>=\"LEVEL\" with a level of general-condition-v1");
+        return BadFilterTerm(t, "want grade>=\"LEVEL\" with a level of general-condition-v1");
       }
       q.max_condition_rank = static_cast<int>(it - levels.begin());
     } else if (t.key == "market") {
       if (t.op != "=" || !ValidCollectionName(t.value, "markets")) {
-        return BadTerm(t, "want market=\"markets/x\"");
+        return BadFilterTerm(t, "want market=\"markets/x\"");
       }
       if (q.market.has_value() && *q.market != t.value) {
-        return BadTerm(t, "market differs from parent");
+        return BadFilterTerm(t, "market differs from parent");
       }
       q.market = t.value;
     } else if (t.key == "seller") {
       if (t.op != "=" || !ValidCollectionName(t.value, "subjects")) {
-        return BadTerm(t, "want seller=\"subjects/x\"");
+        return BadFilterTerm(t, "want seller=\"subjects/x\"");
       }
       q.seller = t.value;
     } else if (t.key == "state") {
       v1::Listing::State st;
       if (t.op != "=" || !v1::Listing::State_Parse(t.value, &st) ||
           st == v1::Listing::STATE_UNSPECIFIED) {
-        return BadTerm(t, "want state=DRAFT|PUBLISHED|RESERVED|SOLD|WITHDRAWN|REMOVED");
+        return BadFilterTerm(t, "want state=DRAFT|PUBLISHED|RESERVED|SOLD|WITHDRAWN|REMOVED");
       }
       q.state = st;
     } else if (t.key == "region") {
       if (t.op != "=" || !DigitsPrefix(t.value)) {
-        return BadTerm(t, "want region=\"35\" (2, 4 or 6 digits)");
+        return BadFilterTerm(t, "want region=\"35\" (2, 4 or 6 digits)");
       }
       q.region_prefix = t.value;
     } else if (t.key == "has_valid_appraisal") {
       if (t.op != "=" || (t.value != "true" && t.value != "false")) {
-        return BadTerm(t, "want has_valid_appraisal=true");
+        return BadFilterTerm(t, "want has_valid_appraisal=true");
       }
       q.has_valid_appraisal = t.value == "true";
     } else {
-      return BadTerm(t,
-                     "known fields: category, price, grade, market, seller, state, region, "
-                     "has_valid_appraisal");
+      return BadFilterTerm(t,
+                           "known fields: category, price, grade, market, seller, state, region, "
+                           "has_valid_appraisal");
     }
   }
   absl::string_view text = absl::StripAsciiWhitespace(query);
@@ -525,11 +486,7 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
   } else if (chars > 0) {
     MARKET_RETURN_IF_ERROR(st.BindText(":text", q.text));
   }
-  if (after.has_value()) {
-    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
-    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
-  }
-  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   std::vector<SearchHit> hits;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
@@ -552,8 +509,9 @@ absl::StatusOr<OrderQuery> ParseOrderQuery(const std::string& parent, const std:
     }
     q.market = parent;
   }
-  MARKET_ASSIGN_OR_RETURN(std::vector<Term> terms, SplitFilter(filter));
-  for (const Term& t : terms) {
+  MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms,
+                          ParseFilterTerms(filter, kWantTerms, {"=", "<", "<=", ">", ">="}));
+  for (const FilterTerm& t : terms) {
     if ((t.key == "buyer" || t.key == "seller") && t.op == "=" &&
         ValidCollectionName(t.value, "subjects")) {
       (t.key == "buyer" ? q.buyer : q.seller) = t.value;
@@ -563,27 +521,18 @@ absl::StatusOr<OrderQuery> ParseOrderQuery(const std::string& parent, const std:
     } else if (t.key == "state" && t.op == "=") {
       v1::Order::State st;
       if (!v1::Order::State_Parse(t.value, &st) || st == v1::Order::STATE_UNSPECIFIED) {
-        return BadTerm(t, "want state=PLACED|DELIVERED|COMPLETED|CANCELLED");
+        return BadFilterTerm(t, "want state=PLACED|DELIVERED|COMPLETED|CANCELLED");
       }
       q.state = st;
     } else if (t.key == "place_time" && (t.op == ">=" || t.op == "<")) {
-      absl::Time when;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, t.value, &when, &err)) {
-        return BadTerm(t, "want an RFC 3339 time, e.g. \"2026-11-01T00:00:00+08:00\"");
-      }
+      MARKET_ASSIGN_OR_RETURN(absl::Time when, FilterTime(t));
       (t.op == ">=" ? q.placed_from : q.placed_before) = when;
     } else {
-      return BadTerm(t, "want buyer=, seller=, listing=, state=, place_time>= or place_time<");
+      return BadFilterTerm(t,
+                           "want buyer=, seller=, listing=, state=, place_time>= or place_time<");
     }
   }
-  if (order_by.empty() || order_by == "place_time desc") {
-    q.ascending = false;
-  } else if (order_by == "place_time") {
-    q.ascending = true;
-  } else {
-    return InvalidField("order_by", "want place_time or place_time desc");
-  }
+  MARKET_ASSIGN_OR_RETURN(q.ascending, OrderByAscending(order_by, "place_time"));
   return q;
 }
 
@@ -617,11 +566,7 @@ absl::StatusOr<std::vector<OrderHit>> ListOrders(Connection& c, const OrderQuery
                                          : st.BindNull(":before"));
   MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
                                               : st.BindText(":who", q.visible_to));
-  if (after.has_value()) {
-    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
-    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
-  }
-  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   std::vector<OrderHit> hits;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());

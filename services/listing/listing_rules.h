@@ -57,7 +57,7 @@ common::v1::WarrantyPolicy EffectiveWarranty(common::v1::Category category,
 // INVALID_ARGUMENT whose BadRequest names every bad field ("listing.phone.imei",
 // "listing.price.amount_fen", …). `now` bounds dates such as
 // first_registration_date and manufacture_year (China time, UTC+8).
-absl::Status ValidateListingForCreate(const v1::Listing& listing, absl::Time now = absl::Now());
+absl::Status ValidateListingForCreate(const v1::Listing& listing, absl::Time now);
 
 // Applies UpdateListingRequest{listing: patch, update_mask: mask} to `current`
 // (fields named by the mask are replaced, not merged; an absent field in
@@ -69,12 +69,11 @@ absl::Status ValidateListingForCreate(const v1::Listing& listing, absl::Time now
 // then stores EffectiveWarranty and ItemName of the result.
 absl::StatusOr<v1::Listing> ApplyListingUpdate(const v1::Listing& current, const v1::Listing& patch,
                                                const google::protobuf::FieldMask& mask,
-                                               absl::Time now = absl::Now());
+                                               absl::Time now);
 
 // ApplyListingUpdate without the result.
 absl::Status ValidateListingUpdate(const v1::Listing& current, const v1::Listing& patch,
-                                   const google::protobuf::FieldMask& mask,
-                                   absl::Time now = absl::Now());
+                                   const google::protobuf::FieldMask& mask, absl::Time now);
 
 // Content requirements of PublishListing, for a listing that already passed
 // validation (the state is CheckTransition's). FAILED_PRECONDITION with reason

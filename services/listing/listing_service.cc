@@ -7,13 +7,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/idempotency/idempotency.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_csv.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_rules.h"
-#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -178,10 +179,8 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
     Violations v;
     if (!ValidCollectionName(req->parent(), "markets")) v.Add("parent", "want markets/{market}");
     if (!req->has_listing()) v.Add("listing", "required");
-    if (!req->listing_id().empty() && !ValidResourceId(req->listing_id())) {
-      v.Add("listing_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "listing_id", req->listing_id());
+    CheckRequestId(v, req->request_id());
     const std::string& seller_in = req->listing().seller();
     if (!seller_in.empty() && !ValidCollectionName(seller_in, "subjects")) {
       v.Add("listing.seller", "want subjects/{subject}");
@@ -204,18 +203,15 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
         *resp, RunIdempotent<v1::Listing>(
                    *deps_.db, "CreateListing", caller.subject, req->request_id(), now,
                    [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-                     MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,
-                                             LoadMarket(c, req->parent()));
-                     if (!market.has_value()) {
-                       return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
-                     }
-                     if (as_operator && market->market.operator_() != caller.subject) {
+                     MARKET_ASSIGN_OR_RETURN(MarketRow market,
+                                             Found(LoadMarket(c, req->parent()), req->parent()));
+                     if (as_operator && market.market.operator_() != caller.subject) {
                        return absl::PermissionDeniedError(
                            absl::StrCat(caller.subject, " does not operate ", req->parent()));
                      }
                      v1::Listing l = NewListing(req->listing(), name, seller,
                                                 as_operator ? caller.subject : "", now);
-                     MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market->market, l));
+                     MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market.market, l));
                      MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
                      v1::Listing out;
                      MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &out));
@@ -233,16 +229,15 @@ grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
       return InvalidField("name", "want markets/{market}/listings/{listing}");
     }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->name()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
+      MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, req->name()), req->name()));
       MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
       std::string op = m.has_value() ? m->market.operator_() : "";
-      if (!CanRead(caller, row->listing, op)) {
+      if (!CanRead(caller, row.listing, op)) {
         return absl::PermissionDeniedError(
-            absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row->listing.state()),
+            absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row.listing.state()),
                          "; only its owner, the market's operator and supervisors see it"));
       }
-      *resp = std::move(row->listing);
+      *resp = std::move(row.listing);
       return absl::OkStatus();
     });
   });
@@ -257,21 +252,19 @@ absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
   if (!ValidMarketChildName(name, "listings", &market)) {
     v.Add("name", "want markets/{market}/listings/{listing}");
   }
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   absl::Time now = deps_.clock->Now();
   return RunIdempotent<v1::Listing>(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
-        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
-        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(market, " not found"));
-        v1::Listing l = row->listing;
-        MARKET_RETURN_IF_ERROR(change(c, l, *m));
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row->listing.etag()));
+        MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
+        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
+        v1::Listing l = row.listing;
+        MARKET_RETURN_IF_ERROR(change(c, l, m));
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
         *l.mutable_update_time() = ToTimestamp(now);
-        return SaveListing(c, l, row->version + 1, /*insert=*/false);
+        return SaveListing(c, l, row.version + 1, /*insert=*/false);
       });
 }
 
@@ -485,18 +478,16 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
         header.content_type() != "image/webp") {
       v.Add("content_type", "want image/jpeg, image/png or image/webp");
     }
-    if (header.request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckRequestId(v, header.request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     // Ownership before reading the rest of the stream.
     if (!header.listing().empty()) {
       MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
-        if (!row.has_value()) {
-          return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
-        }
+        MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                                Found(LoadListing(c, header.listing()), header.listing()));
         MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
-        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row->listing, op));
-        return CheckEditable(row->listing.state());
+        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row.listing, op));
+        return CheckEditable(row.listing.state());
       }));
     }
     std::string data = header.data();
@@ -517,9 +508,9 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(deps_.db->Write([&](Connection& c) -> absl::Status {
       MARKET_RETURN_IF_ERROR(SavePhoto(c, photo, now));
       if (header.listing().empty()) return absl::OkStatus();
-      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, header.listing()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(header.listing(), " not found"));
-      v1::Listing& l = row->listing;
+      MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                              Found(LoadListing(c, header.listing()), header.listing()));
+      v1::Listing& l = row.listing;
       MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
       MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, op));
       MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
@@ -532,7 +523,7 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
       }
       *l.add_photos() = photo;
       *l.mutable_update_time() = ToTimestamp(now);
-      return SaveListing(c, l, row->version + 1, false).status();
+      return SaveListing(c, l, row.version + 1, false).status();
     }));
     *resp = photo;
     return absl::OkStatus();
@@ -546,20 +537,15 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
     absl::Time now = deps_.clock->Now();
     Violations v;
     if (!ValidCollectionName(req->parent(), "markets")) v.Add("parent", "want markets/{market}");
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     // The market and its operator before the file is looked at.
-    MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> market,
-                            [&]() -> absl::StatusOr<std::optional<MarketRow>> {
-                              std::optional<MarketRow> m;
-                              MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) {
-                                MARKET_ASSIGN_OR_RETURN(m, LoadMarket(c, req->parent()));
-                                return absl::OkStatus();
-                              }));
-                              return m;
-                            }());
-    if (!market.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
-    if (market->market.operator_() != caller.subject) {
+    MarketRow market;
+    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(market, Found(LoadMarket(c, req->parent()), req->parent()));
+      return absl::OkStatus();
+    }));
+    if (market.market.operator_() != caller.subject) {
       return absl::PermissionDeniedError(
           absl::StrCat(caller.subject, " does not operate ", req->parent()));
     }
@@ -590,7 +576,7 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
       }
       if (!s.ok()) continue;
       v1::Listing l = NewListing(row.listing, "", row.listing.seller(), caller.subject, now);
-      if (absl::Status admits = CheckMarketAdmits(market->market, l); !admits.ok()) {
+      if (absl::Status admits = CheckMarketAdmits(market.market, l); !admits.ok()) {
         add(ReasonOf(admits) == "CATEGORY_NOT_ALLOWED" ? "category" : "seller",
             std::string(admits.message()));
         continue;
@@ -666,32 +652,28 @@ grpc::Status ListingServiceImpl::SearchListings(grpc::ServerContext* ctx,
                                                 const v1::SearchListingsRequest* req,
                                                 v1::SearchListingsResponse* resp) {
   return server::HandleRpc(env_, ctx, "SearchListings", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page, Page::Start(pages_,
+                               absl::StrCat("SearchListings|", req->parent(), "|", req->filter(),
+                                            "|", req->query(), "|", req->order_by()),
+                               req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(SearchQuery q,
                             ParseSearch(req->parent(), req->filter(), req->query(), req->order_by()));
-    std::string query_key = absl::StrCat("SearchListings|", req->parent(), "|", req->filter(), "|",
-                                         req->query(), "|", req->order_by());
-    std::optional<SearchCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(query_key, req->page_token()));
-      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
-    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<SearchCursor> after, page.Cursor());
     absl::Time now = deps_.clock->Now();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (req->parent() != "markets/-") {
-        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
-        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " not found"));
+        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, req->parent()), req->parent()));
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
-                              listing::SearchListings(c, q, after, page_size + 1, now));
-      bool more = static_cast<int>(hits.size()) > page_size;
-      if (more) hits.resize(page_size);
+                              listing::SearchListings(c, q, after, page.limit(), now));
+      resp->set_next_page_token(
+          page.Trim(hits, [](const SearchHit& h) { return EncodeCursor(h.cursor); }));
       for (SearchHit& hit : hits) {
         if (CanRead(caller, hit.row.listing, hit.market_operator)) {
           *resp->add_listings() = std::move(hit.row.listing);
         }
       }
-      if (more) resp->set_next_page_token(pages_.Encode(query_key, EncodeCursor(hits.back().cursor)));
       return absl::OkStatus();
     });
   });

@@ -3,15 +3,14 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/crypto/crypto.h"
+#include "common/pagination/filter.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
-#include "common/resource/names.h"
 
 namespace market::listing {
 namespace {
@@ -141,11 +140,10 @@ absl::Status MarketServiceImpl::CheckOwner(const auth::Caller& caller,
 
 absl::Status MarketServiceImpl::CheckSubjectRole(const std::string& subject, Role role,
                                                  const char* reason) const {
-  MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> found, subjects_(subject));
-  if (!found.has_value()) return absl::NotFoundError(absl::StrCat(subject, " not found"));
+  MARKET_ASSIGN_OR_RETURN(identity::v1::Subject found, Found(subjects_(subject), subject));
   bool has_role = false;
-  for (int r : found->roles()) has_role = has_role || r == role;
-  if (!has_role || found->state() != identity::v1::Subject::ACTIVE) {
+  for (int r : found.roles()) has_role = has_role || r == role;
+  if (!has_role || found.state() != identity::v1::Subject::ACTIVE) {
     return WithReason(absl::StatusCode::kFailedPrecondition, reason,
                       absl::StrCat(subject, " is not an active ", common::v1::Role_Name(role)));
   }
@@ -165,10 +163,8 @@ grpc::Status MarketServiceImpl::CreateMarket(grpc::ServerContext* ctx,
     if (in.kind() != v1::Market::ONLINE_PLATFORM && in.address().empty()) {
       v.Add("market.address", "required for a physical market");
     }
-    if (!req->market_id().empty() && !ValidResourceId(req->market_id())) {
-      v.Add("market_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "market_id", req->market_id());
+    CheckRequestId(v, req->request_id());
     bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
     std::string op = in.operator_();
     if (supervisor && op.empty()) v.Add("market.operator", "required when a supervisor creates");
@@ -212,57 +208,43 @@ grpc::Status MarketServiceImpl::ListMarkets(grpc::ServerContext* ctx,
                                             const v1::ListMarketsRequest* req,
                                             v1::ListMarketsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListMarkets", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(Page page,
+                            Page::Start(pages_, absl::StrCat("ListMarkets|", req->filter()),
+                                        req->page_size(), req->page_token()));
     MarketFilter filter;
-    if (!req->filter().empty()) {
-      for (absl::string_view raw : absl::StrSplit(req->filter(), " AND ")) {
-        absl::string_view term = absl::StripAsciiWhitespace(raw);
-        std::pair<std::string, std::string> kv = absl::StrSplit(term, absl::MaxSplits('=', 1));
-        absl::string_view value = kv.second;
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-          value = value.substr(1, value.size() - 2);
+    constexpr char kWant[] = "want kind=, operator=, region= (2/4/6 digits), category= or seller=";
+    MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilterTerms(req->filter(), kWant));
+    for (const FilterTerm& t : terms) {
+      const std::string& value = t.value;
+      v1::Market::Kind kind;
+      common::v1::Category category;
+      if (t.key == "kind" && v1::Market::Kind_Parse(value, &kind) &&
+          kind != v1::Market::KIND_UNSPECIFIED) {
+        filter.kind = kind;
+      } else if (t.key == "operator" && ValidCollectionName(value, "subjects")) {
+        filter.operator_subject = value;
+      } else if (t.key == "region" && (Digits(value, 2) || Digits(value, 4) || Digits(value, 6))) {
+        filter.region_prefix = value;
+      } else if (t.key == "seller" && ValidCollectionName(value, "subjects")) {
+        // Where a seller is admitted is shown to the seller itself,
+        // supervisors and other services (credit), not to the public.
+        if (caller.subject != value && !caller.HasRole(common::v1::SUPERVISOR) &&
+            !caller.HasRole(common::v1::SERVICE)) {
+          return absl::PermissionDeniedError(
+              "filter seller= is for the seller itself, SUPERVISOR and SERVICE callers");
         }
-        v1::Market::Kind kind;
-        common::v1::Category category;
-        if (kv.first == "kind" && v1::Market::Kind_Parse(std::string(value), &kind) &&
-            kind != v1::Market::KIND_UNSPECIFIED) {
-          filter.kind = kind;
-        } else if (kv.first == "operator" && ValidCollectionName(value, "subjects")) {
-          filter.operator_subject = std::string(value);
-        } else if (kv.first == "region" &&
-                   (Digits(value, 2) || Digits(value, 4) || Digits(value, 6))) {
-          filter.region_prefix = std::string(value);
-        } else if (kv.first == "seller" && ValidCollectionName(value, "subjects")) {
-          // Where a seller is admitted is shown to the seller itself,
-          // supervisors and other services (credit), not to the public.
-          if (caller.subject != value && !caller.HasRole(common::v1::SUPERVISOR) &&
-              !caller.HasRole(common::v1::SERVICE)) {
-            return absl::PermissionDeniedError(
-                "filter seller= is for the seller itself, SUPERVISOR and SERVICE callers");
-          }
-          filter.seller = std::string(value);
-        } else if (kv.first == "category" &&
-                   common::v1::Category_Parse(std::string(value), &category) &&
-                   category != common::v1::CATEGORY_UNSPECIFIED) {
-          filter.category = category;
-        } else {
-          return InvalidField("filter", absl::StrCat("cannot use term \"", term,
-                                                     "\"; want kind=, operator=, region= "
-                                                     "(2/4/6 digits), category= or seller="));
-        }
+        filter.seller = value;
+      } else if (t.key == "category" && common::v1::Category_Parse(value, &category) &&
+                 category != common::v1::CATEGORY_UNSPECIFIED) {
+        filter.category = category;
+      } else {
+        return InvalidField("filter", absl::StrCat("cannot use term \"", t.text, "\"; ", kWant));
       }
     }
-    std::string query = absl::StrCat("ListMarkets|", req->filter());
-    std::string after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(after, pages_.Decode(query, req->page_token()));
-    }
     MARKET_ASSIGN_OR_RETURN(std::vector<MarketRow> rows,
-                            store_->ListMarkets(filter, after, page_size + 1));
-    bool more = static_cast<int>(rows.size()) > page_size;
-    if (more) rows.resize(page_size);
+                            store_->ListMarkets(filter, page.position(), page.limit()));
+    resp->set_next_page_token(page.Trim(rows, [](const MarketRow& r) { return r.market.name(); }));
     for (MarketRow& row : rows) *resp->add_markets() = View(row.market, caller);
-    if (more) resp->set_next_page_token(pages_.Encode(query, rows.back().market.name()));
     return absl::OkStatus();
   });
 }
@@ -335,7 +317,7 @@ absl::StatusOr<v1::Market> MarketServiceImpl::ChangeSellers(
   Violations v;
   if (!ValidCollectionName(market, "markets")) v.Add("market", "want markets/{market}");
   if (!ValidCollectionName(seller, "subjects")) v.Add("seller", "want subjects/{subject}");
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   // Ownership before existence of the seller.
   MARKET_ASSIGN_OR_RETURN(MarketRow current, store_->GetMarket(market));

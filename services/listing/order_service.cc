@@ -7,13 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_db.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
-#include "common/resource/names.h"
 #include "services/listing/order_lifecycle.h"
 
 namespace market::listing {
@@ -120,10 +121,8 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
         !ValidMarketChildName(req->swap_listing(), "listings", nullptr)) {
       v.Add("swap_listing", "want markets/{market}/listings/{listing}");
     }
-    if (!req->order_id().empty() && !ValidResourceId(req->order_id())) {
-      v.Add("order_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "order_id", req->order_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     std::string name = absl::StrCat(market, "/orders/",
                                     req->order_id().empty() ? GeneratedId('o') : req->order_id());
@@ -132,11 +131,9 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
         RunIdempotent<v1::Order>(
             *deps_.db, "PlaceOrder", caller.subject, req->request_id(), now,
             [&](Connection& c) -> absl::StatusOr<v1::Order> {
-              MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, req->listing()));
-              if (!row.has_value()) {
-                return absl::NotFoundError(absl::StrCat(req->listing(), " not found"));
-              }
-              v1::Listing& l = row->listing;
+              MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                                      Found(LoadListing(c, req->listing()), req->listing()));
+              v1::Listing& l = row.listing;
               if (l.seller() == caller.subject) {
                 return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
                                   "a seller cannot buy its own listing");
@@ -150,19 +147,16 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
                                   absl::StrCat(l.name(), " discloses ", l.disclosed_defects_size(),
                                                " defect(s); set defects_acknowledged"));
               }
-              MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-              if (!m.has_value()) return absl::NotFoundError(absl::StrCat(market, " not found"));
+              MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
               std::optional<ListingRow> swap;
               if (!req->swap_listing().empty()) {
                 MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
-                if (!swap.has_value()) {
-                  return absl::NotFoundError(absl::StrCat(req->swap_listing(), " not found"));
-                }
+                if (!swap.has_value()) return NotFound(req->swap_listing());
                 auto refuse = [](const std::string& why) {
                   return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
                 };
-                if (!m->market.has_swap_schedule()) return refuse(market + " has no swap days");
-                if (!IsSwapDay(m->market.swap_schedule(), now)) {
+                if (!m.market.has_swap_schedule()) return refuse(market + " has no swap days");
+                if (!IsSwapDay(m.market.swap_schedule(), now)) {
                   return refuse(absl::StrCat("today is not a swap day in ", market));
                 }
                 if (MarketOfOrder(name) != market ||
@@ -187,16 +181,18 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
               *o.mutable_warranty_policy() = l.warranty_policy();
               *o.mutable_disclosed_defects() = l.disclosed_defects();
               o.set_defects_acknowledged(req->defects_acknowledged());
-              if (req->defects_acknowledged()) *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
+              if (req->defects_acknowledged())
+                *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
               bool waived = req->defects_acknowledged() && l.disclosed_defects_size() > 0;
-              o.set_no_reason_return_days(
-                  m->market.kind() == v1::Market::ONLINE_PLATFORM && !waived ? kNoReasonReturnDays : 0);
+              o.set_no_reason_return_days(m.market.kind() == v1::Market::ONLINE_PLATFORM && !waived
+                                              ? kNoReasonReturnDays
+                                              : 0);
               o.set_state(v1::Order::PLACED);
               *o.mutable_place_time() = ToTimestamp(now);
               *o.mutable_update_time() = ToTimestamp(now);
               l.set_state(v1::Listing::RESERVED);
               *l.mutable_update_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(SaveListing(c, l, row->version + 1, false).status());
+              MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
               if (swap.has_value()) {
                 swap->listing.set_state(v1::Listing::RESERVED);
                 *swap->listing.mutable_update_time() = ToTimestamp(now);
@@ -213,9 +209,7 @@ namespace {
 
 // Loads an order for a change by `caller` (nullopt-safe) in a transaction.
 absl::StatusOr<OrderRow> LoadForChange(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> row, LoadOrder(c, name));
-  if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
-  return *std::move(row);
+  return Found(LoadOrder(c, name), name);
 }
 
 absl::Status ValidateOrderRequest(const std::string& name, const std::string& request_id) {
@@ -223,7 +217,7 @@ absl::Status ValidateOrderRequest(const std::string& name, const std::string& re
   if (!ValidMarketChildName(name, "orders", nullptr)) {
     v.Add("name", "want markets/{market}/orders/{order}");
   }
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   return v.ToStatus();
 }
 
@@ -394,30 +388,26 @@ grpc::Status OrderServiceImpl::ListOrders(grpc::ServerContext* ctx,
                                           const v1::ListOrdersRequest* req,
                                           v1::ListOrdersResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListOrders", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page, Page::Start(pages_,
+                               absl::StrCat("ListOrders|", req->parent(), "|", req->filter(), "|",
+                                            req->order_by()),
+                               req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(OrderQuery q,
                             ParseOrderQuery(req->parent(), req->filter(), req->order_by()));
     if (!caller.HasRole(Role::SUPERVISOR) && !caller.HasRole(Role::SERVICE)) {
       q.visible_to = caller.subject;
     }
-    std::string key = absl::StrCat("ListOrders|", req->parent(), "|", req->filter(), "|",
-                                   req->order_by());
-    std::optional<SearchCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(position));
-    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<SearchCursor> after, page.Cursor());
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       if (q.market.has_value()) {
-        MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, *q.market));
-        if (!m.has_value()) return absl::NotFoundError(absl::StrCat(*q.market, " not found"));
+        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, *q.market), *q.market));
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<OrderHit> hits,
-                              listing::ListOrders(c, q, after, page_size + 1));
-      bool more = static_cast<int>(hits.size()) > page_size;
-      if (more) hits.resize(page_size);
+                              listing::ListOrders(c, q, after, page.limit()));
+      resp->set_next_page_token(
+          page.Trim(hits, [](const OrderHit& h) { return EncodeCursor(h.cursor); }));
       for (OrderHit& hit : hits) *resp->add_orders() = std::move(hit.row.order);
-      if (more) resp->set_next_page_token(pages_.Encode(key, EncodeCursor(hits.back().cursor)));
       return absl::OkStatus();
     });
   });

@@ -106,7 +106,7 @@ absl::StatusOr<MarketRow> SqliteMarketStore::GetMarket(const std::string& name) 
                             c.Prepare("SELECT version, data FROM markets WHERE name = ?"));
     MARKET_RETURN_IF_ERROR(st.BindText(1, name));
     MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+    if (!found) return NotFound(name);
     MARKET_ASSIGN_OR_RETURN(row, ReadRow(st));
     return absl::OkStatus();
   }));
@@ -160,7 +160,7 @@ absl::StatusOr<v1::Market> SqliteMarketStore::MutateMarket(
                                 c.Prepare("SELECT version, data FROM markets WHERE name = ?"));
         MARKET_RETURN_IF_ERROR(st.BindText(1, name));
         MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-        if (!found) return absl::NotFoundError(absl::StrCat(name, " not found"));
+        if (!found) return NotFound(name);
         MARKET_ASSIGN_OR_RETURN(MarketRow row, ReadRow(st));
         MARKET_RETURN_IF_ERROR(mutate(row));
         row.market.set_name(name);

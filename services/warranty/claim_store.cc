@@ -1,15 +1,12 @@
 #include "services/warranty/claim_store.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/idempotency/idempotency.h"
 #include "common/outbox/outbox.h"
+#include "common/pagination/filter.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
-#include "common/resource/names.h"
 
 namespace market::warranty {
 namespace {
@@ -248,70 +245,47 @@ absl::Status MarkUnfoundedCounted(Connection& c, const std::vector<std::string>&
 absl::StatusOr<ClaimQuery> ParseClaimQuery(const std::string& filter, const std::string& order_by) {
   ClaimQuery q;
   constexpr char kWant[] =
-      "; want order=, market=, buyer=, seller=, state=, kind=, create_time>= or create_time< "
+      "want order=, market=, buyer=, seller=, state=, kind=, create_time>= or create_time< "
       "terms joined by \" AND \"";
-  if (!absl::StripAsciiWhitespace(filter).empty()) {
-    for (absl::string_view raw : absl::StrSplit(filter, " AND ")) {
-      absl::string_view term = absl::StripAsciiWhitespace(raw);
-      size_t op_at = term.find_first_of("<>=");
-      size_t value_at = term.find_first_not_of("<>=", op_at);
-      if (op_at == absl::string_view::npos || op_at == 0 || value_at == absl::string_view::npos) {
-        return InvalidField("filter", absl::StrCat("cannot parse \"", term, "\"", kWant));
+  MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms,
+                          ParseFilterTerms(filter, kWant, {"=", ">=", "<"}));
+  for (const FilterTerm& t : terms) {
+    const std::string& v = t.value;
+    if (t.op == "=" && t.key == "order") {
+      if (!ValidMarketChildName(v, "orders", nullptr)) {
+        return BadFilterTerm(t, "want order=\"markets/{market}/orders/{order}\"");
       }
-      std::string key(absl::StripAsciiWhitespace(term.substr(0, op_at)));
-      std::string op(term.substr(op_at, value_at - op_at));
-      absl::string_view value = absl::StripAsciiWhitespace(term.substr(value_at));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
+      q.order = v;
+    } else if (t.op == "=" && t.key == "market") {
+      if (!ValidCollectionName(v, "markets"))
+        return BadFilterTerm(t, "want market=\"markets/{m}\"");
+      q.market = v;
+    } else if (t.op == "=" && (t.key == "buyer" || t.key == "seller")) {
+      if (!ValidCollectionName(v, "subjects")) {
+        return BadFilterTerm(t, absl::StrCat("want ", t.key, "=\"subjects/{subject}\""));
       }
-      std::string v(value);
-      auto bad = [&](absl::string_view want) {
-        return InvalidField("filter", absl::StrCat("cannot use \"", term, "\"; ", want));
-      };
-      if (op == "=" && key == "order") {
-        if (!ValidMarketChildName(v, "orders", nullptr)) {
-          return bad("want order=\"markets/{market}/orders/{order}\"");
-        }
-        q.order = v;
-      } else if (op == "=" && key == "market") {
-        if (!ValidCollectionName(v, "markets")) return bad("want market=\"markets/{m}\"");
-        q.market = v;
-      } else if (op == "=" && (key == "buyer" || key == "seller")) {
-        if (!ValidCollectionName(v, "subjects")) {
-          return bad(absl::StrCat("want ", key, "=\"subjects/{subject}\""));
-        }
-        (key == "buyer" ? q.buyer : q.seller) = v;
-      } else if (op == "=" && key == "state") {
-        v1::Claim::State state;
-        if (!v1::Claim::State_Parse(v, &state) || state == v1::Claim::STATE_UNSPECIFIED) {
-          return bad("want state=FILED|ACCEPTED|REJECTED|ESCALATED|UPHELD|DISMISSED|RESOLVED");
-        }
-        q.state = state;
-      } else if (op == "=" && key == "kind") {
-        v1::Claim::Kind kind;
-        if (!v1::Claim::Kind_Parse(v, &kind) || kind == v1::Claim::KIND_UNSPECIFIED) {
-          return bad("want kind=REFUND|EXCHANGE|REPAIR");
-        }
-        q.kind = kind;
-      } else if (key == "create_time" && (op == ">=" || op == "<")) {
-        absl::Time when;
-        std::string err;
-        if (!absl::ParseTime(absl::RFC3339_full, v, &when, &err)) {
-          return bad("want an RFC 3339 time, e.g. \"2026-11-01T00:00:00+08:00\"");
-        }
-        (op == ">=" ? q.created_from : q.created_before) = when;
-      } else {
-        return InvalidField("filter", absl::StrCat("unknown term \"", term, "\"", kWant));
+      (t.key == "buyer" ? q.buyer : q.seller) = v;
+    } else if (t.op == "=" && t.key == "state") {
+      v1::Claim::State state;
+      if (!v1::Claim::State_Parse(v, &state) || state == v1::Claim::STATE_UNSPECIFIED) {
+        return BadFilterTerm(
+            t, "want state=FILED|ACCEPTED|REJECTED|ESCALATED|UPHELD|DISMISSED|RESOLVED");
       }
+      q.state = state;
+    } else if (t.op == "=" && t.key == "kind") {
+      v1::Claim::Kind kind;
+      if (!v1::Claim::Kind_Parse(v, &kind) || kind == v1::Claim::KIND_UNSPECIFIED) {
+        return BadFilterTerm(t, "want kind=REFUND|EXCHANGE|REPAIR");
+      }
+      q.kind = kind;
+    } else if (t.key == "create_time" && (t.op == ">=" || t.op == "<")) {
+      MARKET_ASSIGN_OR_RETURN(absl::Time when, FilterTime(t));
+      (t.op == ">=" ? q.created_from : q.created_before) = when;
+    } else {
+      return InvalidField("filter", absl::StrCat("unknown term \"", t.text, "\"; ", kWant));
     }
   }
-  if (order_by.empty() || order_by == "create_time desc") {
-    q.ascending = false;
-  } else if (order_by == "create_time") {
-    q.ascending = true;
-  } else {
-    return InvalidField("order_by", "want create_time or create_time desc");
-  }
+  MARKET_ASSIGN_OR_RETURN(q.ascending, OrderByAscending(order_by, "create_time"));
   return q;
 }
 
@@ -351,11 +325,7 @@ absl::StatusOr<std::vector<ClaimHit>> ListClaims(Connection& c, const ClaimQuery
   MARKET_RETURN_IF_ERROR(number(":before", micros(q.created_before)));
   MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
                                               : st.BindText(":who", q.visible_to));
-  if (after.has_value()) {
-    MARKET_RETURN_IF_ERROR(st.Bind(":after_key", after->key));
-    MARKET_RETURN_IF_ERROR(st.BindText(":after_name", after->name));
-  }
-  MARKET_RETURN_IF_ERROR(st.Bind(":limit", static_cast<int64_t>(limit)));
+  MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   std::vector<ClaimHit> hits;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());

@@ -11,12 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/crypto.h"
 #include "common/idempotency/idempotency.h"
+#include "common/pagination/page.h"
+#include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
-#include "common/resource/names.h"
 #include "services/warranty/claim_lifecycle.h"
 
 namespace market::warranty {
@@ -319,7 +320,7 @@ void CheckText(Violations& v, const char* field, const std::string& text, bool r
 Violations ClaimRequestViolations(const std::string& name, const std::string& request_id) {
   Violations v;
   if (!ValidCollectionName(name, "claims")) v.Add("name", "want claims/{claim}");
-  if (request_id.size() > 64) v.Add("request_id", "longer than 64 characters");
+  CheckRequestId(v, request_id);
   return v;
 }
 
@@ -416,9 +417,8 @@ grpc::Status WarrantyServiceImpl::CheckEligibility(grpc::ServerContext* ctx,
     }
     if (req->has_mileage_km() && req->mileage_km() < 0) v.Add("mileage_km", "must be >= 0");
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(std::optional<OrderInfo> info, deps_.orders(req->order()));
-    if (!info.has_value()) return absl::NotFoundError(absl::StrCat(req->order(), " not found"));
-    const listing::v1::Order& o = info->order;
+    MARKET_ASSIGN_OR_RETURN(OrderInfo info, Found(deps_.orders(req->order()), req->order()));
+    const listing::v1::Order& o = info.order;
     if (!caller.HasRole(Role::SUPERVISOR) && caller.subject != o.buyer()) {
       return absl::PermissionDeniedError(
           absl::StrCat(caller.subject, " is not the buyer of ", req->order()));
@@ -474,14 +474,11 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
       }
     }
     if (in.has_mileage_km() && in.mileage_km() < 0) v.Add("claim.mileage_km", "must be >= 0");
-    if (!req->claim_id().empty() && !ValidResourceId(req->claim_id())) {
-      v.Add("claim_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (req->request_id().size() > 64) v.Add("request_id", "longer than 64 characters");
+    CheckResourceId(v, "claim_id", req->claim_id());
+    CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(std::optional<OrderInfo> info, deps_.orders(in.order()));
-    if (!info.has_value()) return absl::NotFoundError(absl::StrCat(in.order(), " not found"));
-    const listing::v1::Order& o = info->order;
+    MARKET_ASSIGN_OR_RETURN(OrderInfo info, Found(deps_.orders(in.order()), in.order()));
+    const listing::v1::Order& o = info.order;
     if (caller.subject != o.buyer()) {
       return absl::PermissionDeniedError(
           absl::StrCat("only the buyer of ", in.order(), " files claims on it"));
@@ -514,7 +511,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
               ClaimRow row;
               row.version = 1;
               row.order = o;
-              row.market_operator = info->market_operator;
+              row.market_operator = info.market_operator;
               v1::Claim& claim = row.claim;
               claim.set_name(name);
               claim.set_order(o.name());
@@ -549,14 +546,13 @@ absl::StatusOr<v1::Claim> WarrantyServiceImpl::Mutate(
   return RunIdempotent<v1::Claim>(
       *deps_.db, method, caller.subject, request_id, now,
       [&](Connection& c) -> absl::StatusOr<v1::Claim> {
-        MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, name));
-        if (!row.has_value()) return absl::NotFoundError(absl::StrCat(name, " not found"));
-        MARKET_RETURN_IF_ERROR(allowed(*row));
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row->claim.etag()));
-        MARKET_RETURN_IF_ERROR(change(c, *row, now));
-        row->version += 1;
-        *row->claim.mutable_update_time() = ToTimestamp(now);
-        MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, *row, /*insert=*/false));
+        MARKET_ASSIGN_OR_RETURN(ClaimRow row, Found(LoadClaim(c, name), name));
+        MARKET_RETURN_IF_ERROR(allowed(row));
+        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.claim.etag()));
+        MARKET_RETURN_IF_ERROR(change(c, row, now));
+        row.version += 1;
+        *row.claim.mutable_update_time() = ToTimestamp(now);
+        MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, row, /*insert=*/false));
         Present(out, now);
         return out;
       });
@@ -898,13 +894,12 @@ grpc::Status WarrantyServiceImpl::GetClaim(grpc::ServerContext* ctx, const v1::G
   return server::HandleRpc(env_, ctx, "GetClaim", *req, [&](const auth::Caller& caller) {
     MARKET_RETURN_IF_ERROR(ClaimRequestViolations(req->name(), "").ToStatus());
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, req->name()));
-      if (!row.has_value()) return absl::NotFoundError(absl::StrCat(req->name(), " not found"));
-      if (!CanSee(caller, *row)) {
+      MARKET_ASSIGN_OR_RETURN(ClaimRow row, Found(LoadClaim(c, req->name()), req->name()));
+      if (!CanSee(caller, row)) {
         return absl::PermissionDeniedError(
             absl::StrCat(caller.subject, " is not a party to ", req->name()));
       }
-      *resp = std::move(row->claim);
+      *resp = std::move(row.claim);
       Present(*resp, deps_.clock->Now());
       return absl::OkStatus();
     });
@@ -915,30 +910,23 @@ grpc::Status WarrantyServiceImpl::ListClaims(grpc::ServerContext* ctx,
                                              const v1::ListClaimsRequest* req,
                                              v1::ListClaimsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListClaims", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(req->page_size()));
+    MARKET_ASSIGN_OR_RETURN(
+        Page page,
+        Page::Start(pages_, absl::StrCat("ListClaims|", req->filter(), "|", req->order_by()),
+                    req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(ClaimQuery q, ParseClaimQuery(req->filter(), req->order_by()));
     if (!caller.HasRole(Role::SUPERVISOR)) q.visible_to = caller.subject;
-    std::string key = absl::StrCat("ListClaims|", req->filter(), "|", req->order_by());
-    std::optional<SearchCursor> after;
-    if (!req->page_token().empty()) {
-      MARKET_ASSIGN_OR_RETURN(std::string position, pages_.Decode(key, req->page_token()));
-      absl::StatusOr<SearchCursor> cursor = DecodeCursor(position);
-      if (!cursor.ok()) return InvalidField("page_token", "malformed");
-      after = *cursor;
-    }
+    MARKET_ASSIGN_OR_RETURN(std::optional<SearchCursor> after, page.Cursor());
     absl::Time now = deps_.clock->Now();
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::vector<ClaimHit> hits,
-                              warranty::ListClaims(c, q, after, page_size + 1));
-      bool more = static_cast<int>(hits.size()) > page_size;
-      if (more) hits.resize(page_size);
+                              warranty::ListClaims(c, q, after, page.limit()));
+      resp->set_next_page_token(
+          page.Trim(hits, [](const ClaimHit& h) { return EncodeCursor(h.cursor); }));
       for (ClaimHit& hit : hits) {
         v1::Claim* claim = resp->add_claims();
         *claim = std::move(hit.row.claim);
         Present(*claim, now);
-      }
-      if (more) {
-        resp->set_next_page_token(pages_.Encode(key, EncodeCursor(hits.back().cursor)));
       }
       return absl::OkStatus();
     });
