@@ -15,7 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/resource/resource.h"
-#include "services/listing/listing_db.h"
+#include "services/listing/listing_tables.h"
 #include "services/listing/sqlite_market_store.h"
 
 namespace {

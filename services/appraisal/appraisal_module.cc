@@ -19,7 +19,7 @@ absl::StatusOr<AppraisalModule> OpenAppraisalModule(
   MARKET_RETURN_IF_ERROR(config::EnsureDir(secrets));
   MARKET_ASSIGN_OR_RETURN(std::vector<SchemeDefinition> schemes, LoadSchemes(SchemesDir(data_dir)));
   AppraisalModule m;
-  MARKET_ASSIGN_OR_RETURN(m.store, SqliteAppraisalStore::Open(data_dir + "/appraisal.db", schemes));
+  MARKET_ASSIGN_OR_RETURN(m.store, AppraisalDatabase::Open(data_dir + "/appraisal.db", schemes));
   m.db = &m.store->db();
   AppraisalDeps deps;
   deps.db = m.db;

@@ -14,12 +14,12 @@
 #include "common/server/metrics.h"
 #include "common/sqlite/database.h"
 #include "services/appraisal/appraisal_service.h"
-#include "services/appraisal/sqlite_appraisal_store.h"
+#include "services/appraisal/appraisal_database.h"
 
 namespace market::appraisal {
 
 struct AppraisalModule {
-  std::unique_ptr<SqliteAppraisalStore> store;
+  std::unique_ptr<AppraisalDatabase> store;
   std::unique_ptr<AppraisalServiceImpl> service;
   sqlite::Database* db = nullptr;  // store->db(): for the outbox relay
 };

@@ -13,7 +13,7 @@
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
-#include "services/appraisal/appraisal_db.h"
+#include "services/appraisal/appraisal_tables.h"
 #include "services/appraisal/appraisal_lifecycle.h"
 #include "services/appraisal/appraisal_rules.h"
 #include "services/appraisal/grading_schemes.h"

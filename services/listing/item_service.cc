@@ -11,7 +11,7 @@
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
-#include "services/listing/listing_db.h"
+#include "services/listing/listing_tables.h"
 #include "services/listing/listing_events.h"
 #include "services/listing/listing_service.h"
 

@@ -13,7 +13,7 @@
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_csv.h"
-#include "services/listing/listing_db.h"
+#include "services/listing/listing_tables.h"
 #include "services/listing/listing_rules.h"
 
 namespace market::listing {

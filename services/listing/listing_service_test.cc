@@ -24,7 +24,7 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_testing.h"
 #include "services/listing/listing_client.h"
-#include "services/listing/listing_db.h"
+#include "services/listing/listing_tables.h"
 #include "services/listing/sqlite_market_store.h"
 
 namespace market::listing {

@@ -12,7 +12,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
-#include "services/listing/listing_db.h"
+#include "services/listing/listing_tables.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
 #include "services/listing/order_lifecycle.h"

@@ -7,7 +7,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
-#include "services/listing/listing_db.h"
+#include "services/listing/listing_tables.h"
 
 namespace market::listing {
 namespace {

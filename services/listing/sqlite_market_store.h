@@ -26,7 +26,7 @@ class SqliteMarketStore final : public MarketStore {
                                           bool* replayed) override;
 
  // The whole listing.db, shared with ListingService, OrderService and
-  // ItemService (their tables are in migration 2, see listing_db.h).
+  // ItemService (their tables are in migration 2, see listing_tables.h).
   sqlite::Database& db() { return *db_; }
 
  private:

@@ -20,7 +20,7 @@ absl::StatusOr<WarrantyModule> OpenWarrantyModule(
   MARKET_ASSIGN_OR_RETURN(deps.page_token_secret,
                           config::LoadOrCreateSecret(secrets + "/page-token-hmac.key", 32));
   WarrantyModule m;
-  MARKET_ASSIGN_OR_RETURN(m.store, ClaimStore::Open(data_dir + "/warranty.db"));
+  MARKET_ASSIGN_OR_RETURN(m.store, ClaimDatabase::Open(data_dir + "/warranty.db"));
   m.db = &m.store->db();
   deps.db = m.db;
   MARKET_ASSIGN_OR_RETURN(m.service, WarrantyServiceImpl::Create(std::move(deps)));

@@ -14,13 +14,13 @@
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
 #include "common/server/metrics.h"
-#include "services/warranty/claim_store.h"
+#include "services/warranty/claim_tables.h"
 #include "services/warranty/warranty_service.h"
 
 namespace market::warranty {
 
 struct WarrantyModule {
-  std::unique_ptr<ClaimStore> store;
+  std::unique_ptr<ClaimDatabase> store;
   std::unique_ptr<WarrantyServiceImpl> service;
   sqlite::Database* db = nullptr;  // store->db(), for the outbox relay
 };

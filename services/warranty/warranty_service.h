@@ -42,7 +42,7 @@
 #include "market/listing/v1/listing.pb.h"
 #include "market/warranty/v1/warranty.grpc.pb.h"
 #include "services/listing/listing_client.h"
-#include "services/warranty/claim_store.h"
+#include "services/warranty/claim_tables.h"
 #include "services/warranty/eligibility.h"
 
 namespace market::warranty {

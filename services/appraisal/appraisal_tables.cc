@@ -1,4 +1,4 @@
-#include "services/appraisal/appraisal_db.h"
+#include "services/appraisal/appraisal_tables.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

@@ -4,8 +4,8 @@
 // function takes the Connection of an open Database::Write()/Read(), so the
 // services compose them into one atomic change (state + outbox event +
 // idempotent response). As thread-safe as the connection.
-#ifndef MARKET_SERVICES_LISTING_LISTING_DB_H_
-#define MARKET_SERVICES_LISTING_LISTING_DB_H_
+#ifndef MARKET_SERVICES_LISTING_LISTING_TABLES_H_
+#define MARKET_SERVICES_LISTING_LISTING_TABLES_H_
 
 #include <cstdint>
 #include <optional>
@@ -145,4 +145,4 @@ absl::StatusOr<std::vector<std::string>> ItemParties(sqlite::Connection& c,
 
 }  // namespace market::listing
 
-#endif  // MARKET_SERVICES_LISTING_LISTING_DB_H_
+#endif  // MARKET_SERVICES_LISTING_LISTING_TABLES_H_

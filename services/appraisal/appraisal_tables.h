@@ -3,8 +3,8 @@
 // inside a caller's Database::Write()/Read() on its Connection, so the
 // service composes a state change, its outbox events and the idempotent
 // response into one transaction. As thread-safe as the connection.
-#ifndef MARKET_SERVICES_APPRAISAL_APPRAISAL_DB_H_
-#define MARKET_SERVICES_APPRAISAL_APPRAISAL_DB_H_
+#ifndef MARKET_SERVICES_APPRAISAL_APPRAISAL_TABLES_H_
+#define MARKET_SERVICES_APPRAISAL_APPRAISAL_TABLES_H_
 
 #include <cstdint>
 #include <map>
@@ -149,4 +149,4 @@ absl::StatusOr<std::vector<v1::GradingScheme>> ListSchemes(
 
 }  // namespace market::appraisal
 
-#endif  // MARKET_SERVICES_APPRAISAL_APPRAISAL_DB_H_
+#endif  // MARKET_SERVICES_APPRAISAL_APPRAISAL_TABLES_H_

@@ -1,4 +1,4 @@
-#include "services/listing/listing_db.h"
+#include "services/listing/listing_tables.h"
 
 #include <algorithm>
 #include <functional>

@@ -1,11 +1,11 @@
-#include "services/appraisal/sqlite_appraisal_store.h"
+#include "services/appraisal/appraisal_database.h"
 
 #include "common/status/status.h"
-#include "services/appraisal/appraisal_db.h"
+#include "services/appraisal/appraisal_tables.h"
 
 namespace market::appraisal {
 
-absl::StatusOr<std::unique_ptr<SqliteAppraisalStore>> SqliteAppraisalStore::Open(
+absl::StatusOr<std::unique_ptr<AppraisalDatabase>> AppraisalDatabase::Open(
     const std::string& path, const std::vector<SchemeDefinition>& schemes) {
   sqlite::Options options;
   options.synchronous = sqlite::Options::Synchronous::kFull;
@@ -15,7 +15,7 @@ absl::StatusOr<std::unique_ptr<SqliteAppraisalStore>> SqliteAppraisalStore::Open
     for (const SchemeDefinition& def : schemes) MARKET_RETURN_IF_ERROR(PutScheme(c, def));
     return absl::OkStatus();
   }));
-  return std::unique_ptr<SqliteAppraisalStore>(new SqliteAppraisalStore(std::move(db)));
+  return std::unique_ptr<AppraisalDatabase>(new AppraisalDatabase(std::move(db)));
 }
 
 }  // namespace market::appraisal

@@ -1,4 +1,4 @@
-#include "services/warranty/claim_store.h"
+#include "services/warranty/claim_tables.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
@@ -115,11 +115,11 @@ std::string MarketOf(const std::string& order) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ClaimStore>> ClaimStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<ClaimDatabase>> ClaimDatabase::Open(const std::string& path) {
   sqlite::Options options;
   options.synchronous = sqlite::Options::Synchronous::kFull;
   MARKET_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options, Migrations()));
-  return std::unique_ptr<ClaimStore>(new ClaimStore(std::move(db)));
+  return std::unique_ptr<ClaimDatabase>(new ClaimDatabase(std::move(db)));
 }
 
 bool IsOpen(v1::Claim::State state) {

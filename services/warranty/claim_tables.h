@@ -3,10 +3,10 @@
 // need), the idempotency table and the outbox of credit events. Row I/O takes
 // the Connection of an open Database::Write()/Read(), so the service composes
 // a claim change, its credit events and its idempotent response into one
-// atomic transaction (the style of services/listing/listing_db.h). As
-// thread-safe as the connection; ClaimStore itself is thread-safe.
-#ifndef MARKET_SERVICES_WARRANTY_CLAIM_STORE_H_
-#define MARKET_SERVICES_WARRANTY_CLAIM_STORE_H_
+// atomic transaction (the style of services/listing/listing_tables.h). As
+// thread-safe as the connection; ClaimDatabase itself is thread-safe.
+#ifndef MARKET_SERVICES_WARRANTY_CLAIM_TABLES_H_
+#define MARKET_SERVICES_WARRANTY_CLAIM_TABLES_H_
 
 #include <cstdint>
 #include <memory>
@@ -26,13 +26,13 @@
 namespace market::warranty {
 
 // Owns warranty.db (SQLite, synchronous=FULL, migrations applied on Open).
-class ClaimStore {
+class ClaimDatabase {
  public:
-  static absl::StatusOr<std::unique_ptr<ClaimStore>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<ClaimDatabase>> Open(const std::string& path);
   sqlite::Database& db() { return *db_; }
 
  private:
-  explicit ClaimStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  explicit ClaimDatabase(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
   std::unique_ptr<sqlite::Database> db_;
 };
 
@@ -107,4 +107,4 @@ absl::StatusOr<std::vector<ClaimHit>> ListClaims(sqlite::Connection& c, const Cl
 
 }  // namespace market::warranty
 
-#endif  // MARKET_SERVICES_WARRANTY_CLAIM_STORE_H_
+#endif  // MARKET_SERVICES_WARRANTY_CLAIM_TABLES_H_

@@ -1,8 +1,8 @@
 // appraisal.db (SQLite, synchronous=FULL) with the grading schemes loaded at
-// start. The service works on the tables through appraisal_db.h inside
+// start. The service works on the tables through appraisal_tables.h inside
 // db().Write()/Read(). Thread-safe.
-#ifndef MARKET_SERVICES_APPRAISAL_SQLITE_APPRAISAL_STORE_H_
-#define MARKET_SERVICES_APPRAISAL_SQLITE_APPRAISAL_STORE_H_
+#ifndef MARKET_SERVICES_APPRAISAL_APPRAISAL_DATABASE_H_
+#define MARKET_SERVICES_APPRAISAL_APPRAISAL_DATABASE_H_
 
 #include <memory>
 #include <string>
@@ -14,24 +14,24 @@
 
 namespace market::appraisal {
 
-class SqliteAppraisalStore final {
+class AppraisalDatabase final {
  public:
   // Opens (creating and migrating) the database at `path` and stores every
   // scheme of `schemes` not stored yet. FAILED_PRECONDITION when a stored
   // scheme version differs from its definition; errors of Database::Open.
-  static absl::StatusOr<std::unique_ptr<SqliteAppraisalStore>> Open(
+  static absl::StatusOr<std::unique_ptr<AppraisalDatabase>> Open(
       const std::string& path, const std::vector<SchemeDefinition>& schemes);
 
-  SqliteAppraisalStore(const SqliteAppraisalStore&) = delete;
-  SqliteAppraisalStore& operator=(const SqliteAppraisalStore&) = delete;
+  AppraisalDatabase(const AppraisalDatabase&) = delete;
+  AppraisalDatabase& operator=(const AppraisalDatabase&) = delete;
 
   sqlite::Database& db() { return *db_; }
 
  private:
-  explicit SqliteAppraisalStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  explicit AppraisalDatabase(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
   std::unique_ptr<sqlite::Database> db_;
 };
 
 }  // namespace market::appraisal
 
-#endif  // MARKET_SERVICES_APPRAISAL_SQLITE_APPRAISAL_STORE_H_
+#endif  // MARKET_SERVICES_APPRAISAL_APPRAISAL_DATABASE_H_
