@@ -89,27 +89,16 @@ void AddKeyCommands(CLI::App* appraisal, Client& client, std::function<int()>* r
   });
 
   auto* retire = appraisal->add_subcommand("retire-key", "Retire a signing key (FIRM, SUPERVISOR)");
-  auto key = std::make_shared<std::string>();
-  retire->add_option("key", *key, "firms/{firm}/keys/{key}")->required();
-  OnRun(retire, run, [&client, key] {
-    v1::RetireSigningKeyRequest req;
-    req.set_name(*key);
-    return CallAndPrint(client, &Stub::RetireSigningKey, req);
-  });
+  AddCallByName(retire, client, run, &Stub::RetireSigningKey, "key", "firms/{firm}/keys/{key}");
 
   auto* keys = appraisal->add_subcommand("keys", "List signing keys (public)");
   auto kfirm = std::make_shared<std::string>("-");
-  auto kfilter = std::make_shared<std::string>();
   keys->add_option("firm", *kfirm, "firms/{id}, {id} or - for all")->capture_default_str();
-  keys->add_option("--filter", *kfilter, "state=ACTIVE or state=RETIRED");
-  OnRun(keys, run, [&client, kfirm, kfilter] {
-    v1::ListSigningKeysRequest req;
-    req.set_parent(Prefixed(*kfirm, "firms"));
-    req.set_filter(*kfilter);
-    return ListAndPrint(client, &Stub::ListSigningKeys, req, EveryPage(),
-                        [](const auto& p) -> const auto& { return p.signing_keys(); },
-                        {"name", "state", "fingerprint", "create_time"});
-  });
+  AddFilteredList(
+      keys, client, run, &Stub::ListSigningKeys, "state=ACTIVE or state=RETIRED",
+      [](const auto& p) -> const auto& { return p.signing_keys(); },
+      {"name", "state", "fingerprint", "create_time"},
+      [kfirm](auto* req) { req->set_parent(Prefixed(*kfirm, "firms")); });
 }
 
 void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
@@ -123,16 +112,16 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
                        "Example:\n  marketctl appraisal file report.json --key "
                        "firms/acme/keys/acme-2026 --private-key acme.pem");
   auto report = std::make_shared<std::string>();
-  auto key = std::make_shared<std::string>();
   auto priv = std::make_shared<std::string>();
-  auto id = std::make_shared<std::string>();
-  auto request_id = std::make_shared<std::string>();
+  auto freq = std::make_shared<v1::FileAppraisalRequest>();
   file->add_option("report", *report, "Report file (proto JSON of AppraisalContent)")->required();
-  file->add_option("--key", *key, "The registered key, firms/{firm}/keys/{key}")->required();
+  file->add_option("--key", *freq->mutable_appraisal()->mutable_key(),
+                   "The registered key, firms/{firm}/keys/{key}")
+      ->required();
   file->add_option("--private-key", *priv, "The key's private PEM (signs locally)")->required();
-  file->add_option("--id", *id, "Appraisal id (default: generated)");
-  file->add_option("--request-id", *request_id, "Idempotency key");
-  OnRun(file, run, [&client, report, key, priv, id, request_id] {
+  file->add_option("--id", *freq->mutable_appraisal_id(), "Appraisal id (default: generated)");
+  file->add_option("--request-id", *freq->mutable_request_id(), "Idempotency key");
+  OnRun(file, run, [&client, report, priv, freq] {
     absl::StatusOr<std::string> text = config::ReadFile(*report);
     if (!text.ok()) return LocalFailure(client, text.status());
     v1::AppraisalContent content;
@@ -147,37 +136,24 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
     std::string bytes = content.SerializeAsString();
     absl::StatusOr<std::string> signature = signer->Sign(bytes);
     if (!signature.ok()) return LocalFailure(client, signature.status());
-    v1::FileAppraisalRequest req;
+    v1::FileAppraisalRequest req = *freq;
     req.mutable_appraisal()->set_signed_content(bytes);
     req.mutable_appraisal()->set_signature(*signature);
-    req.mutable_appraisal()->set_key(*key);
-    req.set_appraisal_id(*id);
-    req.set_request_id(*request_id);
     return CallAndPrint(client, &Stub::FileAppraisal, req);
   });
 
   auto* get = appraisal->add_subcommand("get", "Show an appraisal (public)");
-  auto name = std::make_shared<std::string>();
-  get->add_option("name", *name, "appraisals/{id} or {id}")->required();
-  OnRun(get, run, [&client, name] {
-    v1::GetAppraisalRequest req;
-    req.set_name(Prefixed(*name, "appraisals"));
-    return CallAndPrint(client, &Stub::GetAppraisal, req);
-  });
+  AddCallByName(get, client, run, &Stub::GetAppraisal, "name", "appraisals/{id} or {id}",
+                "appraisals");
 
   auto* list = appraisal->add_subcommand("list", "List appraisals, newest inspection first")
                    ->footer(
                        "Example:\n  marketctl appraisal list --filter "
                        "'item=\"items/PHONE:355383063760236\" AND state=FILED'");
-  auto filter = std::make_shared<std::string>();
-  list->add_option("--filter", *filter, "item=, firm=, listing=, category=, state= joined by AND");
-  OnRun(list, run, [&client, filter] {
-    v1::ListAppraisalsRequest req;
-    req.set_filter(*filter);
-    return ListAndPrint(client, &Stub::ListAppraisals, req, EveryPage(),
-                        [](const auto& p) -> const auto& { return p.appraisals(); },
-                        {"name", "item", "state", "key", "create_time"});
-  });
+  AddFilteredList(list, client, run, &Stub::ListAppraisals,
+                  "item=, firm=, listing=, category=, state= joined by AND",
+                  [](const auto& p) -> const auto& { return p.appraisals(); },
+                  {"name", "item", "state", "key", "create_time"});
 
   auto* verify =
       appraisal
@@ -219,20 +195,13 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
   });
 
   auto* schemes = appraisal->add_subcommand("schemes", "List grading schemes (public)");
-  auto sfilter = std::make_shared<std::string>();
-  schemes->add_option("--filter", *sfilter, "category=, scheme=\"id\"");
-  OnRun(schemes, run, [&client, sfilter] {
-    v1::ListGradingSchemesRequest req;
-    req.set_filter(*sfilter);
-    return ListAndPrint(client, &Stub::ListGradingSchemes, req, EveryPage(),
-                        [](const auto& p) -> const auto& { return p.grading_schemes(); },
-                        {"name", "display_name", "scored", "basis"});
-  });
+  AddFilteredList(schemes, client, run, &Stub::ListGradingSchemes, "category=, scheme=\"id\"",
+                  [](const auto& p) -> const auto& { return p.grading_schemes(); },
+                  {"name", "display_name", "scored", "basis"});
 }
 
 void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
-  auto* acc = appraisal->add_subcommand("accreditation", "Accreditations of appraisal firms");
-  acc->require_subcommand(1);
+  auto* acc = AddGroup(appraisal, "accreditation", "Accreditations of appraisal firms");
 
   auto* grant = acc->add_subcommand("grant", "Accredit a firm for categories (SUPERVISOR)")
                     ->footer(
@@ -297,22 +266,16 @@ void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function
 
   auto* list = acc->add_subcommand("list", "List accreditations (public)");
   auto lfirm = std::make_shared<std::string>("-");
-  auto filter = std::make_shared<std::string>();
   list->add_option("firm", *lfirm, "firms/{id}, {id} or - for all")->capture_default_str();
-  list->add_option("--filter", *filter, "category=, state= joined by AND");
-  OnRun(list, run, [&client, lfirm, filter] {
-    v1::ListAccreditationsRequest req;
-    req.set_parent(Prefixed(*lfirm, "firms"));
-    req.set_filter(*filter);
-    return ListAndPrint(client, &Stub::ListAccreditations, req, EveryPage(),
-                        [](const auto& p) -> const auto& { return p.accreditations(); },
-                        {"name", "state", "categories", "valid_from", "valid_until"});
-  });
+  AddFilteredList(
+      list, client, run, &Stub::ListAccreditations, "category=, state= joined by AND",
+      [](const auto& p) -> const auto& { return p.accreditations(); },
+      {"name", "state", "categories", "valid_from", "valid_until"},
+      [lfirm](auto* req) { req->set_parent(Prefixed(*lfirm, "firms")); });
 }
 
 void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
-  auto* dispute = appraisal->add_subcommand("dispute", "Objections to appraisals");
-  dispute->require_subcommand(1);
+  auto* dispute = AddGroup(appraisal, "dispute", "Objections to appraisals");
 
   auto* file = dispute->add_subcommand(
       "file", "Dispute an appraisal within 15 days (listing parties, other accredited firms)");
@@ -336,27 +299,16 @@ void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()
   });
 
   auto* get = dispute->add_subcommand("get", "Show a dispute");
-  auto name = std::make_shared<std::string>();
-  get->add_option("name", *name, "appraisals/{a}/disputes/{d}")->required();
-  OnRun(get, run, [&client, name] {
-    v1::GetDisputeRequest req;
-    req.set_name(*name);
-    return CallAndPrint(client, &Stub::GetDispute, req);
-  });
+  AddCallByName(get, client, run, &Stub::GetDispute, "name", "appraisals/{a}/disputes/{d}");
 
   auto* list = dispute->add_subcommand("list", "List disputes you may see, newest first");
   auto lparent = std::make_shared<std::string>("appraisals/-");
-  auto filter = std::make_shared<std::string>();
   list->add_option("appraisal", *lparent, "appraisals/{id} or appraisals/-")->capture_default_str();
-  list->add_option("--filter", *filter, "state=, raiser=\"subjects/x\"");
-  OnRun(list, run, [&client, lparent, filter] {
-    v1::ListDisputesRequest req;
-    req.set_parent(Prefixed(*lparent, "appraisals"));
-    req.set_filter(*filter);
-    return ListAndPrint(client, &Stub::ListDisputes, req, EveryPage(),
-                        [](const auto& p) -> const auto& { return p.disputes(); },
-                        {"name", "state", "raiser", "raiser_role", "create_time"});
-  });
+  AddFilteredList(
+      list, client, run, &Stub::ListDisputes, "state=, raiser=\"subjects/x\"",
+      [](const auto& p) -> const auto& { return p.disputes(); },
+      {"name", "state", "raiser", "raiser_role", "create_time"},
+      [lparent](auto* req) { req->set_parent(Prefixed(*lparent, "appraisals")); });
 
   auto* rule = dispute->add_subcommand("rule", "Rule on an OPEN dispute (SUPERVISOR)")
                    ->footer(
@@ -391,9 +343,9 @@ void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()
 }  // namespace
 
 void AddAppraisalCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* appraisal = app.add_subcommand(
-      "appraisal", "Appraisal firms: keys, signed reports, accreditations, disputes, schemes");
-  appraisal->require_subcommand(1);
+  auto* appraisal =
+      AddGroup(&app, "appraisal",
+               "Appraisal firms: keys, signed reports, accreditations, disputes, schemes");
   AddKeyCommands(appraisal, client, run);
   AddReportCommands(appraisal, client, run);
   AddAccreditationCommands(appraisal, client, run);

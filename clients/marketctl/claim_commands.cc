@@ -50,6 +50,14 @@ struct Mutation {
   std::string name;
   std::string etag;
   std::string request_id;
+
+  // Sets the request's name, etag and request_id.
+  template <typename Req>
+  void Fill(Req* req) const {
+    req->set_name(ClaimName(name));
+    req->set_etag(etag);
+    req->set_request_id(request_id);
+  }
 };
 
 std::shared_ptr<Mutation> AddMutationFlags(CLI::App* cmd) {
@@ -64,13 +72,11 @@ std::shared_ptr<Mutation> AddMutationFlags(CLI::App* cmd) {
 
 void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) {
   auto* claim =
-      app.add_subcommand("claim", "After-sales claims under the three guarantees (三包)")
-          ->footer(
-              "Lifecycle: FILED -> ACCEPTED -> RESOLVED, or FILED -> REJECTED -> ESCALATED -> "
-              "UPHELD (-> RESOLVED) / DISMISSED;\na FILED claim escalates by itself when the "
-              "seller misses the reply deadline (3 days; vehicles 10 working days).\n"
-              "Example:\n  marketctl claim check o-1842 --market east-flea --fault-code SCREEN");
-  claim->require_subcommand(1);
+      AddGroup(&app, "claim", "After-sales claims under the three guarantees (三包)",
+               "Lifecycle: FILED -> ACCEPTED -> RESOLVED, or FILED -> REJECTED -> ESCALATED -> "
+               "UPHELD (-> RESOLVED) / DISMISSED;\na FILED claim escalates by itself when the "
+               "seller misses the reply deadline (3 days; vehicles 10 working days).\n"
+               "Example:\n  marketctl claim check o-1842 --market east-flea --fault-code SCREEN");
 
   // ---- check ----
   auto* check =
@@ -166,11 +172,9 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
         "ACCEPT or REJECT");
     if (!d) return kExitUsage;
     v1::RespondToClaimRequest req;
-    req.set_name(ClaimName(rm->name));
+    rm->Fill(&req);
     req.set_decision(*d);
     req.set_reason(*rreason);
-    req.set_etag(rm->etag);
-    req.set_request_id(rm->request_id);
     return CallAndPrint(client, &Stub::RespondToClaim, req);
   });
 
@@ -210,12 +214,10 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       if (!cause) return kExitUsage;
       req.set_delay_cause(*cause);
     }
-    req.set_name(ClaimName(pm->name));
+    pm->Fill(&req);
     req.set_action(*action);
     req.set_major_assembly_replaced(*pmajor);
     req.set_note(*pnote);
-    req.set_etag(pm->etag);
-    req.set_request_id(pm->request_id);
     return CallAndPrint(client, &Stub::RecordRepair, req);
   });
 
@@ -233,10 +235,8 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   escalate->add_option("--reason", *ereason, "Why you disagree, 1-2,000 characters")->required();
   OnRun(escalate, run, [&client, em, ereason] {
     v1::EscalateClaimRequest req;
-    req.set_name(ClaimName(em->name));
+    em->Fill(&req);
     req.set_reason(*ereason);
-    req.set_etag(em->etag);
-    req.set_request_id(em->request_id);
     return CallAndPrint(client, &Stub::EscalateClaim, req);
   });
 
@@ -265,12 +265,10 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       return kExitUsage;
     }
     v1::RuleOnClaimRequest req;
-    req.set_name(ClaimName(um->name));
+    um->Fill(&req);
     req.set_outcome(*outcome);
     req.set_reason(*ureason);
     req.set_unfounded(*uunfounded);
-    req.set_etag(um->etag);
-    req.set_request_id(um->request_id);
     return CallAndPrint(client, &Stub::RuleOnClaim, req);
   });
 
@@ -305,10 +303,8 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       ->excludes(outcome_opt);
   OnRun(resolve, run, [&client, sm, soutcome, srefund, sdepreciation, sitem, snote, sconfirm] {
     v1::ResolveClaimRequest req;
-    req.set_name(ClaimName(sm->name));
+    sm->Fill(&req);
     req.set_confirm(*sconfirm);
-    req.set_etag(sm->etag);
-    req.set_request_id(sm->request_id);
     if (!*sconfirm) {
       if (soutcome->empty()) {
         client.err() << "error: want --outcome (seller) or --confirm (buyer)\n";
@@ -342,13 +338,7 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
                                    "Show a claim (its buyer and seller, the market's "
                                    "OPERATOR, SUPERVISOR)")
                   ->footer("Example:\n  marketctl claim get c-31 -o json");
-  auto gname = std::make_shared<std::string>();
-  get->add_option("name", *gname, "claims/{id} or {id}")->required();
-  OnRun(get, run, [&client, gname] {
-    v1::GetClaimRequest req;
-    req.set_name(ClaimName(*gname));
-    return CallAndPrint(client, &Stub::GetClaim, req);
-  });
+  AddCallByName(get, client, run, &Stub::GetClaim, "name", "claims/{id} or {id}", "claims");
 
   // ---- list ----
   auto* list =

@@ -16,6 +16,14 @@ std::string Prefixed(const std::string& name, const char* collection) {
              : absl::StrCat(collection, "/", name);
 }
 
+CLI::App* AddGroup(CLI::App* parent, const std::string& name, const std::string& help,
+                   const std::string& footer) {
+  CLI::App* group = parent->add_subcommand(name, help);
+  if (!footer.empty()) group->footer(footer);  // else the parent's footer, as CLI11 copies it
+  group->require_subcommand(1);
+  return group;
+}
+
 std::shared_ptr<PageFlags> AddPageFlags(CLI::App* cmd, const std::string& page_size_help) {
   auto paging = std::make_shared<PageFlags>();
   cmd->add_option("--page-size", paging->page_size, page_size_help);

@@ -51,6 +51,35 @@ int CallAndPrint(Client& client, Rpc<Stub, Req, Resp> rpc, const Req& req, bool 
   return 0;
 }
 
+// Calls `rpc` with the request's name set to `name` and prints the
+// response; kExitUsage when `name` is nullopt (the error already printed).
+template <typename Stub, typename Req, typename Resp>
+int CallByName(Client& client, Rpc<Stub, Req, Resp> rpc, const std::optional<std::string>& name) {
+  if (!name) return kExitUsage;
+  Req req;
+  req.set_name(*name);
+  return CallAndPrint(client, rpc, req);
+}
+
+// Adds to `cmd` the required positional `positional` (described by `help`)
+// and runs `rpc` with the request's name set to it, with `collection`
+// prefixed unless null or already there, printing the response.
+template <typename Stub, typename Req, typename Resp>
+void AddCallByName(CLI::App* cmd, Client& client, std::function<int()>* run,
+                   Rpc<Stub, Req, Resp> rpc, const std::string& positional, const std::string& help,
+                   const char* collection = nullptr) {
+  auto name = std::make_shared<std::string>();
+  cmd->add_option(positional, *name, help)->required();
+  OnRun(cmd, run, [&client, rpc, name, collection] {
+    return CallByName(client, rpc, collection == nullptr ? *name : Prefixed(*name, collection));
+  });
+}
+
+// Adds the command group `name` to `parent`: a subcommand is required. An
+// empty `footer` keeps the one CLI11 copies from the parent.
+CLI::App* AddGroup(CLI::App* parent, const std::string& name, const std::string& help,
+                   const std::string& footer = "");
+
 // Pointers to the items `field` returns of each page ("field" is a lambda such
 // as [](const auto& p) -> const auto& { return p.claims(); }), in order.
 template <typename Page, typename Field>
@@ -170,6 +199,32 @@ struct ChildArg {
 // --market for a bare id.
 std::shared_ptr<ChildArg> AddChildArg(CLI::App* cmd, const std::string& positional,
                                       const std::string& kind);
+
+// A List command reading every page of `rpc`: --filter (described by
+// `filter_help`) sets the request's filter, `prepare` (if any) the rest; the
+// `field` items print as a table with `columns` (or JSON).
+template <typename Stub, typename Req, typename Resp, typename Field>
+void AddFilteredList(CLI::App* cmd, Client& client, std::function<int()>* run,
+                     Rpc<Stub, Req, Resp> rpc, const std::string& filter_help, Field field,
+                     std::vector<std::string> columns,
+                     std::type_identity_t<std::function<void(Req*)>> prepare = {}) {
+  auto req = std::make_shared<Req>();
+  cmd->add_option("--filter", *req->mutable_filter(), filter_help);
+  OnRun(cmd, run, [&client, rpc, req, field, columns, prepare] {
+    Req r = *req;
+    if (prepare) prepare(&r);
+    return ListAndPrint(client, rpc, std::move(r), EveryPage(), field, columns);
+  });
+}
+
+// Adds to `cmd` the name of a `kind` ("listing", "order") with --market, and
+// runs `rpc` with the full name, printing the response.
+template <typename Stub, typename Req, typename Resp>
+void AddCallByChildName(CLI::App* cmd, Client& client, std::function<int()>* run,
+                        Rpc<Stub, Req, Resp> rpc, const std::string& kind) {
+  auto arg = AddChildArg(cmd, "name", kind);
+  OnRun(cmd, run, [&client, rpc, arg] { return CallByName(client, rpc, arg->Resolve(client)); });
+}
 
 }  // namespace market::ctl
 

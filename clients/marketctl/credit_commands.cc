@@ -69,8 +69,7 @@ int Mismatch(Client& client, const std::string& what) {
 }  // namespace
 
 void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* ledger = app.add_subcommand("ledger", "Verify the credit ledger (anyone, no login)");
-  ledger->require_subcommand(1);
+  auto* ledger = AddGroup(&app, "ledger", "Verify the credit ledger (anyone, no login)");
 
   auto* checkpoint = ledger->add_subcommand(
       "checkpoint", "Show the newest signed checkpoint and check its signature");
@@ -265,8 +264,7 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
 }
 
 void AddCreditCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* credit = app.add_subcommand("credit", "Credit profiles, records, repair and lists");
-  credit->require_subcommand(1);
+  auto* credit = AddGroup(&app, "credit", "Credit profiles, records, repair and lists");
 
   auto* profile = credit->add_subcommand("profile",
                                          "A subject's credit level (and score for "
@@ -368,8 +366,7 @@ void AddCreditCommands(CLI::App& app, Client& client, std::function<int()>* run)
     return 0;
   });
 
-  auto* repair = credit->add_subcommand("repair", "Credit repair (信用修复)");
-  repair->require_subcommand(1);
+  auto* repair = AddGroup(credit, "repair", "Credit repair (信用修复)");
   auto* apply = repair->add_subcommand("apply", "Apply to repair one of your records");
   auto areq = std::make_shared<v1::ApplyForRepairRequest>();
   auto aindex = std::make_shared<int64_t>(-1);

@@ -113,8 +113,7 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
         [&client] { return CallAndPrint(client, &Stub::WhoAmI, v1::WhoAmIRequest()); });
 
   // ---- subject ----
-  auto* subject = app.add_subcommand("subject", "Manage subjects (people and organisations)");
-  subject->require_subcommand(1);
+  auto* subject = AddGroup(&app, "subject", "Manage subjects (people and organisations)");
 
   auto* create = subject->add_subcommand("create", "Create a subject")
                      ->footer(
@@ -166,13 +165,7 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   });
 
   auto* get = subject->add_subcommand("get", "Show one subject");
-  auto get_name = std::make_shared<std::string>();
-  get->add_option("name", *get_name, "subjects/{id} or {id}")->required();
-  OnRun(get, run, [&client, get_name] {
-    v1::GetSubjectRequest req;
-    req.set_name(SubjectName(*get_name));
-    return CallAndPrint(client, &Stub::GetSubject, req);
-  });
+  AddCallByName(get, client, run, &Stub::GetSubject, "name", "subjects/{id} or {id}", "subjects");
 
   auto* list =
       subject->add_subcommand("list", "List subjects")
@@ -258,8 +251,7 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
     return CallAndPrint(client, &Stub::UpdateSubject, req);
   });
 
-  auto* keys = subject->add_subcommand("api-key", "API keys of a subject (services, scripts)");
-  keys->require_subcommand(1);
+  auto* keys = AddGroup(subject, "api-key", "API keys of a subject (services, scripts)");
   auto* kcreate = keys->add_subcommand("create", "Create an API key; the secret is shown once")
                       ->footer(
                           "Example:\n  marketctl subject api-key create svc-credit "

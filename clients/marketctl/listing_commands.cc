@@ -543,13 +543,11 @@ bool StderrIsTty(Client& client) { return &client.err() == &std::cerr && isatty(
 
 void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run) {
   auto* listing =
-      app.add_subcommand("listing", "Listings of used goods: create, publish, search, import")
-          ->footer(
-              "Names: markets/{market}/listings/{id}, {market}/listings/{id}, or {id} "
-              "with --market {market}.\n"
-              "Example:\n  marketctl listing search --query 华为 --filter 'category=PHONE "
-              "AND price<=200000'");
-  listing->require_subcommand(1);
+      AddGroup(&app, "listing", "Listings of used goods: create, publish, search, import",
+               "Names: markets/{market}/listings/{id}, {market}/listings/{id}, or {id} "
+               "with --market {market}.\n"
+               "Example:\n  marketctl listing search --query 华为 --filter 'category=PHONE "
+               "AND price<=200000'");
 
   // ---- create ----
   auto* create =
@@ -603,14 +601,7 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
                       "Examples:\n  marketctl listing get markets/east-flea/listings/mate60\n"
                       "  marketctl listing get mate60 --market east-flea -o json > "
                       "mate60.json");
-  auto glisting = AddChildArg(get, "name", "listing");
-  OnRun(get, run, [&client, glisting] {
-    auto name = glisting->Resolve(client);
-    if (!name) return kExitUsage;
-    v1::GetListingRequest req;
-    req.set_name(*name);
-    return CallAndPrint(client, &ListingStub::GetListing, req);
-  });
+  AddCallByChildName(get, client, run, &ListingStub::GetListing, "listing");
 
   // ---- update ----
   auto* update =
@@ -807,8 +798,7 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
   });
 
   // ---- photo upload ----
-  auto* photo = listing->add_subcommand("photo", "Listing photos");
-  photo->require_subcommand(1);
+  auto* photo = AddGroup(listing, "photo", "Listing photos");
   auto* upload =
       photo
           ->add_subcommand("upload",
@@ -977,13 +967,11 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
 }
 
 void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* order = app.add_subcommand("order", "Orders: buy (or swap) a listing, deliver, complete")
-                    ->footer(
-                        "Names: markets/{market}/orders/{id}, {market}/orders/{id}, or {id} "
-                        "with --market {market}.\n"
-                        "Example:\n  marketctl order place mate60 --market east-flea "
-                        "--ack-defects");
-  order->require_subcommand(1);
+  auto* order = AddGroup(&app, "order", "Orders: buy (or swap) a listing, deliver, complete",
+                         "Names: markets/{market}/orders/{id}, {market}/orders/{id}, or {id} "
+                         "with --market {market}.\n"
+                         "Example:\n  marketctl order place mate60 --market east-flea "
+                         "--ack-defects");
 
   // ---- place ----
   auto* place = order->add_subcommand("place", "Place an order on a PUBLISHED listing (BUYER)")
@@ -1103,14 +1091,7 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
                                    "Show an order (its buyer, seller, the market's "
                                    "OPERATOR, SUPERVISOR)")
                   ->footer("Example:\n  marketctl order get o-1842 --market east-flea");
-  auto gorder = AddChildArg(get, "name", "order");
-  OnRun(get, run, [&client, gorder] {
-    auto name = gorder->Resolve(client);
-    if (!name) return kExitUsage;
-    v1::GetOrderRequest req;
-    req.set_name(*name);
-    return CallAndPrint(client, &OrderStub::GetOrder, req);
-  });
+  AddCallByChildName(get, client, run, &OrderStub::GetOrder, "order");
 
   // ---- list ----
   auto* list =
@@ -1140,14 +1121,12 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
 }
 
 void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* item = app.add_subcommand("item", "The item registry: trace one physical item")
-                   ->footer(
-                       "Items: items/PHONE:{imei}, items/VEHICLE:{VIN}, "
-                       "items/APPLIANCE:{brand}~{model}~{serial},\n"
-                       "items/FURNITURE:{brand}~{serial} (the items/ prefix is optional).\n"
-                       "Example:\n  marketctl item history items/VEHICLE:LGBH52E05LY123456 "
-                       "--all");
-  item->require_subcommand(1);
+  auto* item = AddGroup(&app, "item", "The item registry: trace one physical item",
+                        "Items: items/PHONE:{imei}, items/VEHICLE:{VIN}, "
+                        "items/APPLIANCE:{brand}~{model}~{serial},\n"
+                        "items/FURNITURE:{brand}~{serial} (the items/ prefix is optional).\n"
+                        "Example:\n  marketctl item history items/VEHICLE:LGBH52E05LY123456 "
+                        "--all");
 
   // ---- history ----
   auto* history =

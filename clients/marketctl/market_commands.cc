@@ -14,8 +14,7 @@ using Stub = v1::MarketService::Stub;
 }  // namespace
 
 void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* market = app.add_subcommand("market", "Flea markets, trading zones, online platforms");
-  market->require_subcommand(1);
+  auto* market = AddGroup(&app, "market", "Flea markets, trading zones, online platforms");
 
   auto* create = market->add_subcommand("create", "Create a market (OPERATOR, SUPERVISOR)")
                      ->footer(
@@ -59,27 +58,16 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
   });
 
   auto* get = market->add_subcommand("get", "Show a market");
-  auto name = std::make_shared<std::string>();
-  get->add_option("name", *name, "markets/{id} or {id}")->required();
-  OnRun(get, run, [&client, name] {
-    v1::GetMarketRequest req;
-    req.set_name(Prefixed(*name, "markets"));
-    return CallAndPrint(client, &Stub::GetMarket, req);
-  });
+  AddCallByName(get, client, run, &Stub::GetMarket, "name", "markets/{id} or {id}", "markets");
 
   auto* list = market->add_subcommand("list", "List markets")
                    ->footer(
                        "Example:\n  marketctl market list --filter 'region=\"3501\" AND "
                        "kind=FLEA_MARKET'");
-  auto filter = std::make_shared<std::string>();
-  list->add_option("--filter", *filter, "kind=, operator=, region= (2/4/6 digits), category=");
-  OnRun(list, run, [&client, filter] {
-    v1::ListMarketsRequest req;
-    req.set_filter(*filter);
-    return ListAndPrint(client, &Stub::ListMarkets, req, EveryPage(),
-                        [](const auto& p) -> const auto& { return p.markets(); },
-                        {"name", "kind", "display_name", "region_code", "operator"});
-  });
+  AddFilteredList(list, client, run, &Stub::ListMarkets,
+                  "kind=, operator=, region= (2/4/6 digits), category=",
+                  [](const auto& p) -> const auto& { return p.markets(); },
+                  {"name", "kind", "display_name", "region_code", "operator"});
 
   auto* update =
       market
