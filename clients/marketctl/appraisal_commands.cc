@@ -88,8 +88,8 @@ void AddKeyCommands(CLI::App* appraisal, Client& client, std::function<int()>* r
     return CallAndPrint(client, &Stub::RegisterSigningKey, req);
   });
 
-  auto* retire = appraisal->add_subcommand("retire-key", "Retire a signing key (FIRM, SUPERVISOR)");
-  AddCallByName(retire, client, run, &Stub::RetireSigningKey, "key", "firms/{firm}/keys/{key}");
+  AddCallByName(appraisal->add_subcommand("retire-key", "Retire a signing key (FIRM, SUPERVISOR)"),
+                client, run, &Stub::RetireSigningKey, "key", "firms/{firm}/keys/{key}");
 
   auto* keys = appraisal->add_subcommand("keys", "List signing keys (public)");
   auto kfirm = std::make_shared<std::string>("-");
@@ -142,9 +142,8 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
     return CallAndPrint(client, &Stub::FileAppraisal, req);
   });
 
-  auto* get = appraisal->add_subcommand("get", "Show an appraisal (public)");
-  AddCallByName(get, client, run, &Stub::GetAppraisal, "name", "appraisals/{id} or {id}",
-                "appraisals");
+  AddCallByName(appraisal->add_subcommand("get", "Show an appraisal (public)"), client, run,
+                &Stub::GetAppraisal, "name", "appraisals/{id} or {id}", "appraisals");
 
   auto* list = appraisal->add_subcommand("list", "List appraisals, newest inspection first")
                    ->footer(
@@ -298,8 +297,8 @@ void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()
     return CallAndPrint(client, &Stub::FileDispute, req);
   });
 
-  auto* get = dispute->add_subcommand("get", "Show a dispute");
-  AddCallByName(get, client, run, &Stub::GetDispute, "name", "appraisals/{a}/disputes/{d}");
+  AddCallByName(dispute->add_subcommand("get", "Show a dispute"), client, run, &Stub::GetDispute,
+                "name", "appraisals/{a}/disputes/{d}");
 
   auto* list = dispute->add_subcommand("list", "List disputes you may see, newest first");
   auto lparent = std::make_shared<std::string>("appraisals/-");

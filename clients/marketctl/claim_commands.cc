@@ -51,12 +51,13 @@ struct Mutation {
   std::string etag;
   std::string request_id;
 
-  // Sets the request's name, etag and request_id.
+  // Calls `rpc` with `req` and its name, etag and request_id; prints the claim.
   template <typename Req>
-  void Fill(Req* req) const {
-    req->set_name(ClaimName(name));
-    req->set_etag(etag);
-    req->set_request_id(request_id);
+  int Call(Client& client, Rpc<Stub, Req, v1::Claim> rpc, Req req) const {
+    req.set_name(ClaimName(name));
+    req.set_etag(etag);
+    req.set_request_id(request_id);
+    return CallAndPrint(client, rpc, req);
   }
 };
 
@@ -163,19 +164,18 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
               "  marketctl claim respond c-31 --decision reject --reason '外屏碎裂属人为损坏'");
   auto rm = AddMutationFlags(respond);
   auto rdecision = std::make_shared<std::string>();
-  auto rreason = std::make_shared<std::string>();
+  auto rreq = std::make_shared<v1::RespondToClaimRequest>();
   respond->add_option("--decision", *rdecision, "accept or reject")->required();
-  respond->add_option("--reason", *rreason, "Required to reject, up to 2,000 characters");
-  OnRun(respond, run, [&client, rm, rdecision, rreason] {
+  respond->add_option("--reason", *rreq->mutable_reason(),
+                      "Required to reject, up to 2,000 characters");
+  OnRun(respond, run, [&client, rm, rdecision, rreq] {
     auto d = EnumFlag<v1::RespondToClaimRequest::Decision>(
         client, "--decision", *rdecision, v1::RespondToClaimRequest::Decision_Parse,
         "ACCEPT or REJECT");
     if (!d) return kExitUsage;
-    v1::RespondToClaimRequest req;
-    rm->Fill(&req);
+    v1::RespondToClaimRequest req = *rreq;
     req.set_decision(*d);
-    req.set_reason(*rreason);
-    return CallAndPrint(client, &Stub::RespondToClaim, req);
+    return rm->Call(client, &Stub::RespondToClaim, req);
   });
 
   // ---- repair ----
@@ -214,11 +214,10 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       if (!cause) return kExitUsage;
       req.set_delay_cause(*cause);
     }
-    pm->Fill(&req);
     req.set_action(*action);
     req.set_major_assembly_replaced(*pmajor);
     req.set_note(*pnote);
-    return CallAndPrint(client, &Stub::RecordRepair, req);
+    return pm->Call(client, &Stub::RecordRepair, req);
   });
 
   // ---- escalate ----
@@ -235,9 +234,8 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   escalate->add_option("--reason", *ereason, "Why you disagree, 1-2,000 characters")->required();
   OnRun(escalate, run, [&client, em, ereason] {
     v1::EscalateClaimRequest req;
-    em->Fill(&req);
     req.set_reason(*ereason);
-    return CallAndPrint(client, &Stub::EscalateClaim, req);
+    return em->Call(client, &Stub::EscalateClaim, req);
   });
 
   // ---- rule ----
@@ -251,12 +249,13 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
               "--reason '无任何故障证据'");
   auto um = AddMutationFlags(rule);
   auto uoutcome = std::make_shared<std::string>();
-  auto ureason = std::make_shared<std::string>();
+  auto ureq = std::make_shared<v1::RuleOnClaimRequest>();
   auto uunfounded = std::make_shared<bool>(false);
   rule->add_option("--outcome", *uoutcome, "upheld or dismissed")->required();
-  rule->add_option("--reason", *ureason, "Reasoning shown to both parties")->required();
+  rule->add_option("--reason", *ureq->mutable_reason(), "Reasoning shown to both parties")
+      ->required();
   rule->add_flag("--unfounded", *uunfounded, "Dismissed: the claim had no basis");
-  OnRun(rule, run, [&client, um, uoutcome, ureason, uunfounded] {
+  OnRun(rule, run, [&client, um, uoutcome, ureq, uunfounded] {
     auto outcome = EnumFlag<v1::Claim::State>(client, "--outcome", *uoutcome,
                                               v1::Claim::State_Parse, "UPHELD or DISMISSED");
     if (!outcome) return kExitUsage;
@@ -264,12 +263,10 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       client.err() << "error: --outcome \"" << *uoutcome << "\": want UPHELD or DISMISSED\n";
       return kExitUsage;
     }
-    v1::RuleOnClaimRequest req;
-    um->Fill(&req);
+    v1::RuleOnClaimRequest req = *ureq;
     req.set_outcome(*outcome);
-    req.set_reason(*ureason);
     req.set_unfounded(*uunfounded);
-    return CallAndPrint(client, &Stub::RuleOnClaim, req);
+    return um->Call(client, &Stub::RuleOnClaim, req);
   });
 
   // ---- resolve ----
@@ -303,7 +300,6 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       ->excludes(outcome_opt);
   OnRun(resolve, run, [&client, sm, soutcome, srefund, sdepreciation, sitem, snote, sconfirm] {
     v1::ResolveClaimRequest req;
-    sm->Fill(&req);
     req.set_confirm(*sconfirm);
     if (!*sconfirm) {
       if (soutcome->empty()) {
@@ -329,7 +325,7 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       r->set_replacement_item(*sitem);
       r->set_note(*snote);
     }
-    return CallAndPrint(client, &Stub::ResolveClaim, req);
+    return sm->Call(client, &Stub::ResolveClaim, req);
   });
 
   // ---- get ----
@@ -354,13 +350,11 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   list->add_option("--filter", *lreq->mutable_filter(), "Conjunction of terms (see below)");
   list->add_option("--order-by", *lreq->mutable_order_by(),
                    "create_time or create_time desc (default)");
-  auto lpaging = AddPageFlags(list, "Claims per page, 1-1000 (default 50)");
-  OnRun(list, run, [&client, lreq, lpaging] {
-    return ListAndPrint(
-        client, &Stub::ListClaims, *lreq, *lpaging,
-        [](const auto& p) -> const auto& { return p.claims(); },
-        {"name", "state", "kind", "order", "buyer", "seller", "fault_code", "create_time"});
-  });
+  AddPagedList(
+      list, client, run, &Stub::ListClaims, lreq, "Claims per page, 1-1000 (default 50)",
+      [](const auto& p) -> const auto& { return p.claims(); },
+      PrintColumns(client, {"name", "state", "kind", "order", "buyer", "seller", "fault_code",
+                            "create_time"}));
 }
 
 }  // namespace market::ctl

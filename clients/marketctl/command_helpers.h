@@ -168,12 +168,34 @@ int ListAndPrint(Client& client, Rpc<Stub, Req, Resp> rpc, Req req, const PageFl
   return 0;
 }
 
+// A ListAndPrint printer: Client::PrintList with `columns`.
+inline auto PrintColumns(Client& client, std::vector<std::string> columns) {
+  return [&client, columns = std::move(columns)](const auto& items) {
+    client.PrintList({items.begin(), items.end()}, columns);
+  };
+}
+
 // ListAndPrint with the items printed by Client::PrintList with `columns`.
 template <typename Stub, typename Req, typename Resp, typename Field>
 int ListAndPrint(Client& client, Rpc<Stub, Req, Resp> rpc, Req req, const PageFlags& paging,
                  Field field, const std::vector<std::string>& columns) {
-  return ListAndPrint(client, rpc, std::move(req), paging, field, [&](const auto& items) {
-    client.PrintList({items.begin(), items.end()}, columns);
+  return ListAndPrint(client, rpc, std::move(req), paging, field, PrintColumns(client, columns));
+}
+
+// A paged List command: --page-size (described by `page_size_help`),
+// --page-token and --all, then ListAndPrint of `rpc` from `*req` (whose
+// fields the caller binds to its flags; `prepare`, if any, sets the rest),
+// the `field` items handed to `print`.
+template <typename Stub, typename Req, typename Resp, typename Field, typename Print>
+void AddPagedList(CLI::App* cmd, Client& client, std::function<int()>* run,
+                  Rpc<Stub, Req, Resp> rpc, std::shared_ptr<Req> req,
+                  const std::string& page_size_help, Field field, Print print,
+                  std::type_identity_t<std::function<void(Req*)>> prepare = {}) {
+  auto paging = AddPageFlags(cmd, page_size_help);
+  OnRun(cmd, run, [&client, rpc, req, paging, field, print, prepare] {
+    Req r = *req;
+    if (prepare) prepare(&r);
+    return ListAndPrint(client, rpc, std::move(r), *paging, field, print);
   });
 }
 

@@ -164,21 +164,19 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
     return CallAndPrint(client, &Stub::CreateSubject, *c);
   });
 
-  auto* get = subject->add_subcommand("get", "Show one subject");
-  AddCallByName(get, client, run, &Stub::GetSubject, "name", "subjects/{id} or {id}", "subjects");
+  AddCallByName(subject->add_subcommand("get", "Show one subject"), client, run, &Stub::GetSubject,
+                "name", "subjects/{id} or {id}", "subjects");
 
   auto* list =
       subject->add_subcommand("list", "List subjects")
           ->footer("Example:\n  marketctl subject list --filter 'role=SELLER AND state=ACTIVE'");
   auto lreq = std::make_shared<v1::ListSubjectsRequest>();
   list->add_option("--filter", *lreq->mutable_filter(), "role=ROLE AND state=ACTIVE|SUSPENDED");
-  auto paging = AddPageFlags(list, "Items per page (1-1000)");
+  AddPagedList(
+      list, client, run, &Stub::ListSubjects, lreq, "Items per page (1-1000)",
+      [](const auto& p) -> const auto& { return p.subjects(); },
+      PrintColumns(client, {"name", "kind", "roles", "display_name", "state"}));
   list->get_option("--page-size")->type_name("");  // its help has always shown no type
-  OnRun(list, run, [&client, lreq, paging] {
-    return ListAndPrint(client, &Stub::ListSubjects, *lreq, *paging,
-                        [](const auto& p) -> const auto& { return p.subjects(); },
-                        {"name", "kind", "roles", "display_name", "state"});
-  });
 
   auto* suspend = subject->add_subcommand("suspend", "Suspend a subject (supervisor)");
   auto sreq = std::make_shared<v1::SuspendSubjectRequest>();

@@ -537,6 +537,14 @@ void PrintImport(Client& client, const v1::ImportListingsResponse& resp) {
   client.Print(counts);
 }
 
+// --market of a command over one market or every market ("-").
+std::shared_ptr<std::string> AddMarketScope(CLI::App* cmd) {
+  auto market = std::make_shared<std::string>("-");
+  cmd->add_option("--market", *market, "markets/{id}, {id}, or - for every market")
+      ->capture_default_str();
+  return market;
+}
+
 bool StderrIsTty(Client& client) { return &client.err() == &std::cerr && isatty(STDERR_FILENO); }
 
 }  // namespace
@@ -778,24 +786,19 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
               "  marketctl listing search --query 'mate 60' --filter 'category=PHONE AND "
               "price<=400000' --order-by price\n"
               "  marketctl listing search --market east-flea --all -o json");
-  auto smarket = std::make_shared<std::string>("-");
+  auto smarket = AddMarketScope(search);
   auto sreq = std::make_shared<v1::SearchListingsRequest>();
-  search->add_option("--market", *smarket, "markets/{id}, {id}, or - for every market")
-      ->capture_default_str();
   search->add_option("--query", *sreq->mutable_query(),
                      "Free text matched in title and description");
   search->add_option("--filter", *sreq->mutable_filter(), "Conjunction of terms (see below)");
   search->add_option("--order-by", *sreq->mutable_order_by(),
                      "price, price desc, publish_time or publish_time desc (default)");
-  auto spaging = AddPageFlags(search, "Listings per page, 1-1000 (default 50)");
-  OnRun(search, run, [&client, smarket, sreq, spaging] {
-    v1::SearchListingsRequest req = *sreq;
-    req.set_parent(MarketName(*smarket));
-    return ListAndPrint(
-        client, &ListingStub::SearchListings, req, *spaging,
-        [](const auto& p) -> const auto& { return p.listings(); },
-        [&](const auto& items) { PrintListings(client, items); });
-  });
+  AddPagedList(
+      search, client, run, &ListingStub::SearchListings, sreq,
+      "Listings per page, 1-1000 (default 50)",
+      [](const auto& p) -> const auto& { return p.listings(); },
+      [&client](const auto& items) { PrintListings(client, items); },
+      [smarket](auto* req) { req->set_parent(MarketName(*smarket)); });
 
   // ---- photo upload ----
   auto* photo = AddGroup(listing, "photo", "Listing photos");
@@ -1102,22 +1105,16 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
               "place_time>=\"RFC 3339\", place_time<\"RFC 3339\".\n"
               "Example:\n  marketctl order list --market east-flea --filter 'state=PLACED' "
               "--order-by place_time --all");
-  auto lmarket = std::make_shared<std::string>("-");
+  auto lmarket = AddMarketScope(list);
   auto lreq = std::make_shared<v1::ListOrdersRequest>();
-  list->add_option("--market", *lmarket, "markets/{id}, {id}, or - for every market")
-      ->capture_default_str();
   list->add_option("--filter", *lreq->mutable_filter(), "Conjunction of terms (see below)");
   list->add_option("--order-by", *lreq->mutable_order_by(),
                    "place_time or place_time desc (default)");
-  auto lpaging = AddPageFlags(list, "Orders per page, 1-1000 (default 50)");
-  OnRun(list, run, [&client, lmarket, lreq, lpaging] {
-    v1::ListOrdersRequest req = *lreq;
-    req.set_parent(MarketName(*lmarket));
-    return ListAndPrint(
-        client, &OrderStub::ListOrders, req, *lpaging,
-        [](const auto& p) -> const auto& { return p.orders(); },
-        [&](const auto& items) { PrintOrders(client, items); });
-  });
+  AddPagedList(
+      list, client, run, &OrderStub::ListOrders, lreq, "Orders per page, 1-1000 (default 50)",
+      [](const auto& p) -> const auto& { return p.orders(); },
+      [&client](const auto& items) { PrintOrders(client, items); },
+      [lmarket](auto* req) { req->set_parent(MarketName(*lmarket)); });
 }
 
 void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {

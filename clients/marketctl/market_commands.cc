@@ -57,8 +57,8 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
     return CallAndPrint(client, &Stub::CreateMarket, *req);
   });
 
-  auto* get = market->add_subcommand("get", "Show a market");
-  AddCallByName(get, client, run, &Stub::GetMarket, "name", "markets/{id} or {id}", "markets");
+  AddCallByName(market->add_subcommand("get", "Show a market"), client, run, &Stub::GetMarket,
+                "name", "markets/{id} or {id}", "markets");
 
   auto* list = market->add_subcommand("list", "List markets")
                    ->footer(
