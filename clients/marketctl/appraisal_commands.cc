@@ -225,14 +225,7 @@ void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function
     req.set_parent(Prefixed(*firm, "firms"));
     req.set_accreditation_id(*id);
     v1::Accreditation* a = req.mutable_accreditation();
-    for (const auto& c : *categories) {
-      common::v1::Category cat;
-      if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
-        client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
-        return kExitUsage;
-      }
-      a->add_categories(cat);
-    }
+    if (!ParseCategories(client, *categories, a->mutable_categories())) return kExitUsage;
     if (!ParseTimestamp(client, "--from", *from, a->mutable_valid_from()) ||
         !ParseTimestamp(client, "--until", *until, a->mutable_valid_until())) {
       return kExitUsage;

@@ -179,16 +179,16 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   });
 
   // ---- repair ----
+  constexpr char kRepairFooter[] =
+      "Repair days count each started 24 h and do not count toward the warranty windows.\n"
+      "Examples:\n"
+      "  marketctl claim repair c-31 --action started --delay-cause parts_shortage\n"
+      "  marketctl claim repair c-31 --action failed --note '更换排线后仍有绿线'";
   auto* repair =
       claim
           ->add_subcommand("repair",
-                           "Record a repair step on an ACCEPTED or UPHELD claim "
-                           "(its SELLER)")
-          ->footer(
-              "Repair days count each started 24 h and do not count toward the warranty "
-              "windows.\nExamples:\n  marketctl claim repair c-31 --action started "
-              "--delay-cause parts_shortage\n  marketctl claim repair c-31 --action failed "
-              "--note '更换排线后仍有绿线'");
+                           "Record a repair step on an ACCEPTED or UPHELD claim (its SELLER)")
+          ->footer(kRepairFooter);
   auto pm = AddMutationFlags(repair);
   auto paction = std::make_shared<std::string>();
   auto pcause = std::make_shared<std::string>();
@@ -239,14 +239,15 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   });
 
   // ---- rule ----
+  constexpr char kRuleFooter[] =
+      "UPHELD records CLAIM_UPHELD against the seller; a second unfounded dismissal of a buyer "
+      "within 90 days\n"
+      "records CLAIM_UNFOUNDED against the buyer.\n"
+      "Examples:\n"
+      "  marketctl claim rule c-31 --outcome upheld --reason '检测报告显示屏幕排线老化'\n"
+      "  marketctl claim rule c-32 --outcome dismissed --unfounded --reason '无任何故障证据'";
   auto* rule =
-      claim->add_subcommand("rule", "Rule on an ESCALATED claim (SUPERVISOR)")
-          ->footer(
-              "UPHELD records CLAIM_UPHELD against the seller; a second unfounded dismissal "
-              "of a buyer within 90 days\nrecords CLAIM_UNFOUNDED against the buyer.\n"
-              "Examples:\n  marketctl claim rule c-31 --outcome upheld --reason '检测报告显示"
-              "屏幕排线老化'\n  marketctl claim rule c-32 --outcome dismissed --unfounded "
-              "--reason '无任何故障证据'");
+      claim->add_subcommand("rule", "Rule on an ESCALATED claim (SUPERVISOR)")->footer(kRuleFooter);
   auto um = AddMutationFlags(rule);
   auto uoutcome = std::make_shared<std::string>();
   auto ureq = std::make_shared<v1::RuleOnClaimRequest>();
@@ -270,17 +271,19 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   });
 
   // ---- resolve ----
-  auto* resolve =
-      claim
-          ->add_subcommand("resolve",
-                           "Record the outcome (SELLER) or confirm it (BUYER, "
-                           "--confirm) of an ACCEPTED or UPHELD claim")
-          ->footer(
-              "Unconfirmed resolutions are confirmed automatically after 7 days.\n"
-              "Examples:\n  marketctl claim resolve c-31 --outcome refunded --refund-yuan "
-              "2999.00 --depreciation-yuan 300.00\n  marketctl claim resolve c-31 --outcome "
-              "exchanged --replacement-item items/PHONE:355383063760236\n"
-              "  marketctl claim resolve c-31 --confirm");
+  constexpr char kResolveFooter[] =
+      "Unconfirmed resolutions are confirmed automatically after 7 days.\n"
+      "Examples:\n"
+      "  marketctl claim resolve c-31 --outcome refunded --refund-yuan 2999.00 --depreciation-yuan "
+      "300.00\n"
+      "  marketctl claim resolve c-31 --outcome exchanged --replacement-item "
+      "items/PHONE:355383063760236\n"
+      "  marketctl claim resolve c-31 --confirm";
+  auto* resolve = claim
+                      ->add_subcommand("resolve",
+                                       "Record the outcome (SELLER) or confirm it (BUYER, "
+                                       "--confirm) of an ACCEPTED or UPHELD claim")
+                      ->footer(kResolveFooter);
   auto sm = AddMutationFlags(resolve);
   auto soutcome = std::make_shared<std::string>();
   auto srefund = std::make_shared<std::string>();

@@ -1,5 +1,6 @@
 #include "clients/marketctl/command_helpers.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/marketctl/listing_commands.h"
@@ -22,6 +23,19 @@ CLI::App* AddGroup(CLI::App* parent, const std::string& name, const std::string&
   if (!footer.empty()) group->footer(footer);  // else the parent's footer, as CLI11 copies it
   group->require_subcommand(1);
   return group;
+}
+
+bool ParseCategories(Client& client, const std::vector<std::string>& texts,
+                     google::protobuf::RepeatedField<int>* out) {
+  for (const auto& text : texts) {
+    common::v1::Category category;
+    if (!common::v1::Category_Parse(absl::AsciiStrToUpper(text), &category)) {
+      client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
+      return false;
+    }
+    out->Add(category);
+  }
+  return true;
 }
 
 std::shared_ptr<PageFlags> AddPageFlags(CLI::App* cmd, const std::string& page_size_help) {

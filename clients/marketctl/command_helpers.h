@@ -17,6 +17,7 @@
 #include "CLI/CLI.hpp"
 #include "clients/marketctl/client.h"
 #include "grpcpp/grpcpp.h"
+#include "market/common/v1/common.pb.h"
 
 namespace market::ctl {
 
@@ -30,6 +31,11 @@ void OnRun(CLI::App* cmd, std::function<int()>* run, std::function<int()> body);
 // "alice" → "subjects/alice" for collection "subjects"; full names pass through.
 std::string Prefixed(const std::string& name, const char* collection);
 inline std::string SubjectName(const std::string& s) { return Prefixed(s, "subjects"); }
+
+// Appends the categories named by `texts` (--category values, any case) to
+// `out`; false after printing the accepted names when one names none.
+bool ParseCategories(Client& client, const std::vector<std::string>& texts,
+                     google::protobuf::RepeatedField<int>* out);
 
 // Calls `rpc` once on a new stub, with a context carrying the access token
 // unless `with_token` is false.

@@ -867,20 +867,20 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
   });
 
   // ---- import ----
+  constexpr char kImportFooter[] =
+      "The header row names Listing field paths: seller, category, title, description,\n"
+      "price.amount_fen, declared_condition.level, phone.imei, vehicle.vin, ... (repeated\n"
+      "fields separated by ';'). Without --all-or-nothing or --validate-only the file is sent\n"
+      "in batches of 500 rows; row numbers in the result count the whole file (header = 0).\n"
+      "Table output shows the counts and each failed row (on stderr); -o json every row's result.\n"
+      "Exits 65 when any row failed.\n"
+      "Examples:\n"
+      "  marketctl listing import phones.csv --market east-flea --validate-only\n"
+      "  marketctl listing import phones.csv --market east-flea --publish --request-id "
+      "imp-2026-03-01";
   auto* import_cmd =
       listing->add_subcommand("import", "Create listings from a CSV file (the market's OPERATOR)")
-          ->footer(
-              "The header row names Listing field paths: seller, category, title, "
-              "description,\nprice.amount_fen, declared_condition.level, phone.imei, "
-              "vehicle.vin, ... (repeated\nfields separated by ';'). Without --all-or-nothing "
-              "or --validate-only the file is sent\nin batches of 500 rows; row numbers in "
-              "the result count the whole file (header = 0).\nTable output shows the counts and "
-              "each failed row (on stderr); -o json every row's result.\nExits 65 when any row "
-              "failed.\n"
-              "Examples:\n"
-              "  marketctl listing import phones.csv --market east-flea --validate-only\n"
-              "  marketctl listing import phones.csv --market east-flea --publish "
-              "--request-id imp-2026-03-01");
+          ->footer(kImportFooter);
   auto ifile = std::make_shared<std::string>();
   auto imarket = std::make_shared<std::string>();
   auto iall_or_nothing = std::make_shared<bool>(false);
@@ -1169,20 +1169,19 @@ void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {
   });
 
   // ---- observe ----
+  constexpr char kObserveFooter[] =
+      "The kind is MILEAGE when --mileage-km is given, else IDENTITY. A mileage below an earlier\n"
+      "observation raises MILEAGE_ROLLBACK.\n"
+      "Examples:\n"
+      "  marketctl item observe items/VEHICLE:LGBH52E05LY123456 --source appraisals/a-77 \\\n"
+      "      --observed-time 2026-03-01T10:00:00+08:00 --mileage-km 61250 --request-id evt-9001\n"
+      "  marketctl item observe PHONE:355383063760236 --source appraisals/a-78 \\\n"
+      "      --observed-time 2026-03-02T09:30:00Z --identifier imei2=355383063760244 --request-id "
+      "evt-9002";
   auto* observe =
       item->add_subcommand("observe",
                            "Record a mileage or identity observation of an item (SERVICE)")
-          ->footer(
-              "The kind is MILEAGE when --mileage-km is given, else IDENTITY. A mileage "
-              "below an earlier\nobservation raises MILEAGE_ROLLBACK.\n"
-              "Examples:\n"
-              "  marketctl item observe items/VEHICLE:LGBH52E05LY123456 --source "
-              "appraisals/a-77 \\\n"
-              "      --observed-time 2026-03-01T10:00:00+08:00 --mileage-km 61250 "
-              "--request-id evt-9001\n"
-              "  marketctl item observe PHONE:355383063760236 --source appraisals/a-78 "
-              "\\\n      --observed-time 2026-03-02T09:30:00Z --identifier "
-              "imei2=355383063760244 --request-id evt-9002");
+          ->footer(kObserveFooter);
   auto oname = std::make_shared<std::string>();
   auto osource = std::make_shared<std::string>();
   auto otime = std::make_shared<std::string>();

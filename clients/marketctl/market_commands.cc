@@ -46,14 +46,8 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
     }
     req->mutable_market()->set_kind(k);
     if (!op->empty()) req->mutable_market()->set_operator_(Prefixed(*op, "subjects"));
-    for (const auto& c : *categories) {
-      common::v1::Category cat;
-      if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
-        client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
-        return kExitUsage;
-      }
-      req->mutable_market()->add_categories(cat);
-    }
+    if (!ParseCategories(client, *categories, req->mutable_market()->mutable_categories()))
+      return kExitUsage;
     return CallAndPrint(client, &Stub::CreateMarket, *req);
   });
 
@@ -118,14 +112,7 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
           }
           if (ucat->count() > 0) {
             mask->add_paths("categories");
-            for (const auto& c : *ucats) {
-              common::v1::Category cat;
-              if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
-                client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
-                return kExitUsage;
-              }
-              m->add_categories(cat);
-            }
+            if (!ParseCategories(client, *ucats, m->mutable_categories())) return kExitUsage;
           }
           if (uweekly->count() > 0 || *no_swap) {
             mask->add_paths("swap_schedule");
