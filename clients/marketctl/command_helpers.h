@@ -1,7 +1,8 @@
-// What marketctl commands share beyond the Client: running a body after
-// parsing, calling a unary RPC and printing the response, paging through a
-// List RPC, and the common option groups. Not thread-safe (one command per
-// process).
+// What marketctl commands share beyond the Client, so that each command
+// states only its own flags and request: running a body after parsing,
+// calling a unary RPC and printing the response, one paging path for List
+// RPCs (--page-size, --page-token, --all), list printing, and the common
+// option groups. Not thread-safe (one command per process).
 #ifndef MARKET_CLIENTS_MARKETCTL_COMMAND_HELPERS_H_
 #define MARKET_CLIENTS_MARKETCTL_COMMAND_HELPERS_H_
 
@@ -21,12 +22,19 @@
 
 namespace market::ctl {
 
+// ---- Commands and names ----
+
 // A stub's synchronous unary method, e.g. &ListingService::Stub::GetListing.
 template <typename Stub, typename Req, typename Resp>
 using Rpc = grpc::Status (Stub::*)(grpc::ClientContext*, const Req&, Resp*);
 
 // Makes `body` the process's work (`*run`) when `cmd` is the command parsed.
 void OnRun(CLI::App* cmd, std::function<int()>* run, std::function<int()> body);
+
+// Adds the command group `name` to `parent`: a subcommand is required. An
+// empty `footer` keeps the one CLI11 copies from the parent.
+CLI::App* AddGroup(CLI::App* parent, const std::string& name, const std::string& help,
+                   const std::string& footer = "");
 
 // "alice" → "subjects/alice" for collection "subjects"; full names pass through.
 std::string Prefixed(const std::string& name, const char* collection);
@@ -36,6 +44,8 @@ inline std::string SubjectName(const std::string& s) { return Prefixed(s, "subje
 // `out`; false after printing the accepted names when one names none.
 bool ParseCategories(Client& client, const std::vector<std::string>& texts,
                      google::protobuf::RepeatedField<int>* out);
+
+// ---- Unary calls ----
 
 // Calls `rpc` once on a new stub, with a context carrying the access token
 // unless `with_token` is false.
@@ -81,10 +91,39 @@ void AddCallByName(CLI::App* cmd, Client& client, std::function<int()>* run,
   });
 }
 
-// Adds the command group `name` to `parent`: a subcommand is required. An
-// empty `footer` keeps the one CLI11 copies from the parent.
-CLI::App* AddGroup(CLI::App* parent, const std::string& name, const std::string& help,
-                   const std::string& footer = "");
+// The full name of a market's child in `collection` ("listings", "orders")
+// given as internal::ChildName takes it, or nullopt after printing why (the
+// caller exits kExitUsage).
+std::optional<std::string> ResolveChild(Client& client, const std::string& arg,
+                                        const std::string& market, const std::string& collection);
+
+// A market's child resource (a listing, an order) as given: a full name,
+// {market}/{collection}/{id}, or a bare id with --market.
+struct ChildArg {
+  std::string collection;  // "listings" or "orders"
+  std::string name;
+  std::string market;
+  // The full name, or nullopt after printing why (the caller exits kExitUsage).
+  std::optional<std::string> Resolve(Client& client) const {
+    return ResolveChild(client, name, market, collection);
+  }
+};
+
+// Adds the positional `positional` naming a `kind` ("listing", "order") and
+// --market for a bare id.
+std::shared_ptr<ChildArg> AddChildArg(CLI::App* cmd, const std::string& positional,
+                                      const std::string& kind);
+
+// Adds to `cmd` the name of a `kind` ("listing", "order") with --market, and
+// runs `rpc` with the full name, printing the response.
+template <typename Stub, typename Req, typename Resp>
+void AddCallByChildName(CLI::App* cmd, Client& client, std::function<int()>* run,
+                        Rpc<Stub, Req, Resp> rpc, const std::string& kind) {
+  auto arg = AddChildArg(cmd, "name", kind);
+  OnRun(cmd, run, [&client, rpc, arg] { return CallByName(client, rpc, arg->Resolve(client)); });
+}
+
+// ---- Printing lists ----
 
 // Pointers to the items `field` returns of each page ("field" is a lambda such
 // as [](const auto& p) -> const auto& { return p.claims(); }), in order.
@@ -97,19 +136,6 @@ auto ItemsOf(const std::vector<Page>& pages, Field field) {
     for (const auto& item : field(page)) items.push_back(&item);
   }
   return items;
-}
-
-// Calls `rpc`, whose response is one list, and prints the `field` items as a
-// table with `columns` (or JSON). Returns 0 or the failed call's exit code.
-template <typename Stub, typename Req, typename Resp, typename Field>
-int CallAndPrintList(Client& client, Rpc<Stub, Req, Resp> rpc, const Req& req, Field field,
-                     const std::vector<std::string>& columns, bool with_token = true) {
-  std::vector<Resp> pages(1);
-  grpc::Status s = Invoke(client, rpc, req, &pages[0], with_token);
-  if (!s.ok()) return client.Fail(s);
-  auto items = ItemsOf(pages, field);
-  client.PrintList({items.begin(), items.end()}, columns);
-  return 0;
 }
 
 // Prints `items` as a JSON array (--output json), or as a table of the
@@ -125,6 +151,28 @@ void PrintRows(Client& client, const std::vector<const T*>& items,
   for (const T* item : items) rows.push_back(row(*item));
   client.PrintTable(header, rows);
 }
+
+// A ListAndPrint printer: Client::PrintList with `columns`.
+inline auto PrintColumns(Client& client, std::vector<std::string> columns) {
+  return [&client, columns = std::move(columns)](const auto& items) {
+    client.PrintList({items.begin(), items.end()}, columns);
+  };
+}
+
+// Calls `rpc`, whose response is one list, and prints the `field` items as a
+// table with `columns` (or JSON). Returns 0 or the failed call's exit code.
+template <typename Stub, typename Req, typename Resp, typename Field>
+int CallAndPrintList(Client& client, Rpc<Stub, Req, Resp> rpc, const Req& req, Field field,
+                     const std::vector<std::string>& columns, bool with_token = true) {
+  std::vector<Resp> pages(1);
+  grpc::Status s = Invoke(client, rpc, req, &pages[0], with_token);
+  if (!s.ok()) return client.Fail(s);
+  auto items = ItemsOf(pages, field);
+  client.PrintList({items.begin(), items.end()}, columns);
+  return 0;
+}
+
+// ---- Paging ----
 
 // How a List command pages: from --page-size and --page-token, one page or
 // (--all) every page; `next_page_hint` prints the next page's token under a
@@ -174,13 +222,6 @@ int ListAndPrint(Client& client, Rpc<Stub, Req, Resp> rpc, Req req, const PageFl
   return 0;
 }
 
-// A ListAndPrint printer: Client::PrintList with `columns`.
-inline auto PrintColumns(Client& client, std::vector<std::string> columns) {
-  return [&client, columns = std::move(columns)](const auto& items) {
-    client.PrintList({items.begin(), items.end()}, columns);
-  };
-}
-
 // ListAndPrint with the items printed by Client::PrintList with `columns`.
 template <typename Stub, typename Req, typename Resp, typename Field>
 int ListAndPrint(Client& client, Rpc<Stub, Req, Resp> rpc, Req req, const PageFlags& paging,
@@ -205,29 +246,6 @@ void AddPagedList(CLI::App* cmd, Client& client, std::function<int()>* run,
   });
 }
 
-// The full name of a market's child in `collection` ("listings", "orders")
-// given as internal::ChildName takes it, or nullopt after printing why (the
-// caller exits kExitUsage).
-std::optional<std::string> ResolveChild(Client& client, const std::string& arg,
-                                        const std::string& market, const std::string& collection);
-
-// A market's child resource (a listing, an order) as given: a full name,
-// {market}/{collection}/{id}, or a bare id with --market.
-struct ChildArg {
-  std::string collection;  // "listings" or "orders"
-  std::string name;
-  std::string market;
-  // The full name, or nullopt after printing why (the caller exits kExitUsage).
-  std::optional<std::string> Resolve(Client& client) const {
-    return ResolveChild(client, name, market, collection);
-  }
-};
-
-// Adds the positional `positional` naming a `kind` ("listing", "order") and
-// --market for a bare id.
-std::shared_ptr<ChildArg> AddChildArg(CLI::App* cmd, const std::string& positional,
-                                      const std::string& kind);
-
 // A List command reading every page of `rpc`: --filter (described by
 // `filter_help`) sets the request's filter, `prepare` (if any) the rest; the
 // `field` items print as a table with `columns` (or JSON).
@@ -243,15 +261,6 @@ void AddFilteredList(CLI::App* cmd, Client& client, std::function<int()>* run,
     if (prepare) prepare(&r);
     return ListAndPrint(client, rpc, std::move(r), EveryPage(), field, columns);
   });
-}
-
-// Adds to `cmd` the name of a `kind` ("listing", "order") with --market, and
-// runs `rpc` with the full name, printing the response.
-template <typename Stub, typename Req, typename Resp>
-void AddCallByChildName(CLI::App* cmd, Client& client, std::function<int()>* run,
-                        Rpc<Stub, Req, Resp> rpc, const std::string& kind) {
-  auto arg = AddChildArg(cmd, "name", kind);
-  OnRun(cmd, run, [&client, rpc, arg] { return CallByName(client, rpc, arg->Resolve(client)); });
 }
 
 }  // namespace market::ctl
