@@ -453,22 +453,16 @@ int ApplyContent(Client& client, CLI::App* cmd, const ContentFlags& f, cv1::Cate
       case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
         refl->SetString(details, fd, text);
         break;
-      case google::protobuf::FieldDescriptor::CPPTYPE_INT32: {
-        int32_t n = 0;
-        if (!absl::SimpleAtoi(text, &n)) {
-          client.err() << "error: " << d.flag << " \"" << text << "\": want a whole number\n";
-          return kExitUsage;
-        }
-        refl->SetInt32(details, fd, n);
-        break;
-      }
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
       case google::protobuf::FieldDescriptor::CPPTYPE_INT64: {
-        int64_t n = 0;
-        if (!absl::SimpleAtoi(text, &n)) {
+        int32_t n32 = 0;
+        int64_t n64 = 0;
+        const bool is32 = fd->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32;
+        if (is32 ? !absl::SimpleAtoi(text, &n32) : !absl::SimpleAtoi(text, &n64)) {
           client.err() << "error: " << d.flag << " \"" << text << "\": want a whole number\n";
           return kExitUsage;
         }
-        refl->SetInt64(details, fd, n);
+        is32 ? refl->SetInt32(details, fd, n32) : refl->SetInt64(details, fd, n64);
         break;
       }
       case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
@@ -571,17 +565,14 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
               "car.json --price 68000");
   auto cflags = std::make_shared<ContentFlags>();
   auto cmarket = std::make_shared<std::string>();
-  auto cid = std::make_shared<std::string>();
-  auto crequest_id = std::make_shared<std::string>();
+  auto creq = std::make_shared<v1::CreateListingRequest>();
   create->add_option("--market", *cmarket, "markets/{id} or {id}: where to list")->required();
-  create->add_option("--id", *cid, "Listing id (default: generated)");
+  create->add_option("--id", *creq->mutable_listing_id(), "Listing id (default: generated)");
   AddContentFlags(create, cflags.get(), true);
-  create->add_option("--request-id", *crequest_id, "Idempotency key");
-  OnRun(create, run, [&client, create, cflags, cmarket, cid, crequest_id] {
-    v1::CreateListingRequest req;
+  create->add_option("--request-id", *creq->mutable_request_id(), "Idempotency key");
+  OnRun(create, run, [&client, create, cflags, cmarket, creq] {
+    v1::CreateListingRequest req = *creq;
     req.set_parent(MarketName(*cmarket));
-    req.set_listing_id(*cid);
-    req.set_request_id(*crequest_id);
     v1::Listing* l = req.mutable_listing();
     if (!cflags->from.empty()) {
       if (int rc = ReadListingJson(client, cflags->from, l); rc != 0) return rc;
@@ -750,28 +741,26 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
               "COUNTERFEIT --reason '经鉴定为翻新机冒充原装'");
   auto rlisting = AddChildArg(remove, "name", "listing");
   auto rcause = std::make_shared<std::string>();
-  auto rreason = std::make_shared<std::string>();
-  auto retag = std::make_shared<std::string>();
-  auto rrequest_id = std::make_shared<std::string>();
+  auto rreq = std::make_shared<v1::RemoveListingRequest>();
   remove
       ->add_option("--cause", *rcause,
                    "COUNTERFEIT, FRAUD, PROHIBITED_GOODS, WRONG_CATEGORY, MISLEADING or OTHER")
       ->required();
-  remove->add_option("--reason", *rreason, "Explanation shown to the seller, 1-500 characters")
+  remove
+      ->add_option("--reason", *rreq->mutable_reason(),
+                   "Explanation shown to the seller, 1-500 characters")
       ->required();
-  remove->add_option("--etag", *retag, "The listing's etag; ABORTED if it changed since");
-  remove->add_option("--request-id", *rrequest_id, "Idempotency key");
-  OnRun(remove, run, [&client, rlisting, rcause, rreason, retag, rrequest_id] {
+  remove->add_option("--etag", *rreq->mutable_etag(),
+                     "The listing's etag; ABORTED if it changed since");
+  remove->add_option("--request-id", *rreq->mutable_request_id(), "Idempotency key");
+  OnRun(remove, run, [&client, rlisting, rcause, rreq] {
     auto name = rlisting->Resolve(client);
     if (!name) return kExitUsage;
     auto cause = ParseEnum(client, "--cause", *rcause, v1::Listing::RemovalCause_descriptor());
     if (!cause) return kExitUsage;
-    v1::RemoveListingRequest req;
+    v1::RemoveListingRequest req = *rreq;
     req.set_name(*name);
     req.set_cause(static_cast<v1::Listing::RemovalCause>(*cause));
-    req.set_reason(*rreason);
-    req.set_etag(*retag);
-    req.set_request_id(*rrequest_id);
     return CallAndPrint(client, &ListingStub::RemoveListing, req);
   });
 
@@ -988,9 +977,7 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   auto pmarket = std::make_shared<std::string>();
   auto pswap = std::make_shared<std::string>();
   auto pack = std::make_shared<bool>(false);
-  auto petag = std::make_shared<std::string>();
-  auto pid = std::make_shared<std::string>();
-  auto prequest_id = std::make_shared<std::string>();
+  auto preq = std::make_shared<v1::PlaceOrderRequest>();
   place->add_option("listing", *plisting, "markets/{market}/listings/{id}, or {id} with --market")
       ->required();
   place->add_option("--market", *pmarket, "Market of bare listing ids");
@@ -999,12 +986,12 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   place->add_flag("--ack-defects", *pack,
                   "Confirm you have seen the disclosed defects (online platforms: waives the "
                   "7-day no-reason return)");
-  place->add_option("--listing-etag", *petag,
+  place->add_option("--listing-etag", *preq->mutable_listing_etag(),
                     "The listing's etag as you saw it; ABORTED if it changed since");
-  place->add_option("--id", *pid, "Order id (default: generated)");
-  place->add_option("--request-id", *prequest_id, "Idempotency key");
-  OnRun(place, run, [&client, plisting, pmarket, pswap, pack, petag, pid, prequest_id] {
-    v1::PlaceOrderRequest req;
+  place->add_option("--id", *preq->mutable_order_id(), "Order id (default: generated)");
+  place->add_option("--request-id", *preq->mutable_request_id(), "Idempotency key");
+  OnRun(place, run, [&client, plisting, pmarket, pswap, pack, preq] {
+    v1::PlaceOrderRequest req = *preq;
     auto name = ResolveChild(client, *plisting, *pmarket, "listings");
     if (!name) return kExitUsage;
     req.set_listing(*name);
@@ -1016,10 +1003,7 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       if (!swap) return kExitUsage;
       req.set_swap_listing(*swap);
     }
-    req.set_listing_etag(*petag);
     req.set_defects_acknowledged(*pack);
-    req.set_order_id(*pid);
-    req.set_request_id(*prequest_id);
     return CallAndPrint(client, &OrderStub::PlaceOrder, req);
   });
 
@@ -1183,15 +1167,14 @@ void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {
                            "Record a mileage or identity observation of an item (SERVICE)")
           ->footer(kObserveFooter);
   auto oname = std::make_shared<std::string>();
-  auto osource = std::make_shared<std::string>();
+  auto oreq = std::make_shared<v1::RecordObservationRequest>();
   auto otime = std::make_shared<std::string>();
   auto omileage = std::make_shared<int64_t>(0);
   auto oidentifiers = std::make_shared<std::vector<std::string>>();
-  auto orequest_id = std::make_shared<std::string>();
   observe->add_option("item", *oname, "items/{CATEGORY}:{identifier} or {CATEGORY}:{identifier}")
       ->required();
   observe
-      ->add_option("--source", *osource,
+      ->add_option("--source", *oreq->mutable_observation()->mutable_source(),
                    "The resource that produced it, e.g. appraisals/{appraisal}")
       ->required();
   observe->add_option("--observed-time", *otime, "When it was observed (RFC 3339)")->required();
@@ -1201,47 +1184,46 @@ void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {
                    "key=value seen on the item; keys imei, imei2, vin, engine_number, "
                    "serial_number (repeatable)")
       ->allow_extra_args(false);
-  observe->add_option("--request-id", *orequest_id, "Idempotency key (the outbox event id)")
+  observe
+      ->add_option("--request-id", *oreq->mutable_request_id(),
+                   "Idempotency key (the outbox event id)")
       ->required();
-  OnRun(observe, run,
-        [&client, observe, oname, osource, otime, omileage, oidentifiers, orequest_id] {
-          v1::RecordObservationRequest req;
-          req.set_parent(Prefixed(*oname, "items"));
-          req.set_request_id(*orequest_id);
-          v1::Observation* o = req.mutable_observation();
-          o->set_source(*osource);
-          absl::Time when;
-          std::string err;
-          if (!absl::ParseTime(absl::RFC3339_full, *otime, &when, &err)) {
-            client.err() << "error: --observed-time \"" << *otime << "\": " << err << "\n";
-            return kExitUsage;
-          }
-          *o->mutable_observed_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(when));
-          for (const auto& kv : *oidentifiers) {
-            const size_t eq = kv.find('=');
-            if (eq == std::string::npos || eq == 0) {
-              client.err() << "error: --identifier \"" << kv << "\": want key=value, e.g. "
-                           << "vin=LGBH52E05LY123456\n";
-              return kExitUsage;
-            }
-            (*o->mutable_identifiers())[kv.substr(0, eq)] = kv.substr(eq + 1);
-          }
-          if (observe->count("--mileage-km") > 0) {
-            if (*omileage < 0) {
-              client.err() << "error: --mileage-km " << *omileage << ": want >= 0\n";
-              return kExitUsage;
-            }
-            o->set_kind(v1::Observation::MILEAGE);
-            o->set_mileage_km(*omileage);
-          } else {
-            if (o->identifiers().empty()) {
-              client.err() << "error: give --mileage-km or at least one --identifier\n";
-              return kExitUsage;
-            }
-            o->set_kind(v1::Observation::IDENTITY);
-          }
-          return CallAndPrint(client, &ItemStub::RecordObservation, req);
-        });
+  OnRun(observe, run, [&client, observe, oname, oreq, otime, omileage, oidentifiers] {
+    v1::RecordObservationRequest req = *oreq;
+    req.set_parent(Prefixed(*oname, "items"));
+    v1::Observation* o = req.mutable_observation();
+    absl::Time when;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, *otime, &when, &err)) {
+      client.err() << "error: --observed-time \"" << *otime << "\": " << err << "\n";
+      return kExitUsage;
+    }
+    *o->mutable_observed_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(when));
+    for (const auto& kv : *oidentifiers) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        client.err() << "error: --identifier \"" << kv << "\": want key=value, e.g. "
+                     << "vin=LGBH52E05LY123456\n";
+        return kExitUsage;
+      }
+      (*o->mutable_identifiers())[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (observe->count("--mileage-km") > 0) {
+      if (*omileage < 0) {
+        client.err() << "error: --mileage-km " << *omileage << ": want >= 0\n";
+        return kExitUsage;
+      }
+      o->set_kind(v1::Observation::MILEAGE);
+      o->set_mileage_km(*omileage);
+    } else {
+      if (o->identifiers().empty()) {
+        client.err() << "error: give --mileage-km or at least one --identifier\n";
+        return kExitUsage;
+      }
+      o->set_kind(v1::Observation::IDENTITY);
+    }
+    return CallAndPrint(client, &ItemStub::RecordObservation, req);
+  });
 }
 
 }  // namespace market::ctl
