@@ -1,5 +1,3 @@
-#include "clients/marketctl/appraisal_commands.h"
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,6 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "clients/marketctl/command_helpers.h"
+#include "clients/marketctl/commands.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "google/protobuf/util/json_util.h"
@@ -18,41 +18,6 @@ namespace {
 
 namespace v1 = ::market::appraisal::v1;
 using Stub = v1::AppraisalService::Stub;
-
-std::string Prefixed(const std::string& s, const char* collection) {
-  return absl::StartsWith(s, absl::StrCat(collection, "/")) ? s : absl::StrCat(collection, "/", s);
-}
-
-// Calls `call(stub, ctx, &resp)` and prints the response.
-template <typename Resp, typename Call>
-int Unary(Client& client, Call&& call) {
-  auto stub = v1::AppraisalService::NewStub(client.Channel());
-  Resp resp;
-  grpc::Status s = call(*stub, client.Context().get(), &resp);
-  if (!s.ok()) return client.Fail(s);
-  client.Print(resp);
-  return 0;
-}
-
-// Fetches every page of a List RPC and prints the items as a table.
-template <typename Req, typename Resp, typename Call, typename Items>
-int ListAll(Client& client, Req req, Call&& call, Items&& items,
-            const std::vector<std::string>& columns) {
-  auto stub = v1::AppraisalService::NewStub(client.Channel());
-  std::vector<Resp> pages;
-  do {
-    pages.emplace_back();
-    grpc::Status s = call(*stub, client.Context().get(), req, &pages.back());
-    if (!s.ok()) return client.Fail(s);
-    req.set_page_token(pages.back().next_page_token());
-  } while (!req.page_token().empty());
-  std::vector<const google::protobuf::Message*> out;
-  for (const auto& p : pages) {
-    for (const auto& m : items(p)) out.push_back(&m);
-  }
-  client.PrintList(out, columns);
-  return 0;
-}
 
 // Prints a local error (files, keys) and returns kExitLocal.
 int LocalFailure(Client& client, const absl::Status& status) {
@@ -79,18 +44,16 @@ void AddKeyCommands(CLI::App* appraisal, Client& client, std::function<int()>* r
       "keygen", "Create an Ed25519 report-signing key (private key file mode 0600)");
   auto out = std::make_shared<std::string>();
   keygen->add_option("--out", *out, "Private key PEM file to write")->required();
-  keygen->callback([&client, run, out] {
-    *run = [&client, out]() -> int {
-      absl::StatusOr<Ed25519PrivateKey> key = Ed25519PrivateKey::Generate();
-      if (!key.ok()) return client.Fail(key.status());
-      if (absl::Status s = WritePrivateKeyFile(*out, *key); !s.ok()) {
-        return LocalFailure(client, s);
-      }
-      client.err() << "private key written to " << *out << " (mode 0600)\n";
-      client.out() << key->PublicKeyPem();
-      client.out() << "raw public key (base64): " << Base64Encode(key->PublicKeyRaw()) << "\n";
-      return 0;
-    };
+  OnRun(keygen, run, [&client, out] {
+    absl::StatusOr<Ed25519PrivateKey> key = Ed25519PrivateKey::Generate();
+    if (!key.ok()) return client.Fail(key.status());
+    if (absl::Status s = WritePrivateKeyFile(*out, *key); !s.ok()) {
+      return LocalFailure(client, s);
+    }
+    client.err() << "private key written to " << *out << " (mode 0600)\n";
+    client.out() << key->PublicKeyPem();
+    client.out() << "raw public key (base64): " << Base64Encode(key->PublicKeyRaw()) << "\n";
+    return 0;
   });
 
   auto* reg = appraisal->add_subcommand("register-key", "Register the firm's public key (FIRM)")
@@ -106,61 +69,36 @@ void AddKeyCommands(CLI::App* appraisal, Client& client, std::function<int()>* r
   auto* from_pub = reg->add_option("--public-key", *pub, "Public key PEM file");
   from_priv->excludes(from_pub);
   reg->add_option("--id", *id, "Key id (default: generated)");
-  reg->callback([&client, run, firm, priv, pub, id] {
-    *run = [&client, firm, priv, pub, id]() -> int {
-      v1::RegisterSigningKeyRequest req;
-      req.set_parent(Prefixed(*firm, "firms"));
-      req.set_key_id(*id);
-      if (!priv->empty()) {
-        absl::StatusOr<Ed25519PrivateKey> key = ReadPrivateKeyFile(*priv);
-        if (!key.ok()) return LocalFailure(client, key.status());
-        req.mutable_signing_key()->set_public_key_pem(key->PublicKeyPem());
-      } else if (!pub->empty()) {
-        absl::StatusOr<std::string> pem = config::ReadFile(*pub);
-        if (!pem.ok()) return LocalFailure(client, pem.status());
-        req.mutable_signing_key()->set_public_key_pem(*pem);
-      } else {
-        client.err() << "error: give --private-key or --public-key\n";
-        return kExitUsage;
-      }
-      return Unary<v1::SigningKey>(client, [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-        return stub.RegisterSigningKey(ctx, req, resp);
-      });
-    };
+  OnRun(reg, run, [&client, firm, priv, pub, id] {
+    v1::RegisterSigningKeyRequest req;
+    req.set_parent(Prefixed(*firm, "firms"));
+    req.set_key_id(*id);
+    if (!priv->empty()) {
+      absl::StatusOr<Ed25519PrivateKey> key = ReadPrivateKeyFile(*priv);
+      if (!key.ok()) return LocalFailure(client, key.status());
+      req.mutable_signing_key()->set_public_key_pem(key->PublicKeyPem());
+    } else if (!pub->empty()) {
+      absl::StatusOr<std::string> pem = config::ReadFile(*pub);
+      if (!pem.ok()) return LocalFailure(client, pem.status());
+      req.mutable_signing_key()->set_public_key_pem(*pem);
+    } else {
+      client.err() << "error: give --private-key or --public-key\n";
+      return kExitUsage;
+    }
+    return CallAndPrint(client, &Stub::RegisterSigningKey, req);
   });
 
-  auto* retire = appraisal->add_subcommand("retire-key", "Retire a signing key (FIRM, SUPERVISOR)");
-  auto key = std::make_shared<std::string>();
-  retire->add_option("key", *key, "firms/{firm}/keys/{key}")->required();
-  retire->callback([&client, run, key] {
-    *run = [&client, key]() -> int {
-      v1::RetireSigningKeyRequest req;
-      req.set_name(*key);
-      return Unary<v1::SigningKey>(client, [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-        return stub.RetireSigningKey(ctx, req, resp);
-      });
-    };
-  });
+  AddCallByName(appraisal->add_subcommand("retire-key", "Retire a signing key (FIRM, SUPERVISOR)"),
+                client, run, &Stub::RetireSigningKey, "key", "firms/{firm}/keys/{key}");
 
   auto* keys = appraisal->add_subcommand("keys", "List signing keys (public)");
   auto kfirm = std::make_shared<std::string>("-");
-  auto kfilter = std::make_shared<std::string>();
   keys->add_option("firm", *kfirm, "firms/{id}, {id} or - for all")->capture_default_str();
-  keys->add_option("--filter", *kfilter, "state=ACTIVE or state=RETIRED");
-  keys->callback([&client, run, kfirm, kfilter] {
-    *run = [&client, kfirm, kfilter]() -> int {
-      v1::ListSigningKeysRequest req;
-      req.set_parent(Prefixed(*kfirm, "firms"));
-      req.set_filter(*kfilter);
-      return ListAll<v1::ListSigningKeysRequest, v1::ListSigningKeysResponse>(
-          client, req,
-          [](Stub& stub, grpc::ClientContext* ctx, const auto& r, auto* resp) {
-            return stub.ListSigningKeys(ctx, r, resp);
-          },
-          [](const v1::ListSigningKeysResponse& p) -> const auto& { return p.signing_keys(); },
-          {"name", "state", "fingerprint", "create_time"});
-    };
-  });
+  AddFilteredList(
+      keys, client, run, &Stub::ListSigningKeys, "state=ACTIVE or state=RETIRED",
+      [](const auto& p) -> const auto& { return p.signing_keys(); },
+      {"name", "state", "fingerprint", "create_time"},
+      [kfirm](auto* req) { req->set_parent(Prefixed(*kfirm, "firms")); });
 }
 
 void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
@@ -174,75 +112,47 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
                        "Example:\n  marketctl appraisal file report.json --key "
                        "firms/acme/keys/acme-2026 --private-key acme.pem");
   auto report = std::make_shared<std::string>();
-  auto key = std::make_shared<std::string>();
   auto priv = std::make_shared<std::string>();
-  auto id = std::make_shared<std::string>();
-  auto request_id = std::make_shared<std::string>();
+  auto freq = std::make_shared<v1::FileAppraisalRequest>();
   file->add_option("report", *report, "Report file (proto JSON of AppraisalContent)")->required();
-  file->add_option("--key", *key, "The registered key, firms/{firm}/keys/{key}")->required();
+  file->add_option("--key", *freq->mutable_appraisal()->mutable_key(),
+                   "The registered key, firms/{firm}/keys/{key}")
+      ->required();
   file->add_option("--private-key", *priv, "The key's private PEM (signs locally)")->required();
-  file->add_option("--id", *id, "Appraisal id (default: generated)");
-  file->add_option("--request-id", *request_id, "Idempotency key");
-  file->callback([&client, run, report, key, priv, id, request_id] {
-    *run = [&client, report, key, priv, id, request_id]() -> int {
-      absl::StatusOr<std::string> text = config::ReadFile(*report);
-      if (!text.ok()) return LocalFailure(client, text.status());
-      v1::AppraisalContent content;
-      auto parsed = google::protobuf::util::JsonStringToMessage(*text, &content);
-      if (!parsed.ok()) {
-        client.err() << "error: " << *report
-                     << ": not an AppraisalContent JSON: " << parsed.message() << "\n";
-        return kExitLocal;
-      }
-      absl::StatusOr<Ed25519PrivateKey> signer = ReadPrivateKeyFile(*priv);
-      if (!signer.ok()) return LocalFailure(client, signer.status());
-      std::string bytes = content.SerializeAsString();
-      absl::StatusOr<std::string> signature = signer->Sign(bytes);
-      if (!signature.ok()) return LocalFailure(client, signature.status());
-      v1::FileAppraisalRequest req;
-      req.mutable_appraisal()->set_signed_content(bytes);
-      req.mutable_appraisal()->set_signature(*signature);
-      req.mutable_appraisal()->set_key(*key);
-      req.set_appraisal_id(*id);
-      req.set_request_id(*request_id);
-      return Unary<v1::Appraisal>(client, [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-        return stub.FileAppraisal(ctx, req, resp);
-      });
-    };
+  file->add_option("--id", *freq->mutable_appraisal_id(), "Appraisal id (default: generated)");
+  file->add_option("--request-id", *freq->mutable_request_id(), "Idempotency key");
+  OnRun(file, run, [&client, report, priv, freq] {
+    absl::StatusOr<std::string> text = config::ReadFile(*report);
+    if (!text.ok()) return LocalFailure(client, text.status());
+    v1::AppraisalContent content;
+    auto parsed = google::protobuf::util::JsonStringToMessage(*text, &content);
+    if (!parsed.ok()) {
+      client.err() << "error: " << *report << ": not an AppraisalContent JSON: " << parsed.message()
+                   << "\n";
+      return kExitLocal;
+    }
+    absl::StatusOr<Ed25519PrivateKey> signer = ReadPrivateKeyFile(*priv);
+    if (!signer.ok()) return LocalFailure(client, signer.status());
+    std::string bytes = content.SerializeAsString();
+    absl::StatusOr<std::string> signature = signer->Sign(bytes);
+    if (!signature.ok()) return LocalFailure(client, signature.status());
+    v1::FileAppraisalRequest req = *freq;
+    req.mutable_appraisal()->set_signed_content(bytes);
+    req.mutable_appraisal()->set_signature(*signature);
+    return CallAndPrint(client, &Stub::FileAppraisal, req);
   });
 
-  auto* get = appraisal->add_subcommand("get", "Show an appraisal (public)");
-  auto name = std::make_shared<std::string>();
-  get->add_option("name", *name, "appraisals/{id} or {id}")->required();
-  get->callback([&client, run, name] {
-    *run = [&client, name]() -> int {
-      v1::GetAppraisalRequest req;
-      req.set_name(Prefixed(*name, "appraisals"));
-      return Unary<v1::Appraisal>(client, [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-        return stub.GetAppraisal(ctx, req, resp);
-      });
-    };
-  });
+  AddCallByName(appraisal->add_subcommand("get", "Show an appraisal (public)"), client, run,
+                &Stub::GetAppraisal, "name", "appraisals/{id} or {id}", "appraisals");
 
   auto* list = appraisal->add_subcommand("list", "List appraisals, newest inspection first")
                    ->footer(
                        "Example:\n  marketctl appraisal list --filter "
                        "'item=\"items/PHONE:355383063760236\" AND state=FILED'");
-  auto filter = std::make_shared<std::string>();
-  list->add_option("--filter", *filter, "item=, firm=, listing=, category=, state= joined by AND");
-  list->callback([&client, run, filter] {
-    *run = [&client, filter]() -> int {
-      v1::ListAppraisalsRequest req;
-      req.set_filter(*filter);
-      return ListAll<v1::ListAppraisalsRequest, v1::ListAppraisalsResponse>(
-          client, req,
-          [](Stub& stub, grpc::ClientContext* ctx, const auto& r, auto* resp) {
-            return stub.ListAppraisals(ctx, r, resp);
-          },
-          [](const v1::ListAppraisalsResponse& p) -> const auto& { return p.appraisals(); },
-          {"name", "item", "state", "key", "create_time"});
-    };
-  });
+  AddFilteredList(list, client, run, &Stub::ListAppraisals,
+                  "item=, firm=, listing=, category=, state= joined by AND",
+                  [](const auto& p) -> const auto& { return p.appraisals(); },
+                  {"name", "item", "state", "key", "create_time"});
 
   auto* verify =
       appraisal
@@ -259,56 +169,38 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
   verify->add_option("--content", *content_file, "File with the raw signed bytes");
   verify->add_option("--signature", *signature, "The signature, standard base64");
   verify->add_option("--key", *vkey, "firms/{firm}/keys/{key}");
-  verify->callback([&client, run, vname, content_file, signature, vkey] {
-    *run = [&client, vname, content_file, signature, vkey]() -> int {
-      v1::VerifyAppraisalRequest req;
-      if (!vname->empty()) {
-        req.set_name(Prefixed(*vname, "appraisals"));
-      } else {
-        absl::StatusOr<std::string> bytes = config::ReadFile(*content_file);
-        if (!bytes.ok()) return LocalFailure(client, bytes.status());
-        absl::StatusOr<std::string> sig = Base64Decode(*signature);
-        if (!sig.ok()) {
-          client.err() << "error: --signature: want standard base64\n";
-          return kExitUsage;
-        }
-        req.set_signed_content(*bytes);
-        req.set_signature(*sig);
-        req.set_key(*vkey);
+  OnRun(verify, run, [&client, vname, content_file, signature, vkey] {
+    v1::VerifyAppraisalRequest req;
+    if (!vname->empty()) {
+      req.set_name(Prefixed(*vname, "appraisals"));
+    } else {
+      absl::StatusOr<std::string> bytes = config::ReadFile(*content_file);
+      if (!bytes.ok()) return LocalFailure(client, bytes.status());
+      absl::StatusOr<std::string> sig = Base64Decode(*signature);
+      if (!sig.ok()) {
+        client.err() << "error: --signature: want standard base64\n";
+        return kExitUsage;
       }
-      auto stub = v1::AppraisalService::NewStub(client.Channel());
-      v1::VerifyAppraisalResponse resp;
-      grpc::Status s = stub->VerifyAppraisal(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      for (const auto& problem : resp.problems()) client.err() << "problem: " << problem << "\n";
-      return resp.valid() ? 0 : 1;
-    };
+      req.set_signed_content(*bytes);
+      req.set_signature(*sig);
+      req.set_key(*vkey);
+    }
+    v1::VerifyAppraisalResponse resp;
+    grpc::Status s = Invoke(client, &Stub::VerifyAppraisal, req, &resp);
+    if (!s.ok()) return client.Fail(s);
+    client.Print(resp);
+    for (const auto& problem : resp.problems()) client.err() << "problem: " << problem << "\n";
+    return resp.valid() ? 0 : 1;
   });
 
   auto* schemes = appraisal->add_subcommand("schemes", "List grading schemes (public)");
-  auto sfilter = std::make_shared<std::string>();
-  schemes->add_option("--filter", *sfilter, "category=, scheme=\"id\"");
-  schemes->callback([&client, run, sfilter] {
-    *run = [&client, sfilter]() -> int {
-      v1::ListGradingSchemesRequest req;
-      req.set_filter(*sfilter);
-      return ListAll<v1::ListGradingSchemesRequest, v1::ListGradingSchemesResponse>(
-          client, req,
-          [](Stub& stub, grpc::ClientContext* ctx, const auto& r, auto* resp) {
-            return stub.ListGradingSchemes(ctx, r, resp);
-          },
-          [](const v1::ListGradingSchemesResponse& p) -> const auto& {
-            return p.grading_schemes();
-          },
-          {"name", "display_name", "scored", "basis"});
-    };
-  });
+  AddFilteredList(schemes, client, run, &Stub::ListGradingSchemes, "category=, scheme=\"id\"",
+                  [](const auto& p) -> const auto& { return p.grading_schemes(); },
+                  {"name", "display_name", "scored", "basis"});
 }
 
 void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
-  auto* acc = appraisal->add_subcommand("accreditation", "Accreditations of appraisal firms");
-  acc->require_subcommand(1);
+  auto* acc = AddGroup(appraisal, "accreditation", "Accreditations of appraisal firms");
 
   auto* grant = acc->add_subcommand("grant", "Accredit a firm for categories (SUPERVISOR)")
                     ->footer(
@@ -328,30 +220,18 @@ void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function
   grant->add_option("--until", *until, "End of validity, RFC 3339")->required();
   grant->add_option("--certificate", *certificate, "Certificate or licence number");
   grant->add_option("--id", *id, "Accreditation id (default: generated)");
-  grant->callback([&client, run, firm, categories, from, until, certificate, id] {
-    *run = [&client, firm, categories, from, until, certificate, id]() -> int {
-      v1::GrantAccreditationRequest req;
-      req.set_parent(Prefixed(*firm, "firms"));
-      req.set_accreditation_id(*id);
-      v1::Accreditation* a = req.mutable_accreditation();
-      for (const auto& c : *categories) {
-        common::v1::Category cat;
-        if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
-          client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
-          return kExitUsage;
-        }
-        a->add_categories(cat);
-      }
-      if (!ParseTimestamp(client, "--from", *from, a->mutable_valid_from()) ||
-          !ParseTimestamp(client, "--until", *until, a->mutable_valid_until())) {
-        return kExitUsage;
-      }
-      a->set_certificate_number(*certificate);
-      return Unary<v1::Accreditation>(client,
-                                      [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-                                        return stub.GrantAccreditation(ctx, req, resp);
-                                      });
-    };
+  OnRun(grant, run, [&client, firm, categories, from, until, certificate, id] {
+    v1::GrantAccreditationRequest req;
+    req.set_parent(Prefixed(*firm, "firms"));
+    req.set_accreditation_id(*id);
+    v1::Accreditation* a = req.mutable_accreditation();
+    if (!ParseCategories(client, *categories, a->mutable_categories())) return kExitUsage;
+    if (!ParseTimestamp(client, "--from", *from, a->mutable_valid_from()) ||
+        !ParseTimestamp(client, "--until", *until, a->mutable_valid_until())) {
+      return kExitUsage;
+    }
+    a->set_certificate_number(*certificate);
+    return CallAndPrint(client, &Stub::GrantAccreditation, req);
   });
 
   for (bool suspend : {true, false}) {
@@ -364,51 +244,30 @@ void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function
     cmd->add_option("name", *name, "firms/{firm}/accreditations/{id}")->required();
     cmd->add_option("--reason", *reason, "Shown to the firm")->required();
     cmd->add_option("--etag", *etag, "Fail if the accreditation changed since");
-    cmd->callback([&client, run, suspend, name, reason, etag] {
-      *run = [&client, suspend, name, reason, etag]() -> int {
-        return Unary<v1::Accreditation>(client,
-                                        [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-                                          if (suspend) {
-                                            v1::SuspendAccreditationRequest req;
-                                            req.set_name(*name);
-                                            req.set_reason(*reason);
-                                            req.set_etag(*etag);
-                                            return stub.SuspendAccreditation(ctx, req, resp);
-                                          }
-                                          v1::RevokeAccreditationRequest req;
-                                          req.set_name(*name);
-                                          req.set_reason(*reason);
-                                          req.set_etag(*etag);
-                                          return stub.RevokeAccreditation(ctx, req, resp);
-                                        });
+    OnRun(cmd, run, [&client, suspend, name, reason, etag] {
+      auto call = [&](auto req, auto rpc) {
+        req.set_name(*name);
+        req.set_reason(*reason);
+        req.set_etag(*etag);
+        return CallAndPrint(client, rpc, req);
       };
+      return suspend ? call(v1::SuspendAccreditationRequest(), &Stub::SuspendAccreditation)
+                     : call(v1::RevokeAccreditationRequest(), &Stub::RevokeAccreditation);
     });
   }
 
   auto* list = acc->add_subcommand("list", "List accreditations (public)");
   auto lfirm = std::make_shared<std::string>("-");
-  auto filter = std::make_shared<std::string>();
   list->add_option("firm", *lfirm, "firms/{id}, {id} or - for all")->capture_default_str();
-  list->add_option("--filter", *filter, "category=, state= joined by AND");
-  list->callback([&client, run, lfirm, filter] {
-    *run = [&client, lfirm, filter]() -> int {
-      v1::ListAccreditationsRequest req;
-      req.set_parent(Prefixed(*lfirm, "firms"));
-      req.set_filter(*filter);
-      return ListAll<v1::ListAccreditationsRequest, v1::ListAccreditationsResponse>(
-          client, req,
-          [](Stub& stub, grpc::ClientContext* ctx, const auto& r, auto* resp) {
-            return stub.ListAccreditations(ctx, r, resp);
-          },
-          [](const v1::ListAccreditationsResponse& p) -> const auto& { return p.accreditations(); },
-          {"name", "state", "categories", "valid_from", "valid_until"});
-    };
-  });
+  AddFilteredList(
+      list, client, run, &Stub::ListAccreditations, "category=, state= joined by AND",
+      [](const auto& p) -> const auto& { return p.accreditations(); },
+      {"name", "state", "categories", "valid_from", "valid_until"},
+      [lfirm](auto* req) { req->set_parent(Prefixed(*lfirm, "firms")); });
 }
 
 void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
-  auto* dispute = appraisal->add_subcommand("dispute", "Objections to appraisals");
-  dispute->require_subcommand(1);
+  auto* dispute = AddGroup(appraisal, "dispute", "Objections to appraisals");
 
   auto* file = dispute->add_subcommand(
       "file", "Dispute an appraisal within 15 days (listing parties, other accredited firms)");
@@ -420,53 +279,28 @@ void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()
   file->add_option("--reason", *reason, "The objection")->required();
   file->add_option("--counter", *counter, "Counter-appraisal of the same item, appraisals/{id}");
   file->add_option("--id", *id, "Dispute id (default: generated)");
-  file->callback([&client, run, parent, reason, counter, id] {
-    *run = [&client, parent, reason, counter, id]() -> int {
-      v1::FileDisputeRequest req;
-      req.set_parent(Prefixed(*parent, "appraisals"));
-      req.mutable_dispute()->set_reason(*reason);
-      if (!counter->empty()) {
-        req.mutable_dispute()->set_counter_appraisal(Prefixed(*counter, "appraisals"));
-      }
-      req.set_dispute_id(*id);
-      return Unary<v1::Dispute>(client, [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-        return stub.FileDispute(ctx, req, resp);
-      });
-    };
+  OnRun(file, run, [&client, parent, reason, counter, id] {
+    v1::FileDisputeRequest req;
+    req.set_parent(Prefixed(*parent, "appraisals"));
+    req.mutable_dispute()->set_reason(*reason);
+    if (!counter->empty()) {
+      req.mutable_dispute()->set_counter_appraisal(Prefixed(*counter, "appraisals"));
+    }
+    req.set_dispute_id(*id);
+    return CallAndPrint(client, &Stub::FileDispute, req);
   });
 
-  auto* get = dispute->add_subcommand("get", "Show a dispute");
-  auto name = std::make_shared<std::string>();
-  get->add_option("name", *name, "appraisals/{a}/disputes/{d}")->required();
-  get->callback([&client, run, name] {
-    *run = [&client, name]() -> int {
-      v1::GetDisputeRequest req;
-      req.set_name(*name);
-      return Unary<v1::Dispute>(client, [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-        return stub.GetDispute(ctx, req, resp);
-      });
-    };
-  });
+  AddCallByName(dispute->add_subcommand("get", "Show a dispute"), client, run, &Stub::GetDispute,
+                "name", "appraisals/{a}/disputes/{d}");
 
   auto* list = dispute->add_subcommand("list", "List disputes you may see, newest first");
   auto lparent = std::make_shared<std::string>("appraisals/-");
-  auto filter = std::make_shared<std::string>();
   list->add_option("appraisal", *lparent, "appraisals/{id} or appraisals/-")->capture_default_str();
-  list->add_option("--filter", *filter, "state=, raiser=\"subjects/x\"");
-  list->callback([&client, run, lparent, filter] {
-    *run = [&client, lparent, filter]() -> int {
-      v1::ListDisputesRequest req;
-      req.set_parent(Prefixed(*lparent, "appraisals"));
-      req.set_filter(*filter);
-      return ListAll<v1::ListDisputesRequest, v1::ListDisputesResponse>(
-          client, req,
-          [](Stub& stub, grpc::ClientContext* ctx, const auto& r, auto* resp) {
-            return stub.ListDisputes(ctx, r, resp);
-          },
-          [](const v1::ListDisputesResponse& p) -> const auto& { return p.disputes(); },
-          {"name", "state", "raiser", "raiser_role", "create_time"});
-    };
-  });
+  AddFilteredList(
+      list, client, run, &Stub::ListDisputes, "state=, raiser=\"subjects/x\"",
+      [](const auto& p) -> const auto& { return p.disputes(); },
+      {"name", "state", "raiser", "raiser_role", "create_time"},
+      [lparent](auto* req) { req->set_parent(Prefixed(*lparent, "appraisals")); });
 
   auto* rule = dispute->add_subcommand("rule", "Rule on an OPEN dispute (SUPERVISOR)")
                    ->footer(
@@ -482,32 +316,28 @@ void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()
   rule->add_option("--reason", *rreason, "Reasoning shown to the raiser and the firm")->required();
   rule->add_option("--decision", *document, "Decision document number");
   rule->add_option("--etag", *etag, "Fail if the dispute changed since");
-  rule->callback([&client, run, rname, outcome, rreason, document, etag] {
-    *run = [&client, rname, outcome, rreason, document, etag]() -> int {
-      v1::RuleOnDisputeRequest req;
-      v1::Dispute::State state;
-      if (!v1::Dispute::State_Parse(absl::AsciiStrToUpper(*outcome), &state)) {
-        client.err() << "error: --outcome: want UPHELD or DISMISSED\n";
-        return kExitUsage;
-      }
-      req.set_name(*rname);
-      req.set_outcome(state);
-      req.set_reason(*rreason);
-      req.set_decision_document_number(*document);
-      req.set_etag(*etag);
-      return Unary<v1::Dispute>(client, [&](Stub& stub, grpc::ClientContext* ctx, auto* resp) {
-        return stub.RuleOnDispute(ctx, req, resp);
-      });
-    };
+  OnRun(rule, run, [&client, rname, outcome, rreason, document, etag] {
+    v1::RuleOnDisputeRequest req;
+    v1::Dispute::State state;
+    if (!v1::Dispute::State_Parse(absl::AsciiStrToUpper(*outcome), &state)) {
+      client.err() << "error: --outcome: want UPHELD or DISMISSED\n";
+      return kExitUsage;
+    }
+    req.set_name(*rname);
+    req.set_outcome(state);
+    req.set_reason(*rreason);
+    req.set_decision_document_number(*document);
+    req.set_etag(*etag);
+    return CallAndPrint(client, &Stub::RuleOnDispute, req);
   });
 }
 
 }  // namespace
 
 void AddAppraisalCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* appraisal = app.add_subcommand(
-      "appraisal", "Appraisal firms: keys, signed reports, accreditations, disputes, schemes");
-  appraisal->require_subcommand(1);
+  auto* appraisal =
+      AddGroup(&app, "appraisal",
+               "Appraisal firms: keys, signed reports, accreditations, disputes, schemes");
   AddKeyCommands(appraisal, client, run);
   AddReportCommands(appraisal, client, run);
   AddAccreditationCommands(appraisal, client, run);

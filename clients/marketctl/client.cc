@@ -32,10 +32,10 @@ std::string Cell(const google::protobuf::Message& m, const std::string& field_na
   if (!j.contains(field_name)) {
     // proto3 JSON omits zero numbers; a table still shows them (index 0).
     using FD = google::protobuf::FieldDescriptor;
-    bool number = !field->is_repeated() && !field->has_presence() &&
-                  (field->cpp_type() == FD::CPPTYPE_INT32 || field->cpp_type() == FD::CPPTYPE_INT64 ||
-                   field->cpp_type() == FD::CPPTYPE_UINT32 ||
-                   field->cpp_type() == FD::CPPTYPE_UINT64);
+    bool number =
+        !field->is_repeated() && !field->has_presence() &&
+        (field->cpp_type() == FD::CPPTYPE_INT32 || field->cpp_type() == FD::CPPTYPE_INT64 ||
+         field->cpp_type() == FD::CPPTYPE_UINT32 || field->cpp_type() == FD::CPPTYPE_UINT64);
     return number ? "0" : "";
   }
   const auto& v = j[field_name];
@@ -95,9 +95,9 @@ absl::Status SaveCredentials(const std::string& path, const Credentials& c) {
 
 void Client::RouteCommandGroup(const std::string& group) {
   static const auto* services = new std::map<std::string, std::string>{
-      {"login", "IDENTITY"},  {"whoami", "IDENTITY"}, {"subject", "IDENTITY"},
-      {"market", "LISTING"},  {"listing", "LISTING"}, {"order", "LISTING"},
-      {"item", "LISTING"},    {"credit", "CREDIT"},   {"ledger", "CREDIT"},
+      {"login", "IDENTITY"},      {"whoami", "IDENTITY"}, {"subject", "IDENTITY"},
+      {"market", "LISTING"},      {"listing", "LISTING"}, {"order", "LISTING"},
+      {"item", "LISTING"},        {"credit", "CREDIT"},   {"ledger", "CREDIT"},
       {"appraisal", "APPRAISAL"}, {"claim", "WARRANTY"}};
   auto it = services->find(group);
   if (it == services->end()) return;
@@ -173,22 +173,29 @@ void Client::PrintList(const std::vector<const google::protobuf::Message*>& item
     out_ << "]\n";
     return;
   }
-  std::vector<std::vector<std::string>> rows;
-  std::vector<int> widths;
   std::vector<std::string> header;
   for (const auto& c : columns) {
     std::string h = c;
     for (auto& ch : h) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     header.push_back(h);
-    widths.push_back(Utf8Width(h));
   }
+  std::vector<std::vector<std::string>> rows;
   for (const auto* item : items) {
     std::vector<std::string> row;
-    for (size_t i = 0; i < columns.size(); ++i) {
-      row.push_back(Cell(*item, columns[i]));
-      widths[i] = std::max(widths[i], Utf8Width(row.back()));
-    }
+    for (const auto& c : columns) row.push_back(Cell(*item, c));
     rows.push_back(std::move(row));
+  }
+  PrintTable(header, rows);
+}
+
+void Client::PrintTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows) {
+  std::vector<int> widths;
+  for (const auto& h : header) widths.push_back(Utf8Width(h));
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], Utf8Width(row[i]));
+    }
   }
   auto emit = [&](const std::vector<std::string>& row) {
     for (size_t i = 0; i < row.size(); ++i) {

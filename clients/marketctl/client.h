@@ -16,11 +16,11 @@
 namespace market::ctl {
 
 struct GlobalFlags {
-  std::string server;        // HOST:PORT; default from credentials, then 127.0.0.1:7400
-  std::string token;         // explicit access token (overrides the credentials file)
-  std::string credentials;   // path of the credentials file
+  std::string server;       // HOST:PORT; default from credentials, then 127.0.0.1:7400
+  std::string token;        // explicit access token (overrides the credentials file)
+  std::string credentials;  // path of the credentials file
   std::string output = "table";
-  std::string tls_ca;        // PEM file: use TLS and trust this CA
+  std::string tls_ca;  // PEM file: use TLS and trust this CA
 };
 
 // Stored by `marketctl login` (mode 0600).
@@ -60,6 +60,10 @@ class Client {
   // Prints a list: JSON array, or a table with `columns` (top-level field names).
   void PrintList(const std::vector<const google::protobuf::Message*>& items,
                  const std::vector<std::string>& columns);
+  // Prints `rows` under `header`, each column as wide as its widest cell
+  // (CJK characters count two).
+  void PrintTable(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows);
   // Prints code, message, reason and bad fields to stderr; returns the exit code.
   int Fail(const grpc::Status& status);
   int Fail(const absl::Status& status);

@@ -1,11 +1,11 @@
-#include "clients/marketctl/identity_commands.h"
-
 #include <iostream>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "clients/marketctl/command_helpers.h"
+#include "clients/marketctl/commands.h"
 #include "common/config/files.h"
 #include "google/protobuf/util/time_util.h"
 #include "market/identity/v1/identity.grpc.pb.h"
@@ -15,12 +15,8 @@ namespace market::ctl {
 namespace {
 
 namespace v1 = ::market::identity::v1;
+using Stub = v1::IdentityService::Stub;
 using google::protobuf::util::TimeUtil;
-
-// "alice" → "subjects/alice"; full names pass through.
-std::string SubjectName(const std::string& s) {
-  return absl::StartsWith(s, "subjects/") ? s : absl::StrCat("subjects/", s);
-}
 
 absl::StatusOr<std::string> ReadSecret(const std::string& file, bool from_stdin,
                                        const std::string& what) {
@@ -34,16 +30,17 @@ absl::StatusOr<std::string> ReadSecret(const std::string& file, bool from_stdin,
     std::getline(std::cin, line);
     return std::string(absl::StripTrailingAsciiWhitespace(line));
   }
-  return absl::InvalidArgumentError(absl::StrCat("give the ", what, " with --", what,
-                                                 "-file FILE or --", what, "-stdin"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("give the ", what, " with --", what, "-file FILE or --", what, "-stdin"));
 }
 
 absl::StatusOr<common::v1::Role> ParseRole(const std::string& text) {
   common::v1::Role role;
   if (!common::v1::Role_Parse(absl::AsciiStrToUpper(text), &role) ||
       role == common::v1::ROLE_UNSPECIFIED) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--role ", text, ": want SUPERVISOR, OPERATOR, SELLER, BUYER, APPRAISAL_FIRM or APPRAISER"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--role ", text,
+                     ": want SUPERVISOR, OPERATOR, SELLER, BUYER, APPRAISAL_FIRM or APPRAISER"));
   }
   return role;
 }
@@ -67,69 +64,56 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   login->add_flag("--api-key-stdin", (*flags)["api-key-stdin"], "Read an API key from stdin");
   login->add_option("--bootstrap", (*opts)["bootstrap"],
                     "marketd's bootstrap-admin.json (subject and password)");
-  login->callback([&client, run, opts, flags] {
-    *run = [&client, opts, flags]() -> int {
-      v1::LoginRequest req;
-      if (!(*opts)["bootstrap"].empty()) {
-        auto text = config::ReadFile((*opts)["bootstrap"]);
-        if (!text.ok()) return client.Fail(text.status()), kExitLocal;
-        auto j = nlohmann::json::parse(*text, nullptr, false);
-        if (!j.is_object()) {
-          client.err() << "error: " << (*opts)["bootstrap"] << " is not JSON\n";
-          return kExitLocal;
-        }
-        auto text_field = [&j](const char* key) {
-          auto it = j.find(key);
-          return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-        };
-        req.set_subject(text_field("subject"));
-        req.set_password(text_field("password"));
+  OnRun(login, run, [&client, opts, flags] {
+    v1::LoginRequest req;
+    if (!(*opts)["bootstrap"].empty()) {
+      auto text = config::ReadFile((*opts)["bootstrap"]);
+      if (!text.ok()) return client.Fail(text.status()), kExitLocal;
+      auto j = nlohmann::json::parse(*text, nullptr, false);
+      if (!j.is_object()) {
+        client.err() << "error: " << (*opts)["bootstrap"] << " is not JSON\n";
+        return kExitLocal;
+      }
+      auto text_field = [&j](const char* key) {
+        auto it = j.find(key);
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      req.set_subject(text_field("subject"));
+      req.set_password(text_field("password"));
+    } else {
+      if ((*opts)["subject"].empty()) {
+        client.err() << "error: --subject is required (or --bootstrap FILE)\n";
+        return kExitUsage;
+      }
+      req.set_subject(SubjectName((*opts)["subject"]));
+      if (!(*opts)["api-key-file"].empty() || (*flags)["api-key-stdin"]) {
+        auto key = ReadSecret((*opts)["api-key-file"], (*flags)["api-key-stdin"], "api-key");
+        if (!key.ok()) return client.Fail(key.status()), kExitUsage;
+        req.set_api_key(*key);
       } else {
-        if ((*opts)["subject"].empty()) {
-          client.err() << "error: --subject is required (or --bootstrap FILE)\n";
-          return kExitUsage;
-        }
-        req.set_subject(SubjectName((*opts)["subject"]));
-        if (!(*opts)["api-key-file"].empty() || (*flags)["api-key-stdin"]) {
-          auto key = ReadSecret((*opts)["api-key-file"], (*flags)["api-key-stdin"], "api-key");
-          if (!key.ok()) return client.Fail(key.status()), kExitUsage;
-          req.set_api_key(*key);
-        } else {
-          auto pw = ReadSecret((*opts)["password-file"], (*flags)["password-stdin"], "password");
-          if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
-          req.set_password(*pw);
-        }
+        auto pw = ReadSecret((*opts)["password-file"], (*flags)["password-stdin"], "password");
+        if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
+        req.set_password(*pw);
       }
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::LoginResponse resp;
-      grpc::Status s = stub->Login(client.Context(false).get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      Credentials creds{client.Server(), req.subject(), resp.access_token(),
-                        TimeUtil::ToString(resp.expire_time())};
-      if (auto saved = SaveCredentials(client.flags().credentials, creds); !saved.ok()) {
-        return client.Fail(saved), kExitLocal;
-      }
-      client.out() << "logged in as " << req.subject() << " until " << creds.expire_time
-                   << "\n";
-      return 0;
-    };
+    }
+    v1::LoginResponse resp;
+    grpc::Status s = Invoke(client, &Stub::Login, req, &resp, /*with_token=*/false);
+    if (!s.ok()) return client.Fail(s);
+    Credentials creds{client.Server(), req.subject(), resp.access_token(),
+                      TimeUtil::ToString(resp.expire_time())};
+    if (auto saved = SaveCredentials(client.flags().credentials, creds); !saved.ok()) {
+      return client.Fail(saved), kExitLocal;
+    }
+    client.out() << "logged in as " << req.subject() << " until " << creds.expire_time << "\n";
+    return 0;
   });
 
   // ---- whoami ----
-  app.add_subcommand("whoami", "Show the logged-in subject and its roles")->callback([&client, run] {
-    *run = [&client]() -> int {
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::WhoAmIResponse resp;
-      grpc::Status s = stub->WhoAmI(client.Context().get(), v1::WhoAmIRequest(), &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
-  });
+  OnRun(app.add_subcommand("whoami", "Show the logged-in subject and its roles"), run,
+        [&client] { return CallAndPrint(client, &Stub::WhoAmI, v1::WhoAmIRequest()); });
 
   // ---- subject ----
-  auto* subject = app.add_subcommand("subject", "Manage subjects (people and organisations)");
-  subject->require_subcommand(1);
+  auto* subject = AddGroup(&app, "subject", "Manage subjects (people and organisations)");
 
   auto* create = subject->add_subcommand("create", "Create a subject")
                      ->footer(
@@ -161,84 +145,38 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   create->add_option("--request-id", *c->mutable_request_id(), "Idempotency key");
   create->add_option("--password-file", *pw_file, "Initial password from a file");
   create->add_flag("--password-stdin", *pw_stdin, "Initial password from stdin");
-  create->callback([&client, run, c, roles, kind, pw_file, pw_stdin] {
-    *run = [&client, c, roles, kind, pw_file, pw_stdin]() -> int {
-      c->mutable_subject()->set_kind(*kind == "organization" ? v1::Subject::ORGANIZATION
-                                                             : v1::Subject::PERSON);
-      for (const auto& r : *roles) {
-        auto role = ParseRole(r);
-        if (!role.ok()) return client.Fail(role.status()), kExitUsage;
-        c->mutable_subject()->add_roles(*role);
-      }
-      if (!pw_file->empty() || *pw_stdin) {
-        auto pw = ReadSecret(*pw_file, *pw_stdin, "password");
-        if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
-        c->set_password(*pw);
-      }
-      if (!c->mutable_subject()->affiliation().empty()) {
-        c->mutable_subject()->set_affiliation(SubjectName(c->subject().affiliation()));
-      }
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::Subject resp;
-      grpc::Status s = stub->CreateSubject(client.Context().get(), *c, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  OnRun(create, run, [&client, c, roles, kind, pw_file, pw_stdin] {
+    c->mutable_subject()->set_kind(*kind == "organization" ? v1::Subject::ORGANIZATION
+                                                           : v1::Subject::PERSON);
+    for (const auto& r : *roles) {
+      auto role = ParseRole(r);
+      if (!role.ok()) return client.Fail(role.status()), kExitUsage;
+      c->mutable_subject()->add_roles(*role);
+    }
+    if (!pw_file->empty() || *pw_stdin) {
+      auto pw = ReadSecret(*pw_file, *pw_stdin, "password");
+      if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
+      c->set_password(*pw);
+    }
+    if (!c->mutable_subject()->affiliation().empty()) {
+      c->mutable_subject()->set_affiliation(SubjectName(c->subject().affiliation()));
+    }
+    return CallAndPrint(client, &Stub::CreateSubject, *c);
   });
 
-  auto* get = subject->add_subcommand("get", "Show one subject");
-  auto get_name = std::make_shared<std::string>();
-  get->add_option("name", *get_name, "subjects/{id} or {id}")->required();
-  get->callback([&client, run, get_name] {
-    *run = [&client, get_name]() -> int {
-      v1::GetSubjectRequest req;
-      req.set_name(SubjectName(*get_name));
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::Subject resp;
-      grpc::Status s = stub->GetSubject(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
-  });
+  AddCallByName(subject->add_subcommand("get", "Show one subject"), client, run, &Stub::GetSubject,
+                "name", "subjects/{id} or {id}", "subjects");
 
-  auto* list = subject->add_subcommand("list", "List subjects")
-                   ->footer("Example:\n  marketctl subject list --filter 'role=SELLER AND state=ACTIVE'");
+  auto* list =
+      subject->add_subcommand("list", "List subjects")
+          ->footer("Example:\n  marketctl subject list --filter 'role=SELLER AND state=ACTIVE'");
   auto lreq = std::make_shared<v1::ListSubjectsRequest>();
-  auto all = std::make_shared<bool>(false);
   list->add_option("--filter", *lreq->mutable_filter(), "role=ROLE AND state=ACTIVE|SUSPENDED");
-  list->add_option("--page-size", [lreq](const CLI::results_t& r) {
-    int n = 0;
-    bool ok = CLI::detail::lexical_cast(r[0], n);
-    lreq->set_page_size(n);
-    return ok;
-  }, "Items per page (1-1000)");
-  list->add_option("--page-token", *lreq->mutable_page_token(), "From a previous page");
-  list->add_flag("--all", *all, "Follow next_page_token to the end");
-  list->callback([&client, run, lreq, all] {
-    *run = [&client, lreq, all]() -> int {
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      std::vector<v1::ListSubjectsResponse> pages;
-      v1::ListSubjectsRequest req = *lreq;
-      do {
-        pages.emplace_back();
-        grpc::Status s = stub->ListSubjects(client.Context().get(), req, &pages.back());
-        if (!s.ok()) return client.Fail(s);
-        req.set_page_token(pages.back().next_page_token());
-      } while (*all && !req.page_token().empty());
-      std::vector<const google::protobuf::Message*> items;
-      for (const auto& p : pages) {
-        for (const auto& s : p.subjects()) items.push_back(&s);
-      }
-      client.PrintList(items, {"name", "kind", "roles", "display_name", "state"});
-      if (!*all && !pages.back().next_page_token().empty() &&
-          client.flags().output != "json") {
-        client.out() << "next page: --page-token " << pages.back().next_page_token() << "\n";
-      }
-      return 0;
-    };
-  });
+  AddPagedList(
+      list, client, run, &Stub::ListSubjects, lreq, "Items per page (1-1000)",
+      [](const auto& p) -> const auto& { return p.subjects(); },
+      PrintColumns(client, {"name", "kind", "roles", "display_name", "state"}));
+  list->get_option("--page-size")->type_name("");  // its help has always shown no type
 
   auto* suspend = subject->add_subcommand("suspend", "Suspend a subject (supervisor)");
   auto sreq = std::make_shared<v1::SuspendSubjectRequest>();
@@ -247,16 +185,9 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
       ->required();
   suspend->add_option("--etag", *sreq->mutable_etag(), "Expected etag");
   suspend->add_option("--request-id", *sreq->mutable_request_id(), "Idempotency key");
-  suspend->callback([&client, run, sreq] {
-    *run = [&client, sreq]() -> int {
-      sreq->set_name(SubjectName(sreq->name()));
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::Subject resp;
-      grpc::Status s = stub->SuspendSubject(client.Context().get(), *sreq, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  OnRun(suspend, run, [&client, sreq] {
+    sreq->set_name(SubjectName(sreq->name()));
+    return CallAndPrint(client, &Stub::SuspendSubject, *sreq);
   });
 
   auto* reinstate = subject->add_subcommand("reinstate", "Reinstate a suspended subject");
@@ -264,23 +195,19 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   reinstate->add_option("name", *rreq->mutable_name(), "subjects/{id} or {id}")->required();
   reinstate->add_option("--etag", *rreq->mutable_etag(), "Expected etag");
   reinstate->add_option("--request-id", *rreq->mutable_request_id(), "Idempotency key");
-  reinstate->callback([&client, run, rreq] {
-    *run = [&client, rreq]() -> int {
-      rreq->set_name(SubjectName(rreq->name()));
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::Subject resp;
-      grpc::Status s = stub->ReinstateSubject(client.Context().get(), *rreq, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  OnRun(reinstate, run, [&client, rreq] {
+    rreq->set_name(SubjectName(rreq->name()));
+    return CallAndPrint(client, &Stub::ReinstateSubject, *rreq);
   });
 
-  auto* update = subject->add_subcommand("update", "Change a subject's display name, phone, "
-                                                   "affiliation (itself or SUPERVISOR) or roles "
-                                                   "(SUPERVISOR)")
-                     ->footer("Example:\n  marketctl subject update zhang-san --phone 13812345678"
-                              "\n  marketctl subject update zhang-san --role SELLER --role BUYER");
+  auto* update = subject
+                     ->add_subcommand("update",
+                                      "Change a subject's display name, phone, "
+                                      "affiliation (itself or SUPERVISOR) or roles "
+                                      "(SUPERVISOR)")
+                     ->footer(
+                         "Example:\n  marketctl subject update zhang-san --phone 13812345678"
+                         "\n  marketctl subject update zhang-san --role SELLER --role BUYER");
   auto ureq = std::make_shared<v1::UpdateSubjectRequest>();
   auto uroles = std::make_shared<std::vector<std::string>>();
   auto* udisplay = update->add_option("--display-name",
@@ -294,93 +221,65 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
       ->required();
   update->add_option("--etag", *ureq->mutable_subject()->mutable_etag(), "Expected etag");
   update->add_option("--request-id", *ureq->mutable_request_id(), "Idempotency key");
-  update->callback([&client, run, ureq, uroles, udisplay, uphone, uaff, urole] {
-    *run = [&client, ureq, uroles, udisplay, uphone, uaff, urole]() -> int {
-      v1::UpdateSubjectRequest req = *ureq;
-      req.mutable_subject()->set_name(SubjectName(req.subject().name()));
-      auto* mask = req.mutable_update_mask();
-      if (udisplay->count() > 0) mask->add_paths("display_name");
-      if (uphone->count() > 0) mask->add_paths("phone");
-      if (uaff->count() > 0) {
-        mask->add_paths("affiliation");
-        if (!req.subject().affiliation().empty()) {
-          req.mutable_subject()->set_affiliation(SubjectName(req.subject().affiliation()));
-        }
+  OnRun(update, run, [&client, ureq, uroles, udisplay, uphone, uaff, urole] {
+    v1::UpdateSubjectRequest req = *ureq;
+    req.mutable_subject()->set_name(SubjectName(req.subject().name()));
+    auto* mask = req.mutable_update_mask();
+    if (udisplay->count() > 0) mask->add_paths("display_name");
+    if (uphone->count() > 0) mask->add_paths("phone");
+    if (uaff->count() > 0) {
+      mask->add_paths("affiliation");
+      if (!req.subject().affiliation().empty()) {
+        req.mutable_subject()->set_affiliation(SubjectName(req.subject().affiliation()));
       }
-      if (urole->count() > 0) {
-        mask->add_paths("roles");
-        for (const auto& r : *uroles) {
-          auto role = ParseRole(r);
-          if (!role.ok()) return client.Fail(role.status()), kExitUsage;
-          req.mutable_subject()->add_roles(*role);
-        }
+    }
+    if (urole->count() > 0) {
+      mask->add_paths("roles");
+      for (const auto& r : *uroles) {
+        auto role = ParseRole(r);
+        if (!role.ok()) return client.Fail(role.status()), kExitUsage;
+        req.mutable_subject()->add_roles(*role);
       }
-      if (mask->paths().empty()) {
-        client.err() << "error: give at least one of --display-name, --phone, --affiliation, "
-                        "--role\n";
-        return kExitUsage;
-      }
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::Subject resp;
-      grpc::Status s = stub->UpdateSubject(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+    }
+    if (mask->paths().empty()) {
+      client.err() << "error: give at least one of --display-name, --phone, --affiliation, "
+                      "--role\n";
+      return kExitUsage;
+    }
+    return CallAndPrint(client, &Stub::UpdateSubject, req);
   });
 
-  auto* keys = subject->add_subcommand("api-key", "API keys of a subject (services, scripts)");
-  keys->require_subcommand(1);
+  auto* keys = AddGroup(subject, "api-key", "API keys of a subject (services, scripts)");
   auto* kcreate = keys->add_subcommand("create", "Create an API key; the secret is shown once")
-                      ->footer("Example:\n  marketctl subject api-key create svc-credit "
-                               "--display-name 'credit relay 2026'");
+                      ->footer(
+                          "Example:\n  marketctl subject api-key create svc-credit "
+                          "--display-name 'credit relay 2026'");
   auto kreq = std::make_shared<v1::CreateApiKeyRequest>();
   kcreate->add_option("subject", *kreq->mutable_parent(), "subjects/{id} or {id}")->required();
   kcreate->add_option("--display-name", *kreq->mutable_display_name(), "What the key is for");
   kcreate->add_option("--request-id", *kreq->mutable_request_id(), "Idempotency key");
-  kcreate->callback([&client, run, kreq] {
-    *run = [&client, kreq]() -> int {
-      v1::CreateApiKeyRequest req = *kreq;
-      req.set_parent(SubjectName(req.parent()));
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::CreateApiKeyResponse resp;
-      grpc::Status s = stub->CreateApiKey(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  OnRun(kcreate, run, [&client, kreq] {
+    v1::CreateApiKeyRequest req = *kreq;
+    req.set_parent(SubjectName(req.parent()));
+    return CallAndPrint(client, &Stub::CreateApiKey, req);
   });
   auto* krevoke = keys->add_subcommand("revoke", "Revoke an API key")
-                      ->footer("Example:\n  marketctl subject api-key revoke "
-                               "subjects/svc-credit/apiKeys/k1a2b3");
+                      ->footer(
+                          "Example:\n  marketctl subject api-key revoke "
+                          "subjects/svc-credit/apiKeys/k1a2b3");
   auto rkreq = std::make_shared<v1::RevokeApiKeyRequest>();
   krevoke->add_option("name", *rkreq->mutable_name(), "subjects/{id}/apiKeys/{key}")->required();
   krevoke->add_option("--request-id", *rkreq->mutable_request_id(), "Idempotency key");
-  krevoke->callback([&client, run, rkreq] {
-    *run = [&client, rkreq]() -> int {
-      auto stub = v1::IdentityService::NewStub(client.Channel());
-      v1::ApiKey resp;
-      grpc::Status s = stub->RevokeApiKey(client.Context().get(), *rkreq, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
-  });
+  OnRun(krevoke, run,
+        [&client, rkreq] { return CallAndPrint(client, &Stub::RevokeApiKey, *rkreq); });
 
-  subject->add_subcommand("signing-keys", "The token signing public keys (public)")
-      ->callback([&client, run] {
-        *run = [&client]() -> int {
-          auto stub = v1::IdentityService::NewStub(client.Channel());
-          v1::GetSigningKeysResponse resp;
-          grpc::Status s =
-              stub->GetSigningKeys(client.Context(false).get(), v1::GetSigningKeysRequest(), &resp);
-          if (!s.ok()) return client.Fail(s);
-          std::vector<const google::protobuf::Message*> items;
-          for (const auto& k : resp.keys()) items.push_back(&k);
-          client.PrintList(items, {"key_id", "algorithm", "active"});
-          return 0;
-        };
-      });
+  OnRun(subject->add_subcommand("signing-keys", "The token signing public keys (public)"), run,
+        [&client] {
+          return CallAndPrintList(
+              client, &Stub::GetSigningKeys, v1::GetSigningKeysRequest(),
+              [](const auto& r) -> const auto& { return r.keys(); },
+              {"key_id", "algorithm", "active"}, /*with_token=*/false);
+        });
 }
 
 }  // namespace market::ctl

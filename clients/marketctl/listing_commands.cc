@@ -18,6 +18,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "clients/marketctl/command_helpers.h"
+#include "clients/marketctl/commands.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "google/protobuf/util/json_util.h"
@@ -228,6 +230,9 @@ namespace {
 
 namespace v1 = ::market::listing::v1;
 namespace cv1 = ::market::common::v1;
+using ListingStub = v1::ListingService::Stub;
+using OrderStub = v1::OrderService::Stub;
+using ItemStub = v1::ItemService::Stub;
 using google::protobuf::util::TimeUtil;
 
 constexpr int kImportBatchRows = 500;
@@ -236,23 +241,8 @@ constexpr char kConditionScheme[] = "general-condition-v1";
 constexpr int kConditionSchemeVersion = 1;
 constexpr int kProgressWidth = 30;
 
-std::string Prefixed(const std::string& s, const char* collection) {
-  return absl::StartsWith(s, absl::StrCat(collection, "/")) ? s : absl::StrCat(collection, "/", s);
-}
-
 // "-" (every market), "m" or "markets/m".
 std::string MarketName(const std::string& m) { return Prefixed(m.empty() ? "-" : m, "markets"); }
-
-// A full child name, or nullopt after printing why (the caller exits kExitUsage).
-std::optional<std::string> Resolve(Client& client, const std::string& arg,
-                                   const std::string& market, absl::string_view collection) {
-  auto name = internal::ChildName(arg, market, collection);
-  if (!name.ok()) {
-    client.err() << "error: " << name.status().message() << "\n";
-    return std::nullopt;
-  }
-  return *name;
-}
 
 // An enum flag's value by name, case-insensitively; nullopt after printing
 // the accepted names when `text` names no value (or the zero value).
@@ -273,62 +263,29 @@ std::string TimeText(const google::protobuf::Timestamp& ts) {
   return ts.seconds() == 0 && ts.nanos() == 0 ? "" : TimeUtil::ToString(ts);
 }
 
-int Utf8Width(const std::string& s) {
-  int n = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) n += (c >= 0xE0) ? 2 : 1;  // CJK is two columns wide
-  }
-  return n;
-}
-
-// An aligned table with formatted cells (prices in yuan), for table output.
-void PrintTable(Client& client, const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows) {
-  std::vector<int> widths;
-  for (const auto& h : header) widths.push_back(Utf8Width(h));
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], Utf8Width(row[i]));
-    }
-  }
-  auto emit = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      client.out() << row[i];
-      if (i + 1 < row.size()) client.out() << std::string(widths[i] - Utf8Width(row[i]) + 2, ' ');
-    }
-    client.out() << "\n";
-  };
-  emit(header);
-  for (const auto& row : rows) emit(row);
-}
-
 void PrintListings(Client& client, const std::vector<const v1::Listing*>& listings) {
-  if (client.flags().output == "json") {
-    client.PrintList({listings.begin(), listings.end()}, {});
-    return;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto* l : listings) {
-    rows.push_back({l->name(), v1::Listing::State_Name(l->state()),
-                    cv1::Category_Name(l->category()),
-                    l->has_price() ? internal::FormatFen(l->price().amount_fen()) : "",
-                    l->declared_condition().level(), l->title()});
-  }
-  PrintTable(client, {"NAME", "STATE", "CATEGORY", "PRICE", "CONDITION", "TITLE"}, rows);
+  PrintRows(client, listings, {"NAME", "STATE", "CATEGORY", "PRICE", "CONDITION", "TITLE"},
+            [](const v1::Listing& l) -> std::vector<std::string> {
+              return {l.name(),
+                      v1::Listing::State_Name(l.state()),
+                      cv1::Category_Name(l.category()),
+                      l.has_price() ? internal::FormatFen(l.price().amount_fen()) : "",
+                      l.declared_condition().level(),
+                      l.title()};
+            });
 }
 
 void PrintOrders(Client& client, const std::vector<const v1::Order*>& orders) {
-  if (client.flags().output == "json") {
-    client.PrintList({orders.begin(), orders.end()}, {});
-    return;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto* o : orders) {
-    rows.push_back({o->name(), v1::Order::State_Name(o->state()), o->listing(), o->buyer(),
-                    o->seller(), internal::FormatFen(o->price().amount_fen()),
-                    TimeText(o->place_time())});
-  }
-  PrintTable(client, {"NAME", "STATE", "LISTING", "BUYER", "SELLER", "PRICE", "PLACED"}, rows);
+  PrintRows(client, orders, {"NAME", "STATE", "LISTING", "BUYER", "SELLER", "PRICE", "PLACED"},
+            [](const v1::Order& o) -> std::vector<std::string> {
+              return {o.name(),
+                      v1::Order::State_Name(o.state()),
+                      o.listing(),
+                      o.buyer(),
+                      o.seller(),
+                      internal::FormatFen(o.price().amount_fen()),
+                      TimeText(o.place_time())};
+            });
 }
 
 // ---- listing content flags, shared by create and update ----
@@ -496,22 +453,16 @@ int ApplyContent(Client& client, CLI::App* cmd, const ContentFlags& f, cv1::Cate
       case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
         refl->SetString(details, fd, text);
         break;
-      case google::protobuf::FieldDescriptor::CPPTYPE_INT32: {
-        int32_t n = 0;
-        if (!absl::SimpleAtoi(text, &n)) {
-          client.err() << "error: " << d.flag << " \"" << text << "\": want a whole number\n";
-          return kExitUsage;
-        }
-        refl->SetInt32(details, fd, n);
-        break;
-      }
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
       case google::protobuf::FieldDescriptor::CPPTYPE_INT64: {
-        int64_t n = 0;
-        if (!absl::SimpleAtoi(text, &n)) {
+        int32_t n32 = 0;
+        int64_t n64 = 0;
+        const bool is32 = fd->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32;
+        if (is32 ? !absl::SimpleAtoi(text, &n32) : !absl::SimpleAtoi(text, &n64)) {
           client.err() << "error: " << d.flag << " \"" << text << "\": want a whole number\n";
           return kExitUsage;
         }
-        refl->SetInt64(details, fd, n);
+        is32 ? refl->SetInt32(details, fd, n32) : refl->SetInt64(details, fd, n64);
         break;
       }
       case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
@@ -580,19 +531,25 @@ void PrintImport(Client& client, const v1::ImportListingsResponse& resp) {
   client.Print(counts);
 }
 
+// --market of a command over one market or every market ("-").
+std::shared_ptr<std::string> AddMarketScope(CLI::App* cmd) {
+  auto market = std::make_shared<std::string>("-");
+  cmd->add_option("--market", *market, "markets/{id}, {id}, or - for every market")
+      ->capture_default_str();
+  return market;
+}
+
 bool StderrIsTty(Client& client) { return &client.err() == &std::cerr && isatty(STDERR_FILENO); }
 
 }  // namespace
 
 void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run) {
   auto* listing =
-      app.add_subcommand("listing", "Listings of used goods: create, publish, search, import")
-          ->footer(
-              "Names: markets/{market}/listings/{id}, {market}/listings/{id}, or {id} "
-              "with --market {market}.\n"
-              "Example:\n  marketctl listing search --query 华为 --filter 'category=PHONE "
-              "AND price<=200000'");
-  listing->require_subcommand(1);
+      AddGroup(&app, "listing", "Listings of used goods: create, publish, search, import",
+               "Names: markets/{market}/listings/{id}, {market}/listings/{id}, or {id} "
+               "with --market {market}.\n"
+               "Example:\n  marketctl listing search --query 华为 --filter 'category=PHONE "
+               "AND price<=200000'");
 
   // ---- create ----
   auto* create =
@@ -608,43 +565,33 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
               "car.json --price 68000");
   auto cflags = std::make_shared<ContentFlags>();
   auto cmarket = std::make_shared<std::string>();
-  auto cid = std::make_shared<std::string>();
-  auto crequest_id = std::make_shared<std::string>();
+  auto creq = std::make_shared<v1::CreateListingRequest>();
   create->add_option("--market", *cmarket, "markets/{id} or {id}: where to list")->required();
-  create->add_option("--id", *cid, "Listing id (default: generated)");
+  create->add_option("--id", *creq->mutable_listing_id(), "Listing id (default: generated)");
   AddContentFlags(create, cflags.get(), true);
-  create->add_option("--request-id", *crequest_id, "Idempotency key");
-  create->callback([&client, run, create, cflags, cmarket, cid, crequest_id] {
-    *run = [&client, create, cflags, cmarket, cid, crequest_id]() -> int {
-      v1::CreateListingRequest req;
-      req.set_parent(MarketName(*cmarket));
-      req.set_listing_id(*cid);
-      req.set_request_id(*crequest_id);
-      v1::Listing* l = req.mutable_listing();
-      if (!cflags->from.empty()) {
-        if (int rc = ReadListingJson(client, cflags->from, l); rc != 0) return rc;
-      }
-      if (!cflags->category.empty()) {
-        auto c = ParseEnum(client, "--category", cflags->category, cv1::Category_descriptor());
-        if (!c) return kExitUsage;
-        l->set_category(static_cast<cv1::Category>(*c));
-      }
-      if (l->category() == cv1::CATEGORY_UNSPECIFIED) {
-        client.err() << "error: --category is required: PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
-        return kExitUsage;
-      }
-      if (!cflags->seller.empty()) l->set_seller(Prefixed(cflags->seller, "subjects"));
-      std::vector<std::string> paths;
-      if (int rc = ApplyContent(client, create, *cflags, l->category(), l, &paths); rc != 0) {
-        return rc;
-      }
-      auto stub = v1::ListingService::NewStub(client.Channel());
-      v1::Listing resp;
-      grpc::Status s = stub->CreateListing(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  create->add_option("--request-id", *creq->mutable_request_id(), "Idempotency key");
+  OnRun(create, run, [&client, create, cflags, cmarket, creq] {
+    v1::CreateListingRequest req = *creq;
+    req.set_parent(MarketName(*cmarket));
+    v1::Listing* l = req.mutable_listing();
+    if (!cflags->from.empty()) {
+      if (int rc = ReadListingJson(client, cflags->from, l); rc != 0) return rc;
+    }
+    if (!cflags->category.empty()) {
+      auto c = ParseEnum(client, "--category", cflags->category, cv1::Category_descriptor());
+      if (!c) return kExitUsage;
+      l->set_category(static_cast<cv1::Category>(*c));
+    }
+    if (l->category() == cv1::CATEGORY_UNSPECIFIED) {
+      client.err() << "error: --category is required: PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
+      return kExitUsage;
+    }
+    if (!cflags->seller.empty()) l->set_seller(Prefixed(cflags->seller, "subjects"));
+    std::vector<std::string> paths;
+    if (int rc = ApplyContent(client, create, *cflags, l->category(), l, &paths); rc != 0) {
+      return rc;
+    }
+    return CallAndPrint(client, &ListingStub::CreateListing, req);
   });
 
   // ---- get ----
@@ -653,25 +600,7 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
                       "Examples:\n  marketctl listing get markets/east-flea/listings/mate60\n"
                       "  marketctl listing get mate60 --market east-flea -o json > "
                       "mate60.json");
-  auto gname = std::make_shared<std::string>();
-  auto gmarket = std::make_shared<std::string>();
-  get->add_option("name", *gname, "markets/{market}/listings/{id}, or {id} with --market")
-      ->required();
-  get->add_option("--market", *gmarket, "Market of a bare listing id");
-  get->callback([&client, run, gname, gmarket] {
-    *run = [&client, gname, gmarket]() -> int {
-      auto name = Resolve(client, *gname, *gmarket, "listings");
-      if (!name) return kExitUsage;
-      v1::GetListingRequest req;
-      req.set_name(*name);
-      auto stub = v1::ListingService::NewStub(client.Channel());
-      v1::Listing resp;
-      grpc::Status s = stub->GetListing(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
-  });
+  AddCallByChildName(get, client, run, &ListingStub::GetListing, "listing");
 
   // ---- update ----
   auto* update =
@@ -686,102 +615,90 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
               "  marketctl listing update markets/east-flea/listings/mate60 --from "
               "mate60.json --mask title,warranty_policy");
   auto uflags = std::make_shared<ContentFlags>();
-  auto uname = std::make_shared<std::string>();
-  auto umarket = std::make_shared<std::string>();
+  auto ulisting = AddChildArg(update, "name", "listing");
   auto umask = std::make_shared<std::string>();
   auto uetag = std::make_shared<std::string>();
   auto urequest_id = std::make_shared<std::string>();
-  update->add_option("name", *uname, "markets/{market}/listings/{id}, or {id} with --market")
-      ->required();
-  update->add_option("--market", *umarket, "Market of a bare listing id");
   AddContentFlags(update, uflags.get(), false);
   update->add_option("--mask", *umask,
                      "update_mask paths for --from, comma-separated, e.g. "
                      "title,price,vehicle.mileage_km");
   update->add_option("--etag", *uetag, "The listing's etag; ABORTED if it changed since");
   update->add_option("--request-id", *urequest_id, "Idempotency key");
-  update->callback([&client, run, update, uflags, uname, umarket, umask, uetag, urequest_id] {
-    *run = [&client, update, uflags, uname, umarket, umask, uetag, urequest_id]() -> int {
-      auto name = Resolve(client, *uname, *umarket, "listings");
-      if (!name) return kExitUsage;
-      v1::UpdateListingRequest req;
-      req.set_request_id(*urequest_id);
-      v1::Listing* l = req.mutable_listing();
-      std::vector<std::string> paths;
-      if (!uflags->from.empty()) {
-        if (int rc = ReadListingJson(client, uflags->from, l); rc != 0) return rc;
-        if (umask->empty()) paths = SetWritablePaths(*l);
-      } else if (!umask->empty()) {
-        client.err() << "error: --mask goes with --from FILE; content flags make their own "
-                        "paths\n";
-        return kExitUsage;
-      }
-      for (absl::string_view p : absl::StrSplit(*umask, ',', absl::SkipWhitespace())) {
-        paths.push_back(std::string(absl::StripAsciiWhitespace(p)));
-      }
-      l->set_name(*name);
-      if (!uetag->empty()) l->set_etag(*uetag);
-      // Which details message the detail flags set: --category, else the
-      // file's, else the only category having them all, else the server's.
-      bool any_details = false;
-      const unsigned possible = DetailCategories(update, &any_details);
-      cv1::Category category = cv1::CATEGORY_UNSPECIFIED;
-      if (any_details) {
-        if (!uflags->category.empty()) {
-          auto c = ParseEnum(client, "--category", uflags->category, cv1::Category_descriptor());
-          if (!c) return kExitUsage;
-          category = static_cast<cv1::Category>(*c);
-        } else if (l->category() != cv1::CATEGORY_UNSPECIFIED) {
-          category = l->category();
-        } else if (l->details_case() != v1::Listing::DETAILS_NOT_SET) {
-          switch (l->details_case()) {
-            case v1::Listing::kPhone:
-              category = cv1::PHONE;
-              break;
-            case v1::Listing::kAppliance:
-              category = cv1::APPLIANCE;
-              break;
-            case v1::Listing::kFurniture:
-              category = cv1::FURNITURE;
-              break;
-            default:
-              category = cv1::VEHICLE;
-              break;
-          }
-        } else if (possible == 0) {
-          client.err() << "error: the details flags given belong to different categories\n";
-          return kExitUsage;
-        } else if ((possible & (possible - 1)) == 0) {
-          for (int c = cv1::PHONE; c <= cv1::VEHICLE; ++c) {
-            if (possible == Bit(static_cast<cv1::Category>(c))) {
-              category = static_cast<cv1::Category>(c);
-            }
-          }
-        } else {
-          v1::GetListingRequest greq;
-          greq.set_name(*name);
-          v1::Listing current;
-          auto stub = v1::ListingService::NewStub(client.Channel());
-          grpc::Status s = stub->GetListing(client.Context().get(), greq, &current);
-          if (!s.ok()) return client.Fail(s);
-          category = current.category();
+  OnRun(update, run, [&client, update, uflags, ulisting, umask, uetag, urequest_id] {
+    auto name = ulisting->Resolve(client);
+    if (!name) return kExitUsage;
+    v1::UpdateListingRequest req;
+    req.set_request_id(*urequest_id);
+    v1::Listing* l = req.mutable_listing();
+    std::vector<std::string> paths;
+    if (!uflags->from.empty()) {
+      if (int rc = ReadListingJson(client, uflags->from, l); rc != 0) return rc;
+      if (umask->empty()) paths = SetWritablePaths(*l);
+    } else if (!umask->empty()) {
+      client.err() << "error: --mask goes with --from FILE; content flags make their own "
+                      "paths\n";
+      return kExitUsage;
+    }
+    for (absl::string_view p : absl::StrSplit(*umask, ',', absl::SkipWhitespace())) {
+      paths.push_back(std::string(absl::StripAsciiWhitespace(p)));
+    }
+    l->set_name(*name);
+    if (!uetag->empty()) l->set_etag(*uetag);
+    // Which details message the detail flags set: --category, else the
+    // file's, else the only category having them all, else the server's.
+    bool any_details = false;
+    const unsigned possible = DetailCategories(update, &any_details);
+    cv1::Category category = cv1::CATEGORY_UNSPECIFIED;
+    if (any_details) {
+      if (!uflags->category.empty()) {
+        auto c = ParseEnum(client, "--category", uflags->category, cv1::Category_descriptor());
+        if (!c) return kExitUsage;
+        category = static_cast<cv1::Category>(*c);
+      } else if (l->category() != cv1::CATEGORY_UNSPECIFIED) {
+        category = l->category();
+      } else if (l->details_case() != v1::Listing::DETAILS_NOT_SET) {
+        switch (l->details_case()) {
+          case v1::Listing::kPhone:
+            category = cv1::PHONE;
+            break;
+          case v1::Listing::kAppliance:
+            category = cv1::APPLIANCE;
+            break;
+          case v1::Listing::kFurniture:
+            category = cv1::FURNITURE;
+            break;
+          default:
+            category = cv1::VEHICLE;
+            break;
         }
-      }
-      if (int rc = ApplyContent(client, update, *uflags, category, l, &paths); rc != 0) return rc;
-      paths = internal::NormalizeMask(std::move(paths));
-      if (paths.empty()) {
-        client.err() << "error: nothing to update: give content flags such as --title or "
-                        "--price, or --from FILE.json\n";
+      } else if (possible == 0) {
+        client.err() << "error: the details flags given belong to different categories\n";
         return kExitUsage;
+      } else if ((possible & (possible - 1)) == 0) {
+        for (int c = cv1::PHONE; c <= cv1::VEHICLE; ++c) {
+          if (possible == Bit(static_cast<cv1::Category>(c))) {
+            category = static_cast<cv1::Category>(c);
+          }
+        }
+      } else {
+        v1::GetListingRequest greq;
+        greq.set_name(*name);
+        v1::Listing current;
+        grpc::Status s = Invoke(client, &ListingStub::GetListing, greq, &current);
+        if (!s.ok()) return client.Fail(s);
+        category = current.category();
       }
-      for (const auto& p : paths) req.mutable_update_mask()->add_paths(p);
-      auto stub = v1::ListingService::NewStub(client.Channel());
-      v1::Listing resp;
-      grpc::Status s = stub->UpdateListing(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+    }
+    if (int rc = ApplyContent(client, update, *uflags, category, l, &paths); rc != 0) return rc;
+    paths = internal::NormalizeMask(std::move(paths));
+    if (paths.empty()) {
+      client.err() << "error: nothing to update: give content flags such as --title or "
+                      "--price, or --from FILE.json\n";
+      return kExitUsage;
+    }
+    for (const auto& p : paths) req.mutable_update_mask()->add_paths(p);
+    return CallAndPrint(client, &ListingStub::UpdateListing, req);
   });
 
   // ---- publish, withdraw ----
@@ -794,39 +711,22 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
             ->footer(publish ? "Example:\n  marketctl listing publish mate60 --market east-flea"
                              : "Example:\n  marketctl listing withdraw "
                                "markets/east-flea/listings/mate60 --etag '\"v3\"'");
-    auto name = std::make_shared<std::string>();
-    auto market = std::make_shared<std::string>();
+    auto target = AddChildArg(cmd, "name", "listing");
     auto etag = std::make_shared<std::string>();
     auto request_id = std::make_shared<std::string>();
-    cmd->add_option("name", *name, "markets/{market}/listings/{id}, or {id} with --market")
-        ->required();
-    cmd->add_option("--market", *market, "Market of a bare listing id");
     cmd->add_option("--etag", *etag, "The listing's etag; ABORTED if it changed since");
     cmd->add_option("--request-id", *request_id, "Idempotency key");
-    cmd->callback([&client, run, publish, name, market, etag, request_id] {
-      *run = [&client, publish, name, market, etag, request_id]() -> int {
-        auto full = Resolve(client, *name, *market, "listings");
-        if (!full) return kExitUsage;
-        auto stub = v1::ListingService::NewStub(client.Channel());
-        v1::Listing resp;
-        grpc::Status s;
-        if (publish) {
-          v1::PublishListingRequest req;
-          req.set_name(*full);
-          req.set_etag(*etag);
-          req.set_request_id(*request_id);
-          s = stub->PublishListing(client.Context().get(), req, &resp);
-        } else {
-          v1::WithdrawListingRequest req;
-          req.set_name(*full);
-          req.set_etag(*etag);
-          req.set_request_id(*request_id);
-          s = stub->WithdrawListing(client.Context().get(), req, &resp);
-        }
-        if (!s.ok()) return client.Fail(s);
-        client.Print(resp);
-        return 0;
+    OnRun(cmd, run, [&client, publish, target, etag, request_id] {
+      auto full = target->Resolve(client);
+      if (!full) return kExitUsage;
+      auto call = [&](auto req, auto rpc) {
+        req.set_name(*full);
+        req.set_etag(*etag);
+        req.set_request_id(*request_id);
+        return CallAndPrint(client, rpc, req);
       };
+      return publish ? call(v1::PublishListingRequest(), &ListingStub::PublishListing)
+                     : call(v1::WithdrawListingRequest(), &ListingStub::WithdrawListing);
     });
   }
 
@@ -839,42 +739,29 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
           ->footer(
               "Example:\n  marketctl listing remove mate60 --market east-flea --cause "
               "COUNTERFEIT --reason '经鉴定为翻新机冒充原装'");
-  auto rname = std::make_shared<std::string>();
-  auto rmarket = std::make_shared<std::string>();
+  auto rlisting = AddChildArg(remove, "name", "listing");
   auto rcause = std::make_shared<std::string>();
-  auto rreason = std::make_shared<std::string>();
-  auto retag = std::make_shared<std::string>();
-  auto rrequest_id = std::make_shared<std::string>();
-  remove->add_option("name", *rname, "markets/{market}/listings/{id}, or {id} with --market")
-      ->required();
-  remove->add_option("--market", *rmarket, "Market of a bare listing id");
+  auto rreq = std::make_shared<v1::RemoveListingRequest>();
   remove
       ->add_option("--cause", *rcause,
                    "COUNTERFEIT, FRAUD, PROHIBITED_GOODS, WRONG_CATEGORY, MISLEADING or OTHER")
       ->required();
-  remove->add_option("--reason", *rreason, "Explanation shown to the seller, 1-500 characters")
+  remove
+      ->add_option("--reason", *rreq->mutable_reason(),
+                   "Explanation shown to the seller, 1-500 characters")
       ->required();
-  remove->add_option("--etag", *retag, "The listing's etag; ABORTED if it changed since");
-  remove->add_option("--request-id", *rrequest_id, "Idempotency key");
-  remove->callback([&client, run, rname, rmarket, rcause, rreason, retag, rrequest_id] {
-    *run = [&client, rname, rmarket, rcause, rreason, retag, rrequest_id]() -> int {
-      auto name = Resolve(client, *rname, *rmarket, "listings");
-      if (!name) return kExitUsage;
-      auto cause = ParseEnum(client, "--cause", *rcause, v1::Listing::RemovalCause_descriptor());
-      if (!cause) return kExitUsage;
-      v1::RemoveListingRequest req;
-      req.set_name(*name);
-      req.set_cause(static_cast<v1::Listing::RemovalCause>(*cause));
-      req.set_reason(*rreason);
-      req.set_etag(*retag);
-      req.set_request_id(*rrequest_id);
-      auto stub = v1::ListingService::NewStub(client.Channel());
-      v1::Listing resp;
-      grpc::Status s = stub->RemoveListing(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  remove->add_option("--etag", *rreq->mutable_etag(),
+                     "The listing's etag; ABORTED if it changed since");
+  remove->add_option("--request-id", *rreq->mutable_request_id(), "Idempotency key");
+  OnRun(remove, run, [&client, rlisting, rcause, rreq] {
+    auto name = rlisting->Resolve(client);
+    if (!name) return kExitUsage;
+    auto cause = ParseEnum(client, "--cause", *rcause, v1::Listing::RemovalCause_descriptor());
+    if (!cause) return kExitUsage;
+    v1::RemoveListingRequest req = *rreq;
+    req.set_name(*name);
+    req.set_cause(static_cast<v1::Listing::RemovalCause>(*cause));
+    return CallAndPrint(client, &ListingStub::RemoveListing, req);
   });
 
   // ---- search ----
@@ -888,54 +775,22 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
               "  marketctl listing search --query 'mate 60' --filter 'category=PHONE AND "
               "price<=400000' --order-by price\n"
               "  marketctl listing search --market east-flea --all -o json");
-  auto smarket = std::make_shared<std::string>("-");
-  auto squery = std::make_shared<std::string>();
-  auto sfilter = std::make_shared<std::string>();
-  auto sorder = std::make_shared<std::string>();
-  auto spage_size = std::make_shared<int32_t>(0);
-  auto spage_token = std::make_shared<std::string>();
-  auto sall = std::make_shared<bool>(false);
-  search->add_option("--market", *smarket, "markets/{id}, {id}, or - for every market")
-      ->capture_default_str();
-  search->add_option("--query", *squery, "Free text matched in title and description");
-  search->add_option("--filter", *sfilter, "Conjunction of terms (see below)");
-  search->add_option("--order-by", *sorder,
+  auto smarket = AddMarketScope(search);
+  auto sreq = std::make_shared<v1::SearchListingsRequest>();
+  search->add_option("--query", *sreq->mutable_query(),
+                     "Free text matched in title and description");
+  search->add_option("--filter", *sreq->mutable_filter(), "Conjunction of terms (see below)");
+  search->add_option("--order-by", *sreq->mutable_order_by(),
                      "price, price desc, publish_time or publish_time desc (default)");
-  search->add_option("--page-size", *spage_size, "Listings per page, 1-1000 (default 50)");
-  search->add_option("--page-token", *spage_token, "From a previous page");
-  search->add_flag("--all", *sall, "Follow next_page_token to the end");
-  search->callback([&client, run, smarket, squery, sfilter, sorder, spage_size, spage_token, sall] {
-    *run = [&client, smarket, squery, sfilter, sorder, spage_size, spage_token, sall]() -> int {
-      v1::SearchListingsRequest req;
-      req.set_parent(MarketName(*smarket));
-      req.set_query(*squery);
-      req.set_filter(*sfilter);
-      req.set_order_by(*sorder);
-      req.set_page_size(*spage_size);
-      req.set_page_token(*spage_token);
-      auto stub = v1::ListingService::NewStub(client.Channel());
-      std::vector<v1::SearchListingsResponse> pages;
-      do {
-        pages.emplace_back();
-        grpc::Status s = stub->SearchListings(client.Context().get(), req, &pages.back());
-        if (!s.ok()) return client.Fail(s);
-        req.set_page_token(pages.back().next_page_token());
-      } while (*sall && !req.page_token().empty());
-      std::vector<const v1::Listing*> items;
-      for (const auto& p : pages) {
-        for (const auto& l : p.listings()) items.push_back(&l);
-      }
-      PrintListings(client, items);
-      if (!*sall && !pages.back().next_page_token().empty() && client.flags().output != "json") {
-        client.out() << "next page: --page-token " << pages.back().next_page_token() << "\n";
-      }
-      return 0;
-    };
-  });
+  AddPagedList(
+      search, client, run, &ListingStub::SearchListings, sreq,
+      "Listings per page, 1-1000 (default 50)",
+      [](const auto& p) -> const auto& { return p.listings(); },
+      [&client](const auto& items) { PrintListings(client, items); },
+      [smarket](auto* req) { req->set_parent(MarketName(*smarket)); });
 
   // ---- photo upload ----
-  auto* photo = listing->add_subcommand("photo", "Listing photos");
-  photo->require_subcommand(1);
+  auto* photo = AddGroup(listing, "photo", "Listing photos");
   auto* upload =
       photo
           ->add_subcommand("upload",
@@ -960,63 +815,61 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
   upload->add_option("--content-type", *ptype,
                      "image/jpeg, image/png or image/webp (default: by the file's extension)");
   upload->add_option("--request-id", *prequest_id, "Idempotency key");
-  upload->callback([&client, run, pfile, plisting, pmarket, ptype, prequest_id] {
-    *run = [&client, pfile, plisting, pmarket, ptype, prequest_id]() -> int {
-      v1::UploadPhotoRequest header;
-      if (!plisting->empty()) {
-        auto name = Resolve(client, *plisting, *pmarket, "listings");
-        if (!name) return kExitUsage;
-        header.set_listing(*name);
-      }
-      std::string type = ptype->empty() ? internal::ContentTypeFor(*pfile) : *ptype;
-      if (type.empty()) {
-        client.err() << "error: cannot tell the type of " << *pfile
-                     << " from its extension: give --content-type image/jpeg, image/png or "
-                        "image/webp\n";
-        return kExitUsage;
-      }
-      auto data = config::ReadFile(*pfile);
-      if (!data.ok()) return client.Fail(data.status()), kExitLocal;
-      if (data->empty()) {
-        client.err() << "error: " << *pfile << " is empty\n";
-        return kExitLocal;
-      }
-      header.set_content_type(type);
-      header.set_sha256(HexEncode(Sha256(*data)));
-      header.set_request_id(*prequest_id);
-      auto stub = v1::ListingService::NewStub(client.Channel());
-      auto ctx = client.Context();
-      v1::Photo resp;
-      std::unique_ptr<grpc::ClientWriter<v1::UploadPhotoRequest>> writer(
-          stub->UploadPhoto(ctx.get(), &resp));
-      for (size_t offset = 0; offset < data->size(); offset += kPhotoChunkBytes) {
-        v1::UploadPhotoRequest chunk = offset == 0 ? header : v1::UploadPhotoRequest();
-        chunk.set_data(data->substr(offset, kPhotoChunkBytes));
-        if (!writer->Write(chunk)) break;  // the stream is broken; Finish says why
-      }
-      writer->WritesDone();
-      grpc::Status s = writer->Finish();
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  OnRun(upload, run, [&client, pfile, plisting, pmarket, ptype, prequest_id] {
+    v1::UploadPhotoRequest header;
+    if (!plisting->empty()) {
+      auto name = ResolveChild(client, *plisting, *pmarket, "listings");
+      if (!name) return kExitUsage;
+      header.set_listing(*name);
+    }
+    std::string type = ptype->empty() ? internal::ContentTypeFor(*pfile) : *ptype;
+    if (type.empty()) {
+      client.err() << "error: cannot tell the type of " << *pfile
+                   << " from its extension: give --content-type image/jpeg, image/png or "
+                      "image/webp\n";
+      return kExitUsage;
+    }
+    auto data = config::ReadFile(*pfile);
+    if (!data.ok()) return client.Fail(data.status()), kExitLocal;
+    if (data->empty()) {
+      client.err() << "error: " << *pfile << " is empty\n";
+      return kExitLocal;
+    }
+    header.set_content_type(type);
+    header.set_sha256(HexEncode(Sha256(*data)));
+    header.set_request_id(*prequest_id);
+    auto stub = v1::ListingService::NewStub(client.Channel());
+    auto ctx = client.Context();
+    v1::Photo resp;
+    std::unique_ptr<grpc::ClientWriter<v1::UploadPhotoRequest>> writer(
+        stub->UploadPhoto(ctx.get(), &resp));
+    for (size_t offset = 0; offset < data->size(); offset += kPhotoChunkBytes) {
+      v1::UploadPhotoRequest chunk = offset == 0 ? header : v1::UploadPhotoRequest();
+      chunk.set_data(data->substr(offset, kPhotoChunkBytes));
+      if (!writer->Write(chunk)) break;  // the stream is broken; Finish says why
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    if (!s.ok()) return client.Fail(s);
+    client.Print(resp);
+    return 0;
   });
 
   // ---- import ----
+  constexpr char kImportFooter[] =
+      "The header row names Listing field paths: seller, category, title, description,\n"
+      "price.amount_fen, declared_condition.level, phone.imei, vehicle.vin, ... (repeated\n"
+      "fields separated by ';'). Without --all-or-nothing or --validate-only the file is sent\n"
+      "in batches of 500 rows; row numbers in the result count the whole file (header = 0).\n"
+      "Table output shows the counts and each failed row (on stderr); -o json every row's result.\n"
+      "Exits 65 when any row failed.\n"
+      "Examples:\n"
+      "  marketctl listing import phones.csv --market east-flea --validate-only\n"
+      "  marketctl listing import phones.csv --market east-flea --publish --request-id "
+      "imp-2026-03-01";
   auto* import_cmd =
       listing->add_subcommand("import", "Create listings from a CSV file (the market's OPERATOR)")
-          ->footer(
-              "The header row names Listing field paths: seller, category, title, "
-              "description,\nprice.amount_fen, declared_condition.level, phone.imei, "
-              "vehicle.vin, ... (repeated\nfields separated by ';'). Without --all-or-nothing "
-              "or --validate-only the file is sent\nin batches of 500 rows; row numbers in "
-              "the result count the whole file (header = 0).\nTable output shows the counts and "
-              "each failed row (on stderr); -o json every row's result.\nExits 65 when any row "
-              "failed.\n"
-              "Examples:\n"
-              "  marketctl listing import phones.csv --market east-flea --validate-only\n"
-              "  marketctl listing import phones.csv --market east-flea --publish "
-              "--request-id imp-2026-03-01");
+          ->footer(kImportFooter);
   auto ifile = std::make_shared<std::string>();
   auto imarket = std::make_shared<std::string>();
   auto iall_or_nothing = std::make_shared<bool>(false);
@@ -1033,10 +886,8 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
                        "Only validate; create nothing (one call)");
   import_cmd->add_option("--request-id", *irequest_id,
                          "Idempotency key (batch N uses {request-id}-N)");
-  import_cmd->callback(
-      [&client, run, ifile, imarket, iall_or_nothing, ipublish, ivalidate_only, irequest_id] {
-        *run = [&client, ifile, imarket, iall_or_nothing, ipublish, ivalidate_only,
-                irequest_id]() -> int {
+  OnRun(import_cmd, run,
+        [&client, ifile, imarket, iall_or_nothing, ipublish, ivalidate_only, irequest_id] {
           auto text = config::ReadFile(*ifile);
           if (!text.ok()) return client.Fail(text.status()), kExitLocal;
           v1::ImportListingsRequest req;
@@ -1104,18 +955,15 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
           }
           PrintImport(client, total);
           return total.failed_count() > 0 ? kExitLocal : 0;
-        };
-      });
+        });
 }
 
 void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* order = app.add_subcommand("order", "Orders: buy (or swap) a listing, deliver, complete")
-                    ->footer(
-                        "Names: markets/{market}/orders/{id}, {market}/orders/{id}, or {id} "
-                        "with --market {market}.\n"
-                        "Example:\n  marketctl order place mate60 --market east-flea "
-                        "--ack-defects");
-  order->require_subcommand(1);
+  auto* order = AddGroup(&app, "order", "Orders: buy (or swap) a listing, deliver, complete",
+                         "Names: markets/{market}/orders/{id}, {market}/orders/{id}, or {id} "
+                         "with --market {market}.\n"
+                         "Example:\n  marketctl order place mate60 --market east-flea "
+                         "--ack-defects");
 
   // ---- place ----
   auto* place = order->add_subcommand("place", "Place an order on a PUBLISHED listing (BUYER)")
@@ -1129,9 +977,7 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   auto pmarket = std::make_shared<std::string>();
   auto pswap = std::make_shared<std::string>();
   auto pack = std::make_shared<bool>(false);
-  auto petag = std::make_shared<std::string>();
-  auto pid = std::make_shared<std::string>();
-  auto prequest_id = std::make_shared<std::string>();
+  auto preq = std::make_shared<v1::PlaceOrderRequest>();
   place->add_option("listing", *plisting, "markets/{market}/listings/{id}, or {id} with --market")
       ->required();
   place->add_option("--market", *pmarket, "Market of bare listing ids");
@@ -1140,35 +986,25 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   place->add_flag("--ack-defects", *pack,
                   "Confirm you have seen the disclosed defects (online platforms: waives the "
                   "7-day no-reason return)");
-  place->add_option("--listing-etag", *petag,
+  place->add_option("--listing-etag", *preq->mutable_listing_etag(),
                     "The listing's etag as you saw it; ABORTED if it changed since");
-  place->add_option("--id", *pid, "Order id (default: generated)");
-  place->add_option("--request-id", *prequest_id, "Idempotency key");
-  place->callback([&client, run, plisting, pmarket, pswap, pack, petag, pid, prequest_id] {
-    *run = [&client, plisting, pmarket, pswap, pack, petag, pid, prequest_id]() -> int {
-      v1::PlaceOrderRequest req;
-      auto name = Resolve(client, *plisting, *pmarket, "listings");
-      if (!name) return kExitUsage;
-      req.set_listing(*name);
-      if (!pswap->empty()) {
-        // A bare swap id lives in the bought listing's market.
-        const std::string market =
-            pmarket->empty() ? name->substr(0, name->find("/listings/")) : *pmarket;
-        auto swap = Resolve(client, *pswap, market, "listings");
-        if (!swap) return kExitUsage;
-        req.set_swap_listing(*swap);
-      }
-      req.set_listing_etag(*petag);
-      req.set_defects_acknowledged(*pack);
-      req.set_order_id(*pid);
-      req.set_request_id(*prequest_id);
-      auto stub = v1::OrderService::NewStub(client.Channel());
-      v1::Order resp;
-      grpc::Status s = stub->PlaceOrder(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  place->add_option("--id", *preq->mutable_order_id(), "Order id (default: generated)");
+  place->add_option("--request-id", *preq->mutable_request_id(), "Idempotency key");
+  OnRun(place, run, [&client, plisting, pmarket, pswap, pack, preq] {
+    v1::PlaceOrderRequest req = *preq;
+    auto name = ResolveChild(client, *plisting, *pmarket, "listings");
+    if (!name) return kExitUsage;
+    req.set_listing(*name);
+    if (!pswap->empty()) {
+      // A bare swap id lives in the bought listing's market.
+      const std::string market =
+          pmarket->empty() ? name->substr(0, name->find("/listings/")) : *pmarket;
+      auto swap = ResolveChild(client, *pswap, market, "listings");
+      if (!swap) return kExitUsage;
+      req.set_swap_listing(*swap);
+    }
+    req.set_defects_acknowledged(*pack);
+    return CallAndPrint(client, &OrderStub::PlaceOrder, req);
   });
 
   // ---- cancel, deliver, complete ----
@@ -1193,15 +1029,11 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
               "--mileage-km 61250   # vehicles"
             : "Example:\n  marketctl order complete markets/east-flea/orders/o-1842";
     auto* cmd = order->add_subcommand(verb, help)->footer(example);
-    auto name = std::make_shared<std::string>();
-    auto market = std::make_shared<std::string>();
+    auto target = AddChildArg(cmd, "name", "order");
     auto reason = std::make_shared<std::string>();
     auto mileage = std::make_shared<int64_t>(0);
     auto etag = std::make_shared<std::string>();
     auto request_id = std::make_shared<std::string>();
-    cmd->add_option("name", *name, "markets/{market}/orders/{id}, or {id} with --market")
-        ->required();
-    cmd->add_option("--market", *market, "Market of a bare order id");
     if (step == Step::kCancel) {
       cmd->add_option("--reason", *reason, "Why, up to 500 characters");
     }
@@ -1211,44 +1043,32 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
     }
     cmd->add_option("--etag", *etag, "The order's etag; ABORTED if it changed since");
     cmd->add_option("--request-id", *request_id, "Idempotency key");
-    cmd->callback([&client, run, cmd, step, name, market, reason, mileage, etag, request_id] {
-      *run = [&client, cmd, step, name, market, reason, mileage, etag, request_id]() -> int {
-        auto full = Resolve(client, *name, *market, "orders");
-        if (!full) return kExitUsage;
-        auto stub = v1::OrderService::NewStub(client.Channel());
-        v1::Order resp;
-        grpc::Status s;
-        if (step == Step::kCancel) {
-          v1::CancelOrderRequest req;
-          req.set_name(*full);
-          req.set_reason(*reason);
-          req.set_etag(*etag);
-          req.set_request_id(*request_id);
-          s = stub->CancelOrder(client.Context().get(), req, &resp);
-        } else if (step == Step::kDeliver) {
-          v1::ConfirmDeliveryRequest req;
-          req.set_name(*full);
-          if (cmd->count("--mileage-km") > 0) {
-            if (*mileage < 0) {
-              client.err() << "error: --mileage-km " << *mileage << ": want >= 0\n";
-              return kExitUsage;
-            }
-            req.set_mileage_km(*mileage);
-          }
-          req.set_etag(*etag);
-          req.set_request_id(*request_id);
-          s = stub->ConfirmDelivery(client.Context().get(), req, &resp);
-        } else {
-          v1::CompleteOrderRequest req;
-          req.set_name(*full);
-          req.set_etag(*etag);
-          req.set_request_id(*request_id);
-          s = stub->CompleteOrder(client.Context().get(), req, &resp);
-        }
-        if (!s.ok()) return client.Fail(s);
-        client.Print(resp);
-        return 0;
+    OnRun(cmd, run, [&client, cmd, step, target, reason, mileage, etag, request_id] {
+      auto full = target->Resolve(client);
+      if (!full) return kExitUsage;
+      auto call = [&](auto req, auto rpc) {
+        req.set_name(*full);
+        req.set_etag(*etag);
+        req.set_request_id(*request_id);
+        return CallAndPrint(client, rpc, req);
       };
+      if (step == Step::kCancel) {
+        v1::CancelOrderRequest req;
+        req.set_reason(*reason);
+        return call(req, &OrderStub::CancelOrder);
+      }
+      if (step == Step::kComplete) {
+        return call(v1::CompleteOrderRequest(), &OrderStub::CompleteOrder);
+      }
+      v1::ConfirmDeliveryRequest req;
+      if (cmd->count("--mileage-km") > 0) {
+        if (*mileage < 0) {
+          client.err() << "error: --mileage-km " << *mileage << ": want >= 0\n";
+          return kExitUsage;
+        }
+        req.set_mileage_km(*mileage);
+      }
+      return call(req, &OrderStub::ConfirmDelivery);
     });
   }
 
@@ -1258,25 +1078,7 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
                                    "Show an order (its buyer, seller, the market's "
                                    "OPERATOR, SUPERVISOR)")
                   ->footer("Example:\n  marketctl order get o-1842 --market east-flea");
-  auto gname = std::make_shared<std::string>();
-  auto gmarket = std::make_shared<std::string>();
-  get->add_option("name", *gname, "markets/{market}/orders/{id}, or {id} with --market")
-      ->required();
-  get->add_option("--market", *gmarket, "Market of a bare order id");
-  get->callback([&client, run, gname, gmarket] {
-    *run = [&client, gname, gmarket]() -> int {
-      auto name = Resolve(client, *gname, *gmarket, "orders");
-      if (!name) return kExitUsage;
-      v1::GetOrderRequest req;
-      req.set_name(*name);
-      auto stub = v1::OrderService::NewStub(client.Channel());
-      v1::Order resp;
-      grpc::Status s = stub->GetOrder(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
-  });
+  AddCallByChildName(get, client, run, &OrderStub::GetOrder, "order");
 
   // ---- list ----
   auto* list =
@@ -1287,57 +1089,25 @@ void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run) 
               "place_time>=\"RFC 3339\", place_time<\"RFC 3339\".\n"
               "Example:\n  marketctl order list --market east-flea --filter 'state=PLACED' "
               "--order-by place_time --all");
-  auto lmarket = std::make_shared<std::string>("-");
-  auto lfilter = std::make_shared<std::string>();
-  auto lorder = std::make_shared<std::string>();
-  auto lpage_size = std::make_shared<int32_t>(0);
-  auto lpage_token = std::make_shared<std::string>();
-  auto lall = std::make_shared<bool>(false);
-  list->add_option("--market", *lmarket, "markets/{id}, {id}, or - for every market")
-      ->capture_default_str();
-  list->add_option("--filter", *lfilter, "Conjunction of terms (see below)");
-  list->add_option("--order-by", *lorder, "place_time or place_time desc (default)");
-  list->add_option("--page-size", *lpage_size, "Orders per page, 1-1000 (default 50)");
-  list->add_option("--page-token", *lpage_token, "From a previous page");
-  list->add_flag("--all", *lall, "Follow next_page_token to the end");
-  list->callback([&client, run, lmarket, lfilter, lorder, lpage_size, lpage_token, lall] {
-    *run = [&client, lmarket, lfilter, lorder, lpage_size, lpage_token, lall]() -> int {
-      v1::ListOrdersRequest req;
-      req.set_parent(MarketName(*lmarket));
-      req.set_filter(*lfilter);
-      req.set_order_by(*lorder);
-      req.set_page_size(*lpage_size);
-      req.set_page_token(*lpage_token);
-      auto stub = v1::OrderService::NewStub(client.Channel());
-      std::vector<v1::ListOrdersResponse> pages;
-      do {
-        pages.emplace_back();
-        grpc::Status s = stub->ListOrders(client.Context().get(), req, &pages.back());
-        if (!s.ok()) return client.Fail(s);
-        req.set_page_token(pages.back().next_page_token());
-      } while (*lall && !req.page_token().empty());
-      std::vector<const v1::Order*> items;
-      for (const auto& p : pages) {
-        for (const auto& o : p.orders()) items.push_back(&o);
-      }
-      PrintOrders(client, items);
-      if (!*lall && !pages.back().next_page_token().empty() && client.flags().output != "json") {
-        client.out() << "next page: --page-token " << pages.back().next_page_token() << "\n";
-      }
-      return 0;
-    };
-  });
+  auto lmarket = AddMarketScope(list);
+  auto lreq = std::make_shared<v1::ListOrdersRequest>();
+  list->add_option("--filter", *lreq->mutable_filter(), "Conjunction of terms (see below)");
+  list->add_option("--order-by", *lreq->mutable_order_by(),
+                   "place_time or place_time desc (default)");
+  AddPagedList(
+      list, client, run, &OrderStub::ListOrders, lreq, "Orders per page, 1-1000 (default 50)",
+      [](const auto& p) -> const auto& { return p.orders(); },
+      [&client](const auto& items) { PrintOrders(client, items); },
+      [lmarket](auto* req) { req->set_parent(MarketName(*lmarket)); });
 }
 
 void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* item = app.add_subcommand("item", "The item registry: trace one physical item")
-                   ->footer(
-                       "Items: items/PHONE:{imei}, items/VEHICLE:{VIN}, "
-                       "items/APPLIANCE:{brand}~{model}~{serial},\n"
-                       "items/FURNITURE:{brand}~{serial} (the items/ prefix is optional).\n"
-                       "Example:\n  marketctl item history items/VEHICLE:LGBH52E05LY123456 "
-                       "--all");
-  item->require_subcommand(1);
+  auto* item = AddGroup(&app, "item", "The item registry: trace one physical item",
+                        "Items: items/PHONE:{imei}, items/VEHICLE:{VIN}, "
+                        "items/APPLIANCE:{brand}~{model}~{serial},\n"
+                        "items/FURNITURE:{brand}~{serial} (the items/ prefix is optional).\n"
+                        "Example:\n  marketctl item history items/VEHICLE:LGBH52E05LY123456 "
+                        "--all");
 
   // ---- history ----
   auto* history =
@@ -1346,81 +1116,65 @@ void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {
                            "oldest first (anyone; parties and prices for those involved)")
           ->footer("Example:\n  marketctl item history items/PHONE:355383063760236 --all");
   auto hname = std::make_shared<std::string>();
-  auto hpage_size = std::make_shared<int32_t>(0);
-  auto hpage_token = std::make_shared<std::string>();
-  auto hall = std::make_shared<bool>(false);
   history->add_option("item", *hname, "items/{CATEGORY}:{identifier} or {CATEGORY}:{identifier}")
       ->required();
-  history->add_option("--page-size", *hpage_size, "Events per page, 1-1000 (default 100)");
-  history->add_option("--page-token", *hpage_token, "From a previous page");
-  history->add_flag("--all", *hall, "Follow next_page_token to the end");
-  history->callback([&client, run, hname, hpage_size, hpage_token, hall] {
-    *run = [&client, hname, hpage_size, hpage_token, hall]() -> int {
-      v1::GetItemHistoryRequest req;
-      req.set_name(Prefixed(*hname, "items"));
-      req.set_page_size(*hpage_size);
-      req.set_page_token(*hpage_token);
-      auto stub = v1::ItemService::NewStub(client.Channel());
-      v1::ItemHistory merged;
-      bool first = true;
-      do {
-        v1::ItemHistory page;
-        grpc::Status s = stub->GetItemHistory(client.Context().get(), req, &page);
-        if (!s.ok()) return client.Fail(s);
-        if (first) {
-          merged = std::move(page);
-          first = false;
-        } else {
-          for (auto& e : *page.mutable_events()) *merged.add_events() = std::move(e);
-          merged.set_next_page_token(page.next_page_token());
-        }
-        req.set_page_token(merged.next_page_token());
-      } while (*hall && !req.page_token().empty());
-      if (client.flags().output == "json") {
-        client.Print(merged);
-        return 0;
-      }
-      v1::ItemHistory summary = merged;
-      summary.clear_events();
-      summary.clear_next_page_token();
-      client.Print(summary);
-      client.out() << "\n";
-      std::vector<const google::protobuf::Message*> events;
-      for (const auto& e : merged.events()) events.push_back(&e);
-      client.PrintList(events,
-                       {"time", "kind", "state", "resource", "market", "mileage_km", "flags"});
-      if (!merged.next_page_token().empty()) {
-        client.out() << "next page: --page-token " << merged.next_page_token() << "\n";
-      }
+  auto hpaging = AddPageFlags(history, "Events per page, 1-1000 (default 100)");
+  OnRun(history, run, [&client, hname, hpaging] {
+    v1::GetItemHistoryRequest req;
+    req.set_name(Prefixed(*hname, "items"));
+    req.set_page_size(hpaging->page_size);
+    req.set_page_token(hpaging->page_token);
+    std::vector<v1::ItemHistory> pages;
+    if (int rc = FetchPages(client, &ItemStub::GetItemHistory, req, hpaging->all, &pages)) {
+      return rc;
+    }
+    v1::ItemHistory merged = pages[0];
+    for (size_t i = 1; i < pages.size(); ++i) {
+      for (const auto& e : pages[i].events()) *merged.add_events() = e;
+    }
+    merged.set_next_page_token(pages.back().next_page_token());
+    if (client.flags().output == "json") {
+      client.Print(merged);
       return 0;
-    };
+    }
+    v1::ItemHistory summary = merged;
+    summary.clear_events();
+    summary.clear_next_page_token();
+    client.Print(summary);
+    client.out() << "\n";
+    auto events = ItemsOf(
+        pages, [](const auto& p) -> const auto& { return p.events(); });
+    client.PrintList({events.begin(), events.end()},
+                     {"time", "kind", "state", "resource", "market", "mileage_km", "flags"});
+    if (!merged.next_page_token().empty()) {
+      client.out() << "next page: --page-token " << merged.next_page_token() << "\n";
+    }
+    return 0;
   });
 
   // ---- observe ----
+  constexpr char kObserveFooter[] =
+      "The kind is MILEAGE when --mileage-km is given, else IDENTITY. A mileage below an earlier\n"
+      "observation raises MILEAGE_ROLLBACK.\n"
+      "Examples:\n"
+      "  marketctl item observe items/VEHICLE:LGBH52E05LY123456 --source appraisals/a-77 \\\n"
+      "      --observed-time 2026-03-01T10:00:00+08:00 --mileage-km 61250 --request-id evt-9001\n"
+      "  marketctl item observe PHONE:355383063760236 --source appraisals/a-78 \\\n"
+      "      --observed-time 2026-03-02T09:30:00Z --identifier imei2=355383063760244 --request-id "
+      "evt-9002";
   auto* observe =
       item->add_subcommand("observe",
                            "Record a mileage or identity observation of an item (SERVICE)")
-          ->footer(
-              "The kind is MILEAGE when --mileage-km is given, else IDENTITY. A mileage "
-              "below an earlier\nobservation raises MILEAGE_ROLLBACK.\n"
-              "Examples:\n"
-              "  marketctl item observe items/VEHICLE:LGBH52E05LY123456 --source "
-              "appraisals/a-77 \\\n"
-              "      --observed-time 2026-03-01T10:00:00+08:00 --mileage-km 61250 "
-              "--request-id evt-9001\n"
-              "  marketctl item observe PHONE:355383063760236 --source appraisals/a-78 "
-              "\\\n      --observed-time 2026-03-02T09:30:00Z --identifier "
-              "imei2=355383063760244 --request-id evt-9002");
+          ->footer(kObserveFooter);
   auto oname = std::make_shared<std::string>();
-  auto osource = std::make_shared<std::string>();
+  auto oreq = std::make_shared<v1::RecordObservationRequest>();
   auto otime = std::make_shared<std::string>();
   auto omileage = std::make_shared<int64_t>(0);
   auto oidentifiers = std::make_shared<std::vector<std::string>>();
-  auto orequest_id = std::make_shared<std::string>();
   observe->add_option("item", *oname, "items/{CATEGORY}:{identifier} or {CATEGORY}:{identifier}")
       ->required();
   observe
-      ->add_option("--source", *osource,
+      ->add_option("--source", *oreq->mutable_observation()->mutable_source(),
                    "The resource that produced it, e.g. appraisals/{appraisal}")
       ->required();
   observe->add_option("--observed-time", *otime, "When it was observed (RFC 3339)")->required();
@@ -1430,53 +1184,45 @@ void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run) {
                    "key=value seen on the item; keys imei, imei2, vin, engine_number, "
                    "serial_number (repeatable)")
       ->allow_extra_args(false);
-  observe->add_option("--request-id", *orequest_id, "Idempotency key (the outbox event id)")
+  observe
+      ->add_option("--request-id", *oreq->mutable_request_id(),
+                   "Idempotency key (the outbox event id)")
       ->required();
-  observe->callback([&client, run, observe, oname, osource, otime, omileage, oidentifiers,
-                     orequest_id] {
-    *run = [&client, observe, oname, osource, otime, omileage, oidentifiers, orequest_id]() -> int {
-      v1::RecordObservationRequest req;
-      req.set_parent(Prefixed(*oname, "items"));
-      req.set_request_id(*orequest_id);
-      v1::Observation* o = req.mutable_observation();
-      o->set_source(*osource);
-      absl::Time when;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, *otime, &when, &err)) {
-        client.err() << "error: --observed-time \"" << *otime << "\": " << err << "\n";
+  OnRun(observe, run, [&client, observe, oname, oreq, otime, omileage, oidentifiers] {
+    v1::RecordObservationRequest req = *oreq;
+    req.set_parent(Prefixed(*oname, "items"));
+    v1::Observation* o = req.mutable_observation();
+    absl::Time when;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, *otime, &when, &err)) {
+      client.err() << "error: --observed-time \"" << *otime << "\": " << err << "\n";
+      return kExitUsage;
+    }
+    *o->mutable_observed_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(when));
+    for (const auto& kv : *oidentifiers) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        client.err() << "error: --identifier \"" << kv << "\": want key=value, e.g. "
+                     << "vin=LGBH52E05LY123456\n";
         return kExitUsage;
       }
-      *o->mutable_observed_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(when));
-      for (const auto& kv : *oidentifiers) {
-        const size_t eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) {
-          client.err() << "error: --identifier \"" << kv << "\": want key=value, e.g. "
-                       << "vin=LGBH52E05LY123456\n";
-          return kExitUsage;
-        }
-        (*o->mutable_identifiers())[kv.substr(0, eq)] = kv.substr(eq + 1);
+      (*o->mutable_identifiers())[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (observe->count("--mileage-km") > 0) {
+      if (*omileage < 0) {
+        client.err() << "error: --mileage-km " << *omileage << ": want >= 0\n";
+        return kExitUsage;
       }
-      if (observe->count("--mileage-km") > 0) {
-        if (*omileage < 0) {
-          client.err() << "error: --mileage-km " << *omileage << ": want >= 0\n";
-          return kExitUsage;
-        }
-        o->set_kind(v1::Observation::MILEAGE);
-        o->set_mileage_km(*omileage);
-      } else {
-        if (o->identifiers().empty()) {
-          client.err() << "error: give --mileage-km or at least one --identifier\n";
-          return kExitUsage;
-        }
-        o->set_kind(v1::Observation::IDENTITY);
+      o->set_kind(v1::Observation::MILEAGE);
+      o->set_mileage_km(*omileage);
+    } else {
+      if (o->identifiers().empty()) {
+        client.err() << "error: give --mileage-km or at least one --identifier\n";
+        return kExitUsage;
       }
-      auto stub = v1::ItemService::NewStub(client.Channel());
-      v1::Observation resp;
-      grpc::Status s = stub->RecordObservation(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+      o->set_kind(v1::Observation::IDENTITY);
+    }
+    return CallAndPrint(client, &ItemStub::RecordObservation, req);
   });
 }
 

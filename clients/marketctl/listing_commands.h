@@ -1,27 +1,18 @@
-// marketctl commands for listings, orders and the item registry:
-// `listing create|get|update|publish|withdraw|remove|search|import|photo upload`,
-// `order place|cancel|deliver|complete|get|list` and `item history|observe`.
+// The pure helpers behind the listing, order and item commands (CSV import
+// batches, yuan and fen, resource names, update masks). Thread-safe.
 #ifndef MARKET_CLIENTS_MARKETCTL_LISTING_COMMANDS_H_
 #define MARKET_CLIENTS_MARKETCTL_LISTING_COMMANDS_H_
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "clients/marketctl/client.h"
 #include "market/listing/v1/listing.pb.h"
 
 namespace market::ctl {
 
-void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run);
-void AddOrderCommands(CLI::App& app, Client& client, std::function<int()>* run);
-void AddItemCommands(CLI::App& app, Client& client, std::function<int()>* run);
-
-// The pure helpers behind the commands, exposed for tests. Thread-safe.
 namespace internal {
 
 // One ImportListings call's worth of a CSV file.

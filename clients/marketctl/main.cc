@@ -3,13 +3,8 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
-#include "clients/marketctl/appraisal_commands.h"
-#include "clients/marketctl/claim_commands.h"
 #include "clients/marketctl/client.h"
-#include "clients/marketctl/credit_commands.h"
-#include "clients/marketctl/identity_commands.h"
-#include "clients/marketctl/listing_commands.h"
-#include "clients/marketctl/market_commands.h"
+#include "clients/marketctl/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"marketctl: the second-hand market services from the command line"};

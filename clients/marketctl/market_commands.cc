@@ -1,32 +1,26 @@
-#include "clients/marketctl/market_commands.h"
-
 #include <memory>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "clients/marketctl/command_helpers.h"
+#include "clients/marketctl/commands.h"
 #include "market/listing/v1/listing.grpc.pb.h"
 
 namespace market::ctl {
 namespace {
 
 namespace v1 = ::market::listing::v1;
-
-std::string Prefixed(const std::string& s, const char* collection) {
-  return absl::StartsWith(s, absl::StrCat(collection, "/")) ? s
-                                                            : absl::StrCat(collection, "/", s);
-}
+using Stub = v1::MarketService::Stub;
 
 }  // namespace
 
 void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* market = app.add_subcommand("market", "Flea markets, trading zones, online platforms");
-  market->require_subcommand(1);
+  auto* market = AddGroup(&app, "market", "Flea markets, trading zones, online platforms");
 
   auto* create = market->add_subcommand("create", "Create a market (OPERATOR, SUPERVISOR)")
-                     ->footer("Example:\n  marketctl market create --id east-flea --kind "
-                              "FLEA_MARKET --display-name '东城社区跳蚤市场' \\\n      --region "
-                              "350102 --address '鼓楼区东街 1 号'");
+                     ->footer(
+                         "Example:\n  marketctl market create --id east-flea --kind "
+                         "FLEA_MARKET --display-name '东城社区跳蚤市场' \\\n      --region "
+                         "350102 --address '鼓楼区东街 1 号'");
   auto req = std::make_shared<v1::CreateMarketRequest>();
   auto kind = std::make_shared<std::string>("FLEA_MARKET");
   auto op = std::make_shared<std::string>();
@@ -36,87 +30,48 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
       ->capture_default_str();
   create->add_option("--display-name", *req->mutable_market()->mutable_display_name(), "Name")
       ->required();
-  create->add_option("--region", *req->mutable_market()->mutable_region_code(),
-                     "6-digit region code (GB/T 2260)")
+  create
+      ->add_option("--region", *req->mutable_market()->mutable_region_code(),
+                   "6-digit region code (GB/T 2260)")
       ->required();
   create->add_option("--address", *req->mutable_market()->mutable_address(), "Street address");
   create->add_option("--operator", *op, "Operating subject (supervisors; default: you)");
   create->add_option("--category", *categories, "Categories traded (default: all)");
   create->add_option("--request-id", *req->mutable_request_id(), "Idempotency key");
-  create->callback([&client, run, req, kind, op, categories] {
-    *run = [&client, req, kind, op, categories]() -> int {
-      v1::Market::Kind k;
-      if (!v1::Market::Kind_Parse(absl::AsciiStrToUpper(*kind), &k)) {
-        client.err() << "error: --kind: want FLEA_MARKET, TRADING_ZONE or ONLINE_PLATFORM\n";
-        return kExitUsage;
-      }
-      req->mutable_market()->set_kind(k);
-      if (!op->empty()) req->mutable_market()->set_operator_(Prefixed(*op, "subjects"));
-      for (const auto& c : *categories) {
-        common::v1::Category cat;
-        if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
-          client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
-          return kExitUsage;
-        }
-        req->mutable_market()->add_categories(cat);
-      }
-      auto stub = v1::MarketService::NewStub(client.Channel());
-      v1::Market resp;
-      grpc::Status s = stub->CreateMarket(client.Context().get(), *req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
+  OnRun(create, run, [&client, req, kind, op, categories] {
+    v1::Market::Kind k;
+    if (!v1::Market::Kind_Parse(absl::AsciiStrToUpper(*kind), &k)) {
+      client.err() << "error: --kind: want FLEA_MARKET, TRADING_ZONE or ONLINE_PLATFORM\n";
+      return kExitUsage;
+    }
+    req->mutable_market()->set_kind(k);
+    if (!op->empty()) req->mutable_market()->set_operator_(Prefixed(*op, "subjects"));
+    if (!ParseCategories(client, *categories, req->mutable_market()->mutable_categories()))
+      return kExitUsage;
+    return CallAndPrint(client, &Stub::CreateMarket, *req);
   });
 
-  auto* get = market->add_subcommand("get", "Show a market");
-  auto name = std::make_shared<std::string>();
-  get->add_option("name", *name, "markets/{id} or {id}")->required();
-  get->callback([&client, run, name] {
-    *run = [&client, name]() -> int {
-      v1::GetMarketRequest req;
-      req.set_name(Prefixed(*name, "markets"));
-      auto stub = v1::MarketService::NewStub(client.Channel());
-      v1::Market resp;
-      grpc::Status s = stub->GetMarket(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
-  });
+  AddCallByName(market->add_subcommand("get", "Show a market"), client, run, &Stub::GetMarket,
+                "name", "markets/{id} or {id}", "markets");
 
   auto* list = market->add_subcommand("list", "List markets")
-                   ->footer("Example:\n  marketctl market list --filter 'region=\"3501\" AND "
-                            "kind=FLEA_MARKET'");
-  auto filter = std::make_shared<std::string>();
-  list->add_option("--filter", *filter, "kind=, operator=, region= (2/4/6 digits), category=");
-  list->callback([&client, run, filter] {
-    *run = [&client, filter]() -> int {
-      v1::ListMarketsRequest req;
-      req.set_filter(*filter);
-      auto stub = v1::MarketService::NewStub(client.Channel());
-      std::vector<v1::ListMarketsResponse> pages;
-      do {
-        pages.emplace_back();
-        grpc::Status s = stub->ListMarkets(client.Context().get(), req, &pages.back());
-        if (!s.ok()) return client.Fail(s);
-        req.set_page_token(pages.back().next_page_token());
-      } while (!req.page_token().empty());
-      std::vector<const google::protobuf::Message*> items;
-      for (const auto& p : pages) {
-        for (const auto& m : p.markets()) items.push_back(&m);
-      }
-      client.PrintList(items, {"name", "kind", "display_name", "region_code", "operator"});
-      return 0;
-    };
-  });
+                   ->footer(
+                       "Example:\n  marketctl market list --filter 'region=\"3501\" AND "
+                       "kind=FLEA_MARKET'");
+  AddFilteredList(list, client, run, &Stub::ListMarkets,
+                  "kind=, operator=, region= (2/4/6 digits), category=",
+                  [](const auto& p) -> const auto& { return p.markets(); },
+                  {"name", "kind", "display_name", "region_code", "operator"});
 
   auto* update =
-      market->add_subcommand("update", "Change a market (its OPERATOR; region and operator: "
-                                       "SUPERVISOR)")
-          ->footer("Examples:\n  marketctl market update east-flea --display-name '东城周末市集'\n"
-                   "  marketctl market update east-flea --swap-weekly 6,7 --swap-hours 08:00-12:00\n"
-                   "  marketctl market update east-flea --no-swap-days");
+      market
+          ->add_subcommand("update",
+                           "Change a market (its OPERATOR; region and operator: "
+                           "SUPERVISOR)")
+          ->footer(
+              "Examples:\n  marketctl market update east-flea --display-name '东城周末市集'\n"
+              "  marketctl market update east-flea --swap-weekly 6,7 --swap-hours 08:00-12:00\n"
+              "  marketctl market update east-flea --no-swap-days");
   auto ureq = std::make_shared<v1::UpdateMarketRequest>();
   auto ucats = std::make_shared<std::vector<std::string>>();
   auto uop = std::make_shared<std::string>();
@@ -125,8 +80,8 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
   auto no_swap = std::make_shared<bool>(false);
   update->add_option("name", *ureq->mutable_market()->mutable_name(), "markets/{id} or {id}")
       ->required();
-  auto* udisplay = update->add_option(
-      "--display-name", *ureq->mutable_market()->mutable_display_name(), "New name");
+  auto* udisplay = update->add_option("--display-name",
+                                      *ureq->mutable_market()->mutable_display_name(), "New name");
   auto* uaddr =
       update->add_option("--address", *ureq->mutable_market()->mutable_address(), "New address");
   auto* uregion = update->add_option("--region", *ureq->mutable_market()->mutable_region_code(),
@@ -141,92 +96,65 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
   update->add_flag("--no-swap-days", *no_swap, "Remove the swap schedule");
   update->add_option("--etag", *ureq->mutable_market()->mutable_etag(), "Expected etag");
   update->add_option("--request-id", *ureq->mutable_request_id(), "Idempotency key");
-  update->callback([&client, run, ureq, ucats, uop, weekly, hours, no_swap, udisplay, uaddr,
-                    uregion, uoper, ucat, uweekly] {
-    *run = [&client, ureq, ucats, uop, weekly, hours, no_swap, udisplay, uaddr, uregion, uoper,
-            ucat, uweekly]() -> int {
-      v1::UpdateMarketRequest req = *ureq;
-      v1::Market* m = req.mutable_market();
-      m->set_name(Prefixed(m->name(), "markets"));
-      auto* mask = req.mutable_update_mask();
-      if (udisplay->count() > 0) mask->add_paths("display_name");
-      if (uaddr->count() > 0) mask->add_paths("address");
-      if (uregion->count() > 0) mask->add_paths("region_code");
-      if (uoper->count() > 0) {
-        mask->add_paths("operator");
-        m->set_operator_(Prefixed(*uop, "subjects"));
-      }
-      if (ucat->count() > 0) {
-        mask->add_paths("categories");
-        for (const auto& c : *ucats) {
-          common::v1::Category cat;
-          if (!common::v1::Category_Parse(absl::AsciiStrToUpper(c), &cat)) {
-            client.err() << "error: --category: want PHONE, APPLIANCE, FURNITURE or VEHICLE\n";
+  OnRun(update, run,
+        [&client, ureq, ucats, uop, weekly, hours, no_swap, udisplay, uaddr, uregion, uoper, ucat,
+         uweekly] {
+          v1::UpdateMarketRequest req = *ureq;
+          v1::Market* m = req.mutable_market();
+          m->set_name(Prefixed(m->name(), "markets"));
+          auto* mask = req.mutable_update_mask();
+          if (udisplay->count() > 0) mask->add_paths("display_name");
+          if (uaddr->count() > 0) mask->add_paths("address");
+          if (uregion->count() > 0) mask->add_paths("region_code");
+          if (uoper->count() > 0) {
+            mask->add_paths("operator");
+            m->set_operator_(Prefixed(*uop, "subjects"));
+          }
+          if (ucat->count() > 0) {
+            mask->add_paths("categories");
+            if (!ParseCategories(client, *ucats, m->mutable_categories())) return kExitUsage;
+          }
+          if (uweekly->count() > 0 || *no_swap) {
+            mask->add_paths("swap_schedule");
+            if (!*no_swap) {
+              size_t dash = hours->find('-');
+              if (dash == std::string::npos) {
+                client.err() << "error: --swap-hours: want HH:MM-HH:MM\n";
+                return kExitUsage;
+              }
+              auto* sched = m->mutable_swap_schedule();
+              sched->set_frequency(v1::SwapSchedule::WEEKLY);
+              for (int d : *weekly) sched->add_days_of_week(d);
+              sched->set_start_time_of_day(hours->substr(0, dash));
+              sched->set_end_time_of_day(hours->substr(dash + 1));
+            }
+          }
+          if (mask->paths().empty()) {
+            client.err() << "error: nothing to update\n";
             return kExitUsage;
           }
-          m->add_categories(cat);
-        }
-      }
-      if (uweekly->count() > 0 || *no_swap) {
-        mask->add_paths("swap_schedule");
-        if (!*no_swap) {
-          size_t dash = hours->find('-');
-          if (dash == std::string::npos) {
-            client.err() << "error: --swap-hours: want HH:MM-HH:MM\n";
-            return kExitUsage;
-          }
-          auto* sched = m->mutable_swap_schedule();
-          sched->set_frequency(v1::SwapSchedule::WEEKLY);
-          for (int d : *weekly) sched->add_days_of_week(d);
-          sched->set_start_time_of_day(hours->substr(0, dash));
-          sched->set_end_time_of_day(hours->substr(dash + 1));
-        }
-      }
-      if (mask->paths().empty()) {
-        client.err() << "error: nothing to update\n";
-        return kExitUsage;
-      }
-      auto stub = v1::MarketService::NewStub(client.Channel());
-      v1::Market resp;
-      grpc::Status s = stub->UpdateMarket(client.Context().get(), req, &resp);
-      if (!s.ok()) return client.Fail(s);
-      client.Print(resp);
-      return 0;
-    };
-  });
+          return CallAndPrint(client, &Stub::UpdateMarket, req);
+        });
 
   for (bool add : {true, false}) {
-    auto* cmd = market->add_subcommand(add ? "add-seller" : "remove-seller",
-                                       add ? "Admit a seller to a market (its OPERATOR)"
-                                           : "Stop a seller listing in a market");
+    auto* cmd = market->add_subcommand(
+        add ? "add-seller" : "remove-seller",
+        add ? "Admit a seller to a market (its OPERATOR)" : "Stop a seller listing in a market");
     auto m = std::make_shared<std::string>();
     auto seller = std::make_shared<std::string>();
     auto request_id = std::make_shared<std::string>();
     cmd->add_option("market", *m, "markets/{id} or {id}")->required();
     cmd->add_option("seller", *seller, "subjects/{id} or {id}")->required();
     cmd->add_option("--request-id", *request_id, "Idempotency key");
-    cmd->callback([&client, run, add, m, seller, request_id] {
-      *run = [&client, add, m, seller, request_id]() -> int {
-        auto stub = v1::MarketService::NewStub(client.Channel());
-        v1::Market resp;
-        grpc::Status s;
-        if (add) {
-          v1::AddSellerRequest req;
-          req.set_market(Prefixed(*m, "markets"));
-          req.set_seller(Prefixed(*seller, "subjects"));
-          req.set_request_id(*request_id);
-          s = stub->AddSeller(client.Context().get(), req, &resp);
-        } else {
-          v1::RemoveSellerRequest req;
-          req.set_market(Prefixed(*m, "markets"));
-          req.set_seller(Prefixed(*seller, "subjects"));
-          req.set_request_id(*request_id);
-          s = stub->RemoveSeller(client.Context().get(), req, &resp);
-        }
-        if (!s.ok()) return client.Fail(s);
-        client.Print(resp);
-        return 0;
+    OnRun(cmd, run, [&client, add, m, seller, request_id] {
+      auto call = [&](auto req, auto rpc) {
+        req.set_market(Prefixed(*m, "markets"));
+        req.set_seller(Prefixed(*seller, "subjects"));
+        req.set_request_id(*request_id);
+        return CallAndPrint(client, rpc, req);
       };
+      return add ? call(v1::AddSellerRequest(), &Stub::AddSeller)
+                 : call(v1::RemoveSellerRequest(), &Stub::RemoveSeller);
     });
   }
 }
