@@ -85,14 +85,53 @@ std::string CategoriesColumn(const Categories& categories) {
   return out;
 }
 
-// "%|PHONE|%" for a LIKE over a categories column, or NULL.
-absl::Status BindCategory(Statement& st, int index, std::optional<common::v1::Category> c) {
-  if (!c.has_value()) return st.BindNull(index);
-  return st.BindText(index, absl::StrCat("%|", common::v1::Category_Name(*c), "|%"));
+// A parameter bound as a BLOB (a std::string binds as TEXT).
+struct Blob {
+  std::string bytes;
+};
+// A parameter bound as "%|PHONE|%" for a LIKE over a categories column, or NULL.
+struct CategoryLike {
+  std::optional<common::v1::Category> category;
+};
+
+absl::Status BindAt(Statement& st, int i, const std::string& v) { return st.BindText(i, v); }
+absl::Status BindAt(Statement& st, int i, int64_t v) { return st.Bind(i, v); }
+absl::Status BindAt(Statement& st, int i, const Blob& v) { return st.BindBlob(i, v.bytes); }
+absl::Status BindAt(Statement& st, int i, std::optional<int64_t> v) {
+  return v.has_value() ? st.Bind(i, *v) : st.BindNull(i);
+}
+absl::Status BindAt(Statement& st, int i, const CategoryLike& c) {
+  if (!c.category.has_value()) return st.BindNull(i);
+  return st.BindText(i, absl::StrCat("%|", common::v1::Category_Name(*c.category), "|%"));
 }
 
-absl::Status BindOptional(Statement& st, int index, std::optional<int64_t> v) {
-  return v.has_value() ? st.Bind(index, *v) : st.BindNull(index);
+// An optional enum (or time) as an optional integer column value.
+template <typename T>
+std::optional<int64_t> OptInt(const std::optional<T>& v) {
+  return v.has_value() ? std::optional<int64_t>(static_cast<int64_t>(*v)) : std::nullopt;
+}
+
+// Prepares `sql` and binds `args` to parameters 1, 2, ... in order.
+template <typename... Args>
+absl::StatusOr<Statement> Query(Connection& c, absl::string_view sql, const Args&... args) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  int index = 0;
+  absl::Status status;
+  (void)((status = BindAt(st, ++index, args)).ok() && ...);
+  MARKET_RETURN_IF_ERROR(status);
+  return st;
+}
+
+// Runs `st`, the insert or update of `m` at `version`: ALREADY_EXISTS
+// "<name> exists" when an insert finds the name taken. Returns `m` with its
+// new etag.
+template <typename Msg>
+absl::StatusOr<Msg> RunSave(Statement& st, Msg m, int64_t version) {
+  absl::Status s = st.Run();
+  if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat(m.name(), " exists"));
+  MARKET_RETURN_IF_ERROR(s);
+  m.set_etag(VersionEtag(version));
+  return m;
 }
 
 // Parses the proto in column `data_col` into `out`.
@@ -104,9 +143,10 @@ absl::Status ParseColumn(Statement& st, int data_col, Msg* out, const char* what
   return absl::OkStatus();
 }
 
-// Runs `st` and collects one row per step with `read`.
+// Runs `query` and collects one row per step with `read`.
 template <typename Row, typename Read>
-absl::StatusOr<std::vector<Row>> Collect(Statement& st, Read&& read) {
+absl::StatusOr<std::vector<Row>> Collect(absl::StatusOr<Statement> query, Read&& read) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, std::move(query));
   std::vector<Row> out;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
@@ -114,6 +154,16 @@ absl::StatusOr<std::vector<Row>> Collect(Statement& st, Read&& read) {
     MARKET_ASSIGN_OR_RETURN(Row row, read(st));
     out.push_back(std::move(row));
   }
+}
+
+// Runs `query` and reads its first row, if any, with `read`.
+template <typename Row, typename Read>
+absl::StatusOr<std::optional<Row>> LoadOne(absl::StatusOr<Statement> query, Read&& read) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, std::move(query));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  MARKET_ASSIGN_OR_RETURN(Row row, read(st));
+  return row;
 }
 
 // Columns: version, data, ended_us.
@@ -162,14 +212,6 @@ absl::StatusOr<SchemeDefinition> ReadScheme(Statement& st) {
   return def;
 }
 
-template <typename Row, typename Read>
-absl::StatusOr<std::optional<Row>> LoadOne(Statement& st, Read&& read) {
-  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return std::nullopt;
-  MARKET_ASSIGN_OR_RETURN(Row row, read(st));
-  return row;
-}
-
 }  // namespace
 
 const std::vector<sqlite::Migration>& AppraisalMigrations() {
@@ -202,10 +244,9 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFilter(
 
 absl::StatusOr<std::optional<AccreditationRow>> LoadAccreditation(Connection& c,
                                                                   const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT version, data, ended_us FROM accreditations WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  return LoadOne<AccreditationRow>(st, ReadAccreditation);
+  return LoadOne<AccreditationRow>(
+      Query(c, "SELECT version, data, ended_us FROM accreditations WHERE name = ?", name),
+      ReadAccreditation);
 }
 
 absl::StatusOr<v1::Accreditation> SaveAccreditation(Connection& c, v1::Accreditation a,
@@ -214,37 +255,27 @@ absl::StatusOr<v1::Accreditation> SaveAccreditation(Connection& c, v1::Accredita
   a.clear_etag();
   MARKET_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare(insert ? "INSERT INTO accreditations(firm, categories, state, valid_from_us, "
-                         "valid_until_us, ended_us, version, data, name) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                       : "UPDATE accreditations SET firm = ?1, categories = ?2, state = ?3, "
-                         "valid_from_us = ?4, valid_until_us = ?5, ended_us = ?6, version = ?7, "
-                         "data = ?8 WHERE name = ?9"));
-  std::string firm(a.name().substr(0, a.name().find("/accreditations/")));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, firm));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, CategoriesColumn(a.categories())));
-  MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(a.state())));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, Micros(a.valid_from())));
-  MARKET_RETURN_IF_ERROR(st.Bind(5, Micros(a.valid_until())));
-  MARKET_RETURN_IF_ERROR(BindOptional(
-      st, 6, ended.has_value() ? std::optional<int64_t>(Micros(*ended)) : std::nullopt));
-  MARKET_RETURN_IF_ERROR(st.Bind(7, version));
-  MARKET_RETURN_IF_ERROR(st.BindBlob(8, a.SerializeAsString()));
-  MARKET_RETURN_IF_ERROR(st.BindText(9, a.name()));
-  absl::Status s = st.Run();
-  if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat(a.name(), " exists"));
-  MARKET_RETURN_IF_ERROR(s);
-  a.set_etag(VersionEtag(version));
-  return a;
+      Query(c,
+            insert ? "INSERT INTO accreditations(firm, categories, state, valid_from_us, "
+                     "valid_until_us, ended_us, version, data, name) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                   : "UPDATE accreditations SET firm = ?1, categories = ?2, state = ?3, "
+                     "valid_from_us = ?4, valid_until_us = ?5, ended_us = ?6, version = ?7, "
+                     "data = ?8 WHERE name = ?9",
+            a.name().substr(0, a.name().find("/accreditations/")), CategoriesColumn(a.categories()),
+            static_cast<int64_t>(a.state()), Micros(a.valid_from()), Micros(a.valid_until()),
+            ended.has_value() ? std::optional<int64_t>(Micros(*ended)) : std::nullopt, version,
+            Blob{a.SerializeAsString()}, a.name()));
+  return RunSave(st, std::move(a), version);
 }
 
 absl::StatusOr<std::vector<AccreditationRow>> FirmAccreditations(Connection& c,
                                                                  const std::string& firm) {
-  MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT version, data, ended_us FROM accreditations "
-                                    "WHERE firm = ? ORDER BY name"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, firm));
-  return Collect<AccreditationRow>(st, ReadAccreditation);
+  return Collect<AccreditationRow>(Query(c,
+                                         "SELECT version, data, ended_us FROM accreditations "
+                                         "WHERE firm = ? ORDER BY name",
+                                         firm),
+                                   ReadAccreditation);
 }
 
 absl::StatusOr<std::vector<AccreditationRow>> ListAccreditations(Connection& c,
@@ -253,38 +284,30 @@ absl::StatusOr<std::vector<AccreditationRow>> ListAccreditations(Connection& c,
                                                                  const std::string& after,
                                                                  int limit) {
   // The state is derived: EXPIRED (4) once valid_until passed, unless REVOKED (3).
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("SELECT version, data, ended_us FROM accreditations "
-                "WHERE (?1 = '' OR firm = ?1) AND (?2 IS NULL OR categories LIKE ?2) "
-                "AND (?3 IS NULL OR (CASE WHEN state <> 3 AND valid_until_us <= ?4 THEN 4 "
-                "ELSE state END) = ?3) AND name > ?5 ORDER BY name LIMIT ?6"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, q.firm));
-  MARKET_RETURN_IF_ERROR(BindCategory(st, 2, q.category));
-  MARKET_RETURN_IF_ERROR(
-      BindOptional(st, 3, q.state.has_value() ? std::optional<int64_t>(*q.state) : std::nullopt));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, Micros(now)));
-  MARKET_RETURN_IF_ERROR(st.BindText(5, after));
-  MARKET_RETURN_IF_ERROR(st.Bind(6, limit));
-  return Collect<AccreditationRow>(st, ReadAccreditation);
+  return Collect<AccreditationRow>(
+      Query(c,
+            "SELECT version, data, ended_us FROM accreditations "
+            "WHERE (?1 = '' OR firm = ?1) AND (?2 IS NULL OR categories LIKE ?2) "
+            "AND (?3 IS NULL OR (CASE WHEN state <> 3 AND valid_until_us <= ?4 THEN 4 "
+            "ELSE state END) = ?3) AND name > ?5 ORDER BY name LIMIT ?6",
+            q.firm, CategoryLike{q.category}, OptInt(q.state), Micros(now), after, int64_t{limit}),
+      ReadAccreditation);
 }
 
 // ---- Signing keys ----
 
 absl::StatusOr<std::optional<KeyRow>> LoadKey(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT version, data FROM signing_keys WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  return LoadOne<KeyRow>(st, ReadKey);
+  return LoadOne<KeyRow>(Query(c, "SELECT version, data FROM signing_keys WHERE name = ?", name),
+                         ReadKey);
 }
 
 absl::StatusOr<v1::SigningKey> SaveKey(Connection& c, v1::SigningKey key, int64_t version,
                                        bool insert) {
   key.clear_etag();
   if (insert) {
-    MARKET_ASSIGN_OR_RETURN(Statement dup,
-                            c.Prepare("SELECT name FROM signing_keys WHERE fingerprint = ?"));
-    MARKET_RETURN_IF_ERROR(dup.BindText(1, key.fingerprint()));
+    MARKET_ASSIGN_OR_RETURN(
+        Statement dup,
+        Query(c, "SELECT name FROM signing_keys WHERE fingerprint = ?", key.fingerprint()));
     MARKET_ASSIGN_OR_RETURN(bool found, dup.Step());
     if (found) {
       return absl::AlreadyExistsError(
@@ -293,86 +316,64 @@ absl::StatusOr<v1::SigningKey> SaveKey(Connection& c, v1::SigningKey key, int64_
   }
   MARKET_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare(insert ? "INSERT INTO signing_keys(firm, fingerprint, state, version, data, name) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-                       : "UPDATE signing_keys SET firm = ?1, fingerprint = ?2, state = ?3, "
-                         "version = ?4, data = ?5 WHERE name = ?6"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, key.name().substr(0, key.name().find("/keys/"))));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, key.fingerprint()));
-  MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(key.state())));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, version));
-  MARKET_RETURN_IF_ERROR(st.BindBlob(5, key.SerializeAsString()));
-  MARKET_RETURN_IF_ERROR(st.BindText(6, key.name()));
-  absl::Status s = st.Run();
-  if (absl::IsAlreadyExists(s))
-    return absl::AlreadyExistsError(absl::StrCat(key.name(), " exists"));
-  MARKET_RETURN_IF_ERROR(s);
-  key.set_etag(VersionEtag(version));
-  return key;
+      Query(c,
+            insert ? "INSERT INTO signing_keys(firm, fingerprint, state, version, data, name) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+                   : "UPDATE signing_keys SET firm = ?1, fingerprint = ?2, state = ?3, "
+                     "version = ?4, data = ?5 WHERE name = ?6",
+            key.name().substr(0, key.name().find("/keys/")), key.fingerprint(),
+            static_cast<int64_t>(key.state()), version, Blob{key.SerializeAsString()}, key.name()));
+  return RunSave(st, std::move(key), version);
 }
 
 absl::StatusOr<std::vector<KeyRow>> ListKeys(Connection& c, const std::string& firm,
                                              std::optional<v1::SigningKey::State> state,
                                              const std::string& after, int limit) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("SELECT version, data FROM signing_keys WHERE (?1 = '' OR firm = ?1) "
-                "AND (?2 IS NULL OR state = ?2) AND name > ?3 ORDER BY name LIMIT ?4"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, firm));
-  MARKET_RETURN_IF_ERROR(
-      BindOptional(st, 2, state.has_value() ? std::optional<int64_t>(*state) : std::nullopt));
-  MARKET_RETURN_IF_ERROR(st.BindText(3, after));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, limit));
-  return Collect<KeyRow>(st, ReadKey);
+  return Collect<KeyRow>(
+      Query(c,
+            "SELECT version, data FROM signing_keys WHERE (?1 = '' OR firm = ?1) "
+            "AND (?2 IS NULL OR state = ?2) AND name > ?3 ORDER BY name LIMIT ?4",
+            firm, OptInt(state), after, int64_t{limit}),
+      ReadKey);
 }
 
 // ---- Appraisals ----
 
 absl::StatusOr<std::optional<AppraisalRow>> LoadAppraisal(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT version, data, id FROM appraisals WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  return LoadOne<AppraisalRow>(st, ReadAppraisal);
+  return LoadOne<AppraisalRow>(
+      Query(c, "SELECT version, data, id FROM appraisals WHERE name = ?", name), ReadAppraisal);
 }
 
 absl::StatusOr<std::optional<AppraisalRow>> FindAppraisalByContent(Connection& c,
                                                                    const std::string& sha256) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT version, data, id FROM appraisals WHERE content_sha256 = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindBlob(1, sha256));
-  return LoadOne<AppraisalRow>(st, ReadAppraisal);
+  return LoadOne<AppraisalRow>(
+      Query(c, "SELECT version, data, id FROM appraisals WHERE content_sha256 = ?", Blob{sha256}),
+      ReadAppraisal);
 }
 
 absl::StatusOr<bool> ReportNumberTaken(Connection& c, const std::string& firm,
                                        const std::string& report_number) {
   MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT 1 FROM appraisals WHERE firm = ? AND report_number = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, firm));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, report_number));
+      Statement st, Query(c, "SELECT 1 FROM appraisals WHERE firm = ? AND report_number = ?", firm,
+                          report_number));
   return st.Step();
 }
 
 absl::Status SaveAppraisal(Connection& c, const v1::Appraisal& a, int64_t version, bool insert) {
+  const v1::AppraisalContent& content = a.content();
   MARKET_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare(insert ? "INSERT INTO appraisals(firm, report_number, item, listing, category, "
-                         "state, inspected_us, content_sha256, version, data, name) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                       : "UPDATE appraisals SET firm = ?1, report_number = ?2, item = ?3, "
-                         "listing = ?4, category = ?5, state = ?6, inspected_us = ?7, "
-                         "content_sha256 = ?8, version = ?9, data = ?10 WHERE name = ?11"));
-  const v1::AppraisalContent& content = a.content();
-  MARKET_RETURN_IF_ERROR(st.BindText(1, content.firm()));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, content.report_number()));
-  MARKET_RETURN_IF_ERROR(st.BindText(3, a.item()));
-  MARKET_RETURN_IF_ERROR(st.BindText(4, content.listing()));
-  MARKET_RETURN_IF_ERROR(st.Bind(5, static_cast<int64_t>(content.category())));
-  MARKET_RETURN_IF_ERROR(st.Bind(6, static_cast<int64_t>(a.state())));
-  MARKET_RETURN_IF_ERROR(st.Bind(7, Micros(content.inspected_time())));
-  MARKET_RETURN_IF_ERROR(st.BindBlob(8, Sha256(a.signed_content())));
-  MARKET_RETURN_IF_ERROR(st.Bind(9, version));
-  MARKET_RETURN_IF_ERROR(st.BindBlob(10, a.SerializeAsString()));
-  MARKET_RETURN_IF_ERROR(st.BindText(11, a.name()));
+      Query(c,
+            insert ? "INSERT INTO appraisals(firm, report_number, item, listing, category, "
+                     "state, inspected_us, content_sha256, version, data, name) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                   : "UPDATE appraisals SET firm = ?1, report_number = ?2, item = ?3, "
+                     "listing = ?4, category = ?5, state = ?6, inspected_us = ?7, "
+                     "content_sha256 = ?8, version = ?9, data = ?10 WHERE name = ?11",
+            content.firm(), content.report_number(), a.item(), content.listing(),
+            static_cast<int64_t>(content.category()), static_cast<int64_t>(a.state()),
+            Micros(content.inspected_time()), Blob{Sha256(a.signed_content())}, version,
+            Blob{a.SerializeAsString()}, a.name()));
   absl::Status s = st.Run();
   if (absl::IsAlreadyExists(s)) {
     return absl::AlreadyExistsError(
@@ -382,22 +383,21 @@ absl::Status SaveAppraisal(Connection& c, const v1::Appraisal& a, int64_t versio
 }
 
 absl::StatusOr<std::vector<AppraisalRow>> FiledOnItem(Connection& c, const std::string& item) {
-  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT version, data, id FROM appraisals "
-                                                  "WHERE item = ? AND state = ? ORDER BY id DESC"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, item));
-  MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Appraisal::FILED)));
-  return Collect<AppraisalRow>(st, ReadAppraisal);
+  return Collect<AppraisalRow>(Query(c,
+                                     "SELECT version, data, id FROM appraisals "
+                                     "WHERE item = ? AND state = ? ORDER BY id DESC",
+                                     item, static_cast<int64_t>(v1::Appraisal::FILED)),
+                               ReadAppraisal);
 }
 
 absl::StatusOr<std::optional<std::string>> NewerOnItem(Connection& c, const std::string& item,
                                                        int64_t id) {
   MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT name FROM appraisals WHERE item = ?1 AND id > ?2 "
-                                    "AND state NOT IN (?3, ?4) ORDER BY id DESC LIMIT 1"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, item));
-  MARKET_RETURN_IF_ERROR(st.Bind(2, id));
-  MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(v1::Appraisal::OVERTURNED)));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(v1::Appraisal::REVOKED)));
+                          Query(c,
+                                "SELECT name FROM appraisals WHERE item = ?1 AND id > ?2 "
+                                "AND state NOT IN (?3, ?4) ORDER BY id DESC LIMIT 1",
+                                item, id, static_cast<int64_t>(v1::Appraisal::OVERTURNED),
+                                static_cast<int64_t>(v1::Appraisal::REVOKED)));
   MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
   if (!found) return std::nullopt;
   return st.ColumnText(0);
@@ -420,34 +420,24 @@ absl::StatusOr<AppraisalCursor> DecodeCursor(const std::string& position) {
 absl::StatusOr<std::vector<AppraisalRow>> ListAppraisals(
     Connection& c, const AppraisalQuery& q, const std::optional<AppraisalCursor>& after,
     int limit) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("SELECT version, data, id FROM appraisals WHERE (?1 = '' OR item = ?1) "
-                "AND (?2 = '' OR firm = ?2) AND (?3 = '' OR listing = ?3) "
-                "AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR state = ?5) "
-                "AND (?6 IS NULL OR inspected_us < ?6 OR (inspected_us = ?6 AND name < ?7)) "
-                "ORDER BY inspected_us DESC, name DESC LIMIT ?8"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, q.item));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, q.firm));
-  MARKET_RETURN_IF_ERROR(st.BindText(3, q.listing));
-  MARKET_RETURN_IF_ERROR(BindOptional(
-      st, 4, q.category.has_value() ? std::optional<int64_t>(*q.category) : std::nullopt));
-  MARKET_RETURN_IF_ERROR(
-      BindOptional(st, 5, q.state.has_value() ? std::optional<int64_t>(*q.state) : std::nullopt));
-  MARKET_RETURN_IF_ERROR(BindOptional(
-      st, 6, after.has_value() ? std::optional<int64_t>(after->inspected_us) : std::nullopt));
-  MARKET_RETURN_IF_ERROR(st.BindText(7, after.has_value() ? after->name : ""));
-  MARKET_RETURN_IF_ERROR(st.Bind(8, limit));
-  return Collect<AppraisalRow>(st, ReadAppraisal);
+  return Collect<AppraisalRow>(
+      Query(c,
+            "SELECT version, data, id FROM appraisals WHERE (?1 = '' OR item = ?1) "
+            "AND (?2 = '' OR firm = ?2) AND (?3 = '' OR listing = ?3) "
+            "AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR state = ?5) "
+            "AND (?6 IS NULL OR inspected_us < ?6 OR (inspected_us = ?6 AND name < ?7)) "
+            "ORDER BY inspected_us DESC, name DESC LIMIT ?8",
+            q.item, q.firm, q.listing, OptInt(q.category), OptInt(q.state),
+            after.has_value() ? std::optional<int64_t>(after->inspected_us) : std::nullopt,
+            after.has_value() ? after->name : std::string(), int64_t{limit}),
+      ReadAppraisal);
 }
 
 // ---- Disputes ----
 
 absl::StatusOr<std::optional<DisputeRow>> LoadDispute(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT version, data, id FROM disputes WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  return LoadOne<DisputeRow>(st, ReadDispute);
+  return LoadOne<DisputeRow>(
+      Query(c, "SELECT version, data, id FROM disputes WHERE name = ?", name), ReadDispute);
 }
 
 absl::StatusOr<v1::Dispute> SaveDispute(Connection& c, v1::Dispute d, int64_t version,
@@ -455,49 +445,36 @@ absl::StatusOr<v1::Dispute> SaveDispute(Connection& c, v1::Dispute d, int64_t ve
   d.clear_etag();
   MARKET_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare(insert ? "INSERT INTO disputes(appraisal, raiser, state, version, data, name) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-                       : "UPDATE disputes SET appraisal = ?1, raiser = ?2, state = ?3, "
-                         "version = ?4, data = ?5 WHERE name = ?6"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, d.name().substr(0, d.name().find("/disputes/"))));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, d.raiser()));
-  MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(d.state())));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, version));
-  MARKET_RETURN_IF_ERROR(st.BindBlob(5, d.SerializeAsString()));
-  MARKET_RETURN_IF_ERROR(st.BindText(6, d.name()));
-  absl::Status s = st.Run();
-  if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat(d.name(), " exists"));
-  MARKET_RETURN_IF_ERROR(s);
-  d.set_etag(VersionEtag(version));
-  return d;
+      Query(c,
+            insert ? "INSERT INTO disputes(appraisal, raiser, state, version, data, name) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+                   : "UPDATE disputes SET appraisal = ?1, raiser = ?2, state = ?3, "
+                     "version = ?4, data = ?5 WHERE name = ?6",
+            d.name().substr(0, d.name().find("/disputes/")), d.raiser(),
+            static_cast<int64_t>(d.state()), version, Blob{d.SerializeAsString()}, d.name()));
+  return RunSave(st, std::move(d), version);
 }
 
 absl::StatusOr<int> CountOpenDisputes(Connection& c, const std::string& appraisal,
                                       const std::string& raiser) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT COUNT(*) FROM disputes WHERE appraisal = ?1 AND state = ?2 "
-                              "AND (?3 = '' OR raiser = ?3)"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, appraisal));
-  MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Dispute::OPEN)));
-  MARKET_RETURN_IF_ERROR(st.BindText(3, raiser));
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          Query(c,
+                                "SELECT COUNT(*) FROM disputes WHERE appraisal = ?1 AND state = ?2 "
+                                "AND (?3 = '' OR raiser = ?3)",
+                                appraisal, static_cast<int64_t>(v1::Dispute::OPEN), raiser));
   MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? static_cast<int>(st.ColumnInt64(0)) : 0;
 }
 
 absl::StatusOr<std::vector<DisputeRow>> ListDisputes(Connection& c, const DisputeQuery& q,
                                                      int64_t before, int limit) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("SELECT version, data, id FROM disputes WHERE (?1 = '' OR appraisal = ?1) "
-                "AND (?2 IS NULL OR state = ?2) AND (?3 = '' OR raiser = ?3) "
-                "AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, q.appraisal));
-  MARKET_RETURN_IF_ERROR(
-      BindOptional(st, 2, q.state.has_value() ? std::optional<int64_t>(*q.state) : std::nullopt));
-  MARKET_RETURN_IF_ERROR(st.BindText(3, q.raiser));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, before));
-  MARKET_RETURN_IF_ERROR(st.Bind(5, limit));
-  return Collect<DisputeRow>(st, ReadDispute);
+  return Collect<DisputeRow>(
+      Query(c,
+            "SELECT version, data, id FROM disputes WHERE (?1 = '' OR appraisal = ?1) "
+            "AND (?2 IS NULL OR state = ?2) AND (?3 = '' OR raiser = ?3) "
+            "AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5",
+            q.appraisal, OptInt(q.state), q.raiser, before, int64_t{limit}),
+      ReadDispute);
 }
 
 // ---- Grading schemes ----
@@ -517,40 +494,34 @@ absl::Status PutScheme(Connection& c, const SchemeDefinition& def) {
   }
   MARKET_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare("INSERT INTO schemes(name, scheme, version, categories, accident_level, data) "
-                "VALUES(?, ?, ?, ?, ?, ?)"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, def.scheme.name()));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, def.scheme.scheme()));
-  MARKET_RETURN_IF_ERROR(st.Bind(3, def.scheme.version()));
-  MARKET_RETURN_IF_ERROR(st.BindText(4, CategoriesColumn(def.scheme.categories())));
-  MARKET_RETURN_IF_ERROR(st.BindText(5, def.accident_level));
-  MARKET_RETURN_IF_ERROR(st.BindBlob(6, def.scheme.SerializeAsString()));
+      Query(c,
+            "INSERT INTO schemes(name, scheme, version, categories, accident_level, data) "
+            "VALUES(?, ?, ?, ?, ?, ?)",
+            def.scheme.name(), def.scheme.scheme(), int64_t{def.scheme.version()},
+            CategoriesColumn(def.scheme.categories()), def.accident_level,
+            Blob{def.scheme.SerializeAsString()}));
   return st.Run();
 }
 
 absl::StatusOr<std::optional<SchemeDefinition>> LoadScheme(Connection& c, const std::string& scheme,
                                                            int version) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("SELECT data, accident_level FROM schemes WHERE scheme = ? AND version = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, scheme));
-  MARKET_RETURN_IF_ERROR(st.Bind(2, version));
-  return LoadOne<SchemeDefinition>(st, ReadScheme);
+  return LoadOne<SchemeDefinition>(
+      Query(c, "SELECT data, accident_level FROM schemes WHERE scheme = ? AND version = ?", scheme,
+            int64_t{version}),
+      ReadScheme);
 }
 
 absl::StatusOr<std::vector<v1::GradingScheme>> ListSchemes(
     Connection& c, std::optional<common::v1::Category> category, const std::string& scheme,
     const std::string& after, int limit) {
   MARKET_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("SELECT data, accident_level FROM schemes WHERE (?1 IS NULL OR categories LIKE ?1) "
-                "AND (?2 = '' OR scheme = ?2) AND name > ?3 ORDER BY name LIMIT ?4"));
-  MARKET_RETURN_IF_ERROR(BindCategory(st, 1, category));
-  MARKET_RETURN_IF_ERROR(st.BindText(2, scheme));
-  MARKET_RETURN_IF_ERROR(st.BindText(3, after));
-  MARKET_RETURN_IF_ERROR(st.Bind(4, limit));
-  MARKET_ASSIGN_OR_RETURN(std::vector<SchemeDefinition> defs,
-                          Collect<SchemeDefinition>(st, ReadScheme));
+      std::vector<SchemeDefinition> defs,
+      Collect<SchemeDefinition>(
+          Query(c,
+                "SELECT data, accident_level FROM schemes WHERE (?1 IS NULL OR categories LIKE ?1) "
+                "AND (?2 = '' OR scheme = ?2) AND name > ?3 ORDER BY name LIMIT ?4",
+                CategoryLike{category}, scheme, after, int64_t{limit}),
+          ReadScheme));
   std::vector<v1::GradingScheme> out;
   for (auto& d : defs) out.push_back(std::move(d.scheme));
   return out;
