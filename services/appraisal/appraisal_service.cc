@@ -43,21 +43,89 @@ bool HasRole(const identity::v1::Subject& s, Role role) {
   return std::find(s.roles().begin(), s.roles().end(), role) != s.roles().end();
 }
 
-absl::StatusOr<Category> ParseCategory(const std::string& v) {
+using FilterTerms = std::map<std::string, std::string>;
+
+// The filter's `category` term, if given.
+absl::StatusOr<std::optional<Category>> CategoryTerm(const FilterTerms& terms) {
+  auto it = terms.find("category");
+  if (it == terms.end()) return std::nullopt;
   Category c;
-  if (!common::v1::Category_Parse(v, &c) || c == common::v1::CATEGORY_UNSPECIFIED) {
-    return InvalidField("filter", absl::StrCat("unknown category \"", v, "\""));
+  if (!common::v1::Category_Parse(it->second, &c) || c == common::v1::CATEGORY_UNSPECIFIED) {
+    return InvalidField("filter", absl::StrCat("unknown category \"", it->second, "\""));
   }
   return c;
 }
 
+// The filter's `state` term, if given, parsed with the proto's State_Parse
+// (the zero UNSPECIFIED value is unknown too).
 template <typename State, typename ParseFn>
-absl::StatusOr<State> ParseState(const std::string& v, ParseFn parse) {
+absl::StatusOr<std::optional<State>> StateTerm(const FilterTerms& terms, ParseFn parse) {
+  auto it = terms.find("state");
+  if (it == terms.end()) return std::nullopt;
   State s;
-  if (!parse(v, &s) || static_cast<int>(s) == 0) {
-    return InvalidField("filter", absl::StrCat("unknown state \"", v, "\""));
+  if (!parse(it->second, &s) || static_cast<int>(s) == 0) {
+    return InvalidField("filter", absl::StrCat("unknown state \"", it->second, "\""));
   }
   return s;
+}
+
+// `{parent}{collection}{id}` for a Create: `id` as given, or generated with
+// `prefix` when the client chose none.
+std::string NewName(absl::string_view parent, absl::string_view collection, const std::string& id,
+                    char prefix) {
+  return absl::StrCat(parent, collection, id.empty() ? GeneratedId(prefix) : id);
+}
+
+// The appraisal `appraisals/{a}` that dispute `appraisals/{a}/disputes/{d}` is of.
+std::string DisputedAppraisal(const std::string& dispute) {
+  return dispute.substr(0, dispute.find("/disputes/"));
+}
+
+// Whether `name` is `appraisals/{appraisal}/disputes/{dispute}`.
+bool ValidDisputeName(const std::string& name) {
+  std::string appraisal = DisputedAppraisal(name);
+  return ValidCollectionName(appraisal, "appraisals") &&
+         ValidCollectionName(name.substr(std::min(name.size(), appraisal.size() + 1)), "disputes");
+}
+
+// A mutating handler's change: runs `change` in one write transaction once
+// per (method, caller, request_id), as RunIdempotent does, into *resp.
+template <typename Resp, typename Change>
+absl::Status Idempotent(sqlite::Database& db, const char* method, const auth::Caller& caller,
+                        const std::string& request_id, absl::Time now, Resp* resp,
+                        Change&& change) {
+  MARKET_ASSIGN_OR_RETURN(*resp,
+                          RunIdempotent<Resp>(db, method, caller.subject, request_id, now, change));
+  return absl::OkStatus();
+}
+
+// The row `name` read with `load` in one read transaction; NOT_FOUND when
+// there is none.
+template <typename Row>
+absl::StatusOr<Row> ReadFound(sqlite::Database& db, const std::string& name,
+                              absl::StatusOr<std::optional<Row>> (*load)(Connection&,
+                                                                         const std::string&)) {
+  Row row;
+  MARKET_RETURN_IF_ERROR(db.Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(row, Found(load(c, name), name));
+    return absl::OkStatus();
+  }));
+  return row;
+}
+
+// One page of a List RPC in one read transaction: `list` fetches
+// page.limit() rows, the page keeps page.size() of them and sets the next
+// page token from `position_of` the last kept row, and `add` puts each kept
+// row into the response.
+template <typename Resp, typename List, typename PositionOf, typename Add>
+absl::Status ReadPage(sqlite::Database& db, const Page& page, Resp* resp, List list,
+                      PositionOf position_of, Add add) {
+  return db.Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(auto rows, list(c));
+    resp->set_next_page_token(page.Trim(rows, position_of));
+    for (auto& row : rows) add(row);
+    return absl::OkStatus();
+  });
 }
 
 // `firms/{f}` or `firms/-` as a List parent: "" for every firm.
@@ -264,27 +332,22 @@ grpc::Status AppraisalServiceImpl::GrantAccreditation(grpc::ServerContext* ctx,
                         absl::StrCat(firm_subject, " does not hold the APPRAISAL_FIRM role"));
     }
     absl::Time now = deps_.clock->Now();
-    std::string name =
-        absl::StrCat(req->parent(), "/accreditations/",
-                     req->accreditation_id().empty() ? GeneratedId('a') : req->accreditation_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::Accreditation>(
-                   *deps_.db, "GrantAccreditation", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
-                     v1::Accreditation a;
-                     a.set_name(name);
-                     *a.mutable_categories() = in.categories();
-                     *a.mutable_valid_from() = in.valid_from();
-                     *a.mutable_valid_until() = in.valid_until();
-                     a.set_granted_by(caller.subject);
-                     a.set_certificate_number(in.certificate_number());
-                     a.set_state(v1::Accreditation::ACTIVE);
-                     *a.mutable_create_time() = ToTimestamp(now);
-                     *a.mutable_update_time() = ToTimestamp(now);
-                     MARKET_ASSIGN_OR_RETURN(a, SaveAccreditation(c, a, std::nullopt, 1, true));
-                     return View(a, now);
-                   }));
-    return absl::OkStatus();
+    std::string name = NewName(req->parent(), "/accreditations/", req->accreditation_id(), 'a');
+    return Idempotent(*deps_.db, "GrantAccreditation", caller, req->request_id(), now, resp,
+                      [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
+                        v1::Accreditation a;
+                        a.set_name(name);
+                        *a.mutable_categories() = in.categories();
+                        *a.mutable_valid_from() = in.valid_from();
+                        *a.mutable_valid_until() = in.valid_until();
+                        a.set_granted_by(caller.subject);
+                        a.set_certificate_number(in.certificate_number());
+                        a.set_state(v1::Accreditation::ACTIVE);
+                        *a.mutable_create_time() = ToTimestamp(now);
+                        *a.mutable_update_time() = ToTimestamp(now);
+                        MARKET_ASSIGN_OR_RETURN(a, SaveAccreditation(c, a, std::nullopt, 1, true));
+                        return View(a, now);
+                      });
   });
 }
 
@@ -361,25 +424,19 @@ grpc::Status AppraisalServiceImpl::ListAccreditations(grpc::ServerContext* ctx,
     AccreditationQuery q;
     MARKET_ASSIGN_OR_RETURN(q.firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "state"}));
-    if (terms.contains("category")) {
-      MARKET_ASSIGN_OR_RETURN(q.category, ParseCategory(terms["category"]));
-    }
-    if (terms.contains("state")) {
-      MARKET_ASSIGN_OR_RETURN(q.state, ParseState<v1::Accreditation::State>(
-                                           terms["state"], v1::Accreditation::State_Parse));
-    }
+    MARKET_ASSIGN_OR_RETURN(q.category, CategoryTerm(terms));
+    MARKET_ASSIGN_OR_RETURN(
+        q.state, StateTerm<v1::Accreditation::State>(terms, v1::Accreditation::State_Parse));
     absl::Time now = deps_.clock->Now();
-    return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(
-          std::vector<AccreditationRow> rows,
-          appraisal::ListAccreditations(c, q, now, page.position(), page.limit()));
-      resp->set_next_page_token(
-          page.Trim(rows, [](const AccreditationRow& r) { return r.accreditation.name(); }));
-      for (AccreditationRow& row : rows) {
-        *resp->add_accreditations() = View(std::move(row.accreditation), now);
-      }
-      return absl::OkStatus();
-    });
+    return ReadPage(
+        *deps_.db, page, resp,
+        [&](Connection& c) {
+          return appraisal::ListAccreditations(c, q, now, page.position(), page.limit());
+        },
+        [](const AccreditationRow& r) { return r.accreditation.name(); },
+        [&](AccreditationRow& row) {
+          *resp->add_accreditations() = View(std::move(row.accreditation), now);
+        });
   });
 }
 
@@ -417,22 +474,18 @@ grpc::Status AppraisalServiceImpl::RegisterSigningKey(grpc::ServerContext* ctx,
           absl::StrCat(caller.subject, " may register keys only for its own firm"));
     }
     absl::Time now = deps_.clock->Now();
-    std::string name = absl::StrCat(req->parent(), "/keys/",
-                                    req->key_id().empty() ? GeneratedId('k') : req->key_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::SigningKey>(*deps_.db, "RegisterSigningKey", caller.subject,
-                                             req->request_id(), now,
-                                             [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
-                                               v1::SigningKey k;
-                                               k.set_name(name);
-                                               k.set_public_key(key->Raw());
-                                               k.set_public_key_pem(key->Pem());
-                                               k.set_fingerprint(HexEncode(Sha256(key->Raw())));
-                                               k.set_state(v1::SigningKey::ACTIVE);
-                                               *k.mutable_create_time() = ToTimestamp(now);
-                                               return SaveKey(c, k, 1, true);
-                                             }));
-    return absl::OkStatus();
+    std::string name = NewName(req->parent(), "/keys/", req->key_id(), 'k');
+    return Idempotent(*deps_.db, "RegisterSigningKey", caller, req->request_id(), now, resp,
+                      [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
+                        v1::SigningKey k;
+                        k.set_name(name);
+                        k.set_public_key(key->Raw());
+                        k.set_public_key_pem(key->Pem());
+                        k.set_fingerprint(HexEncode(Sha256(key->Raw())));
+                        k.set_state(v1::SigningKey::ACTIVE);
+                        *k.mutable_create_time() = ToTimestamp(now);
+                        return SaveKey(c, k, 1, true);
+                      });
   });
 }
 
@@ -451,22 +504,19 @@ grpc::Status AppraisalServiceImpl::RetireSigningKey(grpc::ServerContext* ctx,
           absl::StrCat(caller.subject, " may retire only its own firm's keys"));
     }
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::SigningKey>(
-                   *deps_.db, "RetireSigningKey", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
-                     MARKET_ASSIGN_OR_RETURN(KeyRow row,
-                                             Found(LoadKey(c, req->name()), req->name()));
-                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row.key.etag()));
-                     MARKET_RETURN_IF_ERROR(CheckSigningKeyTransition(
-                         row.key.state(), v1::SigningKey::RETIRED,
-                         caller.HasRole(Role::SUPERVISOR) ? AppraisalActor::kSupervisor
-                                                          : AppraisalActor::kFirm));
-                     row.key.set_state(v1::SigningKey::RETIRED);
-                     *row.key.mutable_retire_time() = ToTimestamp(now);
-                     return SaveKey(c, row.key, row.version + 1, false);
-                   }));
-    return absl::OkStatus();
+    return Idempotent(
+        *deps_.db, "RetireSigningKey", caller, req->request_id(), now, resp,
+        [&](Connection& c) -> absl::StatusOr<v1::SigningKey> {
+          MARKET_ASSIGN_OR_RETURN(KeyRow row, Found(LoadKey(c, req->name()), req->name()));
+          MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), row.key.etag()));
+          MARKET_RETURN_IF_ERROR(CheckSigningKeyTransition(row.key.state(), v1::SigningKey::RETIRED,
+                                                           caller.HasRole(Role::SUPERVISOR)
+                                                               ? AppraisalActor::kSupervisor
+                                                               : AppraisalActor::kFirm));
+          row.key.set_state(v1::SigningKey::RETIRED);
+          *row.key.mutable_retire_time() = ToTimestamp(now);
+          return SaveKey(c, row.key, row.version + 1, false);
+        });
   });
 }
 
@@ -480,18 +530,13 @@ grpc::Status AppraisalServiceImpl::ListSigningKeys(grpc::ServerContext* ctx,
                     req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(std::string firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"state"}));
-    std::optional<v1::SigningKey::State> state;
-    if (terms.contains("state")) {
-      MARKET_ASSIGN_OR_RETURN(
-          state, ParseState<v1::SigningKey::State>(terms["state"], v1::SigningKey::State_Parse));
-    }
-    return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::vector<KeyRow> rows,
-                              ListKeys(c, firm, state, page.position(), page.limit()));
-      resp->set_next_page_token(page.Trim(rows, [](const KeyRow& r) { return r.key.name(); }));
-      for (KeyRow& row : rows) *resp->add_signing_keys() = std::move(row.key);
-      return absl::OkStatus();
-    });
+    MARKET_ASSIGN_OR_RETURN(std::optional<v1::SigningKey::State> state,
+                            StateTerm<v1::SigningKey::State>(terms, v1::SigningKey::State_Parse));
+    return ReadPage(
+        *deps_.db, page, resp,
+        [&](Connection& c) { return ListKeys(c, firm, state, page.position(), page.limit()); },
+        [](const KeyRow& r) { return r.key.name(); },
+        [&](KeyRow& row) { *resp->add_signing_keys() = std::move(row.key); });
   });
 }
 
@@ -548,72 +593,67 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
       // NOT_FOUND when the listing does not exist.
       MARKET_RETURN_IF_ERROR(deps_.parties(content.listing()).status());
     }
-    std::string name = absl::StrCat(
-        "appraisals/", req->appraisal_id().empty() ? GeneratedId('r') : req->appraisal_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::Appraisal>(
-            *deps_.db, "FileAppraisal", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
-              MARKET_ASSIGN_OR_RETURN(KeyRow key, Found(LoadKey(c, in.key()), in.key()));
-              if (key_firm != content.firm()) {
-                return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
-                                  absl::StrCat(in.key(), " is not a key of ", content.firm()));
-              }
-              MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key.key.state()));
-              MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
-                                      Ed25519PublicKey::FromRaw(key.key.public_key()));
-              // The signature is checked over the bytes exactly as received and stored.
-              if (!public_key.Verify(in.signed_content(), in.signature())) {
-                return InvalidWithReason("appraisal.signature", "SIGNATURE_INVALID",
-                                         absl::StrCat("the signature does not verify over "
-                                                      "signed_content with ",
-                                                      in.key()));
-              }
-              MARKET_ASSIGN_OR_RETURN(
-                  bool taken, ReportNumberTaken(c, content.firm(), content.report_number()));
-              if (taken) {
-                return absl::AlreadyExistsError(absl::StrCat(
-                    content.firm(), " already filed report ", content.report_number()));
-              }
-              MARKET_RETURN_IF_ERROR(CheckGrades(c, content));
-              MARKET_RETURN_IF_ERROR(CoveringAccreditation(c, content).status());
-              v1::Appraisal a;
-              a.set_name(name);
-              a.set_signed_content(in.signed_content());
-              a.set_signature(in.signature());
-              a.set_key(in.key());
-              *a.mutable_content() = content;
-              if (!content.has_valid_until()) {
-                *a.mutable_content()->mutable_valid_until() =
-                    ToTimestamp(EffectiveValidUntil(content));
-              }
-              a.set_item(ItemOf(content));
-              a.set_state(v1::Appraisal::FILED);
-              a.set_filer(caller.subject);
-              *a.mutable_create_time() = ToTimestamp(now);
-              *a.mutable_update_time() = ToTimestamp(now);
-              std::vector<AppraisalRow> older;
-              if (!a.item().empty()) {
-                MARKET_ASSIGN_OR_RETURN(older, FiledOnItem(c, a.item()));
-              }
-              MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, 1, true));
-              for (AppraisalRow& row : older) {
-                v1::Appraisal& o = row.appraisal;
-                o.set_state(v1::Appraisal::SUPERSEDED);
-                o.set_superseded_by(name);
-                *o.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, o, row.version + 1, false));
-                // The listing the older report was made for no longer shows it.
-                if (!o.content().listing().empty() && o.content().listing() != content.listing()) {
-                  MARKET_RETURN_IF_ERROR(
-                      EnqueueObservation(c, ClearedEventId(o.name()), o, false, now));
-                }
-              }
-              MARKET_RETURN_IF_ERROR(EnqueueObservation(c, FiledEventId(name), a, true, now));
-              return a;
-            }));
-    return absl::OkStatus();
+    std::string name = NewName("appraisals", "/", req->appraisal_id(), 'r');
+    return Idempotent(
+        *deps_.db, "FileAppraisal", caller, req->request_id(), now, resp,
+        [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
+          MARKET_ASSIGN_OR_RETURN(KeyRow key, Found(LoadKey(c, in.key()), in.key()));
+          if (key_firm != content.firm()) {
+            return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
+                              absl::StrCat(in.key(), " is not a key of ", content.firm()));
+          }
+          MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key.key.state()));
+          MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
+                                  Ed25519PublicKey::FromRaw(key.key.public_key()));
+          // The signature is checked over the bytes exactly as received and stored.
+          if (!public_key.Verify(in.signed_content(), in.signature())) {
+            return InvalidWithReason("appraisal.signature", "SIGNATURE_INVALID",
+                                     absl::StrCat("the signature does not verify over "
+                                                  "signed_content with ",
+                                                  in.key()));
+          }
+          MARKET_ASSIGN_OR_RETURN(bool taken,
+                                  ReportNumberTaken(c, content.firm(), content.report_number()));
+          if (taken) {
+            return absl::AlreadyExistsError(
+                absl::StrCat(content.firm(), " already filed report ", content.report_number()));
+          }
+          MARKET_RETURN_IF_ERROR(CheckGrades(c, content));
+          MARKET_RETURN_IF_ERROR(CoveringAccreditation(c, content).status());
+          v1::Appraisal a;
+          a.set_name(name);
+          a.set_signed_content(in.signed_content());
+          a.set_signature(in.signature());
+          a.set_key(in.key());
+          *a.mutable_content() = content;
+          if (!content.has_valid_until()) {
+            *a.mutable_content()->mutable_valid_until() = ToTimestamp(EffectiveValidUntil(content));
+          }
+          a.set_item(ItemOf(content));
+          a.set_state(v1::Appraisal::FILED);
+          a.set_filer(caller.subject);
+          *a.mutable_create_time() = ToTimestamp(now);
+          *a.mutable_update_time() = ToTimestamp(now);
+          std::vector<AppraisalRow> older;
+          if (!a.item().empty()) {
+            MARKET_ASSIGN_OR_RETURN(older, FiledOnItem(c, a.item()));
+          }
+          MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, 1, true));
+          for (AppraisalRow& row : older) {
+            v1::Appraisal& o = row.appraisal;
+            o.set_state(v1::Appraisal::SUPERSEDED);
+            o.set_superseded_by(name);
+            *o.mutable_update_time() = ToTimestamp(now);
+            MARKET_RETURN_IF_ERROR(SaveAppraisal(c, o, row.version + 1, false));
+            // The listing the older report was made for no longer shows it.
+            if (!o.content().listing().empty() && o.content().listing() != content.listing()) {
+              MARKET_RETURN_IF_ERROR(
+                  EnqueueObservation(c, ClearedEventId(o.name()), o, false, now));
+            }
+          }
+          MARKET_RETURN_IF_ERROR(EnqueueObservation(c, FiledEventId(name), a, true, now));
+          return a;
+        });
   });
 }
 
@@ -642,11 +682,8 @@ grpc::Status AppraisalServiceImpl::GetAppraisal(grpc::ServerContext* ctx,
       return InvalidField("name", "want appraisals/{appraisal}");
     }
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
-    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(AppraisalRow row, Found(LoadAppraisal(c, req->name()), req->name()));
-      *resp = std::move(row.appraisal);
-      return absl::OkStatus();
-    }));
+    MARKET_ASSIGN_OR_RETURN(AppraisalRow row, ReadFound(*deps_.db, req->name(), LoadAppraisal));
+    *resp = std::move(row.appraisal);
     RedactFor(FullView(caller, caller_firm, *resp), *resp);
     return absl::OkStatus();
   });
@@ -674,32 +711,26 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
     if (!q.listing.empty() && !ValidMarketChildName(q.listing, "listings", nullptr)) {
       return InvalidField("filter", "listing: want markets/{market}/listings/{listing}");
     }
-    if (terms.contains("category")) {
-      MARKET_ASSIGN_OR_RETURN(q.category, ParseCategory(terms["category"]));
-    }
-    if (terms.contains("state")) {
-      MARKET_ASSIGN_OR_RETURN(
-          q.state, ParseState<v1::Appraisal::State>(terms["state"], v1::Appraisal::State_Parse));
-    }
+    MARKET_ASSIGN_OR_RETURN(q.category, CategoryTerm(terms));
+    MARKET_ASSIGN_OR_RETURN(q.state,
+                            StateTerm<v1::Appraisal::State>(terms, v1::Appraisal::State_Parse));
     std::optional<AppraisalCursor> after;
     if (!page.position().empty()) {
       MARKET_ASSIGN_OR_RETURN(after, DecodeCursor(page.position()));
     }
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
-    return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(std::vector<AppraisalRow> rows,
-                              appraisal::ListAppraisals(c, q, after, page.limit()));
-      resp->set_next_page_token(page.Trim(rows, [](const AppraisalRow& r) {
-        const v1::Appraisal& a = r.appraisal;
-        return EncodeCursor(
-            {absl::ToUnixMicros(FromTimestamp(a.content().inspected_time())), a.name()});
-      }));
-      for (AppraisalRow& row : rows) {
-        RedactFor(FullView(caller, caller_firm, row.appraisal), row.appraisal);
-        *resp->add_appraisals() = row.appraisal;
-      }
-      return absl::OkStatus();
-    });
+    return ReadPage(
+        *deps_.db, page, resp,
+        [&](Connection& c) { return appraisal::ListAppraisals(c, q, after, page.limit()); },
+        [](const AppraisalRow& r) {
+          const v1::Appraisal& a = r.appraisal;
+          return EncodeCursor(
+              {absl::ToUnixMicros(FromTimestamp(a.content().inspected_time())), a.name()});
+        },
+        [&](AppraisalRow& row) {
+          RedactFor(FullView(caller, caller_firm, row.appraisal), row.appraisal);
+          *resp->add_appraisals() = row.appraisal;
+        });
   });
 }
 
@@ -820,11 +851,8 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
     CheckResourceId(v, "dispute_id", req->dispute_id());
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    AppraisalRow target;
-    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(target, Found(LoadAppraisal(c, req->parent()), req->parent()));
-      return absl::OkStatus();
-    }));
+    MARKET_ASSIGN_OR_RETURN(AppraisalRow target,
+                            ReadFound(*deps_.db, req->parent(), LoadAppraisal));
     const v1::AppraisalContent& content = target.appraisal.content();
     // Who: a party to the listing, or another firm accredited for the category now.
     Role role = Role::ROLE_UNSPECIFIED;
@@ -843,81 +871,75 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
       }
       role = caller.HasRole(Role::APPRAISAL_FIRM) ? Role::APPRAISAL_FIRM : Role::APPRAISER;
     }
-    std::string name =
-        absl::StrCat(req->parent(), "/disputes/",
-                     req->dispute_id().empty() ? GeneratedId('d') : req->dispute_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::Dispute>(
-            *deps_.db, "FileDispute", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
-              MARKET_ASSIGN_OR_RETURN(AppraisalRow row,
-                                      Found(LoadAppraisal(c, req->parent()), req->parent()));
-              v1::Appraisal& a = row.appraisal;
-              if (!caller_firm.empty()) {
-                MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> accs,
-                                        FirmAccreditations(c, caller_firm));
-                bool accredited = std::any_of(accs.begin(), accs.end(), [&](const auto& r) {
-                  return !r.ended.has_value() &&
-                         CoversAt(r.accreditation, r.ended, a.content().category(), now);
-                });
-                if (!accredited) {
-                  return absl::PermissionDeniedError(
-                      absl::StrCat(caller_firm, " holds no ACTIVE accreditation for ",
-                                   common::v1::Category_Name(a.content().category())));
-                }
-              }
-              // A report superseded by the very counter-appraisal that disputes it
-              // stays disputable (it stays SUPERSEDED; an upheld dispute overturns it).
-              bool by_counter = a.state() == v1::Appraisal::SUPERSEDED &&
-                                !in.counter_appraisal().empty() &&
-                                a.superseded_by() == in.counter_appraisal();
-              if (!by_counter) {
-                MARKET_RETURN_IF_ERROR(CheckAppraisalTransition(a.state(), v1::Appraisal::DISPUTED,
-                                                                AppraisalActor::kDisputant));
-              }
-              absl::Time closes =
-                  FromTimestamp(a.create_time()) + absl::Hours(24 * kDisputeWindowDays);
-              if (now > closes) {
-                return WithReason(absl::StatusCode::kFailedPrecondition, "DISPUTE_WINDOW_CLOSED",
-                                  absl::StrCat("disputes on ", a.name(), " closed at ",
-                                               absl::FormatTime(closes)));
-              }
-              if (!in.counter_appraisal().empty()) {
-                MARKET_ASSIGN_OR_RETURN(
-                    AppraisalRow counter,
-                    Found(LoadAppraisal(c, in.counter_appraisal()), in.counter_appraisal()));
-                if (counter.appraisal.item() != a.item() || a.item().empty()) {
-                  return InvalidField("dispute.counter_appraisal",
-                                      absl::StrCat(in.counter_appraisal(), " is of another item"));
-                }
-                if (counter.appraisal.content().firm() == a.content().firm()) {
-                  return InvalidField("dispute.counter_appraisal",
-                                      "a counter-appraisal is by another firm");
-                }
-              }
-              MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name(), caller.subject));
-              if (open > 0) {
-                return absl::AlreadyExistsError(
-                    absl::StrCat(caller.subject, " already has an OPEN dispute on ", a.name()));
-              }
-              v1::Dispute d;
-              d.set_name(name);
-              d.set_raiser(caller.subject);
-              d.set_raiser_role(role);
-              d.set_reason(in.reason());
-              d.set_counter_appraisal(in.counter_appraisal());
-              d.set_state(v1::Dispute::OPEN);
-              *d.mutable_create_time() = ToTimestamp(now);
-              MARKET_ASSIGN_OR_RETURN(d, SaveDispute(c, d, 1, true));
-              if (!by_counter) {
-                a.set_state(v1::Appraisal::DISPUTED);
-                *a.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, row.version + 1, false));
-              }
-              return d;
-            }));
-    return absl::OkStatus();
+    std::string name = NewName(req->parent(), "/disputes/", req->dispute_id(), 'd');
+    return Idempotent(
+        *deps_.db, "FileDispute", caller, req->request_id(), now, resp,
+        [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
+          MARKET_ASSIGN_OR_RETURN(AppraisalRow row,
+                                  Found(LoadAppraisal(c, req->parent()), req->parent()));
+          v1::Appraisal& a = row.appraisal;
+          if (!caller_firm.empty()) {
+            MARKET_ASSIGN_OR_RETURN(std::vector<AccreditationRow> accs,
+                                    FirmAccreditations(c, caller_firm));
+            bool accredited = std::any_of(accs.begin(), accs.end(), [&](const auto& r) {
+              return !r.ended.has_value() &&
+                     CoversAt(r.accreditation, r.ended, a.content().category(), now);
+            });
+            if (!accredited) {
+              return absl::PermissionDeniedError(
+                  absl::StrCat(caller_firm, " holds no ACTIVE accreditation for ",
+                               common::v1::Category_Name(a.content().category())));
+            }
+          }
+          // A report superseded by the very counter-appraisal that disputes it
+          // stays disputable (it stays SUPERSEDED; an upheld dispute overturns it).
+          bool by_counter = a.state() == v1::Appraisal::SUPERSEDED &&
+                            !in.counter_appraisal().empty() &&
+                            a.superseded_by() == in.counter_appraisal();
+          if (!by_counter) {
+            MARKET_RETURN_IF_ERROR(CheckAppraisalTransition(a.state(), v1::Appraisal::DISPUTED,
+                                                            AppraisalActor::kDisputant));
+          }
+          absl::Time closes = FromTimestamp(a.create_time()) + absl::Hours(24 * kDisputeWindowDays);
+          if (now > closes) {
+            return WithReason(
+                absl::StatusCode::kFailedPrecondition, "DISPUTE_WINDOW_CLOSED",
+                absl::StrCat("disputes on ", a.name(), " closed at ", absl::FormatTime(closes)));
+          }
+          if (!in.counter_appraisal().empty()) {
+            MARKET_ASSIGN_OR_RETURN(
+                AppraisalRow counter,
+                Found(LoadAppraisal(c, in.counter_appraisal()), in.counter_appraisal()));
+            if (counter.appraisal.item() != a.item() || a.item().empty()) {
+              return InvalidField("dispute.counter_appraisal",
+                                  absl::StrCat(in.counter_appraisal(), " is of another item"));
+            }
+            if (counter.appraisal.content().firm() == a.content().firm()) {
+              return InvalidField("dispute.counter_appraisal",
+                                  "a counter-appraisal is by another firm");
+            }
+          }
+          MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name(), caller.subject));
+          if (open > 0) {
+            return absl::AlreadyExistsError(
+                absl::StrCat(caller.subject, " already has an OPEN dispute on ", a.name()));
+          }
+          v1::Dispute d;
+          d.set_name(name);
+          d.set_raiser(caller.subject);
+          d.set_raiser_role(role);
+          d.set_reason(in.reason());
+          d.set_counter_appraisal(in.counter_appraisal());
+          d.set_state(v1::Dispute::OPEN);
+          *d.mutable_create_time() = ToTimestamp(now);
+          MARKET_ASSIGN_OR_RETURN(d, SaveDispute(c, d, 1, true));
+          if (!by_counter) {
+            a.set_state(v1::Appraisal::DISPUTED);
+            *a.mutable_update_time() = ToTimestamp(now);
+            MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, row.version + 1, false));
+          }
+          return d;
+        });
   });
 }
 
@@ -940,11 +962,8 @@ absl::StatusOr<bool> AppraisalServiceImpl::CanSeeDispute(
 grpc::Status AppraisalServiceImpl::GetDispute(grpc::ServerContext* ctx,
                                               const v1::GetDisputeRequest* req, v1::Dispute* resp) {
   return server::HandleRpc(env_, ctx, "GetDispute", *req, [&](const auth::Caller& caller) {
-    std::string appraisal_name = req->name().substr(0, req->name().find("/disputes/"));
-    if (!ValidCollectionName(appraisal_name, "appraisals") ||
-        !ValidCollectionName(
-            req->name().substr(std::min(req->name().size(), appraisal_name.size() + 1)),
-            "disputes")) {
+    std::string appraisal_name = DisputedAppraisal(req->name());
+    if (!ValidDisputeName(req->name())) {
       return InvalidField("name", "want appraisals/{appraisal}/disputes/{dispute}");
     }
     std::optional<DisputeRow> d;
@@ -985,10 +1004,8 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
       q.appraisal = req->parent();
     }
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"state", "raiser"}));
-    if (terms.contains("state")) {
-      MARKET_ASSIGN_OR_RETURN(
-          q.state, ParseState<v1::Dispute::State>(terms["state"], v1::Dispute::State_Parse));
-    }
+    MARKET_ASSIGN_OR_RETURN(q.state,
+                            StateTerm<v1::Dispute::State>(terms, v1::Dispute::State_Parse));
     q.raiser = terms["raiser"];
     MARKET_ASSIGN_OR_RETURN(int64_t before, paging.Int(0));
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
@@ -1004,7 +1021,7 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
       MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
         MARKET_ASSIGN_OR_RETURN(rows, appraisal::ListDisputes(c, q, before, page_size + 1));
         for (const DisputeRow& row : rows) {
-          std::string a = row.dispute.name().substr(0, row.dispute.name().find("/disputes/"));
+          std::string a = DisputedAppraisal(row.dispute.name());
           if (appraisals.contains(a)) continue;
           MARKET_ASSIGN_OR_RETURN(std::optional<AppraisalRow> found, LoadAppraisal(c, a));
           if (found.has_value()) appraisals[a] = std::move(found->appraisal);
@@ -1013,7 +1030,7 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
       }));
       for (DisputeRow& row : rows) {
         before = row.id;
-        std::string a = row.dispute.name().substr(0, row.dispute.name().find("/disputes/"));
+        std::string a = DisputedAppraisal(row.dispute.name());
         if (!appraisals.contains(a)) continue;
         MARKET_ASSIGN_OR_RETURN(
             bool visible, CanSeeDispute(caller, caller_firm, row.dispute, appraisals[a], cache));
@@ -1038,13 +1055,9 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                                                  v1::Dispute* resp) {
   return server::HandleRpc(env_, ctx, "RuleOnDispute", *req, [&](const auth::Caller& caller) {
     Violations v;
-    std::string appraisal_name = req->name().substr(0, req->name().find("/disputes/"));
-    if (!ValidCollectionName(appraisal_name, "appraisals") ||
-        !ValidCollectionName(
-            req->name().substr(std::min(req->name().size(), appraisal_name.size() + 1)),
-            "disputes")) {
+    std::string appraisal_name = DisputedAppraisal(req->name());
+    if (!ValidDisputeName(req->name()))
       v.Add("name", "want appraisals/{appraisal}/disputes/{dispute}");
-    }
     if (req->outcome() != v1::Dispute::UPHELD && req->outcome() != v1::Dispute::DISMISSED) {
       v.Add("outcome", "want UPHELD or DISMISSED");
     }
@@ -1056,82 +1069,78 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::Dispute>(
-            *deps_.db, "RuleOnDispute", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
-              MARKET_ASSIGN_OR_RETURN(DisputeRow row,
-                                      Found(LoadDispute(c, req->name()), req->name()));
-              v1::Dispute& d = row.dispute;
-              MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
-              MARKET_RETURN_IF_ERROR(
-                  CheckDisputeTransition(d.state(), req->outcome(), AppraisalActor::kSupervisor));
-              MARKET_ASSIGN_OR_RETURN(AppraisalRow arow,
-                                      Found(LoadAppraisal(c, appraisal_name), appraisal_name));
-              d.set_state(req->outcome());
-              d.set_ruling_reason(req->reason());
-              d.set_ruled_by(caller.subject);
-              d.set_decision_document_number(req->decision_document_number());
-              *d.mutable_rule_time() = ToTimestamp(now);
-              MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, SaveDispute(c, d, row.version + 1, false));
-              v1::Appraisal& a = arow.appraisal;
-              const v1::Appraisal::State before = a.state();
-              const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,
-                                                             AppraisalActor::kSupervisor)
-                                        .ok();
-              if (req->outcome() == v1::Dispute::UPHELD && overturn) {
-                a.set_state(v1::Appraisal::OVERTURNED);
-                a.set_state_reason(req->reason());
-                std::string hash = HexEncode(Sha256(a.name())).substr(0, 40);
-                const std::pair<std::string, Role> subjects[] = {
-                    {FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
-                    {a.content().appraiser(), Role::APPRAISER}};
-                for (const auto& [subject, role] : subjects) {
-                  Record r;
-                  r.set_subject(subject);
-                  r.set_subject_role(role);
-                  r.set_type(Record::APPRAISAL_OVERTURNED);
-                  r.set_tier(Record::GENERAL);
-                  r.set_reference(a.name());
-                  r.set_reason(req->reason());
-                  r.set_decision_document_number(req->decision_document_number());
-                  *r.mutable_occurred_time() = ToTimestamp(now);
-                  MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
-                      c,
-                      absl::StrCat("appraisal-overturned-",
-                                   role == Role::APPRAISAL_FIRM ? "firm-" : "appraiser-", hash),
-                      r, now));
-                }
-                MARKET_RETURN_IF_ERROR(
-                    EnqueueObservation(c, RulingClearedEventId(req->name()), a, false, now));
-              } else if (req->outcome() == v1::Dispute::DISMISSED &&
-                         before == v1::Appraisal::DISPUTED) {
-                MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name()));
-                if (open == 0) {
-                  std::optional<std::string> newer;
-                  if (!a.item().empty()) {
-                    MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow.id));
-                  }
-                  a.set_state(newer.has_value() ? v1::Appraisal::SUPERSEDED : v1::Appraisal::FILED);
-                  if (newer.has_value()) {
-                    a.set_superseded_by(*newer);
-                    // A newer report came while this one was disputed: its
-                    // listing stops showing it.
-                    if (!a.content().listing().empty()) {
-                      MARKET_RETURN_IF_ERROR(EnqueueObservation(
-                          c, RulingClearedEventId(req->name()), a, false, now));
-                    }
-                  }
+    return Idempotent(
+        *deps_.db, "RuleOnDispute", caller, req->request_id(), now, resp,
+        [&](Connection& c) -> absl::StatusOr<v1::Dispute> {
+          MARKET_ASSIGN_OR_RETURN(DisputeRow row, Found(LoadDispute(c, req->name()), req->name()));
+          v1::Dispute& d = row.dispute;
+          MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), d.etag()));
+          MARKET_RETURN_IF_ERROR(
+              CheckDisputeTransition(d.state(), req->outcome(), AppraisalActor::kSupervisor));
+          MARKET_ASSIGN_OR_RETURN(AppraisalRow arow,
+                                  Found(LoadAppraisal(c, appraisal_name), appraisal_name));
+          d.set_state(req->outcome());
+          d.set_ruling_reason(req->reason());
+          d.set_ruled_by(caller.subject);
+          d.set_decision_document_number(req->decision_document_number());
+          *d.mutable_rule_time() = ToTimestamp(now);
+          MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, SaveDispute(c, d, row.version + 1, false));
+          v1::Appraisal& a = arow.appraisal;
+          const v1::Appraisal::State before = a.state();
+          const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,
+                                                         AppraisalActor::kSupervisor)
+                                    .ok();
+          if (req->outcome() == v1::Dispute::UPHELD && overturn) {
+            a.set_state(v1::Appraisal::OVERTURNED);
+            a.set_state_reason(req->reason());
+            std::string hash = HexEncode(Sha256(a.name())).substr(0, 40);
+            const std::pair<std::string, Role> subjects[] = {
+                {FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
+                {a.content().appraiser(), Role::APPRAISER}};
+            for (const auto& [subject, role] : subjects) {
+              Record r;
+              r.set_subject(subject);
+              r.set_subject_role(role);
+              r.set_type(Record::APPRAISAL_OVERTURNED);
+              r.set_tier(Record::GENERAL);
+              r.set_reference(a.name());
+              r.set_reason(req->reason());
+              r.set_decision_document_number(req->decision_document_number());
+              *r.mutable_occurred_time() = ToTimestamp(now);
+              MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
+                  c,
+                  absl::StrCat("appraisal-overturned-",
+                               role == Role::APPRAISAL_FIRM ? "firm-" : "appraiser-", hash),
+                  r, now));
+            }
+            MARKET_RETURN_IF_ERROR(
+                EnqueueObservation(c, RulingClearedEventId(req->name()), a, false, now));
+          } else if (req->outcome() == v1::Dispute::DISMISSED &&
+                     before == v1::Appraisal::DISPUTED) {
+            MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name()));
+            if (open == 0) {
+              std::optional<std::string> newer;
+              if (!a.item().empty()) {
+                MARKET_ASSIGN_OR_RETURN(newer, NewerOnItem(c, a.item(), arow.id));
+              }
+              a.set_state(newer.has_value() ? v1::Appraisal::SUPERSEDED : v1::Appraisal::FILED);
+              if (newer.has_value()) {
+                a.set_superseded_by(*newer);
+                // A newer report came while this one was disputed: its
+                // listing stops showing it.
+                if (!a.content().listing().empty()) {
+                  MARKET_RETURN_IF_ERROR(
+                      EnqueueObservation(c, RulingClearedEventId(req->name()), a, false, now));
                 }
               }
-              if (a.state() != before) {
-                *a.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, arow.version + 1, false));
-              }
-              return saved;
-            }));
-    return absl::OkStatus();
+            }
+          }
+          if (a.state() != before) {
+            *a.mutable_update_time() = ToTimestamp(now);
+            MARKET_RETURN_IF_ERROR(SaveAppraisal(c, a, arow.version + 1, false));
+          }
+          return saved;
+        });
   });
 }
 
@@ -1145,19 +1154,14 @@ grpc::Status AppraisalServiceImpl::ListGradingSchemes(grpc::ServerContext* ctx,
                             Page::Start(pages_, absl::StrCat("ListGradingSchemes|", req->filter()),
                                         req->page_size(), req->page_token()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "scheme"}));
-    std::optional<Category> category;
-    if (terms.contains("category")) {
-      MARKET_ASSIGN_OR_RETURN(category, ParseCategory(terms["category"]));
-    }
-    return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(
-          std::vector<v1::GradingScheme> schemes,
-          ListSchemes(c, category, terms["scheme"], page.position(), page.limit()));
-      resp->set_next_page_token(
-          page.Trim(schemes, [](const v1::GradingScheme& s) { return s.name(); }));
-      for (auto& s : schemes) *resp->add_grading_schemes() = std::move(s);
-      return absl::OkStatus();
-    });
+    MARKET_ASSIGN_OR_RETURN(std::optional<Category> category, CategoryTerm(terms));
+    return ReadPage(
+        *deps_.db, page, resp,
+        [&](Connection& c) {
+          return ListSchemes(c, category, terms["scheme"], page.position(), page.limit());
+        },
+        [](const v1::GradingScheme& s) { return s.name(); },
+        [&](v1::GradingScheme& s) { *resp->add_grading_schemes() = std::move(s); });
   });
 }
 
