@@ -113,6 +113,17 @@ absl::StatusOr<Row> ReadFound(sqlite::Database& db, const std::string& name,
   return row;
 }
 
+// Starts the page of List request `req` of `method`: its page token is bound
+// to the method, the parent (for requests that have one) and the filter.
+template <typename Req>
+absl::StatusOr<Page> StartPage(const PageTokenCodec& pages, const char* method, const Req& req) {
+  std::string query = absl::StrCat(method, "|", req.filter());
+  if constexpr (requires { req.parent(); }) {
+    query = absl::StrCat(method, "|", req.parent(), "|", req.filter());
+  }
+  return Page::Start(pages, std::move(query), req.page_size(), req.page_token());
+}
+
 // One page of a List RPC in one read transaction: `list` fetches
 // page.limit() rows, the page keeps page.size() of them and sets the next
 // page token from `position_of` the last kept row, and `add` puts each kept
@@ -351,76 +362,65 @@ grpc::Status AppraisalServiceImpl::GrantAccreditation(grpc::ServerContext* ctx,
   });
 }
 
-absl::StatusOr<v1::Accreditation> AppraisalServiceImpl::EndAccreditation(
-    const auth::Caller& caller, const char* method, const std::string& name,
-    const std::string& reason, const std::string& etag, const std::string& request_id,
-    v1::Accreditation::State to) {
-  Violations v;
-  if (!ValidFirmChildName(name, "accreditations", nullptr)) {
-    v.Add("name", "want firms/{firm}/accreditations/{accreditation}");
-  }
-  size_t chars = Utf8CharCount(reason);
-  if (chars == 0 || chars > 500) v.Add("reason", "required, up to 500 characters");
-  CheckRequestId(v, request_id);
-  MARKET_RETURN_IF_ERROR(v.ToStatus());
-  absl::Time now = deps_.clock->Now();
-  return RunIdempotent<v1::Accreditation>(
-      *deps_.db, method, caller.subject, request_id, now,
-      [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
-        MARKET_ASSIGN_OR_RETURN(AccreditationRow row, Found(LoadAccreditation(c, name), name));
-        v1::Accreditation& a = row.accreditation;
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, a.etag()));
-        v1::Accreditation::State state = EffectiveState(a, now);
-        if (to == v1::Accreditation::SUSPENDED && state != v1::Accreditation::ACTIVE) {
-          return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_NOT_ACTIVE",
-                            absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
-        }
-        if (to == v1::Accreditation::REVOKED &&
-            (state == v1::Accreditation::REVOKED || state == v1::Accreditation::EXPIRED)) {
-          return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_ALREADY_ENDED",
-                            absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
-        }
-        a.set_state(to);
-        a.set_state_reason(reason);
-        *a.mutable_update_time() = ToTimestamp(now);
-        std::optional<absl::Time> ended = row.ended.has_value() ? row.ended : now;
-        MARKET_ASSIGN_OR_RETURN(v1::Accreditation saved,
-                                SaveAccreditation(c, a, ended, row.version + 1, false));
-        return View(saved, now);
-      });
+template <typename Req>
+grpc::Status AppraisalServiceImpl::EndAccreditation(grpc::ServerContext* ctx, const char* method,
+                                                    const Req& req, v1::Accreditation::State to,
+                                                    v1::Accreditation* resp) {
+  return server::HandleRpc(env_, ctx, method, req, [&](const auth::Caller& caller) {
+    const std::string& name = req.name();
+    Violations v;
+    if (!ValidFirmChildName(name, "accreditations", nullptr)) {
+      v.Add("name", "want firms/{firm}/accreditations/{accreditation}");
+    }
+    size_t chars = Utf8CharCount(req.reason());
+    if (chars == 0 || chars > 500) v.Add("reason", "required, up to 500 characters");
+    CheckRequestId(v, req.request_id());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    absl::Time now = deps_.clock->Now();
+    return Idempotent(
+        *deps_.db, method, caller, req.request_id(), now, resp,
+        [&](Connection& c) -> absl::StatusOr<v1::Accreditation> {
+          MARKET_ASSIGN_OR_RETURN(AccreditationRow row, Found(LoadAccreditation(c, name), name));
+          v1::Accreditation& a = row.accreditation;
+          MARKET_RETURN_IF_ERROR(CheckEtag(req.etag(), a.etag()));
+          v1::Accreditation::State state = EffectiveState(a, now);
+          if (to == v1::Accreditation::SUSPENDED && state != v1::Accreditation::ACTIVE) {
+            return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_NOT_ACTIVE",
+                              absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
+          }
+          if (to == v1::Accreditation::REVOKED &&
+              (state == v1::Accreditation::REVOKED || state == v1::Accreditation::EXPIRED)) {
+            return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_ALREADY_ENDED",
+                              absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
+          }
+          a.set_state(to);
+          a.set_state_reason(req.reason());
+          *a.mutable_update_time() = ToTimestamp(now);
+          std::optional<absl::Time> ended = row.ended.has_value() ? row.ended : now;
+          MARKET_ASSIGN_OR_RETURN(v1::Accreditation saved,
+                                  SaveAccreditation(c, a, ended, row.version + 1, false));
+          return View(saved, now);
+        });
+  });
 }
 
 grpc::Status AppraisalServiceImpl::SuspendAccreditation(grpc::ServerContext* ctx,
                                                         const v1::SuspendAccreditationRequest* req,
                                                         v1::Accreditation* resp) {
-  return server::HandleRpc(
-      env_, ctx, "SuspendAccreditation", *req, [&](const auth::Caller& caller) {
-        MARKET_ASSIGN_OR_RETURN(
-            *resp, EndAccreditation(caller, "SuspendAccreditation", req->name(), req->reason(),
-                                    req->etag(), req->request_id(), v1::Accreditation::SUSPENDED));
-        return absl::OkStatus();
-      });
+  return EndAccreditation(ctx, "SuspendAccreditation", *req, v1::Accreditation::SUSPENDED, resp);
 }
 
 grpc::Status AppraisalServiceImpl::RevokeAccreditation(grpc::ServerContext* ctx,
                                                        const v1::RevokeAccreditationRequest* req,
                                                        v1::Accreditation* resp) {
-  return server::HandleRpc(env_, ctx, "RevokeAccreditation", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, EndAccreditation(caller, "RevokeAccreditation", req->name(), req->reason(),
-                                req->etag(), req->request_id(), v1::Accreditation::REVOKED));
-    return absl::OkStatus();
-  });
+  return EndAccreditation(ctx, "RevokeAccreditation", *req, v1::Accreditation::REVOKED, resp);
 }
 
 grpc::Status AppraisalServiceImpl::ListAccreditations(grpc::ServerContext* ctx,
                                                       const v1::ListAccreditationsRequest* req,
                                                       v1::ListAccreditationsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListAccreditations", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(
-        Page page,
-        Page::Start(pages_, absl::StrCat("ListAccreditations|", req->parent(), "|", req->filter()),
-                    req->page_size(), req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(Page page, StartPage(pages_, "ListAccreditations", *req));
     AccreditationQuery q;
     MARKET_ASSIGN_OR_RETURN(q.firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "state"}));
@@ -524,10 +524,7 @@ grpc::Status AppraisalServiceImpl::ListSigningKeys(grpc::ServerContext* ctx,
                                                    const v1::ListSigningKeysRequest* req,
                                                    v1::ListSigningKeysResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListSigningKeys", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(
-        Page page,
-        Page::Start(pages_, absl::StrCat("ListSigningKeys|", req->parent(), "|", req->filter()),
-                    req->page_size(), req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(Page page, StartPage(pages_, "ListSigningKeys", *req));
     MARKET_ASSIGN_OR_RETURN(std::string firm, FirmParent(req->parent()));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"state"}));
     MARKET_ASSIGN_OR_RETURN(std::optional<v1::SigningKey::State> state,
@@ -693,9 +690,7 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
                                                   const v1::ListAppraisalsRequest* req,
                                                   v1::ListAppraisalsResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListAppraisals", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(Page page,
-                            Page::Start(pages_, absl::StrCat("ListAppraisals|", req->filter()),
-                                        req->page_size(), req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(Page page, StartPage(pages_, "ListAppraisals", *req));
     MARKET_ASSIGN_OR_RETURN(
         auto terms, ParseFilter(req->filter(), {"item", "firm", "listing", "category", "state"}));
     AppraisalQuery q;
@@ -991,10 +986,7 @@ grpc::Status AppraisalServiceImpl::ListDisputes(grpc::ServerContext* ctx,
                                                 const v1::ListDisputesRequest* req,
                                                 v1::ListDisputesResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListDisputes", *req, [&](const auth::Caller& caller) {
-    MARKET_ASSIGN_OR_RETURN(
-        Page paging,
-        Page::Start(pages_, absl::StrCat("ListDisputes|", req->parent(), "|", req->filter()),
-                    req->page_size(), req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(Page paging, StartPage(pages_, "ListDisputes", *req));
     int page_size = paging.size();
     DisputeQuery q;
     if (req->parent() != "appraisals/-") {
@@ -1150,9 +1142,7 @@ grpc::Status AppraisalServiceImpl::ListGradingSchemes(grpc::ServerContext* ctx,
                                                       const v1::ListGradingSchemesRequest* req,
                                                       v1::ListGradingSchemesResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListGradingSchemes", *req, [&](const auth::Caller&) {
-    MARKET_ASSIGN_OR_RETURN(Page page,
-                            Page::Start(pages_, absl::StrCat("ListGradingSchemes|", req->filter()),
-                                        req->page_size(), req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(Page page, StartPage(pages_, "ListGradingSchemes", *req));
     MARKET_ASSIGN_OR_RETURN(auto terms, ParseFilter(req->filter(), {"category", "scheme"}));
     MARKET_ASSIGN_OR_RETURN(std::optional<Category> category, CategoryTerm(terms));
     return ReadPage(

@@ -92,13 +92,11 @@ class AppraisalServiceImpl final : public v1::AppraisalService::Service {
   // The firm (`firms/{f}`) the caller acts for: itself for an APPRAISAL_FIRM,
   // its affiliation for an APPRAISER; "" for anyone else.
   absl::StatusOr<std::string> CallerFirm(const auth::Caller& caller) const;
-  // Suspends or revokes an accreditation.
-  absl::StatusOr<v1::Accreditation> EndAccreditation(const auth::Caller& caller, const char* method,
-                                                     const std::string& name,
-                                                     const std::string& reason,
-                                                     const std::string& etag,
-                                                     const std::string& request_id,
-                                                     v1::Accreditation::State to);
+  // SuspendAccreditation and RevokeAccreditation: ends the accreditation
+  // `req` names in state `to` (SUSPENDED or REVOKED).
+  template <typename Req>
+  grpc::Status EndAccreditation(grpc::ServerContext* ctx, const char* method, const Req& req,
+                                v1::Accreditation::State to, v1::Accreditation* resp);
   // Whether `caller` may see `dispute` of `appraisal` (GetDispute's rule).
   absl::StatusOr<bool> CanSeeDispute(
       const auth::Caller& caller, const std::string& caller_firm, const v1::Dispute& dispute,
