@@ -39,6 +39,12 @@ absl::Status CheckEtag(const std::string& given, const std::string& current) {
   return absl::OkStatus();
 }
 
+// FAILED_PRECONDITION with ErrorInfo `reason` and the message `parts` concatenated.
+template <typename... Parts>
+absl::Status Precondition(absl::string_view reason, const Parts&... parts) {
+  return WithReason(absl::StatusCode::kFailedPrecondition, reason, absl::StrCat(parts...));
+}
+
 bool HasRole(const identity::v1::Subject& s, Role role) {
   return std::find(s.roles().begin(), s.roles().end(), role) != s.roles().end();
 }
@@ -193,24 +199,20 @@ absl::Status NotAccredited(const std::vector<AccreditationRow>& rows, const v1::
                     a.categories().end();
     if (category && FromTimestamp(a.valid_from()) <= inspected &&
         FromTimestamp(a.valid_until()) <= inspected && !row.ended.has_value()) {
-      return WithReason(
-          absl::StatusCode::kFailedPrecondition, "ACCREDITATION_EXPIRED",
-          absl::StrCat(a.name(), " expired at ", absl::FormatTime(FromTimestamp(a.valid_until())),
-                       ", before the inspection"));
+      return Precondition("ACCREDITATION_EXPIRED", a.name(), " expired at ",
+                          absl::FormatTime(FromTimestamp(a.valid_until())),
+                          ", before the inspection");
     }
   }
   for (const AccreditationRow& row : rows) {
     if (row.ended.has_value() &&
         CoversAt(row.accreditation, std::nullopt, c.category(), inspected)) {
-      return WithReason(absl::StatusCode::kFailedPrecondition, "NOT_ACCREDITED",
-                        absl::StrCat(row.accreditation.name(), " is ",
-                                     v1::Accreditation::State_Name(row.accreditation.state())));
+      return Precondition("NOT_ACCREDITED", row.accreditation.name(), " is ",
+                          v1::Accreditation::State_Name(row.accreditation.state()));
     }
   }
-  return WithReason(
-      absl::StatusCode::kFailedPrecondition, "NOT_ACCREDITED",
-      absl::StrCat(c.firm(), " holds no ACTIVE accreditation for ",
-                   common::v1::Category_Name(c.category()), " at ", absl::FormatTime(inspected)));
+  return Precondition("NOT_ACCREDITED", c.firm(), " holds no ACTIVE accreditation for ",
+                      common::v1::Category_Name(c.category()), " at ", absl::FormatTime(inspected));
 }
 
 // The accreditation that covered `c` at its inspection, as filing requires it
@@ -243,6 +245,17 @@ absl::Status CheckGrades(Connection& conn, const v1::AppraisalContent& c) {
     MARKET_RETURN_IF_ERROR(CheckGrade(*def, g, c.category(), score, c.accident_found(), field));
   }
   return absl::OkStatus();
+}
+
+// Hides the filer and state reason from callers other than supervisors and
+// the firm's own staff (`caller_firm`).
+void RedactFor(const auth::Caller& caller, const std::string& caller_firm, v1::Appraisal& a) {
+  if (caller.HasRole(Role::SUPERVISOR) ||
+      (!caller_firm.empty() && caller_firm == a.content().firm())) {
+    return;
+  }
+  a.clear_filer();
+  a.clear_state_reason();
 }
 
 }  // namespace
@@ -339,8 +352,8 @@ grpc::Status AppraisalServiceImpl::GrantAccreditation(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(identity::v1::Subject firm, RequireSubject(firm_subject, "firm"));
     if (!HasRole(firm, Role::APPRAISAL_FIRM)) {
-      return WithReason(absl::StatusCode::kFailedPrecondition, "SUBJECT_NOT_FIRM",
-                        absl::StrCat(firm_subject, " does not hold the APPRAISAL_FIRM role"));
+      return Precondition("SUBJECT_NOT_FIRM", firm_subject,
+                          " does not hold the APPRAISAL_FIRM role");
     }
     absl::Time now = deps_.clock->Now();
     std::string name = NewName(req->parent(), "/accreditations/", req->accreditation_id(), 'a');
@@ -385,13 +398,13 @@ grpc::Status AppraisalServiceImpl::EndAccreditation(grpc::ServerContext* ctx, co
           MARKET_RETURN_IF_ERROR(CheckEtag(req.etag(), a.etag()));
           v1::Accreditation::State state = EffectiveState(a, now);
           if (to == v1::Accreditation::SUSPENDED && state != v1::Accreditation::ACTIVE) {
-            return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_NOT_ACTIVE",
-                              absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
+            return Precondition("ACCREDITATION_NOT_ACTIVE", name, " is ",
+                                v1::Accreditation::State_Name(state));
           }
           if (to == v1::Accreditation::REVOKED &&
               (state == v1::Accreditation::REVOKED || state == v1::Accreditation::EXPIRED)) {
-            return WithReason(absl::StatusCode::kFailedPrecondition, "ACCREDITATION_ALREADY_ENDED",
-                              absl::StrCat(name, " is ", v1::Accreditation::State_Name(state)));
+            return Precondition("ACCREDITATION_ALREADY_ENDED", name, " is ",
+                                v1::Accreditation::State_Name(state));
           }
           a.set_state(to);
           a.set_state_reason(req.reason());
@@ -581,9 +594,8 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
                             deps_.subjects(content.appraiser()));
     if (!appraiser.has_value() || !HasRole(*appraiser, Role::APPRAISER) ||
         appraiser->affiliation() != firm_subject) {
-      return WithReason(
-          absl::StatusCode::kFailedPrecondition, "APPRAISER_NOT_AFFILIATED",
-          absl::StrCat(content.appraiser(), " is not an APPRAISER of ", content.firm()));
+      return Precondition("APPRAISER_NOT_AFFILIATED", content.appraiser(),
+                          " is not an APPRAISER of ", content.firm());
     }
     MARKET_RETURN_IF_ERROR(CheckTradable(content));
     if (!content.listing().empty()) {
@@ -596,8 +608,8 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
         [&](Connection& c) -> absl::StatusOr<v1::Appraisal> {
           MARKET_ASSIGN_OR_RETURN(KeyRow key, Found(LoadKey(c, in.key()), in.key()));
           if (key_firm != content.firm()) {
-            return WithReason(absl::StatusCode::kFailedPrecondition, "KEY_NOT_OWNED_BY_FIRM",
-                              absl::StrCat(in.key(), " is not a key of ", content.firm()));
+            return Precondition("KEY_NOT_OWNED_BY_FIRM", in.key(), " is not a key of ",
+                                content.firm());
           }
           MARKET_RETURN_IF_ERROR(CheckSigningKeyActive(key.key.state()));
           MARKET_ASSIGN_OR_RETURN(Ed25519PublicKey public_key,
@@ -654,23 +666,6 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
   });
 }
 
-namespace {
-
-// Hides the filer and state reason from callers other than supervisors and
-// the firm's own staff.
-void RedactFor(bool full_view, v1::Appraisal& a) {
-  if (full_view) return;
-  a.clear_filer();
-  a.clear_state_reason();
-}
-
-bool FullView(const auth::Caller& caller, const std::string& caller_firm, const v1::Appraisal& a) {
-  return caller.HasRole(Role::SUPERVISOR) ||
-         (!caller_firm.empty() && caller_firm == a.content().firm());
-}
-
-}  // namespace
-
 grpc::Status AppraisalServiceImpl::GetAppraisal(grpc::ServerContext* ctx,
                                                 const v1::GetAppraisalRequest* req,
                                                 v1::Appraisal* resp) {
@@ -681,7 +676,7 @@ grpc::Status AppraisalServiceImpl::GetAppraisal(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(std::string caller_firm, CallerFirm(caller));
     MARKET_ASSIGN_OR_RETURN(AppraisalRow row, ReadFound(*deps_.db, req->name(), LoadAppraisal));
     *resp = std::move(row.appraisal);
-    RedactFor(FullView(caller, caller_firm, *resp), *resp);
+    RedactFor(caller, caller_firm, *resp);
     return absl::OkStatus();
   });
 }
@@ -723,7 +718,7 @@ grpc::Status AppraisalServiceImpl::ListAppraisals(grpc::ServerContext* ctx,
               {absl::ToUnixMicros(FromTimestamp(a.content().inspected_time())), a.name()});
         },
         [&](AppraisalRow& row) {
-          RedactFor(FullView(caller, caller_firm, row.appraisal), row.appraisal);
+          RedactFor(caller, caller_firm, row.appraisal);
           *resp->add_appraisals() = row.appraisal;
         });
   });
@@ -897,9 +892,8 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
           }
           absl::Time closes = FromTimestamp(a.create_time()) + absl::Hours(24 * kDisputeWindowDays);
           if (now > closes) {
-            return WithReason(
-                absl::StatusCode::kFailedPrecondition, "DISPUTE_WINDOW_CLOSED",
-                absl::StrCat("disputes on ", a.name(), " closed at ", absl::FormatTime(closes)));
+            return Precondition("DISPUTE_WINDOW_CLOSED", "disputes on ", a.name(), " closed at ",
+                                absl::FormatTime(closes));
           }
           if (!in.counter_appraisal().empty()) {
             MARKET_ASSIGN_OR_RETURN(
