@@ -24,6 +24,12 @@ bool ValidSchemeId(const std::string& id) {
   });
 }
 
+// INVALID_ARGUMENT with the message `parts` concatenated.
+template <typename... Parts>
+absl::Status Invalid(const Parts&... parts) {
+  return absl::InvalidArgumentError(absl::StrCat(parts...));
+}
+
 // Reads an optional member of type T; INVALID_ARGUMENT when present with another type.
 template <typename T>
 absl::Status Member(const json& object, const char* key, T* out, const std::string& where) {
@@ -32,13 +38,13 @@ absl::Status Member(const json& object, const char* key, T* out, const std::stri
   try {
     *out = it->get<T>();
   } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": ", e.what()));
+    return Invalid(where, ".", key, ": ", e.what());
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<SchemeDefinition> ParseOne(const json& j, const std::string& where) {
-  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": want an object"));
+  if (!j.is_object()) return Invalid(where, ": want an object");
   SchemeDefinition def;
   v1::GradingScheme& s = def.scheme;
   std::string id, display_name, basis;
@@ -53,39 +59,33 @@ absl::StatusOr<SchemeDefinition> ParseOne(const json& j, const std::string& wher
   MARKET_RETURN_IF_ERROR(Member(j, "categories", &categories, where));
   MARKET_RETURN_IF_ERROR(Member(j, "accident_level", &def.accident_level, where));
   if (!ValidSchemeId(id)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".scheme: \"", id, "\", want 1-63 characters of [a-z0-9-]"));
+    return Invalid(where, ".scheme: \"", id, "\", want 1-63 characters of [a-z0-9-]");
   }
-  if (version < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ".version: want >= 1"));
-  }
+  if (version < 1) return Invalid(where, ".version: want >= 1");
   s.set_name(SchemeName(id, version));
   s.set_scheme(id);
   s.set_version(version);
   s.set_display_name(display_name);
   s.set_basis(basis);
   s.set_scored(scored);
-  if (categories.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ".categories: want at least one"));
-  }
+  if (categories.empty()) return Invalid(where, ".categories: want at least one");
   for (const std::string& name : categories) {
     common::v1::Category c;
     if (!common::v1::Category_Parse(name, &c) || c == common::v1::CATEGORY_UNSPECIFIED) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".categories: unknown category \"", name, "\""));
+      return Invalid(where, ".categories: unknown category \"", name, "\"");
     }
     s.add_categories(c);
   }
   auto levels = j.find("levels");
   if (levels == j.end() || !levels->is_array() || levels->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ".levels: want a non-empty array"));
+    return Invalid(where, ".levels: want a non-empty array");
   }
   std::set<std::string> codes;
   std::vector<std::pair<int, int>> bands;
   for (size_t i = 0; i < levels->size(); ++i) {
     const json& lj = (*levels)[i];
     std::string at = absl::StrCat(where, ".levels[", i, "]");
-    if (!lj.is_object()) return absl::InvalidArgumentError(absl::StrCat(at, ": want an object"));
+    if (!lj.is_object()) return Invalid(at, ": want an object");
     std::string code, description;
     std::optional<int> min_score, max_score;
     MARKET_RETURN_IF_ERROR(Member(lj, "code", &code, at));
@@ -99,51 +99,41 @@ absl::StatusOr<SchemeDefinition> ParseOne(const json& j, const std::string& wher
       MARKET_RETURN_IF_ERROR(Member(lj, "max_score", &v, at));
       max_score = v;
     }
-    if (code.empty() || code.size() > 32) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".code: want 1-32 bytes"));
-    }
-    if (!codes.insert(code).second) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".code: \"", code, "\" repeated"));
-    }
+    if (code.empty() || code.size() > 32) return Invalid(at, ".code: want 1-32 bytes");
+    if (!codes.insert(code).second) return Invalid(at, ".code: \"", code, "\" repeated");
     v1::GradingScheme::Level* level = s.add_levels();
     level->set_code(code);
     level->set_description(description);
     if (min_score.has_value() != max_score.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ": give both min_score and max_score"));
+      return Invalid(at, ": give both min_score and max_score");
     }
     if (min_score.has_value()) {
-      if (!scored) {
-        return absl::InvalidArgumentError(absl::StrCat(at, ": score band in an unscored scheme"));
-      }
+      if (!scored) return Invalid(at, ": score band in an unscored scheme");
       if (*min_score < 0 || *max_score > 100 || *min_score > *max_score) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(at, ": want 0 <= min_score <= max_score <= 100"));
+        return Invalid(at, ": want 0 <= min_score <= max_score <= 100");
       }
       level->set_min_score(*min_score);
       level->set_max_score(*max_score);
       bands.emplace_back(*min_score, *max_score);
     } else if (scored && code != def.accident_level) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ": a scored scheme's level needs min_score and max_score"));
+      return Invalid(at, ": a scored scheme's level needs min_score and max_score");
     }
   }
   if (!def.accident_level.empty() && !codes.contains(def.accident_level)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".accident_level: \"", def.accident_level, "\" is not a level"));
+    return Invalid(where, ".accident_level: \"", def.accident_level, "\" is not a level");
   }
   if (scored) {
     std::sort(bands.begin(), bands.end());
     int next = 0;
     for (const auto& [lo, hi] : bands) {
       if (lo != next) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ".levels: score bands must cover 0-100 without gaps or overlaps (at ", lo, ")"));
+        return Invalid(where, ".levels: score bands must cover 0-100 without gaps or overlaps (at ",
+                       lo, ")");
       }
       next = hi + 1;
     }
     if (next != 101) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".levels: score bands must cover 0-100 (end at ", next - 1, ")"));
+      return Invalid(where, ".levels: score bands must cover 0-100 (end at ", next - 1, ")");
     }
   }
   return def;
@@ -158,9 +148,7 @@ std::string SchemeName(absl::string_view scheme, int version) {
 absl::StatusOr<std::vector<SchemeDefinition>> ParseSchemes(absl::string_view text,
                                                            const std::string& source) {
   json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": not valid JSON"));
-  }
+  if (root.is_discarded()) return Invalid(source, ": not valid JSON");
   const json* list = &root;
   if (root.is_object() && root.contains("schemes")) list = &root["schemes"];
   std::vector<SchemeDefinition> out;
@@ -197,7 +185,7 @@ absl::StatusOr<std::vector<SchemeDefinition>> LoadSchemes(const std::string& dir
   std::set<std::string> names;
   for (const auto& def : all) {
     if (!names.insert(def.scheme.name()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(def.scheme.name(), " is defined twice"));
+      return Invalid(def.scheme.name(), " is defined twice");
     }
   }
   return all;
