@@ -261,11 +261,7 @@ void RedactFor(const auth::Caller& caller, const std::string& caller_firm, v1::A
 }  // namespace
 
 std::vector<auth::RpcPolicy> AppraisalPolicies() {
-  using common::v1::APPRAISAL_FIRM;
-  using common::v1::APPRAISER;
-  using common::v1::BUYER;
-  using common::v1::SELLER;
-  using common::v1::SUPERVISOR;
+  using enum common::v1::Role;
   return {
       {.method = "GrantAccreditation", .roles = {SUPERVISOR}},
       {.method = "SuspendAccreditation", .roles = {SUPERVISOR}},
