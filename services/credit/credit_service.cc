@@ -583,8 +583,8 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     *a.mutable_create_time() = ToTimestamp(now);
     if (req->request_id().size() > 64) return InvalidField("request_id", "longer than 64 characters");
     MARKET_ASSIGN_OR_RETURN(
-        *resp, store_->CreateRepair(a, RequestKey{"ApplyForRepair", caller.subject,
-                                                  req->request_id(), now}));
+        *resp, store_->CreateRepair(
+                   a, RequestKey{"ApplyForRepair", caller.subject, req->request_id()}, now));
     return absl::OkStatus();
   });
 }
@@ -649,7 +649,7 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
               a.set_etag("\"v2\"");
               if (appended) a.set_repair_record(absl::StrCat("ledgers/main/records/", *appended));
             },
-            RequestKey{"RuleOnRepair", caller.subject, req->request_id(), now}));
+            RequestKey{"RuleOnRepair", caller.subject, req->request_id()}, now));
     return absl::OkStatus();
   });
 }
