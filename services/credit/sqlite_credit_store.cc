@@ -117,6 +117,15 @@ absl::StatusOr<StoredCheckpoint> LatestCheckpointIn(Connection& c) {
   return cp;
 }
 
+absl::Status InsertCheckpoint(Connection& c, const StoredCheckpoint& cp) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, cp.size));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(2, cp.root));
+  MARKET_RETURN_IF_ERROR(st.BindText(3, cp.note));
+  return st.Run();
+}
+
 // The record as a client would send it again: output-only fields cleared.
 Record Comparable(Record r) {
   r.clear_name();
@@ -191,11 +200,7 @@ absl::StatusOr<std::unique_ptr<SqliteCreditStore>> SqliteCreditStore::Open(
     MARKET_ASSIGN_OR_RETURN(StoredCheckpoint latest, LatestCheckpointIn(c));
     if (!latest.note.empty()) return absl::OkStatus();
     MARKET_ASSIGN_OR_RETURN(std::string note, store->signer_(0, EmptyRootHash()));
-    MARKET_ASSIGN_OR_RETURN(Statement cp,
-                            c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(0, ?, ?)"));
-    MARKET_RETURN_IF_ERROR(cp.BindBlob(1, EmptyRootHash()));
-    MARKET_RETURN_IF_ERROR(cp.BindText(2, note));
-    return cp.Run();
+    return InsertCheckpoint(c, StoredCheckpoint{0, EmptyRootHash(), note});
   }));
   return store;
 }
@@ -257,14 +262,9 @@ absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Re
   int64_t size = index + 1;
   MARKET_ASSIGN_OR_RETURN(Hash root, ledger::RootHash(size, nodes));
   MARKET_ASSIGN_OR_RETURN(std::string note, signer_(size, root));
-  MARKET_ASSIGN_OR_RETURN(Statement cp,
-                          c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
-  MARKET_RETURN_IF_ERROR(cp.Bind(1, size));
-  MARKET_RETURN_IF_ERROR(cp.BindBlob(2, root));
-  MARKET_RETURN_IF_ERROR(cp.BindText(3, note));
-  MARKET_RETURN_IF_ERROR(cp.Run());
-  MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(index, leaf));
   result.checkpoint = StoredCheckpoint{size, root, note};
+  MARKET_RETURN_IF_ERROR(InsertCheckpoint(c, result.checkpoint));
+  MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(index, leaf));
   MARKET_ASSIGN_OR_RETURN(result.proof, ledger::InclusionProof(index, size, nodes));
   return result;
 }
@@ -293,12 +293,7 @@ absl::StatusOr<StoredCheckpoint> SqliteCreditStore::Resign() {
       }
       return absl::OkStatus();
     }
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, cp.size));
-    MARKET_RETURN_IF_ERROR(st.BindBlob(2, cp.root));
-    MARKET_RETURN_IF_ERROR(st.BindText(3, cp.note));
-    return st.Run();
+    return InsertCheckpoint(c, cp);
   }));
   return cp;
 }

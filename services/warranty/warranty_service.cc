@@ -798,15 +798,10 @@ grpc::Status WarrantyServiceImpl::ResolveClaim(grpc::ServerContext* ctx,
       CheckText(v, "resolution.note", in.note(), /*required=*/false);
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    auto allowed = [&](const ClaimRow& row) -> absl::Status {
-      if (recording && caller.subject == row.claim.seller()) return absl::OkStatus();
-      if (!recording && caller.subject == row.claim.buyer()) return absl::OkStatus();
-      return absl::PermissionDeniedError(
-          absl::StrCat(recording ? "only the seller of " : "only the buyer of ", row.claim.name(),
-                       recording ? " records its resolution" : " confirms its resolution"));
-    };
     return Mutate(
-        caller, "ResolveClaim", *req, resp, allowed,
+        caller, "ResolveClaim", *req, resp,
+        Only(caller, /*seller=*/recording,
+             recording ? "records its resolution" : "confirms its resolution"),
         [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
           v1::Claim& claim = row.claim;
           MARKET_RETURN_IF_ERROR(
