@@ -654,12 +654,10 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
   });
 }
 
-absl::Status CreditServiceImpl::ListCreditList(
-    bool black, int page_size, const std::string& page_token,
-    google::protobuf::RepeatedPtrField<v1::CreditListEntry>* entries,
-    std::string* next_page_token) {
+template <typename Req, typename Resp>
+absl::Status CreditServiceImpl::ListCreditList(bool black, const Req& req, Resp* resp) {
   MARKET_ASSIGN_OR_RETURN(Page page, Page::Start(pages_, black ? "ListBlacklist" : "ListRedlist",
-                                                 page_size, page_token));
+                                                 req.page_size(), req.page_token()));
   MARKET_ASSIGN_OR_RETURN(int64_t offset, page.Int(0));
   int size = page.size();
   absl::Time now = clock_->Now();
@@ -697,10 +695,10 @@ absl::Status CreditServiceImpl::ListCreditList(
            (a.since() == b.since() && a.subject() < b.subject());
   });
   for (int64_t i = offset; i < static_cast<int64_t>(all.size()) && i < offset + size; ++i) {
-    *entries->Add() = all[i];
+    *resp->add_entries() = all[i];
   }
   if (offset + size < static_cast<int64_t>(all.size())) {
-    *next_page_token = page.Next(absl::StrCat(offset + size));
+    resp->set_next_page_token(page.Next(absl::StrCat(offset + size)));
   }
   return absl::OkStatus();
 }
@@ -709,8 +707,7 @@ grpc::Status CreditServiceImpl::ListBlacklist(grpc::ServerContext* ctx,
                                               const v1::ListBlacklistRequest* req,
                                               v1::ListBlacklistResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListBlacklist", *req, [&](const auth::Caller&) {
-    return ListCreditList(true, req->page_size(), req->page_token(), resp->mutable_entries(),
-                          resp->mutable_next_page_token());
+    return ListCreditList(/*black=*/true, *req, resp);
   });
 }
 
@@ -718,8 +715,7 @@ grpc::Status CreditServiceImpl::ListRedlist(grpc::ServerContext* ctx,
                                             const v1::ListRedlistRequest* req,
                                             v1::ListRedlistResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListRedlist", *req, [&](const auth::Caller&) {
-    return ListCreditList(false, req->page_size(), req->page_token(), resp->mutable_entries(),
-                          resp->mutable_next_page_token());
+    return ListCreditList(/*black=*/false, *req, resp);
   });
 }
 

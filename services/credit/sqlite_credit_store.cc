@@ -1,5 +1,6 @@
 #include "services/credit/sqlite_credit_store.h"
 
+#include <functional>
 #include <type_traits>
 
 #include "absl/strings/numbers.h"
@@ -137,15 +138,23 @@ Record Comparable(Record r) {
   return r;
 }
 
-absl::StatusOr<std::vector<Record>> QueryRecords(Statement& st) {
-  std::vector<Record> out;
+// Steps `st` to its end, collecting `read` of every row.
+template <typename T>
+absl::StatusOr<std::vector<T>> ReadAll(Statement& st,
+                                       const std::function<absl::StatusOr<T>(Statement&)>& read) {
+  std::vector<T> out;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    MARKET_ASSIGN_OR_RETURN(Record r, ParseLeaf(st.ColumnInt64(0), st.ColumnBlob(1)));
-    out.push_back(std::move(r));
+    if (!more) return out;
+    MARKET_ASSIGN_OR_RETURN(T item, read(st));
+    out.push_back(std::move(item));
   }
-  return out;
+}
+
+// Records from rows of (idx, leaf).
+absl::StatusOr<std::vector<Record>> QueryRecords(Statement& st) {
+  return ReadAll<Record>(
+      st, [](Statement& row) { return ParseLeaf(row.ColumnInt64(0), row.ColumnBlob(1)); });
 }
 
 absl::StatusOr<RepairApplication> ReadRepair(Connection& c, const std::string& name,
@@ -318,13 +327,9 @@ absl::StatusOr<std::vector<StoredEntry>> SqliteCreditStore::GetEntries(int64_t s
             c.Prepare("SELECT idx, leaf FROM records WHERE idx >= ? AND idx < ? ORDER BY idx"));
         MARKET_RETURN_IF_ERROR(st.Bind(1, start));
         MARKET_RETURN_IF_ERROR(st.Bind(2, end));
-        std::vector<StoredEntry> out;
-        while (true) {
-          MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-          if (!more) break;
-          out.push_back(StoredEntry{st.ColumnInt64(0), st.ColumnBlob(1)});
-        }
-        return out;
+        return ReadAll<StoredEntry>(st, [](Statement& row) -> absl::StatusOr<StoredEntry> {
+          return StoredEntry{row.ColumnInt64(0), row.ColumnBlob(1)};
+        });
       });
 }
 
@@ -395,13 +400,8 @@ absl::StatusOr<std::vector<std::string>> SqliteCreditStore::Subjects() {
       *db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::vector<std::string>> {
         MARKET_ASSIGN_OR_RETURN(Statement st,
                                 c.Prepare("SELECT DISTINCT subject FROM records ORDER BY subject"));
-        std::vector<std::string> out;
-        while (true) {
-          MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-          if (!more) break;
-          out.push_back(st.ColumnText(0));
-        }
-        return out;
+        return ReadAll<std::string>(
+            st, [](Statement& row) -> absl::StatusOr<std::string> { return row.ColumnText(0); });
       });
 }
 
@@ -418,7 +418,8 @@ absl::Status SqliteCreditStore::AddAccessLog(const AccessLogEntry& entry) {
 
 absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> SqliteCreditStore::ListAccessLog(
     const std::string& subject, const std::string& reader, int64_t before, int limit) {
-  using Entries = std::vector<std::pair<int64_t, AccessLogEntry>>;
+  using Entry = std::pair<int64_t, AccessLogEntry>;
+  using Entries = std::vector<Entry>;
   return InTransaction(*db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<Entries> {
     MARKET_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("SELECT id, data FROM access_log WHERE (?1 = '' OR subject = ?1) "
@@ -428,16 +429,12 @@ absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> SqliteCreditStor
     MARKET_RETURN_IF_ERROR(st.BindText(2, reader));
     MARKET_RETURN_IF_ERROR(st.Bind(3, before));
     MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(limit)));
-    Entries out;
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
+    return ReadAll<Entry>(st, [](Statement& row) -> absl::StatusOr<Entry> {
       AccessLogEntry e;
-      if (!e.ParseFromString(st.ColumnBlob(1))) return absl::DataLossError("corrupt access log");
-      e.set_name(absl::StrCat(e.subject(), "/accessLogEntries/", st.ColumnInt64(0)));
-      out.emplace_back(st.ColumnInt64(0), std::move(e));
-    }
-    return out;
+      if (!e.ParseFromString(row.ColumnBlob(1))) return absl::DataLossError("corrupt access log");
+      e.set_name(absl::StrCat(e.subject(), "/accessLogEntries/", row.ColumnInt64(0)));
+      return Entry(row.ColumnInt64(0), std::move(e));
+    });
   });
 }
 

@@ -24,7 +24,6 @@ using google::protobuf::util::TimeUtil;
 constexpr char kService[] = "market.identity.v1.IdentityService";
 constexpr char kApiKeyPrefix[] = "mk_";
 
-
 // Number of UTF-8 code points, or -1 for invalid UTF-8.
 int Utf8Length(absl::string_view s) {
   int n = 0;

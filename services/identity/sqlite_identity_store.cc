@@ -47,13 +47,11 @@ CREATE TABLE signing_keys (
   return *migrations;
 }
 
-
 std::string RolesColumn(const Subject& s) {
   std::string out = "|";
   for (int r : s.roles()) absl::StrAppend(&out, common::v1::Role_Name(r), "|");
   return out;
 }
-
 
 // Binds `text` or NULL when empty.
 absl::Status BindTextOrNull(Statement& st, int index, const std::string& text) {
@@ -166,17 +164,11 @@ absl::StatusOr<std::vector<SubjectRow>> SqliteIdentityStore::ListSubjects(
                                "WHERE name > ?1 AND (?2 IS NULL OR instr(roles, ?2) > 0) "
                                "AND (?3 IS NULL OR state = ?3) ORDER BY name LIMIT ?4")));
     MARKET_RETURN_IF_ERROR(st.BindText(1, after));
-    if (filter.role) {
-      MARKET_RETURN_IF_ERROR(
-          st.BindText(2, absl::StrCat("|", common::v1::Role_Name(*filter.role), "|")));
-    } else {
-      MARKET_RETURN_IF_ERROR(st.BindNull(2));
-    }
-    if (filter.state) {
-      MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(*filter.state)));
-    } else {
-      MARKET_RETURN_IF_ERROR(st.BindNull(3));
-    }
+    MARKET_RETURN_IF_ERROR(
+        filter.role ? st.BindText(2, absl::StrCat("|", common::v1::Role_Name(*filter.role), "|"))
+                    : st.BindNull(2));
+    MARKET_RETURN_IF_ERROR(filter.state ? st.Bind(3, static_cast<int64_t>(*filter.state))
+                                        : st.BindNull(3));
     MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(limit)));
     std::vector<SubjectRow> rows;
     while (true) {
