@@ -30,11 +30,9 @@ constexpr char kLedgerService[] = "market.credit.v1.LedgerService";
 constexpr int64_t kMaxRecordsPerCall = 1000;
 
 bool LowerHex64(absl::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
-  }
-  return true;
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+         });
 }
 
 // Event ids the service itself uses for the records it appends.

@@ -1,5 +1,6 @@
 #include "services/identity/identity_service.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -109,19 +110,13 @@ void CheckKindRoles(Violations& v, const std::string& field, Subject::Kind kind,
 
 // People holding these roles must be identified by an ID number (real name).
 bool NeedsRealName(const google::protobuf::RepeatedField<int>& roles) {
-  for (int r : roles) {
-    if (r == common::v1::SELLER || r == common::v1::APPRAISER || r == common::v1::OPERATOR) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(roles.begin(), roles.end(), [](int r) {
+    return r == common::v1::SELLER || r == common::v1::APPRAISER || r == common::v1::OPERATOR;
+  });
 }
 
 bool HasRole(const Subject& s, Role role) {
-  for (int r : s.roles()) {
-    if (r == role) return true;
-  }
-  return false;
+  return std::find(s.roles().begin(), s.roles().end(), role) != s.roles().end();
 }
 
 void CheckPassword(Violations& v, const std::string& password) {
