@@ -30,11 +30,9 @@ constexpr char kLedgerService[] = "market.credit.v1.LedgerService";
 constexpr int64_t kMaxRecordsPerCall = 1000;
 
 bool LowerHex64(absl::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
-  }
-  return true;
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+         });
 }
 
 // Event ids the service itself uses for the records it appends.
@@ -583,8 +581,8 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     *a.mutable_create_time() = ToTimestamp(now);
     if (req->request_id().size() > 64) return InvalidField("request_id", "longer than 64 characters");
     MARKET_ASSIGN_OR_RETURN(
-        *resp, store_->CreateRepair(a, RequestKey{"ApplyForRepair", caller.subject,
-                                                  req->request_id(), now}));
+        *resp, store_->CreateRepair(
+                   a, RequestKey{"ApplyForRepair", caller.subject, req->request_id()}, now));
     return absl::OkStatus();
   });
 }
@@ -649,17 +647,15 @@ grpc::Status CreditServiceImpl::RuleOnRepair(grpc::ServerContext* ctx,
               a.set_etag("\"v2\"");
               if (appended) a.set_repair_record(absl::StrCat("ledgers/main/records/", *appended));
             },
-            RequestKey{"RuleOnRepair", caller.subject, req->request_id(), now}));
+            RequestKey{"RuleOnRepair", caller.subject, req->request_id()}, now));
     return absl::OkStatus();
   });
 }
 
-absl::Status CreditServiceImpl::ListCreditList(
-    bool black, int page_size, const std::string& page_token,
-    google::protobuf::RepeatedPtrField<v1::CreditListEntry>* entries,
-    std::string* next_page_token) {
+template <typename Req, typename Resp>
+absl::Status CreditServiceImpl::ListCreditList(bool black, const Req& req, Resp* resp) {
   MARKET_ASSIGN_OR_RETURN(Page page, Page::Start(pages_, black ? "ListBlacklist" : "ListRedlist",
-                                                 page_size, page_token));
+                                                 req.page_size(), req.page_token()));
   MARKET_ASSIGN_OR_RETURN(int64_t offset, page.Int(0));
   int size = page.size();
   absl::Time now = clock_->Now();
@@ -697,10 +693,10 @@ absl::Status CreditServiceImpl::ListCreditList(
            (a.since() == b.since() && a.subject() < b.subject());
   });
   for (int64_t i = offset; i < static_cast<int64_t>(all.size()) && i < offset + size; ++i) {
-    *entries->Add() = all[i];
+    *resp->add_entries() = all[i];
   }
   if (offset + size < static_cast<int64_t>(all.size())) {
-    *next_page_token = page.Next(absl::StrCat(offset + size));
+    resp->set_next_page_token(page.Next(absl::StrCat(offset + size)));
   }
   return absl::OkStatus();
 }
@@ -709,8 +705,7 @@ grpc::Status CreditServiceImpl::ListBlacklist(grpc::ServerContext* ctx,
                                               const v1::ListBlacklistRequest* req,
                                               v1::ListBlacklistResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListBlacklist", *req, [&](const auth::Caller&) {
-    return ListCreditList(true, req->page_size(), req->page_token(), resp->mutable_entries(),
-                          resp->mutable_next_page_token());
+    return ListCreditList(/*black=*/true, *req, resp);
   });
 }
 
@@ -718,8 +713,7 @@ grpc::Status CreditServiceImpl::ListRedlist(grpc::ServerContext* ctx,
                                             const v1::ListRedlistRequest* req,
                                             v1::ListRedlistResponse* resp) {
   return server::HandleRpc(env_, ctx, "ListRedlist", *req, [&](const auth::Caller&) {
-    return ListCreditList(false, req->page_size(), req->page_token(), resp->mutable_entries(),
-                          resp->mutable_next_page_token());
+    return ListCreditList(/*black=*/false, *req, resp);
   });
 }
 

@@ -86,9 +86,9 @@ class CreditServiceImpl final : public v1::CreditService::Service {
 
   absl::Status LogAccess(const auth::Caller& caller, const std::string& subject,
                          const std::string& method, const std::string& purpose);
-  absl::Status ListCreditList(bool black, int page_size, const std::string& page_token,
-                              google::protobuf::RepeatedPtrField<v1::CreditListEntry>* entries,
-                              std::string* next_page_token);
+  // One page of the black list (`black`) or the red list for `req` into `resp`.
+  template <typename Req, typename Resp>
+  absl::Status ListCreditList(bool black, const Req& req, Resp* resp);
 
   CreditStore* store_;
   const Clock* clock_;

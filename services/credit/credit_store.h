@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/idempotency/idempotency.h"
 #include "ledger/merkle_tree.h"
 #include "market/credit/v1/credit.pb.h"
 
@@ -24,14 +25,6 @@ using v1::RepairApplication;
 
 // Signs a checkpoint for (size, root); returns the whole signed note.
 using CheckpointSigner = std::function<absl::StatusOr<std::string>(int64_t size, const Hash& root)>;
-
-// Identifies one client request for idempotent replay ("" request_id: none).
-struct RequestKey {
-  std::string method;
-  std::string caller;
-  std::string request_id;
-  absl::Time now;
-};
 
 struct StoredCheckpoint {
   int64_t size = 0;
@@ -97,9 +90,10 @@ class CreditStore {
       const std::string& subject, const std::string& reader, int64_t before, int limit) = 0;
 
   // ALREADY_EXISTS when a PENDING application for the same record exists. A
-  // retry with the same request key returns the stored application.
+  // retry with the same request key (stored at `now`) returns the stored
+  // application.
   virtual absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application,
-                                                         const RequestKey& key) = 0;
+                                                         const RequestKey& key, absl::Time now) = 0;
   virtual absl::StatusOr<RepairApplication> GetRepair(const std::string& name) = 0;
   // Atomically: reads the application, lets `decide` refuse or return a record
   // to append (appended first, its index passed to `apply`), then stores the
@@ -109,7 +103,7 @@ class CreditStore {
       const std::string& name,
       const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
       const std::function<void(RepairApplication&, std::optional<int64_t> appended)>& apply,
-      const RequestKey& key) = 0;
+      const RequestKey& key, absl::Time now) = 0;
 };
 
 }  // namespace market::credit

@@ -1,5 +1,8 @@
 #include "services/credit/sqlite_credit_store.h"
 
+#include <functional>
+#include <type_traits>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
@@ -115,6 +118,15 @@ absl::StatusOr<StoredCheckpoint> LatestCheckpointIn(Connection& c) {
   return cp;
 }
 
+absl::Status InsertCheckpoint(Connection& c, const StoredCheckpoint& cp) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, cp.size));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(2, cp.root));
+  MARKET_RETURN_IF_ERROR(st.BindText(3, cp.note));
+  return st.Run();
+}
+
 // The record as a client would send it again: output-only fields cleared.
 Record Comparable(Record r) {
   r.clear_name();
@@ -126,15 +138,23 @@ Record Comparable(Record r) {
   return r;
 }
 
-absl::StatusOr<std::vector<Record>> QueryRecords(Statement& st) {
-  std::vector<Record> out;
+// Steps `st` to its end, collecting `read` of every row.
+template <typename T>
+absl::StatusOr<std::vector<T>> ReadAll(Statement& st,
+                                       const std::function<absl::StatusOr<T>(Statement&)>& read) {
+  std::vector<T> out;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    MARKET_ASSIGN_OR_RETURN(Record r, ParseLeaf(st.ColumnInt64(0), st.ColumnBlob(1)));
-    out.push_back(std::move(r));
+    if (!more) return out;
+    MARKET_ASSIGN_OR_RETURN(T item, read(st));
+    out.push_back(std::move(item));
   }
-  return out;
+}
+
+// Records from rows of (idx, leaf).
+absl::StatusOr<std::vector<Record>> QueryRecords(Statement& st) {
+  return ReadAll<Record>(
+      st, [](Statement& row) { return ParseLeaf(row.ColumnInt64(0), row.ColumnBlob(1)); });
 }
 
 absl::StatusOr<RepairApplication> ReadRepair(Connection& c, const std::string& name,
@@ -148,6 +168,19 @@ absl::StatusOr<RepairApplication> ReadRepair(Connection& c, const std::string& n
   if (!a.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt application");
   (void)version_out;
   return a;
+}
+
+// Runs `fn` in one db.Read() (db.Write() when `write`) and returns its value.
+template <typename Fn>
+auto InTransaction(sqlite::Database& db, bool write, Fn fn)
+    -> std::invoke_result_t<Fn, Connection&> {
+  typename std::invoke_result_t<Fn, Connection&>::value_type out{};
+  auto body = [&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(out, fn(c));
+    return absl::OkStatus();
+  };
+  MARKET_RETURN_IF_ERROR(write ? db.Write(body) : db.Read(body));
+  return out;
 }
 
 }  // namespace
@@ -176,11 +209,7 @@ absl::StatusOr<std::unique_ptr<SqliteCreditStore>> SqliteCreditStore::Open(
     MARKET_ASSIGN_OR_RETURN(StoredCheckpoint latest, LatestCheckpointIn(c));
     if (!latest.note.empty()) return absl::OkStatus();
     MARKET_ASSIGN_OR_RETURN(std::string note, store->signer_(0, EmptyRootHash()));
-    MARKET_ASSIGN_OR_RETURN(Statement cp,
-                            c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(0, ?, ?)"));
-    MARKET_RETURN_IF_ERROR(cp.BindBlob(1, EmptyRootHash()));
-    MARKET_RETURN_IF_ERROR(cp.BindText(2, note));
-    return cp.Run();
+    return InsertCheckpoint(c, StoredCheckpoint{0, EmptyRootHash(), note});
   }));
   return store;
 }
@@ -242,34 +271,19 @@ absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Re
   int64_t size = index + 1;
   MARKET_ASSIGN_OR_RETURN(Hash root, ledger::RootHash(size, nodes));
   MARKET_ASSIGN_OR_RETURN(std::string note, signer_(size, root));
-  MARKET_ASSIGN_OR_RETURN(Statement cp,
-                          c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
-  MARKET_RETURN_IF_ERROR(cp.Bind(1, size));
-  MARKET_RETURN_IF_ERROR(cp.BindBlob(2, root));
-  MARKET_RETURN_IF_ERROR(cp.BindText(3, note));
-  MARKET_RETURN_IF_ERROR(cp.Run());
-  MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(index, leaf));
   result.checkpoint = StoredCheckpoint{size, root, note};
+  MARKET_RETURN_IF_ERROR(InsertCheckpoint(c, result.checkpoint));
+  MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(index, leaf));
   MARKET_ASSIGN_OR_RETURN(result.proof, ledger::InclusionProof(index, size, nodes));
   return result;
 }
 
 absl::StatusOr<AppendResult> SqliteCreditStore::Append(const Record& record) {
-  AppendResult result;
-  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(result, AppendIn(c, record));
-    return absl::OkStatus();
-  }));
-  return result;
+  return InTransaction(*db_, /*write=*/true, [&](Connection& c) { return AppendIn(c, record); });
 }
 
 absl::StatusOr<int64_t> SqliteCreditStore::Size() {
-  int64_t size = 0;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(size, SizeIn(c));
-    return absl::OkStatus();
-  }));
-  return size;
+  return InTransaction(*db_, /*write=*/false, SizeIn);
 }
 
 absl::StatusOr<StoredCheckpoint> SqliteCreditStore::Resign() {
@@ -288,141 +302,107 @@ absl::StatusOr<StoredCheckpoint> SqliteCreditStore::Resign() {
       }
       return absl::OkStatus();
     }
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("INSERT INTO checkpoints(size, root, note) VALUES(?, ?, ?)"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, cp.size));
-    MARKET_RETURN_IF_ERROR(st.BindBlob(2, cp.root));
-    MARKET_RETURN_IF_ERROR(st.BindText(3, cp.note));
-    return st.Run();
+    return InsertCheckpoint(c, cp);
   }));
   return cp;
 }
 
 absl::StatusOr<StoredCheckpoint> SqliteCreditStore::LatestCheckpoint() {
-  StoredCheckpoint cp;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(cp, LatestCheckpointIn(c));
-    return absl::OkStatus();
-  }));
-  return cp;
+  return InTransaction(*db_, /*write=*/false, LatestCheckpointIn);
 }
 
 absl::StatusOr<Hash> SqliteCreditStore::RootHash(int64_t size) {
-  Hash root;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return InTransaction(*db_, /*write=*/false, [&](Connection& c) {
     ConnectionNodeSource nodes(c);
-    MARKET_ASSIGN_OR_RETURN(root, ledger::RootHash(size, nodes));
-    return absl::OkStatus();
-  }));
-  return root;
+    return ledger::RootHash(size, nodes);
+  });
 }
 
 absl::StatusOr<std::vector<StoredEntry>> SqliteCreditStore::GetEntries(int64_t start,
                                                                       int64_t end) {
-  std::vector<StoredEntry> out;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("SELECT idx, leaf FROM records WHERE idx >= ? AND idx < ? ORDER BY idx"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, start));
-    MARKET_RETURN_IF_ERROR(st.Bind(2, end));
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      out.push_back(StoredEntry{st.ColumnInt64(0), st.ColumnBlob(1)});
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return InTransaction(
+      *db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::vector<StoredEntry>> {
+        MARKET_ASSIGN_OR_RETURN(
+            Statement st,
+            c.Prepare("SELECT idx, leaf FROM records WHERE idx >= ? AND idx < ? ORDER BY idx"));
+        MARKET_RETURN_IF_ERROR(st.Bind(1, start));
+        MARKET_RETURN_IF_ERROR(st.Bind(2, end));
+        return ReadAll<StoredEntry>(st, [](Statement& row) -> absl::StatusOr<StoredEntry> {
+          return StoredEntry{row.ColumnInt64(0), row.ColumnBlob(1)};
+        });
+      });
 }
 
 absl::StatusOr<std::vector<Hash>> SqliteCreditStore::InclusionProof(int64_t index,
                                                                     int64_t size) {
-  std::vector<Hash> proof;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return InTransaction(*db_, /*write=*/false, [&](Connection& c) {
     ConnectionNodeSource nodes(c);
-    MARKET_ASSIGN_OR_RETURN(proof, ledger::InclusionProof(index, size, nodes));
-    return absl::OkStatus();
-  }));
-  return proof;
+    return ledger::InclusionProof(index, size, nodes);
+  });
 }
 
 absl::StatusOr<std::vector<Hash>> SqliteCreditStore::ConsistencyProof(int64_t size1,
                                                                       int64_t size2) {
-  std::vector<Hash> proof;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return InTransaction(*db_, /*write=*/false, [&](Connection& c) {
     ConnectionNodeSource nodes(c);
-    MARKET_ASSIGN_OR_RETURN(proof, ledger::ConsistencyProof(size1, size2, nodes));
-    return absl::OkStatus();
-  }));
-  return proof;
+    return ledger::ConsistencyProof(size1, size2, nodes);
+  });
 }
 
 absl::StatusOr<Record> SqliteCreditStore::GetRecord(int64_t index) {
-  Record r;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return InTransaction(*db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<Record> {
     MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT idx, leaf FROM records WHERE idx = ?"));
     MARKET_RETURN_IF_ERROR(st.Bind(1, index));
     MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
     if (!found) return NotFound(absl::StrCat("ledgers/main/records/", index));
-    MARKET_ASSIGN_OR_RETURN(r, ParseLeaf(index, st.ColumnBlob(1)));
-    return absl::OkStatus();
-  }));
-  return r;
+    return ParseLeaf(index, st.ColumnBlob(1));
+  });
 }
 
 absl::StatusOr<std::vector<Record>> SqliteCreditStore::RecordsOfSubject(
     const std::string& subject) {
-  std::vector<Record> out;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("SELECT idx, leaf FROM records WHERE subject = ? ORDER BY idx"));
-    MARKET_RETURN_IF_ERROR(st.BindText(1, subject));
-    MARKET_ASSIGN_OR_RETURN(out, QueryRecords(st));
-    return absl::OkStatus();
-  }));
-  return out;
+  return InTransaction(
+      *db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::vector<Record>> {
+        MARKET_ASSIGN_OR_RETURN(Statement st,
+                                c.Prepare("SELECT idx, leaf FROM records WHERE subject = ? "
+                                          "ORDER BY idx"));
+        MARKET_RETURN_IF_ERROR(st.BindText(1, subject));
+        return QueryRecords(st);
+      });
 }
 
 absl::StatusOr<std::vector<Record>> SqliteCreditStore::ListRecords(const RecordFilter& f,
                                                                    int64_t after, int limit) {
-  std::vector<Record> out;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("SELECT idx, leaf FROM records WHERE idx > ?1 "
-                  "AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR type = ?3) "
-                  "AND (?4 IS NULL OR tier = ?4) AND (?5 IS NULL OR occurred >= ?5) "
-                  "AND (?6 IS NULL OR occurred < ?6) ORDER BY idx LIMIT ?7"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, after));
-    MARKET_RETURN_IF_ERROR(f.subject ? st.BindText(2, *f.subject) : st.BindNull(2));
-    MARKET_RETURN_IF_ERROR(f.type ? st.Bind(3, static_cast<int64_t>(*f.type)) : st.BindNull(3));
-    MARKET_RETURN_IF_ERROR(f.tier ? st.Bind(4, static_cast<int64_t>(*f.tier)) : st.BindNull(4));
-    MARKET_RETURN_IF_ERROR(f.occurred_from ? st.Bind(5, absl::ToUnixMicros(*f.occurred_from))
-                                           : st.BindNull(5));
-    MARKET_RETURN_IF_ERROR(f.occurred_before
-                               ? st.Bind(6, absl::ToUnixMicros(*f.occurred_before))
-                               : st.BindNull(6));
-    MARKET_RETURN_IF_ERROR(st.Bind(7, static_cast<int64_t>(limit)));
-    MARKET_ASSIGN_OR_RETURN(out, QueryRecords(st));
-    return absl::OkStatus();
-  }));
-  return out;
+  return InTransaction(
+      *db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::vector<Record>> {
+        MARKET_ASSIGN_OR_RETURN(
+            Statement st,
+            c.Prepare("SELECT idx, leaf FROM records WHERE idx > ?1 "
+                      "AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR type = ?3) "
+                      "AND (?4 IS NULL OR tier = ?4) AND (?5 IS NULL OR occurred >= ?5) "
+                      "AND (?6 IS NULL OR occurred < ?6) ORDER BY idx LIMIT ?7"));
+        MARKET_RETURN_IF_ERROR(st.Bind(1, after));
+        MARKET_RETURN_IF_ERROR(f.subject ? st.BindText(2, *f.subject) : st.BindNull(2));
+        MARKET_RETURN_IF_ERROR(f.type ? st.Bind(3, static_cast<int64_t>(*f.type)) : st.BindNull(3));
+        MARKET_RETURN_IF_ERROR(f.tier ? st.Bind(4, static_cast<int64_t>(*f.tier)) : st.BindNull(4));
+        MARKET_RETURN_IF_ERROR(f.occurred_from ? st.Bind(5, absl::ToUnixMicros(*f.occurred_from))
+                                               : st.BindNull(5));
+        MARKET_RETURN_IF_ERROR(f.occurred_before
+                                   ? st.Bind(6, absl::ToUnixMicros(*f.occurred_before))
+                                   : st.BindNull(6));
+        MARKET_RETURN_IF_ERROR(st.Bind(7, static_cast<int64_t>(limit)));
+        return QueryRecords(st);
+      });
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteCreditStore::Subjects() {
-  std::vector<std::string> out;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("SELECT DISTINCT subject FROM records ORDER BY subject"));
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      out.push_back(st.ColumnText(0));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return InTransaction(
+      *db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::vector<std::string>> {
+        MARKET_ASSIGN_OR_RETURN(Statement st,
+                                c.Prepare("SELECT DISTINCT subject FROM records ORDER BY subject"));
+        return ReadAll<std::string>(
+            st, [](Statement& row) -> absl::StatusOr<std::string> { return row.ColumnText(0); });
+      });
 }
 
 absl::Status SqliteCreditStore::AddAccessLog(const AccessLogEntry& entry) {
@@ -438,8 +418,9 @@ absl::Status SqliteCreditStore::AddAccessLog(const AccessLogEntry& entry) {
 
 absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> SqliteCreditStore::ListAccessLog(
     const std::string& subject, const std::string& reader, int64_t before, int limit) {
-  std::vector<std::pair<int64_t, AccessLogEntry>> out;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  using Entry = std::pair<int64_t, AccessLogEntry>;
+  using Entries = std::vector<Entry>;
+  return InTransaction(*db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<Entries> {
     MARKET_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("SELECT id, data FROM access_log WHERE (?1 = '' OR subject = ?1) "
                                 "AND (?2 = '' OR reader = ?2) AND (?3 = 0 OR id < ?3) "
@@ -448,107 +429,71 @@ absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> SqliteCreditStor
     MARKET_RETURN_IF_ERROR(st.BindText(2, reader));
     MARKET_RETURN_IF_ERROR(st.Bind(3, before));
     MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(limit)));
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
+    return ReadAll<Entry>(st, [](Statement& row) -> absl::StatusOr<Entry> {
       AccessLogEntry e;
-      if (!e.ParseFromString(st.ColumnBlob(1))) return absl::DataLossError("corrupt access log");
-      e.set_name(absl::StrCat(e.subject(), "/accessLogEntries/", st.ColumnInt64(0)));
-      out.emplace_back(st.ColumnInt64(0), std::move(e));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-// A stored response for `key` inside the current transaction, if any.
-absl::StatusOr<std::optional<RepairApplication>> Replay(Connection& c, const RequestKey& key) {
-  if (key.request_id.empty()) return std::nullopt;
-  MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                          LookupResponse(c, key.method, key.caller, key.request_id));
-  if (!stored.has_value()) return std::nullopt;
-  RepairApplication a;
-  if (!a.ParseFromString(*stored)) return absl::DataLossError("corrupt replay record");
-  return a;
-}
-
-absl::Status Remember(Connection& c, const RequestKey& key, const RepairApplication& a) {
-  if (key.request_id.empty()) return absl::OkStatus();
-  return StoreResponse(c, key.method, key.caller, key.request_id, a.SerializeAsString(), key.now);
+      if (!e.ParseFromString(row.ColumnBlob(1))) return absl::DataLossError("corrupt access log");
+      e.set_name(absl::StrCat(e.subject(), "/accessLogEntries/", row.ColumnInt64(0)));
+      return Entry(row.ColumnInt64(0), std::move(e));
+    });
+  });
 }
 
 absl::StatusOr<RepairApplication> SqliteCreditStore::CreateRepair(const RepairApplication& in,
-                                                                  const RequestKey& key) {
-  RepairApplication a = in;
-  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(std::optional<RepairApplication> replay, Replay(c, key));
-    if (replay.has_value()) {
-      a = *std::move(replay);
-      return absl::OkStatus();
-    }
-    int64_t idx = 0;
-    absl::string_view rec = a.record();
-    auto slash = rec.rfind('/');
-    if (slash == absl::string_view::npos || !absl::SimpleAtoi(rec.substr(slash + 1), &idx)) {
-      return InvalidField("repair_application.record", "want ledgers/main/records/{index}");
-    }
-    MARKET_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("INSERT INTO repair_applications(name, record_idx, state, data) "
-                                "VALUES(?, ?, ?, ?)"));
-    MARKET_RETURN_IF_ERROR(st.BindText(1, a.name()));
-    MARKET_RETURN_IF_ERROR(st.Bind(2, idx));
-    MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(a.state())));
-    MARKET_RETURN_IF_ERROR(st.BindBlob(4, a.SerializeAsString()));
-    absl::Status s = st.Run();
-    if (absl::IsAlreadyExists(s)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("a pending repair application for ", a.record(), " exists"));
-    }
-    MARKET_RETURN_IF_ERROR(s);
-    return Remember(c, key, a);
-  }));
-  return a;
+                                                                  const RequestKey& key,
+                                                                  absl::Time now) {
+  return RunIdempotent<RepairApplication>(
+      *db_, key, now, [&](Connection& c) -> absl::StatusOr<RepairApplication> {
+        int64_t idx = 0;
+        absl::string_view rec = in.record();
+        auto slash = rec.rfind('/');
+        if (slash == absl::string_view::npos || !absl::SimpleAtoi(rec.substr(slash + 1), &idx)) {
+          return InvalidField("repair_application.record", "want ledgers/main/records/{index}");
+        }
+        MARKET_ASSIGN_OR_RETURN(
+            Statement st, c.Prepare("INSERT INTO repair_applications(name, record_idx, state, "
+                                    "data) VALUES(?, ?, ?, ?)"));
+        MARKET_RETURN_IF_ERROR(st.BindText(1, in.name()));
+        MARKET_RETURN_IF_ERROR(st.Bind(2, idx));
+        MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(in.state())));
+        MARKET_RETURN_IF_ERROR(st.BindBlob(4, in.SerializeAsString()));
+        absl::Status s = st.Run();
+        if (absl::IsAlreadyExists(s)) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("a pending repair application for ", in.record(), " exists"));
+        }
+        MARKET_RETURN_IF_ERROR(s);
+        return in;
+      });
 }
 
 absl::StatusOr<RepairApplication> SqliteCreditStore::GetRepair(const std::string& name) {
-  RepairApplication a;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(a, ReadRepair(c, name));
-    return absl::OkStatus();
-  }));
-  return a;
+  return InTransaction(*db_, /*write=*/false, [&](Connection& c) { return ReadRepair(c, name); });
 }
 
 absl::StatusOr<RepairApplication> SqliteCreditStore::RuleOnRepair(
     const std::string& name,
     const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
     const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply,
-    const RequestKey& key) {
-  RepairApplication a;
-  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(std::optional<RepairApplication> replay, Replay(c, key));
-    if (replay.has_value()) {
-      a = *std::move(replay);
-      return absl::OkStatus();
-    }
-    MARKET_ASSIGN_OR_RETURN(a, ReadRepair(c, name));
-    MARKET_ASSIGN_OR_RETURN(std::optional<Record> record, decide(a));
-    std::optional<int64_t> appended;
-    if (record.has_value()) {
-      MARKET_ASSIGN_OR_RETURN(AppendResult r, AppendIn(c, *record));
-      appended = r.record.index();
-    }
-    apply(a, appended);
-    MARKET_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("UPDATE repair_applications SET state = ?, data = ? WHERE name = ?"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(a.state())));
-    MARKET_RETURN_IF_ERROR(st.BindBlob(2, a.SerializeAsString()));
-    MARKET_RETURN_IF_ERROR(st.BindText(3, name));
-    MARKET_RETURN_IF_ERROR(st.Run());
-    return Remember(c, key, a);
-  }));
-  return a;
+    const RequestKey& key, absl::Time now) {
+  return RunIdempotent<RepairApplication>(
+      *db_, key, now, [&](Connection& c) -> absl::StatusOr<RepairApplication> {
+        MARKET_ASSIGN_OR_RETURN(RepairApplication a, ReadRepair(c, name));
+        MARKET_ASSIGN_OR_RETURN(std::optional<Record> record, decide(a));
+        std::optional<int64_t> appended;
+        if (record.has_value()) {
+          MARKET_ASSIGN_OR_RETURN(AppendResult r, AppendIn(c, *record));
+          appended = r.record.index();
+        }
+        apply(a, appended);
+        MARKET_ASSIGN_OR_RETURN(
+            Statement st,
+            c.Prepare("UPDATE repair_applications SET state = ?, data = ? WHERE name = ?"));
+        MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(a.state())));
+        MARKET_RETURN_IF_ERROR(st.BindBlob(2, a.SerializeAsString()));
+        MARKET_RETURN_IF_ERROR(st.BindText(3, name));
+        MARKET_RETURN_IF_ERROR(st.Run());
+        return a;
+      });
 }
 
 }  // namespace market::credit

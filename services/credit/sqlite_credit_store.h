@@ -37,13 +37,13 @@ class SqliteCreditStore final : public CreditStore {
       const std::string& subject, const std::string& reader, int64_t before,
       int limit) override;
   absl::StatusOr<RepairApplication> CreateRepair(const RepairApplication& application,
-                                                 const RequestKey& key) override;
+                                                 const RequestKey& key, absl::Time now) override;
   absl::StatusOr<RepairApplication> GetRepair(const std::string& name) override;
   absl::StatusOr<RepairApplication> RuleOnRepair(
       const std::string& name,
       const std::function<absl::StatusOr<std::optional<Record>>(const RepairApplication&)>& decide,
       const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply,
-      const RequestKey& key) override;
+      const RequestKey& key, absl::Time now) override;
 
   sqlite::Database* database() { return db_.get(); }
 

@@ -1,5 +1,6 @@
 #include "services/identity/identity_service.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -23,7 +24,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr char kService[] = "market.identity.v1.IdentityService";
 constexpr char kApiKeyPrefix[] = "mk_";
-
 
 // Number of UTF-8 code points, or -1 for invalid UTF-8.
 int Utf8Length(absl::string_view s) {
@@ -110,19 +110,13 @@ void CheckKindRoles(Violations& v, const std::string& field, Subject::Kind kind,
 
 // People holding these roles must be identified by an ID number (real name).
 bool NeedsRealName(const google::protobuf::RepeatedField<int>& roles) {
-  for (int r : roles) {
-    if (r == common::v1::SELLER || r == common::v1::APPRAISER || r == common::v1::OPERATOR) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(roles.begin(), roles.end(), [](int r) {
+    return r == common::v1::SELLER || r == common::v1::APPRAISER || r == common::v1::OPERATOR;
+  });
 }
 
 bool HasRole(const Subject& s, Role role) {
-  for (int r : s.roles()) {
-    if (r == role) return true;
-  }
-  return false;
+  return std::find(s.roles().begin(), s.roles().end(), role) != s.roles().end();
 }
 
 void CheckPassword(Violations& v, const std::string& password) {
@@ -151,6 +145,26 @@ bool SplitApiKey(absl::string_view key, std::string* key_id, std::string* secret
 std::string NewApiKeySecret(std::string* key_id) {
   *key_id = HexEncode(RandomBytes(8));
   return Base64UrlEncode(RandomBytes(32));
+}
+
+// Parses the response an earlier try with `key` stored into `out`; false when
+// there is none (a first try).
+absl::StatusOr<bool> Replay(IdentityStore& store, const RequestKey& key,
+                            google::protobuf::Message& out) {
+  MARKET_ASSIGN_OR_RETURN(std::optional<std::string> stored, store.LookupReplay(key));
+  if (!stored.has_value()) return false;
+  if (!out.ParseFromString(*stored)) return absl::InternalError("corrupt replay record");
+  return true;
+}
+
+// The subject `name` named as the affiliation of a subject; INVALID_ARGUMENT
+// on subject.affiliation when it does not exist.
+absl::StatusOr<SubjectRow> Affiliation(IdentityStore& store, const std::string& name) {
+  absl::StatusOr<SubjectRow> row = store.GetSubject(name);
+  if (absl::IsNotFound(row.status())) {
+    return InvalidField("subject.affiliation", absl::StrCat(name, " does not exist"));
+  }
+  return row;
 }
 
 }  // namespace
@@ -329,19 +343,12 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
                                              req->subject().SerializeAsString(), "|",
                                              req->subject_id(), "|", req->password()))));
     RequestKey key{"CreateSubject", replay_caller, req->request_id()};
-    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
-    if (replay.has_value()) {
-      if (!resp->ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
-      return absl::OkStatus();
-    }
+    MARKET_ASSIGN_OR_RETURN(bool replayed, Replay(*store_, key, *resp));
+    if (replayed) return absl::OkStatus();
     if (!affiliation.empty()) {
-      absl::StatusOr<SubjectRow> firm = store_->GetSubject(affiliation);
-      if (absl::IsNotFound(firm.status())) {
-        return InvalidField("subject.affiliation", absl::StrCat(affiliation, " does not exist"));
-      }
-      MARKET_RETURN_IF_ERROR(firm.status());
+      MARKET_ASSIGN_OR_RETURN(SubjectRow firm, Affiliation(*store_, affiliation));
       if (HasRole(in, common::v1::APPRAISER) &&
-          !HasRole(firm->subject, common::v1::APPRAISAL_FIRM)) {
+          !HasRole(firm.subject, common::v1::APPRAISAL_FIRM)) {
         return InvalidField("subject.affiliation",
                             absl::StrCat(affiliation, " is not an appraisal firm"));
       }
@@ -382,7 +389,6 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
       initial_key->secret_hash = Sha256(initial_secret);
       initial_secret = absl::StrCat(kApiKeyPrefix, key_id, "_", initial_secret);
     }
-    bool replayed = false;
     MARKET_ASSIGN_OR_RETURN(*resp,
                             store_->CreateSubject(row, initial_key, key, clock_->Now(), &replayed));
     if (!replayed && initial_key.has_value()) {
@@ -473,10 +479,9 @@ grpc::Status IdentityServiceImpl::UpdateSubject(grpc::ServerContext* ctx,
       }
     }
     RequestKey key{"UpdateSubject", caller.subject, req->request_id()};
-    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
-    if (replay.has_value()) {
-      Subject stored;
-      if (!stored.ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
+    Subject stored;
+    MARKET_ASSIGN_OR_RETURN(bool replayed, Replay(*store_, key, stored));
+    if (replayed) {
       *resp = ViewSubject(std::move(stored), caller);
       return absl::OkStatus();
     }
@@ -486,12 +491,7 @@ grpc::Status IdentityServiceImpl::UpdateSubject(grpc::ServerContext* ctx,
     }
     std::optional<SubjectRow> affiliated;
     if (sets_affiliation && !in.affiliation().empty()) {
-      absl::StatusOr<SubjectRow> target = store_->GetSubject(in.affiliation());
-      if (absl::IsNotFound(target.status())) {
-        return InvalidField("subject.affiliation", absl::StrCat(in.affiliation(), " does not exist"));
-      }
-      MARKET_RETURN_IF_ERROR(target.status());
-      affiliated = *std::move(target);
+      MARKET_ASSIGN_OR_RETURN(affiliated, Affiliation(*store_, in.affiliation()));
     }
     MARKET_ASSIGN_OR_RETURN(
         Subject updated,
@@ -533,12 +533,9 @@ absl::StatusOr<Subject> IdentityServiceImpl::SetState(const auth::Caller& caller
                                                       Subject::State state,
                                                       const std::string& reason) {
   RequestKey key{method, caller.subject, request_id};
-  MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
-  if (replay.has_value()) {
-    Subject s;
-    if (!s.ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
-    return ViewSubject(std::move(s), caller);
-  }
+  Subject stored;
+  MARKET_ASSIGN_OR_RETURN(bool replayed, Replay(*store_, key, stored));
+  if (replayed) return ViewSubject(std::move(stored), caller);
   MARKET_ASSIGN_OR_RETURN(
       Subject updated, store_->UpdateSubject(name, key, clock_->Now(), [&](SubjectRow& row) {
         MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.version));
@@ -657,14 +654,9 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     RequestKey key{"CreateApiKey", caller.subject, req->request_id()};
-    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
-    if (replay.has_value()) {
-      // The secret is shown once; a retry gets the key resource only.
-      if (!resp->mutable_api_key()->ParseFromString(*replay)) {
-        return absl::InternalError("corrupt replay record");
-      }
-      return absl::OkStatus();
-    }
+    // The secret is shown once; a retry gets the key resource only.
+    MARKET_ASSIGN_OR_RETURN(bool replayed, Replay(*store_, key, *resp->mutable_api_key()));
+    if (replayed) return absl::OkStatus();
     MARKET_RETURN_IF_ERROR(store_->GetSubject(req->parent()).status());
     ApiKeyRow row;
     std::string key_id;
@@ -693,11 +685,8 @@ grpc::Status IdentityServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     RequestKey key{"RevokeApiKey", caller.subject, req->request_id()};
-    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> replay, store_->LookupReplay(key));
-    if (replay.has_value()) {
-      if (!resp->ParseFromString(*replay)) return absl::InternalError("corrupt replay record");
-      return absl::OkStatus();
-    }
+    MARKET_ASSIGN_OR_RETURN(bool replayed, Replay(*store_, key, *resp));
+    if (replayed) return absl::OkStatus();
     MARKET_ASSIGN_OR_RETURN(*resp, store_->RevokeApiKey(req->name(), key, clock_->Now()));
     return absl::OkStatus();
   });

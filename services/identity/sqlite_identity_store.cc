@@ -1,5 +1,7 @@
 #include "services/identity/sqlite_identity_store.h"
 
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
@@ -45,13 +47,11 @@ CREATE TABLE signing_keys (
   return *migrations;
 }
 
-
 std::string RolesColumn(const Subject& s) {
   std::string out = "|";
   for (int r : s.roles()) absl::StrAppend(&out, common::v1::Role_Name(r), "|");
   return out;
 }
-
 
 // Binds `text` or NULL when empty.
 absl::Status BindTextOrNull(Statement& st, int index, const std::string& text) {
@@ -94,6 +94,17 @@ absl::Status InsertApiKey(Connection& c, const ApiKeyRow& row) {
   MARKET_RETURN_IF_ERROR(st.BindBlob(3, row.secret_hash));
   MARKET_RETURN_IF_ERROR(st.BindBlob(4, row.key.SerializeAsString()));
   return st.Run();
+}
+
+// Runs `fn` in one db.Read() and returns its value.
+template <typename Fn>
+auto ReadValue(sqlite::Database& db, Fn fn) -> std::invoke_result_t<Fn, Connection&> {
+  typename std::invoke_result_t<Fn, Connection&>::value_type out{};
+  MARKET_RETURN_IF_ERROR(db.Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(out, fn(c));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace
@@ -141,53 +152,40 @@ absl::StatusOr<Subject> SqliteIdentityStore::CreateSubject(
 }
 
 absl::StatusOr<SubjectRow> SqliteIdentityStore::GetSubject(const std::string& name) {
-  SubjectRow row;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(row, SelectSubject(c, name));
-    return absl::OkStatus();
-  }));
-  return row;
+  return ReadValue(*db_, [&](Connection& c) { return SelectSubject(c, name); });
 }
 
 absl::StatusOr<std::vector<SubjectRow>> SqliteIdentityStore::ListSubjects(
     const SubjectFilter& filter, const std::string& after, int limit) {
-  std::vector<SubjectRow> rows;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return ReadValue(*db_, [&](Connection& c) -> absl::StatusOr<std::vector<SubjectRow>> {
     MARKET_ASSIGN_OR_RETURN(
         Statement st,
         c.Prepare(absl::StrCat(kSelectSubject,
                                "WHERE name > ?1 AND (?2 IS NULL OR instr(roles, ?2) > 0) "
                                "AND (?3 IS NULL OR state = ?3) ORDER BY name LIMIT ?4")));
     MARKET_RETURN_IF_ERROR(st.BindText(1, after));
-    if (filter.role) {
-      MARKET_RETURN_IF_ERROR(
-          st.BindText(2, absl::StrCat("|", common::v1::Role_Name(*filter.role), "|")));
-    } else {
-      MARKET_RETURN_IF_ERROR(st.BindNull(2));
-    }
-    if (filter.state) {
-      MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(*filter.state)));
-    } else {
-      MARKET_RETURN_IF_ERROR(st.BindNull(3));
-    }
+    MARKET_RETURN_IF_ERROR(
+        filter.role ? st.BindText(2, absl::StrCat("|", common::v1::Role_Name(*filter.role), "|"))
+                    : st.BindNull(2));
+    MARKET_RETURN_IF_ERROR(filter.state ? st.Bind(3, static_cast<int64_t>(*filter.state))
+                                        : st.BindNull(3));
     MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(limit)));
+    std::vector<SubjectRow> rows;
     while (true) {
       MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
       if (!more) break;
       MARKET_ASSIGN_OR_RETURN(SubjectRow row, ReadSubjectRow(st));
       rows.push_back(std::move(row));
     }
-    return absl::OkStatus();
-  }));
-  return rows;
+    return rows;
+  });
 }
 
 absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
     const std::string& name, const RequestKey& key, absl::Time now,
     const std::function<absl::Status(SubjectRow&)>& mutate) {
   return RunIdempotent<Subject>(
-      *db_, key, now,
-      [&](Connection& c) -> absl::StatusOr<Subject> {
+      *db_, key, now, [&](Connection& c) -> absl::StatusOr<Subject> {
         MARKET_ASSIGN_OR_RETURN(SubjectRow row, SelectSubject(c, name));
         int64_t version = row.version;
         MARKET_RETURN_IF_ERROR(mutate(row));
@@ -206,83 +204,70 @@ absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
         MARKET_RETURN_IF_ERROR(st.Run());
         s.set_etag(VersionEtag(version + 1));
         return s;
-      },
-      nullptr);
+      });
 }
 
 absl::StatusOr<std::optional<std::string>> SqliteIdentityStore::LookupReplay(
     const RequestKey& key) {
   if (key.request_id.empty()) return std::nullopt;
-  std::optional<std::string> out;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(out, LookupResponse(c, key.method, key.caller, key.request_id));
-    return absl::OkStatus();
-  }));
-  return out;
+  return ReadValue(*db_, [&](Connection& c) {
+    return LookupResponse(c, key.method, key.caller, key.request_id);
+  });
 }
 
 absl::StatusOr<ApiKey> SqliteIdentityStore::CreateApiKey(const ApiKeyRow& row,
                                                          const RequestKey& key, absl::Time now) {
-  return RunIdempotent<ApiKey>(
-      *db_, key, now,
-      [&](Connection& c) -> absl::StatusOr<ApiKey> {
-        ApiKeyRow stored = row;
-        *stored.key.mutable_create_time() = ToTimestamp(now);
-        MARKET_RETURN_IF_ERROR(InsertApiKey(c, stored));
-        return stored.key;
-      },
-      nullptr);
+  return RunIdempotent<ApiKey>(*db_, key, now, [&](Connection& c) -> absl::StatusOr<ApiKey> {
+    ApiKeyRow stored = row;
+    *stored.key.mutable_create_time() = ToTimestamp(now);
+    MARKET_RETURN_IF_ERROR(InsertApiKey(c, stored));
+    return stored.key;
+  });
 }
 
 absl::StatusOr<ApiKeyRow> SqliteIdentityStore::GetApiKey(const std::string& name) {
-  ApiKeyRow row;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return ReadValue(*db_, [&](Connection& c) -> absl::StatusOr<ApiKeyRow> {
     MARKET_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("SELECT subject, secret_hash, data FROM api_keys WHERE name = ?"));
     MARKET_RETURN_IF_ERROR(st.BindText(1, name));
     MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
     if (!found) return NotFound(name);
+    ApiKeyRow row;
     row.subject = st.ColumnText(0);
     row.secret_hash = st.ColumnBlob(1);
     if (!row.key.ParseFromString(st.ColumnBlob(2))) return absl::DataLossError("corrupt api key");
-    return absl::OkStatus();
-  }));
-  return row;
+    return row;
+  });
 }
 
 absl::StatusOr<ApiKey> SqliteIdentityStore::RevokeApiKey(const std::string& name,
                                                          const RequestKey& key, absl::Time now) {
-  return RunIdempotent<ApiKey>(
-      *db_, key, now,
-      [&](Connection& c) -> absl::StatusOr<ApiKey> {
-        MARKET_ASSIGN_OR_RETURN(Statement st,
-                                c.Prepare("SELECT data FROM api_keys WHERE name = ?"));
-        MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-        MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-        if (!found) return NotFound(name);
-        ApiKey k;
-        if (!k.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt api key");
-        if (k.has_revoke_time()) {
-          return WithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_REVOKED",
-                            absl::StrCat(name, " is already revoked"));
-        }
-        *k.mutable_revoke_time() = ToTimestamp(now);
-        MARKET_ASSIGN_OR_RETURN(Statement up,
-                                c.Prepare("UPDATE api_keys SET data = ? WHERE name = ?"));
-        MARKET_RETURN_IF_ERROR(up.BindBlob(1, k.SerializeAsString()));
-        MARKET_RETURN_IF_ERROR(up.BindText(2, name));
-        MARKET_RETURN_IF_ERROR(up.Run());
-        return k;
-      },
-      nullptr);
+  return RunIdempotent<ApiKey>(*db_, key, now, [&](Connection& c) -> absl::StatusOr<ApiKey> {
+    MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT data FROM api_keys WHERE name = ?"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+    MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) return NotFound(name);
+    ApiKey k;
+    if (!k.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt api key");
+    if (k.has_revoke_time()) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_REVOKED",
+                        absl::StrCat(name, " is already revoked"));
+    }
+    *k.mutable_revoke_time() = ToTimestamp(now);
+    MARKET_ASSIGN_OR_RETURN(Statement up, c.Prepare("UPDATE api_keys SET data = ? WHERE name = ?"));
+    MARKET_RETURN_IF_ERROR(up.BindBlob(1, k.SerializeAsString()));
+    MARKET_RETURN_IF_ERROR(up.BindText(2, name));
+    MARKET_RETURN_IF_ERROR(up.Run());
+    return k;
+  });
 }
 
 absl::StatusOr<std::vector<SigningKeyRow>> SqliteIdentityStore::ListSigningKeys() {
-  std::vector<SigningKeyRow> rows;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return ReadValue(*db_, [&](Connection& c) -> absl::StatusOr<std::vector<SigningKeyRow>> {
     MARKET_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("SELECT key_id, private_pem, public_raw, create_time, active "
                                 "FROM signing_keys ORDER BY create_time DESC, key_id"));
+    std::vector<SigningKeyRow> rows;
     while (true) {
       MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
       if (!more) break;
@@ -290,9 +275,8 @@ absl::StatusOr<std::vector<SigningKeyRow>> SqliteIdentityStore::ListSigningKeys(
                                    absl::FromUnixMicros(st.ColumnInt64(3)),
                                    st.ColumnInt64(4) != 0});
     }
-    return absl::OkStatus();
-  }));
-  return rows;
+    return rows;
+  });
 }
 
 absl::Status SqliteIdentityStore::AddSigningKey(const SigningKeyRow& row) {
@@ -320,14 +304,11 @@ absl::Status SqliteIdentityStore::DeleteSigningKeysBefore(absl::Time cutoff) {
 }
 
 absl::StatusOr<int64_t> SqliteIdentityStore::CountSubjects() {
-  int64_t n = 0;
-  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+  return ReadValue(*db_, [&](Connection& c) -> absl::StatusOr<int64_t> {
     MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT count(*) FROM subjects"));
     MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row) n = st.ColumnInt64(0);
-    return absl::OkStatus();
-  }));
-  return n;
+    return row ? st.ColumnInt64(0) : 0;
+  });
 }
 
 }  // namespace market::identity

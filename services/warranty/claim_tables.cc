@@ -1,5 +1,7 @@
 #include "services/warranty/claim_tables.h"
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/outbox/outbox.h"
@@ -81,26 +83,20 @@ absl::StatusOr<ClaimRow> ReadRow(Statement& st) {
   return row;
 }
 
-absl::StatusOr<std::vector<ClaimRow>> ReadAll(Statement& st) {
-  std::vector<ClaimRow> rows;
+// Steps `st` to its end, collecting `read` of every row.
+template <typename T>
+absl::StatusOr<std::vector<T>> ReadAll(Statement& st,
+                                       const std::function<absl::StatusOr<T>(Statement&)>& read) {
+  std::vector<T> out;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    MARKET_ASSIGN_OR_RETURN(ClaimRow row, ReadRow(st));
-    rows.push_back(std::move(row));
+    if (!more) return out;
+    MARKET_ASSIGN_OR_RETURN(T item, read(st));
+    out.push_back(std::move(item));
   }
-  return rows;
 }
 
-absl::StatusOr<std::vector<std::string>> ReadNames(Statement& st) {
-  std::vector<std::string> names;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    names.push_back(st.ColumnText(0));
-  }
-  return names;
-}
+absl::StatusOr<std::string> ReadName(Statement& st) { return st.ColumnText(0); }
 
 bool HasPendingResolution(const v1::Claim& c) {
   return c.has_resolution() && !c.resolution().has_confirm_time();
@@ -209,7 +205,7 @@ absl::StatusOr<std::vector<ClaimRow>> ClaimsOfOrder(Connection& c, const std::st
       Statement st, c.Prepare(absl::StrCat("SELECT ", kColumns,
                                            " FROM claims WHERE order_name = ? ORDER BY create_us, id")));
   MARKET_RETURN_IF_ERROR(st.BindText(1, order));
-  return ReadAll(st);
+  return ReadAll<ClaimRow>(st, ReadRow);
 }
 
 absl::StatusOr<std::vector<std::string>> DueClaims(Connection& c, absl::Time now, int limit) {
@@ -218,7 +214,7 @@ absl::StatusOr<std::vector<std::string>> DueClaims(Connection& c, absl::Time now
       c.Prepare("SELECT name FROM claims WHERE due_us < ?1 ORDER BY due_us, name LIMIT ?2"));
   MARKET_RETURN_IF_ERROR(st.Bind(1, Micros(now)));
   MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(limit)));
-  return ReadNames(st);
+  return ReadAll<std::string>(st, ReadName);
 }
 
 absl::StatusOr<std::vector<std::string>> UncountedUnfounded(Connection& c,
@@ -229,7 +225,7 @@ absl::StatusOr<std::vector<std::string>> UncountedUnfounded(Connection& c,
                               "AND unfounded_counted = 0 ORDER BY unfounded_us, name"));
   MARKET_RETURN_IF_ERROR(st.BindText(1, buyer));
   MARKET_RETURN_IF_ERROR(st.Bind(2, Micros(since)));
-  return ReadNames(st);
+  return ReadAll<std::string>(st, ReadName);
 }
 
 absl::Status MarkUnfoundedCounted(Connection& c, const std::vector<std::string>& names) {
@@ -326,16 +322,10 @@ absl::StatusOr<std::vector<ClaimHit>> ListClaims(Connection& c, const ClaimQuery
   MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
                                               : st.BindText(":who", q.visible_to));
   MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
-  std::vector<ClaimHit> hits;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    ClaimHit hit;
-    MARKET_ASSIGN_OR_RETURN(hit.row, ReadRow(st));
-    hit.cursor = SearchCursor{st.ColumnInt64(6), st.ColumnText(7)};
-    hits.push_back(std::move(hit));
-  }
-  return hits;
+  return ReadAll<ClaimHit>(st, [](Statement& st) -> absl::StatusOr<ClaimHit> {
+    MARKET_ASSIGN_OR_RETURN(ClaimRow row, ReadRow(st));
+    return ClaimHit{std::move(row), SearchCursor{st.ColumnInt64(6), st.ColumnText(7)}};
+  });
 }
 
 }  // namespace market::warranty

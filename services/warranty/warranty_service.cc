@@ -537,25 +537,28 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
   });
 }
 
-absl::StatusOr<v1::Claim> WarrantyServiceImpl::Mutate(
-    const auth::Caller& caller, const char* method, const std::string& name,
-    const std::string& etag, const std::string& request_id,
+template <typename Req>
+absl::Status WarrantyServiceImpl::Mutate(
+    const auth::Caller& caller, const char* method, const Req& req, v1::Claim* resp,
     const std::function<absl::Status(const ClaimRow&)>& allowed,
     const std::function<absl::Status(Connection&, ClaimRow&, absl::Time)>& change) {
+  const std::string& name = req.name();
   absl::Time now = deps_.clock->Now();
-  return RunIdempotent<v1::Claim>(
-      *deps_.db, method, caller.subject, request_id, now,
-      [&](Connection& c) -> absl::StatusOr<v1::Claim> {
-        MARKET_ASSIGN_OR_RETURN(ClaimRow row, Found(LoadClaim(c, name), name));
-        MARKET_RETURN_IF_ERROR(allowed(row));
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.claim.etag()));
-        MARKET_RETURN_IF_ERROR(change(c, row, now));
-        row.version += 1;
-        *row.claim.mutable_update_time() = ToTimestamp(now);
-        MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, row, /*insert=*/false));
-        Present(out, now);
-        return out;
-      });
+  MARKET_ASSIGN_OR_RETURN(
+      *resp, RunIdempotent<v1::Claim>(
+                 *deps_.db, method, caller.subject, req.request_id(), now,
+                 [&](Connection& c) -> absl::StatusOr<v1::Claim> {
+                   MARKET_ASSIGN_OR_RETURN(ClaimRow row, Found(LoadClaim(c, name), name));
+                   MARKET_RETURN_IF_ERROR(allowed(row));
+                   MARKET_RETURN_IF_ERROR(CheckEtag(req.etag(), row.claim.etag()));
+                   MARKET_RETURN_IF_ERROR(change(c, row, now));
+                   row.version += 1;
+                   *row.claim.mutable_update_time() = ToTimestamp(now);
+                   MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, row, /*insert=*/false));
+                   Present(out, now);
+                   return out;
+                 }));
+  return absl::OkStatus();
 }
 
 namespace {
@@ -584,34 +587,31 @@ grpc::Status WarrantyServiceImpl::RespondToClaim(grpc::ServerContext* ctx,
     CheckText(v, "reason", req->reason(),
               /*required=*/req->decision() == v1::RespondToClaimRequest::REJECT);
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        Mutate(caller, "RespondToClaim", req->name(), req->etag(), req->request_id(),
-               Only(caller, /*seller=*/true, "responds to it"),
-               [&](Connection&, ClaimRow& row, absl::Time now) -> absl::Status {
-                 v1::Claim& claim = row.claim;
-                 const bool accept = req->decision() == v1::RespondToClaimRequest::ACCEPT;
-                 MARKET_RETURN_IF_ERROR(CheckClaimTransition(
-                     claim.state(), accept ? v1::Claim::ACCEPTED : v1::Claim::REJECTED,
-                     ClaimActor::kSeller));
-                 if (FromTimestamp(claim.reply_deadline()) < now) {
-                   return Precondition(
-                       "CLAIM_NOT_FILED",
-                       absl::StrCat("the reply deadline of ", claim.name(), " passed at ",
-                                    absl::FormatTime(FromTimestamp(claim.reply_deadline())),
-                                    "; it is escalated to a supervisor"));
-                 }
-                 *claim.mutable_reply_time() = ToTimestamp(now);
-                 if (accept) {
-                   claim.set_state(v1::Claim::ACCEPTED);
-                   *claim.mutable_resolve_deadline() = ToTimestamp(ResolveDeadline(claim, now));
-                 } else {
-                   claim.set_state(v1::Claim::REJECTED);
-                   claim.set_reject_reason(req->reason());
-                 }
-                 return absl::OkStatus();
-               }));
-    return absl::OkStatus();
+    return Mutate(caller, "RespondToClaim", *req, resp,
+                  Only(caller, /*seller=*/true, "responds to it"),
+                  [&](Connection&, ClaimRow& row, absl::Time now) -> absl::Status {
+                    v1::Claim& claim = row.claim;
+                    const bool accept = req->decision() == v1::RespondToClaimRequest::ACCEPT;
+                    MARKET_RETURN_IF_ERROR(CheckClaimTransition(
+                        claim.state(), accept ? v1::Claim::ACCEPTED : v1::Claim::REJECTED,
+                        ClaimActor::kSeller));
+                    if (FromTimestamp(claim.reply_deadline()) < now) {
+                      return Precondition(
+                          "CLAIM_NOT_FILED",
+                          absl::StrCat("the reply deadline of ", claim.name(), " passed at ",
+                                       absl::FormatTime(FromTimestamp(claim.reply_deadline())),
+                                       "; it is escalated to a supervisor"));
+                    }
+                    *claim.mutable_reply_time() = ToTimestamp(now);
+                    if (accept) {
+                      claim.set_state(v1::Claim::ACCEPTED);
+                      *claim.mutable_resolve_deadline() = ToTimestamp(ResolveDeadline(claim, now));
+                    } else {
+                      claim.set_state(v1::Claim::REJECTED);
+                      claim.set_reject_reason(req->reason());
+                    }
+                    return absl::OkStatus();
+                  });
   });
 }
 
@@ -633,57 +633,52 @@ grpc::Status WarrantyServiceImpl::RecordRepair(grpc::ServerContext* ctx,
     }
     CheckText(v, "note", req->note(), /*required=*/false);
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        Mutate(caller, "RecordRepair", req->name(), req->etag(), req->request_id(),
-               Only(caller, /*seller=*/true, "records its repairs"),
-               [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
-                 v1::Claim& claim = row.claim;
-                 MARKET_RETURN_IF_ERROR(CheckClaimRepairable(claim.state()));
-                 if (req->major_assembly_replaced() && claim.category() != common::v1::VEHICLE) {
-                   return InvalidField("major_assembly_replaced", "vehicles only");
-                 }
-                 v1::RepairEntry* open = nullptr;
-                 for (v1::RepairEntry& r : *claim.mutable_repairs()) {
-                   if (!r.has_end_time()) open = &r;
-                 }
-                 if (req->action() == Req::STARTED) {
-                   if (open != nullptr) {
-                     return Precondition("REPAIR_ALREADY_OPEN",
-                                         absl::StrCat(claim.name(), " has a repair in progress"));
-                   }
-                   MARKET_ASSIGN_OR_RETURN(std::vector<ClaimRow> others,
-                                           ClaimsOfOrder(c, claim.order()));
-                   for (const ClaimRow& other : others) {
-                     if (other.claim.name() != claim.name() && HasOpenRepair(other.claim)) {
-                       return Precondition("REPAIR_ALREADY_OPEN",
-                                           absl::StrCat("the goods of ", claim.order(),
-                                                        " are in repair under ",
-                                                        other.claim.name()));
-                     }
-                   }
-                   v1::RepairEntry* r = claim.add_repairs();
-                   *r->mutable_start_time() = ToTimestamp(now);
-                   r->set_outcome(v1::RepairEntry::IN_PROGRESS);
-                   r->set_delay_cause(req->delay_cause());
-                   r->set_note(req->note());
-                   return absl::OkStatus();
-                 }
-                 if (open == nullptr) {
-                   return Precondition("NO_OPEN_REPAIR",
-                                       absl::StrCat(claim.name(), " has no repair in progress"));
-                 }
-                 *open->mutable_end_time() = ToTimestamp(now);
-                 open->set_outcome(req->action() == Req::FINISHED ? v1::RepairEntry::FINISHED
-                                                                  : v1::RepairEntry::FAILED);
-                 if (req->delay_cause() != v1::RepairEntry::DELAY_CAUSE_UNSPECIFIED) {
-                   open->set_delay_cause(req->delay_cause());
-                 }
-                 open->set_major_assembly_replaced(req->major_assembly_replaced());
-                 if (!req->note().empty()) open->set_note(req->note());
-                 return absl::OkStatus();
-               }));
-    return absl::OkStatus();
+    return Mutate(
+        caller, "RecordRepair", *req, resp, Only(caller, /*seller=*/true, "records its repairs"),
+        [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
+          v1::Claim& claim = row.claim;
+          MARKET_RETURN_IF_ERROR(CheckClaimRepairable(claim.state()));
+          if (req->major_assembly_replaced() && claim.category() != common::v1::VEHICLE) {
+            return InvalidField("major_assembly_replaced", "vehicles only");
+          }
+          v1::RepairEntry* open = nullptr;
+          for (v1::RepairEntry& r : *claim.mutable_repairs()) {
+            if (!r.has_end_time()) open = &r;
+          }
+          if (req->action() == Req::STARTED) {
+            if (open != nullptr) {
+              return Precondition("REPAIR_ALREADY_OPEN",
+                                  absl::StrCat(claim.name(), " has a repair in progress"));
+            }
+            MARKET_ASSIGN_OR_RETURN(std::vector<ClaimRow> others, ClaimsOfOrder(c, claim.order()));
+            for (const ClaimRow& other : others) {
+              if (other.claim.name() != claim.name() && HasOpenRepair(other.claim)) {
+                return Precondition("REPAIR_ALREADY_OPEN",
+                                    absl::StrCat("the goods of ", claim.order(),
+                                                 " are in repair under ", other.claim.name()));
+              }
+            }
+            v1::RepairEntry* r = claim.add_repairs();
+            *r->mutable_start_time() = ToTimestamp(now);
+            r->set_outcome(v1::RepairEntry::IN_PROGRESS);
+            r->set_delay_cause(req->delay_cause());
+            r->set_note(req->note());
+            return absl::OkStatus();
+          }
+          if (open == nullptr) {
+            return Precondition("NO_OPEN_REPAIR",
+                                absl::StrCat(claim.name(), " has no repair in progress"));
+          }
+          *open->mutable_end_time() = ToTimestamp(now);
+          open->set_outcome(req->action() == Req::FINISHED ? v1::RepairEntry::FINISHED
+                                                           : v1::RepairEntry::FAILED);
+          if (req->delay_cause() != v1::RepairEntry::DELAY_CAUSE_UNSPECIFIED) {
+            open->set_delay_cause(req->delay_cause());
+          }
+          open->set_major_assembly_replaced(req->major_assembly_replaced());
+          if (!req->note().empty()) open->set_note(req->note());
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -694,24 +689,21 @@ grpc::Status WarrantyServiceImpl::EscalateClaim(grpc::ServerContext* ctx,
     Violations v = ClaimRequestViolations(req->name(), req->request_id());
     CheckText(v, "reason", req->reason(), /*required=*/true);
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        Mutate(caller, "EscalateClaim", req->name(), req->etag(), req->request_id(),
-               Only(caller, /*seller=*/false, "escalates it"),
-               [&](Connection&, ClaimRow& row, absl::Time now) -> absl::Status {
-                 v1::Claim& claim = row.claim;
-                 bool late = !claim.has_resolution() && claim.has_resolve_deadline() &&
-                             FromTimestamp(claim.resolve_deadline()) < now;
-                 MARKET_RETURN_IF_ERROR(
-                     CheckClaimEscalation(claim.state(), HasPendingResolution(claim), late));
-                 claim.set_state(v1::Claim::ESCALATED);
-                 claim.set_escalation_reason(req->reason());
-                 claim.set_auto_escalated(false);
-                 *claim.mutable_escalate_time() = ToTimestamp(now);
-                 claim.clear_confirm_deadline();
-                 return absl::OkStatus();
-               }));
-    return absl::OkStatus();
+    return Mutate(caller, "EscalateClaim", *req, resp,
+                  Only(caller, /*seller=*/false, "escalates it"),
+                  [&](Connection&, ClaimRow& row, absl::Time now) -> absl::Status {
+                    v1::Claim& claim = row.claim;
+                    bool late = !claim.has_resolution() && claim.has_resolve_deadline() &&
+                                FromTimestamp(claim.resolve_deadline()) < now;
+                    MARKET_RETURN_IF_ERROR(
+                        CheckClaimEscalation(claim.state(), HasPendingResolution(claim), late));
+                    claim.set_state(v1::Claim::ESCALATED);
+                    claim.set_escalation_reason(req->reason());
+                    claim.set_auto_escalated(false);
+                    *claim.mutable_escalate_time() = ToTimestamp(now);
+                    claim.clear_confirm_deadline();
+                    return absl::OkStatus();
+                  });
   });
 }
 
@@ -728,42 +720,38 @@ grpc::Status WarrantyServiceImpl::RuleOnClaim(grpc::ServerContext* ctx,
       v.Add("unfounded", "only with DISMISSED");
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        Mutate(caller, "RuleOnClaim", req->name(), req->etag(), req->request_id(),
-               [](const ClaimRow&) { return absl::OkStatus(); },
-               [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
-                 v1::Claim& claim = row.claim;
-                 MARKET_RETURN_IF_ERROR(
-                     CheckClaimTransition(claim.state(), req->outcome(), ClaimActor::kSupervisor));
-                 claim.set_ruling_reason(req->reason());
-                 claim.set_ruled_by(caller.subject);
-                 *claim.mutable_rule_time() = ToTimestamp(now);
-                 if (req->outcome() == v1::Claim::UPHELD) {
-                   claim.set_state(v1::Claim::UPHELD);
-                   claim.clear_resolution();
-                   claim.clear_confirm_deadline();
-                   *claim.mutable_resolve_deadline() = ToTimestamp(ResolveDeadline(claim, now));
-                   row.overdue = false;
-                   return Emit(c, "claim-upheld-", claim, Record::CLAIM_UPHELD,
-                               /*against_seller=*/true,
-                               "warranty claim upheld by a supervisor against the seller", now);
-                 }
-                 claim.set_state(v1::Claim::DISMISSED);
-                 claim.set_unfounded(req->unfounded());
-                 if (!req->unfounded()) return absl::OkStatus();
-                 // This dismissal plus the buyer's earlier uncounted ones in 90 days.
-                 MARKET_ASSIGN_OR_RETURN(
-                     std::vector<std::string> earlier,
-                     UncountedUnfounded(c, claim.buyer(), now - kUnfoundedWindow));
-                 if (earlier.empty()) return absl::OkStatus();
-                 row.unfounded_counted = true;
-                 MARKET_RETURN_IF_ERROR(MarkUnfoundedCounted(c, earlier));
-                 return Emit(c, "claim-unfounded-", claim, Record::CLAIM_UNFOUNDED,
-                             /*against_seller=*/false,
-                             "second warranty claim dismissed as unfounded within 90 days", now);
-               }));
-    return absl::OkStatus();
+    return Mutate(
+        caller, "RuleOnClaim", *req, resp, [](const ClaimRow&) { return absl::OkStatus(); },
+        [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
+          v1::Claim& claim = row.claim;
+          MARKET_RETURN_IF_ERROR(
+              CheckClaimTransition(claim.state(), req->outcome(), ClaimActor::kSupervisor));
+          claim.set_ruling_reason(req->reason());
+          claim.set_ruled_by(caller.subject);
+          *claim.mutable_rule_time() = ToTimestamp(now);
+          if (req->outcome() == v1::Claim::UPHELD) {
+            claim.set_state(v1::Claim::UPHELD);
+            claim.clear_resolution();
+            claim.clear_confirm_deadline();
+            *claim.mutable_resolve_deadline() = ToTimestamp(ResolveDeadline(claim, now));
+            row.overdue = false;
+            return Emit(c, "claim-upheld-", claim, Record::CLAIM_UPHELD,
+                        /*against_seller=*/true,
+                        "warranty claim upheld by a supervisor against the seller", now);
+          }
+          claim.set_state(v1::Claim::DISMISSED);
+          claim.set_unfounded(req->unfounded());
+          if (!req->unfounded()) return absl::OkStatus();
+          // This dismissal plus the buyer's earlier uncounted ones in 90 days.
+          MARKET_ASSIGN_OR_RETURN(std::vector<std::string> earlier,
+                                  UncountedUnfounded(c, claim.buyer(), now - kUnfoundedWindow));
+          if (earlier.empty()) return absl::OkStatus();
+          row.unfounded_counted = true;
+          MARKET_RETURN_IF_ERROR(MarkUnfoundedCounted(c, earlier));
+          return Emit(c, "claim-unfounded-", claim, Record::CLAIM_UNFOUNDED,
+                      /*against_seller=*/false,
+                      "second warranty claim dismissed as unfounded within 90 days", now);
+        });
   });
 }
 
@@ -810,82 +798,73 @@ grpc::Status WarrantyServiceImpl::ResolveClaim(grpc::ServerContext* ctx,
       CheckText(v, "resolution.note", in.note(), /*required=*/false);
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
-    auto allowed = [&](const ClaimRow& row) -> absl::Status {
-      if (recording && caller.subject == row.claim.seller()) return absl::OkStatus();
-      if (!recording && caller.subject == row.claim.buyer()) return absl::OkStatus();
-      return absl::PermissionDeniedError(
-          absl::StrCat(recording ? "only the seller of " : "only the buyer of ", row.claim.name(),
-                       recording ? " records its resolution" : " confirms its resolution"));
-    };
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        Mutate(caller, "ResolveClaim", req->name(), req->etag(), req->request_id(), allowed,
-               [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
-                 v1::Claim& claim = row.claim;
-                 MARKET_RETURN_IF_ERROR(recording ? CheckClaimResolvable(claim.state())
-                                                  : CheckClaimTransition(claim.state(),
-                                                                         v1::Claim::RESOLVED,
-                                                                         ClaimActor::kBuyer));
-                 if (!recording) {
-                   if (!HasPendingResolution(claim)) {
-                     return Precondition("NO_RESOLUTION_TO_CONFIRM",
-                                         absl::StrCat(claim.name(), " has no recorded resolution"));
-                   }
-                   return Confirm(c, row, now, /*automatic=*/false);
-                 }
-                 v1::Resolution::Outcome wanted = OutcomeFor(claim.kind());
-                 if (in.outcome() != wanted) {
-                   return InvalidField("resolution.outcome",
-                                       absl::StrCat("a ", v1::Claim::Kind_Name(claim.kind()),
-                                                    " claim resolves as ",
-                                                    v1::Resolution::Outcome_Name(wanted)));
-                 }
-                 if (HasOpenRepair(claim)) {
-                   return Precondition("REPAIR_STILL_OPEN",
-                                       absl::StrCat(claim.name(), " has a repair in progress"));
-                 }
-                 v1::Resolution r = in;
-                 if (in.outcome() == v1::Resolution::REFUNDED) {
-                   int64_t price = row.order.price().amount_fen();
-                   int64_t refunded = in.refunded_amount().amount_fen();
-                   int64_t deducted = in.depreciation_deducted().amount_fen();
-                   // The most depreciation allowed: as of filing, repair days excluded.
-                   MARKET_ASSIGN_OR_RETURN(std::vector<ClaimRow> claims,
-                                           ClaimsOfOrder(c, claim.order()));
-                   MARKET_ASSIGN_OR_RETURN(
-                       Eligibility e,
-                       Evaluate(row.order, claims, claim.fault_code(),
-                                claim.has_mileage_km() ? std::optional<int64_t>(claim.mileage_km())
-                                                       : std::nullopt,
-                                FromTimestamp(claim.create_time()), claim.name()));
-                   int64_t cap = e.refund.allowed ? e.refund.depreciation_fen : 0;
-                   Violations bad;
-                   if (refunded > price) {
-                     bad.Add("resolution.refunded_amount",
-                             absl::StrCat(refunded, " fen is above the price of ", price, " fen"));
-                   } else if (deducted > price - refunded) {
-                     bad.Add("resolution.refunded_amount",
-                             "refund plus depreciation is above the price");
-                   }
-                   if (deducted > cap) {
-                     bad.Add("resolution.depreciation_deducted",
-                             cap == 0 ? std::string("no depreciation inside the refund window")
-                                      : absl::StrCat("at most ", cap, " fen at the policy rate"));
-                   }
-                   MARKET_RETURN_IF_ERROR(bad.ToStatus());
-                   r.mutable_refunded_amount()->set_currency("CNY");
-                   if (r.has_depreciation_deducted()) {
-                     r.mutable_depreciation_deducted()->set_currency("CNY");
-                   }
-                 }
-                 r.clear_confirm_time();
-                 r.clear_auto_confirmed();
-                 *r.mutable_record_time() = ToTimestamp(now);
-                 *claim.mutable_resolution() = std::move(r);
-                 *claim.mutable_confirm_deadline() = ToTimestamp(now + kConfirmPeriod);
-                 return absl::OkStatus();
-               }));
-    return absl::OkStatus();
+    return Mutate(
+        caller, "ResolveClaim", *req, resp,
+        Only(caller, /*seller=*/recording,
+             recording ? "records its resolution" : "confirms its resolution"),
+        [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
+          v1::Claim& claim = row.claim;
+          MARKET_RETURN_IF_ERROR(
+              recording
+                  ? CheckClaimResolvable(claim.state())
+                  : CheckClaimTransition(claim.state(), v1::Claim::RESOLVED, ClaimActor::kBuyer));
+          if (!recording) {
+            if (!HasPendingResolution(claim)) {
+              return Precondition("NO_RESOLUTION_TO_CONFIRM",
+                                  absl::StrCat(claim.name(), " has no recorded resolution"));
+            }
+            return Confirm(c, row, now, /*automatic=*/false);
+          }
+          v1::Resolution::Outcome wanted = OutcomeFor(claim.kind());
+          if (in.outcome() != wanted) {
+            return InvalidField(
+                "resolution.outcome",
+                absl::StrCat("a ", v1::Claim::Kind_Name(claim.kind()), " claim resolves as ",
+                             v1::Resolution::Outcome_Name(wanted)));
+          }
+          if (HasOpenRepair(claim)) {
+            return Precondition("REPAIR_STILL_OPEN",
+                                absl::StrCat(claim.name(), " has a repair in progress"));
+          }
+          v1::Resolution r = in;
+          if (in.outcome() == v1::Resolution::REFUNDED) {
+            int64_t price = row.order.price().amount_fen();
+            int64_t refunded = in.refunded_amount().amount_fen();
+            int64_t deducted = in.depreciation_deducted().amount_fen();
+            // The most depreciation allowed: as of filing, repair days excluded.
+            MARKET_ASSIGN_OR_RETURN(std::vector<ClaimRow> claims, ClaimsOfOrder(c, claim.order()));
+            MARKET_ASSIGN_OR_RETURN(
+                Eligibility e,
+                Evaluate(row.order, claims, claim.fault_code(),
+                         claim.has_mileage_km() ? std::optional<int64_t>(claim.mileage_km())
+                                                : std::nullopt,
+                         FromTimestamp(claim.create_time()), claim.name()));
+            int64_t cap = e.refund.allowed ? e.refund.depreciation_fen : 0;
+            Violations bad;
+            if (refunded > price) {
+              bad.Add("resolution.refunded_amount",
+                      absl::StrCat(refunded, " fen is above the price of ", price, " fen"));
+            } else if (deducted > price - refunded) {
+              bad.Add("resolution.refunded_amount", "refund plus depreciation is above the price");
+            }
+            if (deducted > cap) {
+              bad.Add("resolution.depreciation_deducted",
+                      cap == 0 ? std::string("no depreciation inside the refund window")
+                               : absl::StrCat("at most ", cap, " fen at the policy rate"));
+            }
+            MARKET_RETURN_IF_ERROR(bad.ToStatus());
+            r.mutable_refunded_amount()->set_currency("CNY");
+            if (r.has_depreciation_deducted()) {
+              r.mutable_depreciation_deducted()->set_currency("CNY");
+            }
+          }
+          r.clear_confirm_time();
+          r.clear_auto_confirmed();
+          *r.mutable_record_time() = ToTimestamp(now);
+          *claim.mutable_resolution() = std::move(r);
+          *claim.mutable_confirm_deadline() = ToTimestamp(now + kConfirmPeriod);
+          return absl::OkStatus();
+        });
   });
 }
 

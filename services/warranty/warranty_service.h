@@ -104,11 +104,12 @@ class WarrantyServiceImpl final : public v1::WarrantyService::Service {
  private:
   explicit WarrantyServiceImpl(WarrantyDeps deps)
       : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
-  // Loads `name` in a write, checks `caller` is allowed by `party` and the
-  // etag, applies `change` and saves the claim with its idempotent response.
-  absl::StatusOr<v1::Claim> Mutate(
-      const auth::Caller& caller, const char* method, const std::string& name,
-      const std::string& etag, const std::string& request_id,
+  // Loads the claim `req.name()` in a write, checks `caller` is allowed and
+  // `req.etag()`, applies `change` and saves the claim into *resp with its
+  // idempotent response (key: method, caller, `req.request_id()`).
+  template <typename Req>
+  absl::Status Mutate(
+      const auth::Caller& caller, const char* method, const Req& req, v1::Claim* resp,
       const std::function<absl::Status(const ClaimRow&)>& allowed,
       const std::function<absl::Status(sqlite::Connection&, ClaimRow&, absl::Time)>& change);
   // One deadline action on `name` as the scheduler; true when it changed it.
