@@ -6,13 +6,17 @@
 #define MARKET_COMMON_SQLITE_STATEMENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/status/status.h"
 
 struct sqlite3_stmt;
 
@@ -98,6 +102,20 @@ class Statement {
   std::string sql_;
   std::weak_ptr<internal::ConnectionState> owner_;
 };
+
+// Steps `st` to its end, collecting `read` of every row. Errors: those of
+// Step() and of `read`.
+template <typename T>
+absl::StatusOr<std::vector<T>> ReadAll(Statement& st,
+                                       const std::function<absl::StatusOr<T>(Statement&)>& read) {
+  std::vector<T> out;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) return out;
+    MARKET_ASSIGN_OR_RETURN(T item, read(st));
+    out.push_back(std::move(item));
+  }
+}
 
 }  // namespace market::sqlite
 

@@ -24,6 +24,7 @@ using ledger::LeafHash;
 using ledger::NodeSource;
 using ledger::NodeWrite;
 using sqlite::Connection;
+using sqlite::ReadAll;
 using sqlite::Statement;
 
 const std::vector<sqlite::Migration>& Migrations() {
@@ -136,19 +137,6 @@ Record Comparable(Record r) {
   r.clear_min_display_until();
   r.clear_max_display_until();
   return r;
-}
-
-// Steps `st` to its end, collecting `read` of every row.
-template <typename T>
-absl::StatusOr<std::vector<T>> ReadAll(Statement& st,
-                                       const std::function<absl::StatusOr<T>(Statement&)>& read) {
-  std::vector<T> out;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) return out;
-    MARKET_ASSIGN_OR_RETURN(T item, read(st));
-    out.push_back(std::move(item));
-  }
 }
 
 // Records from rows of (idx, leaf).

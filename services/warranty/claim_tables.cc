@@ -14,6 +14,7 @@ namespace market::warranty {
 namespace {
 
 using sqlite::Connection;
+using sqlite::ReadAll;
 using sqlite::Statement;
 
 const std::vector<sqlite::Migration>& Migrations() {
@@ -81,19 +82,6 @@ absl::StatusOr<ClaimRow> ReadRow(Statement& st) {
   row.overdue = st.ColumnInt64(4) != 0;
   row.unfounded_counted = st.ColumnInt64(5) != 0;
   return row;
-}
-
-// Steps `st` to its end, collecting `read` of every row.
-template <typename T>
-absl::StatusOr<std::vector<T>> ReadAll(Statement& st,
-                                       const std::function<absl::StatusOr<T>(Statement&)>& read) {
-  std::vector<T> out;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) return out;
-    MARKET_ASSIGN_OR_RETURN(T item, read(st));
-    out.push_back(std::move(item));
-  }
 }
 
 absl::StatusOr<std::string> ReadName(Statement& st) { return st.ColumnText(0); }
