@@ -19,6 +19,7 @@
 #include "common/validate/identifiers.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "services/listing/utf8.h"
 
 namespace market::listing {
 namespace {
@@ -43,44 +44,12 @@ constexpr absl::string_view kRepairedPhoneCap = "7成新";
 // China time for calendar checks (no DST).
 absl::TimeZone ChinaTime() { return absl::FixedTimeZone(8 * 60 * 60); }
 
-// Number of Unicode code points in `s`, or nullopt when it is not valid UTF-8
-// (overlong forms, surrogates and values above U+10FFFF are invalid).
+// Number of Unicode code points in `s`, or nullopt when it is not valid UTF-8.
 std::optional<int64_t> CodePoints(absl::string_view s) {
-  int64_t count = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    int len;
-    uint32_t cp;
-    if (b < 0x80) {
-      len = 1;
-      cp = b;
-    } else if ((b & 0xE0) == 0xC0) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4;
-      cp = b & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (i + len > s.size()) return std::nullopt;
-    for (int k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr uint32_t kMinForLen[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLen[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return std::nullopt;
-    }
-    i += len;
-    ++count;
-  }
-  return count;
+  if (InvalidUtf8Offset(s)) return std::nullopt;
+  // Well-formed: every code point has exactly one non-continuation byte.
+  return std::count_if(s.begin(), s.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
 // Adds a violation unless `value` is valid UTF-8 of min..max code points.
