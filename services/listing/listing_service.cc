@@ -66,13 +66,6 @@ absl::Status ResolvePhotos(Connection& c, v1::Listing& l, const std::string& fie
   return absl::OkStatus();
 }
 
-absl::Status CheckEtag(const std::string& given, const std::string& current) {
-  if (!given.empty() && given != current) {
-    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
-  }
-  return absl::OkStatus();
-}
-
 // Prepares a new listing for insertion (shared by CreateListing and
 // ImportListings): the caller has validated it.
 v1::Listing NewListing(v1::Listing in, const std::string& name, const std::string& seller,

@@ -197,6 +197,13 @@ CREATE INDEX observations_by_item ON observations(item, observed_us);
   return *schema;
 }
 
+absl::Status CheckEtag(const std::string& given, const std::string& current) {
+  if (!given.empty() && given != current) {
+    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(Connection& c, const std::string& name) {
   return LoadOne(c, "SELECT version, data FROM markets WHERE name = ?", name, [](Statement& st) {
     return ReadVersioned(st, &MarketRow::market, "corrupt market");
@@ -658,40 +665,45 @@ absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& ite
 
 absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::string& item) {
   std::vector<v1::ItemEvent> events;
+  // Appends an event with the fields every kind has.
+  auto add = [&](v1::ItemEvent::Kind kind, const std::string& resource,
+                 const google::protobuf::Timestamp& time,
+                 const std::string& state) -> v1::ItemEvent& {
+    v1::ItemEvent& e = events.emplace_back();
+    e.set_kind(kind);
+    e.set_resource(resource);
+    *e.mutable_time() = time;
+    e.set_state(state);
+    return e;
+  };
   MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM listings WHERE item = ?", item,
                                     [&](Statement& st) -> absl::Status {
                                       MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(st));
                                       const v1::Listing& l = row.listing;
-                                      v1::ItemEvent e;
-                                      e.set_kind(v1::ItemEvent::LISTING);
-                                      e.set_resource(l.name());
-                                      *e.mutable_time() = l.create_time();
-                                      e.set_state(v1::Listing::State_Name(l.state()));
+                                      v1::ItemEvent& e =
+                                          add(v1::ItemEvent::LISTING, l.name(), l.create_time(),
+                                              v1::Listing::State_Name(l.state()));
                                       e.set_market(MarketOf(l.name()));
                                       if (l.has_vehicle())
                                         e.set_mileage_km(l.vehicle().mileage_km());
                                       if (l.has_price()) *e.mutable_price() = l.price();
                                       e.add_parties(l.seller());
                                       e.set_summary(l.title());
-                                      events.push_back(std::move(e));
                                       return absl::OkStatus();
                                     }));
   MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM orders WHERE item = ?", item,
                                     [&](Statement& st) -> absl::Status {
                                       MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st));
                                       const v1::Order& o = row.order;
-                                      v1::ItemEvent e;
-                                      e.set_kind(v1::ItemEvent::ORDER);
-                                      e.set_resource(o.name());
-                                      *e.mutable_time() = o.place_time();
-                                      e.set_state(v1::Order::State_Name(o.state()));
+                                      v1::ItemEvent& e =
+                                          add(v1::ItemEvent::ORDER, o.name(), o.place_time(),
+                                              v1::Order::State_Name(o.state()));
                                       e.set_market(MarketOf(o.name()));
                                       if (o.has_delivery_mileage_km())
                                         e.set_mileage_km(o.delivery_mileage_km());
                                       *e.mutable_price() = o.price();
                                       e.add_parties(o.seller());
                                       e.add_parties(o.buyer());
-                                      events.push_back(std::move(e));
                                       return absl::OkStatus();
                                     }));
   MARKET_RETURN_IF_ERROR(ForEachRow(
@@ -699,18 +711,15 @@ absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::
       [&](Statement& st) -> absl::Status {
         v1::Observation o;
         if (!o.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt observation");
-        v1::ItemEvent e;
-        e.set_kind(absl::StartsWith(o.source(), "appraisals/") ? v1::ItemEvent::APPRAISAL
-                   : absl::StartsWith(o.source(), "claims/")   ? v1::ItemEvent::CLAIM
-                                                               : v1::ItemEvent::OBSERVATION);
-        e.set_resource(o.name());
-        *e.mutable_time() = o.observed_time();
-        e.set_state(v1::Observation::Kind_Name(o.kind()));
+        v1::ItemEvent& e =
+            add(absl::StartsWith(o.source(), "appraisals/") ? v1::ItemEvent::APPRAISAL
+                : absl::StartsWith(o.source(), "claims/")   ? v1::ItemEvent::CLAIM
+                                                            : v1::ItemEvent::OBSERVATION,
+                o.name(), o.observed_time(), v1::Observation::Kind_Name(o.kind()));
         if (o.has_mileage_km()) e.set_mileage_km(o.mileage_km());
         for (int f : o.flags()) e.add_flags(static_cast<v1::Observation::Flag>(f));
         e.add_parties(o.recorded_by());
         e.set_summary(o.source());
-        events.push_back(std::move(e));
         return absl::OkStatus();
       }));
   std::stable_sort(events.begin(), events.end(),

@@ -37,6 +37,9 @@ struct OrderRow {
   int64_t version = 0;
 };
 
+// ABORTED when `given` is set and is not the row's `current` etag.
+absl::Status CheckEtag(const std::string& given, const std::string& current);
+
 // Reads a market in the caller's transaction; std::nullopt when absent.
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(sqlite::Connection& c, const std::string& name);
 

@@ -4,6 +4,7 @@
 // one listing exactly one sees it PUBLISHED; the partial unique index
 // orders_one_open_per_listing backs this up in the schema.
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
@@ -12,9 +13,9 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
-#include "services/listing/listing_tables.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
+#include "services/listing/listing_tables.h"
 #include "services/listing/order_lifecycle.h"
 
 namespace market::listing {
@@ -43,13 +44,6 @@ bool IsSwapDay(const v1::SwapSchedule& s, absl::Time now) {
            s.days_of_month().end();
   }
   return false;
-}
-
-absl::Status CheckEtag(const std::string& given, const std::string& current) {
-  if (!given.empty() && given != current) {
-    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing::State to,
@@ -207,9 +201,20 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
 
 namespace {
 
-// Loads an order for a change by `caller` (nullopt-safe) in a transaction.
-absl::StatusOr<OrderRow> LoadForChange(Connection& c, const std::string& name) {
-  return Found(LoadOrder(c, name), name);
+// Runs `change` on order `name` (NOT_FOUND when absent) in the idempotent
+// write of `method`, then stamps update_time with `now` and saves it.
+// `change` checks the caller and the etag before it changes anything.
+absl::StatusOr<v1::Order> MutateOrder(
+    sqlite::Database& db, const char* method, const std::string& caller, const std::string& name,
+    const std::string& request_id, absl::Time now,
+    const std::function<absl::Status(Connection&, v1::Order&)>& change) {
+  return RunIdempotent<v1::Order>(
+      db, method, caller, request_id, now, [&](Connection& c) -> absl::StatusOr<v1::Order> {
+        MARKET_ASSIGN_OR_RETURN(OrderRow row, Found(LoadOrder(c, name), name));
+        MARKET_RETURN_IF_ERROR(change(c, row.order));
+        *row.order.mutable_update_time() = ToTimestamp(now);
+        return SaveOrder(c, row.order, row.version + 1, false);
+      });
 }
 
 absl::Status ValidateOrderRequest(const std::string& name, const std::string& request_id) {
@@ -230,11 +235,9 @@ grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* ctx,
     if (Utf8CharCount(req->reason()) > 500) return InvalidField("reason", "longer than 500 characters");
     absl::Time now = deps_.clock->Now();
     MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::Order>(
-                   *deps_.db, "CancelOrder", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::Order> {
-                     MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
-                     v1::Order& o = row.order;
+        *resp, MutateOrder(
+                   *deps_.db, "CancelOrder", caller.subject, req->name(), req->request_id(), now,
+                   [&](Connection& c, v1::Order& o) -> absl::Status {
                      if (caller.subject != o.buyer() && caller.subject != o.seller()) {
                        return absl::PermissionDeniedError(
                            absl::StrCat(caller.subject, " is neither buyer nor seller of ", o.name()));
@@ -247,12 +250,9 @@ grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* ctx,
                      o.set_cancelled_by(caller.subject);
                      o.set_cancel_reason(req->reason());
                      *o.mutable_cancel_time() = ToTimestamp(now);
-                     *o.mutable_update_time() = ToTimestamp(now);
                      MARKET_RETURN_IF_ERROR(
                          SetListingState(c, o.listing(), v1::Listing::PUBLISHED, now));
-                     MARKET_RETURN_IF_ERROR(
-                         SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now));
-                     return SaveOrder(c, o, row.version + 1, false);
+                     return SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now);
                    }));
     return absl::OkStatus();
   });
@@ -269,11 +269,9 @@ grpc::Status OrderServiceImpl::ConfirmDelivery(grpc::ServerContext* ctx,
     absl::Time now = deps_.clock->Now();
     MARKET_ASSIGN_OR_RETURN(
         *resp,
-        RunIdempotent<v1::Order>(
-            *deps_.db, "ConfirmDelivery", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::Order> {
-              MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
-              v1::Order& o = row.order;
+        MutateOrder(
+            *deps_.db, "ConfirmDelivery", caller.subject, req->name(), req->request_id(), now,
+            [&](Connection& c, v1::Order& o) -> absl::Status {
               if (caller.subject != o.buyer()) {
                 return absl::PermissionDeniedError(
                     absl::StrCat("only the buyer confirms delivery of ", o.name()));
@@ -305,10 +303,8 @@ grpc::Status OrderServiceImpl::ConfirmDelivery(grpc::ServerContext* ctx,
               }
               o.set_state(v1::Order::DELIVERED);
               *o.mutable_delivery_time() = ToTimestamp(now);
-              *o.mutable_update_time() = ToTimestamp(now);
               MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::SOLD, now));
-              MARKET_RETURN_IF_ERROR(SetListingState(c, o.swap_listing(), v1::Listing::SOLD, now));
-              return SaveOrder(c, o, row.version + 1, false);
+              return SetListingState(c, o.swap_listing(), v1::Listing::SOLD, now);
             }));
     return absl::OkStatus();
   });
@@ -319,11 +315,9 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
                                                      const std::string& caller,
                                                      const std::string& request_id, bool by_buyer) {
   absl::Time now = deps_.clock->Now();
-  return RunIdempotent<v1::Order>(
-      *deps_.db, "CompleteOrder", caller, request_id, now,
-      [&](Connection& c) -> absl::StatusOr<v1::Order> {
-        MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, name));
-        v1::Order& o = row.order;
+  return MutateOrder(
+      *deps_.db, "CompleteOrder", caller, name, request_id, now,
+      [&](Connection& c, v1::Order& o) -> absl::Status {
         if (by_buyer && caller != o.buyer()) {
           return absl::PermissionDeniedError(absl::StrCat("only the buyer completes ", o.name()));
         }
@@ -337,7 +331,6 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
         }
         o.set_state(v1::Order::COMPLETED);
         *o.mutable_complete_time() = ToTimestamp(now);
-        *o.mutable_update_time() = ToTimestamp(now);
         std::string hash = HexEncode(Sha256(o.name())).substr(0, 40);
         for (bool buyer_side : {true, false}) {
           Record r;
@@ -351,7 +344,7 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
           MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
               c, absl::StrCat("trade-", buyer_side ? "buyer-" : "seller-", hash), r, now));
         }
-        return SaveOrder(c, o, row.version + 1, false);
+        return absl::OkStatus();
       });
 }
 
@@ -372,7 +365,7 @@ grpc::Status OrderServiceImpl::GetOrder(grpc::ServerContext* ctx, const v1::GetO
   return server::HandleRpc(env_, ctx, "GetOrder", *req, [&](const auth::Caller& caller) {
     MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), ""));
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
+      MARKET_ASSIGN_OR_RETURN(OrderRow row, Found(LoadOrder(c, req->name()), req->name()));
       MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, MarketOfOrder(req->name())));
       if (!CanSeeOrder(caller, row.order, m.has_value() ? m->market.operator_() : "")) {
         return absl::PermissionDeniedError(
