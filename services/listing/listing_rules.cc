@@ -523,31 +523,26 @@ WarrantyPolicy DefaultWarranty(Category category) {
   WarrantyPolicy w;
   switch (category) {
     case common::v1::PHONE:
-      w.set_refund_days(7);
-      w.set_exchange_days(15);
       w.set_repair_days(180);
       w.set_battery_days(90);
       break;
     case common::v1::APPLIANCE:
-      w.set_refund_days(7);
-      w.set_exchange_days(15);
       w.set_repair_days(365);
       break;
     case common::v1::FURNITURE:
-      w.set_refund_days(7);
-      w.set_exchange_days(15);
       w.set_repair_days(90);
       break;
     case common::v1::VEHICLE:
-      w.set_refund_days(7);
-      w.set_exchange_days(60);
       w.set_exchange_km(3000);
       w.set_repair_days(90);
       w.set_repair_km(5000);
       break;
     default:
-      break;
+      return w;  // all zeros
   }
+  // Every category: a 7-day refund and a 15-day exchange (60 for vehicles).
+  w.set_refund_days(7);
+  w.set_exchange_days(category == common::v1::VEHICLE ? 60 : 15);
   return w;
 }
 

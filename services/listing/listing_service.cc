@@ -269,6 +269,17 @@ absl::Status RequireOwner(const auth::Caller& caller, const v1::Listing& l,
   return absl::PermissionDeniedError(absl::StrCat(caller.subject, " does not own ", l.name()));
 }
 
+// Listing `name` for a change by `caller`: NOT_FOUND, PERMISSION_DENIED unless
+// the caller owns it, FAILED_PRECONDITION unless its state allows editing.
+absl::StatusOr<ListingRow> LoadEditable(Connection& c, const auth::Caller& caller,
+                                        const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
+  MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, name));
+  MARKET_RETURN_IF_ERROR(RequireOwner(caller, row.listing, op));
+  MARKET_RETURN_IF_ERROR(CheckEditable(row.listing.state()));
+  return row;
+}
+
 }  // namespace
 
 grpc::Status ListingServiceImpl::UpdateListing(grpc::ServerContext* ctx,
@@ -476,11 +487,7 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     // Ownership before reading the rest of the stream.
     if (!header.listing().empty()) {
       MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-        MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                                Found(LoadListing(c, header.listing()), header.listing()));
-        MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
-        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row.listing, op));
-        return CheckEditable(row.listing.state());
+        return LoadEditable(c, caller, header.listing()).status();
       }));
     }
     std::string data = header.data();
@@ -501,12 +508,8 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(deps_.db->Write([&](Connection& c) -> absl::Status {
       MARKET_RETURN_IF_ERROR(SavePhoto(c, photo, now));
       if (header.listing().empty()) return absl::OkStatus();
-      MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                              Found(LoadListing(c, header.listing()), header.listing()));
+      MARKET_ASSIGN_OR_RETURN(ListingRow row, LoadEditable(c, caller, header.listing()));
       v1::Listing& l = row.listing;
-      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
-      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, op));
-      MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
       for (const v1::Photo& p : l.photos()) {
         if (p.sha256() == photo.sha256()) return absl::OkStatus();  // a retry appends nothing
       }
