@@ -236,9 +236,9 @@ grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
   });
 }
 
-absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
+absl::Status ListingServiceImpl::MutateListing(
     const auth::Caller& caller, const char* method, const std::string& name,
-    const std::string& etag, const std::string& request_id,
+    const std::string& etag, const std::string& request_id, v1::Listing* out,
     const std::function<absl::Status(Connection&, v1::Listing&, const MarketRow&)>& change) {
   std::string market;
   Violations v;
@@ -248,17 +248,19 @@ absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
   CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   absl::Time now = deps_.clock->Now();
-  return RunIdempotent<v1::Listing>(
-      *deps_.db, method, caller.subject, request_id, now,
-      [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-        MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
-        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
-        v1::Listing l = row.listing;
-        MARKET_RETURN_IF_ERROR(change(c, l, m));
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
-        *l.mutable_update_time() = ToTimestamp(now);
-        return SaveListing(c, l, row.version + 1, /*insert=*/false);
-      });
+  MARKET_ASSIGN_OR_RETURN(
+      *out, RunIdempotent<v1::Listing>(
+                *deps_.db, method, caller.subject, request_id, now,
+                [&](Connection& c) -> absl::StatusOr<v1::Listing> {
+                  MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
+                  MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
+                  v1::Listing l = row.listing;
+                  MARKET_RETURN_IF_ERROR(change(c, l, m));
+                  MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
+                  *l.mutable_update_time() = ToTimestamp(now);
+                  return SaveListing(c, l, row.version + 1, /*insert=*/false);
+                }));
+  return absl::OkStatus();
 }
 
 namespace {
@@ -291,32 +293,26 @@ grpc::Status ListingServiceImpl::UpdateListing(grpc::ServerContext* ctx,
     if (!ValidMarketChildName(name, "listings", nullptr)) {
       return InvalidField("listing.name", "want markets/{market}/listings/{listing}");
     }
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, MutateListing(caller, "UpdateListing", name, req->listing().etag(),
-                             req->request_id(),
-                             [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                               MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                               MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
-                               MARKET_ASSIGN_OR_RETURN(
-                                   v1::Listing updated,
-                                   ApplyListingUpdate(l, req->listing(), req->update_mask(), now));
-                               *updated.mutable_warranty_policy() =
-                                   EffectiveWarranty(updated.category(), updated.warranty_policy());
-                               if (updated.has_price() && updated.price().currency().empty()) {
-                                 updated.mutable_price()->set_currency("CNY");
-                               }
-                               updated.set_item(ItemName(updated));
-                               MARKET_RETURN_IF_ERROR(
-                                   ResolvePhotos(c, updated, "listing.photos"));
-                               if (!updated.item().empty() && updated.item() != l.item()) {
-                                 MARKET_RETURN_IF_ERROR(
-                                     EnsureItem(c, updated.item(), updated.category(), now)
-                                         .status());
-                               }
-                               l = std::move(updated);
-                               return absl::OkStatus();
-                             }));
-    return absl::OkStatus();
+    return MutateListing(
+        caller, "UpdateListing", name, req->listing().etag(), req->request_id(), resp,
+        [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
+          MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+          MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
+          MARKET_ASSIGN_OR_RETURN(v1::Listing updated,
+                                  ApplyListingUpdate(l, req->listing(), req->update_mask(), now));
+          *updated.mutable_warranty_policy() =
+              EffectiveWarranty(updated.category(), updated.warranty_policy());
+          if (updated.has_price() && updated.price().currency().empty()) {
+            updated.mutable_price()->set_currency("CNY");
+          }
+          updated.set_item(ItemName(updated));
+          MARKET_RETURN_IF_ERROR(ResolvePhotos(c, updated, "listing.photos"));
+          if (!updated.item().empty() && updated.item() != l.item()) {
+            MARKET_RETURN_IF_ERROR(EnsureItem(c, updated.item(), updated.category(), now).status());
+          }
+          l = std::move(updated);
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -325,21 +321,19 @@ grpc::Status ListingServiceImpl::PublishListing(grpc::ServerContext* ctx,
                                                 v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "PublishListing", *req, [&](const auth::Caller& caller) {
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        MutateListing(caller, "PublishListing", req->name(), req->etag(), req->request_id(),
-                      [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                        MARKET_RETURN_IF_ERROR(
-                            CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
-                        MARKET_RETURN_IF_ERROR(CheckPublishable(l));
-                        MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m.market, l));
-                        l.set_state(v1::Listing::PUBLISHED);
-                        *l.mutable_publish_time() = ToTimestamp(now);
-                        l.clear_withdraw_time();
-                        return absl::OkStatus();
-                      }));
-    return absl::OkStatus();
+    return MutateListing(caller, "PublishListing", req->name(), req->etag(), req->request_id(),
+                         resp,
+                         [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+                           MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+                           MARKET_RETURN_IF_ERROR(
+                               CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
+                           MARKET_RETURN_IF_ERROR(CheckPublishable(l));
+                           MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m.market, l));
+                           l.set_state(v1::Listing::PUBLISHED);
+                           *l.mutable_publish_time() = ToTimestamp(now);
+                           l.clear_withdraw_time();
+                           return absl::OkStatus();
+                         });
   });
 }
 
@@ -348,18 +342,16 @@ grpc::Status ListingServiceImpl::WithdrawListing(grpc::ServerContext* ctx,
                                                  v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "WithdrawListing", *req, [&](const auth::Caller& caller) {
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        MutateListing(caller, "WithdrawListing", req->name(), req->etag(), req->request_id(),
-                      [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                        MARKET_RETURN_IF_ERROR(
-                            CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
-                        l.set_state(v1::Listing::WITHDRAWN);
-                        *l.mutable_withdraw_time() = ToTimestamp(now);
-                        return absl::OkStatus();
-                      }));
-    return absl::OkStatus();
+    return MutateListing(caller, "WithdrawListing", req->name(), req->etag(), req->request_id(),
+                         resp,
+                         [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+                           MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+                           MARKET_RETURN_IF_ERROR(
+                               CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
+                           l.set_state(v1::Listing::WITHDRAWN);
+                           *l.mutable_withdraw_time() = ToTimestamp(now);
+                           return absl::OkStatus();
+                         });
   });
 }
 
@@ -390,77 +382,73 @@ grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
             absl::StrCat(caller.subject, " does not operate the market of ", req->name()));
       }
     }
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        MutateListing(
-            caller, "RemoveListing", req->name(), req->etag(), req->request_id(),
-            [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
-              if (!supervisor && m.market.operator_() != caller.subject) {
-                return absl::PermissionDeniedError(
-                    absl::StrCat(caller.subject, " does not operate ", m.market.name()));
+    return MutateListing(
+        caller, "RemoveListing", req->name(), req->etag(), req->request_id(), resp,
+        [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
+          if (!supervisor && m.market.operator_() != caller.subject) {
+            return absl::PermissionDeniedError(
+                absl::StrCat(caller.subject, " does not operate ", m.market.name()));
+          }
+          MARKET_RETURN_IF_ERROR(CheckTransition(
+              l.state(), v1::Listing::REMOVED, supervisor ? Actor::kSupervisor : Actor::kOperator));
+          if (l.state() == v1::Listing::RESERVED) {
+            // Cancel the open order holding it; a swap listing returns to sale.
+            // The open order holding it, as the bought or the swapped listing.
+            MARKET_ASSIGN_OR_RETURN(
+                sqlite::Statement st,
+                c.Prepare("SELECT name FROM orders WHERE (listing = ?1 OR swap_listing = ?1) "
+                          "AND state = ?2"));
+            MARKET_RETURN_IF_ERROR(st.BindText(1, l.name()));
+            MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
+            std::vector<std::string> open_orders;
+            while (true) {
+              MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+              if (!found) break;
+              open_orders.push_back(st.ColumnText(0));
+            }
+            for (const std::string& order_name : open_orders) {
+              MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> o, LoadOrder(c, order_name));
+              if (!o.has_value()) continue;
+              o->order.set_state(v1::Order::CANCELLED);
+              o->order.set_cancelled_by(caller.subject);
+              o->order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
+              *o->order.mutable_cancel_time() = ToTimestamp(now);
+              *o->order.mutable_update_time() = ToTimestamp(now);
+              MARKET_RETURN_IF_ERROR(SaveOrder(c, o->order, o->version + 1, false).status());
+              // The other listing of the order returns to sale.
+              const std::string& other =
+                  o->order.listing() == l.name() ? o->order.swap_listing() : o->order.listing();
+              if (other.empty()) continue;
+              MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> back, LoadListing(c, other));
+              if (back.has_value() && back->listing.state() == v1::Listing::RESERVED) {
+                back->listing.set_state(v1::Listing::PUBLISHED);
+                *back->listing.mutable_update_time() = ToTimestamp(now);
+                MARKET_RETURN_IF_ERROR(
+                    SaveListing(c, back->listing, back->version + 1, false).status());
               }
-              MARKET_RETURN_IF_ERROR(CheckTransition(
-                  l.state(), v1::Listing::REMOVED, supervisor ? Actor::kSupervisor : Actor::kOperator));
-              if (l.state() == v1::Listing::RESERVED) {
-                // Cancel the open order holding it; a swap listing returns to sale.
-                // The open order holding it, as the bought or the swapped listing.
-                MARKET_ASSIGN_OR_RETURN(
-                    sqlite::Statement st,
-                    c.Prepare("SELECT name FROM orders WHERE (listing = ?1 OR swap_listing = ?1) "
-                              "AND state = ?2"));
-                MARKET_RETURN_IF_ERROR(st.BindText(1, l.name()));
-                MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
-                std::vector<std::string> open_orders;
-                while (true) {
-                  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-                  if (!found) break;
-                  open_orders.push_back(st.ColumnText(0));
-                }
-                for (const std::string& order_name : open_orders) {
-                  MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> o, LoadOrder(c, order_name));
-                  if (!o.has_value()) continue;
-                  o->order.set_state(v1::Order::CANCELLED);
-                  o->order.set_cancelled_by(caller.subject);
-                  o->order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
-                  *o->order.mutable_cancel_time() = ToTimestamp(now);
-                  *o->order.mutable_update_time() = ToTimestamp(now);
-                  MARKET_RETURN_IF_ERROR(SaveOrder(c, o->order, o->version + 1, false).status());
-                  // The other listing of the order returns to sale.
-                  const std::string& other = o->order.listing() == l.name()
-                                                 ? o->order.swap_listing()
-                                                 : o->order.listing();
-                  if (other.empty()) continue;
-                  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> back, LoadListing(c, other));
-                  if (back.has_value() && back->listing.state() == v1::Listing::RESERVED) {
-                    back->listing.set_state(v1::Listing::PUBLISHED);
-                    *back->listing.mutable_update_time() = ToTimestamp(now);
-                    MARKET_RETURN_IF_ERROR(
-                        SaveListing(c, back->listing, back->version + 1, false).status());
-                  }
-                }
-              }
-              l.set_state(v1::Listing::REMOVED);
-              l.set_removal_cause(req->cause());
-              l.set_removal_reason(req->reason());
-              l.set_removed_by(caller.subject);
-              *l.mutable_remove_time() = ToTimestamp(now);
-              Record r;
-              r.set_subject(l.seller());
-              r.set_subject_role(Role::SELLER);
-              r.set_type(Record::LISTING_REMOVED);
-              if (supervisor && req->cause() == v1::Listing::COUNTERFEIT) {
-                r.set_type(Record::COUNTERFEIT_CONFIRMED);
-              } else if (supervisor && req->cause() == v1::Listing::FRAUD) {
-                r.set_type(Record::FRAUD_CONFIRMED);
-              }
-              r.set_reference(l.name());
-              r.set_reason(absl::StrCat("listing removed: ",
-                                        v1::Listing::RemovalCause_Name(req->cause())));
-              *r.mutable_occurred_time() = ToTimestamp(now);
-              return credit::EnqueueCreditEvent(c, absl::StrCat("listing-removed-", ShortHash(l.name())),
-                                        r, now);
-            }));
-    return absl::OkStatus();
+            }
+          }
+          l.set_state(v1::Listing::REMOVED);
+          l.set_removal_cause(req->cause());
+          l.set_removal_reason(req->reason());
+          l.set_removed_by(caller.subject);
+          *l.mutable_remove_time() = ToTimestamp(now);
+          Record r;
+          r.set_subject(l.seller());
+          r.set_subject_role(Role::SELLER);
+          r.set_type(Record::LISTING_REMOVED);
+          if (supervisor && req->cause() == v1::Listing::COUNTERFEIT) {
+            r.set_type(Record::COUNTERFEIT_CONFIRMED);
+          } else if (supervisor && req->cause() == v1::Listing::FRAUD) {
+            r.set_type(Record::FRAUD_CONFIRMED);
+          }
+          r.set_reference(l.name());
+          r.set_reason(
+              absl::StrCat("listing removed: ", v1::Listing::RemovalCause_Name(req->cause())));
+          *r.mutable_occurred_time() = ToTimestamp(now);
+          return credit::EnqueueCreditEvent(
+              c, absl::StrCat("listing-removed-", ShortHash(l.name())), r, now);
+        });
   });
 }
 

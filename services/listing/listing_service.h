@@ -70,12 +70,12 @@ class ListingServiceImpl final : public v1::ListingService::Service {
   ListingServiceImpl(ListingDeps deps, PhotoStore photos)
       : deps_(std::move(deps)), photos_(std::move(photos)), pages_(deps_.page_token_secret) {}
   // Loads `name` in a write and applies `change` as the owner-checked state
-  // change of `method`.
-  absl::StatusOr<v1::Listing> MutateListing(
-      const auth::Caller& caller, const char* method, const std::string& name,
-      const std::string& etag, const std::string& request_id,
-      const std::function<absl::Status(sqlite::Connection&, v1::Listing&, const MarketRow&)>&
-          change);
+  // change of `method`; the saved listing goes to `out`.
+  absl::Status MutateListing(const auth::Caller& caller, const char* method,
+                             const std::string& name, const std::string& etag,
+                             const std::string& request_id, v1::Listing* out,
+                             const std::function<absl::Status(sqlite::Connection&, v1::Listing&,
+                                                              const MarketRow&)>& change);
 
   ListingDeps deps_;
   PhotoStore photos_;
