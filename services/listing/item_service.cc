@@ -144,41 +144,39 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     absl::Time now = deps_.clock->Now();
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::Observation> {
+      MARKET_ASSIGN_OR_RETURN(ItemRow item, EnsureItem(c, req->parent(), category, now));
+      v1::Observation o = in;
+      o.set_name(absl::StrCat(req->parent(), "/observations/", GeneratedId('b')));
+      o.set_recorded_by(caller.subject);
+      MARKET_ASSIGN_OR_RETURN(v1::Observation stored, AddObservation(c, item, o, now));
+      if (req->listing().empty()) return stored;
+      MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                              Found(LoadListing(c, req->listing()), req->listing()));
+      v1::Listing& l = row.listing;
+      if (l.item() != req->parent()) {
+        // The observation is true of the item; the listing sells
+        // something else, so it is left alone (an error here would
+        // make the sender's outbox retry forever).
+        server::LogJson(
+            "warn", "observation names a listing of another item",
+            {{"listing", req->listing()}, {"item", req->parent()}, {"source", in.source()}});
+        return stored;
+      }
+      if (req->has_latest_appraisal()) {
+        *l.mutable_latest_appraisal() = req->latest_appraisal();
+      } else if (l.latest_appraisal().name() == in.source()) {
+        l.clear_latest_appraisal();
+      } else {
+        return stored;
+      }
+      *l.mutable_update_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
+      return stored;
+    };
     MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::Observation>(
-                   *deps_.db, "RecordObservation", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::Observation> {
-                     MARKET_ASSIGN_OR_RETURN(ItemRow item,
-                                             EnsureItem(c, req->parent(), category, now));
-                     v1::Observation o = in;
-                     o.set_name(absl::StrCat(req->parent(), "/observations/", GeneratedId('b')));
-                     o.set_recorded_by(caller.subject);
-                     MARKET_ASSIGN_OR_RETURN(v1::Observation stored,
-                                             AddObservation(c, item, o, now));
-                     if (req->listing().empty()) return stored;
-                     MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                                             Found(LoadListing(c, req->listing()), req->listing()));
-                     v1::Listing& l = row.listing;
-                     if (l.item() != req->parent()) {
-                       // The observation is true of the item; the listing sells
-                       // something else, so it is left alone (an error here would
-                       // make the sender's outbox retry forever).
-                       server::LogJson("warn", "observation names a listing of another item",
-                                       {{"listing", req->listing()}, {"item", req->parent()},
-                                        {"source", in.source()}});
-                       return stored;
-                     }
-                     if (req->has_latest_appraisal()) {
-                       *l.mutable_latest_appraisal() = req->latest_appraisal();
-                     } else if (l.latest_appraisal().name() == in.source()) {
-                       l.clear_latest_appraisal();
-                     } else {
-                       return stored;
-                     }
-                     *l.mutable_update_time() = ToTimestamp(now);
-                     MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
-                     return stored;
-                   }));
+        *resp, RunIdempotent<v1::Observation>(*deps_.db, "RecordObservation", caller.subject,
+                                              req->request_id(), now, run));
     return absl::OkStatus();
   });
 }

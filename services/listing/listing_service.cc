@@ -192,24 +192,23 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
     std::string name =
         absl::StrCat(req->parent(), "/listings/",
                      req->listing_id().empty() ? GeneratedId('l') : req->listing_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::Listing>(
-                   *deps_.db, "CreateListing", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-                     MARKET_ASSIGN_OR_RETURN(MarketRow market,
-                                             Found(LoadMarket(c, req->parent()), req->parent()));
-                     if (as_operator && market.market.operator_() != caller.subject) {
-                       return absl::PermissionDeniedError(
-                           absl::StrCat(caller.subject, " does not operate ", req->parent()));
-                     }
-                     v1::Listing l = NewListing(req->listing(), name, seller,
-                                                as_operator ? caller.subject : "", now);
-                     MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market.market, l));
-                     MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
-                     v1::Listing out;
-                     MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &out));
-                     return out;
-                   }));
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::Listing> {
+      MARKET_ASSIGN_OR_RETURN(MarketRow market, Found(LoadMarket(c, req->parent()), req->parent()));
+      if (as_operator && market.market.operator_() != caller.subject) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " does not operate ", req->parent()));
+      }
+      v1::Listing l =
+          NewListing(req->listing(), name, seller, as_operator ? caller.subject : "", now);
+      MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market.market, l));
+      MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
+      v1::Listing out;
+      MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &out));
+      return out;
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp,
+                            RunIdempotent<v1::Listing>(*deps_.db, "CreateListing", caller.subject,
+                                                       req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
@@ -583,51 +582,50 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
       *resp = std::move(out);
       return absl::OkStatus();
     }
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::ImportListingsResponse> {
+      v1::ImportListingsResponse done = out;
+      MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
+      if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " gone"));
+      if (m->market.operator_() != caller.subject) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " does not operate ", req->parent()));
+      }
+      int created = 0;
+      for (size_t i = 0; i < prepared.size(); ++i) {
+        v1::ImportRowResult* result = done.mutable_results(static_cast<int>(i));
+        if (result->violations_size() > 0) continue;
+        v1::Listing l = prepared[i];
+        l.set_name(absl::StrCat(req->parent(), "/listings/", GeneratedId('l')));
+        // Membership and photos may have changed since validation.
+        absl::Status admits = CheckMarketAdmits(m->market, l);
+        absl::Status photos = admits.ok() ? ResolvePhotos(c, l, "photos") : admits;
+        if (!photos.ok()) {
+          std::vector<FieldViolation> fvs = FieldViolationsOf(photos);
+          if (fvs.empty()) fvs.push_back({"seller", std::string(photos.message())});
+          for (const FieldViolation& fv : fvs) {
+            auto* x = result->add_violations();
+            x->set_field(fv.field);
+            x->set_description(fv.description);
+          }
+          if (req->all_or_nothing()) {
+            return WithReason(absl::StatusCode::kFailedPrecondition, "IMPORT_ROW_FAILED",
+                              absl::StrCat("row ", result->row(), ": ", photos.message()));
+          }
+          done.set_failed_count(done.failed_count() + 1);
+          continue;
+        }
+        v1::Listing stored;
+        MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &stored));
+        result->set_listing(stored.name());
+        ++created;
+      }
+      done.set_created_count(created);
+      done.set_committed(true);
+      return done;
+    };
     MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::ImportListingsResponse>(
-            *deps_.db, "ImportListings", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::ImportListingsResponse> {
-              v1::ImportListingsResponse done = out;
-              MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
-              if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " gone"));
-              if (m->market.operator_() != caller.subject) {
-                return absl::PermissionDeniedError(
-                    absl::StrCat(caller.subject, " does not operate ", req->parent()));
-              }
-              int created = 0;
-              for (size_t i = 0; i < prepared.size(); ++i) {
-                v1::ImportRowResult* result = done.mutable_results(static_cast<int>(i));
-                if (result->violations_size() > 0) continue;
-                v1::Listing l = prepared[i];
-                l.set_name(absl::StrCat(req->parent(), "/listings/", GeneratedId('l')));
-                // Membership and photos may have changed since validation.
-                absl::Status admits = CheckMarketAdmits(m->market, l);
-                absl::Status photos = admits.ok() ? ResolvePhotos(c, l, "photos") : admits;
-                if (!photos.ok()) {
-                  std::vector<FieldViolation> fvs = FieldViolationsOf(photos);
-                  if (fvs.empty()) fvs.push_back({"seller", std::string(photos.message())});
-                  for (const FieldViolation& fv : fvs) {
-                    auto* x = result->add_violations();
-                    x->set_field(fv.field);
-                    x->set_description(fv.description);
-                  }
-                  if (req->all_or_nothing()) {
-                    return WithReason(absl::StatusCode::kFailedPrecondition, "IMPORT_ROW_FAILED",
-                                      absl::StrCat("row ", result->row(), ": ", photos.message()));
-                  }
-                  done.set_failed_count(done.failed_count() + 1);
-                  continue;
-                }
-                v1::Listing stored;
-                MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &stored));
-                result->set_listing(stored.name());
-                ++created;
-              }
-              done.set_created_count(created);
-              done.set_committed(true);
-              return done;
-            }));
+        *resp, RunIdempotent<v1::ImportListingsResponse>(
+                   *deps_.db, "ImportListings", caller.subject, req->request_id(), now, run));
     return absl::OkStatus();
   });
 }

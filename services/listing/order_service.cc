@@ -120,81 +120,73 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     std::string name = absl::StrCat(market, "/orders/",
                                     req->order_id().empty() ? GeneratedId('o') : req->order_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::Order>(
-            *deps_.db, "PlaceOrder", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::Order> {
-              MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                                      Found(LoadListing(c, req->listing()), req->listing()));
-              v1::Listing& l = row.listing;
-              if (l.seller() == caller.subject) {
-                return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
-                                  "a seller cannot buy its own listing");
-              }
-              MARKET_RETURN_IF_ERROR(CheckEtag(req->listing_etag(), l.etag()));
-              MARKET_RETURN_IF_ERROR(
-                  CheckTransition(l.state(), v1::Listing::RESERVED, Actor::kSystem));
-              if (l.disclosed_defects_size() > 0 && !req->defects_acknowledged()) {
-                return WithReason(absl::StatusCode::kFailedPrecondition,
-                                  "DEFECTS_NOT_ACKNOWLEDGED",
-                                  absl::StrCat(l.name(), " discloses ", l.disclosed_defects_size(),
-                                               " defect(s); set defects_acknowledged"));
-              }
-              MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
-              std::optional<ListingRow> swap;
-              if (!req->swap_listing().empty()) {
-                MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
-                if (!swap.has_value()) return NotFound(req->swap_listing());
-                auto refuse = [](const std::string& why) {
-                  return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
-                };
-                if (!m.market.has_swap_schedule()) return refuse(market + " has no swap days");
-                if (!IsSwapDay(m.market.swap_schedule(), now)) {
-                  return refuse(absl::StrCat("today is not a swap day in ", market));
-                }
-                if (MarketOfOrder(name) != market ||
-                    !absl::StartsWith(req->swap_listing(), market + "/")) {
-                  return refuse("the swap listing is in another market");
-                }
-                if (swap->listing.seller() != caller.subject ||
-                    swap->listing.state() != v1::Listing::PUBLISHED) {
-                  return refuse("the swap listing must be the buyer's own PUBLISHED listing");
-                }
-              }
-              v1::Order o;
-              o.set_name(name);
-              o.set_listing(l.name());
-              o.set_swap_listing(req->swap_listing());
-              o.set_buyer(caller.subject);
-              o.set_seller(l.seller());
-              o.mutable_price()->set_currency("CNY");
-              o.mutable_price()->set_amount_fen(swap.has_value() ? 0 : l.price().amount_fen());
-              o.set_category(l.category());
-              o.set_item(l.item());
-              *o.mutable_warranty_policy() = l.warranty_policy();
-              *o.mutable_disclosed_defects() = l.disclosed_defects();
-              o.set_defects_acknowledged(req->defects_acknowledged());
-              if (req->defects_acknowledged())
-                *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
-              bool waived = req->defects_acknowledged() && l.disclosed_defects_size() > 0;
-              o.set_no_reason_return_days(m.market.kind() == v1::Market::ONLINE_PLATFORM && !waived
-                                              ? kNoReasonReturnDays
-                                              : 0);
-              o.set_state(v1::Order::PLACED);
-              *o.mutable_place_time() = ToTimestamp(now);
-              *o.mutable_update_time() = ToTimestamp(now);
-              l.set_state(v1::Listing::RESERVED);
-              *l.mutable_update_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
-              if (swap.has_value()) {
-                swap->listing.set_state(v1::Listing::RESERVED);
-                *swap->listing.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(
-                    SaveListing(c, swap->listing, swap->version + 1, false).status());
-              }
-              return SaveOrder(c, o, 1, /*insert=*/true);
-            }));
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::Order> {
+      MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                              Found(LoadListing(c, req->listing()), req->listing()));
+      v1::Listing& l = row.listing;
+      if (l.seller() == caller.subject) {
+        return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
+                          "a seller cannot buy its own listing");
+      }
+      MARKET_RETURN_IF_ERROR(CheckEtag(req->listing_etag(), l.etag()));
+      MARKET_RETURN_IF_ERROR(CheckTransition(l.state(), v1::Listing::RESERVED, Actor::kSystem));
+      if (l.disclosed_defects_size() > 0 && !req->defects_acknowledged()) {
+        return WithReason(absl::StatusCode::kFailedPrecondition, "DEFECTS_NOT_ACKNOWLEDGED",
+                          absl::StrCat(l.name(), " discloses ", l.disclosed_defects_size(),
+                                       " defect(s); set defects_acknowledged"));
+      }
+      MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
+      std::optional<ListingRow> swap;
+      if (!req->swap_listing().empty()) {
+        MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
+        if (!swap.has_value()) return NotFound(req->swap_listing());
+        auto refuse = [](const std::string& why) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
+        };
+        if (!m.market.has_swap_schedule()) return refuse(market + " has no swap days");
+        if (!IsSwapDay(m.market.swap_schedule(), now)) {
+          return refuse(absl::StrCat("today is not a swap day in ", market));
+        }
+        if (MarketOfOrder(name) != market || !absl::StartsWith(req->swap_listing(), market + "/")) {
+          return refuse("the swap listing is in another market");
+        }
+        if (swap->listing.seller() != caller.subject ||
+            swap->listing.state() != v1::Listing::PUBLISHED) {
+          return refuse("the swap listing must be the buyer's own PUBLISHED listing");
+        }
+      }
+      v1::Order o;
+      o.set_name(name);
+      o.set_listing(l.name());
+      o.set_swap_listing(req->swap_listing());
+      o.set_buyer(caller.subject);
+      o.set_seller(l.seller());
+      o.mutable_price()->set_currency("CNY");
+      o.mutable_price()->set_amount_fen(swap.has_value() ? 0 : l.price().amount_fen());
+      o.set_category(l.category());
+      o.set_item(l.item());
+      *o.mutable_warranty_policy() = l.warranty_policy();
+      *o.mutable_disclosed_defects() = l.disclosed_defects();
+      o.set_defects_acknowledged(req->defects_acknowledged());
+      if (req->defects_acknowledged()) *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
+      bool waived = req->defects_acknowledged() && l.disclosed_defects_size() > 0;
+      o.set_no_reason_return_days(
+          m.market.kind() == v1::Market::ONLINE_PLATFORM && !waived ? kNoReasonReturnDays : 0);
+      o.set_state(v1::Order::PLACED);
+      *o.mutable_place_time() = ToTimestamp(now);
+      *o.mutable_update_time() = ToTimestamp(now);
+      l.set_state(v1::Listing::RESERVED);
+      *l.mutable_update_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
+      if (swap.has_value()) {
+        swap->listing.set_state(v1::Listing::RESERVED);
+        *swap->listing.mutable_update_time() = ToTimestamp(now);
+        MARKET_RETURN_IF_ERROR(SaveListing(c, swap->listing, swap->version + 1, false).status());
+      }
+      return SaveOrder(c, o, 1, /*insert=*/true);
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp, RunIdempotent<v1::Order>(*deps_.db, "PlaceOrder", caller.subject,
+                                                            req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
@@ -234,26 +226,24 @@ grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), req->request_id()));
     if (Utf8CharCount(req->reason()) > 500) return InvalidField("reason", "longer than 500 characters");
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, MutateOrder(
-                   *deps_.db, "CancelOrder", caller.subject, req->name(), req->request_id(), now,
-                   [&](Connection& c, v1::Order& o) -> absl::Status {
-                     if (caller.subject != o.buyer() && caller.subject != o.seller()) {
-                       return absl::PermissionDeniedError(
-                           absl::StrCat(caller.subject, " is neither buyer nor seller of ", o.name()));
-                     }
-                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
-                     MARKET_RETURN_IF_ERROR(CheckOrderTransition(
-                         o.state(), v1::Order::CANCELLED,
-                         caller.subject == o.buyer() ? OrderActor::kBuyer : OrderActor::kSeller));
-                     o.set_state(v1::Order::CANCELLED);
-                     o.set_cancelled_by(caller.subject);
-                     o.set_cancel_reason(req->reason());
-                     *o.mutable_cancel_time() = ToTimestamp(now);
-                     MARKET_RETURN_IF_ERROR(
-                         SetListingState(c, o.listing(), v1::Listing::PUBLISHED, now));
-                     return SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now);
-                   }));
+    auto run = [&](Connection& c, v1::Order& o) -> absl::Status {
+      if (caller.subject != o.buyer() && caller.subject != o.seller()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " is neither buyer nor seller of ", o.name()));
+      }
+      MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
+      MARKET_RETURN_IF_ERROR(CheckOrderTransition(
+          o.state(), v1::Order::CANCELLED,
+          caller.subject == o.buyer() ? OrderActor::kBuyer : OrderActor::kSeller));
+      o.set_state(v1::Order::CANCELLED);
+      o.set_cancelled_by(caller.subject);
+      o.set_cancel_reason(req->reason());
+      *o.mutable_cancel_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::PUBLISHED, now));
+      return SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now);
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp, MutateOrder(*deps_.db, "CancelOrder", caller.subject,
+                                               req->name(), req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
@@ -267,45 +257,42 @@ grpc::Status OrderServiceImpl::ConfirmDelivery(grpc::ServerContext* ctx,
       return InvalidField("mileage_km", "must be >= 0");
     }
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        MutateOrder(
-            *deps_.db, "ConfirmDelivery", caller.subject, req->name(), req->request_id(), now,
-            [&](Connection& c, v1::Order& o) -> absl::Status {
-              if (caller.subject != o.buyer()) {
-                return absl::PermissionDeniedError(
-                    absl::StrCat("only the buyer confirms delivery of ", o.name()));
-              }
-              MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
-              MARKET_RETURN_IF_ERROR(
-                  CheckOrderTransition(o.state(), v1::Order::DELIVERED, OrderActor::kBuyer));
-              if (o.category() == common::v1::VEHICLE) {
-                MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> l, LoadListing(c, o.listing()));
-                int64_t listed = l.has_value() ? l->listing.vehicle().mileage_km() : 0;
-                int64_t km = req->has_mileage_km() ? req->mileage_km() : listed;
-                if (km < listed) {
-                  return InvalidField("mileage_km",
-                                      absl::StrCat(km, " km is below the listed ", listed, " km"));
-                }
-                o.set_delivery_mileage_km(km);
-                if (!o.item().empty()) {
-                  MARKET_ASSIGN_OR_RETURN(ItemRow item,
-                                          EnsureItem(c, o.item(), o.category(), now));
-                  v1::Observation obs;
-                  obs.set_name(absl::StrCat(o.item(), "/observations/", GeneratedId('d')));
-                  obs.set_kind(v1::Observation::MILEAGE);
-                  obs.set_source(o.name());
-                  obs.set_mileage_km(km);
-                  *obs.mutable_observed_time() = ToTimestamp(now);
-                  obs.set_recorded_by(caller.subject);
-                  MARKET_RETURN_IF_ERROR(AddObservation(c, item, obs, now).status());
-                }
-              }
-              o.set_state(v1::Order::DELIVERED);
-              *o.mutable_delivery_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::SOLD, now));
-              return SetListingState(c, o.swap_listing(), v1::Listing::SOLD, now);
-            }));
+    auto run = [&](Connection& c, v1::Order& o) -> absl::Status {
+      if (caller.subject != o.buyer()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("only the buyer confirms delivery of ", o.name()));
+      }
+      MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
+      MARKET_RETURN_IF_ERROR(
+          CheckOrderTransition(o.state(), v1::Order::DELIVERED, OrderActor::kBuyer));
+      if (o.category() == common::v1::VEHICLE) {
+        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> l, LoadListing(c, o.listing()));
+        int64_t listed = l.has_value() ? l->listing.vehicle().mileage_km() : 0;
+        int64_t km = req->has_mileage_km() ? req->mileage_km() : listed;
+        if (km < listed) {
+          return InvalidField("mileage_km",
+                              absl::StrCat(km, " km is below the listed ", listed, " km"));
+        }
+        o.set_delivery_mileage_km(km);
+        if (!o.item().empty()) {
+          MARKET_ASSIGN_OR_RETURN(ItemRow item, EnsureItem(c, o.item(), o.category(), now));
+          v1::Observation obs;
+          obs.set_name(absl::StrCat(o.item(), "/observations/", GeneratedId('d')));
+          obs.set_kind(v1::Observation::MILEAGE);
+          obs.set_source(o.name());
+          obs.set_mileage_km(km);
+          *obs.mutable_observed_time() = ToTimestamp(now);
+          obs.set_recorded_by(caller.subject);
+          MARKET_RETURN_IF_ERROR(AddObservation(c, item, obs, now).status());
+        }
+      }
+      o.set_state(v1::Order::DELIVERED);
+      *o.mutable_delivery_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::SOLD, now));
+      return SetListingState(c, o.swap_listing(), v1::Listing::SOLD, now);
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp, MutateOrder(*deps_.db, "ConfirmDelivery", caller.subject,
+                                               req->name(), req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
