@@ -247,18 +247,17 @@ absl::Status ListingServiceImpl::MutateListing(
   CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   absl::Time now = deps_.clock->Now();
+  auto run = [&](Connection& c) -> absl::StatusOr<v1::Listing> {
+    MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
+    MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
+    v1::Listing l = row.listing;
+    MARKET_RETURN_IF_ERROR(change(c, l, m));
+    MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
+    *l.mutable_update_time() = ToTimestamp(now);
+    return SaveListing(c, l, row.version + 1, /*insert=*/false);
+  };
   MARKET_ASSIGN_OR_RETURN(
-      *out, RunIdempotent<v1::Listing>(
-                *deps_.db, method, caller.subject, request_id, now,
-                [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-                  MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
-                  MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
-                  v1::Listing l = row.listing;
-                  MARKET_RETURN_IF_ERROR(change(c, l, m));
-                  MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
-                  *l.mutable_update_time() = ToTimestamp(now);
-                  return SaveListing(c, l, row.version + 1, /*insert=*/false);
-                }));
+      *out, RunIdempotent<v1::Listing>(*deps_.db, method, caller.subject, request_id, now, run));
   return absl::OkStatus();
 }
 
@@ -320,19 +319,18 @@ grpc::Status ListingServiceImpl::PublishListing(grpc::ServerContext* ctx,
                                                 v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "PublishListing", *req, [&](const auth::Caller& caller) {
     absl::Time now = deps_.clock->Now();
+    auto change = [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+      MARKET_RETURN_IF_ERROR(CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
+      MARKET_RETURN_IF_ERROR(CheckPublishable(l));
+      MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m.market, l));
+      l.set_state(v1::Listing::PUBLISHED);
+      *l.mutable_publish_time() = ToTimestamp(now);
+      l.clear_withdraw_time();
+      return absl::OkStatus();
+    };
     return MutateListing(caller, "PublishListing", req->name(), req->etag(), req->request_id(),
-                         resp,
-                         [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                           MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                           MARKET_RETURN_IF_ERROR(
-                               CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
-                           MARKET_RETURN_IF_ERROR(CheckPublishable(l));
-                           MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m.market, l));
-                           l.set_state(v1::Listing::PUBLISHED);
-                           *l.mutable_publish_time() = ToTimestamp(now);
-                           l.clear_withdraw_time();
-                           return absl::OkStatus();
-                         });
+                         resp, change);
   });
 }
 
@@ -341,16 +339,15 @@ grpc::Status ListingServiceImpl::WithdrawListing(grpc::ServerContext* ctx,
                                                  v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "WithdrawListing", *req, [&](const auth::Caller& caller) {
     absl::Time now = deps_.clock->Now();
+    auto change = [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+      MARKET_RETURN_IF_ERROR(CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
+      l.set_state(v1::Listing::WITHDRAWN);
+      *l.mutable_withdraw_time() = ToTimestamp(now);
+      return absl::OkStatus();
+    };
     return MutateListing(caller, "WithdrawListing", req->name(), req->etag(), req->request_id(),
-                         resp,
-                         [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                           MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                           MARKET_RETURN_IF_ERROR(
-                               CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
-                           l.set_state(v1::Listing::WITHDRAWN);
-                           *l.mutable_withdraw_time() = ToTimestamp(now);
-                           return absl::OkStatus();
-                         });
+                         resp, change);
   });
 }
 

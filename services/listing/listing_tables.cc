@@ -733,16 +733,15 @@ absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::
 
 absl::StatusOr<std::vector<std::string>> ItemParties(Connection& c, const std::string& item) {
   std::set<std::string> parties;
+  auto add = [&](Statement& st) {
+    parties.insert(st.ColumnText(0));
+    if (std::string b = st.ColumnText(1); !b.empty()) parties.insert(b);
+    return absl::OkStatus();
+  };
   MARKET_RETURN_IF_ERROR(ForEachRow(c,
                                     "SELECT seller, '' FROM listings WHERE item = ?1 UNION ALL "
                                     "SELECT seller, buyer FROM orders WHERE item = ?1",
-                                    item, [&](Statement& st) {
-                                      parties.insert(st.ColumnText(0));
-                                      if (std::string b = st.ColumnText(1); !b.empty()) {
-                                        parties.insert(b);
-                                      }
-                                      return absl::OkStatus();
-                                    }));
+                                    item, add));
   return std::vector<std::string>(parties.begin(), parties.end());
 }
 
