@@ -676,36 +676,34 @@ absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::
     e.set_state(state);
     return e;
   };
-  MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM listings WHERE item = ?", item,
-                                    [&](Statement& st) -> absl::Status {
-                                      MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(st));
-                                      const v1::Listing& l = row.listing;
-                                      v1::ItemEvent& e =
-                                          add(v1::ItemEvent::LISTING, l.name(), l.create_time(),
-                                              v1::Listing::State_Name(l.state()));
-                                      e.set_market(MarketOf(l.name()));
-                                      if (l.has_vehicle())
-                                        e.set_mileage_km(l.vehicle().mileage_km());
-                                      if (l.has_price()) *e.mutable_price() = l.price();
-                                      e.add_parties(l.seller());
-                                      e.set_summary(l.title());
-                                      return absl::OkStatus();
-                                    }));
-  MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM orders WHERE item = ?", item,
-                                    [&](Statement& st) -> absl::Status {
-                                      MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st));
-                                      const v1::Order& o = row.order;
-                                      v1::ItemEvent& e =
-                                          add(v1::ItemEvent::ORDER, o.name(), o.place_time(),
-                                              v1::Order::State_Name(o.state()));
-                                      e.set_market(MarketOf(o.name()));
-                                      if (o.has_delivery_mileage_km())
-                                        e.set_mileage_km(o.delivery_mileage_km());
-                                      *e.mutable_price() = o.price();
-                                      e.add_parties(o.seller());
-                                      e.add_parties(o.buyer());
-                                      return absl::OkStatus();
-                                    }));
+  auto listing_event = [&](Statement& st) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(st));
+    const v1::Listing& l = row.listing;
+    v1::ItemEvent& e =
+        add(v1::ItemEvent::LISTING, l.name(), l.create_time(), v1::Listing::State_Name(l.state()));
+    e.set_market(MarketOf(l.name()));
+    if (l.has_vehicle()) e.set_mileage_km(l.vehicle().mileage_km());
+    if (l.has_price()) *e.mutable_price() = l.price();
+    e.add_parties(l.seller());
+    e.set_summary(l.title());
+    return absl::OkStatus();
+  };
+  MARKET_RETURN_IF_ERROR(
+      ForEachRow(c, "SELECT version, data FROM listings WHERE item = ?", item, listing_event));
+  auto order_event = [&](Statement& st) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st));
+    const v1::Order& o = row.order;
+    v1::ItemEvent& e =
+        add(v1::ItemEvent::ORDER, o.name(), o.place_time(), v1::Order::State_Name(o.state()));
+    e.set_market(MarketOf(o.name()));
+    if (o.has_delivery_mileage_km()) e.set_mileage_km(o.delivery_mileage_km());
+    *e.mutable_price() = o.price();
+    e.add_parties(o.seller());
+    e.add_parties(o.buyer());
+    return absl::OkStatus();
+  };
+  MARKET_RETURN_IF_ERROR(
+      ForEachRow(c, "SELECT version, data FROM orders WHERE item = ?", item, order_event));
   MARKET_RETURN_IF_ERROR(ForEachRow(
       c, "SELECT data FROM observations WHERE item = ? ORDER BY id", item,
       [&](Statement& st) -> absl::Status {
