@@ -2,6 +2,7 @@
 // observations (mileage, identity) other services record on it.
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,9 +12,9 @@
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
-#include "services/listing/listing_tables.h"
 #include "services/listing/listing_events.h"
 #include "services/listing/listing_service.h"
+#include "services/listing/listing_tables.h"
 
 namespace market::listing {
 namespace {
@@ -62,8 +63,7 @@ grpc::Status ItemServiceImpl::GetItemHistory(grpc::ServerContext* ctx,
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<std::string> parties, ItemParties(c, req->name()));
       bool full = caller.HasRole(Role::SUPERVISOR) || caller.HasRole(Role::OPERATOR) ||
-                  (!caller.subject.empty() &&
-                   std::find(parties.begin(), parties.end(), caller.subject) != parties.end());
+                  (!caller.subject.empty() && absl::c_linear_search(parties, caller.subject));
       resp->set_name(req->name());
       resp->set_category(category);
       std::string id = req->name().substr(req->name().find(':') + 1);

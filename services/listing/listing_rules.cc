@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -479,13 +480,6 @@ const std::vector<Edge>& Edges() {
   return *edges;
 }
 
-bool Contains(const std::vector<Actor>& actors, Actor actor) {
-  for (Actor a : actors) {
-    if (a == actor) return true;
-  }
-  return false;
-}
-
 // The FAILED_PRECONDITION reason for a refused (from, to) by an actor that
 // may in general move listings into `to`.
 absl::string_view RefusalReason(Listing::State from, Listing::State to, Actor actor) {
@@ -642,14 +636,14 @@ absl::Status CheckTransition(Listing::State from, Listing::State to, Actor actor
   bool anyone_reaches_to = false;
   for (const Edge& e : Edges()) {
     if (e.from == from && e.to == to) {
-      if (Contains(e.actors, actor)) return absl::OkStatus();
+      if (absl::c_linear_search(e.actors, actor)) return absl::OkStatus();
       return absl::PermissionDeniedError(absl::StrCat(ActorName(actor),
                                                       " may not move a listing from ",
                                                       StateName(from), " to ", StateName(to)));
     }
     if (e.to == to) {
       anyone_reaches_to = true;
-      actor_reaches_to = actor_reaches_to || Contains(e.actors, actor);
+      actor_reaches_to = actor_reaches_to || absl::c_linear_search(e.actors, actor);
     }
   }
   if (anyone_reaches_to && !actor_reaches_to) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -13,8 +14,8 @@
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_csv.h"
-#include "services/listing/listing_tables.h"
 #include "services/listing/listing_rules.h"
+#include "services/listing/listing_tables.h"
 
 namespace market::listing {
 namespace {
@@ -26,14 +27,11 @@ using sqlite::Connection;
 constexpr char kService[] = "market.listing.v1.ListingService";
 
 bool InMarket(const v1::Market& market, const std::string& seller) {
-  return std::find(market.sellers().begin(), market.sellers().end(), seller) !=
-         market.sellers().end();
+  return absl::c_linear_search(market.sellers(), seller);
 }
 
 bool CategoryAllowed(const v1::Market& market, common::v1::Category category) {
-  return market.categories().empty() ||
-         std::find(market.categories().begin(), market.categories().end(), category) !=
-             market.categories().end();
+  return market.categories().empty() || absl::c_linear_search(market.categories(), category);
 }
 
 bool PubliclyVisible(v1::Listing::State s) {

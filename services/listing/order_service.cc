@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/pagination/page.h"
@@ -35,13 +36,11 @@ bool IsSwapDay(const v1::SwapSchedule& s, absl::Time now) {
   absl::CivilDay day = absl::ToCivilDay(now, tz);
   if (s.frequency() == v1::SwapSchedule::WEEKLY) {
     int iso = static_cast<int>(absl::GetWeekday(day)) + 1;  // absl: Monday = 0
-    return std::find(s.days_of_week().begin(), s.days_of_week().end(), iso) !=
-           s.days_of_week().end();
+    return absl::c_linear_search(s.days_of_week(), iso);
   }
   if (s.frequency() == v1::SwapSchedule::MONTHLY) {
     int dom = day.day();
-    return std::find(s.days_of_month().begin(), s.days_of_month().end(), dom) !=
-           s.days_of_month().end();
+    return absl::c_linear_search(s.days_of_month(), dom);
   }
   return false;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
@@ -139,10 +140,7 @@ absl::StatusOr<std::vector<MarketRow>> SqliteMarketStore::ListMarkets(const Mark
       MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
       if (!more) break;
       MARKET_ASSIGN_OR_RETURN(MarketRow row, ReadRow(st));
-      const auto& sellers = row.market.sellers();
-      if (f.seller && std::find(sellers.begin(), sellers.end(), *f.seller) == sellers.end()) {
-        continue;
-      }
+      if (f.seller && !absl::c_linear_search(row.market.sellers(), *f.seller)) continue;
       rows.push_back(std::move(row));
     }
     return absl::OkStatus();
