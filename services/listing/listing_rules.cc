@@ -104,14 +104,6 @@ bool IsLowerHexSha256(absl::string_view s) {
   return true;
 }
 
-// Index of `level` in kConditionLevels, or -1.
-int ConditionIndex(absl::string_view level) {
-  for (size_t i = 0; i < kConditionLevels.size(); ++i) {
-    if (kConditionLevels[i] == level) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 // The details field name for `category` ("phone", …), "" when none.
 absl::string_view DetailsFieldFor(Category category) {
   switch (category) {
@@ -498,6 +490,11 @@ absl::string_view RefusalReason(Listing::State from, Listing::State to, Actor ac
 }
 
 }  // namespace
+
+int ConditionIndex(absl::string_view level) {
+  auto it = absl::c_find(kConditionLevels, level);
+  return it == kConditionLevels.end() ? -1 : static_cast<int>(it - kConditionLevels.begin());
+}
 
 absl::string_view ActorName(Actor actor) {
   switch (actor) {

@@ -214,14 +214,12 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
 grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
                                             const v1::GetListingRequest* req, v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "GetListing", *req, [&](const auth::Caller& caller) {
-    std::string market;
-    if (!ValidMarketChildName(req->name(), "listings", &market)) {
+    if (!ValidMarketChildName(req->name(), "listings", nullptr)) {
       return InvalidField("name", "want markets/{market}/listings/{listing}");
     }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, req->name()), req->name()));
-      MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-      std::string op = m.has_value() ? m->market.operator_() : "";
+      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, req->name()));
       if (!CanRead(caller, row.listing, op)) {
         return absl::PermissionDeniedError(
             absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row.listing.state()),
@@ -412,14 +410,7 @@ grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
               // The other listing of the order returns to sale.
               const std::string& other =
                   o->order.listing() == l.name() ? o->order.swap_listing() : o->order.listing();
-              if (other.empty()) continue;
-              MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> back, LoadListing(c, other));
-              if (back.has_value() && back->listing.state() == v1::Listing::RESERVED) {
-                back->listing.set_state(v1::Listing::PUBLISHED);
-                *back->listing.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(
-                    SaveListing(c, back->listing, back->version + 1, false).status());
-              }
+              MARKET_RETURN_IF_ERROR(SetListingState(c, other, v1::Listing::PUBLISHED, now));
             }
           }
           l.set_state(v1::Listing::REMOVED);

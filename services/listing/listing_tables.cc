@@ -41,12 +41,7 @@ absl::Status BindOptional(Statement& st, Key key, const std::optional<T>& v) {
 }
 
 int ConditionRank(const v1::Listing& l) {
-  if (!l.has_declared_condition()) return -1;
-  auto levels = ConditionLevels();
-  for (size_t i = 0; i < levels.size(); ++i) {
-    if (levels[i] == l.declared_condition().level()) return static_cast<int>(i);
-  }
-  return -1;
+  return l.has_declared_condition() ? ConditionIndex(l.declared_condition().level()) : -1;
 }
 
 // Last path segment of `markets/m/listings/l` → "markets/m".
@@ -274,6 +269,19 @@ absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t ve
   return l;
 }
 
+absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing::State to,
+                             absl::Time now) {
+  if (name.empty()) return absl::OkStatus();
+  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
+  if (!row.has_value()) return absl::OkStatus();
+  // A removed listing stays removed.
+  if (row->listing.state() != v1::Listing::RESERVED) return absl::OkStatus();
+  MARKET_RETURN_IF_ERROR(CheckTransition(row->listing.state(), to, Actor::kSystem));
+  row->listing.set_state(to);
+  *row->listing.mutable_update_time() = ToTimestamp(now);
+  return SaveListing(c, row->listing, row->version + 1, false).status();
+}
+
 absl::Time RefundDeadline(const v1::Order& order) {
   if (!order.has_delivery_time()) return absl::InfinitePast();
   int days = std::max(order.warranty_policy().refund_days(), order.no_reason_return_days());
@@ -379,12 +387,11 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
       if (t.op == "<=") q.max_price_fen = std::min(q.max_price_fen.value_or(INT64_MAX), v);
       if (t.op == "<") q.max_price_fen = std::min(q.max_price_fen.value_or(INT64_MAX), v - 1);
     } else if (t.key == "grade") {
-      auto levels = ConditionLevels();
-      auto it = std::find(levels.begin(), levels.end(), absl::string_view(t.value));
-      if (t.op != ">=" || it == levels.end()) {
+      int rank = ConditionIndex(t.value);
+      if (t.op != ">=" || rank < 0) {
         return BadFilterTerm(t, "want grade>=\"LEVEL\" with a level of general-condition-v1");
       }
-      q.max_condition_rank = static_cast<int>(it - levels.begin());
+      q.max_condition_rank = rank;
     } else if (t.key == "market") {
       if (t.op != "=" || !ValidCollectionName(t.value, "markets")) {
         return BadFilterTerm(t, "want market=\"markets/x\"");

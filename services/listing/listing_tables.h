@@ -50,6 +50,11 @@ absl::StatusOr<std::optional<ListingRow>> LoadListing(sqlite::Connection& c,
 absl::StatusOr<v1::Listing> SaveListing(sqlite::Connection& c, v1::Listing listing,
                                         int64_t version, bool insert);
 
+// Moves listing `name` from RESERVED to `to` as the system (an order ended);
+// OK without a change when `name` is empty, absent or no longer RESERVED.
+absl::Status SetListingState(sqlite::Connection& c, const std::string& name, v1::Listing::State to,
+                             absl::Time now);
+
 absl::StatusOr<std::optional<OrderRow>> LoadOrder(sqlite::Connection& c, const std::string& name);
 // As SaveListing. `refund_deadline` is when the scheduler may complete a
 // DELIVERED order (InfinitePast when not applicable).

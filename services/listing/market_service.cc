@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -141,8 +142,7 @@ absl::Status MarketServiceImpl::CheckOwner(const auth::Caller& caller,
 absl::Status MarketServiceImpl::CheckSubjectRole(const std::string& subject, Role role,
                                                  const char* reason) const {
   MARKET_ASSIGN_OR_RETURN(identity::v1::Subject found, Found(subjects_(subject), subject));
-  bool has_role = false;
-  for (int r : found.roles()) has_role = has_role || r == role;
+  bool has_role = absl::c_linear_search(found.roles(), role);
   if (!has_role || found.state() != identity::v1::Subject::ACTIVE) {
     return WithReason(absl::StatusCode::kFailedPrecondition, reason,
                       absl::StrCat(subject, " is not an active ", common::v1::Role_Name(role)));

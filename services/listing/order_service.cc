@@ -45,19 +45,6 @@ bool IsSwapDay(const v1::SwapSchedule& s, absl::Time now) {
   return false;
 }
 
-absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing::State to,
-                             absl::Time now) {
-  if (name.empty()) return absl::OkStatus();
-  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
-  if (!row.has_value()) return absl::OkStatus();
-  // A removed listing stays removed.
-  if (row->listing.state() != v1::Listing::RESERVED) return absl::OkStatus();
-  MARKET_RETURN_IF_ERROR(CheckTransition(row->listing.state(), to, Actor::kSystem));
-  row->listing.set_state(to);
-  *row->listing.mutable_update_time() = ToTimestamp(now);
-  return SaveListing(c, row->listing, row->version + 1, false).status();
-}
-
 bool CanSeeOrder(const auth::Caller& caller, const v1::Order& o, const std::string& op) {
   return caller.HasRole(Role::SUPERVISOR) || caller.HasRole(Role::SERVICE) ||
          caller.subject == o.buyer() ||
