@@ -96,14 +96,6 @@ void CheckNonNegative(Violations& v, absl::string_view field, int64_t value) {
   if (value < 0) v.Add(field, absl::StrCat(value, ", want >= 0"));
 }
 
-bool IsLowerHexSha256(absl::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!(absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // The details field name for `category` ("phone", …), "" when none.
 absl::string_view DetailsFieldFor(Category category) {
   switch (category) {
@@ -490,6 +482,14 @@ absl::string_view RefusalReason(Listing::State from, Listing::State to, Actor ac
 }
 
 }  // namespace
+
+bool IsLowerHexSha256(absl::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!(absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 int ConditionIndex(absl::string_view level) {
   auto it = absl::c_find(kConditionLevels, level);
