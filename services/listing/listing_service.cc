@@ -385,31 +385,17 @@ grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
               l.state(), v1::Listing::REMOVED, supervisor ? Actor::kSupervisor : Actor::kOperator));
           if (l.state() == v1::Listing::RESERVED) {
             // Cancel the open order holding it; a swap listing returns to sale.
-            // The open order holding it, as the bought or the swapped listing.
-            MARKET_ASSIGN_OR_RETURN(
-                sqlite::Statement st,
-                c.Prepare("SELECT name FROM orders WHERE (listing = ?1 OR swap_listing = ?1) "
-                          "AND state = ?2"));
-            MARKET_RETURN_IF_ERROR(st.BindText(1, l.name()));
-            MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
-            std::vector<std::string> open_orders;
-            while (true) {
-              MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-              if (!found) break;
-              open_orders.push_back(st.ColumnText(0));
-            }
-            for (const std::string& order_name : open_orders) {
-              MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> o, LoadOrder(c, order_name));
-              if (!o.has_value()) continue;
-              o->order.set_state(v1::Order::CANCELLED);
-              o->order.set_cancelled_by(caller.subject);
-              o->order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
-              *o->order.mutable_cancel_time() = ToTimestamp(now);
-              *o->order.mutable_update_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(SaveOrder(c, o->order, o->version + 1, false).status());
+            MARKET_ASSIGN_OR_RETURN(std::vector<OrderRow> open, OpenOrders(c, l.name()));
+            for (OrderRow& o : open) {
+              o.order.set_state(v1::Order::CANCELLED);
+              o.order.set_cancelled_by(caller.subject);
+              o.order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
+              *o.order.mutable_cancel_time() = ToTimestamp(now);
+              *o.order.mutable_update_time() = ToTimestamp(now);
+              MARKET_RETURN_IF_ERROR(SaveOrder(c, o.order, o.version + 1, false).status());
               // The other listing of the order returns to sale.
               const std::string& other =
-                  o->order.listing() == l.name() ? o->order.swap_listing() : o->order.listing();
+                  o.order.listing() == l.name() ? o.order.swap_listing() : o.order.listing();
               MARKET_RETURN_IF_ERROR(SetListingState(c, other, v1::Listing::PUBLISHED, now));
             }
           }

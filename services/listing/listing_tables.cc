@@ -282,6 +282,15 @@ absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing
   return SaveListing(c, row->listing, row->version + 1, false).status();
 }
 
+absl::StatusOr<std::vector<OrderRow>> OpenOrders(Connection& c, const std::string& listing) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT version, data FROM orders WHERE "
+                                    "(listing = ?1 OR swap_listing = ?1) AND state = ?2"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, listing));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
+  return Collect<OrderRow>(st, ReadOrder);
+}
+
 absl::Time RefundDeadline(const v1::Order& order) {
   if (!order.has_delivery_time()) return absl::InfinitePast();
   int days = std::max(order.warranty_policy().refund_days(), order.no_reason_return_days());

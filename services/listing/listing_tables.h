@@ -50,6 +50,8 @@ absl::StatusOr<std::optional<ListingRow>> LoadListing(sqlite::Connection& c,
 absl::StatusOr<v1::Listing> SaveListing(sqlite::Connection& c, v1::Listing listing,
                                         int64_t version, bool insert);
 
+// The PLACED orders holding `listing`, as the bought or the swapped listing.
+absl::StatusOr<std::vector<OrderRow>> OpenOrders(sqlite::Connection& c, const std::string& listing);
 // Moves listing `name` from RESERVED to `to` as the system (an order ended);
 // OK without a change when `name` is empty, absent or no longer RESERVED.
 absl::Status SetListingState(sqlite::Connection& c, const std::string& name, v1::Listing::State to,
