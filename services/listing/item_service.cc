@@ -35,12 +35,7 @@ std::vector<auth::RpcPolicy> ItemPolicies() {
 
 absl::StatusOr<std::unique_ptr<ItemServiceImpl>> ItemServiceImpl::Create(ListingDeps deps) {
   std::unique_ptr<ItemServiceImpl> s(new ItemServiceImpl(std::move(deps)));
-  MARKET_ASSIGN_OR_RETURN(
-      s->authorizer_,
-      auth::Authorizer::Create(v1::ItemHistory::descriptor()->file()->FindServiceByName("ItemService"),
-                               ItemPolicies(), s->deps_.verifier, s->deps_.suspension,
-                               s->deps_.clock));
-  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  MARKET_RETURN_IF_ERROR(s->InitRpc(kService, ItemPolicies()));
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "google/protobuf/descriptor.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_csv.h"
 #include "services/listing/listing_rules.h"
@@ -153,13 +154,18 @@ std::vector<auth::RpcPolicy> ListingPolicies() {
 absl::StatusOr<std::unique_ptr<ListingServiceImpl>> ListingServiceImpl::Create(ListingDeps deps) {
   MARKET_ASSIGN_OR_RETURN(PhotoStore photos, PhotoStore::Open(deps.photo_dir));
   std::unique_ptr<ListingServiceImpl> s(new ListingServiceImpl(std::move(deps), std::move(photos)));
-  MARKET_ASSIGN_OR_RETURN(
-      s->authorizer_,
-      auth::Authorizer::Create(v1::Listing::descriptor()->file()->FindServiceByName("ListingService"),
-                               ListingPolicies(), s->deps_.verifier, s->deps_.suspension,
-                               s->deps_.clock));
-  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  MARKET_RETURN_IF_ERROR(s->InitRpc(kService, ListingPolicies()));
   return s;
+}
+
+absl::Status ListingRpcBase::InitRpc(const char* full_name, std::vector<auth::RpcPolicy> policies) {
+  MARKET_ASSIGN_OR_RETURN(
+      authorizer_,
+      auth::Authorizer::Create(
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name),
+          std::move(policies), deps_.verifier, deps_.suspension, deps_.clock));
+  env_ = server::RpcEnv{full_name, authorizer_.get(), deps_.metrics};
+  return absl::OkStatus();
 }
 
 grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,

@@ -77,12 +77,7 @@ std::vector<auth::RpcPolicy> OrderPolicies() {
 
 absl::StatusOr<std::unique_ptr<OrderServiceImpl>> OrderServiceImpl::Create(ListingDeps deps) {
   std::unique_ptr<OrderServiceImpl> s(new OrderServiceImpl(std::move(deps)));
-  MARKET_ASSIGN_OR_RETURN(
-      s->authorizer_,
-      auth::Authorizer::Create(v1::Order::descriptor()->file()->FindServiceByName("OrderService"),
-                               OrderPolicies(), s->deps_.verifier, s->deps_.suspension,
-                               s->deps_.clock));
-  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  MARKET_RETURN_IF_ERROR(s->InitRpc(kService, OrderPolicies()));
   return s;
 }
 
