@@ -27,14 +27,6 @@ using sqlite::Connection;
 
 constexpr char kService[] = "market.listing.v1.ListingService";
 
-bool InMarket(const v1::Market& market, const std::string& seller) {
-  return absl::c_linear_search(market.sellers(), seller);
-}
-
-bool CategoryAllowed(const v1::Market& market, common::v1::Category category) {
-  return market.categories().empty() || absl::c_linear_search(market.categories(), category);
-}
-
 bool PubliclyVisible(v1::Listing::State s) {
   return s == v1::Listing::PUBLISHED || s == v1::Listing::RESERVED || s == v1::Listing::SOLD;
 }
@@ -90,22 +82,22 @@ v1::Listing NewListing(v1::Listing in, const std::string& name, const std::strin
   return l;
 }
 
-absl::Status InsertListing(Connection& c, const v1::Listing& l, absl::Time now,
-                           v1::Listing* out) {
-  MARKET_ASSIGN_OR_RETURN(*out, SaveListing(c, l, 1, /*insert=*/true));
+absl::StatusOr<v1::Listing> InsertListing(Connection& c, const v1::Listing& l, absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(v1::Listing out, SaveListing(c, l, 1, /*insert=*/true));
   if (!l.item().empty()) {
     MARKET_RETURN_IF_ERROR(EnsureItem(c, l.item(), l.category(), now).status());
   }
-  return absl::OkStatus();
+  return out;
 }
 
 // The membership/category preconditions of creating `l` in `market`.
 absl::Status CheckMarketAdmits(const v1::Market& market, const v1::Listing& l) {
-  if (!InMarket(market, l.seller())) {
+  if (!absl::c_linear_search(market.sellers(), l.seller())) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "SELLER_NOT_IN_MARKET",
                       absl::StrCat(l.seller(), " is not a seller in ", market.name()));
   }
-  if (!CategoryAllowed(market, l.category())) {
+  // An empty category list admits every category.
+  if (!market.categories().empty() && !absl::c_linear_search(market.categories(), l.category())) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "CATEGORY_NOT_ALLOWED",
                       absl::StrCat(market.name(), " does not trade ",
                                    common::v1::Category_Name(l.category())));
@@ -206,9 +198,7 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
           NewListing(req->listing(), name, seller, as_operator ? caller.subject : "", now);
       MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market.market, l));
       MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
-      v1::Listing out;
-      MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &out));
-      return out;
+      return InsertListing(c, l, now);
     };
     MARKET_ASSIGN_OR_RETURN(*resp,
                             RunIdempotent<v1::Listing>(*deps_.db, "CreateListing", caller.subject,
@@ -592,8 +582,7 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
           done.set_failed_count(done.failed_count() + 1);
           continue;
         }
-        v1::Listing stored;
-        MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &stored));
+        MARKET_ASSIGN_OR_RETURN(v1::Listing stored, InsertListing(c, l, now));
         result->set_listing(stored.name());
         ++created;
       }

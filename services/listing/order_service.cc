@@ -156,13 +156,12 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
       o.set_state(v1::Order::PLACED);
       *o.mutable_place_time() = ToTimestamp(now);
       *o.mutable_update_time() = ToTimestamp(now);
-      l.set_state(v1::Listing::RESERVED);
-      *l.mutable_update_time() = ToTimestamp(now);
-      MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
-      if (swap.has_value()) {
-        swap->listing.set_state(v1::Listing::RESERVED);
-        *swap->listing.mutable_update_time() = ToTimestamp(now);
-        MARKET_RETURN_IF_ERROR(SaveListing(c, swap->listing, swap->version + 1, false).status());
+      // The listing and the swap listing are held by the order.
+      for (ListingRow* held : {&row, swap.has_value() ? &*swap : nullptr}) {
+        if (held == nullptr) continue;
+        held->listing.set_state(v1::Listing::RESERVED);
+        *held->listing.mutable_update_time() = ToTimestamp(now);
+        MARKET_RETURN_IF_ERROR(SaveListing(c, held->listing, held->version + 1, false).status());
       }
       return SaveOrder(c, o, 1, /*insert=*/true);
     };
