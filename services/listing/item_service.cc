@@ -2,6 +2,7 @@
 // observations (mileage, identity) other services record on it.
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,9 +12,9 @@
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
-#include "services/listing/listing_tables.h"
 #include "services/listing/listing_events.h"
 #include "services/listing/listing_service.h"
+#include "services/listing/listing_tables.h"
 
 namespace market::listing {
 namespace {
@@ -34,12 +35,7 @@ std::vector<auth::RpcPolicy> ItemPolicies() {
 
 absl::StatusOr<std::unique_ptr<ItemServiceImpl>> ItemServiceImpl::Create(ListingDeps deps) {
   std::unique_ptr<ItemServiceImpl> s(new ItemServiceImpl(std::move(deps)));
-  MARKET_ASSIGN_OR_RETURN(
-      s->authorizer_,
-      auth::Authorizer::Create(v1::ItemHistory::descriptor()->file()->FindServiceByName("ItemService"),
-                               ItemPolicies(), s->deps_.verifier, s->deps_.suspension,
-                               s->deps_.clock));
-  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  MARKET_RETURN_IF_ERROR(s->InitRpc(kService, ItemPolicies()));
   return s;
 }
 
@@ -62,8 +58,7 @@ grpc::Status ItemServiceImpl::GetItemHistory(grpc::ServerContext* ctx,
       }
       MARKET_ASSIGN_OR_RETURN(std::vector<std::string> parties, ItemParties(c, req->name()));
       bool full = caller.HasRole(Role::SUPERVISOR) || caller.HasRole(Role::OPERATOR) ||
-                  (!caller.subject.empty() &&
-                   std::find(parties.begin(), parties.end(), caller.subject) != parties.end());
+                  (!caller.subject.empty() && absl::c_linear_search(parties, caller.subject));
       resp->set_name(req->name());
       resp->set_category(category);
       std::string id = req->name().substr(req->name().find(':') + 1);
@@ -144,41 +139,39 @@ grpc::Status ItemServiceImpl::RecordObservation(grpc::ServerContext* ctx,
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     absl::Time now = deps_.clock->Now();
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::Observation> {
+      MARKET_ASSIGN_OR_RETURN(ItemRow item, EnsureItem(c, req->parent(), category, now));
+      v1::Observation o = in;
+      o.set_name(absl::StrCat(req->parent(), "/observations/", GeneratedId('b')));
+      o.set_recorded_by(caller.subject);
+      MARKET_ASSIGN_OR_RETURN(v1::Observation stored, AddObservation(c, item, o, now));
+      if (req->listing().empty()) return stored;
+      MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                              Found(LoadListing(c, req->listing()), req->listing()));
+      v1::Listing& l = row.listing;
+      if (l.item() != req->parent()) {
+        // The observation is true of the item; the listing sells
+        // something else, so it is left alone (an error here would
+        // make the sender's outbox retry forever).
+        server::LogJson(
+            "warn", "observation names a listing of another item",
+            {{"listing", req->listing()}, {"item", req->parent()}, {"source", in.source()}});
+        return stored;
+      }
+      if (req->has_latest_appraisal()) {
+        *l.mutable_latest_appraisal() = req->latest_appraisal();
+      } else if (l.latest_appraisal().name() == in.source()) {
+        l.clear_latest_appraisal();
+      } else {
+        return stored;
+      }
+      *l.mutable_update_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
+      return stored;
+    };
     MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::Observation>(
-                   *deps_.db, "RecordObservation", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::Observation> {
-                     MARKET_ASSIGN_OR_RETURN(ItemRow item,
-                                             EnsureItem(c, req->parent(), category, now));
-                     v1::Observation o = in;
-                     o.set_name(absl::StrCat(req->parent(), "/observations/", GeneratedId('b')));
-                     o.set_recorded_by(caller.subject);
-                     MARKET_ASSIGN_OR_RETURN(v1::Observation stored,
-                                             AddObservation(c, item, o, now));
-                     if (req->listing().empty()) return stored;
-                     MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                                             Found(LoadListing(c, req->listing()), req->listing()));
-                     v1::Listing& l = row.listing;
-                     if (l.item() != req->parent()) {
-                       // The observation is true of the item; the listing sells
-                       // something else, so it is left alone (an error here would
-                       // make the sender's outbox retry forever).
-                       server::LogJson("warn", "observation names a listing of another item",
-                                       {{"listing", req->listing()}, {"item", req->parent()},
-                                        {"source", in.source()}});
-                       return stored;
-                     }
-                     if (req->has_latest_appraisal()) {
-                       *l.mutable_latest_appraisal() = req->latest_appraisal();
-                     } else if (l.latest_appraisal().name() == in.source()) {
-                       l.clear_latest_appraisal();
-                     } else {
-                       return stored;
-                     }
-                     *l.mutable_update_time() = ToTimestamp(now);
-                     MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
-                     return stored;
-                   }));
+        *resp, RunIdempotent<v1::Observation>(*deps_.db, "RecordObservation", caller.subject,
+                                              req->request_id(), now, run));
     return absl::OkStatus();
   });
 }

@@ -20,6 +20,7 @@
 #include "common/status/status.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "services/listing/utf8.h"
 
 namespace market::listing {
 namespace {
@@ -51,44 +52,6 @@ bool IsOutputOnly(absl::string_view top_level_field) {
     if (name == top_level_field) return true;
   }
   return false;
-}
-
-// Byte offset of the first byte of `s` that is not part of well-formed UTF-8
-// (overlong forms, surrogates and values above U+10FFFF are ill-formed), or
-// nullopt when all of `s` is well-formed.
-std::optional<size_t> InvalidUtf8Offset(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if ((b & 0xE0) == 0xC0) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4;
-      cp = b & 0x07;
-    } else {
-      return i;
-    }
-    if (i + len > s.size()) return i;
-    for (int k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr uint32_t kMinForLen[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLen[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::nullopt;
 }
 
 // `text` in double quotes for a violation, cut at a code point boundary.
@@ -391,37 +354,29 @@ std::variant<Value, std::string> ParseValue(const FieldDescriptor* f, absl::stri
 
 void SetValue(Message& m, const FieldDescriptor* f, Value v) {
   const Reflection* r = m.GetReflection();
-  if (f->is_repeated()) {
-    std::visit(
-        [&](auto&& x) {
-          using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, int32_t>) r->AddInt32(&m, f, x);
-          if constexpr (std::is_same_v<T, int64_t>) r->AddInt64(&m, f, x);
-          if constexpr (std::is_same_v<T, uint32_t>) r->AddUInt32(&m, f, x);
-          if constexpr (std::is_same_v<T, uint64_t>) r->AddUInt64(&m, f, x);
-          if constexpr (std::is_same_v<T, double>) r->AddDouble(&m, f, x);
-          if constexpr (std::is_same_v<T, float>) r->AddFloat(&m, f, x);
-          if constexpr (std::is_same_v<T, bool>) r->AddBool(&m, f, x);
-          if constexpr (std::is_same_v<T, const EnumValueDescriptor*>) r->AddEnum(&m, f, x);
-          if constexpr (std::is_same_v<T, std::string>) r->AddString(&m, f, std::move(x));
-        },
-        std::move(v));
-  } else {
-    std::visit(
-        [&](auto&& x) {
-          using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, int32_t>) r->SetInt32(&m, f, x);
-          if constexpr (std::is_same_v<T, int64_t>) r->SetInt64(&m, f, x);
-          if constexpr (std::is_same_v<T, uint32_t>) r->SetUInt32(&m, f, x);
-          if constexpr (std::is_same_v<T, uint64_t>) r->SetUInt64(&m, f, x);
-          if constexpr (std::is_same_v<T, double>) r->SetDouble(&m, f, x);
-          if constexpr (std::is_same_v<T, float>) r->SetFloat(&m, f, x);
-          if constexpr (std::is_same_v<T, bool>) r->SetBool(&m, f, x);
-          if constexpr (std::is_same_v<T, const EnumValueDescriptor*>) r->SetEnum(&m, f, x);
-          if constexpr (std::is_same_v<T, std::string>) r->SetString(&m, f, std::move(x));
-        },
-        std::move(v));
-  }
+  // Appends to a repeated field, sets a singular one.
+  const bool add = f->is_repeated();
+  std::visit(
+      [&](auto&& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, int32_t>)
+          add ? r->AddInt32(&m, f, x) : r->SetInt32(&m, f, x);
+        if constexpr (std::is_same_v<T, int64_t>)
+          add ? r->AddInt64(&m, f, x) : r->SetInt64(&m, f, x);
+        if constexpr (std::is_same_v<T, uint32_t>)
+          add ? r->AddUInt32(&m, f, x) : r->SetUInt32(&m, f, x);
+        if constexpr (std::is_same_v<T, uint64_t>)
+          add ? r->AddUInt64(&m, f, x) : r->SetUInt64(&m, f, x);
+        if constexpr (std::is_same_v<T, double>)
+          add ? r->AddDouble(&m, f, x) : r->SetDouble(&m, f, x);
+        if constexpr (std::is_same_v<T, float>) add ? r->AddFloat(&m, f, x) : r->SetFloat(&m, f, x);
+        if constexpr (std::is_same_v<T, bool>) add ? r->AddBool(&m, f, x) : r->SetBool(&m, f, x);
+        if constexpr (std::is_same_v<T, const EnumValueDescriptor*>)
+          add ? r->AddEnum(&m, f, x) : r->SetEnum(&m, f, x);
+        if constexpr (std::is_same_v<T, std::string>)
+          add ? r->AddString(&m, f, std::move(x)) : r->SetString(&m, f, std::move(x));
+      },
+      std::move(v));
 }
 
 // Parses one non-header record into `out` (whose row number is set).

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -19,6 +20,7 @@
 #include "common/validate/identifiers.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "services/listing/utf8.h"
 
 namespace market::listing {
 namespace {
@@ -43,44 +45,12 @@ constexpr absl::string_view kRepairedPhoneCap = "7成新";
 // China time for calendar checks (no DST).
 absl::TimeZone ChinaTime() { return absl::FixedTimeZone(8 * 60 * 60); }
 
-// Number of Unicode code points in `s`, or nullopt when it is not valid UTF-8
-// (overlong forms, surrogates and values above U+10FFFF are invalid).
+// Number of Unicode code points in `s`, or nullopt when it is not valid UTF-8.
 std::optional<int64_t> CodePoints(absl::string_view s) {
-  int64_t count = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    int len;
-    uint32_t cp;
-    if (b < 0x80) {
-      len = 1;
-      cp = b;
-    } else if ((b & 0xE0) == 0xC0) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4;
-      cp = b & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (i + len > s.size()) return std::nullopt;
-    for (int k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr uint32_t kMinForLen[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLen[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return std::nullopt;
-    }
-    i += len;
-    ++count;
-  }
-  return count;
+  if (InvalidUtf8Offset(s)) return std::nullopt;
+  // Well-formed: every code point has exactly one non-continuation byte.
+  return std::count_if(s.begin(), s.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
 // Adds a violation unless `value` is valid UTF-8 of min..max code points.
@@ -124,22 +94,6 @@ void CheckKind(Violations& v, absl::string_view field, absl::string_view kind) {
 
 void CheckNonNegative(Violations& v, absl::string_view field, int64_t value) {
   if (value < 0) v.Add(field, absl::StrCat(value, ", want >= 0"));
-}
-
-bool IsLowerHexSha256(absl::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!(absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-// Index of `level` in kConditionLevels, or -1.
-int ConditionIndex(absl::string_view level) {
-  for (size_t i = 0; i < kConditionLevels.size(); ++i) {
-    if (kConditionLevels[i] == level) return static_cast<int>(i);
-  }
-  return -1;
 }
 
 // The details field name for `category` ("phone", …), "" when none.
@@ -510,13 +464,6 @@ const std::vector<Edge>& Edges() {
   return *edges;
 }
 
-bool Contains(const std::vector<Actor>& actors, Actor actor) {
-  for (Actor a : actors) {
-    if (a == actor) return true;
-  }
-  return false;
-}
-
 // The FAILED_PRECONDITION reason for a refused (from, to) by an actor that
 // may in general move listings into `to`.
 absl::string_view RefusalReason(Listing::State from, Listing::State to, Actor actor) {
@@ -536,6 +483,19 @@ absl::string_view RefusalReason(Listing::State from, Listing::State to, Actor ac
 
 }  // namespace
 
+bool IsLowerHexSha256(absl::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!(absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+int ConditionIndex(absl::string_view level) {
+  auto it = absl::c_find(kConditionLevels, level);
+  return it == kConditionLevels.end() ? -1 : static_cast<int>(it - kConditionLevels.begin());
+}
+
 absl::string_view ActorName(Actor actor) {
   switch (actor) {
     case Actor::kSeller:
@@ -554,31 +514,26 @@ WarrantyPolicy DefaultWarranty(Category category) {
   WarrantyPolicy w;
   switch (category) {
     case common::v1::PHONE:
-      w.set_refund_days(7);
-      w.set_exchange_days(15);
       w.set_repair_days(180);
       w.set_battery_days(90);
       break;
     case common::v1::APPLIANCE:
-      w.set_refund_days(7);
-      w.set_exchange_days(15);
       w.set_repair_days(365);
       break;
     case common::v1::FURNITURE:
-      w.set_refund_days(7);
-      w.set_exchange_days(15);
       w.set_repair_days(90);
       break;
     case common::v1::VEHICLE:
-      w.set_refund_days(7);
-      w.set_exchange_days(60);
       w.set_exchange_km(3000);
       w.set_repair_days(90);
       w.set_repair_km(5000);
       break;
     default:
-      break;
+      return w;  // all zeros
   }
+  // Every category: a 7-day refund and a 15-day exchange (60 for vehicles).
+  w.set_refund_days(7);
+  w.set_exchange_days(category == common::v1::VEHICLE ? 60 : 15);
   return w;
 }
 
@@ -678,14 +633,14 @@ absl::Status CheckTransition(Listing::State from, Listing::State to, Actor actor
   bool anyone_reaches_to = false;
   for (const Edge& e : Edges()) {
     if (e.from == from && e.to == to) {
-      if (Contains(e.actors, actor)) return absl::OkStatus();
+      if (absl::c_linear_search(e.actors, actor)) return absl::OkStatus();
       return absl::PermissionDeniedError(absl::StrCat(ActorName(actor),
                                                       " may not move a listing from ",
                                                       StateName(from), " to ", StateName(to)));
     }
     if (e.to == to) {
       anyone_reaches_to = true;
-      actor_reaches_to = actor_reaches_to || Contains(e.actors, actor);
+      actor_reaches_to = actor_reaches_to || absl::c_linear_search(e.actors, actor);
     }
   }
   if (anyone_reaches_to && !actor_reaches_to) {

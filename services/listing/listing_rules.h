@@ -81,6 +81,12 @@ absl::Status ValidateListingUpdate(const v1::Listing& current, const v1::Listing
 // message lists them) or DATA_WIPE_REQUIRED (a phone without data_wiped).
 absl::Status CheckPublishable(const v1::Listing& listing);
 
+// True for 64 lower-case hex characters (a photo's sha256).
+bool IsLowerHexSha256(absl::string_view s);
+
+// Index of `level` in kConditionLevels (0 = best), or -1 when it is not one.
+int ConditionIndex(absl::string_view level);
+
 // UpdateListing and photo uploads: OK for DRAFT and PUBLISHED listings, else
 // FAILED_PRECONDITION with reason LISTING_NOT_EDITABLE.
 absl::Status CheckEditable(v1::Listing::State state);

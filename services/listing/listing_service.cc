@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -11,10 +12,11 @@
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "google/protobuf/descriptor.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_csv.h"
-#include "services/listing/listing_tables.h"
 #include "services/listing/listing_rules.h"
+#include "services/listing/listing_tables.h"
 
 namespace market::listing {
 namespace {
@@ -24,17 +26,6 @@ using credit::v1::Record;
 using sqlite::Connection;
 
 constexpr char kService[] = "market.listing.v1.ListingService";
-
-bool InMarket(const v1::Market& market, const std::string& seller) {
-  return std::find(market.sellers().begin(), market.sellers().end(), seller) !=
-         market.sellers().end();
-}
-
-bool CategoryAllowed(const v1::Market& market, common::v1::Category category) {
-  return market.categories().empty() ||
-         std::find(market.categories().begin(), market.categories().end(), category) !=
-             market.categories().end();
-}
 
 bool PubliclyVisible(v1::Listing::State s) {
   return s == v1::Listing::PUBLISHED || s == v1::Listing::RESERVED || s == v1::Listing::SOLD;
@@ -66,13 +57,6 @@ absl::Status ResolvePhotos(Connection& c, v1::Listing& l, const std::string& fie
   return absl::OkStatus();
 }
 
-absl::Status CheckEtag(const std::string& given, const std::string& current) {
-  if (!given.empty() && given != current) {
-    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
-  }
-  return absl::OkStatus();
-}
-
 // Prepares a new listing for insertion (shared by CreateListing and
 // ImportListings): the caller has validated it.
 v1::Listing NewListing(v1::Listing in, const std::string& name, const std::string& seller,
@@ -98,22 +82,22 @@ v1::Listing NewListing(v1::Listing in, const std::string& name, const std::strin
   return l;
 }
 
-absl::Status InsertListing(Connection& c, const v1::Listing& l, absl::Time now,
-                           v1::Listing* out) {
-  MARKET_ASSIGN_OR_RETURN(*out, SaveListing(c, l, 1, /*insert=*/true));
+absl::StatusOr<v1::Listing> InsertListing(Connection& c, const v1::Listing& l, absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(v1::Listing out, SaveListing(c, l, 1, /*insert=*/true));
   if (!l.item().empty()) {
     MARKET_RETURN_IF_ERROR(EnsureItem(c, l.item(), l.category(), now).status());
   }
-  return absl::OkStatus();
+  return out;
 }
 
 // The membership/category preconditions of creating `l` in `market`.
 absl::Status CheckMarketAdmits(const v1::Market& market, const v1::Listing& l) {
-  if (!InMarket(market, l.seller())) {
+  if (!absl::c_linear_search(market.sellers(), l.seller())) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "SELLER_NOT_IN_MARKET",
                       absl::StrCat(l.seller(), " is not a seller in ", market.name()));
   }
-  if (!CategoryAllowed(market, l.category())) {
+  // An empty category list admits every category.
+  if (!market.categories().empty() && !absl::c_linear_search(market.categories(), l.category())) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "CATEGORY_NOT_ALLOWED",
                       absl::StrCat(market.name(), " does not trade ",
                                    common::v1::Category_Name(l.category())));
@@ -162,13 +146,18 @@ std::vector<auth::RpcPolicy> ListingPolicies() {
 absl::StatusOr<std::unique_ptr<ListingServiceImpl>> ListingServiceImpl::Create(ListingDeps deps) {
   MARKET_ASSIGN_OR_RETURN(PhotoStore photos, PhotoStore::Open(deps.photo_dir));
   std::unique_ptr<ListingServiceImpl> s(new ListingServiceImpl(std::move(deps), std::move(photos)));
-  MARKET_ASSIGN_OR_RETURN(
-      s->authorizer_,
-      auth::Authorizer::Create(v1::Listing::descriptor()->file()->FindServiceByName("ListingService"),
-                               ListingPolicies(), s->deps_.verifier, s->deps_.suspension,
-                               s->deps_.clock));
-  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  MARKET_RETURN_IF_ERROR(s->InitRpc(kService, ListingPolicies()));
   return s;
+}
+
+absl::Status ListingRpcBase::InitRpc(const char* full_name, std::vector<auth::RpcPolicy> policies) {
+  MARKET_ASSIGN_OR_RETURN(
+      authorizer_,
+      auth::Authorizer::Create(
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name),
+          std::move(policies), deps_.verifier, deps_.suspension, deps_.clock));
+  env_ = server::RpcEnv{full_name, authorizer_.get(), deps_.metrics};
+  return absl::OkStatus();
 }
 
 grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
@@ -199,24 +188,21 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
     std::string name =
         absl::StrCat(req->parent(), "/listings/",
                      req->listing_id().empty() ? GeneratedId('l') : req->listing_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::Listing>(
-                   *deps_.db, "CreateListing", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-                     MARKET_ASSIGN_OR_RETURN(MarketRow market,
-                                             Found(LoadMarket(c, req->parent()), req->parent()));
-                     if (as_operator && market.market.operator_() != caller.subject) {
-                       return absl::PermissionDeniedError(
-                           absl::StrCat(caller.subject, " does not operate ", req->parent()));
-                     }
-                     v1::Listing l = NewListing(req->listing(), name, seller,
-                                                as_operator ? caller.subject : "", now);
-                     MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market.market, l));
-                     MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
-                     v1::Listing out;
-                     MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &out));
-                     return out;
-                   }));
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::Listing> {
+      MARKET_ASSIGN_OR_RETURN(MarketRow market, Found(LoadMarket(c, req->parent()), req->parent()));
+      if (as_operator && market.market.operator_() != caller.subject) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " does not operate ", req->parent()));
+      }
+      v1::Listing l =
+          NewListing(req->listing(), name, seller, as_operator ? caller.subject : "", now);
+      MARKET_RETURN_IF_ERROR(CheckMarketAdmits(market.market, l));
+      MARKET_RETURN_IF_ERROR(ResolvePhotos(c, l, "listing.photos"));
+      return InsertListing(c, l, now);
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp,
+                            RunIdempotent<v1::Listing>(*deps_.db, "CreateListing", caller.subject,
+                                                       req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
@@ -224,14 +210,12 @@ grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
 grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
                                             const v1::GetListingRequest* req, v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "GetListing", *req, [&](const auth::Caller& caller) {
-    std::string market;
-    if (!ValidMarketChildName(req->name(), "listings", &market)) {
+    if (!ValidMarketChildName(req->name(), "listings", nullptr)) {
       return InvalidField("name", "want markets/{market}/listings/{listing}");
     }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, req->name()), req->name()));
-      MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, market));
-      std::string op = m.has_value() ? m->market.operator_() : "";
+      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, req->name()));
       if (!CanRead(caller, row.listing, op)) {
         return absl::PermissionDeniedError(
             absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row.listing.state()),
@@ -243,9 +227,9 @@ grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
   });
 }
 
-absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
+absl::Status ListingServiceImpl::MutateListing(
     const auth::Caller& caller, const char* method, const std::string& name,
-    const std::string& etag, const std::string& request_id,
+    const std::string& etag, const std::string& request_id, v1::Listing* out,
     const std::function<absl::Status(Connection&, v1::Listing&, const MarketRow&)>& change) {
   std::string market;
   Violations v;
@@ -255,17 +239,18 @@ absl::StatusOr<v1::Listing> ListingServiceImpl::MutateListing(
   CheckRequestId(v, request_id);
   MARKET_RETURN_IF_ERROR(v.ToStatus());
   absl::Time now = deps_.clock->Now();
-  return RunIdempotent<v1::Listing>(
-      *deps_.db, method, caller.subject, request_id, now,
-      [&](Connection& c) -> absl::StatusOr<v1::Listing> {
-        MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
-        MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
-        v1::Listing l = row.listing;
-        MARKET_RETURN_IF_ERROR(change(c, l, m));
-        MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
-        *l.mutable_update_time() = ToTimestamp(now);
-        return SaveListing(c, l, row.version + 1, /*insert=*/false);
-      });
+  auto run = [&](Connection& c) -> absl::StatusOr<v1::Listing> {
+    MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
+    MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
+    v1::Listing l = row.listing;
+    MARKET_RETURN_IF_ERROR(change(c, l, m));
+    MARKET_RETURN_IF_ERROR(CheckEtag(etag, row.listing.etag()));
+    *l.mutable_update_time() = ToTimestamp(now);
+    return SaveListing(c, l, row.version + 1, /*insert=*/false);
+  };
+  MARKET_ASSIGN_OR_RETURN(
+      *out, RunIdempotent<v1::Listing>(*deps_.db, method, caller.subject, request_id, now, run));
+  return absl::OkStatus();
 }
 
 namespace {
@@ -274,6 +259,17 @@ absl::Status RequireOwner(const auth::Caller& caller, const v1::Listing& l,
                           const std::string& market_operator) {
   if (IsListingOwner(caller, l, market_operator)) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(caller.subject, " does not own ", l.name()));
+}
+
+// Listing `name` for a change by `caller`: NOT_FOUND, PERMISSION_DENIED unless
+// the caller owns it, FAILED_PRECONDITION unless its state allows editing.
+absl::StatusOr<ListingRow> LoadEditable(Connection& c, const auth::Caller& caller,
+                                        const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, name), name));
+  MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, name));
+  MARKET_RETURN_IF_ERROR(RequireOwner(caller, row.listing, op));
+  MARKET_RETURN_IF_ERROR(CheckEditable(row.listing.state()));
+  return row;
 }
 
 }  // namespace
@@ -287,32 +283,26 @@ grpc::Status ListingServiceImpl::UpdateListing(grpc::ServerContext* ctx,
     if (!ValidMarketChildName(name, "listings", nullptr)) {
       return InvalidField("listing.name", "want markets/{market}/listings/{listing}");
     }
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, MutateListing(caller, "UpdateListing", name, req->listing().etag(),
-                             req->request_id(),
-                             [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                               MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                               MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
-                               MARKET_ASSIGN_OR_RETURN(
-                                   v1::Listing updated,
-                                   ApplyListingUpdate(l, req->listing(), req->update_mask(), now));
-                               *updated.mutable_warranty_policy() =
-                                   EffectiveWarranty(updated.category(), updated.warranty_policy());
-                               if (updated.has_price() && updated.price().currency().empty()) {
-                                 updated.mutable_price()->set_currency("CNY");
-                               }
-                               updated.set_item(ItemName(updated));
-                               MARKET_RETURN_IF_ERROR(
-                                   ResolvePhotos(c, updated, "listing.photos"));
-                               if (!updated.item().empty() && updated.item() != l.item()) {
-                                 MARKET_RETURN_IF_ERROR(
-                                     EnsureItem(c, updated.item(), updated.category(), now)
-                                         .status());
-                               }
-                               l = std::move(updated);
-                               return absl::OkStatus();
-                             }));
-    return absl::OkStatus();
+    return MutateListing(
+        caller, "UpdateListing", name, req->listing().etag(), req->request_id(), resp,
+        [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
+          MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+          MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
+          MARKET_ASSIGN_OR_RETURN(v1::Listing updated,
+                                  ApplyListingUpdate(l, req->listing(), req->update_mask(), now));
+          *updated.mutable_warranty_policy() =
+              EffectiveWarranty(updated.category(), updated.warranty_policy());
+          if (updated.has_price() && updated.price().currency().empty()) {
+            updated.mutable_price()->set_currency("CNY");
+          }
+          updated.set_item(ItemName(updated));
+          MARKET_RETURN_IF_ERROR(ResolvePhotos(c, updated, "listing.photos"));
+          if (!updated.item().empty() && updated.item() != l.item()) {
+            MARKET_RETURN_IF_ERROR(EnsureItem(c, updated.item(), updated.category(), now).status());
+          }
+          l = std::move(updated);
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -321,21 +311,18 @@ grpc::Status ListingServiceImpl::PublishListing(grpc::ServerContext* ctx,
                                                 v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "PublishListing", *req, [&](const auth::Caller& caller) {
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        MutateListing(caller, "PublishListing", req->name(), req->etag(), req->request_id(),
-                      [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                        MARKET_RETURN_IF_ERROR(
-                            CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
-                        MARKET_RETURN_IF_ERROR(CheckPublishable(l));
-                        MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m.market, l));
-                        l.set_state(v1::Listing::PUBLISHED);
-                        *l.mutable_publish_time() = ToTimestamp(now);
-                        l.clear_withdraw_time();
-                        return absl::OkStatus();
-                      }));
-    return absl::OkStatus();
+    auto change = [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+      MARKET_RETURN_IF_ERROR(CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
+      MARKET_RETURN_IF_ERROR(CheckPublishable(l));
+      MARKET_RETURN_IF_ERROR(CheckMarketAdmits(m.market, l));
+      l.set_state(v1::Listing::PUBLISHED);
+      *l.mutable_publish_time() = ToTimestamp(now);
+      l.clear_withdraw_time();
+      return absl::OkStatus();
+    };
+    return MutateListing(caller, "PublishListing", req->name(), req->etag(), req->request_id(),
+                         resp, change);
   });
 }
 
@@ -344,18 +331,15 @@ grpc::Status ListingServiceImpl::WithdrawListing(grpc::ServerContext* ctx,
                                                  v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "WithdrawListing", *req, [&](const auth::Caller& caller) {
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        MutateListing(caller, "WithdrawListing", req->name(), req->etag(), req->request_id(),
-                      [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
-                        MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
-                        MARKET_RETURN_IF_ERROR(
-                            CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
-                        l.set_state(v1::Listing::WITHDRAWN);
-                        *l.mutable_withdraw_time() = ToTimestamp(now);
-                        return absl::OkStatus();
-                      }));
-    return absl::OkStatus();
+    auto change = [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
+      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
+      MARKET_RETURN_IF_ERROR(CheckTransition(l.state(), v1::Listing::WITHDRAWN, Actor::kSeller));
+      l.set_state(v1::Listing::WITHDRAWN);
+      *l.mutable_withdraw_time() = ToTimestamp(now);
+      return absl::OkStatus();
+    };
+    return MutateListing(caller, "WithdrawListing", req->name(), req->etag(), req->request_id(),
+                         resp, change);
   });
 }
 
@@ -386,77 +370,52 @@ grpc::Status ListingServiceImpl::RemoveListing(grpc::ServerContext* ctx,
             absl::StrCat(caller.subject, " does not operate the market of ", req->name()));
       }
     }
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        MutateListing(
-            caller, "RemoveListing", req->name(), req->etag(), req->request_id(),
-            [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
-              if (!supervisor && m.market.operator_() != caller.subject) {
-                return absl::PermissionDeniedError(
-                    absl::StrCat(caller.subject, " does not operate ", m.market.name()));
-              }
-              MARKET_RETURN_IF_ERROR(CheckTransition(
-                  l.state(), v1::Listing::REMOVED, supervisor ? Actor::kSupervisor : Actor::kOperator));
-              if (l.state() == v1::Listing::RESERVED) {
-                // Cancel the open order holding it; a swap listing returns to sale.
-                // The open order holding it, as the bought or the swapped listing.
-                MARKET_ASSIGN_OR_RETURN(
-                    sqlite::Statement st,
-                    c.Prepare("SELECT name FROM orders WHERE (listing = ?1 OR swap_listing = ?1) "
-                              "AND state = ?2"));
-                MARKET_RETURN_IF_ERROR(st.BindText(1, l.name()));
-                MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
-                std::vector<std::string> open_orders;
-                while (true) {
-                  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-                  if (!found) break;
-                  open_orders.push_back(st.ColumnText(0));
-                }
-                for (const std::string& order_name : open_orders) {
-                  MARKET_ASSIGN_OR_RETURN(std::optional<OrderRow> o, LoadOrder(c, order_name));
-                  if (!o.has_value()) continue;
-                  o->order.set_state(v1::Order::CANCELLED);
-                  o->order.set_cancelled_by(caller.subject);
-                  o->order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
-                  *o->order.mutable_cancel_time() = ToTimestamp(now);
-                  *o->order.mutable_update_time() = ToTimestamp(now);
-                  MARKET_RETURN_IF_ERROR(SaveOrder(c, o->order, o->version + 1, false).status());
-                  // The other listing of the order returns to sale.
-                  const std::string& other = o->order.listing() == l.name()
-                                                 ? o->order.swap_listing()
-                                                 : o->order.listing();
-                  if (other.empty()) continue;
-                  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> back, LoadListing(c, other));
-                  if (back.has_value() && back->listing.state() == v1::Listing::RESERVED) {
-                    back->listing.set_state(v1::Listing::PUBLISHED);
-                    *back->listing.mutable_update_time() = ToTimestamp(now);
-                    MARKET_RETURN_IF_ERROR(
-                        SaveListing(c, back->listing, back->version + 1, false).status());
-                  }
-                }
-              }
-              l.set_state(v1::Listing::REMOVED);
-              l.set_removal_cause(req->cause());
-              l.set_removal_reason(req->reason());
-              l.set_removed_by(caller.subject);
-              *l.mutable_remove_time() = ToTimestamp(now);
-              Record r;
-              r.set_subject(l.seller());
-              r.set_subject_role(Role::SELLER);
-              r.set_type(Record::LISTING_REMOVED);
-              if (supervisor && req->cause() == v1::Listing::COUNTERFEIT) {
-                r.set_type(Record::COUNTERFEIT_CONFIRMED);
-              } else if (supervisor && req->cause() == v1::Listing::FRAUD) {
-                r.set_type(Record::FRAUD_CONFIRMED);
-              }
-              r.set_reference(l.name());
-              r.set_reason(absl::StrCat("listing removed: ",
-                                        v1::Listing::RemovalCause_Name(req->cause())));
-              *r.mutable_occurred_time() = ToTimestamp(now);
-              return credit::EnqueueCreditEvent(c, absl::StrCat("listing-removed-", ShortHash(l.name())),
-                                        r, now);
-            }));
-    return absl::OkStatus();
+    return MutateListing(
+        caller, "RemoveListing", req->name(), req->etag(), req->request_id(), resp,
+        [&](Connection& c, v1::Listing& l, const MarketRow& m) -> absl::Status {
+          if (!supervisor && m.market.operator_() != caller.subject) {
+            return absl::PermissionDeniedError(
+                absl::StrCat(caller.subject, " does not operate ", m.market.name()));
+          }
+          MARKET_RETURN_IF_ERROR(CheckTransition(
+              l.state(), v1::Listing::REMOVED, supervisor ? Actor::kSupervisor : Actor::kOperator));
+          if (l.state() == v1::Listing::RESERVED) {
+            // Cancel the open order holding it; a swap listing returns to sale.
+            MARKET_ASSIGN_OR_RETURN(std::vector<OrderRow> open, OpenOrders(c, l.name()));
+            for (OrderRow& o : open) {
+              o.order.set_state(v1::Order::CANCELLED);
+              o.order.set_cancelled_by(caller.subject);
+              o.order.set_cancel_reason(absl::StrCat("listing removed: ", req->reason()));
+              *o.order.mutable_cancel_time() = ToTimestamp(now);
+              *o.order.mutable_update_time() = ToTimestamp(now);
+              MARKET_RETURN_IF_ERROR(SaveOrder(c, o.order, o.version + 1, false).status());
+              // The other listing of the order returns to sale.
+              const std::string& other =
+                  o.order.listing() == l.name() ? o.order.swap_listing() : o.order.listing();
+              MARKET_RETURN_IF_ERROR(SetListingState(c, other, v1::Listing::PUBLISHED, now));
+            }
+          }
+          l.set_state(v1::Listing::REMOVED);
+          l.set_removal_cause(req->cause());
+          l.set_removal_reason(req->reason());
+          l.set_removed_by(caller.subject);
+          *l.mutable_remove_time() = ToTimestamp(now);
+          Record r;
+          r.set_subject(l.seller());
+          r.set_subject_role(Role::SELLER);
+          r.set_type(Record::LISTING_REMOVED);
+          if (supervisor && req->cause() == v1::Listing::COUNTERFEIT) {
+            r.set_type(Record::COUNTERFEIT_CONFIRMED);
+          } else if (supervisor && req->cause() == v1::Listing::FRAUD) {
+            r.set_type(Record::FRAUD_CONFIRMED);
+          }
+          r.set_reference(l.name());
+          r.set_reason(
+              absl::StrCat("listing removed: ", v1::Listing::RemovalCause_Name(req->cause())));
+          *r.mutable_occurred_time() = ToTimestamp(now);
+          return credit::EnqueueCreditEvent(
+              c, absl::StrCat("listing-removed-", ShortHash(l.name())), r, now);
+        });
   });
 }
 
@@ -483,11 +442,7 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     // Ownership before reading the rest of the stream.
     if (!header.listing().empty()) {
       MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
-        MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                                Found(LoadListing(c, header.listing()), header.listing()));
-        MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
-        MARKET_RETURN_IF_ERROR(RequireOwner(caller, row.listing, op));
-        return CheckEditable(row.listing.state());
+        return LoadEditable(c, caller, header.listing()).status();
       }));
     }
     std::string data = header.data();
@@ -508,12 +463,8 @@ grpc::Status ListingServiceImpl::UploadPhoto(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(deps_.db->Write([&](Connection& c) -> absl::Status {
       MARKET_RETURN_IF_ERROR(SavePhoto(c, photo, now));
       if (header.listing().empty()) return absl::OkStatus();
-      MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                              Found(LoadListing(c, header.listing()), header.listing()));
+      MARKET_ASSIGN_OR_RETURN(ListingRow row, LoadEditable(c, caller, header.listing()));
       v1::Listing& l = row.listing;
-      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, header.listing()));
-      MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, op));
-      MARKET_RETURN_IF_ERROR(CheckEditable(l.state()));
       for (const v1::Photo& p : l.photos()) {
         if (p.sha256() == photo.sha256()) return absl::OkStatus();  // a retry appends nothing
       }
@@ -599,51 +550,49 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
       *resp = std::move(out);
       return absl::OkStatus();
     }
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::ImportListingsResponse> {
+      v1::ImportListingsResponse done = out;
+      MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
+      if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " gone"));
+      if (m->market.operator_() != caller.subject) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " does not operate ", req->parent()));
+      }
+      int created = 0;
+      for (size_t i = 0; i < prepared.size(); ++i) {
+        v1::ImportRowResult* result = done.mutable_results(static_cast<int>(i));
+        if (result->violations_size() > 0) continue;
+        v1::Listing l = prepared[i];
+        l.set_name(absl::StrCat(req->parent(), "/listings/", GeneratedId('l')));
+        // Membership and photos may have changed since validation.
+        absl::Status admits = CheckMarketAdmits(m->market, l);
+        absl::Status photos = admits.ok() ? ResolvePhotos(c, l, "photos") : admits;
+        if (!photos.ok()) {
+          std::vector<FieldViolation> fvs = FieldViolationsOf(photos);
+          if (fvs.empty()) fvs.push_back({"seller", std::string(photos.message())});
+          for (const FieldViolation& fv : fvs) {
+            auto* x = result->add_violations();
+            x->set_field(fv.field);
+            x->set_description(fv.description);
+          }
+          if (req->all_or_nothing()) {
+            return WithReason(absl::StatusCode::kFailedPrecondition, "IMPORT_ROW_FAILED",
+                              absl::StrCat("row ", result->row(), ": ", photos.message()));
+          }
+          done.set_failed_count(done.failed_count() + 1);
+          continue;
+        }
+        MARKET_ASSIGN_OR_RETURN(v1::Listing stored, InsertListing(c, l, now));
+        result->set_listing(stored.name());
+        ++created;
+      }
+      done.set_created_count(created);
+      done.set_committed(true);
+      return done;
+    };
     MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::ImportListingsResponse>(
-            *deps_.db, "ImportListings", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::ImportListingsResponse> {
-              v1::ImportListingsResponse done = out;
-              MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, req->parent()));
-              if (!m.has_value()) return absl::NotFoundError(absl::StrCat(req->parent(), " gone"));
-              if (m->market.operator_() != caller.subject) {
-                return absl::PermissionDeniedError(
-                    absl::StrCat(caller.subject, " does not operate ", req->parent()));
-              }
-              int created = 0;
-              for (size_t i = 0; i < prepared.size(); ++i) {
-                v1::ImportRowResult* result = done.mutable_results(static_cast<int>(i));
-                if (result->violations_size() > 0) continue;
-                v1::Listing l = prepared[i];
-                l.set_name(absl::StrCat(req->parent(), "/listings/", GeneratedId('l')));
-                // Membership and photos may have changed since validation.
-                absl::Status admits = CheckMarketAdmits(m->market, l);
-                absl::Status photos = admits.ok() ? ResolvePhotos(c, l, "photos") : admits;
-                if (!photos.ok()) {
-                  std::vector<FieldViolation> fvs = FieldViolationsOf(photos);
-                  if (fvs.empty()) fvs.push_back({"seller", std::string(photos.message())});
-                  for (const FieldViolation& fv : fvs) {
-                    auto* x = result->add_violations();
-                    x->set_field(fv.field);
-                    x->set_description(fv.description);
-                  }
-                  if (req->all_or_nothing()) {
-                    return WithReason(absl::StatusCode::kFailedPrecondition, "IMPORT_ROW_FAILED",
-                                      absl::StrCat("row ", result->row(), ": ", photos.message()));
-                  }
-                  done.set_failed_count(done.failed_count() + 1);
-                  continue;
-                }
-                v1::Listing stored;
-                MARKET_RETURN_IF_ERROR(InsertListing(c, l, now, &stored));
-                result->set_listing(stored.name());
-                ++created;
-              }
-              done.set_created_count(created);
-              done.set_committed(true);
-              return done;
-            }));
+        *resp, RunIdempotent<v1::ImportListingsResponse>(
+                   *deps_.db, "ImportListings", caller.subject, req->request_id(), now, run));
     return absl::OkStatus();
   });
 }

@@ -43,7 +43,21 @@ std::vector<auth::RpcPolicy> ItemPolicies();
 bool IsListingOwner(const auth::Caller& caller, const v1::Listing& listing,
                     const std::string& market_operator);
 
-class ListingServiceImpl final : public v1::ListingService::Service {
+// What each of the three services' handlers run with.
+class ListingRpcBase {
+ protected:
+  explicit ListingRpcBase(ListingDeps deps)
+      : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
+  // Builds the authorizer of the listing.proto service `full_name` and env_.
+  absl::Status InitRpc(const char* full_name, std::vector<auth::RpcPolicy> policies);
+
+  ListingDeps deps_;
+  PageTokenCodec pages_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  server::RpcEnv env_;
+};
+
+class ListingServiceImpl final : public v1::ListingService::Service, private ListingRpcBase {
  public:
   static absl::StatusOr<std::unique_ptr<ListingServiceImpl>> Create(ListingDeps deps);
 
@@ -68,23 +82,19 @@ class ListingServiceImpl final : public v1::ListingService::Service {
 
  private:
   ListingServiceImpl(ListingDeps deps, PhotoStore photos)
-      : deps_(std::move(deps)), photos_(std::move(photos)), pages_(deps_.page_token_secret) {}
+      : ListingRpcBase(std::move(deps)), photos_(std::move(photos)) {}
   // Loads `name` in a write and applies `change` as the owner-checked state
-  // change of `method`.
-  absl::StatusOr<v1::Listing> MutateListing(
-      const auth::Caller& caller, const char* method, const std::string& name,
-      const std::string& etag, const std::string& request_id,
-      const std::function<absl::Status(sqlite::Connection&, v1::Listing&, const MarketRow&)>&
-          change);
+  // change of `method`; the saved listing goes to `out`.
+  absl::Status MutateListing(const auth::Caller& caller, const char* method,
+                             const std::string& name, const std::string& etag,
+                             const std::string& request_id, v1::Listing* out,
+                             const std::function<absl::Status(sqlite::Connection&, v1::Listing&,
+                                                              const MarketRow&)>& change);
 
-  ListingDeps deps_;
   PhotoStore photos_;
-  PageTokenCodec pages_;
-  std::unique_ptr<auth::Authorizer> authorizer_;
-  server::RpcEnv env_;
 };
 
-class OrderServiceImpl final : public v1::OrderService::Service {
+class OrderServiceImpl final : public v1::OrderService::Service, private ListingRpcBase {
  public:
   static absl::StatusOr<std::unique_ptr<OrderServiceImpl>> Create(ListingDeps deps);
   ~OrderServiceImpl() override;
@@ -108,20 +118,15 @@ class OrderServiceImpl final : public v1::OrderService::Service {
   void StopScheduler();
 
  private:
-  explicit OrderServiceImpl(ListingDeps deps)
-      : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
+  explicit OrderServiceImpl(ListingDeps deps) : ListingRpcBase(std::move(deps)) {}
   absl::StatusOr<v1::Order> Complete(const std::string& name, const std::string& etag,
                                      const std::string& caller, const std::string& request_id,
                                      bool by_buyer);
 
-  ListingDeps deps_;
-  PageTokenCodec pages_;
-  std::unique_ptr<auth::Authorizer> authorizer_;
-  server::RpcEnv env_;
   server::PeriodicJob scheduler_{"orders auto-completed", [this] { return RunAutoComplete(); }};
 };
 
-class ItemServiceImpl final : public v1::ItemService::Service {
+class ItemServiceImpl final : public v1::ItemService::Service, private ListingRpcBase {
  public:
   static absl::StatusOr<std::unique_ptr<ItemServiceImpl>> Create(ListingDeps deps);
 
@@ -131,12 +136,7 @@ class ItemServiceImpl final : public v1::ItemService::Service {
                                  v1::Observation*) override;
 
  private:
-  explicit ItemServiceImpl(ListingDeps deps)
-      : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
-  ListingDeps deps_;
-  PageTokenCodec pages_;
-  std::unique_ptr<auth::Authorizer> authorizer_;
-  server::RpcEnv env_;
+  explicit ItemServiceImpl(ListingDeps deps) : ListingRpcBase(std::move(deps)) {}
 };
 
 }  // namespace market::listing

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -26,17 +27,21 @@ using sqlite::Statement;
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
-absl::Status BindOptional(Statement& st, int index, const std::optional<int64_t>& v) {
-  return v.has_value() ? st.Bind(index, *v) : st.BindNull(index);
+// Binds `v` to the parameter `key` (index or ":name"), or NULL when unset.
+template <typename Key, typename T>
+absl::Status BindOptional(Statement& st, Key key, const std::optional<T>& v) {
+  if (!v.has_value()) return st.BindNull(key);
+  if constexpr (std::is_same_v<T, std::string>) {
+    return st.BindText(key, *v);
+  } else if constexpr (std::is_same_v<T, absl::Time>) {
+    return st.Bind(key, Micros(*v));
+  } else {
+    return st.Bind(key, static_cast<int64_t>(*v));
+  }
 }
 
 int ConditionRank(const v1::Listing& l) {
-  if (!l.has_declared_condition()) return -1;
-  auto levels = ConditionLevels();
-  for (size_t i = 0; i < levels.size(); ++i) {
-    if (levels[i] == l.declared_condition().level()) return static_cast<int>(i);
-  }
-  return -1;
+  return l.has_declared_condition() ? ConditionIndex(l.declared_condition().level()) : -1;
 }
 
 // Last path segment of `markets/m/listings/l` → "markets/m".
@@ -52,24 +57,35 @@ bool DigitsPrefix(absl::string_view v) {
   return std::all_of(v.begin(), v.end(), [](char c) { return absl::ascii_isdigit(c); });
 }
 
-absl::StatusOr<ListingRow> ReadListing(Statement& st, int version_col, int data_col) {
-  ListingRow row;
-  if (!row.listing.ParseFromString(st.ColumnBlob(data_col))) {
-    return absl::DataLossError("corrupt listing row");
-  }
-  row.version = st.ColumnInt64(version_col);
-  row.listing.set_etag(VersionEtag(row.version));
+// Reads columns 0 (version) and 1 (data) into a Row whose message is
+// `Row::*msg`, with the etag set; DATA_LOSS `corrupt` when data does not parse.
+template <typename Row, typename Msg>
+absl::StatusOr<Row> ReadVersioned(Statement& st, Msg Row::*msg, const char* corrupt) {
+  Row row;
+  if (!(row.*msg).ParseFromString(st.ColumnBlob(1))) return absl::DataLossError(corrupt);
+  row.version = st.ColumnInt64(0);
+  (row.*msg).set_etag(VersionEtag(row.version));
   return row;
 }
 
-absl::StatusOr<OrderRow> ReadOrder(Statement& st, int version_col, int data_col) {
-  OrderRow row;
-  if (!row.order.ParseFromString(st.ColumnBlob(data_col))) {
-    return absl::DataLossError("corrupt order row");
+absl::StatusOr<ListingRow> ReadListing(Statement& st) {
+  return ReadVersioned(st, &ListingRow::listing, "corrupt listing row");
+}
+
+absl::StatusOr<OrderRow> ReadOrder(Statement& st) {
+  return ReadVersioned(st, &OrderRow::order, "corrupt order row");
+}
+
+// Steps `st` to the end and collects `read(st)` of every result row.
+template <typename T, typename Read>
+absl::StatusOr<std::vector<T>> Collect(Statement& st, Read read) {
+  std::vector<T> out;
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) return out;
+    MARKET_ASSIGN_OR_RETURN(T t, read(st));
+    out.push_back(std::move(t));
   }
-  row.version = st.ColumnInt64(version_col);
-  row.order.set_etag(VersionEtag(row.version));
-  return row;
 }
 
 // Runs `sql` with `key` bound to ?1 and calls `row` on every result row.
@@ -82,6 +98,27 @@ absl::Status ForEachRow(Connection& c, absl::string_view sql, const std::string&
     if (!more) return absl::OkStatus();
     MARKET_RETURN_IF_ERROR(row(st));
   }
+}
+
+// Runs `sql` with `key` bound to ?1: `read` of the first row, nullopt when none.
+template <typename Read>
+auto LoadOne(Connection& c, absl::string_view sql, const std::string& key, Read read)
+    -> absl::StatusOr<std::optional<typename std::invoke_result_t<Read, Statement&>::value_type>> {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, key));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::nullopt;
+  return read(st);
+}
+
+// "markets/-" (every market) or one market's name, set into `market`.
+absl::Status ParseParent(const std::string& parent, std::optional<std::string>& market) {
+  if (parent == "markets/-") return absl::OkStatus();
+  if (!ValidCollectionName(parent, "markets")) {
+    return InvalidField("parent", "want markets/{market} or markets/-");
+  }
+  market = parent;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -155,26 +192,21 @@ CREATE INDEX observations_by_item ON observations(item, observed_us);
   return *schema;
 }
 
+absl::Status CheckEtag(const std::string& given, const std::string& current) {
+  if (!given.empty() && given != current) {
+    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT version, data FROM markets WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return std::nullopt;
-  MarketRow row;
-  if (!row.market.ParseFromString(st.ColumnBlob(1))) return absl::DataLossError("corrupt market");
-  row.version = st.ColumnInt64(0);
-  row.market.set_etag(VersionEtag(row.version));
-  return row;
+  return LoadOne(c, "SELECT version, data FROM markets WHERE name = ?", name, [](Statement& st) {
+    return ReadVersioned(st, &MarketRow::market, "corrupt market");
+  });
 }
 
 absl::StatusOr<std::optional<ListingRow>> LoadListing(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT version, data FROM listings WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return std::nullopt;
-  return ReadListing(st, 0, 1);
+  return LoadOne(c, "SELECT version, data FROM listings WHERE name = ?", name, ReadListing);
 }
 
 absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t version,
@@ -237,6 +269,28 @@ absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t ve
   return l;
 }
 
+absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing::State to,
+                             absl::Time now) {
+  if (name.empty()) return absl::OkStatus();
+  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
+  if (!row.has_value()) return absl::OkStatus();
+  // A removed listing stays removed.
+  if (row->listing.state() != v1::Listing::RESERVED) return absl::OkStatus();
+  MARKET_RETURN_IF_ERROR(CheckTransition(row->listing.state(), to, Actor::kSystem));
+  row->listing.set_state(to);
+  *row->listing.mutable_update_time() = ToTimestamp(now);
+  return SaveListing(c, row->listing, row->version + 1, false).status();
+}
+
+absl::StatusOr<std::vector<OrderRow>> OpenOrders(Connection& c, const std::string& listing) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT version, data FROM orders WHERE "
+                                    "(listing = ?1 OR swap_listing = ?1) AND state = ?2"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, listing));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(v1::Order::PLACED)));
+  return Collect<OrderRow>(st, ReadOrder);
+}
+
 absl::Time RefundDeadline(const v1::Order& order) {
   if (!order.has_delivery_time()) return absl::InfinitePast();
   int days = std::max(order.warranty_policy().refund_days(), order.no_reason_return_days());
@@ -244,12 +298,7 @@ absl::Time RefundDeadline(const v1::Order& order) {
 }
 
 absl::StatusOr<std::optional<OrderRow>> LoadOrder(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(Statement st,
-                          c.Prepare("SELECT version, data FROM orders WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return std::nullopt;
-  return ReadOrder(st, 0, 1);
+  return LoadOne(c, "SELECT version, data FROM orders WHERE name = ?", name, ReadOrder);
 }
 
 absl::StatusOr<v1::Order> SaveOrder(Connection& c, v1::Order o, int64_t version, bool insert) {
@@ -296,13 +345,8 @@ absl::StatusOr<std::vector<std::string>> DueOrders(Connection& c, absl::Time now
   MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(v1::Order::DELIVERED)));
   MARKET_RETURN_IF_ERROR(st.Bind(2, Micros(now)));
   MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(limit)));
-  std::vector<std::string> names;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    names.push_back(st.ColumnText(0));
-  }
-  return names;
+  return Collect<std::string>(
+      st, [](Statement& s) -> absl::StatusOr<std::string> { return s.ColumnText(0); });
 }
 
 absl::Status SavePhoto(Connection& c, const v1::Photo& photo, absl::Time now) {
@@ -317,27 +361,20 @@ absl::Status SavePhoto(Connection& c, const v1::Photo& photo, absl::Time now) {
 }
 
 absl::StatusOr<std::optional<v1::Photo>> LoadPhoto(Connection& c, const std::string& sha256) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT content_type, size_bytes FROM photos WHERE sha256 = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, sha256));
-  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return std::nullopt;
-  v1::Photo p;
-  p.set_sha256(sha256);
-  p.set_content_type(st.ColumnText(0));
-  p.set_size_bytes(st.ColumnInt64(1));
-  return p;
+  return LoadOne(c, "SELECT content_type, size_bytes FROM photos WHERE sha256 = ?", sha256,
+                 [&](Statement& st) -> absl::StatusOr<v1::Photo> {
+                   v1::Photo p;
+                   p.set_sha256(sha256);
+                   p.set_content_type(st.ColumnText(0));
+                   p.set_size_bytes(st.ColumnInt64(1));
+                   return p;
+                 });
 }
 
 absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::string& filter,
                                         const std::string& query, const std::string& order_by) {
   SearchQuery q;
-  if (parent != "markets/-") {
-    if (!ValidCollectionName(parent, "markets")) {
-      return InvalidField("parent", "want markets/{market} or markets/-");
-    }
-    q.market = parent;
-  }
+  MARKET_RETURN_IF_ERROR(ParseParent(parent, q.market));
   MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms,
                           ParseFilterTerms(filter, kWantTerms, {"=", "<", "<=", ">", ">="}));
   for (const FilterTerm& t : terms) {
@@ -359,12 +396,11 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
       if (t.op == "<=") q.max_price_fen = std::min(q.max_price_fen.value_or(INT64_MAX), v);
       if (t.op == "<") q.max_price_fen = std::min(q.max_price_fen.value_or(INT64_MAX), v - 1);
     } else if (t.key == "grade") {
-      auto levels = ConditionLevels();
-      auto it = std::find(levels.begin(), levels.end(), absl::string_view(t.value));
-      if (t.op != ">=" || it == levels.end()) {
+      int rank = ConditionIndex(t.value);
+      if (t.op != ">=" || rank < 0) {
         return BadFilterTerm(t, "want grade>=\"LEVEL\" with a level of general-condition-v1");
       }
-      q.max_condition_rank = static_cast<int>(it - levels.begin());
+      q.max_condition_rank = rank;
     } else if (t.key == "market") {
       if (t.op != "=" || !ValidCollectionName(t.value, "markets")) {
         return BadFilterTerm(t, "want market=\"markets/x\"");
@@ -463,20 +499,13 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
       " LIMIT :limit");
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   MARKET_RETURN_IF_ERROR(st.Bind(":state", static_cast<int64_t>(q.state)));
-  std::optional<int64_t> category;
-  if (q.category) category = *q.category;
-  MARKET_RETURN_IF_ERROR(category ? st.Bind(":category", *category) : st.BindNull(":category"));
-  MARKET_RETURN_IF_ERROR(q.min_price_fen ? st.Bind(":min_price", *q.min_price_fen)
-                                         : st.BindNull(":min_price"));
-  MARKET_RETURN_IF_ERROR(q.max_price_fen ? st.Bind(":max_price", *q.max_price_fen)
-                                         : st.BindNull(":max_price"));
-  MARKET_RETURN_IF_ERROR(q.max_condition_rank
-                             ? st.Bind(":rank", static_cast<int64_t>(*q.max_condition_rank))
-                             : st.BindNull(":rank"));
-  MARKET_RETURN_IF_ERROR(q.market ? st.BindText(":market", *q.market) : st.BindNull(":market"));
-  MARKET_RETURN_IF_ERROR(q.seller ? st.BindText(":seller", *q.seller) : st.BindNull(":seller"));
-  MARKET_RETURN_IF_ERROR(q.region_prefix ? st.BindText(":region", *q.region_prefix)
-                                         : st.BindNull(":region"));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":category", q.category));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":min_price", q.min_price_fen));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":max_price", q.max_price_fen));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":rank", q.max_condition_rank));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":market", q.market));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":seller", q.seller));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":region", q.region_prefix));
   MARKET_RETURN_IF_ERROR(st.Bind(":appraised", static_cast<int64_t>(q.has_valid_appraisal)));
   MARKET_RETURN_IF_ERROR(st.Bind(":now", Micros(now)));
   if (chars >= 3) {
@@ -487,28 +516,17 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
     MARKET_RETURN_IF_ERROR(st.BindText(":text", q.text));
   }
   MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
-  std::vector<SearchHit> hits;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    SearchHit hit;
-    MARKET_ASSIGN_OR_RETURN(hit.row, ReadListing(st, 0, 1));
-    hit.market_operator = st.ColumnText(2);
-    hit.cursor = SearchCursor{st.ColumnInt64(3), st.ColumnText(4)};
-    hits.push_back(std::move(hit));
-  }
-  return hits;
+  return Collect<SearchHit>(st, [](Statement& s) -> absl::StatusOr<SearchHit> {
+    MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(s));
+    return SearchHit{std::move(row), s.ColumnText(2),
+                     SearchCursor{s.ColumnInt64(3), s.ColumnText(4)}};
+  });
 }
 
 absl::StatusOr<OrderQuery> ParseOrderQuery(const std::string& parent, const std::string& filter,
                                            const std::string& order_by) {
   OrderQuery q;
-  if (parent != "markets/-") {
-    if (!ValidCollectionName(parent, "markets")) {
-      return InvalidField("parent", "want markets/{market} or markets/-");
-    }
-    q.market = parent;
-  }
+  MARKET_RETURN_IF_ERROR(ParseParent(parent, q.market));
   MARKET_ASSIGN_OR_RETURN(std::vector<FilterTerm> terms,
                           ParseFilterTerms(filter, kWantTerms, {"=", "<", "<=", ">", ">="}));
   for (const FilterTerm& t : terms) {
@@ -554,29 +572,20 @@ absl::StatusOr<std::vector<OrderHit>> ListOrders(Connection& c, const OrderQuery
       "ORDER BY o.place_us ", q.ascending ? "ASC" : "DESC", ", o.name ",
       q.ascending ? "ASC" : "DESC", " LIMIT :limit");
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
-  MARKET_RETURN_IF_ERROR(q.market ? st.BindText(":market", *q.market) : st.BindNull(":market"));
-  MARKET_RETURN_IF_ERROR(q.buyer ? st.BindText(":buyer", *q.buyer) : st.BindNull(":buyer"));
-  MARKET_RETURN_IF_ERROR(q.seller ? st.BindText(":seller", *q.seller) : st.BindNull(":seller"));
-  MARKET_RETURN_IF_ERROR(q.listing ? st.BindText(":listing", *q.listing) : st.BindNull(":listing"));
-  MARKET_RETURN_IF_ERROR(q.state ? st.Bind(":state", static_cast<int64_t>(*q.state))
-                                 : st.BindNull(":state"));
-  MARKET_RETURN_IF_ERROR(q.placed_from ? st.Bind(":from", Micros(*q.placed_from))
-                                       : st.BindNull(":from"));
-  MARKET_RETURN_IF_ERROR(q.placed_before ? st.Bind(":before", Micros(*q.placed_before))
-                                         : st.BindNull(":before"));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":market", q.market));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":buyer", q.buyer));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":seller", q.seller));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":listing", q.listing));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":state", q.state));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":from", q.placed_from));
+  MARKET_RETURN_IF_ERROR(BindOptional(st, ":before", q.placed_before));
   MARKET_RETURN_IF_ERROR(q.visible_to.empty() ? st.BindNull(":who")
                                               : st.BindText(":who", q.visible_to));
   MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
-  std::vector<OrderHit> hits;
-  while (true) {
-    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-    if (!more) break;
-    OrderHit hit;
-    MARKET_ASSIGN_OR_RETURN(hit.row, ReadOrder(st, 0, 1));
-    hit.cursor = SearchCursor{st.ColumnInt64(2), st.ColumnText(3)};
-    hits.push_back(std::move(hit));
-  }
-  return hits;
+  return Collect<OrderHit>(st, [](Statement& s) -> absl::StatusOr<OrderHit> {
+    MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(s));
+    return OrderHit{std::move(row), SearchCursor{s.ColumnInt64(2), s.ColumnText(3)}};
+  });
 }
 
 namespace {
@@ -599,17 +608,15 @@ std::vector<v1::Observation::Flag> ParseFlags(const std::string& column) {
 }  // namespace
 
 absl::StatusOr<std::optional<ItemRow>> LoadItem(Connection& c, const std::string& name) {
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT category, flags, max_mileage_km FROM items WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return std::nullopt;
-  ItemRow row;
-  row.name = name;
-  row.category = static_cast<common::v1::Category>(st.ColumnInt64(0));
-  row.flags = ParseFlags(st.ColumnText(1));
-  if (!st.ColumnIsNull(2)) row.max_mileage_km = st.ColumnInt64(2);
-  return row;
+  return LoadOne(c, "SELECT category, flags, max_mileage_km FROM items WHERE name = ?", name,
+                 [&](Statement& st) -> absl::StatusOr<ItemRow> {
+                   ItemRow row;
+                   row.name = name;
+                   row.category = static_cast<common::v1::Category>(st.ColumnInt64(0));
+                   row.flags = ParseFlags(st.ColumnText(1));
+                   if (!st.ColumnIsNull(2)) row.max_mileage_km = st.ColumnInt64(2);
+                   return row;
+                 });
 }
 
 absl::StatusOr<ItemRow> EnsureItem(Connection& c, const std::string& name,
@@ -674,60 +681,59 @@ absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& ite
 
 absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::string& item) {
   std::vector<v1::ItemEvent> events;
-  MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM listings WHERE item = ?", item,
-                                    [&](Statement& st) -> absl::Status {
-                                      MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                                                              ReadListing(st, 0, 1));
-                                      const v1::Listing& l = row.listing;
-                                      v1::ItemEvent e;
-                                      e.set_kind(v1::ItemEvent::LISTING);
-                                      e.set_resource(l.name());
-                                      *e.mutable_time() = l.create_time();
-                                      e.set_state(v1::Listing::State_Name(l.state()));
-                                      e.set_market(MarketOf(l.name()));
-                                      if (l.has_vehicle())
-                                        e.set_mileage_km(l.vehicle().mileage_km());
-                                      if (l.has_price()) *e.mutable_price() = l.price();
-                                      e.add_parties(l.seller());
-                                      e.set_summary(l.title());
-                                      events.push_back(std::move(e));
-                                      return absl::OkStatus();
-                                    }));
-  MARKET_RETURN_IF_ERROR(ForEachRow(c, "SELECT version, data FROM orders WHERE item = ?", item,
-                                    [&](Statement& st) -> absl::Status {
-                                      MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st, 0, 1));
-                                      const v1::Order& o = row.order;
-                                      v1::ItemEvent e;
-                                      e.set_kind(v1::ItemEvent::ORDER);
-                                      e.set_resource(o.name());
-                                      *e.mutable_time() = o.place_time();
-                                      e.set_state(v1::Order::State_Name(o.state()));
-                                      e.set_market(MarketOf(o.name()));
-                                      if (o.has_delivery_mileage_km())
-                                        e.set_mileage_km(o.delivery_mileage_km());
-                                      *e.mutable_price() = o.price();
-                                      e.add_parties(o.seller());
-                                      e.add_parties(o.buyer());
-                                      events.push_back(std::move(e));
-                                      return absl::OkStatus();
-                                    }));
+  // Appends an event with the fields every kind has.
+  auto add = [&](v1::ItemEvent::Kind kind, const std::string& resource,
+                 const google::protobuf::Timestamp& time,
+                 const std::string& state) -> v1::ItemEvent& {
+    v1::ItemEvent& e = events.emplace_back();
+    e.set_kind(kind);
+    e.set_resource(resource);
+    *e.mutable_time() = time;
+    e.set_state(state);
+    return e;
+  };
+  auto listing_event = [&](Statement& st) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(st));
+    const v1::Listing& l = row.listing;
+    v1::ItemEvent& e =
+        add(v1::ItemEvent::LISTING, l.name(), l.create_time(), v1::Listing::State_Name(l.state()));
+    e.set_market(MarketOf(l.name()));
+    if (l.has_vehicle()) e.set_mileage_km(l.vehicle().mileage_km());
+    if (l.has_price()) *e.mutable_price() = l.price();
+    e.add_parties(l.seller());
+    e.set_summary(l.title());
+    return absl::OkStatus();
+  };
+  MARKET_RETURN_IF_ERROR(
+      ForEachRow(c, "SELECT version, data FROM listings WHERE item = ?", item, listing_event));
+  auto order_event = [&](Statement& st) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(OrderRow row, ReadOrder(st));
+    const v1::Order& o = row.order;
+    v1::ItemEvent& e =
+        add(v1::ItemEvent::ORDER, o.name(), o.place_time(), v1::Order::State_Name(o.state()));
+    e.set_market(MarketOf(o.name()));
+    if (o.has_delivery_mileage_km()) e.set_mileage_km(o.delivery_mileage_km());
+    *e.mutable_price() = o.price();
+    e.add_parties(o.seller());
+    e.add_parties(o.buyer());
+    return absl::OkStatus();
+  };
+  MARKET_RETURN_IF_ERROR(
+      ForEachRow(c, "SELECT version, data FROM orders WHERE item = ?", item, order_event));
   MARKET_RETURN_IF_ERROR(ForEachRow(
       c, "SELECT data FROM observations WHERE item = ? ORDER BY id", item,
       [&](Statement& st) -> absl::Status {
         v1::Observation o;
         if (!o.ParseFromString(st.ColumnBlob(0))) return absl::DataLossError("corrupt observation");
-        v1::ItemEvent e;
-        e.set_kind(absl::StartsWith(o.source(), "appraisals/") ? v1::ItemEvent::APPRAISAL
-                   : absl::StartsWith(o.source(), "claims/")   ? v1::ItemEvent::CLAIM
-                                                               : v1::ItemEvent::OBSERVATION);
-        e.set_resource(o.name());
-        *e.mutable_time() = o.observed_time();
-        e.set_state(v1::Observation::Kind_Name(o.kind()));
+        v1::ItemEvent& e =
+            add(absl::StartsWith(o.source(), "appraisals/") ? v1::ItemEvent::APPRAISAL
+                : absl::StartsWith(o.source(), "claims/")   ? v1::ItemEvent::CLAIM
+                                                            : v1::ItemEvent::OBSERVATION,
+                o.name(), o.observed_time(), v1::Observation::Kind_Name(o.kind()));
         if (o.has_mileage_km()) e.set_mileage_km(o.mileage_km());
         for (int f : o.flags()) e.add_flags(static_cast<v1::Observation::Flag>(f));
         e.add_parties(o.recorded_by());
         e.set_summary(o.source());
-        events.push_back(std::move(e));
         return absl::OkStatus();
       }));
   std::stable_sort(events.begin(), events.end(),
@@ -741,16 +747,15 @@ absl::StatusOr<std::vector<v1::ItemEvent>> ItemEvents(Connection& c, const std::
 
 absl::StatusOr<std::vector<std::string>> ItemParties(Connection& c, const std::string& item) {
   std::set<std::string> parties;
+  auto add = [&](Statement& st) {
+    parties.insert(st.ColumnText(0));
+    if (std::string b = st.ColumnText(1); !b.empty()) parties.insert(b);
+    return absl::OkStatus();
+  };
   MARKET_RETURN_IF_ERROR(ForEachRow(c,
                                     "SELECT seller, '' FROM listings WHERE item = ?1 UNION ALL "
                                     "SELECT seller, buyer FROM orders WHERE item = ?1",
-                                    item, [&](Statement& st) {
-                                      parties.insert(st.ColumnText(0));
-                                      if (std::string b = st.ColumnText(1); !b.empty()) {
-                                        parties.insert(b);
-                                      }
-                                      return absl::OkStatus();
-                                    }));
+                                    item, add));
   return std::vector<std::string>(parties.begin(), parties.end());
 }
 

@@ -37,6 +37,9 @@ struct OrderRow {
   int64_t version = 0;
 };
 
+// ABORTED when `given` is set and is not the row's `current` etag.
+absl::Status CheckEtag(const std::string& given, const std::string& current);
+
 // Reads a market in the caller's transaction; std::nullopt when absent.
 absl::StatusOr<std::optional<MarketRow>> LoadMarket(sqlite::Connection& c, const std::string& name);
 
@@ -46,6 +49,13 @@ absl::StatusOr<std::optional<ListingRow>> LoadListing(sqlite::Connection& c,
 // its search index entry; returns the listing with its new etag.
 absl::StatusOr<v1::Listing> SaveListing(sqlite::Connection& c, v1::Listing listing,
                                         int64_t version, bool insert);
+
+// The PLACED orders holding `listing`, as the bought or the swapped listing.
+absl::StatusOr<std::vector<OrderRow>> OpenOrders(sqlite::Connection& c, const std::string& listing);
+// Moves listing `name` from RESERVED to `to` as the system (an order ended);
+// OK without a change when `name` is empty, absent or no longer RESERVED.
+absl::Status SetListingState(sqlite::Connection& c, const std::string& name, v1::Listing::State to,
+                             absl::Time now);
 
 absl::StatusOr<std::optional<OrderRow>> LoadOrder(sqlite::Connection& c, const std::string& name);
 // As SaveListing. `refund_deadline` is when the scheduler may complete a

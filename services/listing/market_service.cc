@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -141,8 +142,7 @@ absl::Status MarketServiceImpl::CheckOwner(const auth::Caller& caller,
 absl::Status MarketServiceImpl::CheckSubjectRole(const std::string& subject, Role role,
                                                  const char* reason) const {
   MARKET_ASSIGN_OR_RETURN(identity::v1::Subject found, Found(subjects_(subject), subject));
-  bool has_role = false;
-  for (int r : found.roles()) has_role = has_role || r == role;
+  bool has_role = absl::c_linear_search(found.roles(), role);
   if (!has_role || found.state() != identity::v1::Subject::ACTIVE) {
     return WithReason(absl::StatusCode::kFailedPrecondition, reason,
                       absl::StrCat(subject, " is not an active ", common::v1::Role_Name(role)));
@@ -281,31 +281,31 @@ grpc::Status MarketServiceImpl::UpdateMarket(grpc::ServerContext* ctx,
       MARKET_RETURN_IF_ERROR(
           CheckSubjectRole(in.operator_(), common::v1::OPERATOR, "SUBJECT_NOT_OPERATOR"));
     }
+    auto change = [&](MarketRow& row) -> absl::Status {
+      MARKET_RETURN_IF_ERROR(CheckOwner(caller, row.market));
+      if (!in.etag().empty() && in.etag() != row.market.etag()) {
+        return absl::AbortedError(absl::StrCat("etag ", in.etag(), " is stale"));
+      }
+      v1::Market& m = row.market;
+      if (paths.contains("display_name")) m.set_display_name(in.display_name());
+      if (paths.contains("address")) m.set_address(in.address());
+      if (paths.contains("swap_schedule")) {
+        if (in.has_swap_schedule()) {
+          *m.mutable_swap_schedule() = in.swap_schedule();
+        } else {
+          m.clear_swap_schedule();
+        }
+      }
+      if (paths.contains("categories")) *m.mutable_categories() = in.categories();
+      if (paths.contains("region_code")) m.set_region_code(in.region_code());
+      if (paths.contains("operator")) m.set_operator_(in.operator_());
+      return absl::OkStatus();
+    };
     MARKET_ASSIGN_OR_RETURN(
         v1::Market updated,
-        store_->MutateMarket(
-            in.name(), RequestKey{"UpdateMarket", caller.subject, req->request_id()}, clock_->Now(),
-            [&](MarketRow& row) -> absl::Status {
-              MARKET_RETURN_IF_ERROR(CheckOwner(caller, row.market));
-              if (!in.etag().empty() && in.etag() != row.market.etag()) {
-                return absl::AbortedError(absl::StrCat("etag ", in.etag(), " is stale"));
-              }
-              v1::Market& m = row.market;
-              if (paths.contains("display_name")) m.set_display_name(in.display_name());
-              if (paths.contains("address")) m.set_address(in.address());
-              if (paths.contains("swap_schedule")) {
-                if (in.has_swap_schedule()) {
-                  *m.mutable_swap_schedule() = in.swap_schedule();
-                } else {
-                  m.clear_swap_schedule();
-                }
-              }
-              if (paths.contains("categories")) *m.mutable_categories() = in.categories();
-              if (paths.contains("region_code")) m.set_region_code(in.region_code());
-              if (paths.contains("operator")) m.set_operator_(in.operator_());
-              return absl::OkStatus();
-            },
-            nullptr));
+        store_->MutateMarket(in.name(),
+                             RequestKey{"UpdateMarket", caller.subject, req->request_id()},
+                             clock_->Now(), change, nullptr));
     *resp = View(std::move(updated), caller);
     return absl::OkStatus();
   });
@@ -324,32 +324,31 @@ absl::StatusOr<v1::Market> MarketServiceImpl::ChangeSellers(
   MARKET_RETURN_IF_ERROR(CheckOwner(caller, current.market));
   if (add)
     MARKET_RETURN_IF_ERROR(CheckSubjectRole(seller, common::v1::SELLER, "SUBJECT_NOT_SELLER"));
+  auto change = [&](MarketRow& row) -> absl::Status {
+    MARKET_RETURN_IF_ERROR(CheckOwner(caller, row.market));
+    if (!etag.empty() && etag != row.market.etag()) {
+      return absl::AbortedError(absl::StrCat("etag ", etag, " is stale"));
+    }
+    auto* sellers = row.market.mutable_sellers();
+    auto it = std::find(sellers->begin(), sellers->end(), seller);
+    if (add) {
+      if (it != sellers->end()) {
+        return absl::AlreadyExistsError(absl::StrCat(seller, " already sells in ", market));
+      }
+      sellers->Add(std::string(seller));
+      std::sort(sellers->begin(), sellers->end());
+    } else {
+      if (it == sellers->end()) {
+        return absl::NotFoundError(absl::StrCat(seller, " is not a seller in ", market));
+      }
+      sellers->erase(it);
+    }
+    return absl::OkStatus();
+  };
   MARKET_ASSIGN_OR_RETURN(
       v1::Market updated,
-      store_->MutateMarket(
-          market, RequestKey{method, caller.subject, request_id}, clock_->Now(),
-          [&](MarketRow& row) -> absl::Status {
-            MARKET_RETURN_IF_ERROR(CheckOwner(caller, row.market));
-            if (!etag.empty() && etag != row.market.etag()) {
-              return absl::AbortedError(absl::StrCat("etag ", etag, " is stale"));
-            }
-            auto* sellers = row.market.mutable_sellers();
-            auto it = std::find(sellers->begin(), sellers->end(), seller);
-            if (add) {
-              if (it != sellers->end()) {
-                return absl::AlreadyExistsError(absl::StrCat(seller, " already sells in ", market));
-              }
-              sellers->Add(std::string(seller));
-              std::sort(sellers->begin(), sellers->end());
-            } else {
-              if (it == sellers->end()) {
-                return absl::NotFoundError(absl::StrCat(seller, " is not a seller in ", market));
-              }
-              sellers->erase(it);
-            }
-            return absl::OkStatus();
-          },
-          nullptr));
+      store_->MutateMarket(market, RequestKey{method, caller.subject, request_id}, clock_->Now(),
+                           change, nullptr));
   return View(std::move(updated), caller);
 }
 

@@ -4,7 +4,9 @@
 // one listing exactly one sees it PUBLISHED; the partial unique index
 // orders_one_open_per_listing backs this up in the schema.
 #include <algorithm>
+#include <functional>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/pagination/page.h"
@@ -12,9 +14,9 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/credit/credit_events.h"
-#include "services/listing/listing_tables.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
+#include "services/listing/listing_tables.h"
 #include "services/listing/order_lifecycle.h"
 
 namespace market::listing {
@@ -34,35 +36,13 @@ bool IsSwapDay(const v1::SwapSchedule& s, absl::Time now) {
   absl::CivilDay day = absl::ToCivilDay(now, tz);
   if (s.frequency() == v1::SwapSchedule::WEEKLY) {
     int iso = static_cast<int>(absl::GetWeekday(day)) + 1;  // absl: Monday = 0
-    return std::find(s.days_of_week().begin(), s.days_of_week().end(), iso) !=
-           s.days_of_week().end();
+    return absl::c_linear_search(s.days_of_week(), iso);
   }
   if (s.frequency() == v1::SwapSchedule::MONTHLY) {
     int dom = day.day();
-    return std::find(s.days_of_month().begin(), s.days_of_month().end(), dom) !=
-           s.days_of_month().end();
+    return absl::c_linear_search(s.days_of_month(), dom);
   }
   return false;
-}
-
-absl::Status CheckEtag(const std::string& given, const std::string& current) {
-  if (!given.empty() && given != current) {
-    return absl::AbortedError(absl::StrCat("etag ", given, " is stale; current is ", current));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SetListingState(Connection& c, const std::string& name, v1::Listing::State to,
-                             absl::Time now) {
-  if (name.empty()) return absl::OkStatus();
-  MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
-  if (!row.has_value()) return absl::OkStatus();
-  // A removed listing stays removed.
-  if (row->listing.state() != v1::Listing::RESERVED) return absl::OkStatus();
-  MARKET_RETURN_IF_ERROR(CheckTransition(row->listing.state(), to, Actor::kSystem));
-  row->listing.set_state(to);
-  *row->listing.mutable_update_time() = ToTimestamp(now);
-  return SaveListing(c, row->listing, row->version + 1, false).status();
 }
 
 bool CanSeeOrder(const auth::Caller& caller, const v1::Order& o, const std::string& op) {
@@ -97,12 +77,7 @@ std::vector<auth::RpcPolicy> OrderPolicies() {
 
 absl::StatusOr<std::unique_ptr<OrderServiceImpl>> OrderServiceImpl::Create(ListingDeps deps) {
   std::unique_ptr<OrderServiceImpl> s(new OrderServiceImpl(std::move(deps)));
-  MARKET_ASSIGN_OR_RETURN(
-      s->authorizer_,
-      auth::Authorizer::Create(v1::Order::descriptor()->file()->FindServiceByName("OrderService"),
-                               OrderPolicies(), s->deps_.verifier, s->deps_.suspension,
-                               s->deps_.clock));
-  s->env_ = server::RpcEnv{kService, s->authorizer_.get(), s->deps_.metrics};
+  MARKET_RETURN_IF_ERROR(s->InitRpc(kService, OrderPolicies()));
   return s;
 }
 
@@ -126,90 +101,92 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     std::string name = absl::StrCat(market, "/orders/",
                                     req->order_id().empty() ? GeneratedId('o') : req->order_id());
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::Order>(
-            *deps_.db, "PlaceOrder", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::Order> {
-              MARKET_ASSIGN_OR_RETURN(ListingRow row,
-                                      Found(LoadListing(c, req->listing()), req->listing()));
-              v1::Listing& l = row.listing;
-              if (l.seller() == caller.subject) {
-                return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
-                                  "a seller cannot buy its own listing");
-              }
-              MARKET_RETURN_IF_ERROR(CheckEtag(req->listing_etag(), l.etag()));
-              MARKET_RETURN_IF_ERROR(
-                  CheckTransition(l.state(), v1::Listing::RESERVED, Actor::kSystem));
-              if (l.disclosed_defects_size() > 0 && !req->defects_acknowledged()) {
-                return WithReason(absl::StatusCode::kFailedPrecondition,
-                                  "DEFECTS_NOT_ACKNOWLEDGED",
-                                  absl::StrCat(l.name(), " discloses ", l.disclosed_defects_size(),
-                                               " defect(s); set defects_acknowledged"));
-              }
-              MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
-              std::optional<ListingRow> swap;
-              if (!req->swap_listing().empty()) {
-                MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
-                if (!swap.has_value()) return NotFound(req->swap_listing());
-                auto refuse = [](const std::string& why) {
-                  return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
-                };
-                if (!m.market.has_swap_schedule()) return refuse(market + " has no swap days");
-                if (!IsSwapDay(m.market.swap_schedule(), now)) {
-                  return refuse(absl::StrCat("today is not a swap day in ", market));
-                }
-                if (MarketOfOrder(name) != market ||
-                    !absl::StartsWith(req->swap_listing(), market + "/")) {
-                  return refuse("the swap listing is in another market");
-                }
-                if (swap->listing.seller() != caller.subject ||
-                    swap->listing.state() != v1::Listing::PUBLISHED) {
-                  return refuse("the swap listing must be the buyer's own PUBLISHED listing");
-                }
-              }
-              v1::Order o;
-              o.set_name(name);
-              o.set_listing(l.name());
-              o.set_swap_listing(req->swap_listing());
-              o.set_buyer(caller.subject);
-              o.set_seller(l.seller());
-              o.mutable_price()->set_currency("CNY");
-              o.mutable_price()->set_amount_fen(swap.has_value() ? 0 : l.price().amount_fen());
-              o.set_category(l.category());
-              o.set_item(l.item());
-              *o.mutable_warranty_policy() = l.warranty_policy();
-              *o.mutable_disclosed_defects() = l.disclosed_defects();
-              o.set_defects_acknowledged(req->defects_acknowledged());
-              if (req->defects_acknowledged())
-                *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
-              bool waived = req->defects_acknowledged() && l.disclosed_defects_size() > 0;
-              o.set_no_reason_return_days(m.market.kind() == v1::Market::ONLINE_PLATFORM && !waived
-                                              ? kNoReasonReturnDays
-                                              : 0);
-              o.set_state(v1::Order::PLACED);
-              *o.mutable_place_time() = ToTimestamp(now);
-              *o.mutable_update_time() = ToTimestamp(now);
-              l.set_state(v1::Listing::RESERVED);
-              *l.mutable_update_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(SaveListing(c, l, row.version + 1, false).status());
-              if (swap.has_value()) {
-                swap->listing.set_state(v1::Listing::RESERVED);
-                *swap->listing.mutable_update_time() = ToTimestamp(now);
-                MARKET_RETURN_IF_ERROR(
-                    SaveListing(c, swap->listing, swap->version + 1, false).status());
-              }
-              return SaveOrder(c, o, 1, /*insert=*/true);
-            }));
+    auto run = [&](Connection& c) -> absl::StatusOr<v1::Order> {
+      MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                              Found(LoadListing(c, req->listing()), req->listing()));
+      v1::Listing& l = row.listing;
+      if (l.seller() == caller.subject) {
+        return WithReason(absl::StatusCode::kFailedPrecondition, "OWN_LISTING",
+                          "a seller cannot buy its own listing");
+      }
+      MARKET_RETURN_IF_ERROR(CheckEtag(req->listing_etag(), l.etag()));
+      MARKET_RETURN_IF_ERROR(CheckTransition(l.state(), v1::Listing::RESERVED, Actor::kSystem));
+      if (l.disclosed_defects_size() > 0 && !req->defects_acknowledged()) {
+        return WithReason(absl::StatusCode::kFailedPrecondition, "DEFECTS_NOT_ACKNOWLEDGED",
+                          absl::StrCat(l.name(), " discloses ", l.disclosed_defects_size(),
+                                       " defect(s); set defects_acknowledged"));
+      }
+      MARKET_ASSIGN_OR_RETURN(MarketRow m, Found(LoadMarket(c, market), market));
+      std::optional<ListingRow> swap;
+      if (!req->swap_listing().empty()) {
+        MARKET_ASSIGN_OR_RETURN(swap, LoadListing(c, req->swap_listing()));
+        if (!swap.has_value()) return NotFound(req->swap_listing());
+        auto refuse = [](const std::string& why) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "SWAP_NOT_ALLOWED", why);
+        };
+        if (!m.market.has_swap_schedule()) return refuse(market + " has no swap days");
+        if (!IsSwapDay(m.market.swap_schedule(), now)) {
+          return refuse(absl::StrCat("today is not a swap day in ", market));
+        }
+        if (MarketOfOrder(name) != market || !absl::StartsWith(req->swap_listing(), market + "/")) {
+          return refuse("the swap listing is in another market");
+        }
+        if (swap->listing.seller() != caller.subject ||
+            swap->listing.state() != v1::Listing::PUBLISHED) {
+          return refuse("the swap listing must be the buyer's own PUBLISHED listing");
+        }
+      }
+      v1::Order o;
+      o.set_name(name);
+      o.set_listing(l.name());
+      o.set_swap_listing(req->swap_listing());
+      o.set_buyer(caller.subject);
+      o.set_seller(l.seller());
+      o.mutable_price()->set_currency("CNY");
+      o.mutable_price()->set_amount_fen(swap.has_value() ? 0 : l.price().amount_fen());
+      o.set_category(l.category());
+      o.set_item(l.item());
+      *o.mutable_warranty_policy() = l.warranty_policy();
+      *o.mutable_disclosed_defects() = l.disclosed_defects();
+      o.set_defects_acknowledged(req->defects_acknowledged());
+      if (req->defects_acknowledged()) *o.mutable_defects_acknowledge_time() = ToTimestamp(now);
+      bool waived = req->defects_acknowledged() && l.disclosed_defects_size() > 0;
+      o.set_no_reason_return_days(
+          m.market.kind() == v1::Market::ONLINE_PLATFORM && !waived ? kNoReasonReturnDays : 0);
+      o.set_state(v1::Order::PLACED);
+      *o.mutable_place_time() = ToTimestamp(now);
+      *o.mutable_update_time() = ToTimestamp(now);
+      // The listing and the swap listing are held by the order.
+      for (ListingRow* held : {&row, swap.has_value() ? &*swap : nullptr}) {
+        if (held == nullptr) continue;
+        held->listing.set_state(v1::Listing::RESERVED);
+        *held->listing.mutable_update_time() = ToTimestamp(now);
+        MARKET_RETURN_IF_ERROR(SaveListing(c, held->listing, held->version + 1, false).status());
+      }
+      return SaveOrder(c, o, 1, /*insert=*/true);
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp, RunIdempotent<v1::Order>(*deps_.db, "PlaceOrder", caller.subject,
+                                                            req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
 
 namespace {
 
-// Loads an order for a change by `caller` (nullopt-safe) in a transaction.
-absl::StatusOr<OrderRow> LoadForChange(Connection& c, const std::string& name) {
-  return Found(LoadOrder(c, name), name);
+// Runs `change` on order `name` (NOT_FOUND when absent) in the idempotent
+// write of `method`, then stamps update_time with `now` and saves it.
+// `change` checks the caller and the etag before it changes anything.
+absl::StatusOr<v1::Order> MutateOrder(
+    sqlite::Database& db, const char* method, const std::string& caller, const std::string& name,
+    const std::string& request_id, absl::Time now,
+    const std::function<absl::Status(Connection&, v1::Order&)>& change) {
+  return RunIdempotent<v1::Order>(
+      db, method, caller, request_id, now, [&](Connection& c) -> absl::StatusOr<v1::Order> {
+        MARKET_ASSIGN_OR_RETURN(OrderRow row, Found(LoadOrder(c, name), name));
+        MARKET_RETURN_IF_ERROR(change(c, row.order));
+        *row.order.mutable_update_time() = ToTimestamp(now);
+        return SaveOrder(c, row.order, row.version + 1, false);
+      });
 }
 
 absl::Status ValidateOrderRequest(const std::string& name, const std::string& request_id) {
@@ -229,31 +206,24 @@ grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), req->request_id()));
     if (Utf8CharCount(req->reason()) > 500) return InvalidField("reason", "longer than 500 characters");
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp, RunIdempotent<v1::Order>(
-                   *deps_.db, "CancelOrder", caller.subject, req->request_id(), now,
-                   [&](Connection& c) -> absl::StatusOr<v1::Order> {
-                     MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
-                     v1::Order& o = row.order;
-                     if (caller.subject != o.buyer() && caller.subject != o.seller()) {
-                       return absl::PermissionDeniedError(
-                           absl::StrCat(caller.subject, " is neither buyer nor seller of ", o.name()));
-                     }
-                     MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
-                     MARKET_RETURN_IF_ERROR(CheckOrderTransition(
-                         o.state(), v1::Order::CANCELLED,
-                         caller.subject == o.buyer() ? OrderActor::kBuyer : OrderActor::kSeller));
-                     o.set_state(v1::Order::CANCELLED);
-                     o.set_cancelled_by(caller.subject);
-                     o.set_cancel_reason(req->reason());
-                     *o.mutable_cancel_time() = ToTimestamp(now);
-                     *o.mutable_update_time() = ToTimestamp(now);
-                     MARKET_RETURN_IF_ERROR(
-                         SetListingState(c, o.listing(), v1::Listing::PUBLISHED, now));
-                     MARKET_RETURN_IF_ERROR(
-                         SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now));
-                     return SaveOrder(c, o, row.version + 1, false);
-                   }));
+    auto run = [&](Connection& c, v1::Order& o) -> absl::Status {
+      if (caller.subject != o.buyer() && caller.subject != o.seller()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(caller.subject, " is neither buyer nor seller of ", o.name()));
+      }
+      MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
+      MARKET_RETURN_IF_ERROR(CheckOrderTransition(
+          o.state(), v1::Order::CANCELLED,
+          caller.subject == o.buyer() ? OrderActor::kBuyer : OrderActor::kSeller));
+      o.set_state(v1::Order::CANCELLED);
+      o.set_cancelled_by(caller.subject);
+      o.set_cancel_reason(req->reason());
+      *o.mutable_cancel_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::PUBLISHED, now));
+      return SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now);
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp, MutateOrder(*deps_.db, "CancelOrder", caller.subject,
+                                               req->name(), req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
@@ -267,49 +237,42 @@ grpc::Status OrderServiceImpl::ConfirmDelivery(grpc::ServerContext* ctx,
       return InvalidField("mileage_km", "must be >= 0");
     }
     absl::Time now = deps_.clock->Now();
-    MARKET_ASSIGN_OR_RETURN(
-        *resp,
-        RunIdempotent<v1::Order>(
-            *deps_.db, "ConfirmDelivery", caller.subject, req->request_id(), now,
-            [&](Connection& c) -> absl::StatusOr<v1::Order> {
-              MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
-              v1::Order& o = row.order;
-              if (caller.subject != o.buyer()) {
-                return absl::PermissionDeniedError(
-                    absl::StrCat("only the buyer confirms delivery of ", o.name()));
-              }
-              MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
-              MARKET_RETURN_IF_ERROR(
-                  CheckOrderTransition(o.state(), v1::Order::DELIVERED, OrderActor::kBuyer));
-              if (o.category() == common::v1::VEHICLE) {
-                MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> l, LoadListing(c, o.listing()));
-                int64_t listed = l.has_value() ? l->listing.vehicle().mileage_km() : 0;
-                int64_t km = req->has_mileage_km() ? req->mileage_km() : listed;
-                if (km < listed) {
-                  return InvalidField("mileage_km",
-                                      absl::StrCat(km, " km is below the listed ", listed, " km"));
-                }
-                o.set_delivery_mileage_km(km);
-                if (!o.item().empty()) {
-                  MARKET_ASSIGN_OR_RETURN(ItemRow item,
-                                          EnsureItem(c, o.item(), o.category(), now));
-                  v1::Observation obs;
-                  obs.set_name(absl::StrCat(o.item(), "/observations/", GeneratedId('d')));
-                  obs.set_kind(v1::Observation::MILEAGE);
-                  obs.set_source(o.name());
-                  obs.set_mileage_km(km);
-                  *obs.mutable_observed_time() = ToTimestamp(now);
-                  obs.set_recorded_by(caller.subject);
-                  MARKET_RETURN_IF_ERROR(AddObservation(c, item, obs, now).status());
-                }
-              }
-              o.set_state(v1::Order::DELIVERED);
-              *o.mutable_delivery_time() = ToTimestamp(now);
-              *o.mutable_update_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::SOLD, now));
-              MARKET_RETURN_IF_ERROR(SetListingState(c, o.swap_listing(), v1::Listing::SOLD, now));
-              return SaveOrder(c, o, row.version + 1, false);
-            }));
+    auto run = [&](Connection& c, v1::Order& o) -> absl::Status {
+      if (caller.subject != o.buyer()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("only the buyer confirms delivery of ", o.name()));
+      }
+      MARKET_RETURN_IF_ERROR(CheckEtag(req->etag(), o.etag()));
+      MARKET_RETURN_IF_ERROR(
+          CheckOrderTransition(o.state(), v1::Order::DELIVERED, OrderActor::kBuyer));
+      if (o.category() == common::v1::VEHICLE) {
+        MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> l, LoadListing(c, o.listing()));
+        int64_t listed = l.has_value() ? l->listing.vehicle().mileage_km() : 0;
+        int64_t km = req->has_mileage_km() ? req->mileage_km() : listed;
+        if (km < listed) {
+          return InvalidField("mileage_km",
+                              absl::StrCat(km, " km is below the listed ", listed, " km"));
+        }
+        o.set_delivery_mileage_km(km);
+        if (!o.item().empty()) {
+          MARKET_ASSIGN_OR_RETURN(ItemRow item, EnsureItem(c, o.item(), o.category(), now));
+          v1::Observation obs;
+          obs.set_name(absl::StrCat(o.item(), "/observations/", GeneratedId('d')));
+          obs.set_kind(v1::Observation::MILEAGE);
+          obs.set_source(o.name());
+          obs.set_mileage_km(km);
+          *obs.mutable_observed_time() = ToTimestamp(now);
+          obs.set_recorded_by(caller.subject);
+          MARKET_RETURN_IF_ERROR(AddObservation(c, item, obs, now).status());
+        }
+      }
+      o.set_state(v1::Order::DELIVERED);
+      *o.mutable_delivery_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::SOLD, now));
+      return SetListingState(c, o.swap_listing(), v1::Listing::SOLD, now);
+    };
+    MARKET_ASSIGN_OR_RETURN(*resp, MutateOrder(*deps_.db, "ConfirmDelivery", caller.subject,
+                                               req->name(), req->request_id(), now, run));
     return absl::OkStatus();
   });
 }
@@ -319,11 +282,9 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
                                                      const std::string& caller,
                                                      const std::string& request_id, bool by_buyer) {
   absl::Time now = deps_.clock->Now();
-  return RunIdempotent<v1::Order>(
-      *deps_.db, "CompleteOrder", caller, request_id, now,
-      [&](Connection& c) -> absl::StatusOr<v1::Order> {
-        MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, name));
-        v1::Order& o = row.order;
+  return MutateOrder(
+      *deps_.db, "CompleteOrder", caller, name, request_id, now,
+      [&](Connection& c, v1::Order& o) -> absl::Status {
         if (by_buyer && caller != o.buyer()) {
           return absl::PermissionDeniedError(absl::StrCat("only the buyer completes ", o.name()));
         }
@@ -337,7 +298,6 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
         }
         o.set_state(v1::Order::COMPLETED);
         *o.mutable_complete_time() = ToTimestamp(now);
-        *o.mutable_update_time() = ToTimestamp(now);
         std::string hash = HexEncode(Sha256(o.name())).substr(0, 40);
         for (bool buyer_side : {true, false}) {
           Record r;
@@ -351,7 +311,7 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
           MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
               c, absl::StrCat("trade-", buyer_side ? "buyer-" : "seller-", hash), r, now));
         }
-        return SaveOrder(c, o, row.version + 1, false);
+        return absl::OkStatus();
       });
 }
 
@@ -372,7 +332,7 @@ grpc::Status OrderServiceImpl::GetOrder(grpc::ServerContext* ctx, const v1::GetO
   return server::HandleRpc(env_, ctx, "GetOrder", *req, [&](const auth::Caller& caller) {
     MARKET_RETURN_IF_ERROR(ValidateOrderRequest(req->name(), ""));
     return deps_.db->Read([&](Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(OrderRow row, LoadForChange(c, req->name()));
+      MARKET_ASSIGN_OR_RETURN(OrderRow row, Found(LoadOrder(c, req->name()), req->name()));
       MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, MarketOfOrder(req->name())));
       if (!CanSeeOrder(caller, row.order, m.has_value() ? m->market.operator_() : "")) {
         return absl::PermissionDeniedError(

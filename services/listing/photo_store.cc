@@ -12,20 +12,13 @@
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "common/status/status.h"
+#include "services/listing/listing_rules.h"
 
 namespace market::listing {
 namespace {
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::ErrnoToStatus(errno, absl::StrCat(what, " ", path));
-}
-
-bool IsHex64(absl::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -110,7 +103,7 @@ absl::StatusOr<v1::Photo> PhotoStore::Put(absl::string_view bytes,
 }
 
 absl::StatusOr<std::string> PhotoStore::Get(const std::string& sha256) const {
-  if (!IsHex64(sha256)) return InvalidField("sha256", "want 64 lower-case hex characters");
+  if (!IsLowerHexSha256(sha256)) return InvalidField("sha256", "want 64 lower-case hex characters");
   std::string path = PathOf(sha256);
   if (::access(path.c_str(), F_OK) != 0) return absl::NotFoundError(absl::StrCat("photo ", sha256));
   return config::ReadFile(path);

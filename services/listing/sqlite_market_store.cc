@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
 #include "common/resource/resource.h"
@@ -50,6 +51,16 @@ absl::StatusOr<MarketRow> ReadRow(Statement& st) {
   row.version = st.ColumnInt64(0);
   row.market.set_etag(VersionEtag(row.version));
   return row;
+}
+
+// Market `name` in the caller's transaction; NOT_FOUND when absent.
+absl::StatusOr<MarketRow> LoadRow(Connection& c, const std::string& name) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT version, data FROM markets WHERE name = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return NotFound(name);
+  return ReadRow(st);
 }
 
 absl::Status Write(Connection& c, const v1::Market& m, int64_t version, bool insert) {
@@ -102,12 +113,7 @@ absl::StatusOr<v1::Market> SqliteMarketStore::CreateMarket(const v1::Market& mar
 absl::StatusOr<MarketRow> SqliteMarketStore::GetMarket(const std::string& name) {
   MarketRow row;
   MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("SELECT version, data FROM markets WHERE name = ?"));
-    MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-    MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return NotFound(name);
-    MARKET_ASSIGN_OR_RETURN(row, ReadRow(st));
+    MARKET_ASSIGN_OR_RETURN(row, LoadRow(c, name));
     return absl::OkStatus();
   }));
   return row;
@@ -139,10 +145,7 @@ absl::StatusOr<std::vector<MarketRow>> SqliteMarketStore::ListMarkets(const Mark
       MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
       if (!more) break;
       MARKET_ASSIGN_OR_RETURN(MarketRow row, ReadRow(st));
-      const auto& sellers = row.market.sellers();
-      if (f.seller && std::find(sellers.begin(), sellers.end(), *f.seller) == sellers.end()) {
-        continue;
-      }
+      if (f.seller && !absl::c_linear_search(row.market.sellers(), *f.seller)) continue;
       rows.push_back(std::move(row));
     }
     return absl::OkStatus();
@@ -156,12 +159,7 @@ absl::StatusOr<v1::Market> SqliteMarketStore::MutateMarket(
   return RunIdempotent<v1::Market>(
       *db_, key, now,
       [&](Connection& c) -> absl::StatusOr<v1::Market> {
-        MARKET_ASSIGN_OR_RETURN(Statement st,
-                                c.Prepare("SELECT version, data FROM markets WHERE name = ?"));
-        MARKET_RETURN_IF_ERROR(st.BindText(1, name));
-        MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-        if (!found) return NotFound(name);
-        MARKET_ASSIGN_OR_RETURN(MarketRow row, ReadRow(st));
+        MARKET_ASSIGN_OR_RETURN(MarketRow row, LoadRow(c, name));
         MARKET_RETURN_IF_ERROR(mutate(row));
         row.market.set_name(name);
         *row.market.mutable_update_time() = ToTimestamp(now);
