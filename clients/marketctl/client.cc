@@ -84,8 +84,6 @@ absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
 }
 
 absl::Status SaveCredentials(const std::string& path, const Credentials& c) {
-  auto slash = path.rfind('/');
-  if (slash != std::string::npos) MARKET_RETURN_IF_ERROR(config::EnsureDir(path.substr(0, slash)));
   nlohmann::json j = {{"server", c.server},
                       {"subject", c.subject},
                       {"access_token", c.access_token},

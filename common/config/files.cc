@@ -35,6 +35,9 @@ absl::Status EnsureDir(const std::string& path) {
 }
 
 absl::Status WriteOwnerOnlyFile(const std::string& path, absl::string_view content) {
+  if (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    MARKET_RETURN_IF_ERROR(EnsureDir(path.substr(0, slash)));
+  }
   std::string tmp = absl::StrCat(path, ".tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus(absl::StrCat("open ", tmp), errno);

@@ -13,7 +13,8 @@ namespace market::config {
 // Creates `path` and its parents (mode 0700 for new folders).
 absl::Status EnsureDir(const std::string& path);
 // Writes `content` to `path` with mode 0600, atomically (temp file + fsync +
-// rename), so a crash leaves either the old or the new file.
+// rename), so a crash leaves either the old or the new file. Missing parent
+// folders are created with mode 0700 (a fresh HOME has no ~/.config).
 absl::Status WriteOwnerOnlyFile(const std::string& path, absl::string_view content);
 // Reads a whole file. NOT_FOUND when absent.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

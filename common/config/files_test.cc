@@ -52,6 +52,17 @@ TEST(FilesTest, NewFolderIsOwnerOnly) {
   EXPECT_EQ(st.st_mode & 0777, 0700);
 }
 
+TEST(FilesTest, OwnerOnlyFileCreatesMissingFoldersOwnerOnly) {
+  std::string dir = TempPath("") + "fresh-home";
+  std::filesystem::remove_all(dir);
+  ASSERT_OK(WriteOwnerOnlyFile(dir + "/.config/marketctl/ledger-state.json", "{}"));
+  struct stat st;
+  ASSERT_EQ(::stat((dir + "/.config/marketctl").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700);
+  ASSERT_OK_AND_ASSIGN(std::string back, ReadFile(dir + "/.config/marketctl/ledger-state.json"));
+  EXPECT_EQ(back, "{}");
+}
+
 TEST(FilesTest, MissingFileIsNotFound) {
   EXPECT_THAT(ReadFile("/nonexistent/dir/file"), StatusIs(absl::StatusCode::kNotFound));
 }
