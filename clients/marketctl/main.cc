@@ -1,10 +1,13 @@
 // marketctl: the command-line client every user group uses.
 #include <functional>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "clients/marketctl/client.h"
 #include "clients/marketctl/commands.h"
+#include "clients/marketctl/suggest.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"marketctl: the second-hand market services from the command line"};
@@ -39,6 +42,12 @@ int main(int argc, char** argv) {
   market::ctl::AddCreditCommands(app, client, &run);
   market::ctl::AddAppraisalCommands(app, client, &run);
   market::ctl::AddClaimCommands(app, client, &run);
+  if (auto unknown =
+          market::ctl::UnknownCommand(app, std::vector<std::string>(argv + 1, argv + argc));
+      unknown.has_value()) {
+    std::cerr << *unknown << "\nRun with --help for more information.\n";
+    return market::ctl::kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
