@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <regex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -76,6 +77,19 @@ class MarketdE2eTest : public ::testing::Test {
   int http_port_ = 0;
   std::unique_ptr<Child> marketd_;
 };
+
+// --version names the binary, the project version, the commit and the build
+// type, and starts nothing.
+TEST(VersionTest, MarketdAndMarketctlPrintVersionCommitAndBuildType) {
+  for (const auto& [bin, name] : {std::pair<std::string, std::string>{MARKETD_BIN, "marketd"},
+                                  {MARKETCTL_BIN, "marketctl"}}) {
+    RunResult r = market::testing::Run({bin, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << name;
+    EXPECT_TRUE(std::regex_search(
+        r.out, std::regex("^" + name + R"( \d+\.\d+\.\d+ \(commit ([0-9a-f]+|unknown), \w+\)\n$)")))
+        << r.out;
+  }
+}
 
 TEST_F(MarketdE2eTest, BootstrapFileIsOwnerOnlyAndOnlyItsPathIsPrinted) {
   std::string path = dir_ + "/var/bootstrap-admin.json";

@@ -8,6 +8,7 @@
 #include "clients/marketctl/client.h"
 #include "clients/marketctl/commands.h"
 #include "clients/marketctl/suggest.h"
+#include "common/server/binary.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"marketctl: the second-hand market services from the command line"};
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
       "  marketctl login --bootstrap var/bootstrap-admin.json\n"
       "  marketctl whoami\n"
       "Exit codes: 0 ok; 1-16 the gRPC status code of a failed call; 64 usage; 65 local error.");
+  market::server::AddVersionFlag(app, "marketctl");
   market::ctl::GlobalFlags flags;
   flags.credentials = market::ctl::DefaultCredentialsPath();
   app.add_option("--server", flags.server,

@@ -29,12 +29,22 @@ int PortOf(const std::string& service) {
 
 }  // namespace
 
+std::string VersionString(const std::string& name) {
+  return absl::StrCat(name, " ", MARKET_VERSION, " (commit ", MARKET_GIT_COMMIT, ", ",
+                      MARKET_BUILD_TYPE, ")");
+}
+
+void AddVersionFlag(CLI::App& app, const std::string& name) {
+  app.set_version_flag("--version", VersionString(name), "Print the version and exit");
+}
+
 std::string DefaultAddress(const std::string& service) {
   return absl::StrCat("127.0.0.1:", PortOf(service));
 }
 
 void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string& data_help,
                     const std::vector<std::string>& peers, BinaryOptions* options) {
+  AddVersionFlag(app, absl::StrCat("market-", service));
   options->server.listen = DefaultAddress(service);
   options->server.http_listen = absl::StrCat("127.0.0.1:", PortOf(service) + 1);
   app.add_option("--data-dir", options->data_dir, data_help)->capture_default_str();

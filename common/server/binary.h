@@ -40,13 +40,19 @@ void AddClockFlags(CLI::App& app, BinaryOptions* options);
 // --clock-offset-file (logged as a warning). Lives as long as the process.
 const Clock* BinaryClock(const BinaryOptions& options);
 
+// "NAME 0.2.0 (commit 1a2b3c4d5e6f, RelWithDebInfo)": what --version prints.
+std::string VersionString(const std::string& name);
+
+// Adds --version (VersionString(name)) to `app`.
+void AddVersionFlag(CLI::App& app, const std::string& name);
+
 // The default gRPC HOST:PORT of each service in a split deployment
 // (identity 7400, listing 7420, appraisal 7430, warranty 7440, credit 7450);
 // its HTTP port is the next one.
 std::string DefaultAddress(const std::string& service);
 
-// Adds --data-dir (`data_help`), --listen and --http-listen (defaults from
-// `service`), and for each of `peers` --NAME-addr defaulting to
+// Adds --version, --data-dir (`data_help`), --listen and --http-listen
+// (defaults from `service`), and for each of `peers` --NAME-addr defaulting to
 // $MARKET_NAME_ADDR or DefaultAddress(NAME), plus --service-credentials
 // ($MARKET_SERVICE_CREDENTIALS; required when there are peers) and the
 // AddClockFlags.

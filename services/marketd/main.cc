@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   CLI::App app{"marketd: the second-hand market services in one process"};
   market::marketd::MarketdOptions options;
   server::BinaryOptions flags;
+  server::AddVersionFlag(app, "marketd");
   app.add_option("--data-dir", options.data_dir, "Folder for the services' SQLite files")
       ->capture_default_str();
   app.add_option("--listen", options.server.listen, "gRPC HOST:PORT (port 0 picks one)")
