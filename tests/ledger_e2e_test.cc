@@ -157,8 +157,12 @@ TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
     std::filesystem::copy_file(dir_ + "/state-at-3.json", dir_ + "/tamper-state.json",
                                std::filesystem::copy_options::overwrite_existing);
     RunResult r = Verify("tamper-state.json");
-    EXPECT_NE(r.exit_code, 0) << "tampering " << t.table << "." << t.column << " row " << t.rowid
-                              << " went unnoticed: " << r.out;
+    // Detected by the verifier itself (exit 66 and the line naming what
+    // failed), not merely refused by the server.
+    EXPECT_EQ(r.exit_code, 66) << "tampering " << t.table << "." << t.column << " row "
+                               << t.rowid << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, ::testing::HasSubstr("LEDGER VERIFICATION FAILED: "))
+        << t.table << "." << t.column << " row " << t.rowid;
     Stop();
     std::filesystem::remove_all(copy);
   }

@@ -190,7 +190,7 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
     if (!s.ok()) return client.Fail(s);
     client.Print(resp);
     for (const auto& problem : resp.problems()) client.err() << "problem: " << problem << "\n";
-    return resp.valid() ? 0 : 1;
+    return resp.valid() ? 0 : kExitVerificationFailed;
   });
 
   auto* schemes = appraisal->add_subcommand("schemes", "List grading schemes (public)");

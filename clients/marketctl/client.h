@@ -82,6 +82,9 @@ class Client {
 // a usage error; 65 for a local error (files, credentials).
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitLocal = 65;
+// A verification failed: `ledger verify` found the ledger inconsistent
+// (LEDGER VERIFICATION FAILED), `appraisal verify` a verdict other than valid.
+inline constexpr int kExitVerificationFailed = 66;
 
 }  // namespace market::ctl
 

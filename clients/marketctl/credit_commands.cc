@@ -63,7 +63,7 @@ grpc::Status GetCheckpoint(Client& client, v1::Checkpoint* cp) {
 
 int Mismatch(Client& client, const std::string& what) {
   client.err() << "LEDGER VERIFICATION FAILED: " << what << "\n";
-  return 1;
+  return kExitVerificationFailed;
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
       "Start with:\n"
       "  marketctl login --bootstrap var/bootstrap-admin.json\n"
       "  marketctl whoami\n"
-      "Exit codes: 0 ok; 1-16 the gRPC status code of a failed call; 64 usage; 65 local error.");
+      "Exit codes: 0 ok; 1-16 the gRPC status code of a failed call; 64 usage; 65 local error;\n"
+      "66 verification failed (ledger verify, appraisal verify).");
   market::server::AddVersionFlag(app, "marketctl");
   market::ctl::GlobalFlags flags;
   flags.credentials = market::ctl::DefaultCredentialsPath();
