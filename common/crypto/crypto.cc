@@ -1,5 +1,7 @@
 #include "common/crypto/crypto.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -21,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -190,6 +193,12 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 // ---- Encodings ----
 
 std::string HexEncode(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
+
+bool IsSha256Hex(absl::string_view s) {
+  return s.size() == 2 * kSha256Size && std::all_of(s.begin(), s.end(), [](char c) {
+           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+         });
+}
 
 std::string Base64UrlEncode(absl::string_view bytes) { return absl::WebSafeBase64Escape(bytes); }
 

@@ -41,6 +41,10 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 // Lower-case hex of `bytes`.
 std::string HexEncode(absl::string_view bytes);
 
+// Whether `s` is a SHA-256 digest as HexEncode writes it: 64 lower-case hex
+// characters.
+bool IsSha256Hex(absl::string_view s);
+
 // Base64url (RFC 4648 §5) without '=' padding.
 std::string Base64UrlEncode(absl::string_view bytes);
 // Inverse of Base64UrlEncode. INVALID_ARGUMENT unless `text` is exactly what

@@ -384,5 +384,13 @@ TEST(PasswordTest, MalformedEncodedIsInvalidArgument) {
   }
 }
 
+TEST(EncodingTest, IsSha256HexWantsSixtyFourLowerCaseHexCharacters) {
+  EXPECT_TRUE(IsSha256Hex(HexEncode(Sha256("x"))));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'a')));
+  EXPECT_FALSE(IsSha256Hex(std::string(65, 'a')));
+  EXPECT_FALSE(IsSha256Hex(std::string(64, 'A')));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'a') + "g"));
+}
+
 }  // namespace
 }  // namespace market

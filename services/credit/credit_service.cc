@@ -29,12 +29,6 @@ constexpr char kCreditService[] = "market.credit.v1.CreditService";
 constexpr char kLedgerService[] = "market.credit.v1.LedgerService";
 constexpr int64_t kMaxRecordsPerCall = 1000;
 
-bool LowerHex64(absl::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
-         });
-}
-
 // Event ids the service itself uses for the records it appends.
 bool ReservedEventId(absl::string_view id) {
   return absl::StartsWith(id, "expire-") || absl::StartsWith(id, "repair-");
@@ -541,7 +535,7 @@ grpc::Status CreditServiceImpl::ApplyForRepair(grpc::ServerContext* ctx,
     text("fulfilment_statement", in.fulfilment_statement());
     text("commitment", in.commitment());
     for (const std::string& a : in.attachments()) {
-      if (!LowerHex64(a)) {
+      if (!IsSha256Hex(a)) {
         v.Add("repair_application.attachments", "want lower-case hex SHA-256");
       }
     }

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "common/crypto/crypto.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
 #include "google/protobuf/descriptor.h"
@@ -361,7 +362,7 @@ void CollectViolations(const Listing& l, absl::Time now, Violations& v) {
     v.Add("listing.photos", absl::StrCat(l.photos_size(), " photos, want <= ", kMaxPhotos));
   }
   for (int i = 0; i < l.photos_size(); ++i) {
-    if (!IsLowerHexSha256(l.photos(i).sha256())) {
+    if (!IsSha256Hex(l.photos(i).sha256())) {
       v.Add(absl::StrCat("listing.photos[", i, "].sha256"),
             absl::StrCat("\"", l.photos(i).sha256(), "\", want 64 lower-case hex digits"));
     }
@@ -483,13 +484,6 @@ absl::string_view RefusalReason(Listing::State from, Listing::State to, Actor ac
 
 }  // namespace
 
-bool IsLowerHexSha256(absl::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!(absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 int ConditionIndex(absl::string_view level) {
   auto it = absl::c_find(kConditionLevels, level);

@@ -81,9 +81,6 @@ absl::Status ValidateListingUpdate(const v1::Listing& current, const v1::Listing
 // message lists them) or DATA_WIPE_REQUIRED (a phone without data_wiped).
 absl::Status CheckPublishable(const v1::Listing& listing);
 
-// True for 64 lower-case hex characters (a photo's sha256).
-bool IsLowerHexSha256(absl::string_view s);
-
 // Index of `level` in kConditionLevels (0 = best), or -1 when it is not one.
 int ConditionIndex(absl::string_view level);
 

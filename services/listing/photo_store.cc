@@ -103,7 +103,7 @@ absl::StatusOr<v1::Photo> PhotoStore::Put(absl::string_view bytes,
 }
 
 absl::StatusOr<std::string> PhotoStore::Get(const std::string& sha256) const {
-  if (!IsLowerHexSha256(sha256)) return InvalidField("sha256", "want 64 lower-case hex characters");
+  if (!IsSha256Hex(sha256)) return InvalidField("sha256", "want 64 lower-case hex characters");
   std::string path = PathOf(sha256);
   if (::access(path.c_str(), F_OK) != 0) return absl::NotFoundError(absl::StrCat("photo ", sha256));
   return config::ReadFile(path);

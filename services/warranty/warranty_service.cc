@@ -305,12 +305,6 @@ bool ValidFaultCode(absl::string_view code) {
          });
 }
 
-bool ValidSha256Hex(absl::string_view h) {
-  return h.size() == 64 && std::all_of(h.begin(), h.end(), [](char ch) {
-           return absl::ascii_isdigit(ch) || (ch >= 'a' && ch <= 'f');
-         });
-}
-
 void CheckText(Violations& v, const char* field, const std::string& text, bool required) {
   size_t n = Utf8CharCount(text);
   if (required && n == 0) v.Add(field, "required");
@@ -469,7 +463,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
     CheckText(v, "claim.fault_description", in.fault_description(), /*required=*/true);
     if (in.evidence_photos_size() > kMaxPhotos) v.Add("claim.evidence_photos", "at most 20");
     for (int i = 0; i < in.evidence_photos_size(); ++i) {
-      if (!ValidSha256Hex(in.evidence_photos(i))) {
+      if (!IsSha256Hex(in.evidence_photos(i))) {
         v.Add(absl::StrCat("claim.evidence_photos[", i, "]"), "want lower-case hex SHA-256");
       }
     }
