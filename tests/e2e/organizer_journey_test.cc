@@ -11,6 +11,7 @@ namespace market::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Runs once against marketd and once against the five single-service
 // processes of deploy/multiprocess.sh.
@@ -59,6 +60,16 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   ASSERT_EQ(found.size(), 4u) << found.dump();
   std::string listing = found[0]["name"];
   EXPECT_THAT(std::string(found[0]["title"]), HasSubstr("冰箱"));
+  // Prices typed in yuan are sent in fen; the table shows yuan.
+  RunResult priced = Ctl("buyer-zhao", {"listing", "search", "--query", "冰箱", "--filter",
+                                        "price>=200元 AND price<250.00元"});
+  ASSERT_EQ(priced.exit_code, 0) << priced.err;
+  EXPECT_THAT(priced.out, HasSubstr("200.00元"));
+  EXPECT_THAT(priced.out, Not(HasSubstr("150.00元")));
+  EXPECT_THAT(priced.out, Not(HasSubstr("250.00元")));
+  RunResult bad_price = Ctl("buyer-zhao", {"listing", "search", "--filter", "price>=1.234元"});
+  EXPECT_EQ(bad_price.exit_code, 64);
+  EXPECT_THAT(bad_price.err, HasSubstr("--filter: \"price>=1.234元\": more than two decimals"));
 
   // Disclosed defects must be acknowledged.
   RunResult refused = Ctl("buyer-zhao", {"order", "place", listing});
