@@ -1,5 +1,6 @@
 #include "clients/marketctl/app.h"
 
+#include <algorithm>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -67,6 +68,111 @@ TEST_F(AppTest, EveryLeafCommandHasAnExampleOfItself) {
   EXPECT_THAT(missing, IsEmpty()) << "leaf commands whose --help footer lacks an \"Example:\" "
                                      "line starting with the command itself:\n  "
                                   << absl::StrJoin(missing, "\n  ");
+}
+
+// The example command lines of a footer: lines starting with "marketctl",
+// joined with their "\\" continuations.
+std::vector<std::string> ExampleLines(const std::string& footer) {
+  std::vector<std::string> examples;
+  bool continued = false;
+  for (absl::string_view line : absl::StrSplit(footer, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (continued) {
+      absl::StrAppend(&examples.back(), " ", line);
+    } else if (absl::StartsWith(line, "marketctl ")) {
+      examples.emplace_back(line);
+    } else {
+      continue;
+    }
+    continued = absl::EndsWith(examples.back(), "\\");
+    if (continued) examples.back().pop_back();
+  }
+  return examples;
+}
+
+// Splits a shell command line into words: '…' and "…" quote, $(…) is kept
+// as one word, an unquoted # starts a comment and an unquoted < or > a
+// redirection (both end the command).
+std::vector<std::string> ShellWords(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  int substitution = 0;  // depth of $( … )
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (substitution > 0) {
+      word.push_back(c);
+      if (c == '(') ++substitution;
+      if (c == ')') --substitution;
+    } else if (c == '$' && i + 1 < line.size() && line[i + 1] == '(') {
+      word.append("$(");
+      ++i;
+      substitution = 1;
+      in_word = true;
+    } else if (quote != 0) {
+      if (c == quote) {
+        quote = 0;
+      } else {
+        word.push_back(c);
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ') {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else if ((c == '#' || c == '<' || c == '>') && !in_word) {
+      break;
+    } else {
+      word.push_back(c);
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+void CollectExamples(const CLI::App& cmd, std::vector<std::string>* examples) {
+  const auto subcommands = cmd.get_subcommands({});
+  if (subcommands.empty()) {
+    for (auto& e : ExampleLines(cmd.get_footer())) examples->push_back(std::move(e));
+  }
+  for (const CLI::App* sub : subcommands) CollectExamples(*sub, examples);
+}
+
+TEST(ShellWordsTest, QuotesCommentsAndRedirections) {
+  EXPECT_THAT(
+      ShellWords("marketctl order place x --listing-etag '\"v4\"'   # swap"),
+      ::testing::ElementsAre("marketctl", "order", "place", "x", "--listing-etag", "\"v4\""));
+  EXPECT_THAT(ShellWords("marketctl a --filter 'b=\"c d\"' -o json > x.json"),
+              ::testing::ElementsAre("marketctl", "a", "--filter", "b=\"c d\"", "-o", "json"));
+  EXPECT_THAT(ShellWords("marketctl a --photo $(sha256sum a.jpg | cut -c1-64) --x < in"),
+              ::testing::ElementsAre("marketctl", "a", "--photo", "$(sha256sum a.jpg | cut -c1-64)",
+                                     "--x"));
+}
+
+TEST_F(AppTest, EveryLeafExampleParses) {
+  std::vector<std::string> examples;
+  CollectExamples(app_, &examples);
+  EXPECT_GT(examples.size(), 60u);
+  for (const std::string& example : examples) {
+    std::vector<std::string> words = ShellWords(example);
+    words.erase(words.begin());  // "marketctl"
+    std::reverse(words.begin(), words.end());
+    CLI::App app{"marketctl"};
+    GlobalFlags flags;
+    Client client{flags, out_, err_};
+    std::function<int()> run;
+    BuildApp(app, &flags, client, &run);
+    try {
+      app.parse(std::move(words));
+      EXPECT_TRUE(run) << example;
+    } catch (const CLI::ParseError& e) {
+      ADD_FAILURE() << example << "\n  " << e.what();
+    }
+  }
 }
 
 TEST_F(AppTest, TopLevelHelpDocumentsExitCodesAndMoney) {
