@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "clients/marketctl/command_helpers.h"
 #include "clients/marketctl/commands.h"
+#include "clients/marketctl/display.h"
 #include "clients/marketctl/progress.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
@@ -77,9 +78,12 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
     if (client.flags().output == "json") {
       client.Print(cp);
     } else {
-      client.out() << "origin      " << cp.origin() << "\ntree_size   " << cp.tree_size()
-                   << "\nroot_hash   " << Hex(cp.root_hash()) << "\npublic_key  "
-                   << Hex(cp.public_key()) << "\nsignature   verified\n\n"
+      client.out() << FormatKeyValues({{"origin", cp.origin()},
+                                       {"tree_size", absl::StrCat(cp.tree_size())},
+                                       {"root_hash", Hex(cp.root_hash())},
+                                       {"public_key", Hex(cp.public_key())},
+                                       {"signature", "verified"}})
+                   << "\n"
                    << cp.note();
     }
     return 0;
