@@ -51,8 +51,11 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   ASSERT_EQ(Ctl("east-op", {"market", "add-seller", "east-flea", "seller-wang"}).exit_code, 0);
 
   std::string csv = WriteFile("listings.csv", Csv());
-  nlohmann::json imported =
-      Json("east-op", {"listing", "import", csv, "--market", "east-flea", "--publish"});
+  RunResult import = Ctl("east-op", {"--output", "json", "listing", "import", csv, "--market",
+                                     "east-flea", "--publish"});
+  ASSERT_EQ(import.exit_code, 0) << import.err;
+  EXPECT_EQ(import.err, "");  // stderr is no terminal: no progress bar, no per-batch lines
+  nlohmann::json imported = nlohmann::json::parse(import.out, nullptr, false);
   EXPECT_EQ(imported.value("created_count", 0), 200);
 
   // The buyer, without knowing any id, searches in Chinese.
@@ -105,6 +108,7 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
             7);  // PERMISSION_DENIED
   RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(verify.err, "");  // no progress bar off a terminal
 
   // The item history shows listing and order; the public sees no parties.
   std::string item = Json("", {"listing", "get", listing})["item"];
