@@ -1,7 +1,6 @@
 #include "clients/marketctl/listing_commands.h"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
