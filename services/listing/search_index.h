@@ -1,0 +1,62 @@
+// The listing text index behind SearchListings: each listing's title and
+// description folded for matching (listing_text) and a posting table of their
+// distinct one- and two-character grams (listing_grams), so a substring of any
+// length is answered from postings and verified with instr() on the folded
+// text. Pure functions and functions on a caller's transaction; as
+// thread-safe as the connection.
+#ifndef MARKET_SERVICES_LISTING_SEARCH_INDEX_H_
+#define MARKET_SERVICES_LISTING_SEARCH_INDEX_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/sqlite/connection.h"
+
+namespace market::listing {
+
+// Migration 3 of listing.db: creates listing_text and listing_grams, fills
+// them from the rows of listings_fts (migration 2's trigram index) and drops
+// listings_fts. The SQL folds and splits text exactly as FoldForSearch and
+// TextGrams do.
+const std::string& SearchIndexMigration();
+
+// The stored text a posting belongs to (the listing_grams.field value).
+enum class SearchField : int { kTitle = 0, kDescription = 1 };
+
+// `text` with ASCII letters lower-cased (what SQLite's lower() does without
+// ICU); matching is case-insensitive for ASCII only.
+std::string FoldForSearch(absl::string_view text);
+
+// The distinct one- and two-character grams of `folded`, sorted. A character
+// is a byte plus, when that byte is >= 0xC0, the continuation bytes after it
+// (SQLite's substr() rule, so the migration produces the same grams).
+std::vector<std::string> TextGrams(absl::string_view folded);
+
+// The grams any text containing `folded_needle` must have: the needle itself
+// when it is one character, its distinct bigrams otherwise; empty for "".
+std::vector<std::string> NeedleGrams(absl::string_view folded_needle);
+
+// Makes listing `id`'s index entry title/description (folded here), in the
+// caller's write transaction: stores the folded text and rewrites only the
+// postings that changed (nothing when the text is unchanged).
+absl::Status IndexListingText(sqlite::Connection& c, int64_t id, absl::string_view title,
+                              absl::string_view description);
+
+// The gram of `grams` with the fewest postings in fields [first, last], and
+// that count, counted only up to `cap` (a count of `cap` means "at least").
+// INVALID_ARGUMENT when `grams` is empty.
+struct RarestGram {
+  std::string gram;
+  int64_t postings = 0;
+};
+absl::StatusOr<RarestGram> FindRarestGram(sqlite::Connection& c,
+                                          const std::vector<std::string>& grams, SearchField first,
+                                          SearchField last, int64_t cap);
+
+}  // namespace market::listing
+
+#endif  // MARKET_SERVICES_LISTING_SEARCH_INDEX_H_
