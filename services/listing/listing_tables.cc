@@ -494,8 +494,8 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
   if (drive_gram.has_value()) {
     // CROSS JOIN keeps the postings as the outer loop.
     source =
-        "(SELECT DISTINCT id FROM listing_grams WHERE gram = :gram AND field BETWEEN :first AND "
-        ":last) g CROSS JOIN listings l ON l.id = g.id";
+        "(SELECT rowid AS id FROM listing_grams WHERE listing_grams MATCH :gram) g "
+        "CROSS JOIN listings l ON l.id = g.id";
   }
   std::string text_join, text_clause;
   if (tier.has_value()) {
@@ -542,10 +542,8 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
   MARKET_RETURN_IF_ERROR(st.Bind(":now", Micros(now)));
   if (tier.has_value()) MARKET_RETURN_IF_ERROR(st.BindText(":needle", FoldForSearch(q.text)));
   if (drive_gram.has_value()) {
-    MARKET_RETURN_IF_ERROR(st.BindText(":gram", *drive_gram));
     auto [first, last] = TierFields(*tier);
-    MARKET_RETURN_IF_ERROR(st.Bind(":first", static_cast<int64_t>(first)));
-    MARKET_RETURN_IF_ERROR(st.Bind(":last", static_cast<int64_t>(last)));
+    MARKET_RETURN_IF_ERROR(st.BindText(":gram", GramMatch(*drive_gram, first, last)));
   }
   MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   return Collect<SearchHit>(st, [](Statement& s) -> absl::StatusOr<SearchHit> {

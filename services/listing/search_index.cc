@@ -1,10 +1,11 @@
 #include "services/listing/search_index.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status/status.h"
 
 namespace market::listing {
@@ -34,28 +35,6 @@ std::vector<std::string> SortedUnique(std::vector<std::string> v) {
   return v;
 }
 
-// Applies the difference between the grams of `before` and `after` (both
-// folded) of one field of listing `id`.
-absl::Status UpdatePostings(Statement& del, Statement& ins, int64_t id, SearchField field,
-                            absl::string_view before, absl::string_view after) {
-  std::vector<std::string> old_grams = TextGrams(before), new_grams = TextGrams(after);
-  std::vector<std::string> gone, added;
-  std::set_difference(old_grams.begin(), old_grams.end(), new_grams.begin(), new_grams.end(),
-                      std::back_inserter(gone));
-  std::set_difference(new_grams.begin(), new_grams.end(), old_grams.begin(), old_grams.end(),
-                      std::back_inserter(added));
-  for (auto [st, grams] : {std::pair{&del, &gone}, std::pair{&ins, &added}}) {
-    for (const std::string& g : *grams) {
-      st->Reset();
-      MARKET_RETURN_IF_ERROR(st->BindText(1, g));
-      MARKET_RETURN_IF_ERROR(st->Bind(2, static_cast<int64_t>(field)));
-      MARKET_RETURN_IF_ERROR(st->Bind(3, id));
-      MARKET_RETURN_IF_ERROR(st->Run());
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 const std::string& SearchIndexMigration() {
@@ -69,13 +48,10 @@ CREATE TABLE listing_text (
   description TEXT NOT NULL
 );
 INSERT INTO listing_text(id, title, description)
-  SELECT rowid, lower(title), lower(description) FROM listings_fts;
-CREATE TABLE listing_grams (
-  gram TEXT NOT NULL,
-  field INTEGER NOT NULL,
-  id INTEGER NOT NULL,
-  PRIMARY KEY (gram, field, id)
-) WITHOUT ROWID;
+  SELECT rowid, replace(lower(title), char(0), ' '), replace(lower(description), char(0), ' ')
+  FROM listings_fts;
+CREATE VIRTUAL TABLE listing_grams USING fts5(
+  title, description, content = '', detail = column, tokenize = 'ascii');
 WITH RECURSIVE
   chunk(id, field, c, rest) AS (
     SELECT id, 0, substr(title, 1, 65), substr(title, 65) FROM listing_text WHERE title <> ''
@@ -85,17 +61,27 @@ WITH RECURSIVE
     UNION ALL
     SELECT id, field, substr(rest, 1, 65), substr(rest, 65) FROM chunk WHERE rest <> ''),
   pos(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM pos WHERE i < 64),
-  width(n) AS (SELECT 1 UNION ALL SELECT 2)
-INSERT OR IGNORE INTO listing_grams(gram, field, id)
-  SELECT substr(c, i, n), field, id FROM chunk, pos, width
-  WHERE i <= length(c) AND (n = 1 OR i < length(c))
-  ORDER BY 1, 2, 3;
+  width(n) AS (SELECT 1 UNION ALL SELECT 2),
+  grams(id, field, token) AS (
+    SELECT DISTINCT id, field, hex(substr(c, i, n)) FROM chunk, pos, width
+    WHERE i <= length(c) AND (n = 1 OR i < length(c))),
+  tokens(id, title, description) AS (
+    SELECT id, group_concat(CASE field WHEN 0 THEN token END, ' '),
+           group_concat(CASE field WHEN 1 THEN token END, ' ')
+    FROM grams GROUP BY id)
+INSERT INTO listing_grams(rowid, title, description)
+  SELECT t.id, coalesce(g.title, ''), coalesce(g.description, '')
+  FROM listing_text t LEFT JOIN tokens g ON g.id = t.id;
 DROP TABLE listings_fts;
 )sql");
   return *sql;
 }
 
-std::string FoldForSearch(absl::string_view text) { return absl::AsciiStrToLower(text); }
+std::string FoldForSearch(absl::string_view text) {
+  std::string out = absl::AsciiStrToLower(text);
+  std::replace(out.begin(), out.end(), '\0', ' ');
+  return out;
+}
 
 std::vector<std::string> TextGrams(absl::string_view folded) {
   std::vector<absl::string_view> chars = Characters(folded);
@@ -118,6 +104,22 @@ std::vector<std::string> NeedleGrams(absl::string_view folded_needle) {
   return SortedUnique(std::move(grams));
 }
 
+std::string GramToken(absl::string_view gram) {
+  return absl::AsciiStrToUpper(absl::BytesToHexString(gram));
+}
+
+std::string GramTokens(absl::string_view folded) {
+  std::vector<std::string> tokens;
+  for (const std::string& g : TextGrams(folded)) tokens.push_back(GramToken(g));
+  return absl::StrJoin(tokens, " ");
+}
+
+std::string GramMatch(absl::string_view gram, SearchField first, SearchField last) {
+  std::string phrase = absl::StrCat("\"", GramToken(gram), "\"");
+  if (first != last) return phrase;
+  return absl::StrCat(first == SearchField::kTitle ? "title" : "description", " : ", phrase);
+}
+
 absl::Status IndexListingText(Connection& c, int64_t id, absl::string_view title,
                               absl::string_view description) {
   std::string new_title = FoldForSearch(title), new_description = FoldForSearch(description);
@@ -125,19 +127,25 @@ absl::Status IndexListingText(Connection& c, int64_t id, absl::string_view title
                           c.Prepare("SELECT title, description FROM listing_text WHERE id = ?"));
   MARKET_RETURN_IF_ERROR(old.Bind(1, id));
   MARKET_ASSIGN_OR_RETURN(bool found, old.Step());
-  std::string old_title = found ? old.ColumnText(0) : "";
-  std::string old_description = found ? old.ColumnText(1) : "";
-  if (found && old_title == new_title && old_description == new_description) {
-    return absl::OkStatus();
+  if (found) {
+    std::string old_title = old.ColumnText(0), old_description = old.ColumnText(1);
+    if (old_title == new_title && old_description == new_description) return absl::OkStatus();
+    // A contentless FTS5 row is deleted by passing the tokens it was given.
+    MARKET_ASSIGN_OR_RETURN(Statement del,
+                            c.Prepare("INSERT INTO listing_grams(listing_grams, rowid, title, "
+                                      "description) VALUES('delete', ?, ?, ?)"));
+    MARKET_RETURN_IF_ERROR(del.Bind(1, id));
+    MARKET_RETURN_IF_ERROR(del.BindText(2, GramTokens(old_title)));
+    MARKET_RETURN_IF_ERROR(del.BindText(3, GramTokens(old_description)));
+    MARKET_RETURN_IF_ERROR(del.Run());
   }
   MARKET_ASSIGN_OR_RETURN(
-      Statement del,
-      c.Prepare("DELETE FROM listing_grams WHERE gram = ?1 AND field = ?2 AND id = ?3"));
-  MARKET_ASSIGN_OR_RETURN(
-      Statement ins, c.Prepare("INSERT INTO listing_grams(gram, field, id) VALUES(?1, ?2, ?3)"));
-  MARKET_RETURN_IF_ERROR(UpdatePostings(del, ins, id, SearchField::kTitle, old_title, new_title));
-  MARKET_RETURN_IF_ERROR(
-      UpdatePostings(del, ins, id, SearchField::kDescription, old_description, new_description));
+      Statement ins,
+      c.Prepare("INSERT INTO listing_grams(rowid, title, description) VALUES(?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(ins.Bind(1, id));
+  MARKET_RETURN_IF_ERROR(ins.BindText(2, GramTokens(new_title)));
+  MARKET_RETURN_IF_ERROR(ins.BindText(3, GramTokens(new_description)));
+  MARKET_RETURN_IF_ERROR(ins.Run());
   MARKET_ASSIGN_OR_RETURN(
       Statement text,
       c.Prepare("INSERT OR REPLACE INTO listing_text(id, title, description) VALUES(?, ?, ?)"));
@@ -150,17 +158,15 @@ absl::Status IndexListingText(Connection& c, int64_t id, absl::string_view title
 absl::StatusOr<RarestGram> FindRarestGram(Connection& c, const std::vector<std::string>& grams,
                                           SearchField first, SearchField last, int64_t cap) {
   if (grams.empty()) return absl::InvalidArgumentError("no grams to look up");
-  MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT count(*) FROM (SELECT 1 FROM listing_grams WHERE gram = ?1 "
-                              "AND field BETWEEN ?2 AND ?3 LIMIT ?4)"));
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT count(*) FROM (SELECT rowid FROM listing_grams WHERE "
+                                    "listing_grams MATCH ?1 LIMIT ?2)"));
   RarestGram best{.postings = cap + 1};
   for (const std::string& g : grams) {
     st.Reset();
-    MARKET_RETURN_IF_ERROR(st.BindText(1, g));
-    MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(first)));
-    MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(last)));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, GramMatch(g, first, last)));
     // Counting past the best so far cannot change the answer.
-    MARKET_RETURN_IF_ERROR(st.Bind(4, std::min(cap, best.postings)));
+    MARKET_RETURN_IF_ERROR(st.Bind(2, std::min(cap, best.postings)));
     MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
     int64_t n = row ? st.ColumnInt64(0) : 0;
     if (n < best.postings) best = RarestGram{g, n};

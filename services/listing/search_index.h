@@ -1,9 +1,10 @@
 // The listing text index behind SearchListings: each listing's title and
-// description folded for matching (listing_text) and a posting table of their
-// distinct one- and two-character grams (listing_grams), so a substring of any
-// length is answered from postings and verified with instr() on the folded
-// text. Pure functions and functions on a caller's transaction; as
-// thread-safe as the connection.
+// description folded for matching (listing_text) and the postings of their
+// distinct one- and two-character grams (listing_grams, a contentless FTS5
+// table whose tokens are the grams in hex, columns title and description), so
+// a substring of any length is answered from postings and verified with
+// instr() on the folded text. Pure functions and functions on a caller's
+// transaction; as thread-safe as the connection.
 #ifndef MARKET_SERVICES_LISTING_SEARCH_INDEX_H_
 #define MARKET_SERVICES_LISTING_SEARCH_INDEX_H_
 
@@ -20,15 +21,15 @@ namespace market::listing {
 
 // Migration 3 of listing.db: creates listing_text and listing_grams, fills
 // them from the rows of listings_fts (migration 2's trigram index) and drops
-// listings_fts. The SQL folds and splits text exactly as FoldForSearch and
-// TextGrams do.
+// listings_fts. The SQL folds, splits and encodes text exactly as
+// FoldForSearch and GramTokens do.
 const std::string& SearchIndexMigration();
 
-// The stored text a posting belongs to (the listing_grams.field value).
+// The stored text a posting belongs to (a listing_grams column).
 enum class SearchField : int { kTitle = 0, kDescription = 1 };
 
 // `text` with ASCII letters lower-cased (what SQLite's lower() does without
-// ICU); matching is case-insensitive for ASCII only.
+// ICU; matching is case-insensitive for ASCII only) and NUL as a space.
 std::string FoldForSearch(absl::string_view text);
 
 // The distinct one- and two-character grams of `folded`, sorted. A character
@@ -40,9 +41,17 @@ std::vector<std::string> TextGrams(absl::string_view folded);
 // when it is one character, its distinct bigrams otherwise; empty for "".
 std::vector<std::string> NeedleGrams(absl::string_view folded_needle);
 
+// The FTS5 token of a gram (its bytes in upper-case hex, what SQL hex()
+// gives), and the tokens of TextGrams(folded) joined by spaces.
+std::string GramToken(absl::string_view gram);
+std::string GramTokens(absl::string_view folded);
+
+// An FTS5 query for the listings whose fields [first, last] have `gram`.
+std::string GramMatch(absl::string_view gram, SearchField first, SearchField last);
+
 // Makes listing `id`'s index entry title/description (folded here), in the
-// caller's write transaction: stores the folded text and rewrites only the
-// postings that changed (nothing when the text is unchanged).
+// caller's write transaction: stores the folded text and replaces the
+// listing's postings (nothing when the folded text is unchanged).
 absl::Status IndexListingText(sqlite::Connection& c, int64_t id, absl::string_view title,
                               absl::string_view description);
 
