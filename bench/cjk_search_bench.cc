@@ -229,6 +229,21 @@ int Run(int n) {
   }));
   std::printf("n=%d listings: saved in %.1f s with the index (one transaction), %lld postings\n", n,
               fill_s, static_cast<long long>(postings));
+  // Bytes of the new index tables and of the old trigram table.
+  auto table_mb = [&](const std::string& like) {
+    double mb = 0;
+    Check(db.Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(market::sqlite::Statement st,
+                              c.Prepare("SELECT sum(pgsize) FROM dbstat WHERE name LIKE ?"));
+      MARKET_RETURN_IF_ERROR(st.BindText(1, like));
+      MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (row) mb = st.ColumnInt64(0) / 1e6;
+      return absl::OkStatus();
+    }));
+    return mb;
+  };
+  std::printf("listing_grams %.1f MB, listing_text %.1f MB, old trigram table %.1f MB\n",
+              table_mb("listing_grams%"), table_mb("listing_text"), table_mb("old_fts%"));
   std::printf(
       "CPU ms per first page of %d; scan = every listing_text row with instr(); old = "
       "the query before migration 3\n",

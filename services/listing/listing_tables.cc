@@ -475,12 +475,12 @@ constexpr int64_t kDescriptionTierOffset = int64_t{1} << 62;
 
 // One keyset page of listings in `q.order` (kRelevance: newest first) with
 // the filters of `q` and, when `tier` is set, the text of `q` in that tier.
-// Candidates come from the postings of `drive_gram` when set (then sorted),
+// Candidates come from the GramsMatch() expression `drive` when set (then sorted),
 // else from walking the (state, key, name) index in order until the page
 // is full.
 absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQuery& q,
                                                   std::optional<TextTier> tier,
-                                                  const std::optional<std::string>& drive_gram,
+                                                  const std::optional<std::string>& drive,
                                                   const std::optional<SearchCursor>& after,
                                                   int limit, absl::Time now) {
   bool by_price =
@@ -491,7 +491,7 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
   // indexes serve both the order and the keyset condition.
   std::string key = by_price ? "l.price_fen" : "l.publish_us";
   std::string source = "listings l";
-  if (drive_gram.has_value()) {
+  if (drive.has_value()) {
     // CROSS JOIN keeps the postings as the outer loop.
     source =
         "(SELECT rowid AS id FROM listing_grams WHERE listing_grams MATCH :gram) g "
@@ -541,10 +541,7 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
   MARKET_RETURN_IF_ERROR(st.Bind(":appraised", static_cast<int64_t>(q.has_valid_appraisal)));
   MARKET_RETURN_IF_ERROR(st.Bind(":now", Micros(now)));
   if (tier.has_value()) MARKET_RETURN_IF_ERROR(st.BindText(":needle", FoldForSearch(q.text)));
-  if (drive_gram.has_value()) {
-    auto [first, last] = TierFields(*tier);
-    MARKET_RETURN_IF_ERROR(st.BindText(":gram", GramMatch(*drive_gram, first, last)));
-  }
+  if (drive.has_value()) MARKET_RETURN_IF_ERROR(st.BindText(":gram", *drive));
   MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   return Collect<SearchHit>(st, [](Statement& s) -> absl::StatusOr<SearchHit> {
     MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(s));
@@ -553,10 +550,10 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
   });
 }
 
-// A text pass: its candidates come from the postings of the needle's rarest
-// gram when that gram has fewer postings than a page walk is expected to
-// read, sqrt(limit * listings) (walking reads about limit * listings /
-// matches rows; reading postings costs one row each).
+// A text pass: its candidates come from the listings having every gram of the
+// needle (an FTS5 AND over the postings) when there are fewer of them than a
+// page walk is expected to read, sqrt(limit * listings) (walking reads about
+// limit * listings / matches rows; candidates cost one row each).
 absl::StatusOr<std::vector<SearchHit>> SearchTextPass(Connection& c, const SearchQuery& q,
                                                       TextTier tier,
                                                       const std::optional<SearchCursor>& after,
@@ -567,11 +564,11 @@ absl::StatusOr<std::vector<SearchHit>> SearchTextPass(Connection& c, const Searc
   int64_t cap = std::max<int64_t>(
       64, static_cast<int64_t>(std::sqrt(static_cast<double>(std::max(limit, 1)) * listings)));
   auto [first, last] = TierFields(tier);
-  MARKET_ASSIGN_OR_RETURN(RarestGram rarest,
-                          FindRarestGram(c, NeedleGrams(FoldForSearch(q.text)), first, last, cap));
-  if (rarest.postings == 0) return std::vector<SearchHit>();
+  std::string match = GramsMatch(NeedleGrams(FoldForSearch(q.text)), first, last);
+  MARKET_ASSIGN_OR_RETURN(int64_t candidates, CountMatches(c, match, cap));
+  if (candidates == 0) return std::vector<SearchHit>();
   std::optional<std::string> drive;
-  if (rarest.postings < cap) drive = rarest.gram;
+  if (candidates < cap) drive = match;
   return SearchPass(c, q, tier, drive, after, limit, now);
 }
 

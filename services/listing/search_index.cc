@@ -114,10 +114,12 @@ std::string GramTokens(absl::string_view folded) {
   return absl::StrJoin(tokens, " ");
 }
 
-std::string GramMatch(absl::string_view gram, SearchField first, SearchField last) {
-  std::string phrase = absl::StrCat("\"", GramToken(gram), "\"");
-  if (first != last) return phrase;
-  return absl::StrCat(first == SearchField::kTitle ? "title" : "description", " : ", phrase);
+std::string GramsMatch(const std::vector<std::string>& grams, SearchField first, SearchField last) {
+  std::vector<std::string> phrases;
+  for (const std::string& g : grams) phrases.push_back(absl::StrCat("\"", GramToken(g), "\""));
+  std::string all = absl::StrJoin(phrases, " AND ");
+  if (first != last) return all;
+  return absl::StrCat(first == SearchField::kTitle ? "title" : "description", " : (", all, ")");
 }
 
 absl::Status IndexListingText(Connection& c, int64_t id, absl::string_view title,
@@ -155,24 +157,14 @@ absl::Status IndexListingText(Connection& c, int64_t id, absl::string_view title
   return text.Run();
 }
 
-absl::StatusOr<RarestGram> FindRarestGram(Connection& c, const std::vector<std::string>& grams,
-                                          SearchField first, SearchField last, int64_t cap) {
-  if (grams.empty()) return absl::InvalidArgumentError("no grams to look up");
+absl::StatusOr<int64_t> CountMatches(Connection& c, const std::string& match, int64_t cap) {
   MARKET_ASSIGN_OR_RETURN(Statement st,
                           c.Prepare("SELECT count(*) FROM (SELECT rowid FROM listing_grams WHERE "
                                     "listing_grams MATCH ?1 LIMIT ?2)"));
-  RarestGram best{.postings = cap + 1};
-  for (const std::string& g : grams) {
-    st.Reset();
-    MARKET_RETURN_IF_ERROR(st.BindText(1, GramMatch(g, first, last)));
-    // Counting past the best so far cannot change the answer.
-    MARKET_RETURN_IF_ERROR(st.Bind(2, std::min(cap, best.postings)));
-    MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
-    int64_t n = row ? st.ColumnInt64(0) : 0;
-    if (n < best.postings) best = RarestGram{g, n};
-    if (best.postings == 0) break;
-  }
-  return best;
+  MARKET_RETURN_IF_ERROR(st.BindText(1, match));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, cap));
+  MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnInt64(0) : 0;
 }
 
 }  // namespace market::listing

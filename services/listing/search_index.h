@@ -46,8 +46,9 @@ std::vector<std::string> NeedleGrams(absl::string_view folded_needle);
 std::string GramToken(absl::string_view gram);
 std::string GramTokens(absl::string_view folded);
 
-// An FTS5 query for the listings whose fields [first, last] have `gram`.
-std::string GramMatch(absl::string_view gram, SearchField first, SearchField last);
+// An FTS5 query for the listings whose fields [first, last] have every gram
+// of `grams` (a superset of those containing the needle they came from).
+std::string GramsMatch(const std::vector<std::string>& grams, SearchField first, SearchField last);
 
 // Makes listing `id`'s index entry title/description (folded here), in the
 // caller's write transaction: stores the folded text and replaces the
@@ -55,16 +56,10 @@ std::string GramMatch(absl::string_view gram, SearchField first, SearchField las
 absl::Status IndexListingText(sqlite::Connection& c, int64_t id, absl::string_view title,
                               absl::string_view description);
 
-// The gram of `grams` with the fewest postings in fields [first, last], and
-// that count, counted only up to `cap` (a count of `cap` means "at least").
-// INVALID_ARGUMENT when `grams` is empty.
-struct RarestGram {
-  std::string gram;
-  int64_t postings = 0;
-};
-absl::StatusOr<RarestGram> FindRarestGram(sqlite::Connection& c,
-                                          const std::vector<std::string>& grams, SearchField first,
-                                          SearchField last, int64_t cap);
+// How many listings GramsMatch() expression `match` selects, counted only up
+// to `cap` (a count of `cap` means "at least"). INTERNAL for a malformed
+// expression.
+absl::StatusOr<int64_t> CountMatches(sqlite::Connection& c, const std::string& match, int64_t cap);
 
 }  // namespace market::listing
 

@@ -182,7 +182,7 @@ class SearchIndexTest : public ::testing::Test {
           sqlite::Statement st,
           c.Prepare("SELECT count(*) FROM listing_grams WHERE listing_grams MATCH ?"));
       MARKET_RETURN_IF_ERROR(
-          st.BindText(1, GramMatch(gram, SearchField::kTitle, SearchField::kDescription)));
+          st.BindText(1, GramsMatch({gram}, SearchField::kTitle, SearchField::kDescription)));
       MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
       n = row ? st.ColumnInt64(0) : -1;
       return absl::OkStatus();
@@ -216,8 +216,9 @@ TEST(SearchGramsTest, FoldLowersAsciiOnly) {
 TEST(SearchGramsTest, TokensAreUpperCaseHexOfTheGrams) {
   EXPECT_EQ(GramToken("冰"), "E586B0");
   EXPECT_EQ(GramTokens("a."), "2E 61 612E");
-  EXPECT_EQ(GramMatch("a", SearchField::kTitle, SearchField::kTitle), "title : \"61\"");
-  EXPECT_EQ(GramMatch("a", SearchField::kTitle, SearchField::kDescription), "\"61\"");
+  EXPECT_EQ(GramsMatch({"a", "b"}, SearchField::kTitle, SearchField::kTitle),
+            "title : (\"61\" AND \"62\")");
+  EXPECT_EQ(GramsMatch({"a"}, SearchField::kTitle, SearchField::kDescription), "\"61\"");
 }
 
 TEST(ParseSearchTest, TextWithoutOrderByRanksByRelevance) {
@@ -364,7 +365,7 @@ TEST_F(SearchIndexTest, MigrationFillsTheIndexFromRowsCreatedBeforeIt) {
              TextGrams(FoldForSearch(field == SearchField::kTitle ? l.title() : l.description()))) {
           ++want;
           has.Reset();
-          MARKET_RETURN_IF_ERROR(has.BindText(1, GramMatch(g, field, field)));
+          MARKET_RETURN_IF_ERROR(has.BindText(1, GramsMatch({g}, field, field)));
           MARKET_RETURN_IF_ERROR(has.BindText(2, l.name()));
           MARKET_ASSIGN_OR_RETURN(bool row, has.Step());
           EXPECT_TRUE(row && has.ColumnInt64(0) == 1) << l.name() << " " << g;
