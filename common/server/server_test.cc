@@ -96,7 +96,8 @@ class PendingCall {
 // until `release` (30 s at most); /test.Drain/Fast answers at once.
 class DrainService : public grpc::Service {
  public:
-  using Handler = grpc::internal::RpcMethodHandler<DrainService, grpc::ByteBuffer, grpc::ByteBuffer>;
+  using Handler =
+      grpc::internal::RpcMethodHandler<DrainService, grpc::ByteBuffer, grpc::ByteBuffer>;
   DrainService() {
     AddMethod(new grpc::internal::RpcServiceMethod(
         "/test.Drain/Slow", grpc::internal::RpcMethod::NORMAL_RPC,
@@ -119,7 +120,7 @@ class DrainService : public grpc::Service {
               *response = Empty();
               return grpc::Status::OK;
             },
-                    this)));
+            this)));
   }
   absl::Notification entered;
   absl::Notification release;
@@ -202,8 +203,8 @@ TEST_F(RunnerTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
   stopper.join();
 
   // Refused: a call racing the GOAWAY is cancelled, a later one finds no listener.
-  EXPECT_THAT(fresh.error_code(), ::testing::AnyOf(grpc::StatusCode::CANCELLED,
-                                                   grpc::StatusCode::UNAVAILABLE))
+  EXPECT_THAT(fresh.error_code(),
+              ::testing::AnyOf(grpc::StatusCode::CANCELLED, grpc::StatusCode::UNAVAILABLE))
       << fresh.error_message();
   EXPECT_TRUE(drained.ok()) << drained.error_code() << " " << drained.error_message();
 }

@@ -607,7 +607,8 @@ class CreditListsTest : public CreditServiceTest {
       for (const std::string& subject : subjects) {
         for (const std::string& c : counterparties) {
           v1::RecordEventResponse resp;
-          grpc::Status s = Record_(token, Trade(subject, c, absl::StrCat(subject, c, round)), &resp);
+          grpc::Status s =
+              Record_(token, Trade(subject, c, absl::StrCat(subject, c, round)), &resp);
           ASSERT_TRUE(s.ok()) << s.error_message();
         }
       }
@@ -632,8 +633,8 @@ class CreditListsTest : public CreditServiceTest {
 
   // One page: (page size, page token) -> status; appends the page's item
   // names to `names` and sets `next` to its next_page_token.
-  using PageFn = std::function<grpc::Status(int, const std::string&, std::vector<std::string>*,
-                                            std::string*)>;
+  using PageFn =
+      std::function<grpc::Status(int, const std::string&, std::vector<std::string>*, std::string*)>;
   // Every item name over all pages of `page_size` (at most 100 pages), or a
   // failure of the test.
   static std::vector<std::string> Walk(const PageFn& page, int page_size) {
@@ -666,27 +667,17 @@ class CreditListsTest : public CreditServiceTest {
               grpc::StatusCode::INVALID_ARGUMENT);
   }
 
-  PageFn Redlist() {
-    return [this](int size, const std::string& token, std::vector<std::string>* names,
-                  std::string* next) {
-      v1::ListRedlistRequest req;
+  // The pages of a public credit list (ListRedlist or ListBlacklist).
+  template <typename Req, typename Resp>
+  PageFn CreditList(grpc::Status (v1::CreditService::Stub::*rpc)(grpc::ClientContext*,
+                                                                 const Req&, Resp*)) {
+    return [this, rpc](int size, const std::string& token, std::vector<std::string>* names,
+                       std::string* next) {
+      Req req;
       req.set_page_size(size);
       req.set_page_token(token);
-      v1::ListRedlistResponse resp;
-      grpc::Status s = credit_stub_->ListRedlist(Ctx("").get(), req, &resp);
-      for (const auto& e : resp.entries()) names->push_back(e.subject());
-      if (next != nullptr) *next = resp.next_page_token();
-      return s;
-    };
-  }
-  PageFn Blacklist() {
-    return [this](int size, const std::string& token, std::vector<std::string>* names,
-                  std::string* next) {
-      v1::ListBlacklistRequest req;
-      req.set_page_size(size);
-      req.set_page_token(token);
-      v1::ListBlacklistResponse resp;
-      grpc::Status s = credit_stub_->ListBlacklist(Ctx("").get(), req, &resp);
+      Resp resp;
+      grpc::Status s = (credit_stub_.get()->*rpc)(Ctx("").get(), req, &resp);
       for (const auto& e : resp.entries()) names->push_back(e.subject());
       if (next != nullptr) *next = resp.next_page_token();
       return s;
@@ -727,14 +718,15 @@ TEST_F(CreditListsTest, RedlistPagesVisitEachSubjectOnce) {
   std::vector<std::string> sellers = Sellers(3);
   MakeRedlisted(sellers);
   // Same `since` for all three: ordered by subject.
-  ExpectPagesVisitEachOnce(Redlist(), sellers);
+  ExpectPagesVisitEachOnce(CreditList(&v1::CreditService::Stub::ListRedlist), sellers);
 }
 
 TEST_F(CreditListsTest, BlacklistPagesVisitEachSubjectOnce) {
   std::vector<std::string> sellers = Sellers(3);
   MakeBlacklisted(sellers);
   // Most recently listed first.
-  ExpectPagesVisitEachOnce(Blacklist(), {sellers[2], sellers[1], sellers[0]});
+  ExpectPagesVisitEachOnce(CreditList(&v1::CreditService::Stub::ListBlacklist),
+                           {sellers[2], sellers[1], sellers[0]});
 }
 
 TEST_F(CreditListsTest, ListRecordsPagesVisitEachRecordOnce) {
@@ -775,9 +767,9 @@ TEST_F(CreditListsTest, ListAccessLogPagesVisitEachEntryOnce) {
     req.set_filter(absl::StrCat("subject=\"", seller_, "\""));
     req.set_purpose(absl::StrCat("complaint ", i));
     v1::ListRecordsResponse records;
-    ASSERT_TRUE(credit_stub_->ListRecords(Ctx(Token(supervisor_, Role::SUPERVISOR)).get(), req,
-                                          &records)
-                    .ok());
+    ASSERT_TRUE(
+        credit_stub_->ListRecords(Ctx(Token(supervisor_, Role::SUPERVISOR)).get(), req, &records)
+            .ok());
   }
   std::vector<std::string> purposes;
   PageFn page = [&](int size, const std::string& page_token, std::vector<std::string>* names,
@@ -799,8 +791,8 @@ TEST_F(CreditListsTest, ListAccessLogPagesVisitEachEntryOnce) {
   std::vector<std::string> all;
   ASSERT_TRUE(page(1000, "", &all, nullptr).ok());
   // Newest first.
-  EXPECT_EQ(purposes, (std::vector<std::string>{"complaint 3", "complaint 2", "complaint 1",
-                                                "complaint 0"}));
+  EXPECT_EQ(purposes,
+            (std::vector<std::string>{"complaint 3", "complaint 2", "complaint 1", "complaint 0"}));
   ExpectPagesVisitEachOnce(page, all);
 }
 

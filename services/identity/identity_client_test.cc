@@ -81,8 +81,8 @@ class RemoteIdentityTokenTest : public IdentityClientTest {
     v1::CreateApiKeyRequest req;
     req.set_parent(service_);
     v1::CreateApiKeyResponse created;
-    grpc::Status s =
-        v1::IdentityService::NewStub(NewChannel())->CreateApiKey(Ctx(service_).get(), req, &created);
+    grpc::Status s = v1::IdentityService::NewStub(NewChannel())
+                         ->CreateApiKey(Ctx(service_).get(), req, &created);
     ASSERT_TRUE(s.ok()) << s.error_message();
     remote_ = std::make_unique<RemoteIdentity>(NewChannel(), service_, created.key(),
                                                std::make_shared<auth::TokenVerifier>(), &clock_);

@@ -76,6 +76,9 @@ class IdentityServiceTest : public testing::ServiceTest {
 
   std::string SupervisorToken() { return Token(supervisor_, {common::v1::SUPERVISOR}); }
 
+  // CreateSubject by the supervisor of a SELLER person with `id_number`.
+  grpc::Status CreatePersonWithIdNumber(const std::string& id_number);
+
   IdentityServiceImpl* service_ = nullptr;  // identity_'s
   std::unique_ptr<v1::IdentityService::Stub> stub_;
   std::string supervisor_, supervisor_password_;
@@ -95,6 +98,13 @@ v1::CreateSubjectRequest PersonRequest(const std::string& name, Role role) {
   req.mutable_subject()->set_id_number("11010519491231002X");
   req.set_password(kPassword);
   return req;
+}
+
+grpc::Status IdentityServiceTest::CreatePersonWithIdNumber(const std::string& id_number) {
+  v1::CreateSubjectRequest req = PersonRequest("x", common::v1::SELLER);
+  req.mutable_subject()->set_id_number(id_number);
+  v1::Subject out;
+  return stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &out);
 }
 
 TEST_F(IdentityServiceTest, BootstrapSupervisorLogsInAndWhoAmI) {
@@ -193,10 +203,7 @@ TEST_F(IdentityServiceTest, IdNumberIsStoredOnlyHashedAndMasked) {
 }
 
 TEST_F(IdentityServiceTest, BadIdNumberNamesField) {
-  auto req = PersonRequest("x", common::v1::SELLER);
-  req.mutable_subject()->set_id_number("110105194902300021");
-  v1::Subject out;
-  grpc::Status s = stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &out);
+  grpc::Status s = CreatePersonWithIdNumber("110105194902300021");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(BadFields(s), std::vector<std::string>{"subject.id_number"});
 }
@@ -204,19 +211,13 @@ TEST_F(IdentityServiceTest, BadIdNumberNamesField) {
 // The fake clock stands at 2026-09-21; real time is later. A birth date
 // between the two is in the future only by the injected clock.
 TEST_F(IdentityServiceTest, IdNumberBornAfterTheClocksTodayIsRejected) {
-  auto req = PersonRequest("x", common::v1::SELLER);
-  req.mutable_subject()->set_id_number("110105202611010020");  // born 2026-11-01
-  v1::Subject out;
-  grpc::Status s = stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &out);
+  grpc::Status s = CreatePersonWithIdNumber("110105202611010020");  // born 2026-11-01
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(BadFields(s), std::vector<std::string>{"subject.id_number"});
 }
 
 TEST_F(IdentityServiceTest, IdNumberBornBeforeTheClocksTodayIsAccepted) {
-  auto req = PersonRequest("x", common::v1::SELLER);
-  req.mutable_subject()->set_id_number("110105202609010021");  // born 2026-09-01
-  v1::Subject out;
-  grpc::Status s = stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &out);
+  grpc::Status s = CreatePersonWithIdNumber("110105202609010021");  // born 2026-09-01
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
@@ -529,9 +530,9 @@ TEST_F(IdentityServiceTest, KeyRetiredAfterALongIdlePeriodStillVerifiesItsLiveTo
 // MalformedRequestsNeverCauseInternal covers it.)
 TEST_F(IdentityServiceTest, MalformedSubjectNameIsInvalidArgumentNamingTheField) {
   std::string token = SupervisorToken();
-  for (const std::string& n : {std::string(""), std::string("subjects/"), std::string("subjects/A"),
-                               std::string("x/y"), std::string("subjects/a b"),
-                               std::string(300, 'z')}) {
+  for (const std::string& n :
+       {std::string(""), std::string("subjects/"), std::string("subjects/A"), std::string("x/y"),
+        std::string("subjects/a b"), std::string(300, 'z')}) {
     v1::Subject s;
     v1::GetSubjectRequest get;
     get.set_name(n);

@@ -228,6 +228,15 @@ class ListingServicesTest : public identity::testing::ServiceTest {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return o;
   }
+  // market_'s operator removes `seller` from market_.
+  void RemoveFromMarket(const std::string& seller) {
+    v1::RemoveSellerRequest rm;
+    rm.set_market(market_);
+    rm.set_seller(seller);
+    v1::Market m;
+    grpc::Status s = market_stub_->RemoveSeller(Ctx(operator_).get(), rm, &m);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
   // A subject that sells and buys, admitted to market_ (for swap orders).
   std::string AdmitSwapper() {
     std::string swapper = AddSubject("swapper", {Role::SELLER, Role::BUYER});
@@ -318,11 +327,7 @@ TEST_F(ListingServicesTest, SellerOutsideTheMarketIsRefused) {
 }
 
 TEST_F(ListingServicesTest, RemovedSellerCannotCreateListings) {
-  v1::RemoveSellerRequest rm;
-  rm.set_market(market_);
-  rm.set_seller(seller_);
-  v1::Market m;
-  ASSERT_TRUE(market_stub_->RemoveSeller(Ctx(operator_).get(), rm, &m).ok());
+  ASSERT_NO_FATAL_FAILURE(RemoveFromMarket(seller_));
   v1::Listing l;
   grpc::Status s = CreateAs(seller_, Phone(), &l);
   EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION);
@@ -332,11 +337,7 @@ TEST_F(ListingServicesTest, RemovedSellerCannotCreateListings) {
 TEST_F(ListingServicesTest, RemovedSellerCannotPublishItsDraft) {
   v1::Listing draft;
   ASSERT_TRUE(CreateAs(seller_, Phone(), &draft).ok());
-  v1::RemoveSellerRequest rm;
-  rm.set_market(market_);
-  rm.set_seller(seller_);
-  v1::Market m;
-  ASSERT_TRUE(market_stub_->RemoveSeller(Ctx(operator_).get(), rm, &m).ok());
+  ASSERT_NO_FATAL_FAILURE(RemoveFromMarket(seller_));
   v1::PublishListingRequest pub;
   pub.set_name(draft.name());
   v1::Listing out;
@@ -1377,8 +1378,8 @@ TEST_F(ListingServicesTest, OutboxDeliversEachEventOnceAfterTheReceiverComesUp) 
   up.AddService(&receiver, "market.credit.v1.CreditService");
   ASSERT_OK(up.Start());
   // The event to wait for: the relay's channel reaches the receiver (30 s cap).
-  ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                        std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)))
       << "the channel never reconnected to the receiver";
   clock_.Advance(absl::Minutes(10));  // past every event's retry delay
   ASSERT_OK_AND_ASSIGN(int delivered_now, relay.RunOnce());

@@ -713,10 +713,9 @@ TEST_F(WarrantyServiceTest, SchedulerThreadRunsDeadlines) {
   v1::Claim c = Filed();
   clock_.Advance(absl::Hours(80));
   auto ran = std::make_shared<absl::Notification>();
-  warranty_.service->StartScheduler(absl::Milliseconds(10),
-                                    [ran](const absl::StatusOr<int>&) {
-                                      if (!ran->HasBeenNotified()) ran->Notify();
-                                    });
+  warranty_.service->StartScheduler(absl::Milliseconds(10), [ran](const absl::StatusOr<int>&) {
+    if (!ran->HasBeenNotified()) ran->Notify();
+  });
   bool done = ran->WaitForNotificationWithTimeout(absl::Seconds(30));
   warranty_.service->StopScheduler();
   ASSERT_TRUE(done) << "the scheduler never ran";
