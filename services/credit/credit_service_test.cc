@@ -669,8 +669,8 @@ class CreditListsTest : public CreditServiceTest {
 
   // The pages of a public credit list (ListRedlist or ListBlacklist).
   template <typename Req, typename Resp>
-  PageFn CreditList(grpc::Status (v1::CreditService::Stub::*rpc)(grpc::ClientContext*,
-                                                                 const Req&, Resp*)) {
+  PageFn CreditList(grpc::Status (v1::CreditService::Stub::*rpc)(grpc::ClientContext*, const Req&,
+                                                                 Resp*)) {
     return [this, rpc](int size, const std::string& token, std::vector<std::string>* names,
                        std::string* next) {
       Req req;
