@@ -85,6 +85,17 @@ class BackupE2eTest : public ::testing::Test {
     return port;
   }
 
+  // Starts the marketd to back up on `data` and logs in as its bootstrap
+  // supervisor (supervisor.json); its port, or 0 after a test failure.
+  int StartSourceAndLogin(const std::string& data) {
+    int port = Start(data, "marketd", &source_);
+    if (port == 0) return 0;
+    RunResult login =
+        Ctl(port, "supervisor.json", {"login", "--bootstrap", data + "/bootstrap-admin.json"});
+    EXPECT_EQ(login.exit_code, 0) << login.err;
+    return login.exit_code == 0 ? port : 0;
+  }
+
   RunResult Ctl(int port, const std::string& credentials, std::vector<std::string> args,
                 const std::string& stdin_text = "") {
     std::vector<std::string> argv = {MARKETCTL_BIN, "--server", absl::StrCat("127.0.0.1:", port),
@@ -125,11 +136,8 @@ class BackupE2eTest : public ::testing::Test {
 
 TEST_F(BackupE2eTest, BackupWhileWritingRestoresToTheManifestCheckpoint) {
   const std::string data = dir_ + "/var";
-  int port = Start(data, "marketd", &source_);
+  int port = StartSourceAndLogin(data);
   ASSERT_GT(port, 0);
-  ASSERT_EQ(Ctl(port, "supervisor.json", {"login", "--bootstrap", data + "/bootstrap-admin.json"})
-                .exit_code,
-            0);
   RunResult created = Ctl(port, "supervisor.json",
                           {"subject", "create", "--id", "east-op", "--password-stdin", "--kind",
                            "organization", "--role", "OPERATOR", "--display-name",
@@ -209,11 +217,8 @@ TEST_F(BackupE2eTest, BackupWhileWritingRestoresToTheManifestCheckpoint) {
 
 TEST_F(BackupE2eTest, ChangedByteFailsTheCheckAndNonEmptyDirIsRefused) {
   const std::string data = dir_ + "/var";
-  int port = Start(data, "marketd", &source_);
+  int port = StartSourceAndLogin(data);
   ASSERT_GT(port, 0);
-  ASSERT_EQ(Ctl(port, "supervisor.json", {"login", "--bootstrap", data + "/bootstrap-admin.json"})
-                .exit_code,
-            0);
   for (int i = 0; i < 3; ++i) ASSERT_EQ(Commend(port, i).exit_code, 0);
   const std::string backup_dir = dir_ + "/backup";
   RunResult backup = Admin({"backup", "--data-dir", data, backup_dir});
