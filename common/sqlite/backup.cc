@@ -58,12 +58,20 @@ absl::Status SyncPath(const std::string& path, bool directory) {
 // One attempt: the whole source copied under one read transaction.
 absl::Status CopyOnce(const std::string& source_path, const std::string& partial) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(source_path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  // Read-write (never created) but query_only: a read-only connection to a
+  // WAL database whose writer is stopped would leave new -wal/-shm files
+  // behind, owned by whoever ran the backup; this one removes them on close
+  // as the last connection, like marketd does.
+  int rc = sqlite3_open_v2(source_path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
   DbPtr source(raw);
   if (rc != SQLITE_OK) {
     return internal::StatusFromDb(rc, raw, absl::StrCat("open ", source_path));
   }
   sqlite3_busy_timeout(source.get(), kBusyTimeoutMs);
+  rc = sqlite3_exec(source.get(), "PRAGMA query_only=1", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    return internal::StatusFromDb(rc, source.get(), absl::StrCat("query_only ", source_path));
+  }
 
   RemoveWithSideFiles(partial);
   // Created here so that SQLite keeps the mode (it gives journals the same).

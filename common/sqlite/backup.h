@@ -16,7 +16,9 @@ bool IsDatabaseFile(const std::string& path);
 
 // Copies the database at `source_path` to `dest_path` with the SQLite online
 // backup API while other connections (in this or another process) keep
-// reading and writing. The source is opened read-only and copied in one
+// reading and writing. The source is opened query-only (nothing written; as
+// the last connection it removes its -wal/-shm on close, so a stopped
+// server's folder is left as found) and copied in one
 // sqlite3_backup_step(-1), i.e. under one read transaction: the copy holds
 // exactly the commits before that snapshot, and writers are not blocked (WAL).
 // The copy is a self-contained file in rollback-journal mode (no -wal), made

@@ -120,6 +120,17 @@ TEST_F(BackupTest, BackupReplacesAnOlderCopy) {
   EXPECT_EQ(QueryInt(*c, "SELECT n FROM counter"), 2);
 }
 
+TEST_F(BackupTest, BackupOfAClosedDatabaseLeavesNoSideFiles) {
+  ASSERT_OK(db_->Write(AddRow));
+  db_.reset();
+  const std::string source = dir_.File("source.db");
+  ASSERT_FALSE(std::filesystem::exists(source + "-wal"));
+  ASSERT_OK(BackupDatabaseFile(source, dir_.File("copy.db")));
+  EXPECT_FALSE(std::filesystem::exists(source + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(source + "-shm"));
+  EXPECT_OK(CheckIntegrity(dir_.File("copy.db")));
+}
+
 TEST_F(BackupTest, MissingSourceIsNotFoundNamingIt) {
   EXPECT_THAT(BackupDatabaseFile(dir_.File("absent.db"), dir_.File("copy.db")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent.db")));
