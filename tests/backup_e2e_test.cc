@@ -2,7 +2,8 @@
 // `admin restore-check`, then a second marketd started on the restored copy
 // serving the checkpoint the manifest recorded. Also: a changed byte in a
 // copied database fails the check (exit 66, naming the file), and a non-empty
-// backup folder is refused.
+// backup folder is refused. And the split deployment: one data dir per
+// service, backed up in one run.
 #include <signal.h>
 
 #include <atomic>
@@ -35,16 +36,18 @@ namespace fs = std::filesystem;
 constexpr int kExitLocal = 65;
 constexpr int kExitVerificationFailed = 66;
 
-// One marketd on a data dir, on a port it picked itself (--listen 127.0.0.1:0),
-// read from its JSON "serving" log line: no probed port that someone else
-// could take first.
-class Marketd {
+// One server binary (marketd, market-credit, …) on a data dir, on a port it
+// picked itself (--listen 127.0.0.1:0), read from its JSON "serving" log
+// line: no probed port that someone else could take first.
+class Server {
  public:
-  Marketd(const std::string& data_dir, const std::string& log_prefix) : log_(log_prefix + ".err") {
-    child_ = std::make_unique<Child>(
-        std::vector<std::string>{MARKETD_BIN, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-                                 "--http-listen", "127.0.0.1:0"},
-        log_prefix + ".out", log_);
+  Server(const std::string& binary, const std::string& data_dir, const std::string& log_prefix,
+         const std::vector<std::string>& extra = {})
+      : log_(log_prefix + ".err") {
+    std::vector<std::string> argv = {binary,        "--data-dir",    data_dir,     "--listen",
+                                     "127.0.0.1:0", "--http-listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<Child>(argv, log_prefix + ".out", log_);
   }
   // The gRPC port, or 0 when no "serving" line came within `seconds`.
   int WaitForPort(double seconds = 30) {
@@ -78,8 +81,8 @@ class BackupE2eTest : public ::testing::Test {
   }
 
   // Starts marketd on `data_dir` (as `*m`) and returns its port.
-  int Start(const std::string& data_dir, const std::string& name, std::unique_ptr<Marketd>* m) {
-    *m = std::make_unique<Marketd>(data_dir, dir_ + "/" + name);
+  int Start(const std::string& data_dir, const std::string& name, std::unique_ptr<Server>* m) {
+    *m = std::make_unique<Server>(MARKETD_BIN, data_dir, dir_ + "/" + name);
     int port = (*m)->WaitForPort();
     EXPECT_GT(port, 0) << (*m)->log();
     return port;
@@ -130,8 +133,8 @@ class BackupE2eTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<Marketd> source_;
-  std::unique_ptr<Marketd> restored_;
+  std::unique_ptr<Server> source_;
+  std::unique_ptr<Server> restored_;
 };
 
 TEST_F(BackupE2eTest, BackupWhileWritingRestoresToTheManifestCheckpoint) {
@@ -245,6 +248,70 @@ TEST_F(BackupE2eTest, ChangedByteFailsTheCheckAndNonEmptyDirIsRefused) {
   EXPECT_THAT(check.out, HasSubstr("RESTORE CHECK FAILED: credit.db: sha256"));
   EXPECT_THAT(check.err, HasSubstr("RESTORE CHECK FAILED: credit.db"));
   EXPECT_EQ(source_->Stop(), 0);
+}
+
+// The split deployment (deploy/multiprocess.sh): one data dir per service,
+// all backed up by one run with a --data-dir each, each into DIR/<folder>.
+TEST_F(BackupE2eTest, SplitDeploymentBacksUpEachServiceDataDir) {
+  const std::string base = dir_ + "/var-multi";
+  Server identity(MARKET_IDENTITY_BIN, base + "/identity", dir_ + "/identity");
+  const int identity_port = identity.WaitForPort();
+  ASSERT_GT(identity_port, 0) << identity.log();
+  const std::string identity_addr = absl::StrCat("127.0.0.1:", identity_port);
+  ASSERT_EQ(Ctl(identity_port, "supervisor.json",
+                {"login", "--bootstrap", base + "/identity/bootstrap-admin.json"})
+                .exit_code,
+            0);
+  RunResult svc = Ctl(identity_port, "supervisor.json",
+                      {"subject", "create", "--kind", "organization", "--role", "SERVICE",
+                       "--display-name", "market-credit", "--credit-code", "91350102MA0000010J",
+                       "--id", "svc-credit", "--output", "json"});
+  ASSERT_EQ(svc.exit_code, 0) << svc.err;
+  const std::string creds = base + "/credit/service-credentials.json";
+  fs::create_directories(base + "/credit");
+  std::ofstream(creds) << nlohmann::json{{"subject", "subjects/svc-credit"},
+                                         {"api_key",
+                                          nlohmann::json::parse(svc.out)["initial_api_key"]}}
+                              .dump();
+  fs::permissions(creds, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  const std::vector<std::string> credit_flags = {"--identity-addr", identity_addr,
+                                                 "--service-credentials", creds};
+  Server credit(MARKET_CREDIT_BIN, base + "/credit", dir_ + "/credit", credit_flags);
+  const int credit_port = credit.WaitForPort();
+  ASSERT_GT(credit_port, 0) << credit.log();
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(Commend(credit_port, i).exit_code, 0);
+
+  const std::string backup_dir = dir_ + "/backup";
+  RunResult backup = Admin(
+      {"backup", "--data-dir", base + "/identity", "--data-dir", base + "/credit", backup_dir});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+  for (const char* file : {"identity/identity.db", "credit/credit.db",
+                           "credit/credit/ledger-key.pem", "credit/service-credentials.json"}) {
+    EXPECT_TRUE(fs::exists(backup_dir + "/" + file)) << file;
+  }
+  RunResult check = Admin({"restore-check", backup_dir});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  nlohmann::json manifest =
+      nlohmann::json::parse(ReadWholeFile(backup_dir + "/MANIFEST.json"), nullptr, false);
+  ASSERT_TRUE(manifest.is_object());
+  ASSERT_EQ(manifest["ledgers"].size(), 1u);
+  EXPECT_EQ(manifest["ledgers"][0]["database"], "credit/credit.db");
+  EXPECT_EQ(manifest["ledgers"][0]["tree_size"], 4);
+
+  // The credit service restored from its folder serves the recorded checkpoint.
+  EXPECT_EQ(credit.Stop(), 0);
+  const std::string restored = dir_ + "/restored-credit";
+  fs::copy(backup_dir + "/credit", restored, fs::copy_options::recursive);
+  Server restored_credit(MARKET_CREDIT_BIN, restored, dir_ + "/restored-credit",
+                         {"--identity-addr", identity_addr, "--service-credentials",
+                          restored + "/service-credentials.json"});
+  const int restored_port = restored_credit.WaitForPort();
+  ASSERT_GT(restored_port, 0) << restored_credit.log();
+  auto [size, root] = Checkpoint(restored_port);
+  EXPECT_EQ(size, 4);
+  EXPECT_EQ(root, manifest["ledgers"][0]["root_hash"]);
+  EXPECT_EQ(restored_credit.Stop(), 0);
+  EXPECT_EQ(identity.Stop(), 0);
 }
 
 }  // namespace
