@@ -6,6 +6,7 @@
 // service, backed up in one run.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -173,6 +174,14 @@ TEST_F(BackupE2eTest, BackupWhileWritingRestoresToTheManifestCheckpoint) {
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
   EXPECT_EQ(failed.load(), 0);
   EXPECT_THAT(backup.out, HasSubstr("5 SQLite databases"));
+  // Outbox senders before receivers, identity last, then keys and photos.
+  std::vector<size_t> at;
+  for (const char* file : {"appraisal.db ", "warranty.db ", "listing.db ", "credit.db ",
+                           "identity.db ", "credit/ledger-key.pem "}) {
+    at.push_back(backup.out.find(absl::StrCat("copied  ", file)));
+    EXPECT_NE(at.back(), std::string::npos) << file << " in\n" << backup.out;
+  }
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end())) << backup.out;
 
   RunResult check = Admin({"restore-check", backup_dir});
   ASSERT_EQ(check.exit_code, 0) << check.out << check.err;

@@ -239,9 +239,11 @@ class Backup {
     }
     if (absl::Status s = MakePrivateDir(dest); !s.ok()) return Local(s.message());
     dest_ = dest;
+    std::vector<Job> jobs;
     for (const auto& [source, prefix] : sources) {
-      if (absl::Status s = CopyDataDir(source, prefix); !s.ok()) return Local(s.message());
+      if (absl::Status s = PlanDataDir(source, prefix, &jobs); !s.ok()) return Local(s.message());
     }
+    if (absl::Status s = CopyAll(std::move(jobs)); !s.ok()) return Local(s.message());
     for (const FileEntry& f : files_) {
       if (f.kind != "sqlite" || fs::path(f.path).filename() != kLedgerDatabase) continue;
       absl::StatusOr<LedgerEntry> ledger =
@@ -275,8 +277,17 @@ class Backup {
     return kExitLocal;
   }
 
-  // Copies the files of `source` (recursively, in path order) to DIR/`prefix`.
-  absl::Status CopyDataDir(const std::string& source, const std::string& prefix) {
+  // A file to copy: from `in` to DIR/`out_rel`.
+  struct Job {
+    std::string in;
+    std::string out_rel;
+    bool database;
+  };
+
+  // Creates DIR/`prefix` and its folders as in `source`, and lists the files
+  // to copy in `*jobs`.
+  absl::Status PlanDataDir(const std::string& source, const std::string& prefix,
+                           std::vector<Job>* jobs) {
     std::error_code error;
     std::vector<fs::directory_entry> entries;
     for (auto it = fs::recursive_directory_iterator(source, error);
@@ -289,38 +300,62 @@ class Backup {
     MARKET_RETURN_IF_ERROR(MakePrivateDir(Join(dest_, prefix)));
     for (const fs::directory_entry& entry : entries) {
       const std::string rel = fs::relative(entry.path(), source).generic_string();
-      const std::string name = entry.path().filename().string();
       const std::string out_rel = Join(prefix, rel);
-      const std::string out = absl::StrCat(dest_, "/", out_rel);
       if (entry.is_symlink(error)) {
         client_.out() << absl::StrFormat("skip    %-40s a symbolic link\n", out_rel);
-        continue;
-      }
-      if (entry.is_directory(error)) {
-        MARKET_RETURN_IF_ERROR(MakePrivateDir(out));
-        continue;
-      }
-      if (!entry.is_regular_file(error)) {
+      } else if (entry.is_directory(error)) {
+        MARKET_RETURN_IF_ERROR(MakePrivateDir(absl::StrCat(dest_, "/", out_rel)));
+      } else if (!entry.is_regular_file(error)) {
         client_.out() << absl::StrFormat("skip    %-40s not a regular file\n", out_rel);
-        continue;
+      } else if (rel != kManifestName && !IsTransientFile(entry.path().filename().string())) {
+        jobs->push_back({entry.path().string(), out_rel, sqlite::IsDatabaseFile(entry.path())});
       }
-      if ((rel == kManifestName) || IsTransientFile(name)) continue;
-      FileEntry f{out_rel, "file", 0, ""};
-      const std::string in = entry.path().string();
+    }
+    return absl::OkStatus();
+  }
+
+  // Where a database comes in the copy order: the senders of outbox events
+  // before their receivers (appraisal -> listing -> credit, warranty ->
+  // credit), identity last, so that an event delivered after its sender's
+  // snapshot is still pending in the copy (and redelivered, deduplicated by
+  // event id) rather than lost, and every subject a copy names is in the
+  // identity copy. Unknown databases first.
+  static int CopyRank(const std::string& path) {
+    static const char* const kOrder[] = {"appraisal.db", "warranty.db", "listing.db", "credit.db",
+                                         "identity.db"};
+    const std::string name = fs::path(path).filename().string();
+    for (int i = 0; i < 5; ++i) {
+      if (name == kOrder[i]) return i + 1;
+    }
+    return 0;
+  }
+
+  // Copies every planned file: the databases in CopyRank order, then the
+  // other files (keys, photos: a photo is written before the listing row
+  // naming it, so copying photos after listing.db finds every one it names).
+  absl::Status CopyAll(std::vector<Job> jobs) {
+    std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
+      if (a.database != b.database) return a.database;
+      return a.database && CopyRank(a.in) < CopyRank(b.in);
+    });
+    for (const Job& job : jobs) {
+      FileEntry f{job.out_rel, job.database ? "sqlite" : "file", 0, ""};
+      const std::string out = absl::StrCat(dest_, "/", job.out_rel);
       absl::Status copied;
-      if (sqlite::IsDatabaseFile(in)) {
-        f.kind = "sqlite";
-        copied = sqlite::BackupDatabaseFile(in, out);
+      if (job.database) {
+        copied = sqlite::BackupDatabaseFile(job.in, out);
         if (copied.ok()) copied = HashFile(out, &f);
       } else {
-        copied = CopyFileHashing(in, out, &f);
+        copied = CopyFileHashing(job.in, out, &f);
         // A file marketd removed meanwhile was not part of the data.
         if (absl::IsNotFound(copied)) continue;
       }
       MARKET_RETURN_IF_ERROR(copied);
-      client_.out() << absl::StrFormat("copied  %-40s %-6s %d bytes\n", out_rel, f.kind, f.size);
+      client_.out() << absl::StrFormat("copied  %-40s %-6s %d bytes\n", f.path, f.kind, f.size);
       files_.push_back(std::move(f));
     }
+    std::sort(files_.begin(), files_.end(),
+              [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
     return absl::OkStatus();
   }
 

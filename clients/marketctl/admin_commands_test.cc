@@ -148,12 +148,12 @@ TEST_F(AdminCommandsTest, BackupWhileAppendingThenRestoreCheckPasses) {
   EXPECT_EQ(manifest["format"], "market-backup/1");
   std::vector<std::string> paths;
   for (const auto& f : manifest["files"]) paths.push_back(f["path"]);
-  // In path order (a folder before a longer name): credit/… < credit.db.
+  // In path order, databases and other files alike.
   EXPECT_THAT(
-      paths, ::testing::ElementsAre("credit/ledger-key.pem", "credit.db", "identity.db",
+      paths, ::testing::ElementsAre("credit.db", "credit/ledger-key.pem", "identity.db",
                                     "listing/page-token-hmac.key", "listing/photos/ab/abcdef0123"));
-  EXPECT_EQ(manifest["files"][0]["kind"], "file");
-  EXPECT_EQ(manifest["files"][1]["kind"], "sqlite");
+  EXPECT_EQ(manifest["files"][0]["kind"], "sqlite");
+  EXPECT_EQ(manifest["files"][1]["kind"], "file");
   EXPECT_EQ(manifest["files"][4]["sha256"], HexEncode(Sha256("\xff\xd8 a JPEG photo")));
   ASSERT_EQ(manifest["ledgers"].size(), 1u);
   const auto& ledger = manifest["ledgers"][0];
@@ -225,9 +225,9 @@ TEST_F(AdminCommandsTest, RewrittenLedgerWithAMatchingManifestStillFails) {
   }
   nlohmann::json manifest = Manifest(backup_);
   std::string bytes = Slurp(backup_ + "/credit.db");
-  ASSERT_EQ(manifest["files"][1]["path"], "credit.db");
-  manifest["files"][1]["size"] = bytes.size();
-  manifest["files"][1]["sha256"] = HexEncode(Sha256(bytes));
+  ASSERT_EQ(manifest["files"][0]["path"], "credit.db");
+  manifest["files"][0]["size"] = bytes.size();
+  manifest["files"][0]["sha256"] = HexEncode(Sha256(bytes));
   std::ofstream(backup_ + "/MANIFEST.json") << manifest.dump(2);
   CtlResult check = Ctl({"admin", "restore-check", backup_});
   EXPECT_EQ(check.exit_code, kExitVerificationFailed);
