@@ -5,30 +5,13 @@
 #include "common/status/status.h"
 #include "ledger/checkpoint.h"
 #include "market/credit/v1/credit.pb.h"
+#include "services/credit/stored_nodes.h"
 
 namespace market::credit {
 namespace {
 
 using sqlite::Connection;
 using sqlite::Statement;
-
-// Stored subtree hashes of the copy (table `nodes`).
-class StoredNodes final : public ledger::NodeSource {
- public:
-  explicit StoredNodes(Connection& c) : c_(c) {}
-  absl::StatusOr<ledger::Hash> Node(int level, int64_t index) override {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c_.Prepare("SELECT hash FROM nodes WHERE level = ? AND idx = ?"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(level)));
-    MARKET_RETURN_IF_ERROR(st.Bind(2, index));
-    MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return absl::NotFoundError(absl::StrCat("node ", level, "/", index));
-    return st.ColumnBlob(0);
-  }
-
- private:
-  Connection& c_;
-};
 
 std::string Hex(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
 
