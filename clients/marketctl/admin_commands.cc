@@ -568,9 +568,12 @@ void AddAdminCommands(CLI::App& app, Client& client, std::function<int()>* run) 
       "Copy every database of a deployment with the SQLite online backup API while marketd "
       "keeps running, plus its keys and photos; write DIR/MANIFEST.json");
   backup->footer(
-      "Run on the server host, as the user marketd runs as. DIR is created (mode 0700); files "
-      "in it\nare mode 0600. One --data-dir: its files go to DIR. Several (one per service, "
-      "e.g.\nvar-multi/identity … var-multi/warranty): each goes to DIR/<folder name>.\n"
+      "Run on the server host, as marketd's user or root; marketd may keep running. Each\n"
+      "database is copied in one read transaction, in the order appraisal, warranty, listing,\n"
+      "credit, identity (outbox senders first), then key files and photos. DIR is created\n"
+      "(mode 0700); files in it are mode 0600. One --data-dir: its files go to DIR. Several\n"
+      "(one per service, e.g. var-multi/identity ... var-multi/warranty): each goes to\n"
+      "DIR/<folder name>.\n"
       "Exit codes: 0 ok; 64 usage; 65 a file could not be read or written (or DIR is not "
       "empty);\n66 the ledger in the copy does not verify.\n"
       "Example:\n  marketctl admin backup --data-dir /var/lib/marketd /srv/backup/2026-12-07");
