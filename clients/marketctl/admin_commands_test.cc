@@ -255,6 +255,16 @@ TEST_F(AdminCommandsTest, MissingManifestFails) {
   EXPECT_THAT(check.out, HasSubstr("RESTORE CHECK FAILED: " + backup_ + "/MANIFEST.json"));
 }
 
+TEST_F(AdminCommandsTest, ManifestPathOutsideTheBackupFails) {
+  ASSERT_EQ(Ctl({"admin", "backup", "--data-dir", data_, backup_}).exit_code, 0);
+  nlohmann::json manifest = Manifest(backup_);
+  manifest["files"][2]["path"] = "../var/identity.db";
+  std::ofstream(backup_ + "/MANIFEST.json") << manifest.dump(2);
+  CtlResult check = Ctl({"admin", "restore-check", backup_});
+  EXPECT_EQ(check.exit_code, kExitVerificationFailed);
+  EXPECT_THAT(check.out, HasSubstr("file path \"../var/identity.db\" leaves the backup folder"));
+}
+
 TEST_F(AdminCommandsTest, SeveralDataDirsGoToFoldersOfTheirNames) {
   const std::string multi = tmp_.File("multi");
   fs::create_directories(multi + "/identity/identity");
