@@ -13,7 +13,7 @@ void BuildApp(CLI::App& app, GlobalFlags* flags, Client& client, std::function<i
       "Money: tables show yuan (1299.50元); -o json keeps the API's fen (amount_fen: "
       "\"129950\").\n"
       "Exit codes: 0 ok; 1-16 the gRPC status code of a failed call; 64 usage; 65 local error;\n"
-      "66 verification failed (ledger verify, appraisal verify).");
+      "66 verification failed (ledger verify, appraisal verify, admin restore-check).");
   flags->credentials = DefaultCredentialsPath();
   app.add_option("--server", flags->server,
                  "HOST:PORT of marketd (default: $MARKET_SERVER, the login's server, "
@@ -37,6 +37,7 @@ void BuildApp(CLI::App& app, GlobalFlags* flags, Client& client, std::function<i
   AddCreditCommands(app, client, run);
   AddAppraisalCommands(app, client, run);
   AddClaimCommands(app, client, run);
+  AddAdminCommands(app, client, run);
 }
 
 }  // namespace market::ctl
