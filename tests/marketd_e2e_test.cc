@@ -242,6 +242,26 @@ TEST_F(MarketdE2eTest, MetricsAndHealthzAreServed) {
                         "Login\",code=\"OK\"} 1"));
 }
 
+// Every service's bounded tables are gauges: request ids in all five
+// databases, outbox events in the three that send events.
+TEST_F(MarketdE2eTest, MetricsExportTheBoundedTablesOfEveryService) {
+  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
+  httplib::Client http("127.0.0.1", http_port_);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const char* service : {"identity", "credit", "listing", "appraisal", "warranty"}) {
+    EXPECT_THAT(metrics->body,
+                HasSubstr(absl::StrCat("market_idempotency_keys{service=\"", service, "\"} ")));
+  }
+  for (const char* service : {"listing", "appraisal", "warranty"}) {
+    EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("market_outbox_pending_events{service=\"",
+                                                      service, "\"} 0\n")));
+    EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("market_outbox_delivered_events{service=\"",
+                                                      service, "\"} ")));
+  }
+  EXPECT_THAT(metrics->body, Not(HasSubstr("market_outbox_pending_events{service=\"credit\"}")));
+}
+
 TEST_F(MarketdE2eTest, SigtermStopsCleanlyAndDataSurvivesRestart) {
   ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
   ASSERT_EQ(Ctl({"subject", "create", "--role", "BUYER", "--display-name", "买家", "--id",
