@@ -43,6 +43,20 @@ void Metrics::AddGauge(const std::string& name, const std::string& help,
   gauges_[name] = Gauge{help, std::move(fn)};
 }
 
+void Metrics::AddGauge(const std::string& name, const std::string& help,
+                       const std::map<std::string, std::string>& labels,
+                       std::function<double()> fn) {
+  std::string rendered;
+  for (const auto& [label, value] : labels) {
+    absl::StrAppend(&rendered, rendered.empty() ? "" : ",", label, "=\"", EscapeLabel(value),
+                    "\"");
+  }
+  absl::MutexLock lock(&mu_);
+  GaugeFamily& family = labelled_gauges_[name];
+  if (family.help.empty()) family.help = help;
+  family.series[rendered] = std::move(fn);
+}
+
 std::string Metrics::Render() const {
   absl::MutexLock lock(&mu_);
   std::string out;
@@ -69,6 +83,12 @@ std::string Metrics::Render() const {
   for (const auto& [name, g] : gauges_) {
     absl::StrAppend(&out, "# HELP ", name, " ", g.help, "\n# TYPE ", name, " gauge\n", name, " ",
                     g.fn(), "\n");
+  }
+  for (const auto& [name, family] : labelled_gauges_) {
+    absl::StrAppend(&out, "# HELP ", name, " ", family.help, "\n# TYPE ", name, " gauge\n");
+    for (const auto& [labels, fn] : family.series) {
+      absl::StrAppend(&out, name, "{", labels, "} ", fn(), "\n");
+    }
   }
   return out;
 }

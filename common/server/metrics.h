@@ -29,6 +29,13 @@ class Metrics {
   // Registers a gauge evaluated at every scrape; `name` must be a valid metric name.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Registers one series of the gauge family `name`, identified by `labels`
+  // (name → value, e.g. {{"service", "listing"}}), evaluated at every scrape.
+  // Series of one family share its HELP and TYPE lines (the first `help`
+  // given); registering the same name and labels again replaces the series.
+  void AddGauge(const std::string& name, const std::string& help,
+                const std::map<std::string, std::string>& labels, std::function<double()> fn)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The whole registry in Prometheus text format.
   std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -47,6 +54,11 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Gauge> gauges_ ABSL_GUARDED_BY(mu_);
+  struct GaugeFamily {
+    std::string help;
+    std::map<std::string, std::function<double()>> series;  // rendered labels → value
+  };
+  std::map<std::string, GaugeFamily> labelled_gauges_ ABSL_GUARDED_BY(mu_);
 };
 
 // Escapes a label value for the text format.

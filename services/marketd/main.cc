@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/marketd/marketd.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
                  "HOST:PORT serving /metrics and /healthz")
       ->capture_default_str();
   server::AddClockFlags(app, &flags);
+  market::retention::AddRetentionFlags(app, &options.retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
