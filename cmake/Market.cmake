@@ -9,6 +9,12 @@ function(market_apply_flags target)
                                              -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=${MARKET_SANITIZE})
   endif()
+  if(MARKET_FUZZ)
+    # libFuzzer's coverage instrumentation for every library a fuzz target
+    # links; only the fuzz targets themselves link libFuzzer (fuzz/).
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link
+                                             -fno-sanitize-recover=all)
+  endif()
 endfunction()
 
 # market_cc_library(NAME area SRCS ... DEPS ...)
@@ -39,3 +45,5 @@ function(market_cc_binary)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
   market_apply_flags(${ARG_NAME})
 endfunction()
+
+include(Fuzz)
