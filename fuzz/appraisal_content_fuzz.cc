@@ -36,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   market::appraisal::v1::AppraisalContent content;
   if (!content.ParseFromArray(data, static_cast<int>(size))) return 0;
   absl::Status valid = market::appraisal::ValidateContent(content, market::fuzz::FuzzNow());
+  market::fuzz::Trace("validate", valid);
   CheckInvalidArgument(valid);
 
   std::optional<int> score;
@@ -51,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!valid.ok()) return 0;
 
   absl::Status tradable = market::appraisal::CheckTradable(content);
+  market::fuzz::Trace("tradable", tradable);
   FUZZ_CHECK(tradable.ok() || tradable.code() == absl::StatusCode::kFailedPrecondition,
              tradable.ToString());
   std::string item = market::appraisal::ItemOf(content);

@@ -33,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view note(reinterpret_cast<const char*>(data), size);
 
   absl::StatusOr<market::ledger::Checkpoint> body = market::ledger::ParseCheckpointBody(note);
+  market::fuzz::Trace("body", body.status());
   CheckCode(body.status());
   if (body.ok()) {
     FUZZ_CHECK(market::ledger::CheckpointBody(*body) == note, "body not canonical");
@@ -46,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   absl::StatusOr<market::ledger::Checkpoint> cp =
       market::ledger::VerifyCheckpoint(note, market::fuzz::kNoteKeyName, PublicKeyRaw());
+  market::fuzz::Trace("verify", cp.status());
   CheckCode(cp.status());
   if (cp.ok()) {
     FUZZ_CHECK(text.ok(), "checkpoint verified but the note does not open");

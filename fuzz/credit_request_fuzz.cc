@@ -12,6 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   market::credit::v1::RecordEventRequest req;
   if (!req.ParseFromArray(data, static_cast<int>(size))) return 0;
   absl::Status s = market::credit::ValidateRecord(req.record(), market::fuzz::FuzzNow());
+  market::fuzz::Trace("validate", s);
   FUZZ_CHECK(s.ok() || s.code() == absl::StatusCode::kInvalidArgument, s.ToString());
   if (s.ok()) FUZZ_CHECK(req.record().has_occurred_time(), "record without occurred_time");
   return 0;

@@ -65,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::Status terms = market::warranty::ValidateTerms(input.category, input.terms);
   FUZZ_CHECK(terms.ok() || terms.code() == absl::StatusCode::kInvalidArgument, terms.ToString());
   absl::Status valid = market::warranty::ValidateEligibilityInput(input);
+  market::fuzz::Trace("validate", valid);
   FUZZ_CHECK(valid.ok() || valid.code() == absl::StatusCode::kInvalidArgument, valid.ToString());
   if (!valid.ok()) return 0;
   FUZZ_CHECK(terms.ok(), "input validates with invalid terms");

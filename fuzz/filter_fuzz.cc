@@ -32,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   absl::StatusOr<std::vector<market::FilterTerm>> terms =
       market::ParseFilterTerms(filter, "want KEY OP VALUE", {"=", "!=", ">=", "<=", ">", "<"});
+  market::fuzz::Trace("terms", terms.status());
   CheckInvalidArgument(terms.status());
   if (terms.ok()) {
     for (const market::FilterTerm& t : *terms) {

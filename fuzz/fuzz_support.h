@@ -14,6 +14,7 @@
 #include <string>
 #include <type_traits>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -40,6 +41,17 @@ inline constexpr char kJwtKeyId[] = "fuzz-key-1";
 inline constexpr char kNoteKeySeed[] = "fuzz-note-key-seed-32-bytes-lng!";
 inline constexpr char kNoteKeyName[] = "market.example/ledger";
 inline constexpr char kPageTokenSecret[] = "fuzz-page-token-secret";
+
+// With MARKET_FUZZ_TRACE set in the environment, prints what an input
+// reached ("verify: OK", "validate: INVALID_ARGUMENT: ..."): for checking that
+// a seed is the valid example it should be. Silent otherwise.
+inline void Trace(absl::string_view step, const absl::Status& status) {
+  static const bool enabled = std::getenv("MARKET_FUZZ_TRACE") != nullptr;
+  if (enabled) {
+    std::fprintf(stderr, "  %.*s: %s\n", static_cast<int>(step.size()), step.data(),
+                 status.ToString().c_str());
+  }
+}
 
 // Reads typed fields from the front of a fuzz input; once the input is used
 // up every read returns zero / empty, so any input is a valid field sequence.

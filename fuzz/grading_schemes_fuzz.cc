@@ -11,6 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view json(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<std::vector<market::appraisal::SchemeDefinition>> schemes =
       market::appraisal::ParseSchemes(json, "fuzz.json");
+  market::fuzz::Trace("parse", schemes.status());
   FUZZ_CHECK(schemes.ok() || schemes.status().code() == absl::StatusCode::kInvalidArgument,
              schemes.status().ToString());
   if (schemes.ok()) {

@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   market::identity::v1::CreateSubjectRequest req;
   if (!req.ParseFromArray(data, static_cast<int>(size))) return 0;
   absl::Status s = market::identity::ValidateCreateSubject(req, market::fuzz::FuzzNow());
+  market::fuzz::Trace("validate", s);
   FUZZ_CHECK(s.ok() || s.code() == absl::StatusCode::kInvalidArgument, s.ToString());
   return 0;
 }

@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view token(reinterpret_cast<const char*>(data), size);
   absl::Time now = market::fuzz::FuzzNow();
   absl::StatusOr<market::auth::Claims> claims = Verifier().Verify(token, now);
+  market::fuzz::Trace("verify", claims.status());
   if (!claims.ok()) {
     FUZZ_CHECK(claims.status().code() == absl::StatusCode::kUnauthenticated,
                claims.status().ToString());

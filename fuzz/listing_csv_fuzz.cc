@@ -11,6 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view csv(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<std::vector<market::listing::CsvRow>> rows = market::listing::ParseListingsCsv(csv);
+  market::fuzz::Trace("parse", rows.status());
   if (!rows.ok()) {
     FUZZ_CHECK(rows.status().code() == absl::StatusCode::kInvalidArgument, rows.status().ToString());
     return 0;
@@ -22,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     previous = row.row;
     if (!row.violations.empty()) continue;
     absl::Status s = market::listing::ValidateListingForCreate(row.listing, market::fuzz::FuzzNow());
+    market::fuzz::Trace("validate row", s);
     FUZZ_CHECK(s.ok() || s.code() == absl::StatusCode::kInvalidArgument, s.ToString());
   }
   return 0;

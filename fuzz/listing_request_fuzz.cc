@@ -51,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     market::listing::v1::CreateListingRequest req;
     if (!req.ParseFromArray(body, body_size)) return 0;
     absl::Status s = market::listing::ValidateListingForCreate(req.listing(), now);
+    market::fuzz::Trace("create", s);
     CheckCode(s, absl::StatusCode::kInvalidArgument);
     if (s.ok()) {
       CheckCode(market::listing::CheckPublishable(req.listing()),
@@ -68,6 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!req.ParseFromArray(body, body_size)) return 0;
   absl::StatusOr<Listing> updated =
       market::listing::ApplyListingUpdate(*stored[mode & 7], req.listing(), req.update_mask(), now);
+  market::fuzz::Trace("update", updated.status());
   CheckCode(updated.status(), absl::StatusCode::kFailedPrecondition);
   if (updated.ok()) {
     absl::Status again = market::listing::ValidateListingForCreate(*updated, now);

@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::string> position = codec.Decode(query, token);
   FUZZ_CHECK(position.ok() || position.status().code() == absl::StatusCode::kInvalidArgument,
              position.status().ToString());
+  market::fuzz::Trace("decode", position.status());
   if (position.ok()) CheckCursors(*position);
 
   // The token bytes as a position, and as a position sealed by the codec.

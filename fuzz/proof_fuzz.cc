@@ -31,8 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> proof;
   while (in.remaining() > 0 && proof.size() < 128) proof.push_back(in.Bytes(32));
 
-  CheckCode(market::ledger::VerifyInclusion(a, b, first, proof, second));
+  absl::Status inclusion = market::ledger::VerifyInclusion(a, b, first, proof, second);
+  market::fuzz::Trace("inclusion", inclusion);
+  CheckCode(inclusion);
   absl::Status consistency = market::ledger::VerifyConsistency(a, b, first, second, proof);
+  market::fuzz::Trace("consistency", consistency);
   CheckCode(consistency);
   if (consistency.ok() && a == b) FUZZ_CHECK(first == second, "equal sizes, different roots");
   return 0;

@@ -170,6 +170,7 @@ void ListingRequests() {
   vehicle.set_title("家用轿车");
   auto* v = vehicle.mutable_vehicle();
   v->set_vin("1M8GDM9AXKP042788");
+  v->set_engine_number("E1");
   v->set_mileage_km(52000);
   *create.mutable_listing() = vehicle;
   Write("listing_request_fuzz", "create_vehicle",
