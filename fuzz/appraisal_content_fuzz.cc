@@ -33,6 +33,7 @@ void CheckInvalidArgument(const absl::Status& s) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  market::fuzz::QuietProtobufLogs();
   market::appraisal::v1::AppraisalContent content;
   if (!content.ParseFromArray(data, static_cast<int>(size))) return 0;
   absl::Status valid = market::appraisal::ValidateContent(content, market::fuzz::FuzzNow());

@@ -9,6 +9,7 @@
 #include "services/credit/credit_service.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  market::fuzz::QuietProtobufLogs();
   market::credit::v1::RecordEventRequest req;
   if (!req.ParseFromArray(data, static_cast<int>(size))) return 0;
   absl::Status s = market::credit::ValidateRecord(req.record(), market::fuzz::FuzzNow());

@@ -10,6 +10,7 @@
 #include "services/identity/identity_service.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  market::fuzz::QuietProtobufLogs();
   market::identity::v1::CreateSubjectRequest req;
   if (!req.ParseFromArray(data, static_cast<int>(size))) return 0;
   absl::Status s = market::identity::ValidateCreateSubject(req, market::fuzz::FuzzNow());

@@ -42,6 +42,7 @@ void CheckCode(const absl::Status& s, absl::StatusCode other) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  market::fuzz::QuietProtobufLogs();
   if (size == 0) return 0;
   uint8_t mode = data[0];
   const uint8_t* body = data + 1;
