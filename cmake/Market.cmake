@@ -8,6 +8,18 @@ function(market_apply_flags target)
     target_compile_options(${target} PRIVATE -fsanitize=${MARKET_SANITIZE}
                                              -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=${MARKET_SANITIZE})
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # GCC's -Wmaybe-uninitialized gives false positives on instrumented code
+      # (GCC documents that sanitizers make it unreliable; here: std::optional
+      # <std::string> in MARKET_ASSIGN_OR_RETURN). The normal build keeps it.
+      target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    endif()
+  endif()
+  if(MARKET_FUZZ)
+    # libFuzzer's coverage instrumentation for every library a fuzz target
+    # links; only the fuzz targets themselves link libFuzzer (fuzz/).
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link
+                                             -fno-sanitize-recover=all)
   endif()
 endfunction()
 
@@ -39,3 +51,5 @@ function(market_cc_binary)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
   market_apply_flags(${ARG_NAME})
 endfunction()
+
+include(Fuzz)

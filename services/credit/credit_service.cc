@@ -78,6 +78,8 @@ bool NeedsDecisionDocument(Record::Type t) {
          t == Record::SANCTION_OTHER;
 }
 
+}  // namespace
+
 absl::Status ValidateRecord(const Record& r, absl::Time now) {
   Violations v;
   if (!ValidSubjectName(r.subject())) v.Add("record.subject", "want subjects/{subject}");
@@ -130,6 +132,8 @@ absl::Status ValidateRecord(const Record& r, absl::Time now) {
   if (r.has_refers_to() && r.refers_to() < 0) v.Add("record.refers_to", "negative");
   return v.ToStatus();
 }
+
+namespace {
 
 // Filter terms of ListRecords and ListAccessLog.
 absl::StatusOr<std::vector<FilterTerm>> ParseFilter(const std::string& filter) {

@@ -21,6 +21,12 @@
 
 namespace market::credit {
 
+// Validates RecordEventRequest.record submitted at `now` (which submitter may
+// record which type is the handler's check): OK or one INVALID_ARGUMENT whose
+// BadRequest names every bad field ("record.subject", "record.occurred_time",
+// …). Pure; exposed for the request fuzzer (fuzz/credit_request_fuzz.cc).
+absl::Status ValidateRecord(const Record& record, absl::Time now);
+
 // What the credit service needs to know about a subject from the identity
 // and listing services (through their clients, in both deployments).
 struct SubjectInfo {

@@ -169,6 +169,48 @@ absl::StatusOr<SubjectRow> Affiliation(IdentityStore& store, const std::string& 
 
 }  // namespace
 
+absl::Status ValidateCreateSubject(const v1::CreateSubjectRequest& req, absl::Time now) {
+  const Subject& in = req.subject();
+  Violations v;
+  if (!req.has_subject()) v.Add("subject", "required");
+  if (in.kind() != Subject::PERSON && in.kind() != Subject::ORGANIZATION) {
+    v.Add("subject.kind", "want PERSON or ORGANIZATION");
+  }
+  CheckRoles(v, "subject.roles", in.roles());
+  CheckKindRoles(v, "subject.roles", in.kind(), in.roles());
+  CheckText(v, "subject.display_name", in.display_name(), 1, 100);
+  CheckPhone(v, "subject.phone", in.phone());
+  CheckRequestId(v, req.request_id());
+  if (!req.subject_id().empty() && !ValidSubjectId(req.subject_id())) {
+    v.Add("subject_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
+  }
+  if (!req.password().empty()) CheckPassword(v, req.password());
+  if (!in.affiliation().empty()) CheckSubjectName(v, "subject.affiliation", in.affiliation());
+  if (in.kind() == Subject::ORGANIZATION) {
+    if (in.credit_code().empty()) {
+      v.Add("subject.credit_code", "required for organisations");
+    } else {
+      v.Merge(ValidateUscc(in.credit_code()), "subject.credit_code");
+    }
+    if (!in.id_number().empty()) v.Add("subject.id_number", "only for people");
+  }
+  if (in.kind() == Subject::PERSON) {
+    if (!in.credit_code().empty()) v.Add("subject.credit_code", "only for organisations");
+    bool real_name = NeedsRealName(in.roles());
+    if (in.id_number().empty()) {
+      if (real_name) {
+        v.Add("subject.id_number", "required for sellers, appraisers and operators");
+      }
+    } else {
+      v.Merge(ValidateIdNumber(in.id_number(), now), "subject.id_number");
+    }
+  }
+  if (HasRole(in, common::v1::APPRAISER) && in.affiliation().empty()) {
+    v.Add("subject.affiliation", "an appraiser must name its appraisal firm");
+  }
+  return v.ToStatus();
+}
+
 auth::SubjectStatus StatusOf(const Subject& subject) {
   auth::SubjectStatus status;
   status.blocked = subject.state() != Subject::ACTIVE;
@@ -267,44 +309,7 @@ grpc::Status IdentityServiceImpl::CreateSubject(grpc::ServerContext* ctx,
                                                 v1::Subject* resp) {
   return server::HandleRpc(env_, ctx, "CreateSubject", *req, [&](const auth::Caller& caller) {
     const Subject& in = req->subject();
-    Violations v;
-    if (!req->has_subject()) v.Add("subject", "required");
-    if (in.kind() != Subject::PERSON && in.kind() != Subject::ORGANIZATION) {
-      v.Add("subject.kind", "want PERSON or ORGANIZATION");
-    }
-    CheckRoles(v, "subject.roles", in.roles());
-    CheckKindRoles(v, "subject.roles", in.kind(), in.roles());
-    CheckText(v, "subject.display_name", in.display_name(), 1, 100);
-    CheckPhone(v, "subject.phone", in.phone());
-    CheckRequestId(v, req->request_id());
-    if (!req->subject_id().empty() && !ValidSubjectId(req->subject_id())) {
-      v.Add("subject_id", "want 4-63 characters of [a-z0-9-] starting with a letter");
-    }
-    if (!req->password().empty()) CheckPassword(v, req->password());
-    if (!in.affiliation().empty()) CheckSubjectName(v, "subject.affiliation", in.affiliation());
-    if (in.kind() == Subject::ORGANIZATION) {
-      if (in.credit_code().empty()) {
-        v.Add("subject.credit_code", "required for organisations");
-      } else {
-        v.Merge(ValidateUscc(in.credit_code()), "subject.credit_code");
-      }
-      if (!in.id_number().empty()) v.Add("subject.id_number", "only for people");
-    }
-    if (in.kind() == Subject::PERSON) {
-      if (!in.credit_code().empty()) v.Add("subject.credit_code", "only for organisations");
-      bool real_name = NeedsRealName(in.roles());
-      if (in.id_number().empty()) {
-        if (real_name) {
-          v.Add("subject.id_number", "required for sellers, appraisers and operators");
-        }
-      } else {
-        v.Merge(ValidateIdNumber(in.id_number(), clock_->Now()), "subject.id_number");
-      }
-    }
-    if (HasRole(in, common::v1::APPRAISER) && in.affiliation().empty()) {
-      v.Add("subject.affiliation", "an appraiser must name its appraisal firm");
-    }
-    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    MARKET_RETURN_IF_ERROR(ValidateCreateSubject(*req, clock_->Now()));
 
     // Who may create what (the table lets anyone in; the rules depend on the body).
     bool supervisor = caller.HasRole(common::v1::SUPERVISOR);

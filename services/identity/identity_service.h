@@ -32,6 +32,12 @@ auth::SubjectStatus StatusOf(const Subject& subject);
 // The policy table of IdentityService (exposed for the role-matrix test).
 std::vector<auth::RpcPolicy> IdentityPolicies();
 
+// Validates CreateSubjectRequest at `now` (who may create what is the
+// handler's check): OK or one INVALID_ARGUMENT whose BadRequest names every
+// bad field ("subject.kind", "subject.credit_code", "subject.id_number", …).
+// Pure; exposed for the request fuzzer (fuzz/identity_request_fuzz.cc).
+absl::Status ValidateCreateSubject(const v1::CreateSubjectRequest& req, absl::Time now);
+
 class IdentityServiceImpl final : public v1::IdentityService::Service {
  public:
   // Builds the service; `verifier` receives the signing keys and `suspension`

@@ -147,7 +147,12 @@ Facts Derive(const EligibilityInput& in, absl::Time now) {
   f.elapsed_days = StartedDays(active);
   if (f.vehicle && in.delivery_mileage_km && in.current_mileage_km &&
       *in.current_mileage_km >= *in.delivery_mileage_km) {
-    f.driven_km = *in.current_mileage_km - *in.delivery_mileage_km;
+    // Saturating: CheckEligibility also answers on unvalidated (e.g. negative) readings.
+    int64_t driven;
+    if (__builtin_sub_overflow(*in.current_mileage_km, *in.delivery_mileage_km, &driven)) {
+      driven = INT64_MAX;
+    }
+    f.driven_km = driven;
   }
   f.covered = f.elapsed_days <= in.terms.repair_days && WithinKm(f, in.terms.repair_km);
   return f;
@@ -393,6 +398,12 @@ absl::Status ValidateEligibilityInput(const EligibilityInput& in) {
   if (in.category == Category::kVehicle) {
     if (!in.current_mileage_km) v.Add("mileage_km", "required for vehicles");
     if (!in.delivery_mileage_km) v.Add("delivery_mileage_km", "required for vehicles");
+    if (in.delivery_mileage_km && *in.delivery_mileage_km < 0) {
+      v.Add("delivery_mileage_km", absl::StrCat(*in.delivery_mileage_km, ", want >= 0"));
+    }
+    if (in.current_mileage_km && *in.current_mileage_km < 0) {
+      v.Add("mileage_km", absl::StrCat(*in.current_mileage_km, ", want >= 0"));
+    }
     if (in.current_mileage_km && in.delivery_mileage_km &&
         *in.current_mileage_km < *in.delivery_mileage_km) {
       v.Add("mileage_km", absl::StrCat(*in.current_mileage_km, ", want >= ",

@@ -283,8 +283,8 @@ struct EligibilityInput {
 // ValidateTerms), negative price_fen, an exchange before delivery, a repair
 // starting before delivery, ending before it starts, with an end but
 // kInProgress (or kFixed/kFailed without an end), or overlapping another; a
-// vehicle without mileage_km or delivery_mileage_km, or with the current
-// reading below the baseline. CheckEligibility expects valid input; on other
+// vehicle without mileage_km or delivery_mileage_km, with a negative one, or
+// with the current reading below the baseline. CheckEligibility expects valid input; on other
 // input it still returns a decision as documented above.
 absl::Status ValidateEligibilityInput(const EligibilityInput& input);
 
