@@ -1,6 +1,10 @@
 #include "common/server/metrics.h"
 
+#include <charconv>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
+#include "common/server/process_metrics.h"
 
 namespace market::server {
 
@@ -18,6 +22,19 @@ std::string EscapeLabel(const std::string& value) {
     out.push_back(c);
   }
   return out;
+}
+
+std::string FormatMetricValue(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  // Plain notation where it stays short (bucket bounds, byte counts, epoch
+  // seconds), else the shortest form (1e-09).
+  const double magnitude = std::fabs(value);
+  auto [end, ec] = magnitude == 0 || (magnitude >= 1e-4 && magnitude < 1e15)
+                       ? std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed)
+                       : std::to_chars(buf, buf + sizeof(buf), value);
+  return ec == std::errc() ? std::string(buf, end) : "NaN";
 }
 
 void Metrics::RecordRpc(const std::string& method, const std::string& code,
@@ -43,6 +60,12 @@ void Metrics::AddGauge(const std::string& name, const std::string& help,
   gauges_[name] = Gauge{help, std::move(fn)};
 }
 
+void Metrics::AddInfo(const std::string& name, const std::string& help,
+                      std::vector<std::pair<std::string, std::string>> labels) {
+  absl::MutexLock lock(&mu_);
+  infos_[name] = Info{help, std::move(labels)};
+}
+
 std::string Metrics::Render() const {
   absl::MutexLock lock(&mu_);
   std::string out;
@@ -59,16 +82,28 @@ std::string Metrics::Render() const {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < bounds_.size(); ++i) {
       cumulative += h.buckets[i];
-      absl::StrAppend(&out, "market_rpc_latency_seconds_bucket{", label, ",le=\"", bounds_[i],
-                      "\"} ", cumulative, "\n");
+      absl::StrAppend(&out, "market_rpc_latency_seconds_bucket{", label, ",le=\"",
+                      FormatMetricValue(bounds_[i]), "\"} ", cumulative, "\n");
     }
     absl::StrAppend(&out, "market_rpc_latency_seconds_bucket{", label, ",le=\"+Inf\"} ", h.count,
-                    "\n", "market_rpc_latency_seconds_sum{", label, "} ", h.sum, "\n",
-                    "market_rpc_latency_seconds_count{", label, "} ", h.count, "\n");
+                    "\n", "market_rpc_latency_seconds_sum{", label, "} ", FormatMetricValue(h.sum),
+                    "\n", "market_rpc_latency_seconds_count{", label, "} ", h.count, "\n");
   }
   for (const auto& [name, g] : gauges_) {
     absl::StrAppend(&out, "# HELP ", name, " ", g.help, "\n# TYPE ", name, " gauge\n", name, " ",
-                    g.fn(), "\n");
+                    FormatMetricValue(g.fn()), "\n");
+  }
+  for (const auto& [name, info] : infos_) {
+    absl::StrAppend(&out, "# HELP ", name, " ", info.help, "\n# TYPE ", name, " gauge\n", name,
+                    "{");
+    for (size_t i = 0; i < info.labels.size(); ++i) {
+      absl::StrAppend(&out, i == 0 ? "" : ",", info.labels[i].first, "=\"",
+                      EscapeLabel(info.labels[i].second), "\"");
+    }
+    absl::StrAppend(&out, "} 1\n");
+  }
+  if (absl::StatusOr<ProcessStats> process = ReadProcessStats(); process.ok()) {
+    out += RenderProcessMetrics(*process);
   }
   return out;
 }

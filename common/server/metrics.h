@@ -1,9 +1,12 @@
 // Prometheus metrics in the text exposition format (version 0.0.4): per-RPC
-// request counters by status code, per-RPC latency histograms, and gauges read
-// from callbacks at scrape time. Thread-safe.
+// request counters by status code, per-RPC latency histograms, gauges read
+// from callbacks at scrape time, constant info gauges (market_build_info) and
+// the standard process_* metrics. Thread-safe.
 //
-// Debian 12 packages no prometheus-cpp, so this small registry writes the text
-// format itself; it covers counters, histograms and gauges, nothing more.
+// A small hand-written registry: it covers what the services export and no
+// more, with no dependency beyond abseil. (Debian 12 does package
+// prometheus-cpp 1.0.1, prometheus-cpp-dev; moving to it is an option.)
+// Every metric of the project is named market_*; only process_* is not.
 #ifndef MARKET_COMMON_SERVER_METRICS_H_
 #define MARKET_COMMON_SERVER_METRICS_H_
 
@@ -29,7 +32,13 @@ class Metrics {
   // Registers a gauge evaluated at every scrape; `name` must be a valid metric name.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // The whole registry in Prometheus text format.
+  // Registers a gauge of constant value 1 whose labels carry the information
+  // (`labels` in order, values escaped on render), e.g. market_build_info.
+  // Registering `name` again replaces it.
+  void AddInfo(const std::string& name, const std::string& help,
+               std::vector<std::pair<std::string, std::string>> labels) ABSL_LOCKS_EXCLUDED(mu_);
+  // The whole registry in Prometheus text format, then the process_* metrics
+  // (left out where /proc cannot be read).
   std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -47,10 +56,19 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Gauge> gauges_ ABSL_GUARDED_BY(mu_);
+  struct Info {
+    std::string help;
+    std::vector<std::pair<std::string, std::string>> labels;
+  };
+  std::map<std::string, Info> infos_ ABSL_GUARDED_BY(mu_);
 };
 
 // Escapes a label value for the text format.
 std::string EscapeLabel(const std::string& value);
+
+// A sample value in the text format: the shortest text that reads back as
+// `value` ("0.0005", "1796640000.25", "7"), or NaN, +Inf, -Inf.
+std::string FormatMetricValue(double value);
 
 }  // namespace market::server
 
