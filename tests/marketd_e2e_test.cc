@@ -239,8 +239,8 @@ TEST_F(MarketdE2eTest, MetricsAndHealthzAreServed) {
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_THAT(metrics->body,
-              HasSubstr("market_rpc_requests_total{method=\"/market.identity.v1.IdentityService/"
-                        "Login\",code=\"OK\"} 1"));
+              HasSubstr("market_rpc_requests_total{code=\"OK\",method=\"/market.identity.v1."
+                        "IdentityService/Login\"} 1"));
 }
 
 TEST_F(MarketdE2eTest, SigtermStopsCleanlyAndDataSurvivesRestart) {

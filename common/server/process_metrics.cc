@@ -11,7 +11,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/server/metrics.h"
 
 namespace market::server {
 namespace {
@@ -38,10 +37,11 @@ absl::StatusOr<double> BootTime() {
   return absl::UnavailableError("/proc/stat: no btime line");
 }
 
-void AppendMetric(std::string* out, const char* name, const char* type, const char* help,
-                  double value) {
-  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name, " ",
-                  FormatMetricValue(value), "\n");
+prometheus::MetricFamily Family(const char* name, prometheus::MetricType type, const char* help,
+                                double value) {
+  prometheus::ClientMetric metric;
+  (type == prometheus::MetricType::Counter ? metric.counter.value : metric.gauge.value) = value;
+  return prometheus::MetricFamily{name, help, type, {metric}};
 }
 
 }  // namespace
@@ -82,20 +82,21 @@ absl::StatusOr<ProcessStats> ReadProcessStats() {
   return s;
 }
 
-std::string RenderProcessMetrics(const ProcessStats& s) {
-  std::string out;
-  AppendMetric(&out, "process_cpu_seconds_total", "counter",
-               "Total user and system CPU time spent in seconds.", s.cpu_seconds);
-  AppendMetric(&out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
-               s.resident_memory_bytes);
-  AppendMetric(&out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
-               s.virtual_memory_bytes);
-  AppendMetric(&out, "process_start_time_seconds", "gauge",
-               "Start time of the process since unix epoch in seconds.", s.start_time_seconds);
-  AppendMetric(&out, "process_open_fds", "gauge", "Number of open file descriptors.", s.open_fds);
-  AppendMetric(&out, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
-               s.max_fds);
-  return out;
+std::vector<prometheus::MetricFamily> ProcessMetricFamilies(const ProcessStats& s) {
+  using prometheus::MetricType;
+  return {
+      Family("process_cpu_seconds_total", MetricType::Counter,
+             "Total user and system CPU time spent in seconds.", s.cpu_seconds),
+      Family("process_resident_memory_bytes", MetricType::Gauge, "Resident memory size in bytes.",
+             s.resident_memory_bytes),
+      Family("process_virtual_memory_bytes", MetricType::Gauge, "Virtual memory size in bytes.",
+             s.virtual_memory_bytes),
+      Family("process_start_time_seconds", MetricType::Gauge,
+             "Start time of the process since unix epoch in seconds.", s.start_time_seconds),
+      Family("process_open_fds", MetricType::Gauge, "Number of open file descriptors.", s.open_fds),
+      Family("process_max_fds", MetricType::Gauge, "Maximum number of open file descriptors.",
+             s.max_fds),
+  };
 }
 
 }  // namespace market::server

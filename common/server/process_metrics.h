@@ -5,8 +5,10 @@
 #define MARKET_COMMON_SERVER_PROCESS_METRICS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "prometheus/metric_family.h"
 
 namespace market::server {
 
@@ -23,8 +25,9 @@ struct ProcessStats {
 // limit. UNAVAILABLE where /proc cannot be read (not Linux, no procfs).
 absl::StatusOr<ProcessStats> ReadProcessStats();
 
-// `stats` as the six process_* metrics in the text exposition format.
-std::string RenderProcessMetrics(const ProcessStats& stats);
+// `stats` as the six process_* metric families (process_cpu_seconds_total a
+// counter, the others gauges).
+std::vector<prometheus::MetricFamily> ProcessMetricFamilies(const ProcessStats& stats);
 
 }  // namespace market::server
 
