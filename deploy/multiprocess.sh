@@ -10,7 +10,12 @@
 # MARKET_*_ADDR variables that route each marketctl command group to its
 # service:   source BASE_DIR/env && marketctl listing search --query 冰箱
 # Stops every process on Ctrl-C / SIGTERM. Needs a build (deploy/setup.sh).
-# Ports: MARKET_PORT_BASE (default 7500) + 0/2/4/6/8 for gRPC, +1/3/5/7/9 HTTP.
+# Ports: MARKET_PORT_BASE (default 7500) + 0/2/4/6/8 for gRPC, +1/3/5/7/9 HTTP;
+# a port already taken stops the script with the service's "cannot listen".
+# MARKET_SOCKET_DIR=DIR instead: gRPC on Unix sockets DIR/<service>.sock and
+# HTTP on ports the kernel picks (logged in each service's "serving" line), so
+# nothing can take an address between choosing and binding it (tests use it;
+# loopback ports picked up front can be taken meanwhile by another process).
 # MARKET_SERVICE_FLAGS: extra flags for every binary, e.g. for tests
 # "--clock-offset-file F --scheduler-period 0.5" (as marketd takes them).
 set -euo pipefail
@@ -18,24 +23,42 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${MARKET_BUILD_DIR:-$ROOT/build}"
 BASE="$(mkdir -p "${1:-./var-multi}" && cd "${1:-./var-multi}" && pwd)"
 P="${MARKET_PORT_BASE:-7500}"
+SOCKETS="${MARKET_SOCKET_DIR:-}"
 CTL="$BIN/clients/marketctl/marketctl"
-IDENTITY="127.0.0.1:$((P + 0))"
-CREDIT="127.0.0.1:$((P + 2))"
-LISTING="127.0.0.1:$((P + 4))"
-APPRAISAL="127.0.0.1:$((P + 6))"
-WARRANTY="127.0.0.1:$((P + 8))"
-http() { echo "127.0.0.1:$(($1 + 1))"; }
+if [[ -n "$SOCKETS" ]]; then
+  mkdir -p "$SOCKETS"
+  SOCKETS="$(cd "$SOCKETS" && pwd)"
+  addr() { echo "unix:$SOCKETS/$1.sock"; }  # NAME OFFSET
+  http() { echo "127.0.0.1:0"; }            # OFFSET
+else
+  addr() { echo "127.0.0.1:$((P + $2))"; }
+  http() { echo "127.0.0.1:$((P + $1 + 1))"; }
+fi
+IDENTITY="$(addr identity 0)"
+CREDIT="$(addr credit 2)"
+LISTING="$(addr listing 4)"
+APPRAISAL="$(addr appraisal 6)"
+WARRANTY="$(addr warranty 8)"
 read -r -a EXTRA <<<"${MARKET_SERVICE_FLAGS:-}"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-wait_port() {  # HOST:PORT
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; then return 0; fi
+# Waits (at most 60 s) for the "serving" log line of service NAME (process
+# PID), which the binary writes once both its ports are bound: a port that
+# some other program holds cannot pass for ours. Fails at once when it exits.
+wait_serving() {  # NAME PID
+  local log="$BASE/$1.err"
+  for _ in $(seq 1 600); do
+    if grep -q '"msg":"serving"' "$log" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "multiprocess: $1 exited before serving:" >&2
+      cat "$log" >&2
+      return 1
+    fi
     sleep 0.1
   done
-  echo "multiprocess: $1 did not open" >&2
+  echo "multiprocess: $1 is not serving after 60 s (log $log)" >&2
   return 1
 }
 
@@ -44,12 +67,14 @@ start() {  # NAME ADDR ARGS...
   mkdir -p "$BASE/$name"
   "$@" "${EXTRA[@]}" >"$BASE/$name.out" 2>"$BASE/$name.err" &
   pids+=("$!")
-  wait_port "$addr"
-  echo "multiprocess: $name on $addr (logs $BASE/$name.err)"
+  wait_serving "$name" "$!"
+  local http_port
+  http_port="$(sed -n 's/.*"http_port":\([0-9]*\).*"msg":"serving".*/\1/p' "$BASE/$name.err" | head -n 1)"
+  echo "multiprocess: $name on $addr, HTTP port ${http_port:-?} (logs $BASE/$name.err)"
 }
 
 start identity "$IDENTITY" "$BIN/services/identity/market-identity" --data-dir "$BASE/identity" \
-  --listen "$IDENTITY" --http-listen "$(http $((P + 0)))"
+  --listen "$IDENTITY" --http-listen "$(http 0)"
 
 # Service accounts, once: the bootstrap supervisor creates them.
 SUP="$BASE/supervisor-credentials.json"
@@ -71,20 +96,20 @@ done
 
 common=(--identity-addr "$IDENTITY")
 start credit "$CREDIT" "$BIN/services/credit/market-credit" --data-dir "$BASE/credit" \
-  --listen "$CREDIT" --http-listen "$(http $((P + 2)))" "${common[@]}" --listing-addr "$LISTING" \
+  --listen "$CREDIT" --http-listen "$(http 2)" "${common[@]}" --listing-addr "$LISTING" \
   --service-credentials "$BASE/credit/service-credentials.json"
 start listing "$LISTING" "$BIN/services/listing/market-listing" --data-dir "$BASE/listing" \
-  --listen "$LISTING" --http-listen "$(http $((P + 4)))" "${common[@]}" --credit-addr "$CREDIT" \
+  --listen "$LISTING" --http-listen "$(http 4)" "${common[@]}" --credit-addr "$CREDIT" \
   --service-credentials "$BASE/listing/service-credentials.json"
 if [[ -x "$BIN/services/appraisal/market-appraisal" ]]; then
   start appraisal "$APPRAISAL" "$BIN/services/appraisal/market-appraisal" \
-    --data-dir "$BASE/appraisal" --listen "$APPRAISAL" --http-listen "$(http $((P + 6)))" \
+    --data-dir "$BASE/appraisal" --listen "$APPRAISAL" --http-listen "$(http 6)" \
     "${common[@]}" --credit-addr "$CREDIT" --listing-addr "$LISTING" \
     --service-credentials "$BASE/appraisal/service-credentials.json"
 fi
 if [[ -x "$BIN/services/warranty/market-warranty" ]]; then
   start warranty "$WARRANTY" "$BIN/services/warranty/market-warranty" \
-    --data-dir "$BASE/warranty" --listen "$WARRANTY" --http-listen "$(http $((P + 8)))" \
+    --data-dir "$BASE/warranty" --listen "$WARRANTY" --http-listen "$(http 8)" \
     "${common[@]}" --credit-addr "$CREDIT" --listing-addr "$LISTING" \
     --service-credentials "$BASE/warranty/service-credentials.json"
 fi

@@ -12,7 +12,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libssl-dev libgtest-dev libgmock-dev
-  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libbenchmark-dev prometheus-cpp-dev
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libbenchmark-dev libutf8proc-dev
+  prometheus-cpp-dev
   systemd python3 python3-yaml
 )
 export DEBIAN_FRONTEND=noninteractive

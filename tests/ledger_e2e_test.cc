@@ -7,7 +7,6 @@
 
 #include <filesystem>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -28,22 +27,16 @@ class LedgerE2eTest : public ::testing::Test {
     if (marketd_) marketd_->Stop(SIGKILL, 5);
     std::filesystem::remove_all(dir_);
   }
-  // A probed free port can be taken (e.g. as another test's client port)
-  // before marketd binds it; then marketd says "cannot listen" and is started
-  // again on another port.
+  // Starts marketd on a kernel-chosen port and reads it from its log.
   void Start(const std::string& data_dir) {
-    for (int attempt = 0;; ++attempt) {
-      port_ = market::testing::FreePort();
-      marketd_ = std::make_unique<Child>(
-          std::vector<std::string>{MARKETD_BIN, "--data-dir", data_dir, "--listen",
-                                   absl::StrCat("127.0.0.1:", port_), "--http-listen",
-                                   absl::StrCat("127.0.0.1:", market::testing::FreePort())},
-          dir_ + "/marketd.out", dir_ + "/marketd.err");
-      if (market::testing::WaitForPort(port_, 30)) return;
-      std::string err = ReadWholeFile(dir_ + "/marketd.err");
-      ASSERT_TRUE(attempt < 3 && absl::StrContains(err, "cannot listen")) << err;
-      marketd_->Stop(SIGKILL, 5);
-    }
+    marketd_ = std::make_unique<Child>(
+        std::vector<std::string>{MARKETD_BIN, "--data-dir", data_dir, "--listen",
+                                 market::testing::kAnyLoopbackPort, "--http-listen",
+                                 market::testing::kAnyLoopbackPort},
+        dir_ + "/marketd.out", dir_ + "/marketd.err");
+    auto ports = market::testing::WaitForServing(*marketd_, dir_ + "/marketd.err", 60);
+    ASSERT_TRUE(ports.has_value()) << ReadWholeFile(dir_ + "/marketd.err");
+    port_ = ports->grpc;
   }
   void Stop() {
     ASSERT_EQ(marketd_->Stop(SIGTERM, 20), 0);

@@ -19,7 +19,7 @@ namespace market {
 namespace {
 
 using ::market::testing::Child;
-using ::market::testing::FreePort;
+using ::market::testing::kAnyLoopbackPort;
 using ::market::testing::ReadWholeFile;
 
 using ::market::testing::RunResult;
@@ -37,15 +37,18 @@ class MarketdE2eTest : public ::testing::Test {
     if (marketd_) marketd_->Stop(SIGKILL, 5);
     std::filesystem::remove_all(dir_);
   }
+  // Starts marketd on kernel-chosen ports and reads them from its log.
   void Start() {
-    port_ = FreePort();
-    http_port_ = FreePort();
     marketd_ = std::make_unique<Child>(
         std::vector<std::string>{MARKETD_BIN, "--data-dir", dir_ + "/var", "--listen",
-                                 absl::StrCat("127.0.0.1:", port_), "--http-listen",
-                                 absl::StrCat("127.0.0.1:", http_port_)},
+                                 kAnyLoopbackPort, "--http-listen", kAnyLoopbackPort},
         dir_ + "/marketd.out", dir_ + "/marketd.err");
-    ASSERT_TRUE(market::testing::WaitForPort(port_, 30)) << ReadWholeFile(dir_ + "/marketd.err");
+    auto ports = market::testing::WaitForServing(*marketd_, dir_ + "/marketd.err", 60);
+    ASSERT_TRUE(ports.has_value()) << ReadWholeFile(dir_ + "/marketd.err");
+    port_ = ports->grpc;
+    http_port_ = ports->http;
+    ASSERT_GT(port_, 0);
+    ASSERT_GT(http_port_, 0);
   }
   RunResult Ctl(std::vector<std::string> args, const std::string& stdin_text = "") {
     std::vector<std::string> argv = {MARKETCTL_BIN, "--server",
@@ -243,6 +246,26 @@ TEST_F(MarketdE2eTest, MetricsAndHealthzAreServed) {
                         "IdentityService/Login\"} 1"));
 }
 
+// Every service's bounded tables are gauges: request ids in all five
+// databases, outbox events in the three that send events.
+TEST_F(MarketdE2eTest, MetricsExportTheBoundedTablesOfEveryService) {
+  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
+  httplib::Client http("127.0.0.1", http_port_);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const char* service : {"identity", "credit", "listing", "appraisal", "warranty"}) {
+    EXPECT_THAT(metrics->body,
+                HasSubstr(absl::StrCat("market_idempotency_keys{service=\"", service, "\"} ")));
+  }
+  for (const char* service : {"listing", "appraisal", "warranty"}) {
+    EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("market_outbox_pending_events{service=\"",
+                                                      service, "\"} 0\n")));
+    EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("market_outbox_delivered_events{service=\"",
+                                                      service, "\"} ")));
+  }
+  EXPECT_THAT(metrics->body, Not(HasSubstr("market_outbox_pending_events{service=\"credit\"}")));
+}
+
 TEST_F(MarketdE2eTest, SigtermStopsCleanlyAndDataSurvivesRestart) {
   ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
   ASSERT_EQ(Ctl({"subject", "create", "--role", "BUYER", "--display-name", "买家", "--id",
@@ -262,7 +285,7 @@ TEST_F(MarketdE2eTest, SigtermStopsCleanlyAndDataSurvivesRestart) {
 TEST_F(MarketdE2eTest, SecondMarketdOnSamePortFailsToStart) {
   RunResult second = market::testing::Run({MARKETD_BIN, "--data-dir", dir_ + "/var2", "--listen",
                           absl::StrCat("127.0.0.1:", port_), "--http-listen",
-                          absl::StrCat("127.0.0.1:", FreePort())});
+                          kAnyLoopbackPort});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("cannot listen"));
 }

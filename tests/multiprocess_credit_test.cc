@@ -22,12 +22,13 @@ using ::testing::HasSubstr;
 
 TEST(MultiProcessCreditTest, CreditServiceTrustsIdentityTokensAndLooksUpSubjects) {
   std::string dir = market::testing::MakeTempDir("multi");
-  int identity_port = market::testing::FreePort();
   Child identity({MARKET_IDENTITY_BIN, "--data-dir", dir + "/identity", "--listen",
-                  absl::StrCat("127.0.0.1:", identity_port), "--http-listen",
-                  absl::StrCat("127.0.0.1:", market::testing::FreePort())},
+                  market::testing::kAnyLoopbackPort, "--http-listen",
+                  market::testing::kAnyLoopbackPort},
                  dir + "/identity.out", dir + "/identity.err");
-  ASSERT_TRUE(market::testing::WaitForPort(identity_port, 30));
+  auto identity_ports = market::testing::WaitForServing(identity, dir + "/identity.err", 60);
+  ASSERT_TRUE(identity_ports.has_value()) << ReadWholeFile(dir + "/identity.err");
+  const int identity_port = identity_ports->grpc;
   auto ctl = [&](int port, std::vector<std::string> args) {
     std::vector<std::string> argv = {MARKETCTL_BIN, "--server", absl::StrCat("127.0.0.1:", port),
                                      "--credentials", dir + "/credentials.json"};
@@ -51,14 +52,15 @@ TEST(MultiProcessCreditTest, CreditServiceTrustsIdentityTokensAndLooksUpSubjects
                 .exit_code,
             0);
 
-  int credit_port = market::testing::FreePort();
   Child credit({MARKET_CREDIT_BIN, "--data-dir", dir + "/credit", "--listen",
-                absl::StrCat("127.0.0.1:", credit_port), "--http-listen",
-                absl::StrCat("127.0.0.1:", market::testing::FreePort()), "--identity-addr",
+                market::testing::kAnyLoopbackPort, "--http-listen",
+                market::testing::kAnyLoopbackPort, "--identity-addr",
                 absl::StrCat("127.0.0.1:", identity_port), "--service-credentials",
                 dir + "/svc.json"},
                dir + "/credit.out", dir + "/credit.err");
-  ASSERT_TRUE(market::testing::WaitForPort(credit_port, 30)) << ReadWholeFile(dir + "/credit.err");
+  auto credit_ports = market::testing::WaitForServing(credit, dir + "/credit.err", 60);
+  ASSERT_TRUE(credit_ports.has_value()) << ReadWholeFile(dir + "/credit.err");
+  const int credit_port = credit_ports->grpc;
 
   RunResult sanction = ctl(credit_port, {"credit", "record", "--subject", "seller-one", "--type",
                                          "COUNTERFEIT_CONFIRMED", "--decision-document",

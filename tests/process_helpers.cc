@@ -1,10 +1,7 @@
 #include "tests/process_helpers.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +12,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace market::testing {
 namespace {
@@ -28,65 +26,87 @@ std::vector<char*> Argv(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+std::optional<ServingPorts> ParseServingLine(const std::string& log) {
+  std::istringstream lines(log);
+  std::string line;
+  while (std::getline(lines, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || j.value("msg", "") != "serving") continue;
+    if (!j.contains("grpc_port") || !j["grpc_port"].is_number_integer()) continue;
+    ServingPorts ports;
+    ports.grpc = j["grpc_port"].get<int>();
+    if (j.contains("http_port") && j["http_port"].is_number_integer()) {
+      ports.http = j["http_port"].get<int>();
+    }
+    return ports;
+  }
+  return std::nullopt;
 }
 
-bool WaitForPort(int port, double seconds) {
+std::optional<ServingPorts> WaitForServing(Child& child, const std::string& stderr_path,
+                                           double seconds) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (ok) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (true) {
+    if (auto ports = ParseServingLine(ReadWholeFile(stderr_path))) return ports;
+    if (child.Exited() || std::chrono::steady_clock::now() >= deadline) {
+      // A last look: the line may have been written just before the exit.
+      return ParseServingLine(ReadWholeFile(stderr_path));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return false;
 }
 
 Child::Child(const std::vector<std::string>& argv, const std::string& stdout_path,
              const std::string& stderr_path) {
+  // Opened (and truncated) before the fork, so once the constructor returns
+  // the files hold nothing of an earlier child that wrote to the same paths.
+  int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = ::fork();
   if (pid_ == 0) {
-    int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
     ::dup2(err, 2);
     auto args = Argv(argv);
     ::execv(args[0], args.data());
     ::_exit(127);
   }
+  if (out >= 0) ::close(out);
+  if (err >= 0) ::close(err);
 }
 
 Child::~Child() {
   if (pid_ > 0) Stop(SIGKILL, 5);
 }
 
+int Child::Decode(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool Child::Exited() {
+  if (exit_status_.has_value()) return true;
+  if (pid_ <= 0) return true;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  exit_status_ = Decode(status);
+  return true;
+}
+
 int Child::Stop(int sig, double seconds) {
-  if (pid_ <= 0) return -1;
+  if (Exited()) {
+    int status = exit_status_.value_or(-1);
+    pid_ = -1;
+    return status;
+  }
   ::kill(pid_, sig);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    if (Exited()) {
       pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return *exit_status_;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  int status = 0;
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, &status, 0);
   pid_ = -1;

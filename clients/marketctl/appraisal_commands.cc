@@ -40,8 +40,11 @@ bool ParseTimestamp(Client& client, const char* flag, const std::string& text,
 }
 
 void AddKeyCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
-  auto* keygen = appraisal->add_subcommand(
-      "keygen", "Create an Ed25519 report-signing key (private key file mode 0600)");
+  auto* keygen =
+      appraisal
+          ->add_subcommand("keygen",
+                           "Create an Ed25519 report-signing key (private key file mode 0600)")
+          ->footer("Example:\n  marketctl appraisal keygen --out acme.pem");
   auto out = std::make_shared<std::string>();
   keygen->add_option("--out", *out, "Private key PEM file to write")->required();
   OnRun(keygen, run, [&client, out] {
@@ -88,10 +91,13 @@ void AddKeyCommands(CLI::App* appraisal, Client& client, std::function<int()>* r
     return CallAndPrint(client, &Stub::RegisterSigningKey, req);
   });
 
-  AddCallByName(appraisal->add_subcommand("retire-key", "Retire a signing key (FIRM, SUPERVISOR)"),
-                client, run, &Stub::RetireSigningKey, "key", "firms/{firm}/keys/{key}");
+  AddCallByName(
+      appraisal->add_subcommand("retire-key", "Retire a signing key (FIRM, SUPERVISOR)")
+          ->footer("Example:\n  marketctl appraisal retire-key firms/acme/keys/acme-2025"),
+      client, run, &Stub::RetireSigningKey, "key", "firms/{firm}/keys/{key}");
 
-  auto* keys = appraisal->add_subcommand("keys", "List signing keys (public)");
+  auto* keys = appraisal->add_subcommand("keys", "List signing keys (public)")
+                   ->footer("Example:\n  marketctl appraisal keys acme --filter state=ACTIVE");
   auto kfirm = std::make_shared<std::string>("-");
   keys->add_option("firm", *kfirm, "firms/{id}, {id} or - for all")->capture_default_str();
   AddFilteredList(
@@ -142,8 +148,9 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
     return CallAndPrint(client, &Stub::FileAppraisal, req);
   });
 
-  AddCallByName(appraisal->add_subcommand("get", "Show an appraisal (public)"), client, run,
-                &Stub::GetAppraisal, "name", "appraisals/{id} or {id}", "appraisals");
+  AddCallByName(appraisal->add_subcommand("get", "Show an appraisal (public)")
+                    ->footer("Example:\n  marketctl appraisal get r-1 -o json"),
+                client, run, &Stub::GetAppraisal, "name", "appraisals/{id} or {id}", "appraisals");
 
   auto* list = appraisal->add_subcommand("list", "List appraisals, newest inspection first")
                    ->footer(
@@ -193,7 +200,8 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
     return resp.valid() ? 0 : kExitVerificationFailed;
   });
 
-  auto* schemes = appraisal->add_subcommand("schemes", "List grading schemes (public)");
+  auto* schemes = appraisal->add_subcommand("schemes", "List grading schemes (public)")
+                      ->footer("Example:\n  marketctl appraisal schemes --filter category=VEHICLE");
   AddFilteredList(schemes, client, run, &Stub::ListGradingSchemes, "category=, scheme=\"id\"",
                   [](const auto& p) -> const auto& { return p.grading_schemes(); },
                   {"name", "display_name", "scored", "basis"});
@@ -238,6 +246,10 @@ void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function
     auto* cmd = acc->add_subcommand(suspend ? "suspend" : "revoke",
                                     suspend ? "Suspend an ACTIVE accreditation (SUPERVISOR)"
                                             : "Revoke an accreditation (SUPERVISOR)");
+    cmd->footer(suspend ? "Example:\n  marketctl appraisal accreditation suspend "
+                          "firms/acme/accreditations/acc-1 --reason '资质年检未通过'"
+                        : "Example:\n  marketctl appraisal accreditation revoke "
+                          "firms/acme/accreditations/acc-1 --reason '出具虚假鉴定报告'");
     auto name = std::make_shared<std::string>();
     auto reason = std::make_shared<std::string>();
     auto etag = std::make_shared<std::string>();
@@ -256,7 +268,10 @@ void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function
     });
   }
 
-  auto* list = acc->add_subcommand("list", "List accreditations (public)");
+  auto* list = acc->add_subcommand("list", "List accreditations (public)")
+                   ->footer(
+                       "Example:\n  marketctl appraisal accreditation list acme --filter "
+                       "'category=PHONE AND state=ACTIVE'");
   auto lfirm = std::make_shared<std::string>("-");
   list->add_option("firm", *lfirm, "firms/{id}, {id} or - for all")->capture_default_str();
   AddFilteredList(
@@ -269,8 +284,14 @@ void AddAccreditationCommands(CLI::App* appraisal, Client& client, std::function
 void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
   auto* dispute = AddGroup(appraisal, "dispute", "Objections to appraisals");
 
-  auto* file = dispute->add_subcommand(
-      "file", "Dispute an appraisal within 15 days (listing parties, other accredited firms)");
+  auto* file =
+      dispute
+          ->add_subcommand(
+              "file",
+              "Dispute an appraisal within 15 days (listing parties, other accredited firms)")
+          ->footer(
+              "Example:\n  marketctl appraisal dispute file r-1 --reason '屏幕有明显划痕，"
+              "报告却评为99新' --counter r-9");
   auto parent = std::make_shared<std::string>();
   auto reason = std::make_shared<std::string>();
   auto counter = std::make_shared<std::string>();
@@ -290,10 +311,13 @@ void AddDisputeCommands(CLI::App* appraisal, Client& client, std::function<int()
     return CallAndPrint(client, &Stub::FileDispute, req);
   });
 
-  AddCallByName(dispute->add_subcommand("get", "Show a dispute"), client, run, &Stub::GetDispute,
-                "name", "appraisals/{a}/disputes/{d}");
+  AddCallByName(
+      dispute->add_subcommand("get", "Show a dispute")
+          ->footer("Example:\n  marketctl appraisal dispute get appraisals/r-1/disputes/d-1"),
+      client, run, &Stub::GetDispute, "name", "appraisals/{a}/disputes/{d}");
 
-  auto* list = dispute->add_subcommand("list", "List disputes you may see, newest first");
+  auto* list = dispute->add_subcommand("list", "List disputes you may see, newest first")
+                   ->footer("Example:\n  marketctl appraisal dispute list r-1 --filter state=OPEN");
   auto lparent = std::make_shared<std::string>("appraisals/-");
   list->add_option("appraisal", *lparent, "appraisals/{id} or appraisals/-")->capture_default_str();
   AddFilteredList(

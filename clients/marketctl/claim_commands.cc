@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/marketctl/command_helpers.h"
 #include "clients/marketctl/commands.h"
-#include "clients/marketctl/listing_commands.h"
+#include "clients/marketctl/money.h"
 #include "market/warranty/v1/warranty.grpc.pb.h"
 
 namespace market::ctl {
@@ -34,9 +34,9 @@ std::optional<E> EnumFlag(Client& client, const char* flag, const std::string& t
 // Yuan text to a Money in fen; nullopt after printing why.
 std::optional<common::v1::Money> YuanFlag(Client& client, const char* flag,
                                           const std::string& text) {
-  auto fen = internal::ParseYuan(text);
+  auto fen = ParseYuanFlag(flag, text);
   if (!fen.ok()) {
-    client.err() << "error: " << flag << " " << fen.status().message() << "\n";
+    client.err() << "error: " << fen.status().message() << "\n";
     return std::nullopt;
   }
   common::v1::Money m;
@@ -293,9 +293,10 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   auto sconfirm = std::make_shared<bool>(false);
   auto* outcome_opt =
       resolve->add_option("--outcome", *soutcome, "repaired, exchanged or refunded (seller)");
-  resolve->add_option("--refund-yuan", *srefund, "Refunded: the amount returned, e.g. 2999.00");
+  resolve->add_option("--refund-yuan", *srefund,
+                      "Refunded: the amount returned in yuan, e.g. 2999.00 or 2999.00元");
   resolve->add_option("--depreciation-yuan", *sdepreciation,
-                      "Refunded after the refund window: depreciation deducted");
+                      "Refunded after the refund window: depreciation deducted, in yuan");
   resolve->add_option("--replacement-item", *sitem,
                       "Exchanged: the replacement, items/{CATEGORY}:{identifier}");
   resolve->add_option("--note", *snote, "Up to 2,000 characters");

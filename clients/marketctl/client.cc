@@ -1,10 +1,14 @@
 #include "clients/marketctl/client.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "clients/marketctl/display.h"
+#include "clients/marketctl/money.h"
 #include "common/config/files.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
@@ -23,22 +27,47 @@ std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
-// A field's value as one table cell.
-std::string Cell(const google::protobuf::Message& m, const std::string& field_name) {
-  const auto* field = m.GetDescriptor()->FindFieldByName(field_name);
-  if (field == nullptr) return "";
-  nlohmann::json j = nlohmann::json::parse(ToJson(m), nullptr, false);
-  if (!j.is_object()) return "";
-  if (!j.contains(field_name)) {
-    // proto3 JSON omits zero numbers; a table still shows them (index 0).
-    using FD = google::protobuf::FieldDescriptor;
-    bool number =
-        !field->is_repeated() && !field->has_presence() &&
-        (field->cpp_type() == FD::CPPTYPE_INT32 || field->cpp_type() == FD::CPPTYPE_INT64 ||
-         field->cpp_type() == FD::CPPTYPE_UINT32 || field->cpp_type() == FD::CPPTYPE_UINT64);
-    return number ? "0" : "";
+// Replaces, in `j` (the JSON of `m`), each Money field at any depth by its
+// yuan text. Map fields are left as they are.
+void ReplaceMoney(const google::protobuf::Message& m, nlohmann::json* j) {
+  if (!j->is_object()) return;
+  const auto* refl = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  refl->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE || f->is_map()) {
+      continue;
+    }
+    auto it = j->find(f->name());
+    if (it == j->end()) continue;
+    auto replace = [](const google::protobuf::Message& sub, nlohmann::json* slot) {
+      if (sub.GetDescriptor() != common::v1::Money::descriptor()) {
+        ReplaceMoney(sub, slot);
+        return;
+      }
+      common::v1::Money money;
+      money.CopyFrom(sub);
+      *slot = FormatMoney(money);
+    };
+    if (!f->is_repeated()) {
+      replace(refl->GetMessage(m, f), &*it);
+      continue;
+    }
+    if (!it->is_array()) continue;
+    const int n = std::min<int>(refl->FieldSize(m, f), static_cast<int>(it->size()));
+    for (int i = 0; i < n; ++i) replace(refl->GetRepeatedMessage(m, f, i), &(*it)[i]);
   }
-  const auto& v = j[field_name];
+}
+
+// `m` as JSON for tables and key/value rows: amounts in yuan.
+nlohmann::json DisplayJson(const google::protobuf::Message& m) {
+  nlohmann::json j = nlohmann::json::parse(ToJson(m), nullptr, false);
+  ReplaceMoney(m, &j);
+  return j;
+}
+
+// A JSON value as one cell: strings as they are, arrays joined by ",".
+std::string CellText(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_array()) {
     std::vector<std::string> parts;
@@ -48,12 +77,22 @@ std::string Cell(const google::protobuf::Message& m, const std::string& field_na
   return v.dump();
 }
 
-int Utf8Width(const std::string& s) {
-  int n = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) n += (c >= 0xE0) ? 2 : 1;  // CJK is two columns wide
+// The cell of field `field_name` of a message of type `type` whose
+// DisplayJson is `j`.
+std::string Cell(const google::protobuf::Descriptor* type, const nlohmann::json& j,
+                 const std::string& field_name) {
+  const auto* field = type->FindFieldByName(field_name);
+  if (field == nullptr || !j.is_object()) return "";
+  if (!j.contains(field_name)) {
+    // proto3 JSON omits zero numbers; a table still shows them (index 0).
+    using FD = google::protobuf::FieldDescriptor;
+    bool number =
+        !field->is_repeated() && !field->has_presence() &&
+        (field->cpp_type() == FD::CPPTYPE_INT32 || field->cpp_type() == FD::CPPTYPE_INT64 ||
+         field->cpp_type() == FD::CPPTYPE_UINT32 || field->cpp_type() == FD::CPPTYPE_UINT64);
+    return number ? "0" : "";
   }
-  return n;
+  return CellText(j.at(field_name));
 }
 
 }  // namespace
@@ -148,19 +187,11 @@ void Client::Print(const google::protobuf::Message& message) {
     out_ << ToJson(message);
     return;
   }
-  nlohmann::json j = nlohmann::json::parse(ToJson(message), nullptr, false);
+  nlohmann::json j = DisplayJson(message);
   if (!j.is_object()) return;
-  size_t width = 0;
-  for (const auto& [k, v] : j.items()) width = std::max(width, k.size());
-  for (const auto& [k, v] : j.items()) {
-    std::string value = v.is_string() ? v.get<std::string>() : v.dump();
-    if (v.is_array()) {
-      std::vector<std::string> parts;
-      for (const auto& e : v) parts.push_back(e.is_string() ? e.get<std::string>() : e.dump());
-      value = absl::StrJoin(parts, ",");
-    }
-    out_ << k << std::string(width - k.size() + 2, ' ') << value << "\n";
-  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& [k, v] : j.items()) pairs.emplace_back(k, CellText(v));
+  out_ << FormatKeyValues(pairs);
 }
 
 void Client::PrintList(const std::vector<const google::protobuf::Message*>& items,
@@ -180,7 +211,8 @@ void Client::PrintList(const std::vector<const google::protobuf::Message*>& item
   std::vector<std::vector<std::string>> rows;
   for (const auto* item : items) {
     std::vector<std::string> row;
-    for (const auto& c : columns) row.push_back(Cell(*item, c));
+    const nlohmann::json j = DisplayJson(*item);
+    for (const auto& c : columns) row.push_back(Cell(item->GetDescriptor(), j, c));
     rows.push_back(std::move(row));
   }
   PrintTable(header, rows);
@@ -188,22 +220,7 @@ void Client::PrintList(const std::vector<const google::protobuf::Message*>& item
 
 void Client::PrintTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows) {
-  std::vector<int> widths;
-  for (const auto& h : header) widths.push_back(Utf8Width(h));
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], Utf8Width(row[i]));
-    }
-  }
-  auto emit = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      out_ << row[i];
-      if (i + 1 < row.size()) out_ << std::string(widths[i] - Utf8Width(row[i]) + 2, ' ');
-    }
-    out_ << "\n";
-  };
-  emit(header);
-  for (const auto& row : rows) emit(row);
+  out_ << FormatTable(header, rows);
 }
 
 int Client::Fail(const grpc::Status& status) {

@@ -39,9 +39,11 @@ absl::Status SaveCredentials(const std::string& path, const Credentials& creds);
 
 class Client {
  public:
-  // `flags` is read when commands run (after parsing), so it must outlive the client.
-  Client(const GlobalFlags& flags, std::ostream& out, std::ostream& err)
-      : flags_(flags), out_(out), err_(err) {}
+  // `flags` is read when commands run (after parsing), so it must outlive the
+  // client. `err_is_tty`: whether `err` is a terminal (progress bars are drawn
+  // only then).
+  Client(const GlobalFlags& flags, std::ostream& out, std::ostream& err, bool err_is_tty = false)
+      : flags_(flags), out_(out), err_(err), err_is_tty_(err_is_tty) {}
 
   const GlobalFlags& flags() const { return flags_; }
   // The server address to dial.
@@ -55,13 +57,16 @@ class Client {
   // A context carrying the access token (if any) and a deadline.
   std::unique_ptr<grpc::ClientContext> Context(bool with_token = true);
 
-  // Prints a message as JSON (--output json) or as aligned "field  value" rows.
+  // Prints a message as JSON (--output json, amounts in fen as on the wire) or
+  // as "field  value" rows aligned by display width, Money fields at any depth
+  // shown as yuan ("1299.50元"), nested messages as compact JSON.
   void Print(const google::protobuf::Message& message);
-  // Prints a list: JSON array, or a table with `columns` (top-level field names).
+  // Prints a list: JSON array, or a table with `columns` (top-level field
+  // names, upper-cased as the header; Money cells in yuan as in Print).
   void PrintList(const std::vector<const google::protobuf::Message*>& items,
                  const std::vector<std::string>& columns);
-  // Prints `rows` under `header`, each column as wide as its widest cell
-  // (CJK characters count two).
+  // Prints `rows` under `header`, each column as wide as its widest cell in
+  // display columns (CJK and full-width characters count two).
   void PrintTable(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows);
   // Prints code, message, reason and bad fields to stderr; returns the exit code.
@@ -69,11 +74,13 @@ class Client {
   int Fail(const absl::Status& status);
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
+  bool err_is_tty() const { return err_is_tty_; }
 
  private:
   const GlobalFlags& flags_;
   std::ostream& out_;
   std::ostream& err_;
+  const bool err_is_tty_;
   std::shared_ptr<grpc::Channel> channel_;
   std::string route_;  // address from MARKET_<SERVICE>_ADDR, or ""
 };

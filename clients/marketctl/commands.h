@@ -33,6 +33,8 @@ void AddAppraisalCommands(CLI::App& app, Client& client, std::function<int()>* r
 // After-sales warranty claims (三包): `claim
 // check|file|respond|repair|escalate|rule|resolve|get|list`.
 void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run);
+// `admin backup|restore-check`: on the server host, files only (no RPC).
+void AddAdminCommands(CLI::App& app, Client& client, std::function<int()>* run);
 
 }  // namespace market::ctl
 

@@ -7,6 +7,8 @@
 #include "absl/time/time.h"
 #include "clients/marketctl/command_helpers.h"
 #include "clients/marketctl/commands.h"
+#include "clients/marketctl/display.h"
+#include "clients/marketctl/progress.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "google/protobuf/util/time_util.h"
@@ -37,15 +39,6 @@ std::string DefaultStatePath(const Client& client) {
   return absl::StrCat(dir, "/ledger-", server, ".json");
 }
 
-void Progress(Client& client, int64_t done, int64_t total, const char* what) {
-  if (client.flags().output == "json" || total == 0) return;
-  int width = 40;
-  int filled = static_cast<int>(width * done / total);
-  client.err() << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
-               << done << "/" << total << " " << what << std::flush;
-  if (done == total) client.err() << "\n";
-}
-
 // Typed reads of the state file (a hand-edited file must not crash marketctl).
 std::string JsonString(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -71,8 +64,11 @@ int Mismatch(Client& client, const std::string& what) {
 void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run) {
   auto* ledger = AddGroup(&app, "ledger", "Verify the credit ledger (anyone, no login)");
 
-  auto* checkpoint = ledger->add_subcommand(
-      "checkpoint", "Show the newest signed checkpoint and check its signature");
+  auto* checkpoint =
+      ledger
+          ->add_subcommand("checkpoint",
+                           "Show the newest signed checkpoint and check its signature")
+          ->footer("Example:\n  marketctl ledger checkpoint --server market.example.cn:7400");
   OnRun(checkpoint, run, [&client] {
     v1::Checkpoint cp;
     grpc::Status s = GetCheckpoint(client, &cp);
@@ -82,15 +78,19 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
     if (client.flags().output == "json") {
       client.Print(cp);
     } else {
-      client.out() << "origin      " << cp.origin() << "\ntree_size   " << cp.tree_size()
-                   << "\nroot_hash   " << Hex(cp.root_hash()) << "\npublic_key  "
-                   << Hex(cp.public_key()) << "\nsignature   verified\n\n"
+      client.out() << FormatKeyValues({{"origin", cp.origin()},
+                                       {"tree_size", absl::StrCat(cp.tree_size())},
+                                       {"root_hash", Hex(cp.root_hash())},
+                                       {"public_key", Hex(cp.public_key())},
+                                       {"signature", "verified"}})
+                   << "\n"
                    << cp.note();
     }
     return 0;
   });
 
-  auto* proof = ledger->add_subcommand("proof", "Prove one record is in the ledger");
+  auto* proof = ledger->add_subcommand("proof", "Prove one record is in the ledger")
+                    ->footer("Example:\n  marketctl ledger proof --index 1842");
   auto index = std::make_shared<int64_t>(0);
   proof->add_option("--index", *index, "Record index")->required();
   OnRun(proof, run, [&client, index] {
@@ -130,6 +130,11 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
       "verify",
       "Check the newest checkpoint's signature, its consistency with the last verified one, "
       "and every record against its root");
+  verify->footer(
+      "A progress bar is drawn on stderr when it is a terminal.\n"
+      "Examples:\n"
+      "  marketctl ledger verify\n"
+      "  marketctl ledger verify --skip-proofs --state ~/ledger-state.json");
   auto state_path = std::make_shared<std::string>();
   auto skip_proofs = std::make_shared<bool>(false);
   verify->add_flag("--skip-proofs", *skip_proofs,
@@ -193,6 +198,16 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
                                              ": ", consistent.message()));
       }
     }
+    ProgressBar progress(client.err(), client.err_is_tty());
+    // A failure ends an open progress line before saying why.
+    auto mismatch = [&](const std::string& what) {
+      progress.Break();
+      return Mismatch(client, what);
+    };
+    auto failed = [&](const grpc::Status& status) {
+      progress.Break();
+      return client.Fail(status);
+    };
     ledger::RootBuilder builder;
     std::vector<std::string> leaf_hashes;
     while (builder.size() < verified->size) {
@@ -201,28 +216,28 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
       rreq.set_end(verified->size);
       v1::GetRecordsResponse page;
       s = Invoke(client, &LedgerStub::GetRecords, rreq, &page, false);
-      if (!s.ok()) return client.Fail(s);
+      if (!s.ok()) return failed(s);
       if (page.records().empty()) {
-        return Mismatch(client, absl::StrCat("record ", builder.size(), " is missing"));
+        return mismatch(absl::StrCat("record ", builder.size(), " is missing"));
       }
       for (const auto& entry : page.records()) {
         if (entry.index() != builder.size()) {
-          return Mismatch(
-              client, absl::StrCat("expected record ", builder.size(), ", got ", entry.index()));
+          return mismatch(
+              absl::StrCat("expected record ", builder.size(), ", got ", entry.index()));
         }
         v1::Record decoded;
         if (!decoded.ParseFromString(entry.leaf()) || decoded.index() != entry.index()) {
-          return Mismatch(
-              client, absl::StrCat("record ", entry.index(), " does not decode to its own index"));
+          return mismatch(
+              absl::StrCat("record ", entry.index(), " does not decode to its own index"));
         }
         leaf_hashes.push_back(ledger::LeafHash(entry.leaf()));
         builder.AddLeafHash(leaf_hashes.back());
       }
-      Progress(client, builder.size(), verified->size, "records downloaded");
+      progress.Update(builder.size(), verified->size, "records downloaded");
     }
     if (builder.Root() != verified->root) {
-      return Mismatch(client, absl::StrCat("the records hash to ", Hex(builder.Root()),
-                                           ", but the checkpoint's root is ", Hex(verified->root)));
+      return mismatch(absl::StrCat("the records hash to ", Hex(builder.Root()),
+                                   ", but the checkpoint's root is ", Hex(verified->root)));
     }
     // Every stored subtree hash is a sibling in some record's inclusion
     // proof, so checking them all proves the server's hashes, not just its leaves.
@@ -233,16 +248,16 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
         preq.set_tree_size(verified->size);
         v1::InclusionProof p;
         s = Invoke(client, &LedgerStub::GetInclusionProof, preq, &p, false);
-        if (!s.ok()) return client.Fail(s);
+        if (!s.ok()) return failed(s);
         std::vector<std::string> hashes(p.hashes().begin(), p.hashes().end());
         absl::Status ok =
             ledger::VerifyInclusion(i, verified->size, leaf_hashes[i], hashes, verified->root);
         if (!ok.ok()) {
-          return Mismatch(client,
-                          absl::StrCat("inclusion proof of record ", i, ": ", ok.message()));
+          return mismatch(absl::StrCat("inclusion proof of record ", i, ": ", ok.message()));
         }
-        if ((i + 1) % 256 == 0 || i + 1 == verified->size)
-          Progress(client, i + 1, verified->size, "inclusion proofs checked");
+        if ((i + 1) % 256 == 0 || i + 1 == verified->size) {
+          progress.Update(i + 1, verified->size, "inclusion proofs checked");
+        }
       }
     }
     nlohmann::json next = {{"origin", verified->origin},
@@ -266,9 +281,13 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
 void AddCreditCommands(CLI::App& app, Client& client, std::function<int()>* run) {
   auto* credit = AddGroup(&app, "credit", "Credit profiles, records, repair and lists");
 
-  auto* profile = credit->add_subcommand("profile",
-                                         "A subject's credit level (and score for "
-                                         "itself and supervisors)");
+  auto* profile = credit
+                      ->add_subcommand("profile",
+                                       "A subject's credit level (and score for "
+                                       "itself and supervisors)")
+                      ->footer(
+                          "Example:\n  marketctl credit profile seller-one --purpose "
+                          "'order o-1842 dispute'");
   auto preq = std::make_shared<v1::GetCreditProfileRequest>();
   auto subject = std::make_shared<std::string>();
   profile->add_option("subject", *subject, "subjects/{id} or {id}")->required();
@@ -367,7 +386,12 @@ void AddCreditCommands(CLI::App& app, Client& client, std::function<int()>* run)
   });
 
   auto* repair = AddGroup(credit, "repair", "Credit repair (信用修复)");
-  auto* apply = repair->add_subcommand("apply", "Apply to repair one of your records");
+  auto* apply = repair->add_subcommand("apply", "Apply to repair one of your records")
+                    ->footer(
+                        "Example:\n  marketctl credit repair apply --record 118 --correction "
+                        "'已下架全部翻新机并退款' \\\n"
+                        "      --fulfilment '已赔付买家 2999.00元' --commitment "
+                        "'今后如实描述商品成色'");
   auto areq = std::make_shared<v1::ApplyForRepairRequest>();
   auto aindex = std::make_shared<int64_t>(-1);
   apply->add_option("--record", *aindex, "Record index")->required();
@@ -391,7 +415,11 @@ void AddCreditCommands(CLI::App& app, Client& client, std::function<int()>* run)
     areq->mutable_repair_application()->set_record(absl::StrCat("ledgers/main/records/", *aindex));
     return CallAndPrint(client, &CreditStub::ApplyForRepair, *areq);
   });
-  auto* rule = repair->add_subcommand("rule", "Approve or reject an application (SUPERVISOR)");
+  auto* rule = repair->add_subcommand("rule", "Approve or reject an application (SUPERVISOR)")
+                   ->footer(
+                       "Example:\n  marketctl credit repair rule "
+                       "subjects/seller-one/repairApplications/ra-7 --approve \\\n"
+                       "      --reason '整改到位' --decision-document '厦市监信修〔2026〕12号'");
   auto rreq = std::make_shared<v1::RuleOnRepairRequest>();
   auto approve = std::make_shared<bool>(false);
   auto reject = std::make_shared<bool>(false);
@@ -416,6 +444,8 @@ void AddCreditCommands(CLI::App& app, Client& client, std::function<int()>* run)
     auto* list = credit->add_subcommand(
         black ? "blacklist" : "redlist",
         black ? "The serious-dishonesty list (严重失信名单)" : "The good-conduct list (守信激励)");
+    list->footer(black ? "Example:\n  marketctl credit blacklist -o json"
+                       : "Example:\n  marketctl credit redlist");
     OnRun(list, run, [&client, black] {
       auto entries = [](const auto& r) -> const auto& { return r.entries(); };
       const std::vector<std::string> columns = {"subject", "display_name", "reason_type", "since",
@@ -427,7 +457,10 @@ void AddCreditCommands(CLI::App& app, Client& client, std::function<int()>* run)
     });
   }
 
-  auto* access = credit->add_subcommand("access-log", "Who read whose credit records");
+  auto* access = credit->add_subcommand("access-log", "Who read whose credit records")
+                     ->footer(
+                         "Examples:\n  marketctl credit access-log\n"
+                         "  marketctl credit access-log -   # every subject (SUPERVISOR)");
   auto asubject = std::make_shared<std::string>();
   access->add_option("subject", *asubject, "Whose records (default: your own; - for all)");
   OnRun(access, run, [&client, asubject] {

@@ -109,8 +109,9 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   });
 
   // ---- whoami ----
-  OnRun(app.add_subcommand("whoami", "Show the logged-in subject and its roles"), run,
-        [&client] { return CallAndPrint(client, &Stub::WhoAmI, v1::WhoAmIRequest()); });
+  OnRun(app.add_subcommand("whoami", "Show the logged-in subject and its roles")
+            ->footer("Example:\n  marketctl whoami -o json"),
+        run, [&client] { return CallAndPrint(client, &Stub::WhoAmI, v1::WhoAmIRequest()); });
 
   // ---- subject ----
   auto* subject = AddGroup(&app, "subject", "Manage subjects (people and organisations)");
@@ -164,8 +165,9 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
     return CallAndPrint(client, &Stub::CreateSubject, *c);
   });
 
-  AddCallByName(subject->add_subcommand("get", "Show one subject"), client, run, &Stub::GetSubject,
-                "name", "subjects/{id} or {id}", "subjects");
+  AddCallByName(subject->add_subcommand("get", "Show one subject")
+                    ->footer("Example:\n  marketctl subject get east-market"),
+                client, run, &Stub::GetSubject, "name", "subjects/{id} or {id}", "subjects");
 
   auto* list =
       subject->add_subcommand("list", "List subjects")
@@ -178,7 +180,10 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
       PrintColumns(client, {"name", "kind", "roles", "display_name", "state"}));
   list->get_option("--page-size")->type_name("");  // its help has always shown no type
 
-  auto* suspend = subject->add_subcommand("suspend", "Suspend a subject (supervisor)");
+  auto* suspend = subject->add_subcommand("suspend", "Suspend a subject (supervisor)")
+                      ->footer(
+                          "Example:\n  marketctl subject suspend zhang-san --reason "
+                          "'多次出售翻新机冒充原装' --request-id susp-2026-118");
   auto sreq = std::make_shared<v1::SuspendSubjectRequest>();
   suspend->add_option("name", *sreq->mutable_name(), "subjects/{id} or {id}")->required();
   suspend->add_option("--reason", *sreq->mutable_reason(), "Why (shown to the subject)")
@@ -190,7 +195,9 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
     return CallAndPrint(client, &Stub::SuspendSubject, *sreq);
   });
 
-  auto* reinstate = subject->add_subcommand("reinstate", "Reinstate a suspended subject");
+  auto* reinstate =
+      subject->add_subcommand("reinstate", "Reinstate a suspended subject")
+          ->footer("Example:\n  marketctl subject reinstate zhang-san --etag '\"v7\"'");
   auto rreq = std::make_shared<v1::ReinstateSubjectRequest>();
   reinstate->add_option("name", *rreq->mutable_name(), "subjects/{id} or {id}")->required();
   reinstate->add_option("--etag", *rreq->mutable_etag(), "Expected etag");
@@ -273,8 +280,9 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   OnRun(krevoke, run,
         [&client, rkreq] { return CallAndPrint(client, &Stub::RevokeApiKey, *rkreq); });
 
-  OnRun(subject->add_subcommand("signing-keys", "The token signing public keys (public)"), run,
-        [&client] {
+  OnRun(subject->add_subcommand("signing-keys", "The token signing public keys (public)")
+            ->footer("Example:\n  marketctl subject signing-keys -o json > token-keys.json"),
+        run, [&client] {
           return CallAndPrintList(
               client, &Stub::GetSigningKeys, v1::GetSigningKeysRequest(),
               [](const auto& r) -> const auto& { return r.keys(); },

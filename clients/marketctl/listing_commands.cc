@@ -1,9 +1,6 @@
 #include "clients/marketctl/listing_commands.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +17,8 @@
 #include "absl/time/time.h"
 #include "clients/marketctl/command_helpers.h"
 #include "clients/marketctl/commands.h"
+#include "clients/marketctl/money.h"
+#include "clients/marketctl/progress.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "google/protobuf/util/json_util.h"
@@ -111,41 +110,6 @@ absl::StatusOr<std::vector<CsvBatch>> SplitCsv(absl::string_view csv, int rows_p
   return batches;
 }
 
-absl::StatusOr<int64_t> ParseYuan(absl::string_view yuan) {
-  const absl::string_view text = absl::StripAsciiWhitespace(yuan);
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", yuan, "\": ", why));
-  };
-  if (absl::StartsWith(text, "-")) return bad("negative, want a price >= 0");
-  const size_t dot = text.find('.');
-  const absl::string_view whole = text.substr(0, dot);
-  const absl::string_view frac =
-      dot == absl::string_view::npos ? absl::string_view() : text.substr(dot + 1);
-  auto digits = [](absl::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-      return absl::ascii_isdigit(static_cast<unsigned char>(c));
-    });
-  };
-  if (!digits(whole) || (dot != absl::string_view::npos && !digits(frac))) {
-    return bad("want yuan as digits with at most two decimals, e.g. 1299.50");
-  }
-  if (frac.size() > 2) return bad("more than two decimals (1 fen = 0.01 yuan)");
-  int64_t y = 0;
-  constexpr int64_t kMaxYuan = (std::numeric_limits<int64_t>::max() - 99) / 100;
-  if (whole.size() > 18 || !absl::SimpleAtoi(whole, &y) || y > kMaxYuan) return bad("too large");
-  int64_t fen = 0;
-  if (!frac.empty()) fen += (frac[0] - '0') * 10;
-  if (frac.size() == 2) fen += frac[1] - '0';
-  return y * 100 + fen;
-}
-
-std::string FormatFen(int64_t fen) {
-  const bool negative = fen < 0;
-  const uint64_t abs = negative ? 0 - static_cast<uint64_t>(fen) : static_cast<uint64_t>(fen);
-  const uint64_t cents = abs % 100;
-  return absl::StrCat(negative ? "-" : "", abs / 100, cents < 10 ? ".0" : ".", cents);
-}
-
 void RenumberRows(int first_row, lv1::ImportListingsResponse* batch) {
   for (auto& r : *batch->mutable_results()) r.set_row(r.row() + first_row - 1);
 }
@@ -156,15 +120,6 @@ void MergeImportResponse(const lv1::ImportListingsResponse& batch,
   total->set_created_count(total->created_count() + batch.created_count());
   total->set_failed_count(total->failed_count() + batch.failed_count());
   total->set_committed(total->committed() || batch.committed());
-}
-
-std::string ProgressLine(int done, int total, int failed, int width) {
-  int filled = width;
-  if (total > 0) {
-    filled = static_cast<int>(static_cast<int64_t>(width) * std::clamp(done, 0, total) / total);
-  }
-  return absl::StrCat("[", std::string(filled, '#'), std::string(width - filled, ' '), "] ", done,
-                      "/", total, " rows, ", failed, " failed");
 }
 
 absl::StatusOr<std::string> ChildName(const std::string& arg, const std::string& market,
@@ -239,7 +194,6 @@ constexpr int kImportBatchRows = 500;
 constexpr size_t kPhotoChunkBytes = 256 * 1024;
 constexpr char kConditionScheme[] = "general-condition-v1";
 constexpr int kConditionSchemeVersion = 1;
-constexpr int kProgressWidth = 30;
 
 // "-" (every market), "m" or "markets/m".
 std::string MarketName(const std::string& m) { return Prefixed(m.empty() ? "-" : m, "markets"); }
@@ -269,7 +223,7 @@ void PrintListings(Client& client, const std::vector<const v1::Listing*>& listin
               return {l.name(),
                       v1::Listing::State_Name(l.state()),
                       cv1::Category_Name(l.category()),
-                      l.has_price() ? internal::FormatFen(l.price().amount_fen()) : "",
+                      l.has_price() ? FormatMoney(l.price()) : "",
                       l.declared_condition().level(),
                       l.title()};
             });
@@ -283,7 +237,7 @@ void PrintOrders(Client& client, const std::vector<const v1::Order*>& orders) {
                       o.listing(),
                       o.buyer(),
                       o.seller(),
-                      internal::FormatFen(o.price().amount_fen()),
+                      FormatMoney(o.price()),
                       TimeText(o.place_time())};
             });
 }
@@ -356,7 +310,8 @@ void AddContentFlags(CLI::App* cmd, ContentFlags* f, bool create) {
   }
   cmd->add_option("--title", f->title, "Title, 1-100 characters");
   cmd->add_option("--description", f->description, "Description, up to 5000 characters");
-  auto* price = cmd->add_option("--price", f->price, "Asking price in yuan, e.g. 1299.50");
+  auto* price =
+      cmd->add_option("--price", f->price, "Asking price in yuan, e.g. 1299.50 or 1299.50元");
   cmd->add_option("--price-fen", f->price_fen, "Asking price in fen (1/100 yuan)")->excludes(price);
   cmd->add_option("--condition", f->condition,
                   "Declared condition, a level of general-condition-v1, e.g. 9成新");
@@ -408,9 +363,9 @@ int ApplyContent(Client& client, CLI::App* cmd, const ContentFlags& f, cv1::Cate
     paths->push_back("description");
   }
   if (cmd->count("--price") > 0) {
-    auto fen = internal::ParseYuan(f.price);
+    auto fen = ParseYuanFlag("--price", f.price);
     if (!fen.ok()) {
-      client.err() << "error: --price " << fen.status().message() << "\n";
+      client.err() << "error: " << fen.status().message() << "\n";
       return kExitUsage;
     }
     l->mutable_price()->set_amount_fen(*fen);
@@ -539,8 +494,6 @@ std::shared_ptr<std::string> AddMarketScope(CLI::App* cmd) {
   return market;
 }
 
-bool StderrIsTty(Client& client) { return &client.err() == &std::cerr && isatty(STDERR_FILENO); }
-
 }  // namespace
 
 void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run) {
@@ -549,7 +502,7 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
                "Names: markets/{market}/listings/{id}, {market}/listings/{id}, or {id} "
                "with --market {market}.\n"
                "Example:\n  marketctl listing search --query 华为 --filter 'category=PHONE "
-               "AND price<=200000'");
+               "AND price<=2000元'");
 
   // ---- create ----
   auto* create =
@@ -768,18 +721,23 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
   auto* search =
       listing->add_subcommand("search", "Search listings in one market or all (anyone)")
           ->footer(
-              "Filter terms, joined by ' AND ': category=PHONE, price>=N / price<=N "
-              "(fen),\ngrade>=\"9成新\", market=\"markets/x\", seller=\"subjects/x\", "
+              "Filter terms, joined by ' AND ': category=PHONE, price>=AMOUNT / price<=AMOUNT "
+              "(also > <),\ngrade>=\"9成新\", market=\"markets/x\", seller=\"subjects/x\", "
               "state=PUBLISHED (default),\nregion=\"35\", has_valid_appraisal=true.\n"
+              "AMOUNT is yuan with a unit, 1000元 or 12.50yuan (converted to fen before sending),\n"
+              "or fen: 500分, or a bare number (fen, as the API takes it).\n"
               "Examples:\n"
               "  marketctl listing search --query 'mate 60' --filter 'category=PHONE AND "
-              "price<=400000' --order-by price\n"
+              "price<=4000元' --order-by price\n"
               "  marketctl listing search --market east-flea --all -o json");
   auto smarket = AddMarketScope(search);
   auto sreq = std::make_shared<v1::SearchListingsRequest>();
   search->add_option("--query", *sreq->mutable_query(),
                      "Free text matched in title and description");
-  search->add_option("--filter", *sreq->mutable_filter(), "Conjunction of terms (see below)");
+  search
+      ->add_option("--filter", *sreq->mutable_filter(),
+                   "Conjunction of terms (see below); prices in yuan as 1000元")
+      ->transform(MoneyFilterTransform("price"));
   search->add_option("--order-by", *sreq->mutable_order_by(),
                      "price, price desc, publish_time or publish_time desc (default)");
   AddPagedList(
@@ -916,7 +874,8 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
           }
           const int total_rows = batches->back().first_row + batches->back().rows - 1;
           const int n = static_cast<int>(batches->size());
-          const bool tty = StderrIsTty(client);
+          if (total_rows == 0) client.err() << "warning: " << *ifile << " has no data rows\n";
+          ProgressBar progress(client.err(), client.err_is_tty());
           v1::ImportListingsResponse total;
           int done = 0;
           for (int i = 0; i < n; ++i) {
@@ -926,7 +885,7 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
             v1::ImportListingsResponse resp;
             grpc::Status s = stub->ImportListings(client.Context().get(), req, &resp);
             if (!s.ok()) {
-              if (tty && i > 0) client.err() << "\n";
+              progress.Break();
               client.err() << "error: batch " << i + 1 << "/" << n << " (rows " << batch.first_row
                            << "-" << batch.first_row + batch.rows - 1 << ") failed";
               if (i > 0) {
@@ -940,18 +899,8 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
             internal::RenumberRows(batch.first_row, &resp);
             internal::MergeImportResponse(resp, &total);
             done += batch.rows;
-            if (tty) {
-              client.err() << "\r"
-                           << internal::ProgressLine(done, total_rows, total.failed_count(),
-                                                     kProgressWidth)
-                           << (i + 1 == n ? "\n" : "") << std::flush;
-            } else if (batch.rows == 0) {
-              client.err() << "batch 1/1: no data rows\n";
-            } else {
-              client.err() << "batch " << i + 1 << "/" << n << ": rows " << batch.first_row << "-"
-                           << batch.first_row + batch.rows - 1 << ", " << resp.created_count()
-                           << " created, " << resp.failed_count() << " failed\n";
-            }
+            progress.Update(done, total_rows,
+                            absl::StrCat("rows, ", total.failed_count(), " failed"));
           }
           PrintImport(client, total);
           return total.failed_count() > 0 ? kExitLocal : 0;

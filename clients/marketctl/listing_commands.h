@@ -1,5 +1,5 @@
 // The pure helpers behind the listing, order and item commands (CSV import
-// batches, yuan and fen, resource names, update masks). Thread-safe.
+// batches, resource names, update masks). Thread-safe.
 #ifndef MARKET_CLIENTS_MARKETCTL_LISTING_COMMANDS_H_
 #define MARKET_CLIENTS_MARKETCTL_LISTING_COMMANDS_H_
 
@@ -30,14 +30,6 @@ struct CsvBatch {
 // INVALID_ARGUMENT for an unterminated quoted field or rows_per_batch < 1.
 absl::StatusOr<std::vector<CsvBatch>> SplitCsv(absl::string_view csv, int rows_per_batch);
 
-// Yuan to fen: "1299.50" → 129950, "12" → 1200, "0.5" → 50. INVALID_ARGUMENT
-// for anything but digits with at most two decimals (negative, "1.234", "1.",
-// ".5", "1e3", empty) and for amounts that overflow int64 fen.
-absl::StatusOr<int64_t> ParseYuan(absl::string_view yuan);
-
-// Fen as yuan with two decimals: 129950 → "1299.50".
-std::string FormatFen(int64_t fen);
-
 // Turns a batch's row numbers (1-based within the batch) into whole-file row
 // numbers, given the batch's first whole-file row.
 void RenumberRows(int first_row, ::market::listing::v1::ImportListingsResponse* batch);
@@ -46,9 +38,6 @@ void RenumberRows(int first_row, ::market::listing::v1::ImportListingsResponse* 
 // committed when any batch committed (something was written).
 void MergeImportResponse(const ::market::listing::v1::ImportListingsResponse& batch,
                          ::market::listing::v1::ImportListingsResponse* total);
-
-// "[####      ] 1500/10000 rows, 3 failed" with a bar `width` characters wide.
-std::string ProgressLine(int done, int total, int failed, int width);
 
 // The full name of a market's child resource in `collection` ("listings",
 // "orders"): `markets/m/listings/l` as given, `m/listings/l` prefixed, or a

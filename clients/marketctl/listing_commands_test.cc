@@ -101,31 +101,6 @@ TEST(SplitCsvTest, ManyRowsSplitIntoFullBatches) {
   EXPECT_THAT((*batches)[2].csv, ::testing::StartsWith("title\n\"item 1000\nsecond line\"\n"));
 }
 
-TEST(ParseYuanTest, AcceptsUpToTwoDecimals) {
-  EXPECT_EQ(*ParseYuan("1299.50"), 129950);
-  EXPECT_EQ(*ParseYuan("1299.5"), 129950);
-  EXPECT_EQ(*ParseYuan("1299"), 129900);
-  EXPECT_EQ(*ParseYuan("0.05"), 5);
-  EXPECT_EQ(*ParseYuan("0"), 0);
-  EXPECT_EQ(*ParseYuan(" 12.34 "), 1234);
-}
-
-TEST(ParseYuanTest, RejectsMoreDecimalsNegativesAndJunk) {
-  for (const char* bad : {"1.234", "-1", "-0.50", "", "1.", ".5", "1e3", "12,50", "¥12", "1.2.3",
-                          "99999999999999999999"}) {
-    EXPECT_EQ(ParseYuan(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
-  }
-  EXPECT_THAT(std::string(ParseYuan("1.234").status().message()), HasSubstr("two decimals"));
-  EXPECT_THAT(std::string(ParseYuan("-5").status().message()), HasSubstr("negative"));
-}
-
-TEST(FormatFenTest, TwoDecimals) {
-  EXPECT_EQ(FormatFen(129950), "1299.50");
-  EXPECT_EQ(FormatFen(5), "0.05");
-  EXPECT_EQ(FormatFen(0), "0.00");
-  EXPECT_EQ(FormatFen(-105), "-1.05");
-}
-
 TEST(ImportRowsTest, RenumberAndMergeGiveWholeFileRows) {
   v1::ImportListingsResponse total;
   v1::ImportListingsResponse first;
@@ -164,13 +139,6 @@ TEST(ImportRowsTest, NothingCommittedStaysUncommitted) {
   MergeImportResponse(batch, &total);
   EXPECT_FALSE(total.committed());
   EXPECT_EQ(total.failed_count(), 3);
-}
-
-TEST(ProgressLineTest, BarAndCounts) {
-  EXPECT_EQ(ProgressLine(1500, 10000, 3, 10), "[#         ] 1500/10000 rows, 3 failed");
-  EXPECT_EQ(ProgressLine(5000, 10000, 0, 10), "[#####     ] 5000/10000 rows, 0 failed");
-  EXPECT_EQ(ProgressLine(10, 10, 0, 4), "[####] 10/10 rows, 0 failed");
-  EXPECT_EQ(ProgressLine(0, 0, 0, 4), "[####] 0/0 rows, 0 failed");
 }
 
 TEST(ChildNameTest, FullShortAndBareNames) {

@@ -51,8 +51,9 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
     return CallAndPrint(client, &Stub::CreateMarket, *req);
   });
 
-  AddCallByName(market->add_subcommand("get", "Show a market"), client, run, &Stub::GetMarket,
-                "name", "markets/{id} or {id}", "markets");
+  AddCallByName(market->add_subcommand("get", "Show a market")
+                    ->footer("Example:\n  marketctl market get east-flea"),
+                client, run, &Stub::GetMarket, "name", "markets/{id} or {id}", "markets");
 
   auto* list = market->add_subcommand("list", "List markets")
                    ->footer(
@@ -140,6 +141,10 @@ void AddMarketCommands(CLI::App& app, Client& client, std::function<int()>* run)
     auto* cmd = market->add_subcommand(
         add ? "add-seller" : "remove-seller",
         add ? "Admit a seller to a market (its OPERATOR)" : "Stop a seller listing in a market");
+    cmd->footer(add ? "Example:\n  marketctl market add-seller east-flea zhang-san --request-id "
+                      "admit-zhang-san"
+                    : "Example:\n  marketctl market remove-seller markets/east-flea "
+                      "subjects/zhang-san");
     auto m = std::make_shared<std::string>();
     auto seller = std::make_shared<std::string>();
     auto request_id = std::make_shared<std::string>();

@@ -161,14 +161,18 @@ absl::Status Enqueue(sqlite::Connection& connection, const Event& event, absl::T
   return status;
 }
 
-absl::Status PurgeDelivered(sqlite::Database& db, absl::Time older_than) {
-  return db.Write([&](sqlite::Connection& c) -> absl::Status {
+absl::StatusOr<int64_t> PurgeDelivered(sqlite::Database& db, absl::Time older_than) {
+  int64_t deleted = 0;
+  MARKET_RETURN_IF_ERROR(db.Write([&](sqlite::Connection& c) -> absl::Status {
     MARKET_ASSIGN_OR_RETURN(
         sqlite::Statement purge,
         c.Prepare("DELETE FROM outbox WHERE delivered_time IS NOT NULL AND delivered_time < ?"));
     MARKET_RETURN_IF_ERROR(purge.Bind(1, absl::ToUnixMicros(older_than)));
-    return purge.Run();
-  });
+    MARKET_RETURN_IF_ERROR(purge.Run());
+    deleted = c.Changes();
+    return absl::OkStatus();
+  }));
+  return deleted;
 }
 
 absl::Duration RetryDelay(const RelayOptions& options, int attempts, const std::string& event_id) {

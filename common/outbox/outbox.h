@@ -61,10 +61,11 @@ struct Event {
 absl::Status Enqueue(sqlite::Connection& connection, const Event& event, absl::Time now);
 
 // Deletes delivered events whose delivered_time is before `older_than`;
-// pending events are never deleted. After the purge an event id may be
-// enqueued again, so keep delivered rows at least as long as receivers
-// remember event ids. Errors: those of Database::Write().
-absl::Status PurgeDelivered(sqlite::Database& db, absl::Time older_than);
+// pending events are never deleted. Returns how many it deleted. After the
+// purge an event id may be enqueued again, so keep delivered rows at least as
+// long as receivers remember event ids. Services run it through
+// retention::TablePurger. Errors: those of Database::Write().
+absl::StatusOr<int64_t> PurgeDelivered(sqlite::Database& db, absl::Time older_than);
 
 struct RelayOptions {
   // Delay after the first failed attempt; each further failure multiplies it

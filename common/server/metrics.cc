@@ -27,10 +27,13 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 // gauges and the process metrics.
 class Metrics::Callbacks final : public prometheus::Collectable {
  public:
-  void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn)
+  void AddGauge(const std::string& name, const std::string& help,
+                const std::map<std::string, std::string>& labels, std::function<double()> fn)
       ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    gauges_[name] = Gauge{help, std::move(fn)};
+    Gauge& family = gauges_[name];
+    if (family.help.empty()) family.help = help;
+    family.series[labels] = std::move(fn);
   }
 
   void AddInfo(const std::string& name, const std::string& help,
@@ -47,9 +50,14 @@ class Metrics::Callbacks final : public prometheus::Collectable {
     {
       absl::MutexLock lock(&mu_);
       for (const auto& [name, g] : gauges_) {
-        prometheus::ClientMetric metric;
-        metric.gauge.value = g.fn();
-        families.push_back({name, g.help, prometheus::MetricType::Gauge, {metric}});
+        prometheus::MetricFamily family{name, g.help, prometheus::MetricType::Gauge, {}};
+        for (const auto& [labels, fn] : g.series) {
+          prometheus::ClientMetric metric;
+          for (const auto& [key, value] : labels) metric.label.push_back({key, value});
+          metric.gauge.value = fn();
+          family.metric.push_back(std::move(metric));
+        }
+        families.push_back(std::move(family));
       }
       for (const auto& [name, info] : infos_) families.push_back(info);
     }
@@ -60,9 +68,9 @@ class Metrics::Callbacks final : public prometheus::Collectable {
   }
 
  private:
-  struct Gauge {
+  struct Gauge {  // a family: its series by labels ({} for an unlabelled gauge)
     std::string help;
-    std::function<double()> fn;
+    std::map<std::map<std::string, std::string>, std::function<double()>> series;
   };
   mutable absl::Mutex mu_;
   std::map<std::string, Gauge> gauges_ ABSL_GUARDED_BY(mu_);
@@ -91,7 +99,13 @@ void Metrics::RecordRpc(const std::string& method, const std::string& code,
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,
                        std::function<double()> fn) {
-  callbacks_->AddGauge(name, help, std::move(fn));
+  callbacks_->AddGauge(name, help, {}, std::move(fn));
+}
+
+void Metrics::AddGauge(const std::string& name, const std::string& help,
+                       const std::map<std::string, std::string>& labels,
+                       std::function<double()> fn) {
+  callbacks_->AddGauge(name, help, labels, std::move(fn));
 }
 
 void Metrics::AddInfo(const std::string& name, const std::string& help,

@@ -8,6 +8,7 @@
 #define MARKET_COMMON_SERVER_METRICS_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -38,6 +39,12 @@ class Metrics {
   // Registers a gauge evaluated at every scrape; `name` must be a valid metric
   // name. Registering `name` again replaces it.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn);
+  // Registers one series of the gauge family `name`, identified by `labels`
+  // (name → value, e.g. {{"service", "listing"}}), evaluated at every scrape.
+  // Series of one family share its HELP and TYPE lines (the first `help`
+  // given); registering the same name and labels again replaces the series.
+  void AddGauge(const std::string& name, const std::string& help,
+                const std::map<std::string, std::string>& labels, std::function<double()> fn);
   // Registers a gauge of constant value 1 whose labels carry the information
   // (`labels` in this order), e.g. market_build_info. Registering `name` again
   // replaces it.

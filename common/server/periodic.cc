@@ -17,6 +17,8 @@ void PeriodicJob::Start(absl::Duration period) {
       } else if (*n > 0) {
         LogJson("info", name_, {{"count", *n}});
       }
+      absl::MutexLock runs_lock(&runs_mu_);
+      ++runs_;
     }
   });
 }
@@ -26,6 +28,17 @@ void PeriodicJob::Stop() {
   if (!thread_.joinable()) return;
   stop_->Notify();
   thread_.join();
+}
+
+int64_t PeriodicJob::runs() const {
+  absl::MutexLock lock(&runs_mu_);
+  return runs_;
+}
+
+bool PeriodicJob::AwaitRuns(int64_t count, absl::Duration timeout) const {
+  absl::MutexLock lock(&runs_mu_);
+  auto reached = [this, count]() ABSL_SHARED_LOCKS_REQUIRED(runs_mu_) { return runs_ >= count; };
+  return runs_mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
 }
 
 }  // namespace market::server

@@ -1,8 +1,11 @@
 #include <atomic>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/server/binary.h"
 #include "common/server/build_info.h"
@@ -12,6 +15,8 @@
 #include "common/server/runner.h"
 #include "common/status/status_matchers.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/rpc_service_method.h"
+#include "grpcpp/support/method_handler.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 
@@ -70,6 +75,73 @@ int CheckHealth(grpc::Channel* channel, const std::string& service, grpc::Status
   for (auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : 0;
 }
+
+// A raw message of no bytes (a default ByteBuffer is no message at all).
+grpc::ByteBuffer Empty() {
+  grpc::Slice slice("");
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// A unary call of `method` with an empty raw request, started at
+// construction; Wait() returns its status (DEADLINE_EXCEEDED after 30 s).
+class PendingCall {
+ public:
+  PendingCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method)
+      : stub_(channel), request_(Empty()) {
+    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    stub_.UnaryCall(&ctx_, method, grpc::StubOptions(), &request_, &response_,
+                    [this](grpc::Status s) {
+                      status_ = std::move(s);
+                      done_.Notify();
+                    });
+  }
+  grpc::Status Wait() {
+    done_.WaitForNotification();  // the call's own deadline bounds this
+    return status_;
+  }
+
+ private:
+  grpc::GenericStub stub_;
+  grpc::ClientContext ctx_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  absl::Notification done_;
+  grpc::Status status_;
+};
+
+// A raw-bytes service: /test.Drain/Slow signals `entered` and then blocks
+// until `release` (30 s at most); /test.Drain/Fast answers at once.
+class DrainService : public grpc::Service {
+ public:
+  using Handler =
+      grpc::internal::RpcMethodHandler<DrainService, grpc::ByteBuffer, grpc::ByteBuffer>;
+  DrainService() {
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        "/test.Drain/Slow", grpc::internal::RpcMethod::NORMAL_RPC,
+        new Handler(
+            [](DrainService* self, grpc::ServerContext*, const grpc::ByteBuffer*,
+               grpc::ByteBuffer* response) {
+              *response = Empty();
+              self->entered.Notify();
+              if (!self->release.WaitForNotificationWithTimeout(absl::Seconds(30))) {
+                return grpc::Status(grpc::StatusCode::INTERNAL, "never released");
+              }
+              return grpc::Status::OK;
+            },
+            this)));
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        "/test.Drain/Fast", grpc::internal::RpcMethod::NORMAL_RPC,
+        new Handler(
+            [](DrainService*, grpc::ServerContext*, const grpc::ByteBuffer*,
+               grpc::ByteBuffer* response) {
+              *response = Empty();
+              return grpc::Status::OK;
+            },
+            this)));
+  }
+  absl::Notification entered;
+  absl::Notification release;
+};
 
 class RunnerTest : public ::testing::Test {
  protected:
@@ -164,6 +236,34 @@ TEST_F(RunnerTest, ShutdownStopsServing) {
       channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(300)));
 }
 
+TEST_F(RunnerTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
+  DrainService service;
+  runner_->AddService(&service, "test.Drain");
+  ASSERT_OK(runner_->Start());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner_->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  PendingCall slow(channel, "/test.Drain/Slow");
+  ASSERT_TRUE(service.entered.WaitForNotificationWithTimeout(absl::Seconds(30)))
+      << "the slow call never reached the handler";
+
+  std::thread stopper([&] { runner_->Shutdown(absl::Seconds(30)); });
+  // Shutdown has begun once a new call is refused; give up after 30 s.
+  grpc::Status fresh;
+  absl::Time give_up = absl::Now() + absl::Seconds(30);
+  do {
+    fresh = PendingCall(channel, "/test.Drain/Fast").Wait();
+  } while (fresh.ok() && absl::Now() < give_up);
+  service.release.Notify();
+  grpc::Status drained = slow.Wait();
+  stopper.join();
+
+  // Refused: a call racing the GOAWAY is cancelled, a later one finds no listener.
+  EXPECT_THAT(fresh.error_code(),
+              ::testing::AnyOf(grpc::StatusCode::CANCELLED, grpc::StatusCode::UNAVAILABLE))
+      << fresh.error_message();
+  EXPECT_TRUE(drained.ok()) << drained.error_code() << " " << drained.error_message();
+}
+
 TEST_F(RunnerTest, TakenPortIsUnavailable) {
   ASSERT_OK(runner_->Start());
   ServerRunner second(
@@ -189,6 +289,16 @@ TEST(MetricsTest, GaugeEvaluatedAtRender) {
   m.AddGauge("market_test_gauge", "A test gauge.", [&] { return v; });
   v = 7;
   EXPECT_THAT(m.Render(), HasSubstr("market_test_gauge 7"));
+}
+
+TEST(MetricsTest, LabelledGaugeSeriesShareOneFamily) {
+  Metrics m;
+  m.AddGauge("market_test_sizes", "Sizes.", {{"service", "b"}}, [] { return 2.0; });
+  m.AddGauge("market_test_sizes", "Ignored.", {{"service", "a"}}, [] { return 1.0; });
+  EXPECT_THAT(m.Render(), HasSubstr("# HELP market_test_sizes Sizes.\n"
+                                    "# TYPE market_test_sizes gauge\n"
+                                    "market_test_sizes{service=\"a\"} 1\n"
+                                    "market_test_sizes{service=\"b\"} 2\n"));
 }
 
 TEST(MetricsTest, InfoRendersLabelsInOrderWithValueOne) {
@@ -224,15 +334,30 @@ TEST(MetricsTest, LabelValuesAreEscaped) {
   EXPECT_THAT(m.Render(), HasSubstr("method=\"/a\\\"b\\\\c\\n\""));
 }
 
-TEST(PeriodicJobTest, RunsUntilStopped) {
-  std::atomic<int> runs{0};
-  PeriodicJob job("test job", [&]() -> absl::StatusOr<int> { return ++runs; });
-  job.Start(absl::Milliseconds(5));
-  while (runs.load() < 3) absl::SleepFor(absl::Milliseconds(5));
-  job.Stop();
-  int after = runs.load();
-  absl::SleepFor(absl::Milliseconds(50));
-  EXPECT_EQ(runs.load(), after);
+TEST(PeriodicJobTest, RunsRepeatedlyUntilStopped) {
+  absl::Mutex mu;
+  int runs = 0;
+  bool stopped = false;
+  int runs_after_stop = 0;
+  {
+    PeriodicJob job("test job", [&]() -> absl::StatusOr<int> {
+      absl::MutexLock lock(&mu);
+      if (stopped) ++runs_after_stop;
+      return ++runs;
+    });
+    job.Start(absl::Milliseconds(1));
+    {
+      absl::MutexLock lock(&mu);
+      auto three = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return runs >= 3; };
+      ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&three), absl::Seconds(30)))
+          << "the job ran " << runs << " times in 30 s";
+    }
+    job.Stop();
+    absl::MutexLock lock(&mu);
+    stopped = true;
+  }  // the job is destroyed: a thread Stop() left running would still have to end here
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(runs_after_stop, 0);
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ absl::StatusOr<AppraisalModule> OpenAppraisalModule(
   deps.suspension = std::move(suspension);
   deps.metrics = metrics;
   MARKET_ASSIGN_OR_RETURN(m.service, AppraisalServiceImpl::Create(std::move(deps)));
+  m.retention = std::make_unique<retention::TablePurger>(
+      "appraisal", m.db, clock, retention::Tables{.outbox = true, .idempotency = true});
+  if (metrics != nullptr) m.retention->ExportMetrics(metrics);
   return m;
 }
 

@@ -11,10 +11,11 @@
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "common/sqlite/database.h"
-#include "services/appraisal/appraisal_service.h"
 #include "services/appraisal/appraisal_database.h"
+#include "services/appraisal/appraisal_service.h"
 
 namespace market::appraisal {
 
@@ -22,6 +23,9 @@ struct AppraisalModule {
   std::unique_ptr<AppraisalDatabase> store;
   std::unique_ptr<AppraisalServiceImpl> service;
   sqlite::Database* db = nullptr;  // store->db(): for the outbox relay
+  // Purges request ids (and delivered outbox events, where the database has
+  // an outbox) past their retention; gauges registered. Started by the binary.
+  std::unique_ptr<retention::TablePurger> retention;
 };
 
 // The folder of additional grading schemes under `data_dir`.

@@ -6,6 +6,7 @@
 // "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/appraisal/appraisal_module.h"
 #include "services/credit/credit_client.h"
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
       app, "appraisal",
       "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
       {"identity", "listing", "credit"}, &flags);
+  market::retention::RetentionOptions retention;
+  market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
@@ -47,5 +50,13 @@ int main(int argc, char** argv) {
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->service.get(), "market.appraisal.v1.AppraisalService");
   return server::ServeUntilSignal(
-      runner, [&] { relay.Start(); }, [&] { relay.Stop(); });
+      runner,
+      [&] {
+        relay.Start();
+        module->retention->Start(retention);
+      },
+      [&] {
+        module->retention->Stop();
+        relay.Stop();
+      });
 }

@@ -60,6 +60,9 @@ absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const
   MARKET_ASSIGN_OR_RETURN(m.ledger,
                           LedgerServiceImpl::Create(m.store.get(), clock, options, verifier,
                                                     metrics));
+  m.retention = std::make_unique<retention::TablePurger>("credit", m.store->database(), clock,
+                                                         retention::Tables{.idempotency = true});
+  if (metrics != nullptr) m.retention->ExportMetrics(metrics);
   return m;
 }
 

@@ -4,18 +4,19 @@
 #ifndef MARKET_SERVICES_CREDIT_CREDIT_MODULE_H_
 #define MARKET_SERVICES_CREDIT_CREDIT_MODULE_H_
 
-#include <memory>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "services/credit/credit_service.h"
-#include "services/identity/identity_client.h"
 #include "services/credit/sqlite_credit_store.h"
+#include "services/identity/identity_client.h"
 
 namespace market::credit {
 
@@ -25,6 +26,9 @@ struct CreditModule {
   std::unique_ptr<SqliteCreditStore> store;
   std::unique_ptr<CreditServiceImpl> credit;
   std::unique_ptr<LedgerServiceImpl> ledger;
+  // Purges request ids (and delivered outbox events, where the database has
+  // an outbox) past their retention; gauges registered. Started by the binary.
+  std::unique_ptr<retention::TablePurger> retention;
 };
 
 // Operators of the markets a seller is admitted to

@@ -3,6 +3,8 @@
 #include "services/credit/credit_service.h"
 
 #include <filesystem>
+#include <functional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/grpc_status.h"
@@ -587,6 +589,213 @@ TEST_F(CreditServiceTest, RoleMatrixForEveryRpc) {
 }
 
 // The provider-owned deliverer (credit_client.h) against this real server.
+// ---- The public lists and pagination ----
+
+class CreditListsTest : public CreditServiceTest {
+ protected:
+  // Gives each of `subjects` 30 counted TRADE_COMPLETED records (ten
+  // counterparties, three rounds 31 days apart): score 660, level A, and no
+  // negative record, which is what the red list asks for.
+  void MakeRedlisted(const std::vector<std::string>& subjects) {
+    std::vector<std::string> counterparties;
+    for (int i = 0; i < 10; ++i) {
+      counterparties.push_back(AddSubject(absl::StrCat("buyer-", i), Role::BUYER));
+    }
+    for (int round = 0; round < 3; ++round) {
+      if (round > 0) clock_.Advance(absl::Hours(24 * 31));
+      std::string token = Token(service_, Role::SERVICE);
+      for (const std::string& subject : subjects) {
+        for (const std::string& c : counterparties) {
+          v1::RecordEventResponse resp;
+          grpc::Status s =
+              Record_(token, Trade(subject, c, absl::StrCat(subject, c, round)), &resp);
+          ASSERT_TRUE(s.ok()) << s.error_message();
+        }
+      }
+    }
+  }
+  // Seriously sanctions each of `subjects`, a minute apart.
+  void MakeBlacklisted(const std::vector<std::string>& subjects) {
+    for (const std::string& subject : subjects) {
+      clock_.Advance(absl::Minutes(1));
+      v1::RecordEventResponse resp;
+      grpc::Status s =
+          Record_(Token(supervisor_, Role::SUPERVISOR),
+                  Sanction(subject, Record::COUNTERFEIT_CONFIRMED, "ev-" + subject), &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+  }
+  std::vector<std::string> Sellers(int n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) out.push_back(AddSubject(absl::StrCat("seller-", i), Role::SELLER));
+    return out;
+  }
+
+  // One page: (page size, page token) -> status; appends the page's item
+  // names to `names` and sets `next` to its next_page_token.
+  using PageFn =
+      std::function<grpc::Status(int, const std::string&, std::vector<std::string>*, std::string*)>;
+  // Every item name over all pages of `page_size` (at most 100 pages), or a
+  // failure of the test.
+  static std::vector<std::string> Walk(const PageFn& page, int page_size) {
+    std::vector<std::string> names;
+    std::string token;
+    for (int pages = 0; pages < 100; ++pages) {
+      std::string next;
+      size_t before = names.size();
+      grpc::Status s = page(page_size, token, &names, &next);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) return names;
+      EXPECT_LE(names.size() - before, static_cast<size_t>(page_size));
+      if (next.empty()) return names;
+      token = next;
+    }
+    ADD_FAILURE() << "more than 100 pages";
+    return names;
+  }
+  // Walking with page sizes 1 and 2 visits exactly `want`, in order, and a
+  // page token that was never issued is INVALID_ARGUMENT.
+  static void ExpectPagesVisitEachOnce(const PageFn& page, const std::vector<std::string>& want) {
+    ASSERT_GE(want.size(), 3u);  // so that size 2 needs a second page
+    std::vector<std::string> all;
+    ASSERT_TRUE(page(1000, "", &all, nullptr).ok());
+    EXPECT_EQ(all, want);
+    EXPECT_EQ(Walk(page, 1), want);
+    EXPECT_EQ(Walk(page, 2), want);
+    std::vector<std::string> ignored;
+    EXPECT_EQ(page(1, "not-a-page-token", &ignored, nullptr).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  // The pages of a public credit list (ListRedlist or ListBlacklist).
+  template <typename Req, typename Resp>
+  PageFn CreditList(grpc::Status (v1::CreditService::Stub::*rpc)(grpc::ClientContext*, const Req&,
+                                                                 Resp*)) {
+    return [this, rpc](int size, const std::string& token, std::vector<std::string>* names,
+                       std::string* next) {
+      Req req;
+      req.set_page_size(size);
+      req.set_page_token(token);
+      Resp resp;
+      grpc::Status s = (credit_stub_.get()->*rpc)(Ctx("").get(), req, &resp);
+      for (const auto& e : resp.entries()) names->push_back(e.subject());
+      if (next != nullptr) *next = resp.next_page_token();
+      return s;
+    };
+  }
+};
+
+TEST_F(CreditListsTest, RedlistHoldsSubjectsWithLevelAAndEnoughCleanTrades) {
+  MakeRedlisted({seller_});
+  std::string few = AddSubject("seller-few", Role::SELLER);
+  v1::RecordEventResponse one;
+  ASSERT_TRUE(Record_(Token(service_, Role::SERVICE), Trade(few, buyer_, "ev-few"), &one).ok());
+
+  v1::ListRedlistResponse red;
+  ASSERT_TRUE(credit_stub_->ListRedlist(Ctx("").get(), v1::ListRedlistRequest(), &red).ok());
+
+  ASSERT_EQ(red.entries_size(), 1);
+  const v1::CreditListEntry& e = red.entries(0);
+  EXPECT_EQ(e.subject(), seller_);
+  EXPECT_EQ(e.display_name(), "seller-a");
+  EXPECT_EQ(e.reason_type(), Record::TRADE_COMPLETED);
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(e.since()), absl::ToUnixNanos(clock_.Now()));
+  EXPECT_TRUE(e.record().rfind("ledgers/main/records/", 0) == 0) << e.record();
+}
+
+TEST_F(CreditListsTest, SanctionedSubjectLeavesTheRedlist) {
+  MakeRedlisted({seller_});
+  v1::RecordEventResponse resp;
+  ASSERT_TRUE(Record_(Token(supervisor_, Role::SUPERVISOR),
+                      Sanction(seller_, Record::COUNTERFEIT_CONFIRMED, "ev-late"), &resp)
+                  .ok());
+  v1::ListRedlistResponse red;
+  ASSERT_TRUE(credit_stub_->ListRedlist(Ctx("").get(), v1::ListRedlistRequest(), &red).ok());
+  EXPECT_EQ(red.entries_size(), 0);
+}
+
+TEST_F(CreditListsTest, RedlistPagesVisitEachSubjectOnce) {
+  std::vector<std::string> sellers = Sellers(3);
+  MakeRedlisted(sellers);
+  // Same `since` for all three: ordered by subject.
+  ExpectPagesVisitEachOnce(CreditList(&v1::CreditService::Stub::ListRedlist), sellers);
+}
+
+TEST_F(CreditListsTest, BlacklistPagesVisitEachSubjectOnce) {
+  std::vector<std::string> sellers = Sellers(3);
+  MakeBlacklisted(sellers);
+  // Most recently listed first.
+  ExpectPagesVisitEachOnce(CreditList(&v1::CreditService::Stub::ListBlacklist),
+                           {sellers[2], sellers[1], sellers[0]});
+}
+
+TEST_F(CreditListsTest, ListRecordsPagesVisitEachRecordOnce) {
+  std::string token = Token(service_, Role::SERVICE);
+  std::set<std::string> want;
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(absl::Minutes(1));
+    v1::RecordEventResponse resp;
+    ASSERT_TRUE(Record_(token, Trade(seller_, buyer_, absl::StrCat("ev-", i)), &resp).ok());
+    want.insert(resp.record().name());
+  }
+  v1::RecordEventResponse other;
+  ASSERT_TRUE(Record_(token, Trade(buyer_, seller_, "ev-other"), &other).ok());
+  PageFn page = [&](int size, const std::string& page_token, std::vector<std::string>* names,
+                    std::string* next) {
+    v1::ListRecordsRequest req;
+    req.set_parent("ledgers/main");
+    req.set_page_size(size);
+    req.set_page_token(page_token);
+    v1::ListRecordsResponse resp;
+    grpc::Status s = credit_stub_->ListRecords(Ctx(Token(seller_, Role::SELLER)).get(), req, &resp);
+    for (const auto& r : resp.records()) names->push_back(r.name());
+    if (next != nullptr) *next = resp.next_page_token();
+    return s;
+  };
+  std::vector<std::string> all;
+  ASSERT_TRUE(page(1000, "", &all, nullptr).ok());
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()), want);  // the seller's own only
+  EXPECT_EQ(all.size(), want.size());
+  ExpectPagesVisitEachOnce(page, all);
+}
+
+TEST_F(CreditListsTest, ListAccessLogPagesVisitEachEntryOnce) {
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(absl::Minutes(1));
+    v1::ListRecordsRequest req;
+    req.set_parent("ledgers/main");
+    req.set_filter(absl::StrCat("subject=\"", seller_, "\""));
+    req.set_purpose(absl::StrCat("complaint ", i));
+    v1::ListRecordsResponse records;
+    ASSERT_TRUE(
+        credit_stub_->ListRecords(Ctx(Token(supervisor_, Role::SUPERVISOR)).get(), req, &records)
+            .ok());
+  }
+  std::vector<std::string> purposes;
+  PageFn page = [&](int size, const std::string& page_token, std::vector<std::string>* names,
+                    std::string* next) {
+    v1::ListAccessLogRequest req;
+    req.set_parent(seller_);
+    req.set_page_size(size);
+    req.set_page_token(page_token);
+    v1::ListAccessLogResponse resp;
+    grpc::Status s =
+        credit_stub_->ListAccessLog(Ctx(Token(seller_, Role::SELLER)).get(), req, &resp);
+    for (const auto& e : resp.access_log_entries()) {
+      names->push_back(e.name());
+      if (next == nullptr) purposes.push_back(e.purpose());
+    }
+    if (next != nullptr) *next = resp.next_page_token();
+    return s;
+  };
+  std::vector<std::string> all;
+  ASSERT_TRUE(page(1000, "", &all, nullptr).ok());
+  // Newest first.
+  EXPECT_EQ(purposes,
+            (std::vector<std::string>{"complaint 3", "complaint 2", "complaint 1", "complaint 0"}));
+  ExpectPagesVisitEachOnce(page, all);
+}
+
 class CreditClientTest : public CreditServiceTest {
  protected:
   outbox::Relay::Deliverer Deliverer() {

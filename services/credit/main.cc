@@ -5,6 +5,7 @@
 // README, "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_client.h"
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   server::BinaryOptions flags;
   server::AddBinaryFlags(app, "credit", "Folder for credit.db and the ledger key",
                          {"identity", "listing"}, &flags);
+  market::retention::RetentionOptions retention;
+  market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
@@ -39,5 +42,11 @@ int main(int argc, char** argv) {
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(credit->credit.get(), "market.credit.v1.CreditService");
   runner.AddService(credit->ledger.get(), "market.credit.v1.LedgerService");
-  return server::ServeUntilSignal(runner, [&] { credit->credit->StartScheduler(period); });
+  return server::ServeUntilSignal(
+      runner,
+      [&] {
+        credit->credit->StartScheduler(period);
+        credit->retention->Start(retention);
+      },
+      [&] { credit->retention->Stop(); });
 }

@@ -13,6 +13,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "ledger/credit_policy.h"
 #include "ledger/merkle_tree.h"
+#include "services/credit/stored_nodes.h"
 
 namespace market::credit {
 namespace {
@@ -21,7 +22,6 @@ using google::protobuf::util::TimeUtil;
 using ledger::AppendLeaf;
 using ledger::EmptyRootHash;
 using ledger::LeafHash;
-using ledger::NodeSource;
 using ledger::NodeWrite;
 using sqlite::Connection;
 using sqlite::ReadAll;
@@ -72,24 +72,6 @@ CREATE INDEX access_log_by_subject ON access_log(subject, id);
   };
   return *migrations;
 }
-
-// Reads nodes through one connection (inside its current transaction).
-class ConnectionNodeSource final : public NodeSource {
- public:
-  explicit ConnectionNodeSource(Connection& c) : c_(c) {}
-  absl::StatusOr<Hash> Node(int level, int64_t index) override {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c_.Prepare("SELECT hash FROM nodes WHERE level = ? AND idx = ?"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(level)));
-    MARKET_RETURN_IF_ERROR(st.Bind(2, index));
-    MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return absl::NotFoundError(absl::StrCat("node ", level, "/", index));
-    return st.ColumnBlob(0);
-  }
-
- private:
-  Connection& c_;
-};
 
 absl::StatusOr<int64_t> SizeIn(Connection& c) {
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT coalesce(max(idx) + 1, 0) FROM records"));
@@ -208,7 +190,7 @@ absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Re
                           c.Prepare("SELECT idx, leaf FROM records WHERE event_id = ?"));
   MARKET_RETURN_IF_ERROR(find.BindText(1, record.event_id()));
   MARKET_ASSIGN_OR_RETURN(bool exists, find.Step());
-  ConnectionNodeSource nodes(c);
+  StoredNodes nodes(c);
   if (exists) {
     MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(find.ColumnInt64(0), find.ColumnBlob(1)));
     if (!google::protobuf::util::MessageDifferencer::Equals(Comparable(result.record),
@@ -277,7 +259,7 @@ absl::StatusOr<int64_t> SqliteCreditStore::Size() {
 absl::StatusOr<StoredCheckpoint> SqliteCreditStore::Resign() {
   StoredCheckpoint cp;
   MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
-    ConnectionNodeSource nodes(c);
+    StoredNodes nodes(c);
     MARKET_ASSIGN_OR_RETURN(cp.size, SizeIn(c));
     MARKET_ASSIGN_OR_RETURN(cp.root, ledger::RootHash(cp.size, nodes));
     MARKET_ASSIGN_OR_RETURN(cp.note, signer_(cp.size, cp.root));
@@ -301,7 +283,7 @@ absl::StatusOr<StoredCheckpoint> SqliteCreditStore::LatestCheckpoint() {
 
 absl::StatusOr<Hash> SqliteCreditStore::RootHash(int64_t size) {
   return InTransaction(*db_, /*write=*/false, [&](Connection& c) {
-    ConnectionNodeSource nodes(c);
+    StoredNodes nodes(c);
     return ledger::RootHash(size, nodes);
   });
 }
@@ -324,7 +306,7 @@ absl::StatusOr<std::vector<StoredEntry>> SqliteCreditStore::GetEntries(int64_t s
 absl::StatusOr<std::vector<Hash>> SqliteCreditStore::InclusionProof(int64_t index,
                                                                     int64_t size) {
   return InTransaction(*db_, /*write=*/false, [&](Connection& c) {
-    ConnectionNodeSource nodes(c);
+    StoredNodes nodes(c);
     return ledger::InclusionProof(index, size, nodes);
   });
 }
@@ -332,7 +314,7 @@ absl::StatusOr<std::vector<Hash>> SqliteCreditStore::InclusionProof(int64_t inde
 absl::StatusOr<std::vector<Hash>> SqliteCreditStore::ConsistencyProof(int64_t size1,
                                                                       int64_t size2) {
   return InTransaction(*db_, /*write=*/false, [&](Connection& c) {
-    ConnectionNodeSource nodes(c);
+    StoredNodes nodes(c);
     return ledger::ConsistencyProof(size1, size2, nodes);
   });
 }

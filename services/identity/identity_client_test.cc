@@ -73,5 +73,39 @@ TEST_F(IdentityClientTest, RemoteVerifierReloadsKeysForAnUnknownKeyId) {
   EXPECT_OK(remote_verifier->Verify(token, clock_.Now()).status());
 }
 
+// RemoteIdentity logged in as service_ with a fresh API key; keys loaded.
+class RemoteIdentityTokenTest : public IdentityClientTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(IdentityClientTest::SetUp());
+    v1::CreateApiKeyRequest req;
+    req.set_parent(service_);
+    v1::CreateApiKeyResponse created;
+    grpc::Status s = v1::IdentityService::NewStub(NewChannel())
+                         ->CreateApiKey(Ctx(service_).get(), req, &created);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    remote_ = std::make_unique<RemoteIdentity>(NewChannel(), service_, created.key(),
+                                               std::make_shared<auth::TokenVerifier>(), &clock_);
+  }
+  std::unique_ptr<RemoteIdentity> remote_;
+};
+
+// The fake clock is months behind real time, so a token fresh by the fake
+// clock has long expired by absl::Now().
+TEST_F(RemoteIdentityTokenTest, TokenFreshByTheInjectedClockIsReused) {
+  ASSERT_OK_AND_ASSIGN(std::string first, remote_->Token());
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(std::string second, remote_->Token());
+  EXPECT_EQ(second, first);
+}
+
+TEST_F(RemoteIdentityTokenTest, TokenNearExpiryByTheInjectedClockIsReplaced) {
+  ASSERT_OK_AND_ASSIGN(std::string first, remote_->Token());
+  ASSERT_OK_AND_ASSIGN(auth::Claims claims, verifier_->Verify(first, clock_.Now()));
+  clock_.Advance(claims.expire_time - clock_.Now() - absl::Minutes(4));
+  ASSERT_OK_AND_ASSIGN(std::string second, remote_->Token());
+  EXPECT_NE(second, first);
+}
+
 }  // namespace
 }  // namespace market::identity

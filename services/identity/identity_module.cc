@@ -28,6 +28,9 @@ absl::StatusOr<IdentityModule> OpenIdentityModule(const std::string& data_dir, c
   MARKET_ASSIGN_OR_RETURN(m.service,
                           IdentityServiceImpl::Create(m.store.get(), clock, std::move(options),
                                                       std::move(verifier), m.suspension, metrics));
+  m.retention = std::make_unique<retention::TablePurger>("identity", m.store->database(), clock,
+                                                         retention::Tables{.idempotency = true});
+  if (metrics != nullptr) m.retention->ExportMetrics(metrics);
   return m;
 }
 

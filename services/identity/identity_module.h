@@ -10,6 +10,7 @@
 #include "common/auth/suspension.h"
 #include "common/client/peer.h"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/sqlite_identity_store.h"
@@ -20,6 +21,9 @@ struct IdentityModule {
   std::unique_ptr<SqliteIdentityStore> store;
   std::shared_ptr<auth::SuspensionChecker> suspension;  // shared with other services
   std::unique_ptr<IdentityServiceImpl> service;
+  // Purges request ids (and delivered outbox events, where the database has
+  // an outbox) past their retention; gauges registered. Started by the binary.
+  std::unique_ptr<retention::TablePurger> retention;
 };
 
 // Opens `data_dir`/identity.db and the identity secrets (`data_dir`/identity/,

@@ -8,13 +8,16 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/crypto.h"
+#include "common/server/log.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "market/identity/v1/identity.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "services/identity/identity_testing.h"
 #include "services/identity/sqlite_identity_store.h"
 
@@ -73,6 +76,9 @@ class IdentityServiceTest : public testing::ServiceTest {
 
   std::string SupervisorToken() { return Token(supervisor_, {common::v1::SUPERVISOR}); }
 
+  // CreateSubject by the supervisor of a SELLER person with `id_number`.
+  grpc::Status CreatePersonWithIdNumber(const std::string& id_number);
+
   IdentityServiceImpl* service_ = nullptr;  // identity_'s
   std::unique_ptr<v1::IdentityService::Stub> stub_;
   std::string supervisor_, supervisor_password_;
@@ -92,6 +98,13 @@ v1::CreateSubjectRequest PersonRequest(const std::string& name, Role role) {
   req.mutable_subject()->set_id_number("11010519491231002X");
   req.set_password(kPassword);
   return req;
+}
+
+grpc::Status IdentityServiceTest::CreatePersonWithIdNumber(const std::string& id_number) {
+  v1::CreateSubjectRequest req = PersonRequest("x", common::v1::SELLER);
+  req.mutable_subject()->set_id_number(id_number);
+  v1::Subject out;
+  return stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &out);
 }
 
 TEST_F(IdentityServiceTest, BootstrapSupervisorLogsInAndWhoAmI) {
@@ -190,12 +203,22 @@ TEST_F(IdentityServiceTest, IdNumberIsStoredOnlyHashedAndMasked) {
 }
 
 TEST_F(IdentityServiceTest, BadIdNumberNamesField) {
-  auto req = PersonRequest("x", common::v1::SELLER);
-  req.mutable_subject()->set_id_number("110105194902300021");
-  v1::Subject out;
-  grpc::Status s = stub_->CreateSubject(Ctx(SupervisorToken()).get(), req, &out);
+  grpc::Status s = CreatePersonWithIdNumber("110105194902300021");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(BadFields(s), std::vector<std::string>{"subject.id_number"});
+}
+
+// The fake clock stands at 2026-09-21; real time is later. A birth date
+// between the two is in the future only by the injected clock.
+TEST_F(IdentityServiceTest, IdNumberBornAfterTheClocksTodayIsRejected) {
+  grpc::Status s = CreatePersonWithIdNumber("110105202611010020");  // born 2026-11-01
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadFields(s), std::vector<std::string>{"subject.id_number"});
+}
+
+TEST_F(IdentityServiceTest, IdNumberBornBeforeTheClocksTodayIsAccepted) {
+  grpc::Status s = CreatePersonWithIdNumber("110105202609010021");  // born 2026-09-01
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 TEST_F(IdentityServiceTest, SelfRegistrationAsBuyerWorksWithoutToken) {
@@ -475,12 +498,20 @@ TEST_F(IdentityServiceTest, SigningKeysVerifyIssuedTokens) {
 }
 
 TEST_F(IdentityServiceTest, TokenFromRotatedOutKeyStillVerifiesUntilExpiry) {
-  std::string before = Login(supervisor_, supervisor_password_);
+  v1::LoginRequest login;
+  login.set_subject(supervisor_);
+  login.set_password(supervisor_password_);
+  v1::LoginResponse before;
+  ASSERT_TRUE(stub_->Login(Ctx("").get(), login, &before).ok());
   ASSERT_OK(service_->token_authority()->Rotate());
   std::string after = Login(supervisor_, supervisor_password_);
   v1::WhoAmIResponse who;
-  EXPECT_TRUE(stub_->WhoAmI(Ctx(before).get(), v1::WhoAmIRequest(), &who).ok());
+  EXPECT_TRUE(stub_->WhoAmI(Ctx(before.access_token()).get(), v1::WhoAmIRequest(), &who).ok());
   EXPECT_TRUE(stub_->WhoAmI(Ctx(after).get(), v1::WhoAmIRequest(), &who).ok());
+
+  clock_.Advance(absl::FromUnixSeconds(before.expire_time().seconds()) - clock_.Now());
+  EXPECT_EQ(stub_->WhoAmI(Ctx(before.access_token()).get(), v1::WhoAmIRequest(), &who).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 // After months without a login the active key is older than rotation + TTL;
@@ -493,6 +524,28 @@ TEST_F(IdentityServiceTest, KeyRetiredAfterALongIdlePeriodStillVerifiesItsLiveTo
   v1::WhoAmIResponse who;
   EXPECT_TRUE(stub_->WhoAmI(Ctx(issued).get(), v1::WhoAmIRequest(), &who).ok());
   EXPECT_TRUE(stub_->WhoAmI(Ctx(after).get(), v1::WhoAmIRequest(), &who).ok());
+}
+
+// (A name that is not UTF-8 fails protobuf parsing before any field check:
+// MalformedRequestsNeverCauseInternal covers it.)
+TEST_F(IdentityServiceTest, MalformedSubjectNameIsInvalidArgumentNamingTheField) {
+  std::string token = SupervisorToken();
+  for (const std::string& n :
+       {std::string(""), std::string("subjects/"), std::string("subjects/A"), std::string("x/y"),
+        std::string("subjects/a b"), std::string(300, 'z')}) {
+    v1::Subject s;
+    v1::GetSubjectRequest get;
+    get.set_name(n);
+    grpc::Status st = stub_->GetSubject(Ctx(token).get(), get, &s);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "GetSubject " << n;
+    EXPECT_EQ(BadFields(st), std::vector<std::string>{"name"}) << "GetSubject " << n;
+    v1::SuspendSubjectRequest suspend;
+    suspend.set_name(n);
+    suspend.set_reason("fraud");
+    st = stub_->SuspendSubject(Ctx(token).get(), suspend, &s);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "SuspendSubject " << n;
+    EXPECT_EQ(BadFields(st), std::vector<std::string>{"name"}) << "SuspendSubject " << n;
+  }
 }
 
 // Malformed requests of every shape get INVALID_ARGUMENT (or another client
@@ -541,8 +594,81 @@ TEST_F(IdentityServiceTest, MalformedRequestsNeverCauseInternal) {
     codes.push_back(stub_->ListSubjects(Ctx(token).get(), ls, &lsr).error_code());
   }
   for (grpc::StatusCode code : codes) {
+    EXPECT_NE(code, grpc::StatusCode::OK);  // every request above is malformed somewhere
     EXPECT_NE(code, grpc::StatusCode::INTERNAL);
     EXPECT_NE(code, grpc::StatusCode::UNKNOWN);
+  }
+}
+
+// ---- The per-RPC JSON log line. ----
+
+// Runs `calls` with RPC logging on and returns what they wrote to stderr. The
+// line is written before the response is sent, so it is there once a call
+// returns.
+std::string CaptureRpcLog(const std::function<void()>& calls) {
+  server::SetRpcLogging(true);
+  ::testing::internal::CaptureStderr();
+  calls();
+  std::string out = ::testing::internal::GetCapturedStderr();
+  server::SetRpcLogging(false);
+  return out;
+}
+
+// The JSON objects of the "rpc" lines in `log`.
+std::vector<nlohmann::json> RpcLines(const std::string& log) {
+  std::vector<nlohmann::json> out;
+  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("msg", "") == "rpc") out.push_back(j);
+  }
+  return out;
+}
+
+TEST_F(IdentityServiceTest, EachRpcLogsOneJsonLineWithMethodCodeAndLatency) {
+  std::string token = Login(supervisor_, supervisor_password_);
+  std::string log = CaptureRpcLog([&] {
+    v1::WhoAmIResponse who;
+    EXPECT_TRUE(stub_->WhoAmI(Ctx(token).get(), v1::WhoAmIRequest(), &who).ok());
+    v1::GetSubjectRequest get;
+    get.set_name("subjects/nobody");
+    v1::Subject s;
+    EXPECT_EQ(stub_->GetSubject(Ctx(token).get(), get, &s).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  });
+  std::vector<nlohmann::json> lines = RpcLines(log);
+  ASSERT_EQ(lines.size(), 2u) << log;
+  EXPECT_EQ(lines[0]["method"], "/market.identity.v1.IdentityService/WhoAmI");
+  EXPECT_EQ(lines[0]["code"], "OK");
+  EXPECT_EQ(lines[0]["subject"], supervisor_);
+  EXPECT_EQ(lines[1]["method"], "/market.identity.v1.IdentityService/GetSubject");
+  EXPECT_EQ(lines[1]["code"], "NOT_FOUND");
+  for (const nlohmann::json& line : lines) {
+    ASSERT_TRUE(line.contains("latency_ms") && line["latency_ms"].is_number()) << line;
+    EXPECT_GE(line["latency_ms"].get<double>(), 0) << line;
+  }
+}
+
+TEST_F(IdentityServiceTest, RpcLogNeverHoldsPasswordsOrTokens) {
+  std::string token;
+  std::string log = CaptureRpcLog([&] {
+    token = Login(supervisor_, supervisor_password_);
+    v1::LoginRequest wrong;
+    wrong.set_subject(supervisor_);
+    wrong.set_password("wrong-Password-123");
+    v1::LoginResponse resp;
+    EXPECT_EQ(stub_->Login(Ctx("").get(), wrong, &resp).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    v1::WhoAmIResponse who;
+    EXPECT_TRUE(stub_->WhoAmI(Ctx(token).get(), v1::WhoAmIRequest(), &who).ok());
+  });
+  ASSERT_EQ(RpcLines(log).size(), 3u) << log;
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(log.find(supervisor_password_), std::string::npos) << log;
+  EXPECT_EQ(log.find("wrong-Password-123"), std::string::npos) << log;
+  // The signature alone is enough to replay nothing, but the whole token and
+  // each of its parts must stay out.
+  for (absl::string_view part : absl::StrSplit(token, '.')) {
+    EXPECT_EQ(log.find(std::string(part)), std::string::npos) << log;
   }
 }
 

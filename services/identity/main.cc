@@ -2,6 +2,7 @@
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
 #include "common/config/files.h"
+#include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/identity/identity_module.h"
 
@@ -10,6 +11,8 @@ int main(int argc, char** argv) {
   CLI::App app{"market-identity: subjects, credentials and access tokens"};
   server::BinaryOptions flags;
   server::AddBinaryFlags(app, "identity", "Folder for identity.db and secrets", {}, &flags);
+  market::retention::RetentionOptions retention;
+  market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
@@ -24,5 +27,6 @@ int main(int argc, char** argv) {
 
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(identity->service.get(), "market.identity.v1.IdentityService");
-  return server::ServeUntilSignal(runner);
+  return server::ServeUntilSignal(
+      runner, [&] { identity->retention->Start(retention); }, [&] { identity->retention->Stop(); });
 }

@@ -31,6 +31,9 @@ absl::StatusOr<ListingModule> OpenListingModule(const std::string& data_dir, con
   MARKET_ASSIGN_OR_RETURN(m.listings, ListingServiceImpl::Create(deps));
   MARKET_ASSIGN_OR_RETURN(m.orders, OrderServiceImpl::Create(deps));
   MARKET_ASSIGN_OR_RETURN(m.items, ItemServiceImpl::Create(deps));
+  m.retention = std::make_unique<retention::TablePurger>(
+      "listing", m.db, clock, retention::Tables{.outbox = true, .idempotency = true});
+  if (metrics != nullptr) m.retention->ExportMetrics(metrics);
   return m;
 }
 

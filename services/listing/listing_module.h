@@ -11,6 +11,7 @@
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "common/sqlite/database.h"
 #include "services/listing/listing_service.h"
@@ -26,6 +27,9 @@ struct ListingModule {
   std::unique_ptr<OrderServiceImpl> orders;
   std::unique_ptr<ItemServiceImpl> items;
   sqlite::Database* db = nullptr;  // store->db(): for the outbox relay
+  // Purges request ids (and delivered outbox events, where the database has
+  // an outbox) past their retention; gauges registered. Started by the binary.
+  std::unique_ptr<retention::TablePurger> retention;
 };
 
 // Opens the listing services; `subjects` answers identity look-ups (an

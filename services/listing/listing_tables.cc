@@ -1,6 +1,7 @@
 #include "services/listing/listing_tables.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <set>
 #include <type_traits>
@@ -9,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/outbox/outbox.h"
@@ -18,6 +18,8 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/listing/listing_rules.h"
+#include "services/listing/search_index.h"
+#include "services/listing/utf8.h"
 
 namespace market::listing {
 namespace {
@@ -254,17 +256,7 @@ absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t ve
   MARKET_RETURN_IF_ERROR(id.BindText(1, l.name()));
   MARKET_ASSIGN_OR_RETURN(bool found, id.Step());
   if (!found) return absl::InternalError("listing vanished in its own transaction");
-  int64_t rowid = id.ColumnInt64(0);
-  MARKET_ASSIGN_OR_RETURN(Statement del, c.Prepare("DELETE FROM listings_fts WHERE rowid = ?"));
-  MARKET_RETURN_IF_ERROR(del.Bind(1, rowid));
-  MARKET_RETURN_IF_ERROR(del.Run());
-  MARKET_ASSIGN_OR_RETURN(
-      Statement fts,
-      c.Prepare("INSERT INTO listings_fts(rowid, title, description) VALUES(?, ?, ?)"));
-  MARKET_RETURN_IF_ERROR(fts.Bind(1, rowid));
-  MARKET_RETURN_IF_ERROR(fts.BindText(2, l.title()));
-  MARKET_RETURN_IF_ERROR(fts.BindText(3, l.description()));
-  MARKET_RETURN_IF_ERROR(fts.Run());
+  MARKET_RETURN_IF_ERROR(IndexListingText(c, id.ColumnInt64(0), l.title(), l.description()));
   l.set_etag(VersionEtag(version));
   return l;
 }
@@ -438,14 +430,17 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
     }
   }
   absl::string_view text = absl::StripAsciiWhitespace(query);
+  if (InvalidUtf8Offset(text).has_value()) return InvalidField("query", "not valid UTF-8");
   if (Utf8CharCount(text) > 100) return InvalidField("query", "longer than 100 characters");
   for (unsigned char ch : text) {
-    // FTS5 stops reading a query string at NUL; control characters never
-    // appear in titles anyway.
+    // SQLite's text functions stop at NUL; control characters never appear
+    // in titles anyway.
     if (ch < 0x20 || ch == 0x7F) return InvalidField("query", "control characters are not allowed");
   }
   q.text = std::string(text);
-  if (order_by.empty() || order_by == "publish_time desc") {
+  if (order_by.empty() && !q.text.empty()) {
+    q.order = SearchQuery::Order::kRelevance;
+  } else if (order_by.empty() || order_by == "publish_time desc") {
     q.order = SearchQuery::Order::kPublishDesc;
   } else if (order_by == "publish_time") {
     q.order = SearchQuery::Order::kPublishAsc;
@@ -459,30 +454,67 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
   return q;
 }
 
-absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const SearchQuery& q,
-                                                      const std::optional<SearchCursor>& after,
-                                                      int limit, absl::Time now) {
+namespace {
+
+// Which listings one pass of a search page returns when a text is given.
+enum class TextTier {
+  kAny,              // the text is in the title or the description
+  kTitle,            // the text is in the title
+  kDescriptionOnly,  // the text is in the description and not in the title
+};
+
+// The fields whose postings hold every match of `tier`.
+std::pair<SearchField, SearchField> TierFields(TextTier tier) {
+  return {tier == TextTier::kDescriptionOnly ? SearchField::kDescription : SearchField::kTitle,
+          tier == TextTier::kTitle ? SearchField::kTitle : SearchField::kDescription};
+}
+
+// Relevance order puts description-only matches after every title match: their
+// cursor key is the publish time minus this (publish times are far above -2^61).
+constexpr int64_t kDescriptionTierOffset = int64_t{1} << 62;
+
+// One keyset page of listings in `q.order` (kRelevance: newest first) with
+// the filters of `q` and, when `tier` is set, the text of `q` in that tier.
+// Candidates come from the GramsMatch() expression `drive` when set (then sorted),
+// else from walking the (state, key, name) index in order until the page
+// is full.
+absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQuery& q,
+                                                  std::optional<TextTier> tier,
+                                                  const std::optional<std::string>& drive,
+                                                  const std::optional<SearchCursor>& after,
+                                                  int limit, absl::Time now) {
   bool by_price =
       q.order == SearchQuery::Order::kPriceAsc || q.order == SearchQuery::Order::kPriceDesc;
   bool desc =
-      q.order == SearchQuery::Order::kPublishDesc || q.order == SearchQuery::Order::kPriceDesc;
+      q.order != SearchQuery::Order::kPublishAsc && q.order != SearchQuery::Order::kPriceAsc;
   // Plain columns (never NULL) in one direction, so the (state, key, name)
   // indexes serve both the order and the keyset condition.
   std::string key = by_price ? "l.price_fen" : "l.publish_us";
-  std::string text_clause;
-  size_t chars = Utf8CharCount(q.text);
-  if (chars >= 3) {
-    // The trigram index answers substrings of 3+ characters.
-    text_clause = "AND l.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH :text)";
-  } else if (chars > 0) {
-    // Shorter needles (e.g. the two characters of 冰箱) scan the index table.
-    text_clause =
-        "AND l.id IN (SELECT rowid FROM listings_fts WHERE instr(lower(title), lower(:text)) > 0 "
-        "OR instr(lower(description), lower(:text)) > 0)";
+  std::string source = "listings l";
+  if (drive.has_value()) {
+    // CROSS JOIN keeps the postings as the outer loop.
+    source =
+        "(SELECT rowid AS id FROM listing_grams WHERE listing_grams MATCH :gram) g "
+        "CROSS JOIN listings l ON l.id = g.id";
+  }
+  std::string text_join, text_clause;
+  if (tier.has_value()) {
+    text_join = " JOIN listing_text t ON t.id = l.id";
+    switch (*tier) {
+      case TextTier::kAny:
+        text_clause = "AND (instr(t.title, :needle) > 0 OR instr(t.description, :needle) > 0) ";
+        break;
+      case TextTier::kTitle:
+        text_clause = "AND instr(t.title, :needle) > 0 ";
+        break;
+      case TextTier::kDescriptionOnly:
+        text_clause = "AND instr(t.title, :needle) = 0 AND instr(t.description, :needle) > 0 ";
+        break;
+    }
   }
   std::string sql = absl::StrCat(
-      "SELECT l.version, l.data, m.operator, ", key, " AS k, l.name FROM listings l ",
-      "JOIN markets m ON m.name = l.market WHERE l.state = :state ",
+      "SELECT l.version, l.data, m.operator, ", key, " AS k, l.name FROM ", source,
+      " JOIN markets m ON m.name = l.market", text_join, " WHERE l.state = :state ",
       "AND (:category IS NULL OR l.category = :category) ",
       "AND (:min_price IS NULL OR l.price_fen >= :min_price) ",
       "AND (:max_price IS NULL OR (l.price_fen >= 0 AND l.price_fen <= :max_price)) ",
@@ -492,10 +524,10 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
       "AND (:region IS NULL OR substr(m.region_code, 1, length(:region)) = :region) ",
       "AND (:appraised = 0 OR l.appraisal_valid_until_us > :now) ", text_clause,
       after.has_value()
-          ? absl::StrCat(" AND (", key, desc ? " < " : " > ", ":after_key OR (", key,
-                         " = :after_key AND l.name", desc ? " < " : " > ", ":after_name))")
+          ? absl::StrCat("AND (", key, desc ? " < " : " > ", ":after_key OR (", key,
+                         " = :after_key AND l.name", desc ? " < " : " > ", ":after_name)) ")
           : "",
-      " ORDER BY ", key, desc ? " DESC" : " ASC", ", l.name", desc ? " DESC" : " ASC",
+      "ORDER BY ", key, desc ? " DESC" : " ASC", ", l.name", desc ? " DESC" : " ASC",
       " LIMIT :limit");
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   MARKET_RETURN_IF_ERROR(st.Bind(":state", static_cast<int64_t>(q.state)));
@@ -508,19 +540,66 @@ absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const Searc
   MARKET_RETURN_IF_ERROR(BindOptional(st, ":region", q.region_prefix));
   MARKET_RETURN_IF_ERROR(st.Bind(":appraised", static_cast<int64_t>(q.has_valid_appraisal)));
   MARKET_RETURN_IF_ERROR(st.Bind(":now", Micros(now)));
-  if (chars >= 3) {
-    // One FTS5 phrase: the whole needle as a quoted string.
-    MARKET_RETURN_IF_ERROR(st.BindText(
-        ":text", absl::StrCat("\"", absl::StrReplaceAll(q.text, {{"\"", "\"\""}}), "\"")));
-  } else if (chars > 0) {
-    MARKET_RETURN_IF_ERROR(st.BindText(":text", q.text));
-  }
+  if (tier.has_value()) MARKET_RETURN_IF_ERROR(st.BindText(":needle", FoldForSearch(q.text)));
+  if (drive.has_value()) MARKET_RETURN_IF_ERROR(st.BindText(":gram", *drive));
   MARKET_RETURN_IF_ERROR(BindKeysetPage(st, after, limit));
   return Collect<SearchHit>(st, [](Statement& s) -> absl::StatusOr<SearchHit> {
     MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(s));
     return SearchHit{std::move(row), s.ColumnText(2),
                      SearchCursor{s.ColumnInt64(3), s.ColumnText(4)}};
   });
+}
+
+// A text pass: its candidates come from the listings having every gram of the
+// needle (an FTS5 AND over the postings) when there are fewer of them than a
+// page walk is expected to read, sqrt(limit * listings) (walking reads about
+// limit * listings / matches rows; candidates cost one row each).
+absl::StatusOr<std::vector<SearchHit>> SearchTextPass(Connection& c, const SearchQuery& q,
+                                                      TextTier tier,
+                                                      const std::optional<SearchCursor>& after,
+                                                      int limit, absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(Statement count, c.Prepare("SELECT max(id) FROM listings"));
+  MARKET_ASSIGN_OR_RETURN(bool row, count.Step());
+  int64_t listings = row ? count.ColumnInt64(0) : 0;
+  int64_t cap = std::max<int64_t>(
+      64, static_cast<int64_t>(std::sqrt(static_cast<double>(std::max(limit, 1)) * listings)));
+  auto [first, last] = TierFields(tier);
+  std::string match = GramsMatch(NeedleGrams(FoldForSearch(q.text)), first, last);
+  MARKET_ASSIGN_OR_RETURN(int64_t candidates, CountMatches(c, match, cap));
+  if (candidates == 0) return std::vector<SearchHit>();
+  std::optional<std::string> drive;
+  if (candidates < cap) drive = match;
+  return SearchPass(c, q, tier, drive, after, limit, now);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<SearchHit>> SearchListings(Connection& c, const SearchQuery& q,
+                                                      const std::optional<SearchCursor>& after,
+                                                      int limit, absl::Time now) {
+  if (q.text.empty()) return SearchPass(c, q, std::nullopt, std::nullopt, after, limit, now);
+  if (q.order != SearchQuery::Order::kRelevance) {
+    return SearchTextPass(c, q, TextTier::kAny, after, limit, now);
+  }
+  // Title matches, then description-only matches, each newest first.
+  bool in_description = after.has_value() && after->key < -kDescriptionTierOffset / 2;
+  std::vector<SearchHit> hits;
+  if (!in_description) {
+    MARKET_ASSIGN_OR_RETURN(hits, SearchTextPass(c, q, TextTier::kTitle, after, limit, now));
+  }
+  if (static_cast<int>(hits.size()) >= limit) return hits;
+  std::optional<SearchCursor> description_after;
+  if (in_description) {
+    description_after = SearchCursor{after->key + kDescriptionTierOffset, after->name};
+  }
+  MARKET_ASSIGN_OR_RETURN(std::vector<SearchHit> more,
+                          SearchTextPass(c, q, TextTier::kDescriptionOnly, description_after,
+                                         limit - static_cast<int>(hits.size()), now));
+  for (SearchHit& h : more) {
+    h.cursor.key -= kDescriptionTierOffset;
+    hits.push_back(std::move(h));
+  }
+  return hits;
 }
 
 absl::StatusOr<OrderQuery> ParseOrderQuery(const std::string& parent, const std::string& filter,

@@ -24,7 +24,8 @@
 namespace market::listing {
 
 // Migration 2 of listing.db: listings (+ FTS5 trigram index over title and
-// description), photos, orders, items, observations and the outbox.
+// description, replaced by migration 3, SearchIndexMigration()), photos,
+// orders, items, observations and the outbox.
 const std::string& ListingSchema();
 
 struct ListingRow {
@@ -75,7 +76,9 @@ absl::StatusOr<std::optional<v1::Photo>> LoadPhoto(sqlite::Connection& c, const 
 
 // Search over listings joined with their market.
 struct SearchQuery {
-  enum class Order { kPublishDesc, kPublishAsc, kPriceAsc, kPriceDesc };
+  // kRelevance (the default with a text): listings whose title has the text,
+  // then those where only the description has it, each newest first.
+  enum class Order { kPublishDesc, kPublishAsc, kPriceAsc, kPriceDesc, kRelevance };
   std::optional<common::v1::Category> category;
   std::optional<int64_t> min_price_fen;  // inclusive
   std::optional<int64_t> max_price_fen;  // inclusive
@@ -85,7 +88,7 @@ struct SearchQuery {
   v1::Listing::State state = v1::Listing::PUBLISHED;
   std::optional<std::string> region_prefix;
   bool has_valid_appraisal = false;
-  std::string text;  // substring of title or description; "" = any
+  std::string text;  // substring of title or description (ASCII case-folded); "" = any
   Order order = Order::kPublishDesc;
 };
 
@@ -100,6 +103,10 @@ struct SearchHit {
   std::string market_operator;
   SearchCursor cursor;
 };
+// Up to `limit` listings after `after` (a previous hit's cursor) in q.order.
+// A text is matched through the listing_grams postings and verified on the
+// stored text, so the hits are exactly the listings containing it; pages are
+// read in order with LIMIT whenever the text is common.
 absl::StatusOr<std::vector<SearchHit>> SearchListings(sqlite::Connection& c, const SearchQuery& q,
                                                       const std::optional<SearchCursor>& after,
                                                       int limit, absl::Time now);

@@ -5,6 +5,7 @@
 // "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   server::BinaryOptions flags;
   server::AddBinaryFlags(app, "listing", "Folder for listing.db and photos", {"identity", "credit"},
                          &flags);
+  market::retention::RetentionOptions retention;
+  market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
@@ -46,8 +49,10 @@ int main(int argc, char** argv) {
       [&] {
         relay.Start();
         module->orders->StartScheduler(period);
+        module->retention->Start(retention);
       },
       [&] {
+        module->retention->Stop();
         module->orders->StopScheduler();
         relay.Stop();
       });

@@ -9,6 +9,7 @@
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/listing/listing_tables.h"
+#include "services/listing/search_index.h"
 
 namespace market::listing {
 namespace {
@@ -32,6 +33,7 @@ CREATE INDEX markets_by_operator ON markets(operator, name);
 )sql",
                        kIdempotencySchema)},
       {2, ListingSchema()},
+      {3, SearchIndexMigration()},
   };
   return *migrations;
 }

@@ -1,6 +1,7 @@
 // marketd: every service in one process, each with its own SQLite file under
 // --data-dir. The embedded default: one command starts a working system.
 #include "CLI/CLI.hpp"
+#include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/marketd/marketd.h"
 
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
                  "HOST:PORT serving /metrics and /healthz")
       ->capture_default_str();
   server::AddClockFlags(app, &flags);
+  market::retention::AddRetentionFlags(app, &options.retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 

@@ -118,6 +118,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   if (options.order_completion_period > absl::ZeroDuration()) {
     m->listing_.orders->StartScheduler(options.order_completion_period);
   }
+  for (retention::TablePurger* purger : m->purgers()) purger->Start(options.retention);
   return m;
 }
 
@@ -126,11 +127,22 @@ Marketd::~Marketd() { Shutdown(); }
 void Marketd::Shutdown() {
   if (listing_.orders != nullptr) listing_.orders->StopScheduler();
   if (warranty_.service != nullptr) warranty_.service->StopScheduler();
+  for (retention::TablePurger* purger : purgers()) purger->Stop();
   for (outbox::Relay* relay :
        {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {
     if (relay != nullptr) relay->Stop();
   }
   if (runner_ != nullptr) runner_->Shutdown();
+}
+
+std::vector<retention::TablePurger*> Marketd::purgers() {
+  std::vector<retention::TablePurger*> out;
+  for (retention::TablePurger* p :
+       {identity_.retention.get(), credit_.retention.get(), listing_.retention.get(),
+        appraisal_.retention.get(), warranty_.retention.get()}) {
+    if (p != nullptr) out.push_back(p);
+  }
+  return out;
 }
 
 }  // namespace market::marketd

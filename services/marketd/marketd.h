@@ -10,12 +10,13 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock/clock.h"
+#include "common/outbox/outbox.h"
+#include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "common/server/runner.h"
 #include "services/appraisal/appraisal_module.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
-#include "common/outbox/outbox.h"
 #include "services/listing/listing_module.h"
 #include "services/warranty/warranty_module.h"
 
@@ -34,6 +35,9 @@ struct MarketdOptions {
   absl::Duration claim_deadline_period = absl::Minutes(1);
   // Polling period of the outbox relays (credit events, item observations).
   absl::Duration outbox_poll = absl::Milliseconds(200);
+  // Retention of request ids and delivered outbox events in every service's
+  // database, and how often they are purged.
+  retention::RetentionOptions retention;
 };
 
 // The SERVICE account marketd's relays call other services as.
@@ -58,6 +62,8 @@ class Marketd {
   void Shutdown();
 
  private:
+  // The table purgers of the services opened so far.
+  std::vector<retention::TablePurger*> purgers();
   Marketd() = default;
   server::Metrics metrics_;
   identity::IdentityModule identity_;

@@ -5,6 +5,7 @@
 // SERVICE account (see README, "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   server::BinaryOptions flags;
   server::AddBinaryFlags(app, "warranty", "Folder for warranty.db and its secrets",
                          {"identity", "listing", "credit"}, &flags);
+  market::retention::RetentionOptions retention;
+  market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
@@ -45,8 +48,10 @@ int main(int argc, char** argv) {
       [&] {
         relay.Start();
         warranty->service->StartScheduler(period);
+        warranty->retention->Start(retention);
       },
       [&] {
+        warranty->retention->Stop();
         warranty->service->StopScheduler();
         relay.Stop();
       });

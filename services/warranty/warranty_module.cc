@@ -24,6 +24,9 @@ absl::StatusOr<WarrantyModule> OpenWarrantyModule(
   m.db = &m.store->db();
   deps.db = m.db;
   MARKET_ASSIGN_OR_RETURN(m.service, WarrantyServiceImpl::Create(std::move(deps)));
+  m.retention = std::make_unique<retention::TablePurger>(
+      "warranty", m.db, clock, retention::Tables{.outbox = true, .idempotency = true});
+  if (metrics != nullptr) m.retention->ExportMetrics(metrics);
   return m;
 }
 

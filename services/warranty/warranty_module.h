@@ -13,6 +13,7 @@
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
+#include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "services/warranty/claim_tables.h"
 #include "services/warranty/warranty_service.h"
@@ -23,6 +24,9 @@ struct WarrantyModule {
   std::unique_ptr<ClaimDatabase> store;
   std::unique_ptr<WarrantyServiceImpl> service;
   sqlite::Database* db = nullptr;  // store->db(), for the outbox relay
+  // Purges request ids (and delivered outbox events, where the database has
+  // an outbox) past their retention; gauges registered. Started by the binary.
+  std::unique_ptr<retention::TablePurger> retention;
 };
 
 absl::StatusOr<WarrantyModule> OpenWarrantyModule(

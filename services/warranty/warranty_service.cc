@@ -958,7 +958,14 @@ absl::StatusOr<int> WarrantyServiceImpl::RunDeadlines() {
   return changed;
 }
 
-void WarrantyServiceImpl::StartScheduler(absl::Duration period) { scheduler_.Start(period); }
+void WarrantyServiceImpl::StartScheduler(
+    absl::Duration period, std::function<void(const absl::StatusOr<int>&)> after_run) {
+  {
+    absl::MutexLock lock(&after_run_mu_);
+    after_run_ = std::move(after_run);
+  }
+  scheduler_.Start(period);
+}
 
 void WarrantyServiceImpl::StopScheduler() { scheduler_.Stop(); }
 

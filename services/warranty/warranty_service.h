@@ -97,8 +97,11 @@ class WarrantyServiceImpl final : public v1::WarrantyService::Service {
   // many claims it escalated, confirmed or reported overdue.
   absl::StatusOr<int> RunDeadlines();
   // Runs RunDeadlines every `period` on a thread until StopScheduler() or
-  // destruction.
-  void StartScheduler(absl::Duration period);
+  // destruction. `after_run` (may be empty) is called on that thread with
+  // each run's result, so a test can wait for a run instead of sleeping.
+  void StartScheduler(absl::Duration period,
+                      std::function<void(const absl::StatusOr<int>&)> after_run = {})
+      ABSL_LOCKS_EXCLUDED(after_run_mu_);
   void StopScheduler();
 
  private:
@@ -119,7 +122,15 @@ class WarrantyServiceImpl final : public v1::WarrantyService::Service {
   PageTokenCodec pages_;
   std::unique_ptr<auth::Authorizer> authorizer_;
   server::RpcEnv env_;
-  server::PeriodicJob scheduler_{"warranty deadlines applied", [this] { return RunDeadlines(); }};
+  absl::Mutex after_run_mu_;
+  std::function<void(const absl::StatusOr<int>&)> after_run_ ABSL_GUARDED_BY(after_run_mu_);
+  server::PeriodicJob scheduler_{"warranty deadlines applied",
+                                 [this]() ABSL_LOCKS_EXCLUDED(after_run_mu_) {
+                                   absl::StatusOr<int> n = RunDeadlines();
+                                   absl::MutexLock lock(&after_run_mu_);
+                                   if (after_run_) after_run_(n);
+                                   return n;
+                                 }};
 };
 
 }  // namespace market::warranty

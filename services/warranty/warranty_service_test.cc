@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/crypto/crypto.h"
 #include "common/resource/resource.h"
 #include "common/status/grpc_status.h"
@@ -711,13 +712,15 @@ TEST_F(WarrantyServiceTest, ReplyAfterDeadlineBeforeSchedulerIsRefused) {
 TEST_F(WarrantyServiceTest, SchedulerThreadRunsDeadlines) {
   v1::Claim c = Filed();
   clock_.Advance(absl::Hours(80));
-  warranty_.service->StartScheduler(absl::Milliseconds(10));
-  v1::Claim out;
-  for (int i = 0; i < 500 && out.state() != v1::Claim::ESCALATED; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-    EXPECT_RPC_OK(Get(buyer_, c.name(), &out));
-  }
+  auto ran = std::make_shared<absl::Notification>();
+  warranty_.service->StartScheduler(absl::Milliseconds(10), [ran](const absl::StatusOr<int>&) {
+    if (!ran->HasBeenNotified()) ran->Notify();
+  });
+  bool done = ran->WaitForNotificationWithTimeout(absl::Seconds(30));
   warranty_.service->StopScheduler();
+  ASSERT_TRUE(done) << "the scheduler never ran";
+  v1::Claim out;
+  EXPECT_RPC_OK(Get(buyer_, c.name(), &out));
   EXPECT_EQ(out.state(), v1::Claim::ESCALATED);
 }
 

@@ -1,4 +1,4 @@
-// A real marketd process on free ports with a temporary data dir, driven
+// A real marketd process on kernel-chosen ports with a temporary data dir, driven
 // through the marketctl binary as a user types it, one credentials file per
 // user. Shared by the journey tests in tests/e2e/. Every journey runs twice
 // with the same assertions (INSTANTIATE_JOURNEY): against marketd, and
@@ -9,9 +9,6 @@
 
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -36,6 +33,7 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
     } else {
       StartMarketd();
     }
+    if (HasFatalFailure()) return;
     RunResult login = Ctl("supervisor", {"login", "--bootstrap", bootstrap_});
     ASSERT_EQ(login.exit_code, 0) << login.err;
   }
@@ -53,27 +51,11 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
   static constexpr const char* kRouteVars[] = {"MARKET_IDENTITY_ADDR", "MARKET_CREDIT_ADDR",
                                                "MARKET_LISTING_ADDR", "MARKET_APPRAISAL_ADDR",
                                                "MARKET_WARRANTY_ADDR"};
-  static bool PortFree(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    close(fd);
-    return ok;
-  }
+  // deploy/multiprocess.sh with gRPC on Unix sockets in the temp dir and HTTP
+  // on kernel-chosen ports: no address is chosen before it is bound.
   void StartMultiprocess() {
-    int base = 0;
-    for (int attempt = 0; attempt < 50 && base == 0; ++attempt) {
-      int candidate = FreePort();
-      if (candidate > 65000) continue;
-      bool all = true;
-      for (int i = 0; i < 10 && all; ++i) all = PortFree(candidate + i);
-      if (all) base = candidate;
-    }
-    ASSERT_NE(base, 0);
-    setenv("MARKET_PORT_BASE", std::to_string(base).c_str(), 1);
+    const std::string sockets = dir_ + "/sock";
+    setenv("MARKET_SOCKET_DIR", sockets.c_str(), 1);
     setenv("MARKET_BUILD_DIR", MARKET_BUILD_DIR, 1);
     std::string extra;
     for (const auto& f : ExtraServerFlags()) absl::StrAppend(&extra, extra.empty() ? "" : " ", f);
@@ -82,25 +64,28 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
         std::vector<std::string>{"/bin/bash", MARKET_SOURCE_DIR "/deploy/multiprocess.sh",
                                  dir_ + "/var"},
         dir_ + "/multi.out", dir_ + "/multi.err");
-    ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(dir_ + "/var/env"); }, 60))
+    unsetenv("MARKET_SOCKET_DIR");
+    // The script writes env once every service logged "serving"; it exits at
+    // once (with the service's log) when one cannot start.
+    ASSERT_TRUE(Eventually(
+        [&] { return marketd_->Exited() || std::filesystem::exists(dir_ + "/var/env"); }, 120))
         << ReadWholeFile(dir_ + "/multi.err");
-    const int offsets[] = {0, 2, 4, 6, 8};
+    ASSERT_TRUE(std::filesystem::exists(dir_ + "/var/env")) << ReadWholeFile(dir_ + "/multi.err");
+    const char* names[] = {"identity", "credit", "listing", "appraisal", "warranty"};
     for (int i = 0; i < 5; ++i) {
-      setenv(kRouteVars[i], absl::StrCat("127.0.0.1:", base + offsets[i]).c_str(), 1);
+      setenv(kRouteVars[i], absl::StrCat("unix:", sockets, "/", names[i], ".sock").c_str(), 1);
     }
-    port_ = base;  // identity; marketctl follows the MARKET_*_ADDR routes
     bootstrap_ = dir_ + "/var/identity/bootstrap-admin.json";
   }
   void StartMarketd() {
-    port_ = FreePort();
-    std::vector<std::string> argv = {MARKETD_BIN,   "--data-dir",
-                                     dir_ + "/var", "--listen",
-                                     absl::StrCat("127.0.0.1:", port_), "--http-listen",
-                                     absl::StrCat("127.0.0.1:", FreePort())};
+    std::vector<std::string> argv = {MARKETD_BIN,      "--data-dir",     dir_ + "/var",
+                                     "--listen",       kAnyLoopbackPort, "--http-listen",
+                                     kAnyLoopbackPort};
     for (const auto& f : ExtraServerFlags()) argv.push_back(f);
     marketd_ = std::make_unique<Child>(argv, dir_ + "/marketd.out", dir_ + "/marketd.err");
-    ASSERT_TRUE(WaitForPort(port_, 30)) << ReadWholeFile(dir_ + "/marketd.err");
-    server_args_ = {"--server", absl::StrCat("127.0.0.1:", port_)};
+    auto ports = WaitForServing(*marketd_, dir_ + "/marketd.err", 60);
+    ASSERT_TRUE(ports.has_value()) << ReadWholeFile(dir_ + "/marketd.err");
+    server_args_ = {"--server", absl::StrCat("127.0.0.1:", ports->grpc)};
     bootstrap_ = dir_ + "/var/bootstrap-admin.json";
   }
   // Runs marketctl as `user` (its own credentials file).
@@ -148,7 +133,6 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
   }
 
   std::string dir_;
-  int port_ = 0;
   std::vector<std::string> server_args_;  // marketd: --server; split: the routes
   std::string bootstrap_;                 // bootstrap-admin.json of identity
   std::unique_ptr<Child> marketd_;

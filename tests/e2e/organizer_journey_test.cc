@@ -11,6 +11,7 @@ namespace market::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Runs once against marketd and once against the five single-service
 // processes of deploy/multiprocess.sh.
@@ -50,8 +51,11 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   ASSERT_EQ(Ctl("east-op", {"market", "add-seller", "east-flea", "seller-wang"}).exit_code, 0);
 
   std::string csv = WriteFile("listings.csv", Csv());
-  nlohmann::json imported =
-      Json("east-op", {"listing", "import", csv, "--market", "east-flea", "--publish"});
+  RunResult import = Ctl("east-op", {"--output", "json", "listing", "import", csv, "--market",
+                                     "east-flea", "--publish"});
+  ASSERT_EQ(import.exit_code, 0) << import.err;
+  EXPECT_EQ(import.err, "");  // stderr is no terminal: no progress bar, no per-batch lines
+  nlohmann::json imported = nlohmann::json::parse(import.out, nullptr, false);
   EXPECT_EQ(imported.value("created_count", 0), 200);
 
   // The buyer, without knowing any id, searches in Chinese.
@@ -59,6 +63,16 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   ASSERT_EQ(found.size(), 4u) << found.dump();
   std::string listing = found[0]["name"];
   EXPECT_THAT(std::string(found[0]["title"]), HasSubstr("冰箱"));
+  // Prices typed in yuan are sent in fen; the table shows yuan.
+  RunResult priced = Ctl("buyer-zhao", {"listing", "search", "--query", "冰箱", "--filter",
+                                        "price>=200元 AND price<250.00元"});
+  ASSERT_EQ(priced.exit_code, 0) << priced.err;
+  EXPECT_THAT(priced.out, HasSubstr("200.00元"));
+  EXPECT_THAT(priced.out, Not(HasSubstr("150.00元")));
+  EXPECT_THAT(priced.out, Not(HasSubstr("250.00元")));
+  RunResult bad_price = Ctl("buyer-zhao", {"listing", "search", "--filter", "price>=1.234元"});
+  EXPECT_EQ(bad_price.exit_code, 64);
+  EXPECT_THAT(bad_price.err, HasSubstr("--filter: \"price>=1.234元\": more than two decimals"));
 
   // Disclosed defects must be acknowledged.
   RunResult refused = Ctl("buyer-zhao", {"order", "place", listing});
@@ -94,6 +108,7 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
             7);  // PERMISSION_DENIED
   RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(verify.err, "");  // no progress bar off a terminal
 
   // The item history shows listing and order; the public sees no parties.
   std::string item = Json("", {"listing", "get", listing})["item"];

@@ -1,5 +1,5 @@
-// Shared by the outside-client tests: start a real marketd on free ports with
-// a temporary data dir, load the repo's .proto files (and the googleapis
+// Shared by the outside-client tests: start a real marketd on kernel-chosen
+// ports with a temporary data dir, load the repo's .proto files (and the googleapis
 // google.rpc protos from npm) with @grpc/proto-loader, call RPCs with a bearer
 // token, and decode the google.rpc.Status carried in grpc-status-details-bin.
 // Uses nothing but Node itself, @grpc/grpc-js and @grpc/proto-loader.
@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { createRequire } from 'node:module';
 
 export const source = process.env.MARKET_SOURCE_DIR;
@@ -22,16 +21,6 @@ export const protoLoader = require('@grpc/proto-loader');
 export const loaderOptions = {
   keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
 };
-
-export function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function waitFor(predicate, ms, intervalMs = 100) {
   const end = Date.now() + ms;
@@ -75,18 +64,30 @@ export async function callError(client, method, request, metadata) {
   return err;
 }
 
-// Starts marketd on free ports with a fresh data dir and waits for the
-// bootstrap credentials. Returns { dir, dataDir, address, bootstrap(),
-// log(), async stop() }.
+// The ports in marketd's {"msg":"serving","grpc_port":…,"http_port":…} log
+// line (written once both are bound), or null when it is not there yet.
+export function servingPorts(log) {
+  for (const line of log.split('\n')) {
+    let j;
+    try { j = JSON.parse(line); } catch { continue; }
+    if (j && j.msg === 'serving' && Number.isInteger(j.grpc_port)) {
+      return { grpc: j.grpc_port, http: j.http_port };
+    }
+  }
+  return null;
+}
+
+// Starts marketd with a fresh data dir on ports the kernel picks (port 0, read
+// back from its "serving" log line: no port is probed and released for
+// another process to take) and waits until it serves. Returns { dir, dataDir,
+// address, httpPort, bootstrap(), log(), async stop() }.
 export async function startMarketd() {
   const dir = mkdtempSync(join(tmpdir(), 'market-node-'));
   const dataDir = join(dir, 'var');
-  const port = await freePort();
-  const httpPort = await freePort();
   const out = openSync(join(dir, 'marketd.out'), 'w');
   const err = openSync(join(dir, 'marketd.err'), 'w');
-  const child = spawn(marketdBin, ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
-                                   '--http-listen', `127.0.0.1:${httpPort}`],
+  const child = spawn(marketdBin, ['--data-dir', dataDir, '--listen', '127.0.0.1:0',
+                                   '--http-listen', '127.0.0.1:0'],
                       { stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
@@ -96,7 +97,8 @@ export async function startMarketd() {
   const bootstrapFile = join(dataDir, 'bootstrap-admin.json');
   const server = {
     dir, dataDir, child,
-    address: `127.0.0.1:${port}`,
+    address: null,
+    httpPort: null,
     bootstrap: () => JSON.parse(readFileSync(bootstrapFile, 'utf8')),
     log: () => {
       try { return readFileSync(join(dir, 'marketd.err'), 'utf8'); } catch { return ''; }
@@ -111,12 +113,20 @@ export async function startMarketd() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  const ready = await waitFor(() => exited !== null || existsSync(bootstrapFile), 30000);
-  if (!ready || exited !== null) {
+  // marketd writes the bootstrap file before it binds, and logs "serving"
+  // after; a start that fails (e.g. cannot listen) ends the wait at once.
+  let ports = null;
+  await waitFor(() => {
+    ports = servingPorts(server.log());
+    return ports !== null || exited !== null;
+  }, 60000, 20);
+  if (ports === null || exited !== null || !existsSync(bootstrapFile)) {
     const log = server.log();
     await server.stop();
-    assert.fail(`marketd wrote no bootstrap file (exit ${JSON.stringify(exited)}):\n${log}`);
+    assert.fail(`marketd is not serving (exit ${JSON.stringify(exited)}):\n${log}`);
   }
+  server.address = `127.0.0.1:${ports.grpc}`;
+  server.httpPort = ports.http;
   return server;
 }
 

@@ -236,6 +236,8 @@ test('the buyer orders, takes delivery and completes', async () => {
 test('the trade reaches both parties\' credit records', async () => {
   for (const [id, counterparty, role] of [['buyer-zhao', SELLERS[0], 'BUYER'],
                                           ['seller-li', 'subjects/buyer-zhao', 'SELLER']]) {
+    // The relay polls every 200 ms; 60 s leaves room for a busy machine and
+    // a retried delivery (backoff from 1 s) without hanging the run.
     let record = null;
     let last = null;
     const found = await waitFor(async () => {
@@ -243,7 +245,7 @@ test('the trade reaches both parties\' credit records', async () => {
                         bearer(token[id]));
       record = last.records.find((r) => r.reference === state.order) ?? null;
       return record !== null;
-    }, 30000, 200);
+    }, 60000, 200);
     assert.ok(found, `${id}: no TRADE_COMPLETED record for ${state.order}: ${JSON.stringify(last)}`);
     assert.equal(record.subject, `subjects/${id}`);
     assert.equal(record.subject_role, role);
