@@ -322,10 +322,10 @@ absl::Duration Relay::OldestAge() const {
 }
 
 void Relay::ExportMetrics(server::Metrics* metrics, const std::string& prefix) const {
-  metrics->AddGauge(absl::StrCat(prefix, "_outbox_depth"),
+  metrics->AddGauge(absl::StrCat("market_", prefix, "_outbox_depth"),
                     "Outbox events not yet delivered (-1: database unreadable).",
                     [this] { return static_cast<double>(Depth()); });
-  metrics->AddGauge(absl::StrCat(prefix, "_outbox_oldest_age_seconds"),
+  metrics->AddGauge(absl::StrCat("market_", prefix, "_outbox_oldest_age_seconds"),
                     "Age of the oldest undelivered outbox event (0: none, -1: database "
                     "unreadable).",
                     [this] {

@@ -140,8 +140,8 @@ class Relay {
   // pending); InfiniteDuration when the database cannot be read.
   absl::Duration OldestAge() const;
 
-  // Registers gauges `<prefix>_outbox_depth` and
-  // `<prefix>_outbox_oldest_age_seconds` (Depth() and OldestAge(); both -1
+  // Registers gauges `market_<prefix>_outbox_depth` and
+  // `market_<prefix>_outbox_oldest_age_seconds` (Depth() and OldestAge(); both -1
   // when the database cannot be read). The relay must outlive every later
   // metrics->Render().
   void ExportMetrics(server::Metrics* metrics, const std::string& prefix) const;

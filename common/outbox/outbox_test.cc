@@ -389,9 +389,10 @@ TEST_F(OutboxTest, ExportMetricsRendersDepthAndAgeGauges) {
 
   std::string text = metrics.Render();
 
-  EXPECT_THAT(text, HasSubstr("# TYPE listing_outbox_depth gauge\nlisting_outbox_depth 2\n"));
-  EXPECT_THAT(text, HasSubstr("# TYPE listing_outbox_oldest_age_seconds gauge\n"
-                              "listing_outbox_oldest_age_seconds 30\n"));
+  EXPECT_THAT(
+      text, HasSubstr("# TYPE market_listing_outbox_depth gauge\nmarket_listing_outbox_depth 2\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE market_listing_outbox_oldest_age_seconds gauge\n"
+                              "market_listing_outbox_oldest_age_seconds 30\n"));
 }
 
 TEST_F(OutboxTest, StartDeliversInBackgroundUntilStopped) {

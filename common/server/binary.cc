@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/files.h"
+#include "common/server/build_info.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
 #include "grpcpp/create_channel.h"
@@ -30,8 +31,9 @@ int PortOf(const std::string& service) {
 }  // namespace
 
 std::string VersionString(const std::string& name) {
-  return absl::StrCat(name, " ", MARKET_VERSION, " (commit ", MARKET_GIT_COMMIT, ", ",
-                      MARKET_BUILD_TYPE, ")");
+  const BuildInfo& build = GetBuildInfo();
+  return absl::StrCat(name, " ", build.version, " (commit ", build.git_commit, ", ",
+                      build.build_type, ")");
 }
 
 void AddVersionFlag(CLI::App& app, const std::string& name) {
@@ -44,7 +46,8 @@ std::string DefaultAddress(const std::string& service) {
 
 void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string& data_help,
                     const std::vector<std::string>& peers, BinaryOptions* options) {
-  AddVersionFlag(app, absl::StrCat("market-", service));
+  options->server.service = absl::StrCat("market-", service);
+  AddVersionFlag(app, options->server.service);
   options->server.listen = DefaultAddress(service);
   options->server.http_listen = absl::StrCat("127.0.0.1:", PortOf(service) + 1);
   app.add_option("--data-dir", options->data_dir, data_help)->capture_default_str();

@@ -1,96 +1,122 @@
 #include "common/server/metrics.h"
 
-#include "absl/strings/str_cat.h"
+#include <map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/server/process_metrics.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 
 namespace market::server {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* bounds = new prometheus::Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return *bounds;
+}
+
+}  // namespace
+
+// What is read at scrape time rather than recorded: callback gauges, info
+// gauges and the process metrics.
+class Metrics::Callbacks final : public prometheus::Collectable {
+ public:
+  void AddGauge(const std::string& name, const std::string& help,
+                const std::map<std::string, std::string>& labels, std::function<double()> fn)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    Gauge& family = gauges_[name];
+    if (family.help.empty()) family.help = help;
+    family.series[labels] = std::move(fn);
+  }
+
+  void AddInfo(const std::string& name, const std::string& help,
+               std::vector<std::pair<std::string, std::string>> labels) ABSL_LOCKS_EXCLUDED(mu_) {
+    prometheus::ClientMetric metric;
+    for (auto& [key, value] : labels) metric.label.push_back({key, value});
+    metric.gauge.value = 1;
+    absl::MutexLock lock(&mu_);
+    infos_[name] = prometheus::MetricFamily{name, help, prometheus::MetricType::Gauge, {metric}};
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override ABSL_LOCKS_EXCLUDED(mu_) {
+    std::vector<prometheus::MetricFamily> families;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [name, g] : gauges_) {
+        prometheus::MetricFamily family{name, g.help, prometheus::MetricType::Gauge, {}};
+        for (const auto& [labels, fn] : g.series) {
+          prometheus::ClientMetric metric;
+          for (const auto& [key, value] : labels) metric.label.push_back({key, value});
+          metric.gauge.value = fn();
+          family.metric.push_back(std::move(metric));
+        }
+        families.push_back(std::move(family));
+      }
+      for (const auto& [name, info] : infos_) families.push_back(info);
+    }
+    if (absl::StatusOr<ProcessStats> process = ReadProcessStats(); process.ok()) {
+      for (auto& family : ProcessMetricFamilies(*process)) families.push_back(std::move(family));
+    }
+    return families;
+  }
+
+ private:
+  struct Gauge {  // a family: its series by labels ({} for an unlabelled gauge)
+    std::string help;
+    std::map<std::map<std::string, std::string>, std::function<double()>> series;
+  };
+  mutable absl::Mutex mu_;
+  std::map<std::string, Gauge> gauges_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, prometheus::MetricFamily> infos_ ABSL_GUARDED_BY(mu_);
+};
 
 Metrics::Metrics()
-    : bounds_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}) {}
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(&prometheus::BuildCounter()
+                     .Name("market_rpc_requests_total")
+                     .Help("Finished RPCs by method and code.")
+                     .Register(*registry_)),
+      latency_(&prometheus::BuildHistogram()
+                    .Name("market_rpc_latency_seconds")
+                    .Help("RPC handling latency.")
+                    .Register(*registry_)),
+      callbacks_(std::make_unique<Callbacks>()) {}
 
-std::string EscapeLabel(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
+Metrics::~Metrics() = default;
 
 void Metrics::RecordRpc(const std::string& method, const std::string& code,
                         absl::Duration latency) {
-  double seconds = absl::ToDoubleSeconds(latency);
-  absl::MutexLock lock(&mu_);
-  ++requests_[{method, code}];
-  Histogram& h = latency_[method];
-  if (h.buckets.empty()) h.buckets.assign(bounds_.size(), 0);
-  for (size_t i = 0; i < bounds_.size(); ++i) {
-    if (seconds <= bounds_[i]) {
-      ++h.buckets[i];
-      break;
-    }
-  }
-  ++h.count;
-  h.sum += seconds;
+  requests_->Add({{"method", method}, {"code", code}}).Increment();
+  latency_->Add({{"method", method}}, LatencyBuckets()).Observe(absl::ToDoubleSeconds(latency));
 }
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,
                        std::function<double()> fn) {
-  absl::MutexLock lock(&mu_);
-  gauges_[name] = Gauge{help, std::move(fn)};
+  callbacks_->AddGauge(name, help, {}, std::move(fn));
 }
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,
                        const std::map<std::string, std::string>& labels,
                        std::function<double()> fn) {
-  std::string rendered;
-  for (const auto& [label, value] : labels) {
-    absl::StrAppend(&rendered, rendered.empty() ? "" : ",", label, "=\"", EscapeLabel(value),
-                    "\"");
-  }
-  absl::MutexLock lock(&mu_);
-  GaugeFamily& family = labelled_gauges_[name];
-  if (family.help.empty()) family.help = help;
-  family.series[rendered] = std::move(fn);
+  callbacks_->AddGauge(name, help, labels, std::move(fn));
+}
+
+void Metrics::AddInfo(const std::string& name, const std::string& help,
+                      std::vector<std::pair<std::string, std::string>> labels) {
+  callbacks_->AddInfo(name, help, std::move(labels));
 }
 
 std::string Metrics::Render() const {
-  absl::MutexLock lock(&mu_);
-  std::string out;
-  absl::StrAppend(&out, "# HELP market_rpc_requests_total Finished RPCs by method and code.\n",
-                  "# TYPE market_rpc_requests_total counter\n");
-  for (const auto& [key, n] : requests_) {
-    absl::StrAppend(&out, "market_rpc_requests_total{method=\"", EscapeLabel(key.first),
-                    "\",code=\"", EscapeLabel(key.second), "\"} ", n, "\n");
-  }
-  absl::StrAppend(&out, "# HELP market_rpc_latency_seconds RPC handling latency.\n",
-                  "# TYPE market_rpc_latency_seconds histogram\n");
-  for (const auto& [method, h] : latency_) {
-    std::string label = absl::StrCat("method=\"", EscapeLabel(method), "\"");
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < bounds_.size(); ++i) {
-      cumulative += h.buckets[i];
-      absl::StrAppend(&out, "market_rpc_latency_seconds_bucket{", label, ",le=\"", bounds_[i],
-                      "\"} ", cumulative, "\n");
-    }
-    absl::StrAppend(&out, "market_rpc_latency_seconds_bucket{", label, ",le=\"+Inf\"} ", h.count,
-                    "\n", "market_rpc_latency_seconds_sum{", label, "} ", h.sum, "\n",
-                    "market_rpc_latency_seconds_count{", label, "} ", h.count, "\n");
-  }
-  for (const auto& [name, g] : gauges_) {
-    absl::StrAppend(&out, "# HELP ", name, " ", g.help, "\n# TYPE ", name, " gauge\n", name, " ",
-                    g.fn(), "\n");
-  }
-  for (const auto& [name, family] : labelled_gauges_) {
-    absl::StrAppend(&out, "# HELP ", name, " ", family.help, "\n# TYPE ", name, " gauge\n");
-    for (const auto& [labels, fn] : family.series) {
-      absl::StrAppend(&out, name, "{", labels, "} ", fn(), "\n");
-    }
-  }
-  return out;
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (auto& family : callbacks_->Collect()) families.push_back(std::move(family));
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace market::server

@@ -1,68 +1,66 @@
-// Prometheus metrics in the text exposition format (version 0.0.4): per-RPC
-// request counters by status code, per-RPC latency histograms, and gauges read
-// from callbacks at scrape time. Thread-safe.
-//
-// Debian 12 packages no prometheus-cpp, so this small registry writes the text
-// format itself; it covers counters, histograms and gauges, nothing more.
+// Prometheus metrics on prometheus-cpp (Debian's prometheus-cpp-dev 1.0.1,
+// core only; /metrics is served by ServerRunner): per-RPC request counters by
+// status code, per-RPC latency histograms, gauges read from callbacks at
+// scrape time, constant info gauges (market_build_info) and the standard
+// process_* metrics. Every metric of the project is named market_*; only
+// process_* is not. Thread-safe.
 #ifndef MARKET_COMMON_SERVER_METRICS_H_
 #define MARKET_COMMON_SERVER_METRICS_H_
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
 
 namespace market::server {
 
 class Metrics {
  public:
   Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
   // Counts one finished RPC (`method` is "/pkg.Service/Method", `code` the gRPC
   // code name such as "OK") and observes its latency.
-  void RecordRpc(const std::string& method, const std::string& code, absl::Duration latency)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  // Registers a gauge evaluated at every scrape; `name` must be a valid metric name.
-  void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void RecordRpc(const std::string& method, const std::string& code, absl::Duration latency);
+  // Registers a gauge evaluated at every scrape; `name` must be a valid metric
+  // name. Registering `name` again replaces it.
+  void AddGauge(const std::string& name, const std::string& help, std::function<double()> fn);
   // Registers one series of the gauge family `name`, identified by `labels`
   // (name → value, e.g. {{"service", "listing"}}), evaluated at every scrape.
   // Series of one family share its HELP and TYPE lines (the first `help`
   // given); registering the same name and labels again replaces the series.
   void AddGauge(const std::string& name, const std::string& help,
-                const std::map<std::string, std::string>& labels, std::function<double()> fn)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  // The whole registry in Prometheus text format.
-  std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
+                const std::map<std::string, std::string>& labels, std::function<double()> fn);
+  // Registers a gauge of constant value 1 whose labels carry the information
+  // (`labels` in this order), e.g. market_build_info. Registering `name` again
+  // replaces it.
+  void AddInfo(const std::string& name, const std::string& help,
+               std::vector<std::pair<std::string, std::string>> labels);
+  // Everything in the Prometheus text format (0.0.4), the process_* metrics
+  // last (left out where /proc cannot be read).
+  std::string Render() const;
 
  private:
-  struct Histogram {
-    std::vector<uint64_t> buckets;  // cumulative counts are computed on render
-    uint64_t count = 0;
-    double sum = 0;
-  };
-  struct Gauge {
-    std::string help;
-    std::function<double()> fn;
-  };
-  const std::vector<double> bounds_;
-  mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, std::string>, uint64_t> requests_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Gauge> gauges_ ABSL_GUARDED_BY(mu_);
-  struct GaugeFamily {
-    std::string help;
-    std::map<std::string, std::function<double()>> series;  // rendered labels → value
-  };
-  std::map<std::string, GaugeFamily> labelled_gauges_ ABSL_GUARDED_BY(mu_);
+  class Callbacks;  // the prometheus::Collectable of gauges, infos and process_*
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* latency_;
+  std::unique_ptr<Callbacks> callbacks_;
 };
-
-// Escapes a label value for the text format.
-std::string EscapeLabel(const std::string& value);
 
 }  // namespace market::server
 

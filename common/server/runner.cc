@@ -4,8 +4,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/server/build_info.h"
 #include "common/server/interceptor.h"
 #include "common/server/log.h"
+#include "common/server/reflection_v1.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "httplib.h"
@@ -26,7 +28,17 @@ bool SplitHostPort(const std::string& hostport, std::string* host, int* port) {
 }  // namespace
 
 ServerRunner::ServerRunner(ServerOptions options, Metrics* metrics)
-    : options_(std::move(options)), metrics_(metrics) {}
+    : options_(std::move(options)), metrics_(metrics) {
+  if (metrics_ != nullptr) {
+    const BuildInfo& build = GetBuildInfo();
+    metrics_->AddInfo("market_build_info",
+                      "The running build (what --version prints); the value is always 1.",
+                      {{"version", build.version},
+                       {"git_commit", build.git_commit},
+                       {"build_type", build.build_type},
+                       {"service", options_.service}});
+  }
+}
 
 ServerRunner::~ServerRunner() { Shutdown(absl::Seconds(1)); }
 
@@ -42,6 +54,7 @@ absl::Status ServerRunner::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  AddReflectionV1(builder);
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
@@ -90,9 +103,8 @@ absl::Status ServerRunner::Start() {
       res.status = serving_ ? 200 : 503;
       res.set_content(serving_ ? "ok\n" : "shutting down\n", "text/plain");
     });
-    http_port_ = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port)
-                                                                 ? port
-                                                                 : -1);
+    http_port_ =
+        port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
     if (http_port_ <= 0) {
       http_.reset();
       Shutdown(absl::ZeroDuration());

@@ -1,7 +1,7 @@
 // Runs one gRPC server the same way in every binary: explicit message-size and
 // keepalive limits, grpc.health.v1 with a status per service, server
-// reflection, an HTTP port with /metrics and /healthz, and graceful shutdown
-// (health NOT_SERVING, then drain). Start/Shutdown from one thread.
+// reflection (grpc.reflection.v1 and v1alpha), an HTTP port with /metrics and /healthz, and
+// graceful shutdown (health NOT_SERVING, then drain). Start/Shutdown from one thread.
 #ifndef MARKET_COMMON_SERVER_RUNNER_H_
 #define MARKET_COMMON_SERVER_RUNNER_H_
 
@@ -22,6 +22,8 @@ class Server;
 namespace market::server {
 
 struct ServerOptions {
+  // The binary ("marketd", "market-identity", …): market_build_info's service label.
+  std::string service;
   std::string listen = "127.0.0.1:7400";       // gRPC; port 0 picks a free port
   std::string http_listen = "127.0.0.1:7401";  // /metrics and /healthz; "" disables
   int max_message_bytes = 32 * 1024 * 1024;
@@ -32,6 +34,8 @@ struct ServerOptions {
 
 class ServerRunner {
  public:
+  // `metrics` (may be null; not owned) is served on /metrics; the runner adds
+  // market_build_info{version, git_commit, build_type, service} to it.
   ServerRunner(ServerOptions options, Metrics* metrics);
   ~ServerRunner();
   ServerRunner(const ServerRunner&) = delete;

@@ -2,10 +2,16 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/server/binary.h"
+#include "common/server/build_info.h"
 #include "common/server/metrics.h"
 #include "common/server/periodic.h"
+#include "common/server/process_metrics.h"
 #include "common/server/runner.h"
 #include "common/status/status_matchers.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -18,6 +24,17 @@ namespace market::server {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+// The value of the unlabelled sample `name` in text-format `text`, or NaN.
+double Sample(const std::string& text, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
+    double value = 0;
+    if (parts.size() == 2 && parts[0] == name && absl::SimpleAtod(parts[1], &value)) return value;
+  }
+  return std::nan("");
+}
 
 // grpc.health.v1.HealthCheckRequest{service} encoded by hand (field 1, string).
 grpc::ByteBuffer HealthRequest(const std::string& service) {
@@ -168,17 +185,55 @@ TEST_F(RunnerTest, HttpServesHealthzAndMetrics) {
   EXPECT_EQ(healthz->status, 200);
   auto metrics = client.Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_THAT(metrics->body, HasSubstr("market_rpc_requests_total{method=\"/x.S/M\",code=\"OK\"} 1"));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("market_rpc_requests_total{code=\"OK\",method=\"/x.S/M\"} 1"));
+}
+
+TEST_F(RunnerTest, MetricsHaveProcessMetricsAndBuildInfo) {
+  Metrics metrics;
+  ServerRunner runner(
+      ServerOptions{
+          .service = "market-test", .listen = "127.0.0.1:0", .http_listen = "127.0.0.1:0"},
+      &metrics);
+  ASSERT_OK(runner.Start());
+  httplib::Client client("127.0.0.1", runner.http_port());
+  auto scraped = client.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  const std::string& text = scraped->body;
+
+  const double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  double start = Sample(text, "process_start_time_seconds");
+  EXPECT_LE(start, now + 1) << text;
+  EXPECT_GE(start, now - 3600) << text;
+  double fds = Sample(text, "process_open_fds");
+  EXPECT_GE(fds, 3) << text;  // stdin, stdout, stderr and the listening sockets
+  EXPECT_GE(Sample(text, "process_max_fds"), fds) << text;
+  double rss = Sample(text, "process_resident_memory_bytes");
+  EXPECT_GT(rss, 1 << 20) << text;
+  EXPECT_GE(Sample(text, "process_virtual_memory_bytes"), rss) << text;
+  EXPECT_GE(Sample(text, "process_cpu_seconds_total"), 0) << text;
+  EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+
+  const BuildInfo& build = GetBuildInfo();
+  EXPECT_THAT(build.version, MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
+  EXPECT_THAT(build.git_commit, MatchesRegex("[0-9a-f]{12}|unknown"));
+  EXPECT_FALSE(build.build_type.empty());
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("\nmarket_build_info{version=\"", build.version,
+                                           "\",git_commit=\"", build.git_commit, "\",build_type=\"",
+                                           build.build_type, "\",service=\"market-test\"} 1\n")));
+  EXPECT_EQ(VersionString("market-test"),
+            absl::StrCat("market-test ", build.version, " (commit ", build.git_commit, ", ",
+                         build.build_type, ")"));
 }
 
 TEST_F(RunnerTest, ShutdownStopsServing) {
   ASSERT_OK(runner_->Start());
   int port = runner_->grpc_port();
   runner_->Shutdown(absl::ZeroDuration());
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials());
-  EXPECT_FALSE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                         std::chrono::milliseconds(300)));
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  EXPECT_FALSE(
+      channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(300)));
 }
 
 TEST_F(RunnerTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
@@ -211,9 +266,9 @@ TEST_F(RunnerTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
 
 TEST_F(RunnerTest, TakenPortIsUnavailable) {
   ASSERT_OK(runner_->Start());
-  ServerRunner second(ServerOptions{.listen = absl::StrCat("127.0.0.1:", runner_->grpc_port()),
-                                    .http_listen = ""},
-                      nullptr);
+  ServerRunner second(
+      ServerOptions{.listen = absl::StrCat("127.0.0.1:", runner_->grpc_port()), .http_listen = ""},
+      nullptr);
   EXPECT_THAT(second.Start(), ::market::testing::StatusIs(absl::StatusCode::kUnavailable));
 }
 
@@ -225,7 +280,7 @@ TEST(MetricsTest, HistogramCountsAreCumulative) {
   EXPECT_THAT(text, HasSubstr("market_rpc_latency_seconds_bucket{method=\"/a\",le=\"0.0005\"} 1"));
   EXPECT_THAT(text, HasSubstr("market_rpc_latency_seconds_bucket{method=\"/a\",le=\"5\"} 2"));
   EXPECT_THAT(text, HasSubstr("market_rpc_latency_seconds_count{method=\"/a\"} 2"));
-  EXPECT_THAT(text, HasSubstr("code=\"NOT_FOUND\"} 1"));
+  EXPECT_THAT(text, HasSubstr("market_rpc_requests_total{code=\"NOT_FOUND\",method=\"/a\"} 1"));
 }
 
 TEST(MetricsTest, GaugeEvaluatedAtRender) {
@@ -236,7 +291,48 @@ TEST(MetricsTest, GaugeEvaluatedAtRender) {
   EXPECT_THAT(m.Render(), HasSubstr("market_test_gauge 7"));
 }
 
-TEST(MetricsTest, LabelsAreEscaped) { EXPECT_EQ(EscapeLabel("a\"b\\c\n"), "a\\\"b\\\\c\\n"); }
+TEST(MetricsTest, LabelledGaugeSeriesShareOneFamily) {
+  Metrics m;
+  m.AddGauge("market_test_sizes", "Sizes.", {{"service", "b"}}, [] { return 2.0; });
+  m.AddGauge("market_test_sizes", "Ignored.", {{"service", "a"}}, [] { return 1.0; });
+  EXPECT_THAT(m.Render(), HasSubstr("# HELP market_test_sizes Sizes.\n"
+                                    "# TYPE market_test_sizes gauge\n"
+                                    "market_test_sizes{service=\"a\"} 1\n"
+                                    "market_test_sizes{service=\"b\"} 2\n"));
+}
+
+TEST(MetricsTest, InfoRendersLabelsInOrderWithValueOne) {
+  Metrics m;
+  m.AddInfo("market_test_info", "A test info.", {{"b", "x\"y"}, {"a", "z"}});
+  EXPECT_THAT(m.Render(), HasSubstr("# TYPE market_test_info gauge\n"
+                                    "market_test_info{b=\"x\\\"y\",a=\"z\"} 1\n"));
+}
+
+TEST(ProcessMetricsTest, ReadsPlausibleValuesOfThisProcess) {
+  absl::StatusOr<ProcessStats> s = ReadProcessStats();
+  ASSERT_OK(s.status());
+  EXPECT_GE(s->open_fds, 3);
+  EXPECT_GE(s->max_fds, s->open_fds);
+  EXPECT_GT(s->resident_memory_bytes, 0);
+  EXPECT_GE(s->virtual_memory_bytes, s->resident_memory_bytes);
+  EXPECT_GE(s->cpu_seconds, 0);
+  const double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  EXPECT_LE(s->start_time_seconds, now + 1);
+  EXPECT_GE(s->start_time_seconds, now - 3600);
+  auto families = ProcessMetricFamilies(*s);
+  ASSERT_EQ(families.size(), 6u);
+  EXPECT_EQ(families[0].name, "process_cpu_seconds_total");
+  EXPECT_EQ(families[0].type, prometheus::MetricType::Counter);
+  EXPECT_EQ(families[0].metric.at(0).counter.value, s->cpu_seconds);
+  EXPECT_EQ(families[4].name, "process_open_fds");
+  EXPECT_EQ(families[4].metric.at(0).gauge.value, s->open_fds);
+}
+
+TEST(MetricsTest, LabelValuesAreEscaped) {
+  Metrics m;
+  m.RecordRpc("/a\"b\\c\n", "OK", absl::Milliseconds(1));
+  EXPECT_THAT(m.Render(), HasSubstr("method=\"/a\\\"b\\\\c\\n\""));
+}
 
 TEST(PeriodicJobTest, RunsRepeatedlyUntilStopped) {
   absl::Mutex mu;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config/files.h"
+#include "common/server/log.h"
 #include "common/status/status.h"
 #include "nlohmann/json.hpp"
 
@@ -40,6 +41,8 @@ absl::StatusOr<std::string> BootstrapIfEmpty(IdentityServiceImpl& service,
   std::string path = absl::StrCat(data_dir, "/bootstrap-admin.json");
   nlohmann::json doc = {{"subject", created->first}, {"password", created->second}};
   MARKET_RETURN_IF_ERROR(config::WriteOwnerOnlyFile(path, doc.dump(2) + "\n"));
+  server::LogJson("warn", "bootstrap supervisor credentials written",
+                  {{"path", path}, {"subject", created->first}});
   return path;
 }
 

@@ -34,8 +34,10 @@ absl::StatusOr<IdentityModule> OpenIdentityModule(const std::string& data_dir, c
                                                   IdentityOptions options = {});
 
 // On an empty identity store: creates the first supervisor and writes
-// `data_dir`/bootstrap-admin.json (mode 0600) with {"subject", "password"};
-// returns the file's path, or "" when subjects already existed.
+// `data_dir`/bootstrap-admin.json (mode 0600) with {"subject", "password"}
+// and logs one JSON line (level warn, msg "bootstrap supervisor credentials
+// written", path, subject; never the password); returns the file's path, or
+// "" when subjects already existed.
 absl::StatusOr<std::string> BootstrapIfEmpty(IdentityServiceImpl& service,
                                              const std::string& data_dir);
 

@@ -1,6 +1,4 @@
 // market-identity: the identity service alone.
-#include <iostream>
-
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
 #include "common/config/files.h"
@@ -26,7 +24,6 @@ int main(int argc, char** argv) {
   if (!identity.ok()) return server::FailStart(identity.status());
   auto bootstrap = market::identity::BootstrapIfEmpty(*identity->service, flags.data_dir);
   if (!bootstrap.ok()) return server::FailStart(bootstrap.status());
-  if (!bootstrap->empty()) std::cout << "bootstrap supervisor credentials: " << *bootstrap << "\n";
 
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(identity->service.get(), "market.identity.v1.IdentityService");

@@ -1,7 +1,5 @@
 // marketd: every service in one process, each with its own SQLite file under
 // --data-dir. The embedded default: one command starts a working system.
-#include <iostream>
-
 #include "CLI/CLI.hpp"
 #include "common/retention/retention.h"
 #include "common/server/binary.h"
@@ -29,9 +27,6 @@ int main(int argc, char** argv) {
       absl::Seconds(flags.scheduler_seconds);
   auto marketd = market::marketd::Marketd::Start(options, server::BinaryClock(flags));
   if (!marketd.ok()) return server::FailStart(marketd.status());
-  if (!(*marketd)->bootstrap_file().empty()) {
-    std::cout << "bootstrap supervisor credentials: " << (*marketd)->bootstrap_file() << std::endl;
-  }
   server::WaitForShutdownSignal();
   (*marketd)->Shutdown();
   return 0;

@@ -70,7 +70,9 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                             verifier, m->identity_.suspension, &m->metrics_));
   MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(*m->identity_.store, kMarketdServiceAccount,
                                                         "marketd outbox relay", clock->Now()));
-  m->runner_ = std::make_unique<server::ServerRunner>(options.server, &m->metrics_);
+  server::ServerOptions server_options = options.server;
+  if (server_options.service.empty()) server_options.service = "marketd";
+  m->runner_ = std::make_unique<server::ServerRunner>(server_options, &m->metrics_);
   m->runner_->AddService(m->identity_.service.get(), "market.identity.v1.IdentityService");
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
   m->runner_->AddService(m->credit_.ledger.get(), "market.credit.v1.LedgerService");
