@@ -14,7 +14,10 @@ LAUNCHER=()
 if command -v ccache >/dev/null 2>&1; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 DIRS=(common ledger services clients fuzz)
 
+# -O1 and minimal debug info (-g1: functions and lines, enough for ASan's
+# stacks): a third less compile time than -O2 -g, which CI's 90 minutes need.
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
   -DMARKET_SANITIZE=address,undefined "${LAUNCHER[@]}"
 # Only what those tests need (the per-folder "all" targets), not tests/ or bench/.
 cmake --build "$BUILD" -j"$JOBS" --target "${DIRS[@]/%//all}"
