@@ -237,5 +237,31 @@ TEST_F(BatchAppendTest, ConflictingEventIdInOneBatchFailsOnlyThatAppend) {
   EXPECT_EQ(results[2]->checkpoint.size, 3);
 }
 
+TEST_F(BatchAppendTest, SecondConclusionOfARecordInOneBatchFailsAndUsesNoIndex) {
+  auto withdrawal = [](int i) {
+    Record r = NewRecord(i);
+    r.set_type(Record::RECORD_WITHDRAWN);
+    r.set_refers_to(0);
+    return r;
+  };
+  std::vector<absl::StatusOr<AppendResult>> results =
+      AppendBehind(NewRecord(0), {withdrawal(1), withdrawal(2), NewRecord(3)});
+  EXPECT_NE(results[0].ok(), results[1].ok());
+  std::set<int64_t> indexes;
+  for (const absl::StatusOr<AppendResult>& r : results) {
+    if (!r.ok()) {
+      EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition));
+      continue;
+    }
+    indexes.insert(r->record.index());
+    EXPECT_EQ(r->checkpoint.size, 3);
+    EXPECT_OK(ledger::VerifyInclusion(r->record.index(), r->checkpoint.size,
+                                      ledger::LeafHash(LeafBytes(r->record)), r->proof,
+                                      r->checkpoint.root));
+  }
+  EXPECT_EQ(indexes, (std::set<int64_t>{1, 2}));
+  EXPECT_EQ(*store_->Size(), 3);
+}
+
 }  // namespace
 }  // namespace market::credit
