@@ -1,11 +1,19 @@
 // `marketctl ledger verify` against a real marketd: an untouched ledger
 // verifies, later growth is checked for consistency, and changing any byte of
 // any stored record leaf, subtree hash or checkpoint in a copy of credit.db
-// makes verification fail.
+// makes verification fail. A kill -9 while concurrent appends are being
+// group-committed loses no acknowledged record and leaves a ledger that
+// verifies.
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -98,15 +106,21 @@ void FlipByte(const std::string& db_path, const std::string& table, const std::s
   sqlite3_close(db);
 }
 
-std::vector<int64_t> RowIds(const std::string& db_path, const std::string& query) {
+// Calls `row` for each row of `query` on the database at `db_path`.
+void ForEachRow(const std::string& db_path, const std::string& query,
+                const std::function<void(sqlite3_stmt*)>& row) {
   sqlite3* db = nullptr;
   sqlite3_open(db_path.c_str(), &db);
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr);
-  std::vector<int64_t> out;
-  while (sqlite3_step(st) == SQLITE_ROW) out.push_back(sqlite3_column_int64(st, 0));
+  while (sqlite3_step(st) == SQLITE_ROW) row(st);
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+std::vector<int64_t> RowIds(const std::string& db_path, const std::string& query) {
+  std::vector<int64_t> out;
+  ForEachRow(db_path, query, [&](sqlite3_stmt* st) { out.push_back(sqlite3_column_int64(st, 0)); });
   return out;
 }
 
@@ -171,6 +185,56 @@ TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
   Start(dir_ + "/var");
   RunResult clean = Verify("pristine.json");
   EXPECT_EQ(clean.exit_code, 0) << clean.err;
+}
+
+std::set<std::string> EventIds(const std::string& db_path) {
+  std::set<std::string> out;
+  ForEachRow(db_path, "SELECT event_id FROM records", [&](sqlite3_stmt* st) {
+    out.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  });
+  return out;
+}
+
+TEST_F(LedgerE2eTest, KillNineDuringConcurrentAppendsLosesNoAcknowledgedRecord) {
+  Start(dir_ + "/var");
+  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 6; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; !stop; ++i) {
+        std::string event = absl::StrCat("kill-", w, "-", i);
+        RunResult r = Ctl({"credit", "record", "--subject", absl::StrCat("seller-", w), "--type",
+                           "COMMENDATION", "--reason", "prompt after-sales service",
+                           "--event-id", event});
+        if (r.exit_code == 0) {
+          std::lock_guard<std::mutex> lock(mu);
+          acknowledged.push_back(event);
+        }
+      }
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (acknowledged.size() >= 40) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  marketd_->Stop(SIGKILL, 5);  // while the writers keep appending
+  marketd_.reset();
+  stop = true;
+  for (std::thread& t : writers) t.join();
+  ASSERT_GE(acknowledged.size(), 40u);
+  std::set<std::string> stored = EventIds(dir_ + "/var/credit.db");
+  for (const std::string& event : acknowledged) EXPECT_TRUE(stored.contains(event)) << event;
+  Start(dir_ + "/var");
+  RunResult verified = Verify("after-kill.json");
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr(absl::StrCat("ledger verified: ", stored.size(), " records")));
 }
 
 }  // namespace

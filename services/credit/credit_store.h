@@ -57,9 +57,10 @@ class CreditStore {
   virtual ~CreditStore() = default;
 
   // Appends `record` (index, recorded_time set here; leaf = its deterministic
-  // serialization) with a new signed checkpoint, durably. When the event_id
-  // exists: the same record content → the stored one (existed = true); other
-  // content → ALREADY_EXISTS.
+  // serialization) durably, with a signed checkpoint covering it: concurrent
+  // appends may share one transaction and one checkpoint (whose size then
+  // covers the others too). When the event_id exists: the same record content
+  // → the stored one (existed = true); other content → ALREADY_EXISTS.
   virtual absl::StatusOr<AppendResult> Append(const Record& record) = 0;
   virtual absl::StatusOr<int64_t> Size() = 0;
   // Re-derives the root of the current tree from the stored subtree hashes and

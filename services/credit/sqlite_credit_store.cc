@@ -1,7 +1,12 @@
 #include "services/credit/sqlite_credit_store.h"
 
 #include <functional>
+#include <map>
+#include <optional>
+#include <span>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -121,6 +126,86 @@ Record Comparable(Record r) {
   return r;
 }
 
+// The stored record with `event_id`, if any.
+absl::StatusOr<std::optional<Record>> FindEvent(Connection& c, const std::string& event_id) {
+  MARKET_ASSIGN_OR_RETURN(Statement find,
+                          c.Prepare("SELECT idx, leaf FROM records WHERE event_id = ?"));
+  MARKET_RETURN_IF_ERROR(find.BindText(1, event_id));
+  MARKET_ASSIGN_OR_RETURN(bool exists, find.Step());
+  if (!exists) return std::nullopt;
+  return ParseLeaf(find.ColumnInt64(0), find.ColumnBlob(1));
+}
+
+// Inserts the row of `stored` (index set) and returns its leaf bytes.
+// FAILED_PRECONDITION RECORD_NOT_ACTIVE when it concludes a record already
+// concluded (nothing written).
+absl::StatusOr<std::string> InsertRecord(Connection& c, const Record& stored) {
+  std::string leaf = LeafBytes(stored);
+  MARKET_ASSIGN_OR_RETURN(
+      Statement ins, c.Prepare("INSERT INTO records(idx, leaf, event_id, subject, type, tier, "
+                               "occurred, concludes) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(ins.Bind(1, stored.index()));
+  MARKET_RETURN_IF_ERROR(ins.BindBlob(2, leaf));
+  MARKET_RETURN_IF_ERROR(ins.BindText(3, stored.event_id()));
+  MARKET_RETURN_IF_ERROR(ins.BindText(4, stored.subject()));
+  MARKET_RETURN_IF_ERROR(ins.Bind(5, static_cast<int64_t>(stored.type())));
+  MARKET_RETURN_IF_ERROR(ins.Bind(6, static_cast<int64_t>(stored.tier())));
+  MARKET_RETURN_IF_ERROR(ins.Bind(
+      7, stored.occurred_time().seconds() * 1'000'000 + stored.occurred_time().nanos() / 1000));
+  bool meta = ledger::IsMetaType(stored.type()) && stored.has_refers_to();
+  MARKET_RETURN_IF_ERROR(meta ? ins.Bind(8, stored.refers_to()) : ins.BindNull(8));
+  absl::Status inserted = ins.Run();
+  if (meta && absl::IsAlreadyExists(inserted)) {
+    return WithReason(absl::StatusCode::kFailedPrecondition, "RECORD_NOT_ACTIVE",
+                      absl::StrCat("ledgers/main/records/", stored.refers_to(),
+                                   " was already repaired, expired or withdrawn"));
+  }
+  MARKET_RETURN_IF_ERROR(inserted);
+  return leaf;
+}
+
+// The subtree hashes of one append batch over the stored ones: nodes the batch
+// computed (written together by Flush) and stored nodes it read, so the
+// batch's appends, root and proofs read each stored node at most once.
+class BatchNodes final : public ledger::NodeSource {
+ public:
+  // `c` must outlive this object.
+  explicit BatchNodes(Connection& c) : stored_(c) {}
+  absl::StatusOr<Hash> Node(int level, int64_t index) override {
+    auto it = cache_.find({level, index});
+    if (it != cache_.end()) return it->second;
+    MARKET_ASSIGN_OR_RETURN(Hash hash, stored_.Node(level, index));
+    cache_.emplace(std::make_pair(level, index), hash);
+    return hash;
+  }
+  void Add(std::vector<NodeWrite> writes) {
+    for (NodeWrite& w : writes) {
+      cache_[{w.level, w.index}] = w.hash;
+      added_.push_back(std::move(w));
+    }
+  }
+  // Inserts every node added so far.
+  absl::Status Flush(Connection& c) {
+    if (added_.empty()) return absl::OkStatus();
+    MARKET_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)"));
+    for (const NodeWrite& w : added_) {
+      st.Reset();
+      MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(w.level)));
+      MARKET_RETURN_IF_ERROR(st.Bind(2, w.index));
+      MARKET_RETURN_IF_ERROR(st.BindBlob(3, w.hash));
+      MARKET_RETURN_IF_ERROR(st.Run());
+    }
+    added_.clear();
+    return absl::OkStatus();
+  }
+
+ private:
+  StoredNodes stored_;
+  std::map<std::pair<int, int64_t>, Hash> cache_;
+  std::vector<NodeWrite> added_;
+};
+
 // Records from rows of (idx, leaf).
 absl::StatusOr<std::vector<Record>> QueryRecords(Statement& st) {
   return ReadAll<Record>(
@@ -184,72 +269,99 @@ absl::StatusOr<std::unique_ptr<SqliteCreditStore>> SqliteCreditStore::Open(
   return store;
 }
 
-absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Record& record) {
-  AppendResult result;
-  MARKET_ASSIGN_OR_RETURN(Statement find,
-                          c.Prepare("SELECT idx, leaf FROM records WHERE event_id = ?"));
-  MARKET_RETURN_IF_ERROR(find.BindText(1, record.event_id()));
-  MARKET_ASSIGN_OR_RETURN(bool exists, find.Step());
-  StoredNodes nodes(c);
-  if (exists) {
-    MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(find.ColumnInt64(0), find.ColumnBlob(1)));
-    if (!google::protobuf::util::MessageDifferencer::Equals(Comparable(result.record),
-                                                            Comparable(record))) {
-      return absl::AlreadyExistsError(absl::StrCat("event_id ", record.event_id(),
-                                                   " was recorded with different content"));
+absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> SqliteCreditStore::AppendBatchIn(
+    Connection& c, std::span<const Record* const> records) {
+  std::vector<absl::StatusOr<AppendResult>> results;
+  results.reserve(records.size());
+  BatchNodes nodes(c);
+  MARKET_ASSIGN_OR_RETURN(const int64_t start, SizeIn(c));
+  int64_t size = start;
+  for (const Record* record : records) {
+    // An event id stored before, or earlier in this batch (same transaction).
+    MARKET_ASSIGN_OR_RETURN(std::optional<Record> found, FindEvent(c, record->event_id()));
+    if (found.has_value()) {
+      if (!google::protobuf::util::MessageDifferencer::Equals(Comparable(*found),
+                                                              Comparable(*record))) {
+        results.push_back(absl::AlreadyExistsError(absl::StrCat(
+            "event_id ", record->event_id(), " was recorded with different content")));
+      } else {
+        results.push_back(AppendResult{.record = *std::move(found), .existed = true});
+      }
+      continue;
     }
-    result.existed = true;
-    MARKET_ASSIGN_OR_RETURN(result.checkpoint, LatestCheckpointIn(c));
-    MARKET_ASSIGN_OR_RETURN(result.proof, ledger::InclusionProof(result.record.index(),
-                                                                 result.checkpoint.size, nodes));
-    return result;
+    Record stored = *record;
+    stored.set_index(size);
+    absl::StatusOr<std::string> leaf = InsertRecord(c, stored);
+    if (!leaf.ok()) {
+      if (absl::IsFailedPrecondition(leaf.status())) {
+        results.push_back(leaf.status());  // this record's own conflict; nothing was written
+        continue;
+      }
+      return leaf.status();
+    }
+    MARKET_ASSIGN_OR_RETURN(std::vector<NodeWrite> writes,
+                            AppendLeaf(size, LeafHash(*leaf), nodes));
+    nodes.Add(std::move(writes));
+    MARKET_ASSIGN_OR_RETURN(Record appended, ParseLeaf(size, *leaf));
+    results.push_back(AppendResult{.record = std::move(appended)});
+    ++size;
   }
-  MARKET_ASSIGN_OR_RETURN(int64_t index, SizeIn(c));
-  Record stored = record;
-  stored.set_index(index);
-  std::string leaf = LeafBytes(stored);
-  MARKET_ASSIGN_OR_RETURN(std::vector<NodeWrite> writes,
-                          AppendLeaf(index, LeafHash(leaf), nodes));
-  MARKET_ASSIGN_OR_RETURN(
-      Statement ins, c.Prepare("INSERT INTO records(idx, leaf, event_id, subject, type, tier, "
-                               "occurred, concludes) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
-  MARKET_RETURN_IF_ERROR(ins.Bind(1, index));
-  MARKET_RETURN_IF_ERROR(ins.BindBlob(2, leaf));
-  MARKET_RETURN_IF_ERROR(ins.BindText(3, stored.event_id()));
-  MARKET_RETURN_IF_ERROR(ins.BindText(4, stored.subject()));
-  MARKET_RETURN_IF_ERROR(ins.Bind(5, static_cast<int64_t>(stored.type())));
-  MARKET_RETURN_IF_ERROR(ins.Bind(6, static_cast<int64_t>(stored.tier())));
-  MARKET_RETURN_IF_ERROR(ins.Bind(
-      7, stored.occurred_time().seconds() * 1'000'000 + stored.occurred_time().nanos() / 1000));
-  bool meta = ledger::IsMetaType(stored.type()) && stored.has_refers_to();
-  MARKET_RETURN_IF_ERROR(meta ? ins.Bind(8, stored.refers_to()) : ins.BindNull(8));
-  absl::Status inserted = ins.Run();
-  if (meta && absl::IsAlreadyExists(inserted)) {
-    return WithReason(absl::StatusCode::kFailedPrecondition, "RECORD_NOT_ACTIVE",
-                      absl::StrCat("ledgers/main/records/", stored.refers_to(),
-                                   " was already repaired, expired or withdrawn"));
+  MARKET_RETURN_IF_ERROR(nodes.Flush(c));
+  StoredCheckpoint checkpoint;
+  if (size > start) {
+    // One signature for the whole batch.
+    MARKET_ASSIGN_OR_RETURN(Hash root, ledger::RootHash(size, nodes));
+    MARKET_ASSIGN_OR_RETURN(std::string note, signer_(size, root));
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
+    checkpoint = StoredCheckpoint{size, std::move(root), std::move(note)};
+    MARKET_RETURN_IF_ERROR(InsertCheckpoint(c, checkpoint));
+  } else {
+    MARKET_ASSIGN_OR_RETURN(checkpoint, LatestCheckpointIn(c));
   }
-  MARKET_RETURN_IF_ERROR(inserted);
-  for (const NodeWrite& w : writes) {
-    MARKET_ASSIGN_OR_RETURN(Statement st,
-                            c.Prepare("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(w.level)));
-    MARKET_RETURN_IF_ERROR(st.Bind(2, w.index));
-    MARKET_RETURN_IF_ERROR(st.BindBlob(3, w.hash));
-    MARKET_RETURN_IF_ERROR(st.Run());
+  for (absl::StatusOr<AppendResult>& r : results) {
+    if (!r.ok()) continue;
+    r->checkpoint = checkpoint;
+    MARKET_ASSIGN_OR_RETURN(r->proof,
+                            ledger::InclusionProof(r->record.index(), checkpoint.size, nodes));
   }
-  int64_t size = index + 1;
-  MARKET_ASSIGN_OR_RETURN(Hash root, ledger::RootHash(size, nodes));
-  MARKET_ASSIGN_OR_RETURN(std::string note, signer_(size, root));
-  result.checkpoint = StoredCheckpoint{size, root, note};
-  MARKET_RETURN_IF_ERROR(InsertCheckpoint(c, result.checkpoint));
-  MARKET_ASSIGN_OR_RETURN(result.record, ParseLeaf(index, leaf));
-  MARKET_ASSIGN_OR_RETURN(result.proof, ledger::InclusionProof(index, size, nodes));
-  return result;
+  return results;
+}
+
+absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Record& record) {
+  const Record* one[] = {&record};
+  MARKET_ASSIGN_OR_RETURN(std::vector<absl::StatusOr<AppendResult>> results,
+                          AppendBatchIn(c, one));
+  return std::move(results.front());
+}
+
+void SqliteCreditStore::CommitAppends(std::span<PendingAppend* const> batch) {
+  std::vector<const Record*> records;
+  records.reserve(batch.size());
+  for (const PendingAppend* p : batch) records.push_back(p->record);
+  std::vector<absl::StatusOr<AppendResult>> results;
+  absl::Status committed = db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(results, AppendBatchIn(c, records));
+    return absl::OkStatus();
+  });
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  appends_.fetch_add(batch.size(), std::memory_order_relaxed);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    // Acknowledged only after the COMMIT (synchronous=FULL) returned.
+    batch[i]->result = committed.ok() ? std::move(results[i]) : absl::StatusOr<AppendResult>(committed);
+  }
 }
 
 absl::StatusOr<AppendResult> SqliteCreditStore::Append(const Record& record) {
-  return InTransaction(*db_, /*write=*/true, [&](Connection& c) { return AppendIn(c, record); });
+  PendingAppend pending{.record = &record, .result = absl::UnknownError("append not run")};
+  appenders_.Submit(&pending,
+                    [this](std::span<PendingAppend* const> batch) { CommitAppends(batch); });
+  return std::move(pending.result);
+}
+
+AppendStats SqliteCreditStore::GetAppendStats() const {
+  return AppendStats{appends_.load(std::memory_order_relaxed),
+                     batches_.load(std::memory_order_relaxed),
+                     checkpoints_.load(std::memory_order_relaxed)};
 }
 
 absl::StatusOr<int64_t> SqliteCreditStore::Size() {

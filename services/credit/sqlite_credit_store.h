@@ -1,19 +1,40 @@
 // CreditStore on one SQLite file (credit.db, synchronous=FULL): records with
 // the exact leaf bytes, perfect-subtree hashes (table `nodes`), checkpoints,
 // repair applications and the access log. Thread-safe.
+//
+// Appends are group-committed: concurrent Append() calls are coalesced
+// (sqlite::Coalescer, at most kMaxAppendBatch records) into one write
+// transaction that stores every leaf and subtree hash of the batch and ONE
+// checkpoint signed for the batch's final size; each caller gets its index, that
+// checkpoint and an inclusion proof against it, after the COMMIT is durable.
 #ifndef MARKET_SERVICES_CREDIT_SQLITE_CREDIT_STORE_H_
 #define MARKET_SERVICES_CREDIT_SQLITE_CREDIT_STORE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
+#include "common/sqlite/coalescer.h"
 #include "common/sqlite/database.h"
 #include "services/credit/credit_store.h"
 
 namespace market::credit {
 
+// Counters of the append path since Open().
+struct AppendStats {
+  uint64_t appends = 0;      // Append() calls settled (existing event ids included)
+  uint64_t batches = 0;      // transactions the coalesced appends ran in
+  uint64_t checkpoints = 0;  // checkpoints signed for appended records
+};
+
 class SqliteCreditStore final : public CreditStore {
  public:
+  // Most Append() calls one transaction (and one checkpoint) takes.
+  static constexpr size_t kMaxAppendBatch = 256;
+
   // Opens (creating and migrating) `path`; ":memory:" works. `signer` signs
   // every new checkpoint.
   static absl::StatusOr<std::unique_ptr<SqliteCreditStore>> Open(const std::string& path,
@@ -46,14 +67,34 @@ class SqliteCreditStore final : public CreditStore {
       const RequestKey& key, absl::Time now) override;
 
   sqlite::Database* database() { return db_.get(); }
+  AppendStats GetAppendStats() const;
+  // Append() calls waiting for the batch in progress (a queue-depth metric).
+  size_t QueuedAppends() const { return appenders_.Queued(); }
 
  private:
+  struct PendingAppend {
+    const Record* record;
+    absl::StatusOr<AppendResult> result;
+  };
+
   SqliteCreditStore(std::unique_ptr<sqlite::Database> db, CheckpointSigner signer)
-      : db_(std::move(db)), signer_(std::move(signer)) {}
+      : db_(std::move(db)), signer_(std::move(signer)), appenders_(kMaxAppendBatch) {}
+  // Appends `records` in order inside the caller's transaction on `c`: one
+  // result per record (a record's own error, e.g. ALREADY_EXISTS, leaves the
+  // others appended), and one signed checkpoint covering all of them. The
+  // returned status is an error only when the whole transaction must fail.
+  absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> AppendBatchIn(
+      sqlite::Connection& c, std::span<const Record* const> records);
   absl::StatusOr<AppendResult> AppendIn(sqlite::Connection& c, const Record& record);
+  // Runs one coalesced batch of Append() calls in one transaction.
+  void CommitAppends(std::span<PendingAppend* const> batch);
 
   std::unique_ptr<sqlite::Database> db_;
   CheckpointSigner signer_;
+  sqlite::Coalescer<PendingAppend> appenders_;
+  std::atomic<uint64_t> appends_{0};
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> checkpoints_{0};
 };
 
 // The exact leaf bytes of `record`: its deterministic protobuf serialization

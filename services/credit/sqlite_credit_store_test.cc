@@ -1,6 +1,10 @@
 #include "services/credit/sqlite_credit_store.h"
 
+#include <atomic>
 #include <filesystem>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_matchers.h"
@@ -8,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
 #include "ledger/proof.h"
+#include "services/credit/ledger_audit.h"
 
 namespace market::credit {
 namespace {
@@ -120,6 +125,142 @@ TEST(SqliteCreditStoreTest, RecordsOfSubjectAreInIndexOrder) {
   EXPECT_EQ(records[0].index(), 0);
   EXPECT_EQ(records[1].index(), 2);
   EXPECT_EQ(records[1].name(), "ledgers/main/records/2");
+}
+
+// A file-backed store whose signer, on its first call after Hold(n), waits
+// until n further Append() calls are queued behind the batch it signs, so
+// those calls all fall into the next batch.
+class BatchAppendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "credit_batch_" + std::to_string(::getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    key_ = std::make_shared<Ed25519PrivateKey>(*Ed25519PrivateKey::Generate());
+    auto signer = [this](int64_t size, const Hash& root) -> absl::StatusOr<std::string> {
+      if (size_t n = hold_.exchange(0); n > 0) {
+        in_signer_ = true;
+        for (int i = 0; i < 10'000 && store_->QueuedAppends() < n; ++i) {
+          absl::SleepFor(absl::Milliseconds(1));
+        }
+      }
+      return ledger::SignCheckpoint({"test/ledger", size, root}, "test/ledger", *key_);
+    };
+    ASSERT_OK_AND_ASSIGN(store_, SqliteCreditStore::Open(dir_ + "/credit.db", signer));
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Appends `first` and, once its batch is signing, every record of `rest`
+  // concurrently; returns the results of `rest` in order.
+  std::vector<absl::StatusOr<AppendResult>> AppendBehind(const Record& first,
+                                                         const std::vector<Record>& rest) {
+    hold_ = rest.size();
+    std::thread leader([&] { EXPECT_OK(store_->Append(first)); });
+    while (!in_signer_) absl::SleepFor(absl::Milliseconds(1));
+    std::vector<absl::StatusOr<AppendResult>> results(rest.size(), absl::UnknownError("unset"));
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < rest.size(); ++i) {
+      threads.emplace_back([&, i] { results[i] = store_->Append(rest[i]); });
+    }
+    leader.join();
+    for (std::thread& t : threads) t.join();
+    return results;
+  }
+
+  std::string dir_;
+  std::shared_ptr<Ed25519PrivateKey> key_;
+  std::unique_ptr<SqliteCreditStore> store_;
+  std::atomic<size_t> hold_{0};
+  std::atomic<bool> in_signer_{false};
+};
+
+TEST_F(BatchAppendTest, ConcurrentAppendsGetConsecutiveIndexesAndOneCheckpoint) {
+  std::vector<Record> rest;
+  for (int i = 1; i < 64; ++i) rest.push_back(NewRecord(i));
+  std::vector<absl::StatusOr<AppendResult>> results = AppendBehind(NewRecord(0), rest);
+  std::set<int64_t> indexes;
+  for (const absl::StatusOr<AppendResult>& r : results) {
+    ASSERT_OK(r.status());
+    EXPECT_FALSE(r->existed);
+    indexes.insert(r->record.index());
+    EXPECT_EQ(r->checkpoint.size, 64);
+    EXPECT_EQ(r->checkpoint.note, results.front()->checkpoint.note);
+    EXPECT_OK(ledger::VerifyInclusion(r->record.index(), r->checkpoint.size,
+                                      ledger::LeafHash(LeafBytes(r->record)), r->proof,
+                                      r->checkpoint.root));
+  }
+  EXPECT_EQ(indexes.size(), 63u);
+  EXPECT_EQ(*indexes.begin(), 1);
+  EXPECT_EQ(*indexes.rbegin(), 63);
+  AppendStats stats = store_->GetAppendStats();
+  EXPECT_EQ(stats.appends, 64u);
+  EXPECT_EQ(stats.batches, 2u);
+  EXPECT_EQ(stats.checkpoints, 2u);
+}
+
+TEST_F(BatchAppendTest, BatchedLedgerPassesTheAuditAfterReopening) {
+  std::vector<Record> rest;
+  for (int i = 1; i < 40; ++i) rest.push_back(NewRecord(i));
+  for (const auto& r : AppendBehind(NewRecord(0), rest)) ASSERT_OK(r.status());
+  store_.reset();  // everything acknowledged is in the file
+  ASSERT_OK_AND_ASSIGN(sqlite::Connection c, sqlite::Connection::Open(dir_ + "/credit.db"));
+  ASSERT_OK_AND_ASSIGN(LedgerAudit audit, AuditLedger(c, key_->PublicKeyRaw()));
+  EXPECT_EQ(audit.tree_size, 40);
+}
+
+TEST_F(BatchAppendTest, SameEventIdTwiceInOneBatchIsOneRecord) {
+  std::vector<absl::StatusOr<AppendResult>> results =
+      AppendBehind(NewRecord(0), {NewRecord(1), NewRecord(1), NewRecord(2)});
+  ASSERT_OK(results[0].status());
+  ASSERT_OK(results[1].status());
+  EXPECT_EQ(results[0]->record.index(), results[1]->record.index());
+  EXPECT_NE(results[0]->existed, results[1]->existed);
+  EXPECT_EQ(*store_->Size(), 3);
+  EXPECT_EQ(store_->GetAppendStats().checkpoints, 2u);
+}
+
+TEST_F(BatchAppendTest, ConflictingEventIdInOneBatchFailsOnlyThatAppend) {
+  Record other = NewRecord(1);
+  other.set_reason("different");
+  std::vector<absl::StatusOr<AppendResult>> results =
+      AppendBehind(NewRecord(0), {NewRecord(1), other, NewRecord(2)});
+  EXPECT_NE(results[0].ok(), results[1].ok());
+  for (int i : {0, 1}) {
+    if (!results[i].ok()) {
+      EXPECT_THAT(results[i], StatusIs(absl::StatusCode::kAlreadyExists));
+    }
+  }
+  ASSERT_OK(results[2].status());
+  EXPECT_EQ(*store_->Size(), 3);
+  EXPECT_EQ(results[2]->checkpoint.size, 3);
+}
+
+TEST_F(BatchAppendTest, SecondConclusionOfARecordInOneBatchFailsAndUsesNoIndex) {
+  auto withdrawal = [](int i) {
+    Record r = NewRecord(i);
+    r.set_type(Record::RECORD_WITHDRAWN);
+    r.set_refers_to(0);
+    return r;
+  };
+  std::vector<absl::StatusOr<AppendResult>> results =
+      AppendBehind(NewRecord(0), {withdrawal(1), withdrawal(2), NewRecord(3)});
+  EXPECT_NE(results[0].ok(), results[1].ok());
+  std::set<int64_t> indexes;
+  for (const absl::StatusOr<AppendResult>& r : results) {
+    if (!r.ok()) {
+      EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition));
+      continue;
+    }
+    indexes.insert(r->record.index());
+    EXPECT_EQ(r->checkpoint.size, 3);
+    EXPECT_OK(ledger::VerifyInclusion(r->record.index(), r->checkpoint.size,
+                                      ledger::LeafHash(LeafBytes(r->record)), r->proof,
+                                      r->checkpoint.root));
+  }
+  EXPECT_EQ(indexes, (std::set<int64_t>{1, 2}));
+  EXPECT_EQ(*store_->Size(), 3);
 }
 
 }  // namespace
