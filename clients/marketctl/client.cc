@@ -249,42 +249,46 @@ void Client::PrintTable(const std::vector<std::string>& header,
 
 std::string DescribeConnectionFailure(const std::string& message, const GlobalFlags& flags,
                                       const std::string& server) {
-  auto has = [&message](std::initializer_list<const char*> needles) {
+  const std::string lower = absl::AsciiStrToLower(message);
+  auto has = [&lower](std::initializer_list<const char*> needles) {
     for (const char* n : needles) {
-      if (absl::StrContains(absl::AsciiStrToLower(message), n)) return true;
+      if (absl::StrContains(lower, n)) return true;
     }
     return false;
   };
-  const std::string failed = absl::StrCat("TLS handshake with ", server, " failed: ");
+  // A connection the server closed while it was being set up: a TLS server
+  // answering plaintext, or an mTLS server refusing the client certificate
+  // (with TLS 1.3 the client only learns of it that way).
+  const bool closed_at_connect =
+      has({"failed to connect"}) &&
+      has({"socket closed", "connection reset", "end of tcp stream", "connection closed"});
   if (flags.tls_ca.empty()) {
-    // A plaintext client: a TLS server answers the first bytes by closing.
-    if (has({"socket closed", "connection reset", "end of tcp stream", "connection closed"})) {
-      return absl::StrCat("the server ", server,
-                          " closed the connection: if it serves TLS, pass --tls-ca "
-                          "(or set MARKET_TLS_CA) with the CA that issued its certificate");
-    }
-    return "";
+    if (!closed_at_connect) return "";
+    return absl::StrCat("the server ", server,
+                        " closed the connection: if it serves TLS, pass --tls-ca "
+                        "(or set MARKET_TLS_CA) with the CA that issued its certificate");
   }
+  const std::string failed = absl::StrCat("TLS handshake with ", server, " failed: ");
   if (has({"wrong_version_number", "wrong version number", "packet_length_too_long",
            "http_request"})) {
     return absl::StrCat(failed, "the server does not speak TLS (drop --tls-ca)");
   }
-  if (has({"certificate required", "certificate_required", "handshake failure",
-           "peer did not return a certificate"})) {
+  if (has({"certificate required", "certificate_required", "peer did not return a certificate"}) ||
+      (closed_at_connect && flags.tls_cert.empty())) {
     return absl::StrCat(failed,
                         "the server requires a client certificate: pass --tls-cert and --tls-key");
   }
-  if (has({"alert unknown ca", "unknown_ca", "alert bad certificate", "bad_certificate"})) {
-    return absl::StrCat(failed,
-                        "the server does not accept the client certificate --tls-cert (signed by "
-                        "a CA it does not trust)");
+  if (has({"alert unknown ca", "unknown_ca", "alert bad certificate", "bad_certificate"}) ||
+      closed_at_connect) {
+    return absl::StrCat(failed, "the server refused the client certificate ", flags.tls_cert,
+                        " (not signed by a CA it trusts)");
   }
   if (has({"certificate verify failed", "certificate_verify_failed"})) {
     return absl::StrCat(failed, "certificate signed by an unknown authority: pass --tls-ca "
                                 "with the CA that issued the server's certificate (now ",
                         flags.tls_ca, ")");
   }
-  if (has({"peer name", "not in peer certificate", "hostname"})) {
+  if (has({"peer name", "no match found for server name", "not in peer certificate"})) {
     return absl::StrCat(failed, "the server's certificate is not valid for the name in --server");
   }
   if (has({"ssl", "tls", "handshake"})) {
