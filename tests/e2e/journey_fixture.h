@@ -80,6 +80,10 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
     const char* names[] = {"identity", "credit", "listing", "appraisal", "warranty"};
     for (int i = 0; i < 5; ++i) {
       setenv(kRouteVars[i], absl::StrCat("unix:", sockets, "/", names[i], ".sock").c_str(), 1);
+      // Every service serves mTLS (its "serving" line says so).
+      EXPECT_NE(ReadWholeFile(dir_ + "/var/" + names[i] + ".err").find("\"tls\":\"mtls\""),
+                std::string::npos)
+          << names[i];
     }
     const std::string pki = dir_ + "/var/pki/";
     const std::string tls_files[] = {pki + "ca.crt", pki + "marketctl.crt", pki + "marketctl.key"};
