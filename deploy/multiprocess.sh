@@ -18,6 +18,12 @@
 # loopback ports picked up front can be taken meanwhile by another process).
 # MARKET_SERVICE_FLAGS: extra flags for every binary, e.g. for tests
 # "--clock-offset-file F --scheduler-period 0.5" (as marketd takes them).
+# mTLS on every hop by default: deploy/pki.sh makes a CA and one certificate
+# per service (localhost, 127.0.0.1) in BASE_DIR/pki, every binary serves
+# TLS, requires client certificates from that CA and calls its peers with
+# its own certificate; marketctl gets BASE_DIR/pki/marketctl.{crt,key}
+# (MARKET_TLS_CA, MARKETCTL_TLS_CERT and MARKETCTL_TLS_KEY in BASE_DIR/env).
+# MARKET_TLS=off runs everything in plaintext instead.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${MARKET_BUILD_DIR:-$ROOT/build}"
@@ -25,6 +31,8 @@ BASE="$(mkdir -p "${1:-./var-multi}" && cd "${1:-./var-multi}" && pwd)"
 P="${MARKET_PORT_BASE:-7500}"
 SOCKETS="${MARKET_SOCKET_DIR:-}"
 CTL="$BIN/clients/marketctl/marketctl"
+TLS="${MARKET_TLS:-mtls}"
+[[ "$TLS" == mtls || "$TLS" == off ]] || { echo "multiprocess: MARKET_TLS is mtls or off" >&2; exit 64; }
 if [[ -n "$SOCKETS" ]]; then
   mkdir -p "$SOCKETS"
   SOCKETS="$(cd "$SOCKETS" && pwd)"
@@ -62,10 +70,31 @@ wait_serving() {  # NAME PID
   return 1
 }
 
+PKI="$BASE/pki"
+CTL_TLS=()
+if [[ "$TLS" == mtls ]]; then
+  [[ -f "$PKI/ca.crt" ]] || bash "$ROOT/deploy/pki.sh" ca "$PKI" >/dev/null
+  for name in identity credit listing appraisal warranty; do
+    [[ -f "$PKI/$name.crt" ]] ||
+      bash "$ROOT/deploy/pki.sh" server "$PKI" "$name" --dns localhost --ip 127.0.0.1 >/dev/null
+  done
+  [[ -f "$PKI/marketctl.crt" ]] || bash "$ROOT/deploy/pki.sh" client "$PKI" marketctl >/dev/null
+  CTL_TLS=(--tls-ca "$PKI/ca.crt" --tls-cert "$PKI/marketctl.crt" --tls-key "$PKI/marketctl.key")
+fi
+# The TLS flags of service NAME: its certificate, client certificates
+# required, and (but identity, which calls no one) TLS to its peers.
+tls_flags() {  # NAME
+  [[ "$TLS" == mtls ]] || return 0
+  printf '%s\n' --tls-cert "$PKI/$1.crt" --tls-key "$PKI/$1.key" --tls-client-ca "$PKI/ca.crt"
+  [[ "$1" == identity ]] || printf '%s\n' --peer-ca "$PKI/ca.crt"
+}
+
 start() {  # NAME ADDR ARGS...
   local name="$1" addr="$2"; shift 2
   mkdir -p "$BASE/$name"
-  "$@" "${EXTRA[@]}" >"$BASE/$name.out" 2>"$BASE/$name.err" &
+  local tls=()
+  mapfile -t tls < <(tls_flags "$name")
+  "$@" "${tls[@]}" "${EXTRA[@]}" >"$BASE/$name.out" 2>"$BASE/$name.err" &
   pids+=("$!")
   wait_serving "$name" "$!"
   local http_port
@@ -79,7 +108,7 @@ start identity "$IDENTITY" "$BIN/services/identity/market-identity" --data-dir "
 # Service accounts, once: the bootstrap supervisor creates them.
 SUP="$BASE/supervisor-credentials.json"
 if [[ -f "$BASE/identity/bootstrap-admin.json" && ! -f "$SUP" ]]; then
-  "$CTL" --server "$IDENTITY" --credentials "$SUP" login --bootstrap "$BASE/identity/bootstrap-admin.json" >/dev/null
+  "$CTL" "${CTL_TLS[@]}" --server "$IDENTITY" --credentials "$SUP" login --bootstrap "$BASE/identity/bootstrap-admin.json" >/dev/null
 fi
 declare -A CODE=([credit]=91350102MA0000010J [listing]=91350102MA0000020K
                  [appraisal]=91350102MA0000030L [warranty]=91350102MA0000040M)
@@ -87,7 +116,7 @@ for svc in credit listing appraisal warranty; do
   creds="$BASE/$svc/service-credentials.json"
   mkdir -p "$BASE/$svc"
   [[ -f "$creds" ]] && continue
-  out="$("$CTL" --server "$IDENTITY" --credentials "$SUP" --output json subject create \
+  out="$("$CTL" "${CTL_TLS[@]}" --server "$IDENTITY" --credentials "$SUP" --output json subject create \
     --kind organization --role SERVICE --display-name "market-$svc" \
     --credit-code "${CODE[$svc]}" --id "svc-$svc")"
   key="$(printf '%s' "$out" | sed -n 's/.*"initial_api_key": *"\([^"]*\)".*/\1/p')"
@@ -121,6 +150,13 @@ export MARKET_LISTING_ADDR=$LISTING
 export MARKET_APPRAISAL_ADDR=$APPRAISAL
 export MARKET_WARRANTY_ADDR=$WARRANTY
 ENV
+if [[ "$TLS" == mtls ]]; then
+  cat >>"$BASE/env" <<ENV
+export MARKET_TLS_CA=$PKI/ca.crt
+export MARKETCTL_TLS_CERT=$PKI/marketctl.crt
+export MARKETCTL_TLS_KEY=$PKI/marketctl.key
+ENV
+fi
 echo "multiprocess: ready; source $BASE/env to route marketctl (Ctrl-C stops all)"
 wait -n "${pids[@]}" || true
 echo "multiprocess: a service exited; stopping the rest" >&2

@@ -24,7 +24,16 @@ void BuildApp(CLI::App& app, GlobalFlags* flags, Client& client, std::function<i
   app.add_option("--output,-o", flags->output, "table or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  app.add_option("--tls-ca", flags->tls_ca, "Use TLS, trusting this CA certificate (PEM)");
+  app.add_option("--tls-ca", flags->tls_ca,
+                 "Use TLS, trusting this CA certificate (PEM) ($MARKET_TLS_CA)")
+      ->envname("MARKET_TLS_CA");
+  app.add_option("--tls-cert", flags->tls_cert,
+                 "Client certificate (PEM) for a server that requires one (mTLS) "
+                 "($MARKETCTL_TLS_CERT)")
+      ->envname("MARKETCTL_TLS_CERT");
+  app.add_option("--tls-key", flags->tls_key,
+                 "Private key (PEM, mode 0600) of --tls-cert ($MARKETCTL_TLS_KEY)")
+      ->envname("MARKETCTL_TLS_KEY");
   app.require_subcommand(1);
   app.fallthrough();  // global flags also work after the subcommand
 

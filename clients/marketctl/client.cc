@@ -9,7 +9,10 @@
 #include "absl/strings/str_join.h"
 #include "clients/marketctl/display.h"
 #include "clients/marketctl/money.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "common/config/files.h"
+#include "common/server/tls.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/json_util.h"
@@ -151,15 +154,36 @@ std::string Client::Server() const {
   return "127.0.0.1:7400";
 }
 
+absl::Status Client::LoadTls() {
+  if (flags_.tls_cert.empty() != flags_.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
+  if (flags_.tls_ca.empty()) {
+    if (!flags_.tls_cert.empty()) {
+      return absl::InvalidArgumentError("--tls-cert needs --tls-ca (the CA of the server)");
+    }
+    channel_credentials_ = grpc::InsecureChannelCredentials();
+    return absl::OkStatus();
+  }
+  grpc::SslCredentialsOptions ssl;
+  MARKET_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                          server::ReadCertificateFile("--tls-ca", flags_.tls_ca));
+  if (!flags_.tls_cert.empty()) {
+    MARKET_ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                            server::ReadCertificateFile("--tls-cert", flags_.tls_cert));
+    MARKET_ASSIGN_OR_RETURN(ssl.pem_private_key, server::ReadPrivateKeyFile(
+                                                     "--tls-key", flags_.tls_key,
+                                                     ssl.pem_cert_chain));
+  }
+  channel_credentials_ = grpc::SslCredentials(ssl);
+  return absl::OkStatus();
+}
+
 std::shared_ptr<grpc::Channel> Client::Channel() {
   if (channel_ != nullptr) return channel_;
-  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
-  if (!flags_.tls_ca.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    auto pem = config::ReadFile(flags_.tls_ca);
-    if (pem.ok()) ssl.pem_root_certs = *pem;
-    creds = grpc::SslCredentials(ssl);
-  }
+  if (channel_credentials_ == nullptr) (void)LoadTls();
+  std::shared_ptr<grpc::ChannelCredentials> creds =
+      channel_credentials_ != nullptr ? channel_credentials_ : grpc::InsecureChannelCredentials();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(32 * 1024 * 1024);
   channel_ = grpc::CreateCustomChannel(Server(), creds, args);
@@ -223,7 +247,64 @@ void Client::PrintTable(const std::vector<std::string>& header,
   out_ << FormatTable(header, rows);
 }
 
+std::string DescribeConnectionFailure(const std::string& message, const GlobalFlags& flags,
+                                      const std::string& server) {
+  const std::string lower = absl::AsciiStrToLower(message);
+  auto has = [&lower](std::initializer_list<const char*> needles) {
+    for (const char* n : needles) {
+      if (absl::StrContains(lower, n)) return true;
+    }
+    return false;
+  };
+  // A connection the server closed while it was being set up: a TLS server
+  // answering plaintext, or an mTLS server refusing the client certificate
+  // (with TLS 1.3 the client only learns of it that way).
+  const bool closed_at_connect =
+      has({"failed to connect"}) &&
+      has({"socket closed", "connection reset", "end of tcp stream", "connection closed"});
+  if (flags.tls_ca.empty()) {
+    if (!closed_at_connect) return "";
+    return absl::StrCat("the server ", server,
+                        " closed the connection: if it serves TLS, pass --tls-ca "
+                        "(or set MARKET_TLS_CA) with the CA that issued its certificate");
+  }
+  const std::string failed = absl::StrCat("TLS handshake with ", server, " failed: ");
+  if (has({"wrong_version_number", "wrong version number", "packet_length_too_long",
+           "http_request"})) {
+    return absl::StrCat(failed, "the server does not speak TLS (drop --tls-ca)");
+  }
+  if (has({"certificate required", "certificate_required", "peer did not return a certificate"}) ||
+      (closed_at_connect && flags.tls_cert.empty())) {
+    return absl::StrCat(failed,
+                        "the server requires a client certificate: pass --tls-cert and --tls-key");
+  }
+  if (has({"alert unknown ca", "unknown_ca", "alert bad certificate", "bad_certificate"}) ||
+      closed_at_connect) {
+    return absl::StrCat(failed, "the server refused the client certificate ", flags.tls_cert,
+                        " (not signed by a CA it trusts)");
+  }
+  if (has({"certificate verify failed", "certificate_verify_failed"})) {
+    return absl::StrCat(failed, "certificate signed by an unknown authority: pass --tls-ca "
+                                "with the CA that issued the server's certificate (now ",
+                        flags.tls_ca, ")");
+  }
+  if (has({"peer name", "no match found for server name", "not in peer certificate"})) {
+    return absl::StrCat(failed, "the server's certificate is not valid for the name in --server");
+  }
+  if (has({"ssl", "tls", "handshake"})) {
+    return absl::StrCat(failed, "check --tls-ca, --tls-cert and --tls-key");
+  }
+  return "";
+}
+
 int Client::Fail(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    std::string readable = DescribeConnectionFailure(status.error_message(), flags_, Server());
+    if (!readable.empty()) {
+      err_ << "error: UNAVAILABLE: " << readable << "\n";
+      return static_cast<int>(grpc::StatusCode::UNAVAILABLE);
+    }
+  }
   absl::Status s = FromGrpcStatus(status);
   return Fail(s);
 }

@@ -20,7 +20,9 @@ struct GlobalFlags {
   std::string token;        // explicit access token (overrides the credentials file)
   std::string credentials;  // path of the credentials file
   std::string output = "table";
-  std::string tls_ca;  // PEM file: use TLS and trust this CA
+  std::string tls_ca;    // PEM file: use TLS and trust this CA ($MARKET_TLS_CA)
+  std::string tls_cert;  // PEM client certificate for servers that require one (mTLS)
+  std::string tls_key;   // its PEM private key (mode 0600)
 };
 
 // Stored by `marketctl login` (mode 0600).
@@ -49,6 +51,10 @@ class Client {
   // The server address to dial.
   std::string Server() const;
   std::shared_ptr<grpc::Channel> Channel();
+  // Reads and checks the --tls-ca, --tls-cert and --tls-key files (call once
+  // flags are parsed, before Channel()): INVALID_ARGUMENT naming the flag when
+  // a file is missing or not PEM, FAILED_PRECONDITION for a key others can read.
+  absl::Status LoadTls();
   // Multi-process mode: the top-level command `group` (login, subject,
   // listing, credit, claim, …) is served by one service; when its
   // MARKET_<SERVICE>_ADDR variable (IDENTITY, LISTING, CREDIT, APPRAISAL,
@@ -82,8 +88,16 @@ class Client {
   std::ostream& err_;
   const bool err_is_tty_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;  // set by LoadTls
   std::string route_;  // address from MARKET_<SERVICE>_ADDR, or ""
 };
+
+// A connection failure (UNAVAILABLE) as one line a user can act on: TLS
+// handshake failures (unknown authority, wrong name, client certificate
+// required or refused, plaintext against TLS and back) name the flag to pass;
+// "" when `message` is no such failure.
+std::string DescribeConnectionFailure(const std::string& message, const GlobalFlags& flags,
+                                      const std::string& server);
 
 // Exit codes: 0 success; the gRPC status code (1-16) for a failed RPC; 64 for
 // a usage error; 65 for a local error (files, credentials).

@@ -1,6 +1,7 @@
 // marketctl: the command-line client every user group uses.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -11,8 +12,16 @@
 #include "clients/marketctl/client.h"
 #include "clients/marketctl/suggest.h"
 #include "common/server/binary.h"
+#include "grpc/support/log.h"
+
+namespace {
+// gRPC core writes its own lines (a failed TLS handshake, a closed socket) to
+// stderr; marketctl reports failures itself, in one readable line.
+void DropGrpcLog(gpr_log_func_args*) {}
+}  // namespace
 
 int main(int argc, char** argv) {
+  if (std::getenv("GRPC_VERBOSITY") == nullptr) gpr_set_log_function(DropGrpcLog);
   CLI::App app{"marketctl: the second-hand market services from the command line"};
   market::server::AddVersionFlag(app, "marketctl");
   market::ctl::GlobalFlags flags;
@@ -32,5 +41,9 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : market::ctl::kExitUsage;
   }
   for (const CLI::App* group : app.get_subcommands()) client.RouteCommandGroup(group->get_name());
+  if (absl::Status tls = client.LoadTls(); !tls.ok()) {
+    std::cerr << "error: " << tls.message() << "\n";
+    return market::ctl::kExitLocal;
+  }
   return run ? run() : market::ctl::kExitUsage;
 }

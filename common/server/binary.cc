@@ -65,6 +65,7 @@ void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string
         ->capture_default_str();
   }
   AddClockFlags(app, options);
+  AddTlsFlags(app, &options->server.tls, !peers.empty());
   if (!peers.empty()) {
     options->credentials_file = Env("MARKET_SERVICE_CREDENTIALS", "");
     auto* opt = app.add_option("--service-credentials", options->credentials_file,
@@ -102,7 +103,7 @@ absl::StatusOr<const Clock*> PrepareBinary(const BinaryOptions& options) {
 std::shared_ptr<grpc::Channel> PeerChannel(const BinaryOptions& options, const std::string& peer) {
   auto it = options.peers.find(peer);
   return grpc::CreateChannel(it == options.peers.end() ? DefaultAddress(peer) : it->second,
-                             grpc::InsecureChannelCredentials());
+                             PeerCredentials(options.server.tls));
 }
 
 int FailStart(const absl::Status& status) {

@@ -55,7 +55,7 @@ std::string DefaultAddress(const std::string& service);
 // (defaults from `service`), and for each of `peers` --NAME-addr defaulting to
 // $MARKET_NAME_ADDR or DefaultAddress(NAME), plus --service-credentials
 // ($MARKET_SERVICE_CREDENTIALS; required when there are peers) and the
-// AddClockFlags.
+// AddClockFlags and AddTlsFlags (--peer-ca when there are peers).
 void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string& data_help,
                     const std::vector<std::string>& peers, BinaryOptions* options);
 
@@ -63,7 +63,8 @@ void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string
 absl::StatusOr<const Clock*> PrepareBinary(const BinaryOptions& options);
 
 // A channel to peer service `peer` (its --PEER-addr): the one place a
-// binary's peer channels are made.
+// binary's peer channels are made: TLS with --peer-ca (and --tls-cert as the
+// client certificate), else plaintext.
 std::shared_ptr<grpc::Channel> PeerChannel(const BinaryOptions& options, const std::string& peer);
 
 // Logs "start-up failed" with `status` as a JSON line; returns exit code 1.

@@ -51,11 +51,19 @@ void ServerRunner::AddServiceWithoutHealth(grpc::Service* service) {
 }
 
 absl::Status ServerRunner::Start() {
+  if (absl::Status s = CheckTlsOptions(options_.tls); !s.ok()) return s;
+  if (!options_.tls.enabled()) {
+    for (const std::string* addr : {&options_.listen, &options_.http_listen}) {
+      if (addr->empty() || IsLoopbackAddress(*addr)) continue;
+      LogJson("warn", "serving plaintext on a non-loopback address: pass --tls-cert and --tls-key",
+              {{"listen", *addr}});
+    }
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   AddReflectionV1(builder);
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(options_.listen, ServerCredentials(options_.tls), &grpc_port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
@@ -94,7 +102,12 @@ absl::Status ServerRunner::Start() {
       return absl::InvalidArgumentError(
           absl::StrCat("--http-listen: ", options_.http_listen, ", want HOST:PORT"));
     }
-    http_ = std::make_unique<httplib::Server>();
+    auto http = MakeHttpServer(options_.tls);
+    if (!http.ok()) {
+      Shutdown(absl::ZeroDuration());
+      return http.status();
+    }
+    http_ = std::move(*http);
     http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics_ != nullptr ? metrics_->Render() : "",
                       "text/plain; version=0.0.4; charset=utf-8");
@@ -113,7 +126,12 @@ absl::Status ServerRunner::Start() {
     http_thread_ = std::thread([this] { http_->listen_after_bind(); });
   }
   LogJson("info", "serving",
-          {{"grpc_port", grpc_port_}, {"http_port", http_port_}, {"listen", options_.listen}});
+          {{"grpc_port", grpc_port_},
+           {"http_port", http_port_},
+           {"listen", options_.listen},
+           {"tls", !options_.tls.enabled()                  ? "off"
+                   : options_.tls.client_ca_file.empty() ? "on"
+                                                         : "mtls"}});
   return absl::OkStatus();
 }
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/server/metrics.h"
+#include "common/server/tls.h"
 #include "grpcpp/grpcpp.h"
 
 namespace httplib {
@@ -30,6 +31,8 @@ struct ServerOptions {
   absl::Duration keepalive_time = absl::Minutes(2);
   absl::Duration keepalive_timeout = absl::Seconds(20);
   absl::Duration min_client_ping_interval = absl::Seconds(30);
+  // TLS for both ports (and the client side of peer channels); none = plaintext.
+  TlsOptions tls;
 };
 
 class ServerRunner {
@@ -47,7 +50,8 @@ class ServerRunner {
   // Registers a service that health checks do not report (not serving yet).
   void AddServiceWithoutHealth(grpc::Service* service);
 
-  // Binds both ports and starts serving. UNAVAILABLE when a port is taken.
+  // Binds both ports and starts serving. UNAVAILABLE when a port is taken;
+  // CheckTlsOptions' errors for unusable TLS files.
   absl::Status Start();
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_port_; }

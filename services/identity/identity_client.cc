@@ -117,7 +117,7 @@ absl::StatusOr<std::string> RemoteIdentity::Token() {
   return token_;
 }
 
-absl::StatusOr<IdentityConnection> ConnectIdentity(const std::string& identity_addr,
+absl::StatusOr<IdentityConnection> ConnectIdentity(std::shared_ptr<grpc::Channel> channel,
                                                    const std::string& credentials_file,
                                                    const Clock* clock) {
   MARKET_ASSIGN_OR_RETURN(std::string text, config::ReadFile(credentials_file));
@@ -126,7 +126,6 @@ absl::StatusOr<IdentityConnection> ConnectIdentity(const std::string& identity_a
       !creds["subject"].is_string() || !creds["api_key"].is_string()) {
     return absl::InvalidArgumentError("--service-credentials: want {\"subject\", \"api_key\"}");
   }
-  auto channel = grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials());
   IdentityConnection out;
   out.verifier = std::make_shared<auth::TokenVerifier>();
   out.remote =
@@ -153,9 +152,7 @@ absl::StatusOr<IdentityConnection> ConnectIdentity(const std::string& identity_a
 
 absl::StatusOr<IdentityConnection> ConnectIdentity(const server::BinaryOptions& flags,
                                                    const Clock* clock) {
-  auto it = flags.peers.find("identity");
-  return ConnectIdentity(it == flags.peers.end() ? server::DefaultAddress("identity") : it->second,
-                         flags.credentials_file, clock);
+  return ConnectIdentity(server::PeerChannel(flags, "identity"), flags.credentials_file, clock);
 }
 
 }  // namespace market::identity

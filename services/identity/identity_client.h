@@ -95,14 +95,14 @@ struct IdentityConnection {
 };
 
 // Reads `credentials_file` ({"subject", "api_key"} of the binary's SERVICE
-// account; INVALID_ARGUMENT when malformed), connects to `identity_addr` and
+// account; INVALID_ARGUMENT when malformed), connects through `channel` and
 // loads the signing keys (UNAVAILABLE when identity cannot be reached).
-absl::StatusOr<IdentityConnection> ConnectIdentity(const std::string& identity_addr,
+absl::StatusOr<IdentityConnection> ConnectIdentity(std::shared_ptr<grpc::Channel> channel,
                                                    const std::string& credentials_file,
                                                    const Clock* clock);
 
-// ConnectIdentity with a single-service binary's --identity-addr and
-// --service-credentials.
+// ConnectIdentity with a single-service binary's --identity-addr (its
+// PeerChannel, TLS with --peer-ca) and --service-credentials.
 absl::StatusOr<IdentityConnection> ConnectIdentity(const server::BinaryOptions& flags,
                                                    const Clock* clock);
 

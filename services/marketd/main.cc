@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
                  "HOST:PORT serving /metrics and /healthz")
       ->capture_default_str();
   server::AddClockFlags(app, &flags);
+  server::AddTlsFlags(app, &options.server.tls, /*with_peers=*/false);
   market::retention::AddRetentionFlags(app, &options.retention);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();

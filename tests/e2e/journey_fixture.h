@@ -41,6 +41,7 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
     // SIGTERM lets deploy/multiprocess.sh stop its children.
     if (marketd_) marketd_->Stop(Multiprocess() ? SIGTERM : SIGKILL, 10);
     for (const char* var : kRouteVars) unsetenv(var);
+    for (const char* var : kTlsVars) unsetenv(var);
     unsetenv("MARKET_SERVICE_FLAGS");
     std::filesystem::remove_all(dir_);
   }
@@ -51,8 +52,13 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
   static constexpr const char* kRouteVars[] = {"MARKET_IDENTITY_ADDR", "MARKET_CREDIT_ADDR",
                                                "MARKET_LISTING_ADDR", "MARKET_APPRAISAL_ADDR",
                                                "MARKET_WARRANTY_ADDR"};
+  // marketctl's CA and client certificate for the multiprocess deployment.
+  static constexpr const char* kTlsVars[] = {"MARKET_TLS_CA", "MARKETCTL_TLS_CERT",
+                                             "MARKETCTL_TLS_KEY"};
   // deploy/multiprocess.sh with gRPC on Unix sockets in the temp dir and HTTP
-  // on kernel-chosen ports: no address is chosen before it is bound.
+  // on kernel-chosen ports: no address is chosen before it is bound. It runs
+  // with mTLS on every hop (its default); marketctl presents the client
+  // certificate the script made in var/pki.
   void StartMultiprocess() {
     const std::string sockets = dir_ + "/sock";
     setenv("MARKET_SOCKET_DIR", sockets.c_str(), 1);
@@ -74,6 +80,16 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
     const char* names[] = {"identity", "credit", "listing", "appraisal", "warranty"};
     for (int i = 0; i < 5; ++i) {
       setenv(kRouteVars[i], absl::StrCat("unix:", sockets, "/", names[i], ".sock").c_str(), 1);
+      // Every service serves mTLS (its "serving" line says so).
+      EXPECT_NE(ReadWholeFile(dir_ + "/var/" + names[i] + ".err").find("\"tls\":\"mtls\""),
+                std::string::npos)
+          << names[i];
+    }
+    const std::string pki = dir_ + "/var/pki/";
+    const std::string tls_files[] = {pki + "ca.crt", pki + "marketctl.crt", pki + "marketctl.key"};
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(std::filesystem::exists(tls_files[i])) << tls_files[i];
+      setenv(kTlsVars[i], tls_files[i].c_str(), 1);
     }
     bootstrap_ = dir_ + "/var/identity/bootstrap-admin.json";
   }

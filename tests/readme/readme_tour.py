@@ -21,9 +21,12 @@ The convention (also described in README.md, "A short tour"):
   checked like any other output.
 
 All commands run in one bash process (aliases and variables carry over), in a
-fresh folder holding ``build`` (a link to the build tree), ``docs`` (a link to
-the repository's docs/) and ``var`` (marketd's data folder), with a fresh HOME
-and MARKET_SERVER pointing at the marketd started for the run.
+fresh folder holding ``build`` (a link to the build tree), ``docs`` and
+``deploy`` (links to the repository's folders), ``var`` (marketd's data
+folder) and ``pki`` (a CA and marketd's certificate made by deploy/pki.sh),
+with a fresh HOME, MARKET_SERVER pointing at the marketd started for the run
+and MARKET_TLS_CA at pki/ca.crt: marketd serves TLS, as a real deployment
+does (README, "Secure transport (TLS)").
 
 Exit status: 0 when every step passes; 1 with the first failing step (its
 README line, the command, what was expected and what it printed).
@@ -124,13 +127,25 @@ def check_output(step, actual):
     return None
 
 
-def start_marketd(build_dir, work):
+def make_pki(source_dir, work):
+    """A CA and marketd's certificate (localhost, 127.0.0.1) in work/pki."""
+    pki_sh = os.path.join(source_dir, "deploy", "pki.sh")
+    pki = os.path.join(work, "pki")
+    for args in (["ca", pki],
+                 ["server", pki, "marketd", "--dns", "localhost", "--ip", "127.0.0.1"]):
+        subprocess.run(["bash", pki_sh] + args, check=True, stdout=subprocess.DEVNULL)
+    return pki
+
+
+def start_marketd(build_dir, work, pki):
     marketd = os.path.join(build_dir, "services", "marketd", "marketd")
     log_path = os.path.join(work, "marketd.log")
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [marketd, "--data-dir", os.path.join(work, "var"),
-         "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
+         "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+         "--tls-cert", os.path.join(pki, "marketd.crt"),
+         "--tls-key", os.path.join(pki, "marketd.key")],
         stdout=log, stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -174,19 +189,22 @@ def run_tour(readme, build_dir, source_dir, keep=False):
     proc = None
     try:
         os.symlink(os.path.abspath(build_dir), os.path.join(work, "build"))
-        os.symlink(os.path.join(os.path.abspath(source_dir), "docs"),
-                   os.path.join(work, "docs"))
+        for folder in ("docs", "deploy"):
+            os.symlink(os.path.join(os.path.abspath(source_dir), folder),
+                       os.path.join(work, folder))
         home = os.path.join(work, "home")
         os.mkdir(home)
         out_dir = os.path.join(work, ".tour")
         os.mkdir(out_dir)
-        proc, port = start_marketd(build_dir, work)
+        pki = make_pki(source_dir, work)
+        proc, port = start_marketd(build_dir, work, pki)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": home,
             "LANG": "C.UTF-8",
             "TZ": "UTC",
             "MARKET_SERVER": f"127.0.0.1:{port}",
+            "MARKET_TLS_CA": os.path.join(pki, "ca.crt"),
         }
         script = os.path.join(out_dir, "tour.sh")
         with open(script, "w", encoding="utf-8") as f:
