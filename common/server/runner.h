@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/server/metrics.h"
+#include "common/server/server_core.h"
 #include "grpcpp/grpcpp.h"
 
 namespace httplib {
@@ -30,6 +31,8 @@ struct ServerOptions {
   absl::Duration keepalive_time = absl::Minutes(2);
   absl::Duration keepalive_timeout = absl::Seconds(20);
   absl::Duration min_client_ping_interval = absl::Seconds(30);
+  // The synchronous server's threads (see ConfigureSyncServerThreads).
+  SyncServerThreads threads;
 };
 
 class ServerRunner {
