@@ -37,8 +37,9 @@ inline const std::vector<Line>& Lines() {
   return *lines;
 }
 inline const char* const kConditions[] = {"全新",   "99新", "95新", "九成新", "八成新",
-                             "七成新", "自用", "闲置", "急出",   "二手"};
-inline const char* const kExtras[] = {"包邮", "可小刀", "同城自提", "保修中", "有发票", "搬家转让", ""};
+                                          "七成新", "自用", "闲置", "急出",   "二手"};
+inline const char* const kExtras[] = {"包邮",   "可小刀",   "同城自提", "保修中",
+                                      "有发票", "搬家转让", ""};
 
 // Listing `i` of market `markets/bench`: 5 % SOLD, the rest PUBLISHED, one
 // second apart going back from `now`.

@@ -67,8 +67,8 @@ std::atomic<int64_t>* threads_created = nullptr;  // in shared memory, per child
 
 // Interposes glibc's pthread_create for the whole process (gRPC's threads
 // included: the executable's definition comes first in symbol lookup).
-extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
-                              void* (*start)(void*), void* arg) {
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
+                              void* arg) {
   using Fn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
   static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "pthread_create"));
   if (threads_created != nullptr) threads_created->fetch_add(1, std::memory_order_relaxed);
@@ -148,7 +148,8 @@ void GenerateListings(const std::string& dir, int n) {
     if (auto r = st->Run(); !r.ok()) return r;
     std::mt19937 rng(20261207);
     for (int i = 0; i < n; ++i) {
-      auto saved = market::listing::SaveListing(c, market::bench::MakeListing(i, rng, now), 1, true);
+      auto saved =
+          market::listing::SaveListing(c, market::bench::MakeListing(i, rng, now), 1, true);
       if (!saved.ok()) return saved.status();
     }
     return absl::OkStatus();
@@ -159,9 +160,9 @@ void GenerateListings(const std::string& dir, int n) {
 // Forks a server; `start` runs in the child (no thread exists yet) and
 // returns the ports and extra text, written back through a pipe.
 ServerChild Fork(const std::function<std::string(std::atomic<int64_t>*)>& start) {
-  auto* counter = static_cast<std::atomic<int64_t>*>(mmap(
-      nullptr, sizeof(std::atomic<int64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-      -1, 0));
+  auto* counter = static_cast<std::atomic<int64_t>*>(mmap(nullptr, sizeof(std::atomic<int64_t>),
+                                                          PROT_READ | PROT_WRITE,
+                                                          MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   if (counter == MAP_FAILED) Die("mmap");
   new (counter) std::atomic<int64_t>(0);
   int fds[2];
@@ -212,8 +213,8 @@ ServerChild StartEcho(const Flags& flags) {
 
 ServerChild StartMarketd(const Flags& flags, double* generate_seconds) {
   auto t0 = Clock::now();
-  auto* seconds = static_cast<double*>(mmap(nullptr, sizeof(double), PROT_READ | PROT_WRITE,
-                                            MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  auto* seconds = static_cast<double*>(
+      mmap(nullptr, sizeof(double), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   ServerChild child = Fork([&](std::atomic<int64_t>*) -> std::string {
     // The per-call log line stays on (it is part of the server's cost) but
     // goes nowhere.
@@ -342,7 +343,8 @@ Result RunLoad(const ServerChild& server, int concurrency, double seconds, const
         }
         auto t0 = Clock::now();
         grpc::Status s = call(w, i);
-        latencies[w].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        latencies[w].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         if (!s.ok() && errors[w]++ == 0) {
           first_error[w] = absl::StrCat(s.error_code(), " ", s.error_message());
         }
@@ -393,8 +395,7 @@ Tokens SetUpCallers(Client& client, const std::string& bootstrap_file) {
   nlohmann::json boot = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!boot.is_object()) Die("cannot read " + bootstrap_file);
   Tokens tokens;
-  tokens.supervisor =
-      Login(client, boot.value("subject", ""), boot.value("password", ""));
+  tokens.supervisor = Login(client, boot.value("subject", ""), boot.value("password", ""));
   const std::string password = "bench-seller-password";
   iv1::CreateSubjectRequest req;
   req.set_subject_id("bench-seller");
@@ -491,8 +492,8 @@ double OutboxDepth(int http_port) {
   if (!res || res->status != 200) return -1;
   double depth = 0;
   for (absl::string_view line : absl::StrSplit(res->body, '\n', absl::SkipEmpty())) {
-    if (line.front() == '#' || !absl::StrContains(line.substr(0, line.find_first_of("{ ")),
-                                                  "_outbox_depth")) {
+    if (line.front() == '#' ||
+        !absl::StrContains(line.substr(0, line.find_first_of("{ ")), "_outbox_depth")) {
       continue;
     }
     double v = 0;
@@ -502,11 +503,11 @@ double OutboxDepth(int http_port) {
 }
 
 void PrintRow(const std::string& op, int concurrency, const Result& m, const Result& e) {
-  std::printf("%-32s %4d %8.0f %8.2f %8.2f %6lld %9.3f %8.0f %8.3f %6.2f %8.0f %8.0f\n",
-              op.c_str(), concurrency, m.qps(), m.p50_ms, m.p99_ms,
-              static_cast<long long>(m.errors), m.cpu_ms_per_call(), e.qps(),
-              e.qps() > 0 ? m.qps() / e.qps() : 0, e.p99_ms > 0 ? m.p99_ms / e.p99_ms : 0,
-              m.threads_created / m.seconds, e.threads_created / e.seconds);
+  std::printf("%-32s %4d %8.0f %8.2f %8.2f %6lld %9.3f %8.0f %8.3f %6.2f %8.0f %8.0f\n", op.c_str(),
+              concurrency, m.qps(), m.p50_ms, m.p99_ms, static_cast<long long>(m.errors),
+              m.cpu_ms_per_call(), e.qps(), e.qps() > 0 ? m.qps() / e.qps() : 0,
+              e.p99_ms > 0 ? m.p99_ms / e.p99_ms : 0, m.threads_created / m.seconds,
+              e.threads_created / e.seconds);
 }
 
 // Mixed load (searches, reads, appends, listings) at half the maximum for
@@ -537,8 +538,8 @@ bool Soak(const ServerChild& marketd, const std::vector<Operation>& ops, double 
     std::fflush(stdout);
   }
   bool ok = errors == 0 && (!check_rss || max_growth <= 0.10);
-  std::printf("soak %s: %lld errors, RSS growth %.1f %% (limit 10 %%%s)\n", ok ? "passed" : "FAILED",
-              static_cast<long long>(errors), max_growth * 100,
+  std::printf("soak %s: %lld errors, RSS growth %.1f %% (limit 10 %%%s)\n",
+              ok ? "passed" : "FAILED", static_cast<long long>(errors), max_growth * 100,
               check_rss ? "" : ", not checked in --smoke");
   return ok;
 }
@@ -549,11 +550,12 @@ int Run(Flags flags) {
   double generate_s = 0;
   ServerChild echo = StartEcho(flags);
   ServerChild marketd = StartMarketd(flags, &generate_s);
-  std::printf("dataset: %d listings saved in %.1f s (listing.db, one transaction, index included)\n",
-              flags.listings, generate_s);
-  std::printf("server threads: %s\n",
-              flags.legacy_threads ? "gRPC defaults (--legacy-threads)"
-                                   : "bounded pool (ServerOptions.threads)");
+  std::printf(
+      "dataset: %d listings saved in %.1f s (listing.db, one transaction, index included)\n",
+      flags.listings, generate_s);
+  std::printf("server threads: %s\n", flags.legacy_threads
+                                          ? "gRPC defaults (--legacy-threads)"
+                                          : "bounded pool (ServerOptions.threads)");
   Client echo_client(echo.port);
   Client client(marketd.port);
   Tokens tokens = SetUpCallers(client, marketd.bootstrap);
@@ -569,7 +571,8 @@ int Run(Flags flags) {
       writers.emplace_back([&, w] {
         for (int64_t i; (i = next.fetch_add(1)) < flags.records;) {
           grpc::Status s = ops[5].call(w, 1'000'000'000 + i);
-          if (!s.ok() && failed++ == 0) std::fprintf(stderr, "RecordEvent: %s\n", s.error_message().c_str());
+          if (!s.ok() && failed++ == 0)
+            std::fprintf(stderr, "RecordEvent: %s\n", s.error_message().c_str());
         }
       });
     }
@@ -601,8 +604,9 @@ int Run(Flags flags) {
     }
   }
   max_mixed_qps = max_mixed_qps > 0 ? ops.size() / max_mixed_qps : 0;
-  std::printf("\ncolumns: ratio = marketd QPS / echo QPS in the same run; p99/e = p99 ratio; "
-              "cpu ms/c = marketd CPU per call; thr/s = threads the server created per second\n");
+  std::printf(
+      "\ncolumns: ratio = marketd QPS / echo QPS in the same run; p99/e = p99 ratio; "
+      "cpu ms/c = marketd CPU per call; thr/s = threads the server created per second\n");
   bool ok = total_errors == 0;
   if (flags.soak > 0) {
     double interval = flags.smoke ? 1 : 60;
@@ -613,7 +617,8 @@ int Run(Flags flags) {
   waitpid(echo.pid, nullptr, 0);
   waitpid(marketd.pid, nullptr, 0);
   std::filesystem::remove_all(flags.dir);
-  if (total_errors > 0) std::printf("FAILED: %lld calls failed\n", static_cast<long long>(total_errors));
+  if (total_errors > 0)
+    std::printf("FAILED: %lld calls failed\n", static_cast<long long>(total_errors));
   return ok ? 0 : 1;
 }
 

@@ -37,8 +37,8 @@ absl::StatusOr<std::string> TokenSigner::Issue(const std::string& subject,
                   {"iat", absl::ToUnixSeconds(now)},
                   {"exp", absl::ToUnixSeconds(now + ttl)},
                   {"jti", HexEncode(RandomBytes(12))}};
-  std::string signing_input = absl::StrCat(Base64UrlEncode(header.dump()), ".",
-                                           Base64UrlEncode(payload.dump()));
+  std::string signing_input =
+      absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(payload.dump()));
   MARKET_ASSIGN_OR_RETURN(std::string sig, key_.Sign(signing_input));
   return absl::StrCat(signing_input, ".", Base64UrlEncode(sig));
 }

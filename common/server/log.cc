@@ -25,8 +25,8 @@ void AppendTimestamp(std::string& out, absl::Time now) {
   int64_t nanos = absl::ToUnixNanos(now);
   int64_t second = nanos >= 0 ? nanos / 1'000'000'000 : (nanos - 999'999'999) / 1'000'000'000;
   if (second != cached_second) {
-    cached = absl::FormatTime("%Y-%m-%d%ET%H:%M:%S", absl::FromUnixSeconds(second),
-                              absl::UTCTimeZone());
+    cached =
+        absl::FormatTime("%Y-%m-%d%ET%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
     cached_second = second;
   }
   out += cached;
@@ -60,10 +60,10 @@ void AppendJsonString(std::string& out, const std::string& s) {
 void SetRpcLogging(bool enabled) { rpc_logging = enabled; }
 
 void LogJson(const std::string& level, const std::string& msg, const nlohmann::json& fields) {
-  nlohmann::json line = {{"ts", absl::FormatTime(absl::RFC3339_full, absl::Now(),
-                                                 absl::UTCTimeZone())},
-                         {"level", level},
-                         {"msg", msg}};
+  nlohmann::json line = {
+      {"ts", absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone())},
+      {"level", level},
+      {"msg", msg}};
   if (fields.is_object()) {
     for (const auto& [k, v] : fields.items()) line[k] = v;
   }

@@ -33,7 +33,7 @@ std::string CaptureStderr(Fn fn) {
 
 TEST(LogRpcTest, LineIsTheObjectLogJsonWrites) {
   std::string subject = "subjects/\xe5\xbc\xa0\"q\"";  // non-ASCII and quotes
-  std::string error = "bad \x01 input\n\xff";           // control and invalid UTF-8
+  std::string error = "bad \x01 input\n\xff";          // control and invalid UTF-8
   std::string text = CaptureStderr([&] {
     LogRpc("/pkg.S/M", "INVALID_ARGUMENT", absl::Microseconds(1234), subject, error);
     LogJson("info", "rpc",
@@ -59,9 +59,8 @@ TEST(LogRpcTest, LineIsTheObjectLogJsonWrites) {
 }
 
 TEST(LogRpcTest, InternalIsLoggedAsError) {
-  std::string text = CaptureStderr([] {
-    LogRpc("/pkg.S/M", "INTERNAL", absl::Milliseconds(2), "", "boom");
-  });
+  std::string text =
+      CaptureStderr([] { LogRpc("/pkg.S/M", "INTERNAL", absl::Milliseconds(2), "", "boom"); });
   nlohmann::json line = nlohmann::json::parse(text);
   EXPECT_EQ(line["level"], "error");
   EXPECT_EQ(line["subject"], "");
