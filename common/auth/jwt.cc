@@ -1,7 +1,11 @@
 #include "common/auth/jwt.h"
 
+#include <algorithm>
+#include <array>
+#include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status/status.h"
@@ -33,25 +37,126 @@ absl::StatusOr<std::string> TokenSigner::Issue(const std::string& subject,
                   {"iat", absl::ToUnixSeconds(now)},
                   {"exp", absl::ToUnixSeconds(now + ttl)},
                   {"jti", HexEncode(RandomBytes(12))}};
-  std::string signing_input = absl::StrCat(Base64UrlEncode(header.dump()), ".",
-                                           Base64UrlEncode(payload.dump()));
+  std::string signing_input =
+      absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(payload.dump()));
   MARKET_ASSIGN_OR_RETURN(std::string sig, key_.Sign(signing_input));
   return absl::StrCat(signing_input, ".", Base64UrlEncode(sig));
 }
 
+// Verified claims by SHA-256 of the token, in shards under reader locks.
+class TokenVerifier::Cache {
+ public:
+  explicit Cache(size_t capacity) : per_shard_(std::max<size_t>(1, capacity / kShards)) {}
+
+  // The claims cached for `digest` under the current key generation.
+  std::optional<Claims> Find(const std::string& digest) const {
+    const Shard& shard = ShardOf(digest);
+    absl::ReaderMutexLock lock(&shard.mu);
+    auto it = shard.entries.find(digest);
+    if (it == shard.entries.end() || it->second.generation != generation()) return std::nullopt;
+    return it->second.claims;
+  }
+
+  // Caches `claims`, verified under key generation `generation`.
+  void Insert(const std::string& digest, const Claims& claims, uint64_t generation,
+              absl::Time now) {
+    Shard& shard = ShardOf(digest);
+    absl::MutexLock lock(&shard.mu);
+    if (shard.entries.size() >= per_shard_) {
+      absl::erase_if(shard.entries, [&](const auto& entry) {
+        return now >= entry.second.claims.expire_time ||
+               entry.second.generation != this->generation();
+      });
+      if (shard.entries.size() >= per_shard_) shard.entries.clear();
+    }
+    shard.entries.insert_or_assign(digest, Entry{claims, generation});
+  }
+
+  void Erase(const std::string& digest) {
+    Shard& shard = ShardOf(digest);
+    absl::MutexLock lock(&shard.mu);
+    shard.entries.erase(digest);
+  }
+
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // A key changed: every cached entry stops counting.
+  void Invalidate() {
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    for (Shard& shard : shards_) {
+      absl::MutexLock lock(&shard.mu);
+      shard.entries.clear();
+    }
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Entry {
+    Claims claims;
+    uint64_t generation;
+  };
+  struct Shard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<std::string, Entry> entries ABSL_GUARDED_BY(mu);
+  };
+  Shard& ShardOf(const std::string& digest) {
+    return shards_[static_cast<unsigned char>(digest[0]) % kShards];
+  }
+  const Shard& ShardOf(const std::string& digest) const {
+    return shards_[static_cast<unsigned char>(digest[0]) % kShards];
+  }
+  const size_t per_shard_;
+  std::atomic<uint64_t> generation_{0};
+  std::array<Shard, kShards> shards_;
+};
+
+TokenVerifier::TokenVerifier(size_t cache_capacity)
+    : cache_(std::make_unique<Cache>(cache_capacity)) {}
+
+TokenVerifier::~TokenVerifier() = default;
+
+void TokenVerifier::KeysChanged() { cache_->Invalidate(); }
+
 void TokenVerifier::AddKey(const std::string& key_id, Ed25519PublicKey key) {
-  absl::MutexLock lock(&mu_);
-  keys_.insert_or_assign(key_id, std::move(key));
+  bool replaced;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = keys_.find(key_id);
+    replaced = it != keys_.end() && it->second->Raw() != key.Raw();
+    keys_.insert_or_assign(key_id, std::make_shared<const Ed25519PublicKey>(std::move(key)));
+  }
+  if (replaced) KeysChanged();
 }
 
 void TokenVerifier::RemoveKey(const std::string& key_id) {
-  absl::MutexLock lock(&mu_);
-  keys_.erase(key_id);
+  bool removed;
+  {
+    absl::MutexLock lock(&mu_);
+    removed = keys_.erase(key_id) > 0;
+  }
+  if (removed) KeysChanged();
 }
 
 void TokenVerifier::ReplaceKeys(std::map<std::string, Ed25519PublicKey> keys) {
-  absl::MutexLock lock(&mu_);
-  keys_ = std::move(keys);
+  bool changed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    std::map<std::string, std::shared_ptr<const Ed25519PublicKey>> next;
+    for (auto& [id, key] : keys) {
+      auto it = keys_.find(id);
+      if (it != keys_.end() && it->second->Raw() == key.Raw()) {
+        next.emplace(id, it->second);
+      } else {
+        next.emplace(id, std::make_shared<const Ed25519PublicKey>(std::move(key)));
+      }
+    }
+    // A token stays verified only if the key it was checked with is unchanged.
+    for (const auto& [id, key] : keys_) {
+      auto it = next.find(id);
+      if (it == next.end() || it->second != key) changed = true;
+    }
+    keys_ = std::move(next);
+  }
+  if (changed) KeysChanged();
 }
 
 bool TokenVerifier::HasKey(const std::string& key_id) const {
@@ -59,7 +164,30 @@ bool TokenVerifier::HasKey(const std::string& key_id) const {
   return keys_.contains(key_id);
 }
 
+std::shared_ptr<const Ed25519PublicKey> TokenVerifier::FindKey(const std::string& key_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = keys_.find(key_id);
+  return it == keys_.end() ? nullptr : it->second;
+}
+
 absl::StatusOr<Claims> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  std::string digest = Sha256(token);
+  if (std::optional<Claims> cached = cache_->Find(digest)) {
+    if (now >= cached->expire_time) {
+      cache_->Erase(digest);
+      return Unauthenticated("token expired");
+    }
+    if (cached->issue_time > now + kLeeway) return Unauthenticated("token issued in the future");
+    return *std::move(cached);
+  }
+  uint64_t generation = cache_->generation();
+  absl::StatusOr<Claims> claims = VerifyUncached(token, now);
+  if (claims.ok()) cache_->Insert(digest, *claims, generation, now);
+  return claims;
+}
+
+absl::StatusOr<Claims> TokenVerifier::VerifyUncached(absl::string_view token,
+                                                     absl::Time now) const {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3) return Unauthenticated("malformed token");
   auto header_raw = Base64UrlDecode(parts[0]);
@@ -80,13 +208,11 @@ absl::StatusOr<Claims> TokenVerifier::Verify(absl::string_view token, absl::Time
   Claims claims;
   claims.key_id = string_field(header, "kid");
   if (fetch_ && !HasKey(claims.key_id)) fetch_();
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = keys_.find(claims.key_id);
-    if (it == keys_.end()) return Unauthenticated("unknown signing key");
-    std::string signing_input = absl::StrCat(parts[0], ".", parts[1]);
-    if (!it->second.Verify(signing_input, *sig)) return Unauthenticated("bad signature");
-  }
+  std::shared_ptr<const Ed25519PublicKey> key = FindKey(claims.key_id);
+  if (key == nullptr) return Unauthenticated("unknown signing key");
+  signature_checks_.fetch_add(1, std::memory_order_relaxed);
+  std::string signing_input = absl::StrCat(parts[0], ".", parts[1]);
+  if (!key->Verify(signing_input, *sig)) return Unauthenticated("bad signature");
   auto get_string = [&](const char* k) { return string_field(payload, k); };
   auto get_int = [&](const char* k) -> std::optional<int64_t> {
     auto it = payload.find(k);

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -142,10 +143,16 @@ std::string PhcBase64(absl::string_view bytes) {
 // ---- Hashes, MACs, randomness ----
 
 std::string Sha256(absl::string_view data) {
+  // The algorithm is fetched once (EVP_sha256() makes OpenSSL 3 look the
+  // implementation up on every digest) and each thread reuses one context.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
   std::string out(kSha256Size, '\0');
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), MutableBytes(out), &len, EVP_sha256(), nullptr) != 1 ||
-      len != kSha256Size) {
+  if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), MutableBytes(out), &len) != 1 || len != kSha256Size) {
     Fatal("EVP_Digest");
   }
   return out;

@@ -3,6 +3,8 @@
 #include <map>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/server/process_metrics.h"
 #include "prometheus/collectable.h"
@@ -77,6 +79,35 @@ class Metrics::Callbacks final : public prometheus::Collectable {
   std::map<std::string, prometheus::MetricFamily> infos_ ABSL_GUARDED_BY(mu_);
 };
 
+// prometheus::Family::Add hashes the labels and takes the family's mutex on
+// every call; the children it returns live as long as the family, so each
+// (method, code) pair is looked up once and then read under a reader lock.
+class Metrics::Series {
+ public:
+  struct Children {
+    prometheus::Counter* requests;
+    prometheus::Histogram* latency;
+  };
+  Children Get(Metrics& metrics, const std::string& method, const std::string& code)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    std::string key = absl::StrCat(method, " ", code);
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      auto it = children_.find(key);
+      if (it != children_.end()) return it->second;
+    }
+    Children children{&metrics.requests_->Add({{"method", method}, {"code", code}}),
+                      &metrics.latency_->Add({{"method", method}}, LatencyBuckets())};
+    absl::MutexLock lock(&mu_);
+    children_.emplace(std::move(key), children);
+    return children;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Children> children_ ABSL_GUARDED_BY(mu_);
+};
+
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       requests_(&prometheus::BuildCounter()
@@ -87,14 +118,16 @@ Metrics::Metrics()
                     .Name("market_rpc_latency_seconds")
                     .Help("RPC handling latency.")
                     .Register(*registry_)),
-      callbacks_(std::make_unique<Callbacks>()) {}
+      callbacks_(std::make_unique<Callbacks>()),
+      series_(std::make_unique<Series>()) {}
 
 Metrics::~Metrics() = default;
 
 void Metrics::RecordRpc(const std::string& method, const std::string& code,
                         absl::Duration latency) {
-  requests_->Add({{"method", method}, {"code", code}}).Increment();
-  latency_->Add({{"method", method}}, LatencyBuckets()).Observe(absl::ToDoubleSeconds(latency));
+  Series::Children children = series_->Get(*this, method, code);
+  children.requests->Increment();
+  children.latency->Observe(absl::ToDoubleSeconds(latency));
 }
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,

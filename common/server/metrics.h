@@ -56,10 +56,12 @@ class Metrics {
 
  private:
   class Callbacks;  // the prometheus::Collectable of gauges, infos and process_*
+  class Series;     // the label children of RecordRpc, looked up once
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* latency_;
   std::unique_ptr<Callbacks> callbacks_;
+  std::unique_ptr<Series> series_;
 };
 
 }  // namespace market::server

@@ -78,6 +78,7 @@ absl::Status ServerRunner::Start() {
   // gRPC sets SO_REUSEPORT by default, which lets a second marketd silently
   // share the port (and split traffic) with the first; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  ConfigureSyncServerThreads(builder, options_.threads);
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMalformedRequestInterceptorFactory());

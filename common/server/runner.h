@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/server/metrics.h"
+#include "common/server/server_core.h"
 #include "common/server/tls.h"
 #include "grpcpp/grpcpp.h"
 
@@ -33,6 +34,8 @@ struct ServerOptions {
   absl::Duration min_client_ping_interval = absl::Seconds(30);
   // TLS for both ports (and the client side of peer channels); none = plaintext.
   TlsOptions tls;
+  // The synchronous server's threads (see ConfigureSyncServerThreads).
+  SyncServerThreads threads;
 };
 
 class ServerRunner {

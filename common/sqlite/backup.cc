@@ -62,6 +62,7 @@ absl::Status CopyOnce(const std::string& source_path, const std::string& partial
   // WAL database whose writer is stopped would leave new -wal/-shm files
   // behind, owned by whoever ran the backup; this one removes them on close
   // as the last connection, like marketd does.
+  internal::ConfigureOnce();
   int rc = sqlite3_open_v2(source_path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
   DbPtr source(raw);
   if (rc != SQLITE_OK) {

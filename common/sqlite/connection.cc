@@ -97,7 +97,19 @@ Connection::Connection(std::shared_ptr<internal::ConnectionState> state)
 
 sqlite3* Connection::raw() const { return state_->db(); }
 
+namespace internal {
+void ConfigureOnce() {
+  static const int configured = [] {
+    // SQLITE_MISUSE when the library was initialized already (by another
+    // user in this process): then its settings stand.
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  }();
+  (void)configured;
+}
+}  // namespace internal
+
 absl::StatusOr<Connection> Connection::Open(const std::string& path, const Options& options) {
+  internal::ConfigureOnce();
   int flags = SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* db = nullptr;

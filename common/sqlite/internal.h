@@ -23,6 +23,12 @@ absl::Status StatusFromCode(int rc, absl::string_view message, absl::string_view
 // The same with the message of the last error on `db`.
 absl::Status StatusFromDb(int rc, sqlite3* db, absl::string_view context = "");
 
+// Process-wide SQLite settings, applied once before the first connection
+// opens (sqlite3_config must precede sqlite3_initialize): memory statistics
+// off (SQLITE_CONFIG_MEMSTATUS), whose global mutex every malloc and free of
+// every connection takes.
+void ConfigureOnce();
+
 // The sqlite3* of one Connection plus its idle prepared statements. Owned
 // jointly by the Connection and (weakly) by its Statements.
 class ConnectionState {
