@@ -57,8 +57,11 @@ class MarketdE2eTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return market::testing::Run(argv, stdin_text);
   }
+  // The bootstrap login with its first password change.
   RunResult LoginAsSupervisor() {
-    return Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"});
+    return Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json",
+                "--new-password-stdin"},
+               "supervisor-password-1\n");
   }
   // The supervisor creates the operator subjects/east-market, which logs in.
   void LoginAsNewOperator() {
