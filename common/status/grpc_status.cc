@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/status/retry.h"
 #include "common/status/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/status/retry.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/rpc/error_details.pb.h"

@@ -13,7 +13,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 
 namespace market {
 
@@ -27,7 +26,6 @@ struct FieldViolation {
 // Payload type URLs under which the error details travel inside absl::Status.
 inline constexpr char kBadRequestPayloadUrl[] = "type.googleapis.com/google.rpc.BadRequest";
 inline constexpr char kErrorInfoPayloadUrl[] = "type.googleapis.com/google.rpc.ErrorInfo";
-inline constexpr char kRetryInfoPayloadUrl[] = "type.googleapis.com/google.rpc.RetryInfo";
 // The ErrorInfo domain of every reason this system reports.
 inline constexpr char kErrorDomain[] = "market.example.cn";
 
@@ -39,11 +37,6 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations);
 // WithReason(absl::StatusCode::kFailedPrecondition, "SUBJECT_SUSPENDED", "...").
 absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
                         absl::string_view message);
-
-// `status` with a google.rpc.RetryInfo saying when to try again.
-absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
-// The RetryInfo delay carried by `status`, if any.
-std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
 
 // NOT_FOUND for a missing resource: message "<name> not found".
 absl::Status NotFound(absl::string_view name);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/config/files.h"
 #include "common/status/grpc_status.h"
+#include "common/status/retry.h"
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
@@ -233,6 +234,14 @@ TEST_F(CredentialsTest, SupervisorClearsAThrottle) {
   ASSERT_TRUE(stub_->ClearLoginThrottle(Ctx(Supervisor()).get(), req, &resp).ok());
   EXPECT_EQ(resp.cleared_failures(), 5);
   EXPECT_TRUE(Login(alice, kPassword).ok());
+}
+
+TEST_F(CredentialsTest, FailuresAreForgottenAfterAQuietDay) {
+  std::string alice = AddPerson("alice");
+  for (int i = 0; i < 4; ++i) ASSERT_FALSE(Login(alice, kWrong).ok());
+  clock_.Advance(LoginThrottlePolicy().forget_after);
+  for (int i = 0; i < 4; ++i) ASSERT_FALSE(Login(alice, kWrong).ok());
+  EXPECT_EQ(Login(alice, kWrong).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(CredentialsTest, OneAddressGuessingAtManySubjectsIsThrottled) {

@@ -15,6 +15,7 @@
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/server/log.h"
+#include "common/status/retry.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
 #include "google/protobuf/util/time_util.h"
@@ -714,7 +715,7 @@ absl::Status IdentityServiceImpl::FailLogin(const ThrottleKeys& keys, const std:
   std::vector<v1::AuthEvent> events = {
       Event(v1::AuthEvent::LOGIN_FAILED, subject, subject, peer, reason)};
   absl::StatusOr<std::vector<LoginThrottle>> counted = store_->RecordLoginFailure(
-      keys_list, clock_->Now(),
+      keys_list, clock_->Now(), policy.forget_after,
       [&, n = 0](int64_t failures) mutable {
         return policy.Backoff(failures, n++ == 0 ? policy.free_attempts
                                                  : policy.peer_free_attempts);

@@ -42,6 +42,9 @@ struct LoginThrottlePolicy {
   int peer_free_attempts = 20;
   absl::Duration base_delay = absl::Seconds(1);
   absl::Duration max_delay = absl::Minutes(15);
+  // A key with no failure for this long starts counting from zero again (so
+  // an office behind one address is not throttled forever by old typos).
+  absl::Duration forget_after = absl::Hours(24);
 
   // The block after the `failures`-th failure under a key allowing `free`.
   absl::Duration Backoff(int64_t failures, int free) const;

@@ -49,6 +49,7 @@ struct SigningKeyRow {
 struct LoginThrottle {
   int64_t failures = 0;
   absl::Time blocked_until = absl::InfinitePast();
+  absl::Time last_failure = absl::InfinitePast();
 };
 
 struct SubjectFilter {
@@ -106,11 +107,12 @@ class IdentityStore {
 
   // The throttle state under `key` (zero failures when none is stored).
   virtual absl::StatusOr<LoginThrottle> GetLoginThrottle(const std::string& key) = 0;
-  // In one transaction: counts one more failure under each of `keys`, sets
-  // blocked_until = now + backoff(failures) for each, and appends `events`.
-  // Returns the new state of each key, in order.
+  // In one transaction: counts one more failure under each of `keys` (from
+  // zero when the last one is `forget_after` old), sets blocked_until = now +
+  // backoff(failures) for each, and appends `events`. Returns the new state
+  // of each key, in order.
   virtual absl::StatusOr<std::vector<LoginThrottle>> RecordLoginFailure(
-      const std::vector<std::string>& keys, absl::Time now,
+      const std::vector<std::string>& keys, absl::Time now, absl::Duration forget_after,
       const std::function<absl::Duration(int64_t failures)>& backoff,
       const std::vector<v1::AuthEvent>& events) = 0;
   // Forgets the state under `key` and appends `event` (if its type is set),

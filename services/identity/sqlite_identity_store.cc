@@ -47,7 +47,8 @@ CREATE TABLE signing_keys (
 CREATE TABLE login_throttle (
   key TEXT PRIMARY KEY,
   failures INTEGER NOT NULL,
-  blocked_until INTEGER NOT NULL
+  blocked_until INTEGER NOT NULL,
+  last_failure INTEGER NOT NULL
 );
 CREATE TABLE auth_events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -124,13 +125,15 @@ absl::Status InsertAuthEvent(Connection& c, v1::AuthEvent event, absl::Time now)
 
 absl::StatusOr<LoginThrottle> SelectThrottle(Connection& c, const std::string& key) {
   MARKET_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare("SELECT failures, blocked_until FROM login_throttle WHERE key = ?"));
+      Statement st,
+      c.Prepare("SELECT failures, blocked_until, last_failure FROM login_throttle WHERE key = ?"));
   MARKET_RETURN_IF_ERROR(st.BindText(1, key));
   MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
   LoginThrottle t;
   if (found) {
     t.failures = st.ColumnInt64(0);
     t.blocked_until = absl::FromUnixMicros(st.ColumnInt64(1));
+    t.last_failure = absl::FromUnixMicros(st.ColumnInt64(2));
   }
   return t;
 }
@@ -360,7 +363,7 @@ absl::StatusOr<LoginThrottle> SqliteIdentityStore::GetLoginThrottle(const std::s
 }
 
 absl::StatusOr<std::vector<LoginThrottle>> SqliteIdentityStore::RecordLoginFailure(
-    const std::vector<std::string>& keys, absl::Time now,
+    const std::vector<std::string>& keys, absl::Time now, absl::Duration forget_after,
     const std::function<absl::Duration(int64_t failures)>& backoff,
     const std::vector<v1::AuthEvent>& events) {
   std::vector<LoginThrottle> out;
@@ -368,15 +371,19 @@ absl::StatusOr<std::vector<LoginThrottle>> SqliteIdentityStore::RecordLoginFailu
     out.clear();
     for (const std::string& key : keys) {
       MARKET_ASSIGN_OR_RETURN(LoginThrottle t, SelectThrottle(c, key));
+      if (now - t.last_failure >= forget_after) t.failures = 0;
       ++t.failures;
       t.blocked_until = now + backoff(t.failures);
+      t.last_failure = now;
       MARKET_ASSIGN_OR_RETURN(
           Statement st,
-          c.Prepare("INSERT INTO login_throttle(key, failures, blocked_until) VALUES(?1, ?2, ?3) "
-                    "ON CONFLICT(key) DO UPDATE SET failures = ?2, blocked_until = ?3"));
+          c.Prepare("INSERT INTO login_throttle(key, failures, blocked_until, last_failure) "
+                    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET failures = ?2, "
+                    "blocked_until = ?3, last_failure = ?4"));
       MARKET_RETURN_IF_ERROR(st.BindText(1, key));
       MARKET_RETURN_IF_ERROR(st.Bind(2, t.failures));
       MARKET_RETURN_IF_ERROR(st.Bind(3, absl::ToUnixMicros(t.blocked_until)));
+      MARKET_RETURN_IF_ERROR(st.Bind(4, absl::ToUnixMicros(t.last_failure)));
       MARKET_RETURN_IF_ERROR(st.Run());
       out.push_back(t);
     }

@@ -41,7 +41,7 @@ class SqliteIdentityStore final : public IdentityStore {
   absl::StatusOr<int64_t> CountSubjects() override;
   absl::StatusOr<LoginThrottle> GetLoginThrottle(const std::string& key) override;
   absl::StatusOr<std::vector<LoginThrottle>> RecordLoginFailure(
-      const std::vector<std::string>& keys, absl::Time now,
+      const std::vector<std::string>& keys, absl::Time now, absl::Duration forget_after,
       const std::function<absl::Duration(int64_t failures)>& backoff,
       const std::vector<v1::AuthEvent>& events) override;
   absl::StatusOr<int64_t> ClearLoginThrottle(const std::string& key, const v1::AuthEvent& event,
