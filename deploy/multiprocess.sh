@@ -106,9 +106,14 @@ start identity "$IDENTITY" "$BIN/services/identity/market-identity" --data-dir "
   --listen "$IDENTITY" --http-listen "$(http 0)"
 
 # Service accounts, once: the bootstrap supervisor creates them.
+# The bootstrap password must be changed at first login: the new one is kept in
+# $BASE/supervisor.pw (0600), and identity deletes bootstrap-admin.json.
 SUP="$BASE/supervisor-credentials.json"
+SUP_PW="$BASE/supervisor.pw"
 if [[ -f "$BASE/identity/bootstrap-admin.json" && ! -f "$SUP" ]]; then
-  "$CTL" "${CTL_TLS[@]}" --server "$IDENTITY" --credentials "$SUP" login --bootstrap "$BASE/identity/bootstrap-admin.json" >/dev/null
+  [[ -f "$SUP_PW" ]] || (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$SUP_PW")
+  "$CTL" "${CTL_TLS[@]}" --server "$IDENTITY" --credentials "$SUP" login \
+    --bootstrap "$BASE/identity/bootstrap-admin.json" --new-password-file "$SUP_PW" >/dev/null
 fi
 declare -A CODE=([credit]=91350102MA0000010J [listing]=91350102MA0000020K
                  [appraisal]=91350102MA0000030L [warranty]=91350102MA0000040M)

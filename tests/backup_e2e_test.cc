@@ -95,7 +95,9 @@ class BackupE2eTest : public ::testing::Test {
     int port = Start(data, "marketd", &source_);
     if (port == 0) return 0;
     RunResult login =
-        Ctl(port, "supervisor.json", {"login", "--bootstrap", data + "/bootstrap-admin.json"});
+        Ctl(port, "supervisor.json",
+            {"login", "--bootstrap", data + "/bootstrap-admin.json", "--new-password-stdin"},
+            "supervisor-password-1\n");
     EXPECT_EQ(login.exit_code, 0) << login.err;
     return login.exit_code == 0 ? port : 0;
   }
@@ -217,7 +219,8 @@ TEST_F(BackupE2eTest, BackupWhileWritingRestoresToTheManifestCheckpoint) {
               HasSubstr(absl::StrCat("ledger verified: ", size, " records, root ", root)));
   // The identity database came along: the supervisor and the subject it made.
   ASSERT_EQ(Ctl(restored_port, "restored-supervisor.json",
-                {"login", "--bootstrap", restored_dir + "/bootstrap-admin.json"})
+                {"login", "--subject", "supervisor", "--password-stdin"},
+                "supervisor-password-1\n")
                 .exit_code,
             0);
   RunResult subject = Ctl(restored_port, "restored-supervisor.json", {"subject", "get", "east-op"});
@@ -268,7 +271,9 @@ TEST_F(BackupE2eTest, SplitDeploymentBacksUpEachServiceDataDir) {
   ASSERT_GT(identity_port, 0) << identity.log();
   const std::string identity_addr = absl::StrCat("127.0.0.1:", identity_port);
   ASSERT_EQ(Ctl(identity_port, "supervisor.json",
-                {"login", "--bootstrap", base + "/identity/bootstrap-admin.json"})
+                {"login", "--bootstrap", base + "/identity/bootstrap-admin.json",
+                 "--new-password-stdin"},
+                "supervisor-password-1\n")
                 .exit_code,
             0);
   RunResult svc = Ctl(identity_port, "supervisor.json",

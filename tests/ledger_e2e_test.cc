@@ -50,12 +50,12 @@ class LedgerE2eTest : public ::testing::Test {
     ASSERT_EQ(marketd_->Stop(SIGTERM, 20), 0);
     marketd_.reset();
   }
-  RunResult Ctl(std::vector<std::string> args) {
+  RunResult Ctl(std::vector<std::string> args, const std::string& stdin_text = "") {
     std::vector<std::string> argv = {MARKETCTL_BIN, "--server",
                                      absl::StrCat("127.0.0.1:", port_), "--credentials",
                                      dir_ + "/credentials.json"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return market::testing::Run(argv);
+    return market::testing::Run(argv, stdin_text);
   }
   void RecordCommendations(int from, int to) {
     for (int i = from; i < to; ++i) {
@@ -126,7 +126,11 @@ std::vector<int64_t> RowIds(const std::string& db_path, const std::string& query
 
 TEST_F(LedgerE2eTest, UntouchedLedgerVerifiesAndGrowthIsConsistent) {
   Start(dir_ + "/var");
-  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json",
+                 "--new-password-stdin"},
+                "supervisor-password-1\n")
+                .exit_code,
+            0);
   RecordCommendations(0, 5);
   RunResult first = Verify("state.json");
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -143,7 +147,11 @@ TEST_F(LedgerE2eTest, UntouchedLedgerVerifiesAndGrowthIsConsistent) {
 
 TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
   Start(dir_ + "/var");
-  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json",
+                 "--new-password-stdin"},
+                "supervisor-password-1\n")
+                .exit_code,
+            0);
   RecordCommendations(0, 3);
   ASSERT_EQ(Verify("state-at-3.json").exit_code, 0);
   RecordCommendations(3, 7);

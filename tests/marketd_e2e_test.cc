@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "tests/process_helpers.h"
 
 namespace market {
@@ -57,8 +58,11 @@ class MarketdE2eTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return market::testing::Run(argv, stdin_text);
   }
+  // The bootstrap login with its first password change.
   RunResult LoginAsSupervisor() {
-    return Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"});
+    return Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json",
+                "--new-password-stdin"},
+               "supervisor-password-1\n");
   }
   // The supervisor creates the operator subjects/east-market, which logs in.
   void LoginAsNewOperator() {
@@ -126,6 +130,44 @@ TEST_F(MarketdE2eTest, LoginWithBootstrapThenWhoAmI) {
   ASSERT_EQ(who.exit_code, 0) << who.err;
   EXPECT_THAT(who.out, HasSubstr("\"subject\": \"subjects/supervisor\""));
   EXPECT_THAT(who.out, HasSubstr("SUPERVISOR"));
+}
+
+// The bootstrap password works once: until it is changed, only WhoAmI and
+// ChangePassword answer, in every service; the change deletes the file.
+TEST_F(MarketdE2eTest, BootstrapPasswordMustBeChangedBeforeAnythingElse) {
+  const std::string bootstrap = dir_ + "/var/bootstrap-admin.json";
+  RunResult login = Ctl({"login", "--bootstrap", bootstrap});
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_THAT(login.err, HasSubstr("must change its password"));
+  EXPECT_EQ(Ctl({"whoami"}).exit_code, 0);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"subject", "list"}, {"market", "list"}}) {
+    RunResult refused = Ctl(args);
+    EXPECT_EQ(refused.exit_code, 9) << args[0];  // FAILED_PRECONDITION
+    EXPECT_THAT(refused.err, HasSubstr("PASSWORD_CHANGE_REQUIRED")) << args[0];
+  }
+  const std::string old_password =
+      nlohmann::json::parse(ReadWholeFile(bootstrap))["password"].get<std::string>();
+  RunResult changed =
+      Ctl({"subject", "change-password", "--old-password-stdin", "--new-password-stdin"},
+          old_password + "\nsupervisor-password-1\n");
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_FALSE(std::filesystem::exists(bootstrap));
+  EXPECT_EQ(Ctl({"subject", "list"}).exit_code, 0);
+  RunResult audit = Ctl({"subject", "auth-log", "supervisor"});
+  EXPECT_THAT(audit.out, HasSubstr("PASSWORD_CHANGED"));
+  EXPECT_THAT(audit.out, HasSubstr("LOGIN_SUCCEEDED"));
+  EXPECT_EQ(Ctl({"login", "--subject", "supervisor", "--password-stdin"}, old_password + "\n")
+                .exit_code,
+            16);  // UNAUTHENTICATED
+}
+
+TEST_F(MarketdE2eTest, LogoutForgetsTheTokenAndWhoAmIThenFails) {
+  ASSERT_EQ(LoginAsSupervisor().exit_code, 0);
+  RunResult who = Ctl({"whoami"});
+  EXPECT_THAT(who.out, HasSubstr("token_expire_time"));
+  ASSERT_EQ(Ctl({"logout"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"whoami"}).exit_code, 16);
 }
 
 TEST_F(MarketdE2eTest, WithoutLoginWhoAmIExitsUnauthenticated) {

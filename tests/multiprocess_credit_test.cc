@@ -29,13 +29,16 @@ TEST(MultiProcessCreditTest, CreditServiceTrustsIdentityTokensAndLooksUpSubjects
   auto identity_ports = market::testing::WaitForServing(identity, dir + "/identity.err", 60);
   ASSERT_TRUE(identity_ports.has_value()) << ReadWholeFile(dir + "/identity.err");
   const int identity_port = identity_ports->grpc;
-  auto ctl = [&](int port, std::vector<std::string> args) {
+  auto ctl = [&](int port, std::vector<std::string> args, const std::string& stdin_text = "") {
     std::vector<std::string> argv = {MARKETCTL_BIN, "--server", absl::StrCat("127.0.0.1:", port),
                                      "--credentials", dir + "/credentials.json"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return market::testing::Run(argv);
+    return market::testing::Run(argv, stdin_text);
   };
-  ASSERT_EQ(ctl(identity_port, {"login", "--bootstrap", dir + "/identity/bootstrap-admin.json"})
+  ASSERT_EQ(ctl(identity_port,
+                {"login", "--bootstrap", dir + "/identity/bootstrap-admin.json",
+                 "--new-password-stdin"},
+                "supervisor-password-1\n")
                 .exit_code,
             0);
   RunResult svc = ctl(identity_port, {"subject", "create", "--kind", "organization", "--role",

@@ -8,7 +8,7 @@ void BuildApp(CLI::App& app, GlobalFlags* flags, Client& client, std::function<i
   // Set before the groups are added: CLI11 copies it to each as their default.
   app.footer(
       "Start with:\n"
-      "  marketctl login --bootstrap var/bootstrap-admin.json\n"
+      "  marketctl login --bootstrap var/bootstrap-admin.json --new-password-file new.pw\n"
       "  marketctl whoami\n"
       "Money: tables show yuan (1299.50元); -o json keeps the API's fen (amount_fen: "
       "\"129950\").\n"

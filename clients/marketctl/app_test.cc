@@ -1,6 +1,8 @@
 #include "clients/marketctl/app.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -173,6 +175,23 @@ TEST_F(AppTest, EveryLeafExampleParses) {
       ADD_FAILURE() << example << "\n  " << e.what();
     }
   }
+}
+
+TEST_F(AppTest, LogoutForgetsTheStoredToken) {
+  const std::string path = ::testing::TempDir() + "/logout-credentials.json";
+  {
+    std::ofstream f(path);
+    f << R"({"server": "127.0.0.1:7400", "access_token": "x"})";
+  }
+  EXPECT_EQ(Run({"--credentials", path, "logout"}), 0);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_THAT(out_.str(), HasSubstr("logged out"));
+}
+
+TEST_F(AppTest, LogoutWithoutATokenSaysSo) {
+  const std::string path = ::testing::TempDir() + "/never-written-credentials.json";
+  EXPECT_EQ(Run({"--credentials", path, "logout"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr("not logged in"));
 }
 
 TEST_F(AppTest, TopLevelHelpDocumentsExitCodesAndMoney) {

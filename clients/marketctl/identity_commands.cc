@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -45,6 +46,34 @@ absl::StatusOr<common::v1::Role> ParseRole(const std::string& text) {
   return role;
 }
 
+// Saves a token for `subject` to the credentials file and says so.
+int SaveToken(Client& client, const std::string& subject, const std::string& token,
+              const google::protobuf::Timestamp& expire_time) {
+  Credentials creds{client.Server(), subject, token, TimeUtil::ToString(expire_time)};
+  if (auto saved = SaveCredentials(client.flags().credentials, creds); !saved.ok()) {
+    return client.Fail(saved), kExitLocal;
+  }
+  client.out() << "logged in as " << subject << " until " << creds.expire_time << "\n";
+  return 0;
+}
+
+// ChangePassword with `ctx` (carrying the subject's token; its old tokens
+// stop working), then stores the fresh token the response carries.
+int ChangePasswordAndSave(Client& client, std::unique_ptr<grpc::ClientContext> ctx,
+                          const std::string& subject, const std::string& old_password,
+                          const std::string& new_password) {
+  v1::ChangePasswordRequest req;
+  req.set_name(subject);
+  req.set_old_password(old_password);
+  req.set_new_password(new_password);
+  v1::ChangePasswordResponse resp;
+  Stub stub(client.Channel());
+  grpc::Status s = stub.ChangePassword(ctx.get(), req, &resp);
+  if (!s.ok()) return client.Fail(s);
+  client.out() << "password changed for " << subject << "\n";
+  return SaveToken(client, subject, resp.access_token(), resp.expire_time());
+}
+
 }  // namespace
 
 void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* run) {
@@ -52,7 +81,8 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   auto* login = app.add_subcommand("login", "Log in and store the access token")
                     ->footer(
                         "Examples:\n"
-                        "  marketctl login --bootstrap var/bootstrap-admin.json\n"
+                        "  marketctl login --bootstrap var/bootstrap-admin.json "
+                        "--new-password-file supervisor.pw\n"
                         "  marketctl login --subject subjects/alice --password-stdin < pw.txt\n"
                         "  marketctl login --subject alice --api-key-file key.txt");
   auto opts = std::make_shared<std::map<std::string, std::string>>();
@@ -64,6 +94,10 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   login->add_flag("--api-key-stdin", (*flags)["api-key-stdin"], "Read an API key from stdin");
   login->add_option("--bootstrap", (*opts)["bootstrap"],
                     "marketd's bootstrap-admin.json (subject and password)");
+  login->add_option("--new-password-file", (*opts)["new-password-file"],
+                    "When the password must be changed (bootstrap, reset): the new one");
+  login->add_flag("--new-password-stdin", (*flags)["new-password-stdin"],
+                  "When the password must be changed: read the new one from stdin");
   OnRun(login, run, [&client, opts, flags] {
     v1::LoginRequest req;
     if (!(*opts)["bootstrap"].empty()) {
@@ -96,20 +130,47 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
         req.set_password(*pw);
       }
     }
+    bool new_given = !(*opts)["new-password-file"].empty() || (*flags)["new-password-stdin"];
     v1::LoginResponse resp;
     grpc::Status s = Invoke(client, &Stub::Login, req, &resp, /*with_token=*/false);
     if (!s.ok()) return client.Fail(s);
-    Credentials creds{client.Server(), req.subject(), resp.access_token(),
-                      TimeUtil::ToString(resp.expire_time())};
-    if (auto saved = SaveCredentials(client.flags().credentials, creds); !saved.ok()) {
-      return client.Fail(saved), kExitLocal;
+    if (resp.password_change_required() && new_given &&
+        req.credential_case() == v1::LoginRequest::kPassword) {
+      auto pw = ReadSecret((*opts)["new-password-file"], (*flags)["new-password-stdin"],
+                           "new-password");
+      if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
+      auto ctx = client.Context(/*with_token=*/false);
+      ctx->AddMetadata("authorization", "Bearer " + resp.access_token());
+      return ChangePasswordAndSave(client, std::move(ctx), req.subject(), req.password(), *pw);
     }
-    client.out() << "logged in as " << req.subject() << " until " << creds.expire_time << "\n";
-    return 0;
+    int saved = SaveToken(client, req.subject(), resp.access_token(), resp.expire_time());
+    if (saved == 0 && resp.password_change_required()) {
+      client.err() << "note: " << req.subject()
+                   << " must change its password before anything else: marketctl subject "
+                      "change-password (or log in with --new-password-file)\n";
+    }
+    return saved;
   });
 
+  // ---- logout ----
+  OnRun(app.add_subcommand("logout", "Forget the stored access token")
+            ->footer("Example:\n  marketctl logout"),
+        run, [&client] {
+          const std::string& path = client.flags().credentials;
+          std::error_code ec;
+          bool removed = std::filesystem::remove(path, ec);
+          if (ec) {
+            client.err() << "error: cannot remove " << path << ": " << ec.message() << "\n";
+            return kExitLocal;
+          }
+          client.out() << (removed ? "logged out: removed " : "not logged in: no ") << path
+                       << "\n";
+          return 0;
+        });
+
   // ---- whoami ----
-  OnRun(app.add_subcommand("whoami", "Show the logged-in subject and its roles")
+  OnRun(app.add_subcommand("whoami",
+                           "Show the logged-in subject, its roles and when the token expires")
             ->footer("Example:\n  marketctl whoami -o json"),
         run, [&client] { return CallAndPrint(client, &Stub::WhoAmI, v1::WhoAmIRequest()); });
 
@@ -279,6 +340,117 @@ void AddIdentityCommands(CLI::App& app, Client& client, std::function<int()>* ru
   krevoke->add_option("--request-id", *rkreq->mutable_request_id(), "Idempotency key");
   OnRun(krevoke, run,
         [&client, rkreq] { return CallAndPrint(client, &Stub::RevokeApiKey, *rkreq); });
+
+  auto* krotate = keys->add_subcommand("rotate",
+                                       "Replace an API key: a new key (secret shown once), "
+                                       "then the old one revoked")
+                      ->footer(
+                          "Example:\n  marketctl subject api-key rotate "
+                          "subjects/svc-credit/apiKeys/k1a2b3");
+  auto rotated = std::make_shared<std::string>();
+  krotate->add_option("name", *rotated, "subjects/{id}/apiKeys/{key}")->required();
+  OnRun(krotate, run, [&client, rotated] {
+    auto at = rotated->find("/apiKeys/");
+    if (at == std::string::npos) {
+      client.err() << "error: want subjects/{id}/apiKeys/{key}, got " << *rotated << "\n";
+      return kExitUsage;
+    }
+    v1::CreateApiKeyRequest create;
+    create.set_parent(rotated->substr(0, at));
+    create.set_display_name(absl::StrCat("rotated from ", rotated->substr(at + 9)));
+    v1::CreateApiKeyResponse fresh;
+    grpc::Status s = Invoke(client, &Stub::CreateApiKey, create, &fresh);
+    if (!s.ok()) return client.Fail(s);
+    v1::RevokeApiKeyRequest revoke;
+    revoke.set_name(*rotated);
+    v1::ApiKey old;
+    s = Invoke(client, &Stub::RevokeApiKey, revoke, &old);
+    if (!s.ok()) {
+      client.err() << "the new key " << fresh.api_key().name()
+                   << " was created; revoking the old one failed:\n";
+      client.Print(fresh);
+      return client.Fail(s);
+    }
+    client.Print(fresh);
+    return 0;
+  });
+
+  auto* change = subject->add_subcommand(
+                            "change-password",
+                            "Change the logged-in subject's password (needs the old one); "
+                            "its other tokens stop working")
+                     ->footer(
+                         "Example:\n  marketctl subject change-password --old-password-file "
+                         "old.pw --new-password-file new.pw");
+  auto cpw = std::make_shared<std::map<std::string, std::string>>();
+  auto cpw_stdin = std::make_shared<std::map<std::string, bool>>();
+  change->add_option("--old-password-file", (*cpw)["old"], "File holding the current password");
+  change->add_flag("--old-password-stdin", (*cpw_stdin)["old"],
+                   "Read the current password from stdin (first line)");
+  change->add_option("--new-password-file", (*cpw)["new"], "File holding the new password");
+  change->add_flag("--new-password-stdin", (*cpw_stdin)["new"],
+                   "Read the new password from stdin (next line)");
+  OnRun(change, run, [&client, cpw, cpw_stdin] {
+    auto old_pw = ReadSecret((*cpw)["old"], (*cpw_stdin)["old"], "old-password");
+    if (!old_pw.ok()) return client.Fail(old_pw.status()), kExitUsage;
+    auto new_pw = ReadSecret((*cpw)["new"], (*cpw_stdin)["new"], "new-password");
+    if (!new_pw.ok()) return client.Fail(new_pw.status()), kExitUsage;
+    v1::WhoAmIResponse who;
+    grpc::Status s = Invoke(client, &Stub::WhoAmI, v1::WhoAmIRequest(), &who);
+    if (!s.ok()) return client.Fail(s);
+    return ChangePasswordAndSave(client, client.Context(), who.subject(), *old_pw, *new_pw);
+  });
+
+  auto* reset = subject->add_subcommand("reset-password",
+                                        "Set a one-time password the subject must change at its "
+                                        "next login (supervisor)")
+                    ->footer(
+                        "Example:\n  marketctl subject reset-password zhang-san "
+                        "--new-password-file one-time.pw");
+  auto rpw = std::make_shared<v1::ResetPasswordRequest>();
+  auto rpw_file = std::make_shared<std::string>();
+  auto rpw_stdin = std::make_shared<bool>(false);
+  reset->add_option("name", *rpw->mutable_name(), "subjects/{id} or {id}")->required();
+  reset->add_option("--new-password-file", *rpw_file, "File holding the one-time password");
+  reset->add_flag("--new-password-stdin", *rpw_stdin, "Read the one-time password from stdin");
+  OnRun(reset, run, [&client, rpw, rpw_file, rpw_stdin] {
+    v1::ResetPasswordRequest req = *rpw;
+    req.set_name(SubjectName(req.name()));
+    auto pw = ReadSecret(*rpw_file, *rpw_stdin, "new-password");
+    if (!pw.ok()) return client.Fail(pw.status()), kExitUsage;
+    req.set_new_password(*pw);
+    return CallAndPrint(client, &Stub::ResetPassword, req);
+  });
+
+  auto* clear = subject->add_subcommand("clear-throttle",
+                                        "Forget a subject's failed logins, ending its login "
+                                        "back-off (supervisor)")
+                    ->footer("Example:\n  marketctl subject clear-throttle zhang-san");
+  auto creq = std::make_shared<v1::ClearLoginThrottleRequest>();
+  clear->add_option("name", *creq->mutable_subject(), "subjects/{id} or {id}")->required();
+  OnRun(clear, run, [&client, creq] {
+    v1::ClearLoginThrottleRequest req = *creq;
+    req.set_subject(SubjectName(req.subject()));
+    return CallAndPrint(client, &Stub::ClearLoginThrottle, req);
+  });
+
+  auto* audit = subject->add_subcommand("auth-log",
+                                        "Authentication events, newest first: logins, "
+                                        "throttling, credential changes, suspensions "
+                                        "(supervisor: anyone's; others: their own)")
+                    ->footer(
+                        "Example:\n  marketctl subject auth-log zhang-san\n"
+                        "  marketctl subject auth-log --all -o json");
+  auto areq = std::make_shared<v1::ListAuthEventsRequest>();
+  audit->add_option("name", *areq->mutable_subject(),
+                    "subjects/{id} or {id} (default: everyone for a supervisor, else yourself)");
+  AddPagedList(
+      audit, client, run, &Stub::ListAuthEvents, areq, "Items per page (1-1000)",
+      [](const auto& p) -> const auto& { return p.events(); },
+      PrintColumns(client, {"create_time", "type", "subject", "actor", "peer", "reason"}),
+      [](v1::ListAuthEventsRequest* r) {
+        if (!r->subject().empty()) r->set_subject(SubjectName(r->subject()));
+      });
 
   OnRun(subject->add_subcommand("signing-keys", "The token signing public keys (public)")
             ->footer("Example:\n  marketctl subject signing-keys -o json > token-keys.json"),

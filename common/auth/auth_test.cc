@@ -5,6 +5,7 @@
 #include "common/auth/policy.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
+#include "common/status/status.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "market/identity/v1/identity.grpc.pb.h"
@@ -116,6 +117,8 @@ class AuthorizerTest : public ::testing::Test {
         [this](const std::string& s) -> absl::StatusOr<SubjectStatus> {
           SubjectStatus status;
           status.blocked = suspended_.contains(s);
+          if (valid_after_.contains(s)) status.tokens_valid_after = valid_after_[s];
+          status.password_change_required = must_change_.contains(s);
           status.roles = current_roles_.contains(s)
                              ? current_roles_[s]
                              : std::vector<Role>{SUPERVISOR, SELLER, BUYER};
@@ -146,6 +149,8 @@ class AuthorizerTest : public ::testing::Test {
 
   FakeClock clock_{kStart};
   std::set<std::string> suspended_;
+  std::set<std::string> must_change_;
+  std::map<std::string, absl::Time> valid_after_;
   std::map<std::string, std::vector<Role>> current_roles_;
   std::shared_ptr<TokenVerifier> verifier_;
   std::unique_ptr<TokenSigner> signer_;
@@ -205,6 +210,26 @@ TEST_F(AuthorizerTest, RoleTakenAwayStopsCountingAfterCacheTtl) {
   clock_.Advance(absl::Seconds(3));
   EXPECT_THAT(authorizer_->Authorize("SuspendSubject", bearer, empty_),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(AuthorizerTest, TokenIssuedBeforeACredentialsChangeIsRefusedAfterCacheTtl) {
+  std::string old_bearer = Bearer("subjects/c", {BUYER});
+  EXPECT_OK(authorizer_->Authorize("WhoAmI", old_bearer, empty_));
+  clock_.Advance(absl::Seconds(3));
+  valid_after_["subjects/c"] = clock_.Now();
+  EXPECT_THAT(authorizer_->Authorize("WhoAmI", old_bearer, empty_),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_OK(authorizer_->Authorize("WhoAmI", Bearer("subjects/c", {BUYER}), empty_));
+}
+
+TEST_F(AuthorizerTest, PasswordChangeRequiredLeavesOnlyChangePasswordAndWhoAmI) {
+  must_change_.insert("subjects/boot");
+  std::string bearer = Bearer("subjects/boot", {SUPERVISOR});
+  absl::Status refused = authorizer_->Authorize("SuspendSubject", bearer, empty_).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReasonOf(refused), "PASSWORD_CHANGE_REQUIRED");
+  EXPECT_OK(authorizer_->Authorize("WhoAmI", bearer, empty_));
+  EXPECT_OK(authorizer_->Authorize("ChangePassword", bearer, empty_));
 }
 
 TEST_F(AuthorizerTest, MalformedAuthorizationHeaderIsUnauthenticated) {

@@ -71,6 +71,11 @@ const RpcPolicy* Authorizer::Find(absl::string_view method) const {
 }
 
 absl::StatusOr<Caller> Authorizer::Authenticate(absl::string_view authorization) const {
+  return AuthenticateFor(authorization, /*password_change_exempt=*/false);
+}
+
+absl::StatusOr<Caller> Authorizer::AuthenticateFor(absl::string_view authorization,
+                                                   bool password_change_exempt) const {
   Caller caller;
   if (authorization.empty()) return caller;
   absl::string_view token = authorization;
@@ -83,6 +88,15 @@ absl::StatusOr<Caller> Authorizer::Authenticate(absl::string_view authorization)
   if (suspension_ != nullptr) {
     MARKET_ASSIGN_OR_RETURN(SubjectStatus status, suspension_->Lookup(claims.subject));
     if (status.blocked) return absl::UnauthenticatedError("subject is suspended or unknown");
+    if (claims.issue_time < status.tokens_valid_after) {
+      return absl::UnauthenticatedError(
+          "token issued before the subject's credentials changed; log in again");
+    }
+    if (status.password_change_required && !password_change_exempt) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "PASSWORD_CHANGE_REQUIRED",
+                        absl::StrCat(claims.subject,
+                                     " must change its password first (ChangePassword)"));
+    }
     // A role taken away stops counting before the token expires.
     std::erase_if(caller.roles, [&](Role r) {
       return std::find(status.roles.begin(), status.roles.end(), r) == status.roles.end();
@@ -99,7 +113,9 @@ absl::StatusOr<Caller> Authorizer::Authorize(absl::string_view method,
   if (policy == nullptr) {
     return absl::PermissionDeniedError(absl::StrCat("no policy allows ", method));
   }
-  MARKET_ASSIGN_OR_RETURN(Caller caller, Authenticate(authorization));
+  MARKET_ASSIGN_OR_RETURN(
+      Caller caller,
+      AuthenticateFor(authorization, method == "ChangePassword" || method == "WhoAmI"));
   if (policy->public_access) return caller;
   if (!caller.authenticated()) {
     return absl::UnauthenticatedError(absl::StrCat(method, " needs an access token"));

@@ -62,12 +62,16 @@ class Authorizer {
 
   // Authenticates `authorization` (the raw metadata value, "Bearer <jwt>", or
   // empty) and applies the method's row to `request`. UNAUTHENTICATED for a
-  // missing/invalid token or a suspended caller; PERMISSION_DENIED for a role
-  // or ownership failure.
+  // missing/invalid token, a suspended caller or a token issued before the
+  // caller's credentials changed; FAILED_PRECONDITION PASSWORD_CHANGE_REQUIRED
+  // when the caller must change its password first (every method but
+  // ChangePassword and WhoAmI); PERMISSION_DENIED for a role or ownership
+  // failure.
   absl::StatusOr<Caller> Authorize(absl::string_view method, absl::string_view authorization,
                                    const google::protobuf::Message& request) const;
 
-  // Authentication alone (no policy row): for callers outside the table.
+  // Authentication alone (no policy row): for callers outside the table
+  // (which a caller that must change its password may not use either).
   absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const;
 
   const RpcPolicy* Find(absl::string_view method) const;
@@ -80,6 +84,11 @@ class Authorizer {
         verifier_(std::move(verifier)),
         suspension_(std::move(suspension)),
         clock_(clock) {}
+
+  // Authenticate, letting a caller whose password must be changed through
+  // when `password_change_exempt`.
+  absl::StatusOr<Caller> AuthenticateFor(absl::string_view authorization,
+                                         bool password_change_exempt) const;
 
   std::map<std::string, RpcPolicy, std::less<>> table_;
   std::shared_ptr<const TokenVerifier> verifier_;

@@ -23,6 +23,12 @@ namespace market::auth {
 struct SubjectStatus {
   bool blocked = true;  // suspended or unknown
   std::vector<common::v1::Role> roles;  // roles held now
+  // Tokens issued before this (whole seconds, as the JWT iat) are refused:
+  // set by a password change, a password reset and a suspension.
+  absl::Time tokens_valid_after = absl::InfinitePast();
+  // The subject's password must be changed first: its tokens serve only
+  // ChangePassword and WhoAmI (Authorizer::Authorize).
+  bool password_change_required = false;
 };
 
 class SuspensionChecker {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/status/retry.h"
 #include "common/status/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -13,7 +14,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
   details.set_message(std::string(status.message()));
-  for (const char* url : {kBadRequestPayloadUrl, kErrorInfoPayloadUrl}) {
+  for (const char* url : {kBadRequestPayloadUrl, kErrorInfoPayloadUrl, kRetryInfoPayloadUrl}) {
     if (auto payload = status.GetPayload(url)) {
       auto* any = details.add_details();
       any->set_type_url(url);

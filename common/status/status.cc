@@ -1,5 +1,9 @@
 #include "common/status/status.h"
 
+#include <algorithm>
+
+#include "common/status/retry.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/rpc/error_details.pb.h"
@@ -36,6 +40,23 @@ absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
   absl::Status status(code, absl::StrCat(reason, ": ", message));
   status.SetPayload(kErrorInfoPayloadUrl, absl::Cord(info.SerializeAsString()));
   return status;
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  google::rpc::RetryInfo info;
+  int64_t micros = absl::ToInt64Microseconds(std::max(delay, absl::ZeroDuration()));
+  info.mutable_retry_delay()->set_seconds(micros / 1'000'000);
+  info.mutable_retry_delay()->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+  status.SetPayload(kRetryInfoPayloadUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryInfoPayloadUrl);
+  if (!payload) return std::nullopt;
+  google::rpc::RetryInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) + absl::Nanoseconds(info.retry_delay().nanos());
 }
 
 std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status) {

@@ -21,6 +21,9 @@ absl::StatusOr<IdentityModule> OpenIdentityModule(const std::string& data_dir, c
                           config::LoadOrCreateSecret(secrets + "/id-number-hmac.key", 32));
   MARKET_ASSIGN_OR_RETURN(options.page_token_secret,
                           config::LoadOrCreateSecret(secrets + "/page-token-hmac.key", 32));
+  if (options.bootstrap_file.empty()) {
+    options.bootstrap_file = absl::StrCat(data_dir, "/bootstrap-admin.json");
+  }
   IdentityModule m;
   MARKET_ASSIGN_OR_RETURN(m.store, SqliteIdentityStore::Open(data_dir + "/identity.db"));
   m.suspension = std::make_shared<auth::SuspensionChecker>(

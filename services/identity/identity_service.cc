@@ -1,9 +1,11 @@
 #include "services/identity/identity_service.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -12,6 +14,8 @@
 #include "common/pagination/page.h"
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
+#include "common/server/log.h"
+#include "common/status/retry.h"
 #include "common/status/status.h"
 #include "common/validate/identifiers.h"
 #include "google/protobuf/util/time_util.h"
@@ -167,7 +171,69 @@ absl::StatusOr<SubjectRow> Affiliation(IdentityStore& store, const std::string& 
   return row;
 }
 
+class Scrypt final : public PasswordHasher {
+ public:
+  explicit Scrypt(int log2_n) : log2_n_(log2_n) {}
+  absl::StatusOr<std::string> Hash(const std::string& password) override {
+    return HashPasswordWithCost(password, log2_n_);
+  }
+  absl::StatusOr<bool> Verify(const std::string& password, const std::string& hash) override {
+    return VerifyPassword(password, hash);
+  }
+
+ private:
+  int log2_n_;
+};
+
+// The client address of a gRPC peer without its port ("ipv4:10.1.2.3:5555" →
+// "ipv4:10.1.2.3", "ipv6:[::1]:5555" → "ipv6:[::1]"): one client's
+// connections share it.
+std::string PeerAddress(absl::string_view peer) {
+  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
+    auto colon = peer.rfind(':');
+    if (colon != absl::string_view::npos && colon > 5) return std::string(peer.substr(0, colon));
+  }
+  return std::string(peer);
+}
+
+// `now` rounded down to the JWT's whole seconds: tokens issued in that second
+// or later (iat >= it) stay valid.
+google::protobuf::Timestamp CredentialsChangeTime(absl::Time now) {
+  return ToTimestamp(absl::FromUnixSeconds(absl::ToUnixSeconds(now)));
+}
+
+v1::AuthEvent Event(v1::AuthEvent::Type type, const std::string& subject,
+                    const std::string& actor, const std::string& peer,
+                    const std::string& reason) {
+  v1::AuthEvent e;
+  e.set_type(type);
+  e.set_subject(subject);
+  if (actor != subject) e.set_actor(actor);
+  e.set_peer(peer);
+  e.set_reason(reason);
+  return e;
+}
+
 }  // namespace
+
+std::shared_ptr<PasswordHasher> ScryptHasher(int log2_n) {
+  return std::make_shared<Scrypt>(log2_n);
+}
+
+absl::Duration LoginThrottlePolicy::Backoff(int64_t failures, int free) const {
+  if (failures < free) return absl::ZeroDuration();
+  int64_t shift = failures - free;
+  if (shift >= 40) return max_delay;
+  return std::min(base_delay * static_cast<double>(int64_t{1} << shift), max_delay);
+}
+
+absl::Duration LoginThrottlePolicy::MinimumTimeFor(int attempts) const {
+  absl::Duration total;
+  for (int failures = 1; failures < attempts; ++failures) {
+    total += Backoff(failures, free_attempts);
+  }
+  return total;
+}
 
 absl::Status ValidateCreateSubject(const v1::CreateSubjectRequest& req, absl::Time now) {
   const Subject& in = req.subject();
@@ -215,6 +281,10 @@ auth::SubjectStatus StatusOf(const Subject& subject) {
   auth::SubjectStatus status;
   status.blocked = subject.state() != Subject::ACTIVE;
   for (int r : subject.roles()) status.roles.push_back(static_cast<Role>(r));
+  if (subject.has_credentials_change_time()) {
+    status.tokens_valid_after = FromTimestamp(subject.credentials_change_time());
+  }
+  status.password_change_required = subject.password_change_required();
   return status;
 }
 
@@ -233,6 +303,11 @@ std::vector<auth::RpcPolicy> IdentityPolicies() {
       {.method = "RevokeApiKey", .roles = {SUPERVISOR}, .owner_field = "name"},
       {.method = "GetSigningKeys", .public_access = true},
       {.method = "WhoAmI", .any_authenticated = true},
+      {.method = "ChangePassword", .owner_field = "name"},
+      {.method = "ResetPassword", .roles = {SUPERVISOR}},
+      {.method = "ClearLoginThrottle", .roles = {SUPERVISOR}},
+      // Finer rule (a non-supervisor sees its own events) in the handler.
+      {.method = "ListAuthEvents", .any_authenticated = true},
   };
 }
 
@@ -252,6 +327,7 @@ absl::StatusOr<std::unique_ptr<IdentityServiceImpl>> IdentityServiceImpl::Create
   if (options.id_hash_key.size() < 16 || options.page_token_secret.size() < 16) {
     return absl::FailedPreconditionError("identity secrets must be at least 16 bytes");
   }
+  if (options.hasher == nullptr) options.hasher = ScryptHasher(options.password_log2_n);
   std::unique_ptr<IdentityServiceImpl> service(
       new IdentityServiceImpl(store, clock, std::move(options), suspension));
   MARKET_ASSIGN_OR_RETURN(service->tokens_,
@@ -264,8 +340,7 @@ absl::StatusOr<std::unique_ptr<IdentityServiceImpl>> IdentityServiceImpl::Create
                                                    clock));
   service->env_ = server::RpcEnv{kService, service->authorizer_.get(), metrics};
   MARKET_ASSIGN_OR_RETURN(service->dummy_password_hash_,
-                          HashPasswordWithCost(HexEncode(RandomBytes(16)),
-                                               service->options_.password_log2_n));
+                          service->options_.hasher->Hash(HexEncode(RandomBytes(16))));
   return service;
 }
 
@@ -275,13 +350,13 @@ IdentityServiceImpl::BootstrapSupervisor() {
   if (count > 0) return std::nullopt;
   std::string password = Base64UrlEncode(RandomBytes(18));
   SubjectRow row;
-  row.subject.set_name("subjects/supervisor");
+  row.subject.set_name(kBootstrapSupervisor);
+  row.subject.set_password_change_required(true);
   row.subject.set_kind(Subject::PERSON);
   row.subject.add_roles(common::v1::SUPERVISOR);
   row.subject.set_display_name("Bootstrap supervisor");
   row.subject.set_state(Subject::ACTIVE);
-  MARKET_ASSIGN_OR_RETURN(row.password_hash,
-                          HashPasswordWithCost(password, options_.password_log2_n));
+  MARKET_ASSIGN_OR_RETURN(row.password_hash, HashPassword(password));
   MARKET_RETURN_IF_ERROR(
       store_->CreateSubject(row, std::nullopt, RequestKey{}, clock_->Now(), nullptr).status());
   return std::make_pair(row.subject.name(), password);
@@ -300,6 +375,11 @@ Subject IdentityServiceImpl::ViewSubject(Subject s, const auth::Caller& caller) 
   if (!self && !supervisor) {
     s.clear_id_number_masked();
     s.clear_suspend_reason();
+  }
+  // Other services' authorizers need these (StatusOf); nobody else does.
+  if (!self && !supervisor && !caller.HasRole(common::v1::SERVICE)) {
+    s.clear_password_change_required();
+    s.clear_credentials_change_time();
   }
   return s;
 }
@@ -536,8 +616,12 @@ absl::StatusOr<Subject> IdentityServiceImpl::SetState(const auth::Caller& caller
                                                       const std::string& etag,
                                                       const std::string& request_id,
                                                       Subject::State state,
-                                                      const std::string& reason) {
+                                                      const std::string& reason,
+                                                      const std::string& peer) {
   RequestKey key{method, caller.subject, request_id};
+  v1::AuthEvent event = Event(state == Subject::SUSPENDED ? v1::AuthEvent::SUBJECT_SUSPENDED
+                                                          : v1::AuthEvent::SUBJECT_REINSTATED,
+                              name, caller.subject, peer, reason);
   Subject stored;
   MARKET_ASSIGN_OR_RETURN(bool replayed, Replay(*store_, key, stored));
   if (replayed) return ViewSubject(std::move(stored), caller);
@@ -554,8 +638,12 @@ absl::StatusOr<Subject> IdentityServiceImpl::SetState(const auth::Caller& caller
         }
         row.subject.set_state(state);
         row.subject.set_suspend_reason(reason);
+        // The tokens it held before stay refused after a reinstatement.
+        if (state == Subject::SUSPENDED) {
+          *row.subject.mutable_credentials_change_time() = CredentialsChangeTime(clock_->Now());
+        }
         return absl::OkStatus();
-      }));
+      }, {event}));
   if (suspension_ != nullptr) suspension_->Invalidate(name);
   MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(updated.name()));
   return View(row, caller);
@@ -576,7 +664,7 @@ grpc::Status IdentityServiceImpl::SuspendSubject(grpc::ServerContext* ctx,
     }
     MARKET_ASSIGN_OR_RETURN(*resp, SetState(caller, "SuspendSubject", req->name(), req->etag(),
                                             req->request_id(), Subject::SUSPENDED,
-                                            req->reason()));
+                                            req->reason(), ctx->peer()));
     return absl::OkStatus();
   });
 }
@@ -590,9 +678,89 @@ grpc::Status IdentityServiceImpl::ReinstateSubject(grpc::ServerContext* ctx,
     CheckRequestId(v, req->request_id());
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     MARKET_ASSIGN_OR_RETURN(*resp, SetState(caller, "ReinstateSubject", req->name(), req->etag(),
-                                            req->request_id(), Subject::ACTIVE, ""));
+                                            req->request_id(), Subject::ACTIVE, "",
+                                            ctx->peer()));
     return absl::OkStatus();
   });
+}
+
+IdentityServiceImpl::ThrottleKeys IdentityServiceImpl::KeysFor(
+    const std::string& subject, const std::string& peer_address) const {
+  return {absl::StrCat("subject:", subject), absl::StrCat("peer:", peer_address)};
+}
+
+absl::Status IdentityServiceImpl::CheckThrottle(const ThrottleKeys& keys) const {
+  absl::Time now = clock_->Now();
+  absl::Time until = absl::InfinitePast();
+  for (const std::string* key : {&keys.subject, &keys.peer}) {
+    MARKET_ASSIGN_OR_RETURN(LoginThrottle t, store_->GetLoginThrottle(*key));
+    until = std::max(until, t.blocked_until);
+  }
+  if (until <= now) return absl::OkStatus();
+  absl::Duration wait = absl::Ceil(until - now, absl::Seconds(1));
+  return WithRetryDelay(
+      WithReason(absl::StatusCode::kResourceExhausted, "LOGIN_THROTTLED",
+                 absl::StrCat("too many failed logins; try again in ",
+                              absl::FormatDuration(wait))),
+      until - now);
+}
+
+absl::Status IdentityServiceImpl::FailLogin(const ThrottleKeys& keys, const std::string& subject,
+                                            const std::string& peer, const std::string& reason,
+                                            absl::Status denied) {
+  server::LogJson("warn", "login failed",
+                  {{"subject", subject}, {"peer", peer}, {"reason", reason}});
+  const LoginThrottlePolicy& policy = options_.throttle;
+  std::vector<std::string> keys_list = {keys.subject, keys.peer};
+  std::vector<v1::AuthEvent> events = {
+      Event(v1::AuthEvent::LOGIN_FAILED, subject, subject, peer, reason)};
+  absl::StatusOr<std::vector<LoginThrottle>> counted = store_->RecordLoginFailure(
+      keys_list, clock_->Now(), policy.forget_after,
+      [&, n = 0](int64_t failures) mutable {
+        return policy.Backoff(failures, n++ == 0 ? policy.free_attempts
+                                                 : policy.peer_free_attempts);
+      },
+      events);
+  MARKET_RETURN_IF_ERROR(counted.status());
+  if ((*counted)[0].failures == policy.free_attempts) {
+    server::LogJson("warn", "login throttled", {{"subject", subject}, {"peer", peer}});
+    Audit(v1::AuthEvent::LOGIN_THROTTLED, subject, subject, peer,
+          absl::StrCat(policy.free_attempts, " failed logins for the subject"));
+  }
+  if ((*counted)[1].failures == policy.peer_free_attempts) {
+    server::LogJson("warn", "login throttled", {{"subject", subject}, {"peer", peer}});
+    Audit(v1::AuthEvent::LOGIN_THROTTLED, subject, subject, peer,
+          absl::StrCat(policy.peer_free_attempts, " failed logins from the address"));
+  }
+  return denied;
+}
+
+void IdentityServiceImpl::Audit(v1::AuthEvent::Type type, const std::string& subject,
+                                const std::string& actor, const std::string& peer,
+                                const std::string& reason) {
+  absl::Status s =
+      store_->AppendAuthEvent(Event(type, subject, actor, peer, reason), clock_->Now());
+  if (!s.ok()) {
+    server::LogJson("error", "auth event not recorded",
+                    {{"type", v1::AuthEvent::Type_Name(type)},
+                     {"subject", subject},
+                     {"error", s.ToString()}});
+  }
+}
+
+absl::StatusOr<std::string> IdentityServiceImpl::HashPassword(const std::string& password) {
+  hash_slots_.acquire();
+  absl::StatusOr<std::string> hash = options_.hasher->Hash(password);
+  hash_slots_.release();
+  return hash;
+}
+
+absl::StatusOr<bool> IdentityServiceImpl::CheckPassword(const std::string& password,
+                                                        const std::string& hash) {
+  hash_slots_.acquire();
+  absl::StatusOr<bool> ok = options_.hasher->Verify(password, hash);
+  hash_slots_.release();
+  return ok;
 }
 
 grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
@@ -608,34 +776,45 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
       v.Add("api_key", "required");
     }
     MARKET_RETURN_IF_ERROR(v.ToStatus());
+    const std::string peer = ctx->peer();
+    const ThrottleKeys keys = KeysFor(req->subject(), PeerAddress(peer));
+    // Before any hashing: a throttled guess costs one indexed read.
+    if (absl::Status throttled = CheckThrottle(keys); !throttled.ok()) {
+      server::LogJson("warn", "login refused while throttled",
+                      {{"subject", req->subject()}, {"peer", peer}});
+      return throttled;
+    }
     const absl::Status denied = absl::UnauthenticatedError("unknown subject or wrong credential");
+    auto fail = [&](const std::string& reason) {
+      return FailLogin(keys, req->subject(), peer, reason, denied);
+    };
     // Without a usable password hash, still spend the time of one check.
-    auto deny_after_dummy_check = [&]() -> absl::Status {
+    auto deny_after_dummy_check = [&](const std::string& reason) -> absl::Status {
       if (req->credential_case() == v1::LoginRequest::kPassword) {
-        (void)VerifyPassword(req->password(), dummy_password_hash_);
+        (void)CheckPassword(req->password(), dummy_password_hash_);
       }
-      return denied;
+      return fail(reason);
     };
     absl::StatusOr<SubjectRow> row = store_->GetSubject(req->subject());
-    if (absl::IsNotFound(row.status())) return deny_after_dummy_check();
+    if (absl::IsNotFound(row.status())) return deny_after_dummy_check("unknown subject");
     MARKET_RETURN_IF_ERROR(row.status());
     if (req->credential_case() == v1::LoginRequest::kPassword) {
-      if (row->password_hash.empty()) return deny_after_dummy_check();
-      MARKET_ASSIGN_OR_RETURN(bool ok, VerifyPassword(req->password(), row->password_hash));
-      if (!ok) return denied;
+      if (row->password_hash.empty()) return deny_after_dummy_check("subject has no password");
+      MARKET_ASSIGN_OR_RETURN(bool ok, CheckPassword(req->password(), row->password_hash));
+      if (!ok) return fail("wrong password");
     } else {
       std::string key_id, secret;
-      if (!SplitApiKey(req->api_key(), &key_id, &secret)) return denied;
+      if (!SplitApiKey(req->api_key(), &key_id, &secret)) return fail("malformed API key");
       absl::StatusOr<ApiKeyRow> key =
           store_->GetApiKey(absl::StrCat(req->subject(), "/apiKeys/", key_id));
-      if (absl::IsNotFound(key.status())) return denied;
+      if (absl::IsNotFound(key.status())) return fail("unknown API key");
       MARKET_RETURN_IF_ERROR(key.status());
-      if (key->key.has_revoke_time() ||
-          !ConstantTimeEquals(key->secret_hash, Sha256(secret))) {
-        return denied;
-      }
+      if (key->key.has_revoke_time()) return fail("revoked API key");
+      if (!ConstantTimeEquals(key->secret_hash, Sha256(secret))) return fail("wrong API key");
     }
     if (row->subject.state() != Subject::ACTIVE) {
+      Audit(v1::AuthEvent::LOGIN_FAILED, req->subject(), req->subject(), peer,
+            "subject is suspended");
       return WithReason(absl::StatusCode::kFailedPrecondition, "SUBJECT_SUSPENDED",
                         absl::StrCat(req->subject(), " is suspended"));
     }
@@ -643,8 +822,20 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     for (int r : row->subject.roles()) roles.push_back(static_cast<Role>(r));
     MARKET_RETURN_IF_ERROR(tokens_->MaybeRotate());
     MARKET_ASSIGN_OR_RETURN(auto token, tokens_->Issue(req->subject(), roles));
+    // A success resets the subject's count (the address's decays only by
+    // time: one address may be guessing at many subjects).
+    MARKET_RETURN_IF_ERROR(
+        store_
+            ->ClearLoginThrottle(
+                keys.subject,
+                Event(v1::AuthEvent::LOGIN_SUCCEEDED, req->subject(), req->subject(), peer,
+                      req->credential_case() == v1::LoginRequest::kPassword ? "password"
+                                                                           : "API key"),
+                clock_->Now())
+            .status());
     resp->set_access_token(token.first);
     *resp->mutable_expire_time() = ToTimestamp(token.second);
+    resp->set_password_change_required(row->subject.password_change_required());
     return absl::OkStatus();
   });
 }
@@ -673,6 +864,8 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(*resp->mutable_api_key(),
                             store_->CreateApiKey(row, key, clock_->Now()));
     resp->set_key(absl::StrCat(kApiKeyPrefix, key_id, "_", secret));
+    Audit(v1::AuthEvent::API_KEY_CREATED, req->parent(), caller.subject, ctx->peer(),
+          resp->api_key().name());
     return absl::OkStatus();
   });
 }
@@ -693,6 +886,8 @@ grpc::Status IdentityServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(bool replayed, Replay(*store_, key, *resp));
     if (replayed) return absl::OkStatus();
     MARKET_ASSIGN_OR_RETURN(*resp, store_->RevokeApiKey(req->name(), key, clock_->Now()));
+    Audit(v1::AuthEvent::API_KEY_REVOKED, absl::StrCat(parts[0], "/", parts[1]), caller.subject,
+          ctx->peer(), req->name());
     return absl::OkStatus();
   });
 }
@@ -724,6 +919,151 @@ grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::Who
     for (Role r : caller.roles) resp->add_roles(r);
     resp->set_display_name(row.subject.display_name());
     *resp->mutable_token_expire_time() = ToTimestamp(caller.token_expire_time);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
+                                                 const v1::ChangePasswordRequest* req,
+                                                 v1::ChangePasswordResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ChangePassword", *req, [&](const auth::Caller& caller)
+                                                                   -> absl::Status {
+    Violations v;
+    CheckSubjectName(v, "name", req->name());
+    if (req->old_password().empty()) v.Add("old_password", "required");
+    if (Utf8Length(req->new_password()) < 10 || Utf8Length(req->new_password()) > 256) {
+      v.Add("new_password", "want 10..256 characters");
+    }
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    if (req->name() != caller.subject) {
+      return absl::PermissionDeniedError("a subject changes its own password only");
+    }
+    if (req->old_password() == req->new_password()) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "SAME_PASSWORD",
+                        "the new password must differ from the old one");
+    }
+    const std::string peer = ctx->peer();
+    // The old password is a guess like a login's: throttled the same way.
+    const ThrottleKeys keys = KeysFor(req->name(), PeerAddress(peer));
+    MARKET_RETURN_IF_ERROR(CheckThrottle(keys));
+    MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(req->name()));
+    if (row.password_hash.empty()) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "NO_PASSWORD",
+                        absl::StrCat(req->name(), " logs in with API keys only"));
+    }
+    MARKET_ASSIGN_OR_RETURN(bool ok, CheckPassword(req->old_password(), row.password_hash));
+    if (!ok) {
+      return FailLogin(keys, req->name(), peer, "wrong old password on ChangePassword",
+                       absl::UnauthenticatedError("old_password is wrong"));
+    }
+    MARKET_ASSIGN_OR_RETURN(std::string hash, HashPassword(req->new_password()));
+    MARKET_ASSIGN_OR_RETURN(
+        Subject updated,
+        store_->UpdateSubject(
+            req->name(), RequestKey{}, clock_->Now(),
+            [&](SubjectRow& r) {
+              r.password_hash = hash;
+              r.subject.set_password_change_required(false);
+              *r.subject.mutable_credentials_change_time() = CredentialsChangeTime(clock_->Now());
+              return absl::OkStatus();
+            },
+            {Event(v1::AuthEvent::PASSWORD_CHANGED, req->name(), caller.subject, peer, "")}));
+    if (suspension_ != nullptr) suspension_->Invalidate(req->name());
+    if (req->name() == kBootstrapSupervisor && !options_.bootstrap_file.empty()) {
+      std::error_code ec;
+      if (std::filesystem::remove(options_.bootstrap_file, ec)) {
+        server::LogJson("info", "bootstrap credentials deleted",
+                        {{"path", options_.bootstrap_file}});
+      }
+    }
+    std::vector<auth::Role> roles;
+    for (int r : updated.roles()) roles.push_back(static_cast<Role>(r));
+    MARKET_RETURN_IF_ERROR(tokens_->MaybeRotate());
+    MARKET_ASSIGN_OR_RETURN(auto token, tokens_->Issue(req->name(), roles));
+    MARKET_ASSIGN_OR_RETURN(SubjectRow fresh, store_->GetSubject(req->name()));
+    *resp->mutable_subject() = View(fresh, caller);
+    resp->set_access_token(token.first);
+    *resp->mutable_expire_time() = ToTimestamp(token.second);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::ResetPassword(grpc::ServerContext* ctx,
+                                                const v1::ResetPasswordRequest* req,
+                                                v1::Subject* resp) {
+  return server::HandleRpc(env_, ctx, "ResetPassword", *req, [&](const auth::Caller& caller) {
+    Violations v;
+    CheckSubjectName(v, "name", req->name());
+    if (Utf8Length(req->new_password()) < 10 || Utf8Length(req->new_password()) > 256) {
+      v.Add("new_password", "want 10..256 characters");
+    }
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    MARKET_RETURN_IF_ERROR(store_->GetSubject(req->name()).status());
+    MARKET_ASSIGN_OR_RETURN(std::string hash, HashPassword(req->new_password()));
+    MARKET_RETURN_IF_ERROR(
+        store_
+            ->UpdateSubject(
+                req->name(), RequestKey{}, clock_->Now(),
+                [&](SubjectRow& r) {
+                  r.password_hash = hash;
+                  r.subject.set_password_change_required(true);
+                  *r.subject.mutable_credentials_change_time() =
+                      CredentialsChangeTime(clock_->Now());
+                  return absl::OkStatus();
+                },
+                {Event(v1::AuthEvent::PASSWORD_RESET, req->name(), caller.subject, ctx->peer(),
+                       "")})
+            .status());
+    if (suspension_ != nullptr) suspension_->Invalidate(req->name());
+    MARKET_ASSIGN_OR_RETURN(SubjectRow row, store_->GetSubject(req->name()));
+    *resp = View(row, caller);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::ClearLoginThrottle(grpc::ServerContext* ctx,
+                                                     const v1::ClearLoginThrottleRequest* req,
+                                                     v1::ClearLoginThrottleResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ClearLoginThrottle", *req,
+                           [&](const auth::Caller& caller) -> absl::Status {
+    Violations v;
+    CheckSubjectName(v, "subject", req->subject());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    MARKET_ASSIGN_OR_RETURN(
+        int64_t failures,
+        store_->ClearLoginThrottle(KeysFor(req->subject(), "").subject,
+                                   Event(v1::AuthEvent::THROTTLE_CLEARED, req->subject(),
+                                         caller.subject, ctx->peer(), ""),
+                                   clock_->Now()));
+    resp->set_cleared_failures(failures);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status IdentityServiceImpl::ListAuthEvents(grpc::ServerContext* ctx,
+                                                 const v1::ListAuthEventsRequest* req,
+                                                 v1::ListAuthEventsResponse* resp) {
+  return server::HandleRpc(env_, ctx, "ListAuthEvents", *req,
+                           [&](const auth::Caller& caller) -> absl::Status {
+    Violations v;
+    if (!req->subject().empty()) CheckSubjectName(v, "subject", req->subject());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    std::string subject = req->subject();
+    if (!caller.HasRole(common::v1::SUPERVISOR)) {
+      if (!subject.empty() && subject != caller.subject) {
+        return absl::PermissionDeniedError("a subject sees its own auth events only");
+      }
+      subject = caller.subject;
+    }
+    MARKET_ASSIGN_OR_RETURN(Page page, Page::Start(pages_, absl::StrCat("auth-events|", subject),
+                                                   req->page_size(), req->page_token()));
+    MARKET_ASSIGN_OR_RETURN(int64_t before, page.Int(0));
+    MARKET_ASSIGN_OR_RETURN(std::vector<v1::AuthEvent> events,
+                            store_->ListAuthEvents(subject, before, page.limit()));
+    resp->set_next_page_token(page.Trim(events, [](const v1::AuthEvent& e) {
+      return std::string(absl::StripPrefix(e.name(), "authEvents/"));
+    }));
+    for (v1::AuthEvent& e : events) *resp->add_events() = std::move(e);
     return absl::OkStatus();
   });
 }

@@ -30,6 +30,7 @@ namespace v1 = ::market::identity::v1;
 
 const absl::Time kStart = absl::FromUnixSeconds(1'790'000'000);
 constexpr char kPassword[] = "correct horse battery";
+constexpr char kSupervisorPassword[] = "supervisor's own passphrase";
 
 class IdentityServiceTest : public testing::ServiceTest {
  protected:
@@ -45,7 +46,9 @@ class IdentityServiceTest : public testing::ServiceTest {
     ASSERT_OK(boot);
     ASSERT_TRUE(boot->has_value());
     supervisor_ = (*boot)->first;
-    supervisor_password_ = (*boot)->second;
+    // Every client's first step: the bootstrap password is replaced.
+    testing::ChangeFirstPassword(*stub_, supervisor_, (*boot)->second, kSupervisorPassword);
+    supervisor_password_ = kSupervisorPassword;
   }
   // A subject stored directly, with kPassword.
   std::string AddSubject(const std::string& id, std::vector<Role> roles,
@@ -755,6 +758,32 @@ class RoleMatrixTest : public IdentityServiceTest {
       v1::WhoAmIResponse resp;
       return stub_->WhoAmI(ctx.get(), v1::WhoAmIRequest(), &resp);
     }
+    if (rpc == "ChangePassword") {
+      v1::ChangePasswordRequest req;
+      req.set_name(target);  // someone else's password: nobody may
+      req.set_old_password(kPassword);
+      req.set_new_password("a brand new passphrase");
+      v1::ChangePasswordResponse resp;
+      return stub_->ChangePassword(ctx.get(), req, &resp);
+    }
+    if (rpc == "ResetPassword") {
+      v1::ResetPasswordRequest req;
+      req.set_name(target);
+      req.set_new_password("one-time passphrase");
+      return stub_->ResetPassword(ctx.get(), req, &s);
+    }
+    if (rpc == "ClearLoginThrottle") {
+      v1::ClearLoginThrottleRequest req;
+      req.set_subject(target);
+      v1::ClearLoginThrottleResponse resp;
+      return stub_->ClearLoginThrottle(ctx.get(), req, &resp);
+    }
+    if (rpc == "ListAuthEvents") {
+      v1::ListAuthEventsRequest req;
+      req.set_subject(target);  // someone else's events: a supervisor only
+      v1::ListAuthEventsResponse resp;
+      return stub_->ListAuthEvents(ctx.get(), req, &resp);
+    }
     ADD_FAILURE() << "no call for " << rpc;
     return grpc::Status::OK;
   }
@@ -776,6 +805,10 @@ const std::vector<MatrixRow>& Matrix() {
       {"RevokeApiKey", {U, A, D, D, D, D, D, D}},
       {"GetSigningKeys", {A, A, A, A, A, A, A, A}},
       {"WhoAmI", {U, A, A, A, A, A, A, A}},
+      {"ChangePassword", {U, D, D, D, D, D, D, D}},
+      {"ResetPassword", {U, A, D, D, D, D, D, D}},
+      {"ClearLoginThrottle", {U, A, D, D, D, D, D, D}},
+      {"ListAuthEvents", {U, A, D, D, D, D, D, D}},
   };
   return *rows;
 }

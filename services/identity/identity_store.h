@@ -44,6 +44,14 @@ struct SigningKeyRow {
   bool active = false;
 };
 
+// Failed logins counted under one key ("subject:subjects/x" or
+// "peer:ipv4:10.1.2.3") and the time before which logins under it are refused.
+struct LoginThrottle {
+  int64_t failures = 0;
+  absl::Time blocked_until = absl::InfinitePast();
+  absl::Time last_failure = absl::InfinitePast();
+};
+
 struct SubjectFilter {
   std::optional<common::v1::Role> role;
   std::optional<Subject::State> state;
@@ -68,11 +76,13 @@ class IdentityStore {
                                                                const std::string& after,
                                                                int limit) = 0;
   // Reads the row, applies `mutate` (which may refuse with its own error, e.g.
-  // ABORTED for a stale etag) and writes it back with version+1, atomically.
-  // NOT_FOUND when absent.
+  // ABORTED for a stale etag) and writes it back (password_hash included) with
+  // version+1, atomically, with `audit` events (create_time = now) appended in
+  // the same transaction. NOT_FOUND when absent.
   virtual absl::StatusOr<Subject> UpdateSubject(const std::string& name, const RequestKey& key,
                                                 absl::Time now,
-                                                const std::function<absl::Status(SubjectRow&)>& mutate) = 0;
+                                                const std::function<absl::Status(SubjectRow&)>& mutate,
+                                                const std::vector<v1::AuthEvent>& audit = {}) = 0;
   // A stored response for `key` (replay), if any.
   virtual absl::StatusOr<std::optional<std::string>> LookupReplay(const RequestKey& key) = 0;
 
@@ -94,6 +104,30 @@ class IdentityStore {
 
   // Number of subjects (bootstrap decides on an empty store).
   virtual absl::StatusOr<int64_t> CountSubjects() = 0;
+
+  // The throttle state under `key` (zero failures when none is stored).
+  virtual absl::StatusOr<LoginThrottle> GetLoginThrottle(const std::string& key) = 0;
+  // In one transaction: counts one more failure under each of `keys` (from
+  // zero when the last one is `forget_after` old), sets blocked_until = now +
+  // backoff(failures) for each, and appends `events`. Returns the new state
+  // of each key, in order.
+  virtual absl::StatusOr<std::vector<LoginThrottle>> RecordLoginFailure(
+      const std::vector<std::string>& keys, absl::Time now, absl::Duration forget_after,
+      const std::function<absl::Duration(int64_t failures)>& backoff,
+      const std::vector<v1::AuthEvent>& events) = 0;
+  // Forgets the state under `key` and appends `event` (if its type is set),
+  // in one transaction; returns the failures it had.
+  virtual absl::StatusOr<int64_t> ClearLoginThrottle(const std::string& key,
+                                                     const v1::AuthEvent& event,
+                                                     absl::Time now) = 0;
+
+  // Appends an audit event (its name and create_time are set by the store
+  // from its row id and `now`).
+  virtual absl::Status AppendAuthEvent(const v1::AuthEvent& event, absl::Time now) = 0;
+  // Up to `limit` events with row id < `before` (0: from the newest),
+  // newest first; only `subject`'s when it is not empty.
+  virtual absl::StatusOr<std::vector<v1::AuthEvent>> ListAuthEvents(const std::string& subject,
+                                                                    int64_t before, int limit) = 0;
 };
 
 }  // namespace market::identity

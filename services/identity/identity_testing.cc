@@ -59,7 +59,7 @@ void ServiceTest::SetUp() {
                       "_", ::getpid(), "_", counter++);
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
-  IdentityOptions options;
+  IdentityOptions options = identity_options_;
   options.password_log2_n = 10;
   ASSERT_OK_AND_ASSIGN(identity_, OpenIdentityModule(dir_, &clock_, verifier_, nullptr, options));
 }
@@ -68,6 +68,28 @@ void ServiceTest::TearDown() {
   if (runner_ != nullptr) runner_->Shutdown(absl::ZeroDuration());
   runner_.reset();
   std::filesystem::remove_all(dir_);
+}
+
+std::string ChangeFirstPassword(v1::IdentityService::Stub& stub, const std::string& subject,
+                                const std::string& old_password,
+                                const std::string& new_password) {
+  v1::LoginRequest login;
+  login.set_subject(subject);
+  login.set_password(old_password);
+  v1::LoginResponse token;
+  grpc::ClientContext login_ctx;
+  grpc::Status s = stub.Login(&login_ctx, login, &token);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  v1::ChangePasswordRequest change;
+  change.set_name(subject);
+  change.set_old_password(old_password);
+  change.set_new_password(new_password);
+  v1::ChangePasswordResponse changed;
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token.access_token());
+  s = stub.ChangePassword(&ctx, change, &changed);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return changed.access_token();
 }
 
 std::string ServiceTest::TempPath(const std::string& name) const {

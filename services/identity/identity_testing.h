@@ -41,6 +41,13 @@ std::string TestToken(IdentityModule& identity, const std::string& subject,
 absl::StatusOr<std::optional<v1::Subject>> LookupTestSubject(IdentityModule& identity,
                                                              const std::string& subject);
 
+// The bootstrap supervisor's first login and password change (to
+// `new_password`) over `stub`, as every client does before anything else;
+// returns the fresh token. Fails the current test on an error.
+std::string ChangeFirstPassword(v1::IdentityService::Stub& stub, const std::string& subject,
+                                const std::string& old_password,
+                                const std::string& new_password);
+
 // Fixture base for a service test: a fresh temp dir, a FakeClock, a
 // TokenVerifier, the identity module over the dir (subjects, tokens,
 // suspensions) and, once StartServer() ran, a ServerRunner on 127.0.0.1:0.
@@ -94,6 +101,9 @@ class ServiceTest : public ::testing::Test {
   // A new channel to the running server.
   std::shared_ptr<grpc::Channel> NewChannel() const;
 
+  // Options the identity module opens with (scrypt cost 2^10 is forced); a
+  // derived fixture may set them in its constructor (e.g. a counting hasher).
+  IdentityOptions identity_options_;
   FakeClock clock_;
   std::string dir_;
   std::shared_ptr<auth::TokenVerifier> verifier_ = std::make_shared<auth::TokenVerifier>();

@@ -43,6 +43,21 @@ CREATE TABLE signing_keys (
 );
 )sql",
                        kIdempotencySchema)},
+      {2, R"sql(
+CREATE TABLE login_throttle (
+  key TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  blocked_until INTEGER NOT NULL,
+  last_failure INTEGER NOT NULL
+);
+CREATE TABLE auth_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  subject TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX auth_events_by_subject ON auth_events(subject, id);
+)sql"},
   };
   return *migrations;
 }
@@ -94,6 +109,33 @@ absl::Status InsertApiKey(Connection& c, const ApiKeyRow& row) {
   MARKET_RETURN_IF_ERROR(st.BindBlob(3, row.secret_hash));
   MARKET_RETURN_IF_ERROR(st.BindBlob(4, row.key.SerializeAsString()));
   return st.Run();
+}
+
+absl::Status InsertAuthEvent(Connection& c, v1::AuthEvent event, absl::Time now) {
+  event.clear_name();
+  *event.mutable_create_time() = ToTimestamp(now);
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("INSERT INTO auth_events(subject, create_time, data) VALUES(?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, event.subject()));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, absl::ToUnixMicros(now)));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(3, event.SerializeAsString()));
+  return st.Run();
+}
+
+absl::StatusOr<LoginThrottle> SelectThrottle(Connection& c, const std::string& key) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT failures, blocked_until, last_failure FROM login_throttle WHERE key = ?"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, key));
+  MARKET_ASSIGN_OR_RETURN(bool found, st.Step());
+  LoginThrottle t;
+  if (found) {
+    t.failures = st.ColumnInt64(0);
+    t.blocked_until = absl::FromUnixMicros(st.ColumnInt64(1));
+    t.last_failure = absl::FromUnixMicros(st.ColumnInt64(2));
+  }
+  return t;
 }
 
 // Runs `fn` in one db.Read() and returns its value.
@@ -183,7 +225,8 @@ absl::StatusOr<std::vector<SubjectRow>> SqliteIdentityStore::ListSubjects(
 
 absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
     const std::string& name, const RequestKey& key, absl::Time now,
-    const std::function<absl::Status(SubjectRow&)>& mutate) {
+    const std::function<absl::Status(SubjectRow&)>& mutate,
+    const std::vector<v1::AuthEvent>& audit) {
   return RunIdempotent<Subject>(
       *db_, key, now, [&](Connection& c) -> absl::StatusOr<Subject> {
         MARKET_ASSIGN_OR_RETURN(SubjectRow row, SelectSubject(c, name));
@@ -194,14 +237,18 @@ absl::StatusOr<Subject> SqliteIdentityStore::UpdateSubject(
         s.clear_etag();
         MARKET_ASSIGN_OR_RETURN(
             Statement st, c.Prepare("UPDATE subjects SET roles = ?, state = ?, version = ?, "
-                                    "data = ? WHERE name = ? AND version = ?"));
+                                    "data = ?, password_hash = ? WHERE name = ? AND version = ?"));
         MARKET_RETURN_IF_ERROR(st.BindText(1, RolesColumn(s)));
         MARKET_RETURN_IF_ERROR(st.Bind(2, static_cast<int64_t>(s.state())));
         MARKET_RETURN_IF_ERROR(st.Bind(3, version + 1));
         MARKET_RETURN_IF_ERROR(st.BindBlob(4, s.SerializeAsString()));
-        MARKET_RETURN_IF_ERROR(st.BindText(5, name));
-        MARKET_RETURN_IF_ERROR(st.Bind(6, version));
+        MARKET_RETURN_IF_ERROR(BindTextOrNull(st, 5, row.password_hash));
+        MARKET_RETURN_IF_ERROR(st.BindText(6, name));
+        MARKET_RETURN_IF_ERROR(st.Bind(7, version));
         MARKET_RETURN_IF_ERROR(st.Run());
+        for (const v1::AuthEvent& event : audit) {
+          MARKET_RETURN_IF_ERROR(InsertAuthEvent(c, event, now));
+        }
         s.set_etag(VersionEtag(version + 1));
         return s;
       });
@@ -308,6 +355,90 @@ absl::StatusOr<int64_t> SqliteIdentityStore::CountSubjects() {
     MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT count(*) FROM subjects"));
     MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
     return row ? st.ColumnInt64(0) : 0;
+  });
+}
+
+absl::StatusOr<LoginThrottle> SqliteIdentityStore::GetLoginThrottle(const std::string& key) {
+  return ReadValue(*db_, [&](Connection& c) { return SelectThrottle(c, key); });
+}
+
+absl::StatusOr<std::vector<LoginThrottle>> SqliteIdentityStore::RecordLoginFailure(
+    const std::vector<std::string>& keys, absl::Time now, absl::Duration forget_after,
+    const std::function<absl::Duration(int64_t failures)>& backoff,
+    const std::vector<v1::AuthEvent>& events) {
+  std::vector<LoginThrottle> out;
+  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    out.clear();
+    for (const std::string& key : keys) {
+      MARKET_ASSIGN_OR_RETURN(LoginThrottle t, SelectThrottle(c, key));
+      if (now - t.last_failure >= forget_after) t.failures = 0;
+      ++t.failures;
+      t.blocked_until = now + backoff(t.failures);
+      t.last_failure = now;
+      MARKET_ASSIGN_OR_RETURN(
+          Statement st,
+          c.Prepare("INSERT INTO login_throttle(key, failures, blocked_until, last_failure) "
+                    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET failures = ?2, "
+                    "blocked_until = ?3, last_failure = ?4"));
+      MARKET_RETURN_IF_ERROR(st.BindText(1, key));
+      MARKET_RETURN_IF_ERROR(st.Bind(2, t.failures));
+      MARKET_RETURN_IF_ERROR(st.Bind(3, absl::ToUnixMicros(t.blocked_until)));
+      MARKET_RETURN_IF_ERROR(st.Bind(4, absl::ToUnixMicros(t.last_failure)));
+      MARKET_RETURN_IF_ERROR(st.Run());
+      out.push_back(t);
+    }
+    for (const v1::AuthEvent& event : events) {
+      MARKET_RETURN_IF_ERROR(InsertAuthEvent(c, event, now));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteIdentityStore::ClearLoginThrottle(const std::string& key,
+                                                                const v1::AuthEvent& event,
+                                                                absl::Time now) {
+  int64_t failures = 0;
+  MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(LoginThrottle t, SelectThrottle(c, key));
+    failures = t.failures;
+    MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("DELETE FROM login_throttle WHERE key = ?"));
+    MARKET_RETURN_IF_ERROR(st.BindText(1, key));
+    MARKET_RETURN_IF_ERROR(st.Run());
+    if (event.type() != v1::AuthEvent::TYPE_UNSPECIFIED) {
+      MARKET_RETURN_IF_ERROR(InsertAuthEvent(c, event, now));
+    }
+    return absl::OkStatus();
+  }));
+  return failures;
+}
+
+absl::Status SqliteIdentityStore::AppendAuthEvent(const v1::AuthEvent& event, absl::Time now) {
+  return db_->Write([&](Connection& c) { return InsertAuthEvent(c, event, now); });
+}
+
+absl::StatusOr<std::vector<v1::AuthEvent>> SqliteIdentityStore::ListAuthEvents(
+    const std::string& subject, int64_t before, int limit) {
+  return ReadValue(*db_, [&](Connection& c) -> absl::StatusOr<std::vector<v1::AuthEvent>> {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("SELECT id, data FROM auth_events WHERE (?1 = 0 OR id < ?1) "
+                  "AND (?2 = '' OR subject = ?2) ORDER BY id DESC LIMIT ?3"));
+    MARKET_RETURN_IF_ERROR(st.Bind(1, before));
+    MARKET_RETURN_IF_ERROR(st.BindText(2, subject));
+    MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(limit)));
+    std::vector<v1::AuthEvent> events;
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      v1::AuthEvent event;
+      if (!event.ParseFromString(st.ColumnBlob(1))) {
+        return absl::DataLossError("corrupt auth event");
+      }
+      event.set_name(absl::StrCat("authEvents/", st.ColumnInt64(0)));
+      events.push_back(std::move(event));
+    }
+    return events;
   });
 }
 

@@ -27,7 +27,8 @@ class SqliteIdentityStore final : public IdentityStore {
                                                        int limit) override;
   absl::StatusOr<Subject> UpdateSubject(
       const std::string& name, const RequestKey& key, absl::Time now,
-      const std::function<absl::Status(SubjectRow&)>& mutate) override;
+      const std::function<absl::Status(SubjectRow&)>& mutate,
+      const std::vector<v1::AuthEvent>& audit = {}) override;
   absl::StatusOr<std::optional<std::string>> LookupReplay(const RequestKey& key) override;
   absl::StatusOr<ApiKey> CreateApiKey(const ApiKeyRow& row, const RequestKey& key,
                                       absl::Time now) override;
@@ -38,6 +39,16 @@ class SqliteIdentityStore final : public IdentityStore {
   absl::Status AddSigningKey(const SigningKeyRow& row) override;
   absl::Status DeleteSigningKeysBefore(absl::Time cutoff) override;
   absl::StatusOr<int64_t> CountSubjects() override;
+  absl::StatusOr<LoginThrottle> GetLoginThrottle(const std::string& key) override;
+  absl::StatusOr<std::vector<LoginThrottle>> RecordLoginFailure(
+      const std::vector<std::string>& keys, absl::Time now, absl::Duration forget_after,
+      const std::function<absl::Duration(int64_t failures)>& backoff,
+      const std::vector<v1::AuthEvent>& events) override;
+  absl::StatusOr<int64_t> ClearLoginThrottle(const std::string& key, const v1::AuthEvent& event,
+                                             absl::Time now) override;
+  absl::Status AppendAuthEvent(const v1::AuthEvent& event, absl::Time now) override;
+  absl::StatusOr<std::vector<v1::AuthEvent>> ListAuthEvents(const std::string& subject,
+                                                            int64_t before, int limit) override;
 
   sqlite::Database* database() { return db_.get(); }
 

@@ -34,8 +34,21 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
       StartMarketd();
     }
     if (HasFatalFailure()) return;
-    RunResult login = Ctl("supervisor", {"login", "--bootstrap", bootstrap_});
+    // deploy/multiprocess.sh made the first password change already.
+    RunResult login = Multiprocess()
+                          ? LoginSupervisorAgain()
+                          : Ctl("supervisor",
+                                {"login", "--bootstrap", bootstrap_, "--new-password-stdin"},
+                                "password-supervisor\n");
     ASSERT_EQ(login.exit_code, 0) << login.err;
+  }
+  // Logs the supervisor in again (after its first password change).
+  RunResult LoginSupervisorAgain() {
+    return Multiprocess() ? Ctl("supervisor", {"login", "--subject", "supervisor",
+                                               "--password-file", dir_ + "/var/supervisor.pw"})
+                          : Ctl("supervisor", {"login", "--subject", "supervisor",
+                                               "--password-stdin"},
+                                "password-supervisor\n");
   }
   void TearDown() override {
     // SIGTERM lets deploy/multiprocess.sh stop its children.

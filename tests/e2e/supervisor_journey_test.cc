@@ -41,11 +41,10 @@ class SupervisorJourneyTest : public JourneyTest {
   // Tokens issued before a clock jump may have expired after it.
   void LogInAgain(const std::vector<std::string>& users) {
     for (const std::string& user : users) {
-      RunResult r =
-          user == "supervisor"
-              ? Ctl(user, {"login", "--bootstrap", bootstrap_})
-              : Ctl(user, {"login", "--subject", user, "--password-stdin"},
-                    "password-" + user + "\n");
+      RunResult r = user == "supervisor"
+                        ? LoginSupervisorAgain()
+                        : Ctl(user, {"login", "--subject", user, "--password-stdin"},
+                              "password-" + user + "\n");
       ASSERT_EQ(r.exit_code, 0) << user << ": " << r.err;
     }
   }
@@ -101,8 +100,7 @@ class SupervisorJourneyTest : public JourneyTest {
 TEST_P(SupervisorJourneyTest, EscalationSanctionBlacklistRepair) {
   SetClockOffset(0);
   const std::string seller = "subjects/seller-qian";
-  const std::string supervisor =
-      nlohmann::json::parse(ReadWholeFile(bootstrap_))["subject"];
+  const std::string supervisor = "subjects/supervisor";
 
   // ---- Set-up: operator, market, an admitted seller, a buyer. ----
   CreateAndLogin("city-op", {"--kind", "organization", "--role", "OPERATOR", "--display-name",

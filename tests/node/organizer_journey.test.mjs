@@ -59,10 +59,14 @@ after(async () => {
   if (server) await server.stop();
 });
 
-test('the bootstrap supervisor logs in', async () => {
+test('the bootstrap supervisor logs in and changes its password first', async () => {
   const creds = server.bootstrap();
   const login = await call(identity, 'Login', { subject: creds.subject, password: creds.password });
-  token.supervisor = login.access_token;
+  assert.equal(login.password_change_required, true);
+  const changed = await call(identity, 'ChangePassword', {
+    name: creds.subject, old_password: creds.password, new_password: 'supervisor-password-1',
+  }, bearer(login.access_token));
+  token.supervisor = changed.access_token;
   const who = await call(identity, 'WhoAmI', {}, bearer(token.supervisor));
   assert.deepEqual(who.roles, ['SUPERVISOR']);
 });
