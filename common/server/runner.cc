@@ -103,6 +103,14 @@ absl::Status ServerRunner::Start() {
       res.status = serving_ ? 200 : 503;
       res.set_content(serving_ ? "ok\n" : "shutting down\n", "text/plain");
     });
+    for (const auto& [pattern, route] : http_routes_) {
+      http_->Get(pattern, [route](const httplib::Request& req, httplib::Response& res) {
+        HttpReply reply = route(req.path);
+        res.status = reply.status;
+        if (!reply.cache_control.empty()) res.set_header("Cache-Control", reply.cache_control);
+        res.set_content(std::move(reply.body), reply.content_type);
+      });
+    }
     http_port_ =
         port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
     if (http_port_ <= 0) {
@@ -115,6 +123,10 @@ absl::Status ServerRunner::Start() {
   LogJson("info", "serving",
           {{"grpc_port", grpc_port_}, {"http_port", http_port_}, {"listen", options_.listen}});
   return absl::OkStatus();
+}
+
+void ServerRunner::AddHttpRoute(const std::string& pattern, HttpRoute route) {
+  http_routes_.emplace_back(pattern, std::move(route));
 }
 
 std::shared_ptr<grpc::Channel> ServerRunner::InProcessChannel() {

@@ -20,7 +20,8 @@
 
 namespace market::credit {
 
-inline constexpr char kDefaultOrigin[] = "second-hand-market/ledgers/main";
+// "/v2": leaf format v2 (ledger/leaf.h); a new leaf format gets a new origin.
+inline constexpr char kDefaultOrigin[] = "second-hand-market/ledgers/main/v2";
 
 struct CreditModule {
   std::unique_ptr<SqliteCreditStore> store;

@@ -7,7 +7,9 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
+#include "ledger/leaf.h"
 #include "ledger/proof.h"
+#include "ledger/tiles.h"
 
 namespace market::credit {
 namespace {
@@ -39,11 +41,40 @@ TEST(SqliteCreditStoreTest, AppendAssignsIndexesAndProofsVerify) {
     ASSERT_OK_AND_ASSIGN(AppendResult r, store->Append(NewRecord(i)));
     EXPECT_EQ(r.record.index(), i);
     EXPECT_EQ(r.checkpoint.size, i + 1);
-    EXPECT_OK(ledger::VerifyInclusion(i, r.checkpoint.size, ledger::LeafHash(LeafBytes(r.record)),
+    ASSERT_OK_AND_ASSIGN(std::vector<StoredEntry> entries, store->GetEntries(i, i + 1));
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_OK(ledger::CheckOpening(i, entries[0].leaf, LeafBytes(r.record), entries[0].salt));
+    EXPECT_OK(ledger::VerifyInclusion(i, r.checkpoint.size, ledger::LeafHash(entries[0].leaf),
                                       r.proof, r.checkpoint.root));
   }
   ASSERT_OK_AND_ASSIGN(auto proof, store->ConsistencyProof(5, 13));
   EXPECT_OK(ledger::VerifyConsistency(5, 13, *store->RootHash(5), *store->RootHash(13), proof));
+}
+
+TEST(SqliteCreditStoreTest, EachLeafHasItsOwnRandomSalt) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  ASSERT_OK(store->Append(NewRecord(1)));
+  ASSERT_OK(store->Append(NewRecord(2)));
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredEntry> entries, store->GetEntries(0, 2));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].salt.size(), ledger::kSaltSize);
+  EXPECT_NE(entries[0].salt, entries[1].salt);
+  EXPECT_EQ(entries[0].leaf.find("buyer-b"), std::string::npos);  // counterparty stays hidden
+}
+
+TEST(SqliteCreditStoreTest, TileHashesAreTheStoredHashesOfTheirLevel) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  for (int i = 0; i < 300; ++i) ASSERT_OK(store->Append(NewRecord(i)));
+  ASSERT_OK_AND_ASSIGN(std::string full, store->TileHashes(0, 0, 256));
+  ASSERT_EQ(full.size(), 256u * 32);
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredEntry> first, store->GetEntries(0, 1));
+  EXPECT_EQ(full.substr(0, 32), ledger::LeafHash(first[0].leaf));
+  ASSERT_OK_AND_ASSIGN(std::string partial, store->TileHashes(0, 1, 44));
+  EXPECT_EQ(partial.size(), 44u * 32);
+  ASSERT_OK_AND_ASSIGN(std::string level1, store->TileHashes(1, 0, 1));
+  EXPECT_EQ(level1, ledger::PerfectRoot(full));
+  EXPECT_EQ(store->TileHashes(0, 1, 45).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->TileHashes(0, 0, 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SqliteCreditStoreTest, SameEventIdReturnsStoredRecordAndAddsNothing) {

@@ -23,7 +23,7 @@ The convention (also described in README.md, "A short tour"):
 All commands run in one bash process (aliases and variables carry over), in a
 fresh folder holding ``build`` (a link to the build tree), ``docs`` (a link to
 the repository's docs/) and ``var`` (marketd's data folder), with a fresh HOME
-and MARKET_SERVER pointing at the marketd started for the run.
+and MARKET_SERVER (MARKET_HTTP_SERVER) pointing at the marketd started for the run.
 
 Exit status: 0 when every step passes; 1 with the first failing step (its
 README line, the command, what was expected and what it printed).
@@ -143,7 +143,7 @@ def start_marketd(build_dir, work):
                 except ValueError:
                     continue
                 if entry.get("msg") == "serving" and entry.get("grpc_port"):
-                    return proc, entry["grpc_port"]
+                    return proc, entry["grpc_port"], entry.get("http_port")
         time.sleep(0.05)
     with open(log_path) as f:
         sys.stderr.write(f.read())
@@ -180,13 +180,15 @@ def run_tour(readme, build_dir, source_dir, keep=False):
         os.mkdir(home)
         out_dir = os.path.join(work, ".tour")
         os.mkdir(out_dir)
-        proc, port = start_marketd(build_dir, work)
+        proc, port, http_port = start_marketd(build_dir, work)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": home,
             "LANG": "C.UTF-8",
             "TZ": "UTC",
             "MARKET_SERVER": f"127.0.0.1:{port}",
+            # Where `marketctl ledger verify` fetches the ledger's tiles.
+            "MARKET_HTTP_SERVER": f"127.0.0.1:{http_port}",
         }
         script = os.path.join(out_dir, "tour.sh")
         with open(script, "w", encoding="utf-8") as f:
