@@ -230,6 +230,12 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
       std::string base = !http_server->empty()
                              ? *http_server
                              : DefaultHttpServer(client.Server(), !client.flags().tls_ca.empty());
+      if (base.empty()) {
+        progress.Break();
+        client.err() << "error: --http-server (or MARKET_HTTP_SERVER) is required when the "
+                        "server is a Unix socket\n";
+        return kExitUsage;
+      }
       HttpTileFetcher fetcher(base, client.flags().tls_ca);
       progress.Update(0, verified->size, "records (tiles)");
       absl::StatusOr<ledger::TreeVerification> tree = ledger::VerifyTreeFromTiles(

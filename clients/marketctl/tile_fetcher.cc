@@ -8,6 +8,7 @@
 namespace market::ctl {
 
 std::string DefaultHttpServer(const std::string& grpc_server, bool tls) {
+  if (absl::StartsWith(grpc_server, "unix:")) return "";
   std::string host = grpc_server;
   int port = 7400;
   if (auto colon = grpc_server.rfind(':'); colon != std::string::npos) {

@@ -18,7 +18,8 @@ class Client;
 namespace market::ctl {
 
 // The HTTP address matching gRPC address `grpc_server` ("HOST:PORT"): the same
-// host, port + 1 (marketd's defaults 7400 and 7401); "https://" when `tls`.
+// host, port + 1 (marketd's defaults 7400 and 7401); "https://" when `tls`;
+// "" for a Unix socket (there is no port to derive from).
 std::string DefaultHttpServer(const std::string& grpc_server, bool tls);
 
 class HttpTileFetcher {
