@@ -7,7 +7,7 @@
 //  - http: marketd's code path end to end: a SqliteCreditStore (credit.db,
 //    durable appends) served by a ServerRunner's HTTP port
 //    (AddLedgerHttpRoutes) and fetched by marketctl's HttpTileFetcher with 8
-//    connections (N = 10^4).
+//    connections (N = 10^4 and 10^5).
 // Prints records/s, the bound and their ratio. `--smoke` runs small sizes in
 // seconds (ctest); exits 1 when a verification fails.
 #include <unistd.h>
@@ -182,6 +182,8 @@ int main(int argc, char** argv) {
   for (int64_t n : smoke ? std::vector<int64_t>{3'000} : std::vector<int64_t>{100'000, 1'000'000}) {
     market::ledger::RunMemory(n);
   }
-  market::ledger::RunHttp(smoke ? 600 : 10'000);
+  for (int64_t n : smoke ? std::vector<int64_t>{600} : std::vector<int64_t>{10'000, 100'000}) {
+    market::ledger::RunHttp(n);
+  }
   return market::ledger::failed ? 1 : 0;
 }

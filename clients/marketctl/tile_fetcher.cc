@@ -39,6 +39,7 @@ std::unique_ptr<httplib::Client> HttpTileFetcher::Take() {
   }
   auto c = std::make_unique<httplib::Client>(base_url_);
   c->set_keep_alive(true);
+  c->set_tcp_nodelay(true);
   c->set_connection_timeout(10);
   c->set_read_timeout(60);
   if (!ca_file_.empty()) c->set_ca_cert_path(ca_file_.c_str());

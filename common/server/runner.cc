@@ -103,6 +103,8 @@ absl::Status ServerRunner::Start() {
       res.status = serving_ ? 200 : 503;
       res.set_content(serving_ ? "ok\n" : "shutting down\n", "text/plain");
     });
+    // Small replies (tiles, checkpoints) on keep-alive connections: no Nagle delay.
+    http_->set_tcp_nodelay(true);
     for (const auto& [pattern, route] : http_routes_) {
       http_->Get(pattern, [route](const httplib::Request& req, httplib::Response& res) {
         HttpReply reply = route(req.path);

@@ -346,28 +346,31 @@ absl::StatusOr<std::string> SqliteCreditStore::TileHashes(int level, int64_t ind
   }
   const int base = level * ledger::kTileHeight;
   return InTransaction(*db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::string> {
-    // Levels base … base + 7 of the tile's span, bottom level first.
+    // Levels base … base + 7 of the tile's span, bottom level first: one
+    // primary-key range per level.
     MARKET_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("SELECT level, idx, hash FROM nodes WHERE level >= ?1 AND "
-                                "level < ?1 + 8 AND idx >= (?2 >> (level - ?1)) AND "
-                                "idx < ((?2 + ?3) >> (level - ?1)) ORDER BY level, idx"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(base)));
-    MARKET_RETURN_IF_ERROR(st.Bind(2, index * ledger::kTileWidth));
-    MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(width)));
+        Statement st,
+        c.Prepare("SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? "
+                  "ORDER BY idx"));
     // rows[l] = hashes of level base + l, back to back, from the tile's start.
     std::vector<std::string> rows(ledger::kTileHeight);
-    for (;;) {
-      MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      const int l = static_cast<int>(st.ColumnInt64(0)) - base;
-      const int64_t want = ((index * ledger::kTileWidth) >> l) +
-                           static_cast<int64_t>(rows[l].size() / kSha256Size);
-      std::string hash = st.ColumnBlob(2);
-      if (st.ColumnInt64(1) != want || hash.size() != kSha256Size) {
-        return absl::DataLossError(absl::StrCat("ledger integrity: stored node ", base + l, "/",
-                                                st.ColumnInt64(1), " is malformed or out of order"));
+    const int64_t start = index * ledger::kTileWidth;
+    for (int l = 0; l < ledger::kTileHeight; ++l) {
+      st.Reset();
+      MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(base + l)));
+      MARKET_RETURN_IF_ERROR(st.Bind(2, start >> l));
+      MARKET_RETURN_IF_ERROR(st.Bind(3, (start + width) >> l));
+      for (;;) {
+        MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        const int64_t want = (start >> l) + static_cast<int64_t>(rows[l].size() / kSha256Size);
+        std::string hash = st.ColumnBlob(1);
+        if (st.ColumnInt64(0) != want || hash.size() != kSha256Size) {
+          return absl::DataLossError(absl::StrCat("ledger integrity: stored node ", base + l, "/",
+                                                  want, " is malformed or missing"));
+        }
+        rows[l] += hash;
       }
-      rows[l] += hash;
     }
     if (static_cast<int64_t>(rows[0].size()) != width * static_cast<int64_t>(kSha256Size)) {
       return absl::NotFoundError(absl::StrCat("tile ", level, "/", index, " has fewer than ",

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/sqlite/sqlite_testing.h"
 #include "common/status/status_matchers.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -75,6 +76,23 @@ TEST(SqliteCreditStoreTest, TileHashesAreTheStoredHashesOfTheirLevel) {
   EXPECT_EQ(level1, ledger::PerfectRoot(full));
   EXPECT_EQ(store->TileHashes(0, 1, 45).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store->TileHashes(0, 0, 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A stored node inside a tile (levels 1..7) is not served itself; the tile
+// that contains it is refused rather than served over a damaged store.
+TEST(SqliteCreditStoreTest, TileOverADamagedInnerNodeIsDataLoss) {
+  sqlite::testing::ScopedTempDir dir;
+  const std::string path = dir.File("credit.db");
+  auto store = *SqliteCreditStore::Open(path, TestSigner());
+  for (int i = 0; i < 20; ++i) ASSERT_OK(store->Append(NewRecord(i)));
+  ASSERT_OK(store->TileHashes(0, 0, 20).status());
+  {
+    auto c = sqlite::Connection::Open(path);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_OK(c->Exec("UPDATE nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 1"));
+  }
+  EXPECT_THAT(store->TileHashes(0, 0, 20),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::HasSubstr("stored node 3/1")));
 }
 
 TEST(SqliteCreditStoreTest, SameEventIdReturnsStoredRecordAndAddsNothing) {
