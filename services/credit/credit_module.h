@@ -15,6 +15,7 @@
 #include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "services/credit/credit_service.h"
+#include "services/credit/ledger_http.h"  // AddLedgerHttpRoutes, for the binaries
 #include "services/credit/sqlite_credit_store.h"
 #include "services/identity/identity_client.h"
 

@@ -6,7 +6,6 @@
 #include "common/config/files.h"
 #include "common/status/status.h"
 #include "services/credit/credit_client.h"
-#include "services/credit/ledger_http.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
 
