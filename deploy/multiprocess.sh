@@ -8,7 +8,7 @@
 # (API keys in BASE_DIR/<service>/service-credentials.json, mode 0600), then
 # starts credit, listing, appraisal and warranty. Writes BASE_DIR/env with the
 # MARKET_*_ADDR variables that route each marketctl command group to its
-# service:   source BASE_DIR/env && marketctl listing search --query 冰箱
+# service (and MARKET_HTTP_SERVER, credit's HTTP port with the ledger tiles):   source BASE_DIR/env && marketctl listing search --query 冰箱
 # Stops every process on Ctrl-C / SIGTERM. Needs a build (deploy/setup.sh).
 # Ports: MARKET_PORT_BASE (default 7500) + 0/2/4/6/8 for gRPC, +1/3/5/7/9 HTTP;
 # a port already taken stops the script with the service's "cannot listen".
@@ -100,6 +100,8 @@ start() {  # NAME ADDR ARGS...
   local http_port
   http_port="$(sed -n 's/.*"http_port":\([0-9]*\).*"msg":"serving".*/\1/p' "$BASE/$name.err" | head -n 1)"
   echo "multiprocess: $name on $addr, HTTP port ${http_port:-?} (logs $BASE/$name.err)"
+  [[ "$name" == credit ]] && CREDIT_HTTP_PORT="$http_port"
+  return 0
 }
 
 start identity "$IDENTITY" "$BIN/services/identity/market-identity" --data-dir "$BASE/identity" \
@@ -154,6 +156,7 @@ export MARKET_CREDIT_ADDR=$CREDIT
 export MARKET_LISTING_ADDR=$LISTING
 export MARKET_APPRAISAL_ADDR=$APPRAISAL
 export MARKET_WARRANTY_ADDR=$WARRANTY
+export MARKET_HTTP_SERVER=127.0.0.1:${CREDIT_HTTP_PORT:-}
 ENV
 if [[ "$TLS" == mtls ]]; then
   cat >>"$BASE/env" <<ENV

@@ -57,6 +57,7 @@ class Server {
       for (absl::string_view line : absl::StrSplit(ReadWholeFile(log_), '\n')) {
         nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
         if (j.is_object() && j.value("msg", "") == "serving" && j.contains("grpc_port")) {
+          http_port_ = j.value("http_port", 0);
           return j["grpc_port"].get<int>();
         }
       }
@@ -65,11 +66,14 @@ class Server {
     return 0;
   }
   std::string log() const { return ReadWholeFile(log_); }
+  // The HTTP port (ledger tiles), once WaitForPort returned.
+  int http_port() const { return http_port_; }
   int Stop() { return child_->Stop(SIGTERM, 20); }
 
  private:
   std::string log_;
   std::unique_ptr<Child> child_;
+  int http_port_ = 0;
 };
 
 class BackupE2eTest : public ::testing::Test {
@@ -213,7 +217,9 @@ TEST_F(BackupE2eTest, BackupWhileWritingRestoresToTheManifestCheckpoint) {
   EXPECT_EQ(restored_size, size);
   EXPECT_EQ(restored_root, root);
   RunResult verify =
-      Ctl(restored_port, "anyone.json", {"ledger", "verify", "--state", dir_ + "/state.json"});
+      Ctl(restored_port, "anyone.json",
+          {"ledger", "verify", "--state", dir_ + "/state.json", "--http-server",
+           absl::StrCat("127.0.0.1:", restored_->http_port())});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_THAT(verify.out,
               HasSubstr(absl::StrCat("ledger verified: ", size, " records, root ", root)));

@@ -1,9 +1,10 @@
 // `marketctl ledger verify` against a real marketd: an untouched ledger
-// verifies, later growth is checked for consistency, and changing any byte of
-// any stored record leaf, subtree hash or checkpoint in a copy of credit.db
-// makes verification fail. A kill -9 while concurrent appends are being
-// group-committed loses no acknowledged record and leaves a ledger that
-// verifies.
+// verifies from its tlog tiles (and per record), later growth is checked for
+// consistency, the tiles carry their cache headers, and changing any byte of
+// any stored leaf, record content, salt, subtree hash or checkpoint in a copy
+// of credit.db makes verification fail. A kill -9 while concurrent appends
+// are being group-committed loses no acknowledged record and leaves a ledger
+// that verifies.
 #include <signal.h>
 #include <sqlite3.h>
 
@@ -18,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "tests/process_helpers.h"
 
 namespace market {
@@ -27,6 +29,7 @@ using ::market::testing::Child;
 using ::market::testing::ReadWholeFile;
 using ::market::testing::RunResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class LedgerE2eTest : public ::testing::Test {
  protected:
@@ -45,6 +48,7 @@ class LedgerE2eTest : public ::testing::Test {
     auto ports = market::testing::WaitForServing(*marketd_, dir_ + "/marketd.err", 60);
     ASSERT_TRUE(ports.has_value()) << ReadWholeFile(dir_ + "/marketd.err");
     port_ = ports->grpc;
+    http_port_ = ports->http;
   }
   void Stop() {
     ASSERT_EQ(marketd_->Stop(SIGTERM, 20), 0);
@@ -66,12 +70,16 @@ class LedgerE2eTest : public ::testing::Test {
     }
   }
   // Verifies with a state file of its own (first verification: trust on first use).
-  RunResult Verify(const std::string& state) {
-    return Ctl({"ledger", "verify", "--state", dir_ + "/" + state});
+  RunResult Verify(const std::string& state, bool per_record = false) {
+    std::vector<std::string> args = {"ledger", "verify", "--state", dir_ + "/" + state,
+                                     "--http-server", absl::StrCat("127.0.0.1:", http_port_)};
+    if (per_record) args.push_back("--per-record");
+    return Ctl(args);
   }
 
   std::string dir_;
   int port_ = 0;
+  int http_port_ = 0;
   std::unique_ptr<Child> marketd_;
 };
 
@@ -140,9 +148,38 @@ TEST_F(LedgerE2eTest, UntouchedLedgerVerifiesAndGrowthIsConsistent) {
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.out, HasSubstr("12 records"));
   EXPECT_THAT(second.out, HasSubstr("previous verification (5 records)"));
+  EXPECT_THAT(second.out, HasSubstr("tile hashes checked"));
+  RunResult per_record = Verify("state-per-record.json", /*per_record=*/true);
+  EXPECT_EQ(per_record.exit_code, 0) << per_record.err;
   RunResult proof = Ctl({"ledger", "proof", "--index", "3"});
   EXPECT_EQ(proof.exit_code, 0) << proof.err;
   EXPECT_THAT(proof.out, HasSubstr("verified with 4 hashes"));
+}
+
+TEST_F(LedgerE2eTest, ServesTilesWithCacheHeaders) {
+  Start(dir_ + "/var");
+  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  RecordCommendations(0, 3);
+  httplib::Client http("127.0.0.1", http_port_);
+  auto checkpoint = http.Get("/checkpoint");
+  ASSERT_TRUE(checkpoint);
+  EXPECT_EQ(checkpoint->status, 200);
+  EXPECT_THAT(checkpoint->body, HasSubstr("second-hand-market/ledgers/main/v2\n3\n"));
+  auto partial = http.Get("/tile/0/000.p/3");
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->status, 200);
+  EXPECT_EQ(partial->body.size(), 3u * 32);
+  EXPECT_EQ(partial->get_header_value("Cache-Control"), "public, max-age=10");
+  auto entries = http.Get("/tile/entries/000.p/3");
+  ASSERT_TRUE(entries);
+  EXPECT_EQ(entries->status, 200);
+  EXPECT_THAT(entries->body, Not(HasSubstr("prompt after-sales service")));  // reasons stay private
+  auto full = http.Get("/tile/0/000");  // not full yet
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->status, 404);
+  auto bad = http.Get("/tile/0/0");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
 }
 
 TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
@@ -161,15 +198,24 @@ TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
   struct Target {
     std::string table, column;
     int64_t rowid;
+    // The record content and its salt are not in the tree: they are checked
+    // where they are served, GetRecords (--per-record) opening each leaf.
+    bool per_record = false;
   };
   std::vector<Target> targets;
-  for (int64_t id : RowIds(db, "SELECT rowid FROM records")) targets.push_back({"records", "leaf", id});
+  for (int64_t id : RowIds(db, "SELECT rowid FROM records")) {
+    targets.push_back({"records", "leaf", id, true});
+  }
+  for (int64_t id : RowIds(db, "SELECT idx FROM leaves")) {
+    targets.push_back({"leaves", "leaf", id});
+    targets.push_back({"leaves", "salt", id, true});
+  }
   std::vector<int64_t> node_keys = RowIds(db, "SELECT level * 1000000 + idx FROM nodes");
   for (int64_t key : node_keys) targets.push_back({"nodes", "hash", key});
   int64_t latest = RowIds(db, "SELECT max(size) FROM checkpoints")[0];
   targets.push_back({"checkpoints", "root", latest});
   targets.push_back({"checkpoints", "note", latest});
-  ASSERT_GE(targets.size(), 7u + 7u + 2u);
+  ASSERT_GE(targets.size(), 7u * 3 + 7u + 2u);
   for (const Target& t : targets) {
     std::string copy = absl::StrCat(dir_, "/copy-", t.table, "-", t.rowid);
     std::filesystem::copy(dir_ + "/var", copy, std::filesystem::copy_options::recursive);
@@ -180,7 +226,7 @@ TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
     Start(copy);
     std::filesystem::copy_file(dir_ + "/state-at-3.json", dir_ + "/tamper-state.json",
                                std::filesystem::copy_options::overwrite_existing);
-    RunResult r = Verify("tamper-state.json");
+    RunResult r = Verify("tamper-state.json", t.per_record);
     // Detected by the verifier itself (exit 66 and the line naming what
     // failed), not merely refused by the server.
     EXPECT_EQ(r.exit_code, 66) << "tampering " << t.table << "." << t.column << " row "

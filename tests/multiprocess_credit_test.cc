@@ -76,7 +76,9 @@ TEST(MultiProcessCreditTest, CreditServiceTrustsIdentityTokensAndLooksUpSubjects
   EXPECT_THAT(black.out, HasSubstr("张三"));  // display name looked up in identity
   RunResult unknown = ctl(credit_port, {"credit", "profile", "nobody-here"});
   EXPECT_EQ(unknown.exit_code, 5);  // NOT_FOUND, from identity
-  RunResult verify = ctl(credit_port, {"ledger", "verify", "--state", dir + "/ledger.json"});
+  RunResult verify =
+      ctl(credit_port, {"ledger", "verify", "--state", dir + "/ledger.json", "--http-server",
+                        absl::StrCat("127.0.0.1:", credit_ports->http)});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_EQ(credit.Stop(SIGTERM, 20), 0);
   EXPECT_EQ(identity.Stop(SIGTERM, 20), 0);

@@ -35,7 +35,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
 
-constexpr char kOrigin[] = "second-hand-market/ledgers/main";
+constexpr char kOrigin[] = "second-hand-market/ledgers/main/v2";
 
 int Mode(const std::string& path) {
   struct stat st {};

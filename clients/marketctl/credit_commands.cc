@@ -9,12 +9,15 @@
 #include "clients/marketctl/commands.h"
 #include "clients/marketctl/display.h"
 #include "clients/marketctl/progress.h"
+#include "clients/marketctl/tile_fetcher.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/checkpoint.h"
+#include "ledger/leaf.h"
 #include "ledger/merkle_tree.h"
 #include "ledger/proof.h"
+#include "ledger/tiles.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -129,21 +132,35 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
   auto* verify = ledger->add_subcommand(
       "verify",
       "Check the newest checkpoint's signature, its consistency with the last verified one, "
-      "and every record against its root");
+      "and the whole tree (every leaf and stored hash) against its root, from the ledger's "
+      "C2SP tlog tiles fetched in parallel over HTTP(S)");
   verify->footer(
       "A progress bar is drawn on stderr when it is a terminal.\n"
       "Examples:\n"
       "  marketctl ledger verify\n"
-      "  marketctl ledger verify --skip-proofs --state ~/ledger-state.json");
+      "  marketctl ledger verify --http-server https://market.example.cn:7401 --parallel 16\n"
+      "  marketctl ledger verify --per-record --skip-proofs --state ~/ledger-state.json");
   auto state_path = std::make_shared<std::string>();
   auto skip_proofs = std::make_shared<bool>(false);
+  auto per_record = std::make_shared<bool>(false);
+  auto http_server = std::make_shared<std::string>();
+  auto parallel = std::make_shared<int>(8);
+  verify->add_option("--http-server", *http_server,
+                     "Where the tiles are: http(s)://HOST:PORT (default $MARKET_HTTP_SERVER, "
+                     "else the --server host at its port + 1; https with --tls-ca)")
+      ->envname("MARKET_HTTP_SERVER");
+  verify->add_option("--parallel", *parallel, "Tiles fetched at once")
+      ->check(CLI::Range(1, 256));
+  verify->add_flag("--per-record", *per_record,
+                   "Instead of tiles: GetRecords pages and one inclusion-proof RPC per record "
+                   "(slow; the fallback for servers without an HTTP port)");
   verify->add_flag("--skip-proofs", *skip_proofs,
-                   "Do not check each record's inclusion proof (faster; stored subtree "
-                   "hashes then go unchecked)");
+                   "With --per-record: do not check each record's inclusion proof (stored "
+                   "subtree hashes then go unchecked)");
   verify->add_option("--state", *state_path,
                      "File remembering the last verified checkpoint (default beside the "
                      "credentials)");
-  OnRun(verify, run, [&client, state_path, skip_proofs] {
+  OnRun(verify, run, [&client, state_path, skip_proofs, per_record, http_server, parallel] {
     std::string path = state_path->empty() ? DefaultStatePath(client) : *state_path;
     v1::Checkpoint cp;
     grpc::Status s = GetCheckpoint(client, &cp);
@@ -208,14 +225,56 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
       progress.Break();
       return client.Fail(status);
     };
+    std::string tiles_summary;
+    if (!*per_record) {
+      std::string base = !http_server->empty()
+                             ? *http_server
+                             : DefaultHttpServer(client.Server(), !client.flags().tls_ca.empty());
+      if (base.empty()) {
+        progress.Break();
+        client.err() << "error: --http-server (or MARKET_HTTP_SERVER) is required when the "
+                        "server is a Unix socket\n";
+        return kExitUsage;
+      }
+      HttpTileFetcher fetcher(base, client.flags().tls_ca);
+      progress.Update(0, verified->size, "records (tiles)");
+      absl::StatusOr<ledger::TreeVerification> tree = ledger::VerifyTreeFromTiles(
+          verified->size, verified->root,
+          [&fetcher](const ledger::TileRef& t) { return fetcher.Fetch(t); },
+          [](int64_t index, absl::string_view leaf) -> absl::Status {
+            absl::StatusOr<ledger::ParsedLeaf> parsed = ledger::ParseLeaf(leaf);
+            if (!parsed.ok()) {
+              return absl::DataLossError(absl::StrCat("entry ", index, ": ", parsed.status().message()));
+            }
+            if (parsed->public_view.index() != index) {
+              return absl::DataLossError(
+                  absl::StrCat("entry ", index, " names index ", parsed->public_view.index()));
+            }
+            return absl::OkStatus();
+          },
+          *parallel);
+      if (!tree.ok()) {
+        if (tree.status().code() == absl::StatusCode::kDataLoss) {
+          return mismatch(std::string(tree.status().message()));
+        }
+        progress.Break();
+        return client.Fail(tree.status());
+      }
+      progress.Update(verified->size, verified->size, "records (tiles)");
+      tiles_summary = absl::StrCat(" (", tree->tiles, " tiles, ", tree->bytes, " bytes, ",
+                                   tree->hashes_checked, " tile hashes checked)");
+    }
     ledger::RootBuilder builder;
     std::vector<std::string> leaf_hashes;
-    while (builder.size() < verified->size) {
+    while (*per_record && builder.size() < verified->size) {
       v1::GetRecordsRequest rreq;
       rreq.set_start(builder.size());
       rreq.set_end(verified->size);
       v1::GetRecordsResponse page;
       s = Invoke(client, &LedgerStub::GetRecords, rreq, &page, false);
+      if (s.error_code() == grpc::StatusCode::DATA_LOSS) {
+        return mismatch(absl::StrCat("the server reports: ", s.error_message()));
+      }
       if (!s.ok()) return failed(s);
       if (page.records().empty()) {
         return mismatch(absl::StrCat("record ", builder.size(), " is missing"));
@@ -225,23 +284,28 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
           return mismatch(
               absl::StrCat("expected record ", builder.size(), ", got ", entry.index()));
         }
-        v1::Record decoded;
-        if (!decoded.ParseFromString(entry.leaf()) || decoded.index() != entry.index()) {
+        absl::StatusOr<ledger::ParsedLeaf> decoded = ledger::ParseLeaf(entry.leaf());
+        if (!decoded.ok() || decoded->public_view.index() != entry.index()) {
           return mismatch(
               absl::StrCat("record ", entry.index(), " does not decode to its own index"));
+        }
+        if (!entry.salt().empty()) {
+          absl::Status opened =
+              ledger::CheckOpening(entry.index(), entry.leaf(), entry.content(), entry.salt());
+          if (!opened.ok()) return mismatch(std::string(opened.message()));
         }
         leaf_hashes.push_back(ledger::LeafHash(entry.leaf()));
         builder.AddLeafHash(leaf_hashes.back());
       }
       progress.Update(builder.size(), verified->size, "records downloaded");
     }
-    if (builder.Root() != verified->root) {
+    if (*per_record && builder.Root() != verified->root) {
       return mismatch(absl::StrCat("the records hash to ", Hex(builder.Root()),
                                    ", but the checkpoint's root is ", Hex(verified->root)));
     }
     // Every stored subtree hash is a sibling in some record's inclusion
     // proof, so checking them all proves the server's hashes, not just its leaves.
-    if (!*skip_proofs) {
+    if (*per_record && !*skip_proofs) {
       for (int64_t i = 0; i < verified->size; ++i) {
         v1::GetInclusionProofRequest preq;
         preq.set_index(i);
@@ -268,7 +332,7 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
       return client.Fail(saved), kExitLocal;
     }
     client.out() << "ledger verified: " << verified->size << " records, root "
-                 << Hex(verified->root);
+                 << Hex(verified->root) << tiles_summary;
     if (old_size > 0) {
       client.out() << ", consistent with the previous verification (" << old_size << " records)\n";
     } else {

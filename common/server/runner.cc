@@ -117,6 +117,16 @@ absl::Status ServerRunner::Start() {
       res.status = serving_ ? 200 : 503;
       res.set_content(serving_ ? "ok\n" : "shutting down\n", "text/plain");
     });
+    // Small replies (tiles, checkpoints) on keep-alive connections: no Nagle delay.
+    http_->set_tcp_nodelay(true);
+    for (const auto& [pattern, route] : http_routes_) {
+      http_->Get(pattern, [route](const httplib::Request& req, httplib::Response& res) {
+        HttpReply reply = route(req.path);
+        res.status = reply.status;
+        if (!reply.cache_control.empty()) res.set_header("Cache-Control", reply.cache_control);
+        res.set_content(std::move(reply.body), reply.content_type);
+      });
+    }
     http_port_ =
         port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
     if (http_port_ <= 0) {
@@ -134,6 +144,10 @@ absl::Status ServerRunner::Start() {
                    : options_.tls.client_ca_file.empty() ? "on"
                                                          : "mtls"}});
   return absl::OkStatus();
+}
+
+void ServerRunner::AddHttpRoute(const std::string& pattern, HttpRoute route) {
+  http_routes_.emplace_back(pattern, std::move(route));
 }
 
 std::shared_ptr<grpc::Channel> ServerRunner::InProcessChannel() {

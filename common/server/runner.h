@@ -5,6 +5,7 @@
 #ifndef MARKET_COMMON_SERVER_RUNNER_H_
 #define MARKET_COMMON_SERVER_RUNNER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -38,6 +39,17 @@ struct ServerOptions {
   SyncServerThreads threads;
 };
 
+// A reply to a GET on the HTTP port from a route added with AddHttpRoute.
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string cache_control;  // "" sends no Cache-Control header
+  std::string body;
+};
+// Answers GET `path` (the request path, e.g. "/tile/0/000"); called from the
+// HTTP server's threads, so it must be thread-safe.
+using HttpRoute = std::function<HttpReply(const std::string& path)>;
+
 class ServerRunner {
  public:
   // `metrics` (may be null; not owned) is served on /metrics; the runner adds
@@ -52,6 +64,10 @@ class ServerRunner {
   void AddService(grpc::Service* service, const std::string& health_name);
   // Registers a service that health checks do not report (not serving yet).
   void AddServiceWithoutHealth(grpc::Service* service);
+
+  // Serves GET requests whose path matches the ECMAScript regex `pattern`
+  // (whole path, e.g. "/tile/.+") on the HTTP port with `route`. Before Start().
+  void AddHttpRoute(const std::string& pattern, HttpRoute route);
 
   // Binds both ports and starts serving. UNAVAILABLE when a port is taken;
   // CheckTlsOptions' errors for unusable TLS files.
@@ -70,6 +86,7 @@ class ServerRunner {
   ServerOptions options_;
   Metrics* metrics_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;  // "" = no health
+  std::vector<std::pair<std::string, HttpRoute>> http_routes_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;

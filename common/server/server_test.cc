@@ -189,6 +189,29 @@ TEST_F(RunnerTest, HttpServesHealthzAndMetrics) {
               HasSubstr("market_rpc_requests_total{code=\"OK\",method=\"/x.S/M\"} 1"));
 }
 
+TEST_F(RunnerTest, HttpRouteAnswersItsPathsWithStatusTypeAndCacheControl) {
+  runner_->AddHttpRoute("/tile/.+", [](const std::string& path) {
+    return HttpReply{.status = path == "/tile/missing" ? 404 : 200,
+                     .content_type = "application/octet-stream",
+                     .cache_control = "public, max-age=60",
+                     .body = "body of " + path};
+  });
+  ASSERT_OK(runner_->Start());
+  httplib::Client client("127.0.0.1", runner_->http_port());
+  auto tile = client.Get("/tile/0/000");
+  ASSERT_TRUE(tile);
+  EXPECT_EQ(tile->status, 200);
+  EXPECT_EQ(tile->body, "body of /tile/0/000");
+  EXPECT_EQ(tile->get_header_value("Cache-Control"), "public, max-age=60");
+  EXPECT_EQ(tile->get_header_value("Content-Type"), "application/octet-stream");
+  auto missing = client.Get("/tile/missing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto other = client.Get("/tiles");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
+}
+
 TEST_F(RunnerTest, MetricsHaveProcessMetricsAndBuildInfo) {
   Metrics metrics;
   ServerRunner runner(

@@ -15,12 +15,14 @@
 #include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "services/credit/credit_service.h"
+#include "services/credit/ledger_http.h"  // AddLedgerHttpRoutes, for the binaries
 #include "services/credit/sqlite_credit_store.h"
 #include "services/identity/identity_client.h"
 
 namespace market::credit {
 
-inline constexpr char kDefaultOrigin[] = "second-hand-market/ledgers/main";
+// "/v2": leaf format v2 (ledger/leaf.h); a new leaf format gets a new origin.
+inline constexpr char kDefaultOrigin[] = "second-hand-market/ledgers/main/v2";
 
 struct CreditModule {
   std::unique_ptr<SqliteCreditStore> store;

@@ -17,6 +17,7 @@
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/credit_policy.h"
+#include "ledger/leaf.h"
 
 namespace market::credit {
 namespace {
@@ -720,7 +721,7 @@ grpc::Status CreditServiceImpl::ListRedlist(grpc::ServerContext* ctx,
 absl::StatusOr<std::unique_ptr<LedgerServiceImpl>> LedgerServiceImpl::Create(
     CreditStore* store, const Clock* clock, CreditOptions options,
     std::shared_ptr<const auth::TokenVerifier> verifier, server::Metrics* metrics) {
-  std::unique_ptr<LedgerServiceImpl> s(new LedgerServiceImpl(store, std::move(options)));
+  std::unique_ptr<LedgerServiceImpl> s(new LedgerServiceImpl(store, clock, std::move(options)));
   MARKET_ASSIGN_OR_RETURN(
       s->authorizer_,
       auth::Authorizer::Create(v1::Record::descriptor()->file()->FindServiceByName("LedgerService"),
@@ -742,19 +743,34 @@ grpc::Status LedgerServiceImpl::GetCheckpoint(grpc::ServerContext* ctx,
 grpc::Status LedgerServiceImpl::GetRecords(grpc::ServerContext* ctx,
                                            const v1::GetRecordsRequest* req,
                                            v1::GetRecordsResponse* resp) {
-  return server::HandleRpc(env_, ctx, "GetRecords", *req, [&](const auth::Caller&) {
+  return server::HandleRpc(env_, ctx, "GetRecords", *req, [&](const auth::Caller& caller) {
     if (req->start() < 0) return InvalidField("start", "negative");
     if (req->end() < req->start()) return InvalidField("end", "less than start");
     int64_t end = req->end() - req->start() > kMaxRecordsPerCall
                       ? req->start() + kMaxRecordsPerCall
                       : req->end();
     MARKET_ASSIGN_OR_RETURN(std::vector<StoredEntry> entries, store_->GetEntries(req->start(), end));
+    const absl::Time now = clock_->Now();
     for (const StoredEntry& e : entries) {
       auto* out = resp->add_records();
       out->set_index(e.index);
       out->set_leaf(e.leaf);
-      if (!out->mutable_record()->ParseFromString(e.leaf)) {
+      Record record;
+      if (!record.ParseFromString(e.content)) {
         return absl::DataLossError(absl::StrCat("corrupt record ", e.index));
+      }
+      // The content and its salt go only to who may read the record here:
+      // anyone while credit-policy-v1 displays it publicly, and its subject.
+      // Supervisors and operators read others' records through ListRecords,
+      // which logs the access. Everyone else gets the leaf's public view.
+      if (ledger::PubliclyDisplayed(record, e.concluded, now) ||
+          (caller.authenticated() && caller.subject == record.subject())) {
+        *out->mutable_record() = std::move(record);
+        out->set_salt(e.salt);
+        out->set_content(e.content);
+      } else {
+        MARKET_ASSIGN_OR_RETURN(ledger::ParsedLeaf parsed, ledger::ParseLeaf(e.leaf));
+        *out->mutable_record() = std::move(parsed.public_view);
       }
       out->mutable_record()->set_name(absl::StrCat("ledgers/main/records/", e.index));
     }

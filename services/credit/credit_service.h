@@ -123,9 +123,10 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
                                    v1::ConsistencyProof*) override;
 
  private:
-  LedgerServiceImpl(CreditStore* store, CreditOptions options)
-      : store_(store), options_(std::move(options)) {}
+  LedgerServiceImpl(CreditStore* store, const Clock* clock, CreditOptions options)
+      : store_(store), clock_(clock), options_(std::move(options)) {}
   CreditStore* store_;
+  const Clock* clock_;
   CreditOptions options_;
   std::unique_ptr<auth::Authorizer> authorizer_;
   server::RpcEnv env_;

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
 #include "ledger/credit_policy.h"
+#include "ledger/leaf.h"
 #include "ledger/merkle_tree.h"
 #include "ledger/proof.h"
 #include "market/credit/v1/credit.grpc.pb.h"
@@ -119,6 +120,63 @@ TEST_F(CreditServiceTest, RecordEventReturnsRecordWithProofAgainstSignedCheckpoi
   ASSERT_TRUE(ledger_stub_->GetRecords(Ctx("").get(), greq, &records).ok());
   EXPECT_OK(ledger::VerifyInclusion(0, 1, ledger::LeafHash(records.records(0).leaf()), proof,
                                     cp->root));
+}
+
+// GetRecords: a MINOR record and a GENERAL one of seller_, read by `token`.
+class GetRecordsVisibilityTest : public CreditServiceTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(CreditServiceTest::SetUp());
+    Record minor = Sanction(seller_, Record::CLAIM_REPLY_MISSED, "ev-minor");
+    minor.set_reason("did not answer claim c-7");
+    Record general = Sanction(seller_, Record::CLAIM_UPHELD, "ev-general");
+    v1::RecordEventResponse resp;
+    ASSERT_TRUE(Record_(Token(service_, Role::SERVICE), minor, &resp).ok());
+    ASSERT_TRUE(Record_(Token(service_, Role::SERVICE), general, &resp).ok());
+  }
+  v1::GetRecordsResponse Read(const std::string& token) {
+    v1::GetRecordsRequest req;
+    req.set_end(2);
+    v1::GetRecordsResponse resp;
+    grpc::Status s = ledger_stub_->GetRecords(Ctx(token).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.records_size(), 2);
+    return resp;
+  }
+};
+
+TEST_F(GetRecordsVisibilityTest, AnonymousSeesOnlyThePublicViewOfAMinorRecord) {
+  v1::GetRecordsResponse resp = Read("");
+  const v1::LedgerEntry& minor = resp.records(0);
+  EXPECT_TRUE(minor.salt().empty());
+  EXPECT_TRUE(minor.content().empty());
+  EXPECT_EQ(minor.record().reason(), "");
+  EXPECT_EQ(minor.record().type(), Record::TYPE_UNSPECIFIED);
+  EXPECT_EQ(minor.record().tier(), Record::MINOR);
+  EXPECT_EQ(minor.record().subject(), seller_);
+}
+
+TEST_F(GetRecordsVisibilityTest, AnonymousReadsAPublicRecordWithASaltThatOpensItsLeaf) {
+  const v1::LedgerEntry general = Read("").records(1);
+  EXPECT_EQ(general.record().reason(), "counterfeit phones");
+  EXPECT_OK(ledger::CheckOpening(1, general.leaf(), general.content(), general.salt()));
+}
+
+TEST_F(GetRecordsVisibilityTest, TheSubjectReadsItsOwnMinorRecord) {
+  const v1::LedgerEntry minor = Read(Token(seller_, Role::SELLER)).records(0);
+  EXPECT_EQ(minor.record().reason(), "did not answer claim c-7");
+  EXPECT_OK(ledger::CheckOpening(0, minor.leaf(), minor.content(), minor.salt()));
+}
+
+TEST_F(GetRecordsVisibilityTest, AnotherSubjectDoesNotReadAMinorRecord) {
+  EXPECT_TRUE(Read(Token(buyer_, Role::BUYER)).records(0).salt().empty());
+}
+
+TEST_F(GetRecordsVisibilityTest, APublicRecordPastItsDisplayPeriodIsNoLongerServed) {
+  clock_.Advance(absl::Hours(24 * 366));
+  const v1::LedgerEntry general = Read("").records(1);
+  EXPECT_TRUE(general.salt().empty());
+  EXPECT_EQ(general.record().reason(), "");
 }
 
 TEST_F(CreditServiceTest, ReplayedEventIdAddsNothing) {

@@ -41,7 +41,10 @@ struct AppendResult {
 
 struct StoredEntry {
   int64_t index = 0;
-  std::string leaf;  // exactly the hashed bytes
+  std::string leaf;     // exactly the hashed bytes (v2: commitment ‖ public view)
+  std::string salt;     // opens the commitment with `content`
+  std::string content;  // the record's canonical bytes
+  bool concluded = false;  // a meta record (repair, expiry, withdrawal) ends it
 };
 
 struct RecordFilter {
@@ -73,6 +76,12 @@ class CreditStore {
   virtual absl::StatusOr<Hash> RootHash(int64_t size) = 0;
   // Entries in [start, end), end clamped to the size.
   virtual absl::StatusOr<std::vector<StoredEntry>> GetEntries(int64_t start, int64_t end) = 0;
+  // The body of tlog tile (`level`, `index`) of `width` hashes: the stored
+  // hashes of tree level 8·level, nodes [256·index, 256·index + width),
+  // concatenated. NOT_FOUND when not all of them exist yet; DATA_LOSS when
+  // the stored hashes of the levels inside the tile (8·level + 1 … + 7)
+  // disagree with them, so a damaged stored node is never served silently.
+  virtual absl::StatusOr<std::string> TileHashes(int level, int64_t index, int width) = 0;
   virtual absl::StatusOr<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) = 0;
   virtual absl::StatusOr<std::vector<Hash>> ConsistencyProof(int64_t size1, int64_t size2) = 0;
   // NOT_FOUND when no such index.

@@ -3,7 +3,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status.h"
+#include "common/crypto/crypto.h"
 #include "ledger/checkpoint.h"
+#include "ledger/leaf.h"
 #include "market/credit/v1/credit.pb.h"
 #include "services/credit/stored_nodes.h"
 
@@ -15,10 +17,40 @@ using sqlite::Statement;
 
 std::string Hex(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
 
+// Every stored node of tree level `level` (ORDER BY idx) against `expected`
+// (32-byte hashes back to back, node 0 first): one row per node, no gaps.
+absl::Status CheckStoredLevel(Connection& c, int level, const std::string& expected) {
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("SELECT idx, hash FROM nodes WHERE level = ? ORDER BY idx"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(level)));
+  const int64_t count = static_cast<int64_t>(expected.size() / kSha256Size);
+  int64_t next = 0;
+  for (;;) {
+    MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    if (st.ColumnInt64(0) != next || next >= count) {
+      return absl::DataLossError(absl::StrCat("ledger: unexpected stored node ", level, "/",
+                                              st.ColumnInt64(0)));
+    }
+    if (st.ColumnBlob(1) != absl::string_view(expected).substr(next * kSha256Size, kSha256Size)) {
+      return absl::DataLossError(absl::StrCat("ledger: stored node ", level, "/", next,
+                                              " differs from the hash recomputed from the records"));
+    }
+    ++next;
+  }
+  if (next != count) {
+    return absl::DataLossError(absl::StrCat("ledger: stored node ", level, "/", next, " is missing"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<LedgerAudit> AuditIn(Connection& c, absl::string_view public_key_raw) {
   ledger::RootBuilder builder;
-  MARKET_ASSIGN_OR_RETURN(Statement records,
-                          c.Prepare("SELECT idx, leaf FROM records ORDER BY idx"));
+  std::string level_hashes;  // level 0: the leaf hashes, back to back
+  MARKET_ASSIGN_OR_RETURN(
+      Statement records,
+      c.Prepare("SELECT r.idx, r.leaf, l.idx, l.leaf, l.salt FROM records r "
+                "LEFT JOIN leaves l ON l.idx = r.idx ORDER BY r.idx"));
   for (;;) {
     MARKET_ASSIGN_OR_RETURN(bool row, records.Step());
     if (!row) break;
@@ -27,28 +59,19 @@ absl::StatusOr<LedgerAudit> AuditIn(Connection& c, absl::string_view public_key_
       return absl::DataLossError(
           absl::StrCat("ledger: expected record ", builder.size(), ", found ", index));
     }
-    const std::string leaf = records.ColumnBlob(1);
-    v1::Record decoded;
-    if (!decoded.ParseFromString(leaf) || decoded.index() != index) {
-      return absl::DataLossError(
-          absl::StrCat("ledger: record ", index, " does not decode to its own index"));
+    if (records.ColumnIsNull(2)) {
+      return absl::DataLossError(absl::StrCat("ledger: record ", index, " has no leaf"));
     }
-    builder.AddLeafHash(ledger::LeafHash(leaf));
+    const std::string leaf = records.ColumnBlob(3);
+    absl::Status opened =
+        ledger::CheckOpening(index, leaf, records.ColumnBlob(1), records.ColumnBlob(4));
+    if (!opened.ok()) return absl::DataLossError(absl::StrCat("ledger: ", opened.message()));
+    const ledger::Hash leaf_hash = ledger::LeafHash(leaf);
+    level_hashes += leaf_hash;
+    builder.AddLeafHash(leaf_hash);
   }
   const int64_t size = builder.size();
   const ledger::Hash recomputed = builder.Root();
-
-  StoredNodes nodes(c);
-  absl::StatusOr<ledger::Hash> stored_root = ledger::RootHash(size, nodes);
-  if (!stored_root.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("ledger: stored subtree hashes: ", stored_root.status().message()));
-  }
-  if (*stored_root != recomputed) {
-    return absl::DataLossError(absl::StrCat("ledger: the stored subtree hashes give root ",
-                                            Hex(*stored_root), ", the ", size, " records hash to ",
-                                            Hex(recomputed)));
-  }
 
   MARKET_ASSIGN_OR_RETURN(
       Statement latest,
@@ -69,6 +92,17 @@ absl::StatusOr<LedgerAudit> AuditIn(Connection& c, absl::string_view public_key_
                                             Hex(recomputed), ", the latest checkpoint says ",
                                             Hex(audit.root)));
   }
+  // Every stored perfect-subtree hash, level by level, recomputed (2n hashes).
+  for (int level = 0; !level_hashes.empty(); ++level) {
+    MARKET_RETURN_IF_ERROR(CheckStoredLevel(c, level, level_hashes));
+    std::string parents;
+    for (size_t i = 0; i + 2 * kSha256Size <= level_hashes.size(); i += 2 * kSha256Size) {
+      parents += ledger::NodeHash(absl::string_view(level_hashes).substr(i, kSha256Size),
+                                  absl::string_view(level_hashes).substr(i + kSha256Size, kSha256Size));
+    }
+    level_hashes = std::move(parents);
+  }
+
   // The origin is the note's first line; the signature binds it (key id and
   // signed text), so a rewritten origin fails verification below.
   const size_t newline = audit.note.find('\n');

@@ -24,11 +24,13 @@ struct LedgerAudit {
 };
 
 // Audits the ledger in `c` (a connection to a credit.db, read-only is
-// enough): every record leaf in index order (indexes 0..n-1, each decoding to
-// a Record of its own index) is hashed into the RFC 6962 root; the stored
-// subtree hashes must give the same root; the latest stored checkpoint must
-// cover exactly the n records with that root, and its signed note must verify
-// with the Ed25519 key `public_key_raw` (32 bytes) under the origin it names.
+// enough): every record in index order (indexes 0..n-1) must open its v2 leaf
+// (ledger::CheckOpening: content and salt match the commitment, the public
+// view matches the content); the leaves are hashed into the RFC 6962 tree and
+// every stored subtree hash (table `nodes`, every level) must equal the
+// recomputed one; the latest stored checkpoint must cover exactly the n
+// records with that root, and its signed note must verify with the Ed25519
+// key `public_key_raw` (32 bytes) under the origin it names.
 // DATA_LOSS naming the first thing that disagrees; UNAUTHENTICATED for a
 // signature that does not verify; INVALID_ARGUMENT for a malformed note;
 // other codes for SQLite errors (e.g. not a credit database).

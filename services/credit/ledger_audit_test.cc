@@ -104,7 +104,43 @@ TEST_F(LedgerAuditTest, MissingLastRecordIsDataLoss) {
 TEST_F(LedgerAuditTest, ChangedSubtreeHashIsDataLoss) {
   Tamper("UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 0", std::string(32, 'z'));
   EXPECT_THAT(Audit(key_->PublicKeyRaw()),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("stored subtree hashes")));
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("stored node 2/0")));
+}
+
+// Nodes that no root or proof of the current size reads are checked too.
+TEST_F(LedgerAuditTest, EveryChangedStoredNodeIsDataLoss) {
+  for (auto [level, idx] : std::vector<std::pair<int, int>>{{0, 0}, {0, 6}, {1, 0}, {1, 2}, {2, 0}}) {
+    const std::string sql =
+        absl::StrCat("UPDATE nodes SET hash = ? WHERE level = ", level, " AND idx = ", idx);
+    std::string original;
+    {
+      auto c = sqlite::Connection::Open(path_);
+      ASSERT_TRUE(c.ok());
+      auto st = c->Prepare(absl::StrCat("SELECT hash FROM nodes WHERE level = ", level,
+                                        " AND idx = ", idx));
+      ASSERT_TRUE(st.ok());
+      ASSERT_TRUE(*st->Step());
+      original = st->ColumnBlob(0);
+    }
+    std::string flipped = original;
+    flipped[31] ^= 0x01;
+    Tamper(sql, flipped);
+    EXPECT_THAT(Audit(key_->PublicKeyRaw()),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr(absl::StrCat("stored node ", level, "/", idx))));
+    Tamper(sql, original);
+  }
+}
+
+TEST_F(LedgerAuditTest, ChangedSaltIsDataLoss) {
+  Tamper("UPDATE leaves SET salt = ? WHERE idx = 4", std::string(32, 's'));
+  EXPECT_THAT(Audit(key_->PublicKeyRaw()),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("commitment")));
+}
+
+TEST_F(LedgerAuditTest, ChangedCommittedLeafIsDataLoss) {
+  Tamper("UPDATE leaves SET leaf = leaf || x'00' WHERE idx = 5");
+  EXPECT_THAT(Audit(key_->PublicKeyRaw()), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST_F(LedgerAuditTest, RewrittenCheckpointRootIsDataLoss) {

@@ -8,6 +8,7 @@
 #include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/credit/credit_module.h"
+#include "services/credit/ledger_http.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(credit->credit.get(), "market.credit.v1.CreditService");
   runner.AddService(credit->ledger.get(), "market.credit.v1.LedgerService");
+  market::credit::AddLedgerHttpRoutes(runner, credit->store.get());
   return server::ServeUntilSignal(
       runner,
       [&] {

@@ -16,8 +16,11 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "common/crypto/crypto.h"
 #include "ledger/credit_policy.h"
+#include "ledger/leaf.h"
 #include "ledger/merkle_tree.h"
+#include "ledger/tiles.h"
 #include "services/credit/stored_nodes.h"
 
 namespace market::credit {
@@ -74,6 +77,16 @@ CREATE TABLE access_log (
 );
 CREATE INDEX access_log_by_subject ON access_log(subject, id);
 )sql" + std::string(kIdempotencySchema)},
+      // Leaf format v2 (ledger/leaf.h, docs/ledger-leaf-v2.md): the hashed leaf
+      // is a salted commitment plus the public view; records.leaf keeps the
+      // record's content (the committed bytes), served only to its readers.
+      {2, R"sql(
+CREATE TABLE leaves (
+  idx INTEGER PRIMARY KEY,  -- records.idx (the leaf is written first)
+  leaf BLOB NOT NULL,
+  salt BLOB NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }
@@ -238,20 +251,23 @@ auto InTransaction(sqlite::Database& db, bool write, Fn fn)
   return out;
 }
 
+// The hashed leaf of `stored` (index set): a v2 commitment under a fresh
+// random salt, stored with the salt in `leaves`.
+absl::StatusOr<std::string> CommitLeaf(Connection& c, const Record& stored) {
+  const std::string salt = RandomBytes(ledger::kSaltSize);
+  std::string leaf = ledger::CommittedLeaf(stored, salt);
+  MARKET_ASSIGN_OR_RETURN(Statement st,
+                          c.Prepare("INSERT INTO leaves(idx, leaf, salt) VALUES(?, ?, ?)"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, stored.index()));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(2, leaf));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(3, salt));
+  MARKET_RETURN_IF_ERROR(st.Run());
+  return leaf;
+}
+
 }  // namespace
 
-std::string LeafBytes(const Record& record) {
-  Record copy = record;
-  copy.clear_name();
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    copy.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
+std::string LeafBytes(const Record& record) { return ledger::CanonicalRecordBytes(record); }
 
 absl::StatusOr<std::unique_ptr<SqliteCreditStore>> SqliteCreditStore::Open(
     const std::string& path, CheckpointSigner signer) {
@@ -259,6 +275,18 @@ absl::StatusOr<std::unique_ptr<SqliteCreditStore>> SqliteCreditStore::Open(
   options.synchronous = sqlite::Options::Synchronous::kFull;
   MARKET_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options, Migrations()));
   std::unique_ptr<SqliteCreditStore> store(new SqliteCreditStore(std::move(db), std::move(signer)));
+  // A v1 ledger (leaves without commitments) cannot be served as v2.
+  MARKET_RETURN_IF_ERROR(store->db_->Read([](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("SELECT count(*) FROM records WHERE idx NOT IN (SELECT idx FROM leaves)"));
+    MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && st.ColumnInt64(0) > 0) {
+      return absl::FailedPreconditionError(
+          "credit.db holds a ledger with v1 leaves; this version serves leaf format v2 only "
+          "(start with a new data directory)");
+    }
+    return absl::OkStatus();
+  }));
   // A new ledger starts with a signed checkpoint of the empty tree.
   MARKET_RETURN_IF_ERROR(store->db_->Write([&](Connection& c) -> absl::Status {
     MARKET_ASSIGN_OR_RETURN(StoredCheckpoint latest, LatestCheckpointIn(c));
@@ -299,8 +327,10 @@ absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> SqliteCreditStore::App
       }
       return leaf.status();
     }
+    // The tree commits to the salted leaf (ledger/leaf.h), not the record bytes.
+    MARKET_ASSIGN_OR_RETURN(std::string committed, CommitLeaf(c, stored));
     MARKET_ASSIGN_OR_RETURN(std::vector<NodeWrite> writes,
-                            AppendLeaf(size, LeafHash(*leaf), nodes));
+                            AppendLeaf(size, LeafHash(committed), nodes));
     nodes.Add(std::move(writes));
     MARKET_ASSIGN_OR_RETURN(Record appended, ParseLeaf(size, *leaf));
     results.push_back(AppendResult{.record = std::move(appended)});
@@ -406,13 +436,77 @@ absl::StatusOr<std::vector<StoredEntry>> SqliteCreditStore::GetEntries(int64_t s
       *db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::vector<StoredEntry>> {
         MARKET_ASSIGN_OR_RETURN(
             Statement st,
-            c.Prepare("SELECT idx, leaf FROM records WHERE idx >= ? AND idx < ? ORDER BY idx"));
+            c.Prepare("SELECT l.idx, l.leaf, l.salt, r.leaf, EXISTS(SELECT 1 FROM records m "
+                      "WHERE m.concludes = l.idx) FROM leaves l JOIN records r ON r.idx = l.idx "
+                      "WHERE l.idx >= ? AND l.idx < ? ORDER BY l.idx"));
         MARKET_RETURN_IF_ERROR(st.Bind(1, start));
         MARKET_RETURN_IF_ERROR(st.Bind(2, end));
         return ReadAll<StoredEntry>(st, [](Statement& row) -> absl::StatusOr<StoredEntry> {
-          return StoredEntry{row.ColumnInt64(0), row.ColumnBlob(1)};
+          return StoredEntry{.index = row.ColumnInt64(0),
+                             .leaf = row.ColumnBlob(1),
+                             .salt = row.ColumnBlob(2),
+                             .content = row.ColumnBlob(3),
+                             .concluded = row.ColumnInt64(4) != 0};
         });
       });
+}
+
+absl::StatusOr<std::string> SqliteCreditStore::TileHashes(int level, int64_t index,
+                                                          int width) {
+  if (level < 0 || level > ledger::kMaxTileLevel || index < 0 || width < 1 ||
+      width > ledger::kTileWidth || index > (int64_t{1} << 40)) {
+    return InvalidField("tile", absl::StrCat(level, "/", index, " width ", width));
+  }
+  const int base = level * ledger::kTileHeight;
+  return InTransaction(*db_, /*write=*/false, [&](Connection& c) -> absl::StatusOr<std::string> {
+    // Levels base … base + 7 of the tile's span, bottom level first: one
+    // primary-key range per level.
+    MARKET_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? "
+                  "ORDER BY idx"));
+    // rows[l] = hashes of level base + l, back to back, from the tile's start.
+    std::vector<std::string> rows(ledger::kTileHeight);
+    const int64_t start = index * ledger::kTileWidth;
+    for (int l = 0; l < ledger::kTileHeight; ++l) {
+      st.Reset();
+      MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(base + l)));
+      MARKET_RETURN_IF_ERROR(st.Bind(2, start >> l));
+      MARKET_RETURN_IF_ERROR(st.Bind(3, (start + width) >> l));
+      for (;;) {
+        MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        const int64_t want = (start >> l) + static_cast<int64_t>(rows[l].size() / kSha256Size);
+        std::string hash = st.ColumnBlob(1);
+        if (st.ColumnInt64(0) != want || hash.size() != kSha256Size) {
+          return absl::DataLossError(absl::StrCat("ledger integrity: stored node ", base + l, "/",
+                                                  want, " is malformed or missing"));
+        }
+        rows[l] += hash;
+      }
+    }
+    if (static_cast<int64_t>(rows[0].size()) != width * static_cast<int64_t>(kSha256Size)) {
+      return absl::NotFoundError(absl::StrCat("tile ", level, "/", index, " has fewer than ",
+                                              width, " hashes"));
+    }
+    // Every stored node inside the tile must be the hash of its two children.
+    for (int l = 1; l < ledger::kTileHeight; ++l) {
+      const std::string& below = rows[l - 1];
+      for (size_t i = 0; i < rows[l].size() / kSha256Size; ++i) {
+        if (2 * (i + 1) * kSha256Size > below.size() ||
+            rows[l].compare(i * kSha256Size, kSha256Size,
+                            ledger::NodeHash(below.substr(2 * i * kSha256Size, kSha256Size),
+                                             below.substr((2 * i + 1) * kSha256Size,
+                                                          kSha256Size))) != 0) {
+          return absl::DataLossError(absl::StrCat(
+              "ledger integrity: stored node ", base + l, "/",
+              ((index * ledger::kTileWidth) >> l) + static_cast<int64_t>(i),
+              " is not the hash of its children"));
+        }
+      }
+    }
+    return rows[0];
+  });
 }
 
 absl::StatusOr<std::vector<Hash>> SqliteCreditStore::InclusionProof(int64_t index,

@@ -46,6 +46,7 @@ class SqliteCreditStore final : public CreditStore {
   absl::StatusOr<StoredCheckpoint> LatestCheckpoint() override;
   absl::StatusOr<Hash> RootHash(int64_t size) override;
   absl::StatusOr<std::vector<StoredEntry>> GetEntries(int64_t start, int64_t end) override;
+  absl::StatusOr<std::string> TileHashes(int level, int64_t index, int width) override;
   absl::StatusOr<std::vector<Hash>> InclusionProof(int64_t index, int64_t size) override;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(int64_t size1, int64_t size2) override;
   absl::StatusOr<Record> GetRecord(int64_t index) override;
@@ -97,8 +98,8 @@ class SqliteCreditStore final : public CreditStore {
   std::atomic<uint64_t> checkpoints_{0};
 };
 
-// The exact leaf bytes of `record`: its deterministic protobuf serialization
-// with `name` cleared.
+// The record's content bytes (the v1 leaf, now committed to by the v2 leaf):
+// its deterministic protobuf serialization with `name` cleared.
 std::string LeafBytes(const Record& record);
 
 }  // namespace market::credit

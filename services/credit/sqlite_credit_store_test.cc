@@ -7,12 +7,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/sqlite/sqlite_testing.h"
 #include "common/status/status_matchers.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
+#include "ledger/leaf.h"
 #include "ledger/proof.h"
 #include "services/credit/ledger_audit.h"
+#include "ledger/tiles.h"
 
 namespace market::credit {
 namespace {
@@ -44,11 +47,57 @@ TEST(SqliteCreditStoreTest, AppendAssignsIndexesAndProofsVerify) {
     ASSERT_OK_AND_ASSIGN(AppendResult r, store->Append(NewRecord(i)));
     EXPECT_EQ(r.record.index(), i);
     EXPECT_EQ(r.checkpoint.size, i + 1);
-    EXPECT_OK(ledger::VerifyInclusion(i, r.checkpoint.size, ledger::LeafHash(LeafBytes(r.record)),
+    ASSERT_OK_AND_ASSIGN(std::vector<StoredEntry> entries, store->GetEntries(i, i + 1));
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_OK(ledger::CheckOpening(i, entries[0].leaf, LeafBytes(r.record), entries[0].salt));
+    EXPECT_OK(ledger::VerifyInclusion(i, r.checkpoint.size, ledger::LeafHash(entries[0].leaf),
                                       r.proof, r.checkpoint.root));
   }
   ASSERT_OK_AND_ASSIGN(auto proof, store->ConsistencyProof(5, 13));
   EXPECT_OK(ledger::VerifyConsistency(5, 13, *store->RootHash(5), *store->RootHash(13), proof));
+}
+
+TEST(SqliteCreditStoreTest, EachLeafHasItsOwnRandomSalt) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  ASSERT_OK(store->Append(NewRecord(1)));
+  ASSERT_OK(store->Append(NewRecord(2)));
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredEntry> entries, store->GetEntries(0, 2));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].salt.size(), ledger::kSaltSize);
+  EXPECT_NE(entries[0].salt, entries[1].salt);
+  EXPECT_EQ(entries[0].leaf.find("buyer-b"), std::string::npos);  // counterparty stays hidden
+}
+
+TEST(SqliteCreditStoreTest, TileHashesAreTheStoredHashesOfTheirLevel) {
+  auto store = *SqliteCreditStore::Open(":memory:", TestSigner());
+  for (int i = 0; i < 300; ++i) ASSERT_OK(store->Append(NewRecord(i)));
+  ASSERT_OK_AND_ASSIGN(std::string full, store->TileHashes(0, 0, 256));
+  ASSERT_EQ(full.size(), 256u * 32);
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredEntry> first, store->GetEntries(0, 1));
+  EXPECT_EQ(full.substr(0, 32), ledger::LeafHash(first[0].leaf));
+  ASSERT_OK_AND_ASSIGN(std::string partial, store->TileHashes(0, 1, 44));
+  EXPECT_EQ(partial.size(), 44u * 32);
+  ASSERT_OK_AND_ASSIGN(std::string level1, store->TileHashes(1, 0, 1));
+  EXPECT_EQ(level1, ledger::PerfectRoot(full));
+  EXPECT_EQ(store->TileHashes(0, 1, 45).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->TileHashes(0, 0, 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A stored node inside a tile (levels 1..7) is not served itself; the tile
+// that contains it is refused rather than served over a damaged store.
+TEST(SqliteCreditStoreTest, TileOverADamagedInnerNodeIsDataLoss) {
+  sqlite::testing::ScopedTempDir dir;
+  const std::string path = dir.File("credit.db");
+  auto store = *SqliteCreditStore::Open(path, TestSigner());
+  for (int i = 0; i < 20; ++i) ASSERT_OK(store->Append(NewRecord(i)));
+  ASSERT_OK(store->TileHashes(0, 0, 20).status());
+  {
+    auto c = sqlite::Connection::Open(path);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_OK(c->Exec("UPDATE nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 1"));
+  }
+  EXPECT_THAT(store->TileHashes(0, 0, 20),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::HasSubstr("stored node 3/1")));
 }
 
 TEST(SqliteCreditStoreTest, SameEventIdReturnsStoredRecordAndAddsNothing) {
@@ -132,6 +181,12 @@ TEST(SqliteCreditStoreTest, RecordsOfSubjectAreInIndexOrder) {
 // those calls all fall into the next batch.
 class BatchAppendTest : public ::testing::Test {
  protected:
+  // The tree's leaf hash of record `index`: its salted commitment (ledger/leaf.h).
+  std::string StoredLeafHash(int64_t index) {
+    absl::StatusOr<std::vector<StoredEntry>> entries = store_->GetEntries(index, index + 1);
+    if (!entries.ok() || entries->size() != 1) return "";
+    return ledger::LeafHash((*entries)[0].leaf);
+  }
   void SetUp() override {
     dir_ = ::testing::TempDir() + "credit_batch_" + std::to_string(::getpid());
     std::filesystem::remove_all(dir_);
@@ -188,7 +243,7 @@ TEST_F(BatchAppendTest, ConcurrentAppendsGetConsecutiveIndexesAndOneCheckpoint) 
     EXPECT_EQ(r->checkpoint.size, 64);
     EXPECT_EQ(r->checkpoint.note, results.front()->checkpoint.note);
     EXPECT_OK(ledger::VerifyInclusion(r->record.index(), r->checkpoint.size,
-                                      ledger::LeafHash(LeafBytes(r->record)), r->proof,
+                                      StoredLeafHash(r->record.index()), r->proof,
                                       r->checkpoint.root));
   }
   EXPECT_EQ(indexes.size(), 63u);
@@ -256,7 +311,7 @@ TEST_F(BatchAppendTest, SecondConclusionOfARecordInOneBatchFailsAndUsesNoIndex) 
     indexes.insert(r->record.index());
     EXPECT_EQ(r->checkpoint.size, 3);
     EXPECT_OK(ledger::VerifyInclusion(r->record.index(), r->checkpoint.size,
-                                      ledger::LeafHash(LeafBytes(r->record)), r->proof,
+                                      StoredLeafHash(r->record.index()), r->proof,
                                       r->checkpoint.root));
   }
   EXPECT_EQ(indexes, (std::set<int64_t>{1, 2}));

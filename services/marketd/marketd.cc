@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->identity_.service.get(), "market.identity.v1.IdentityService");
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
   m->runner_->AddService(m->credit_.ledger.get(), "market.credit.v1.LedgerService");
+  credit::AddLedgerHttpRoutes(*m->runner_, m->credit_.store.get());
   m->runner_->AddService(m->listing_.markets.get(), "market.listing.v1.MarketService");
   m->runner_->AddService(m->listing_.listings.get(), "market.listing.v1.ListingService");
   m->runner_->AddService(m->listing_.orders.get(), "market.listing.v1.OrderService");

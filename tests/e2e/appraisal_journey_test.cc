@@ -392,7 +392,8 @@ TEST_P(AppraisalJourneyTest, AccreditKeygenFileShowVerifyDisputeAndCreditDrops) 
   EXPECT_FALSE(seen.contains("score"));
 
   // ---- The ledger still verifies. ----
-  RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
+  RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json",
+                                  "--http-server", http_server_});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 

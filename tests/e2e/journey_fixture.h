@@ -105,6 +105,9 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
       setenv(kTlsVars[i], tls_files[i].c_str(), 1);
     }
     bootstrap_ = dir_ + "/var/identity/bootstrap-admin.json";
+    auto credit_ports = ParseServingLine(ReadWholeFile(dir_ + "/var/credit.err"));
+    ASSERT_TRUE(credit_ports.has_value()) << ReadWholeFile(dir_ + "/var/credit.err");
+    http_server_ = absl::StrCat("127.0.0.1:", credit_ports->http);
   }
   void StartMarketd() {
     std::vector<std::string> argv = {MARKETD_BIN,      "--data-dir",     dir_ + "/var",
@@ -115,6 +118,7 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
     auto ports = WaitForServing(*marketd_, dir_ + "/marketd.err", 60);
     ASSERT_TRUE(ports.has_value()) << ReadWholeFile(dir_ + "/marketd.err");
     server_args_ = {"--server", absl::StrCat("127.0.0.1:", ports->grpc)};
+    http_server_ = absl::StrCat("127.0.0.1:", ports->http);
     bootstrap_ = dir_ + "/var/bootstrap-admin.json";
   }
   // Runs marketctl as `user` (its own credentials file).
@@ -163,6 +167,7 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
 
   std::string dir_;
   std::vector<std::string> server_args_;  // marketd: --server; split: the routes
+  std::string http_server_;  // the HTTP port serving the ledger's tiles
   std::string bootstrap_;                 // bootstrap-admin.json of identity
   std::unique_ptr<Child> marketd_;
 };

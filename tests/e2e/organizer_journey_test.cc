@@ -106,7 +106,8 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
   EXPECT_EQ(Ctl("east-op", {"credit", "records", "--subject", "buyer-zhao", "--purpose", "x"})
                 .exit_code,
             7);  // PERMISSION_DENIED
-  RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
+  RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json",
+                                  "--http-server", http_server_});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_EQ(verify.err, "");  // no progress bar off a terminal
 

@@ -79,7 +79,8 @@ class SupervisorJourneyTest : public JourneyTest {
     return r.exit_code == 0 && absl::StrContains(r.out, "\"subject\": \"" + subject + "\"");
   }
   void VerifyLedger(const std::string& when) {
-    RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json"});
+    RunResult verify = Ctl("", {"ledger", "verify", "--state", dir_ + "/ledger-state.json",
+                                  "--http-server", http_server_});
     EXPECT_EQ(verify.exit_code, 0) << when << ": " << verify.err;
     EXPECT_THAT(verify.out, HasSubstr("ledger verified")) << when;
   }

@@ -24,9 +24,9 @@ All commands run in one bash process (aliases and variables carry over), in a
 fresh folder holding ``build`` (a link to the build tree), ``docs`` and
 ``deploy`` (links to the repository's folders), ``var`` (marketd's data
 folder) and ``pki`` (a CA and marketd's certificate made by deploy/pki.sh),
-with a fresh HOME, MARKET_SERVER pointing at the marketd started for the run
-and MARKET_TLS_CA at pki/ca.crt: marketd serves TLS, as a real deployment
-does (README, "Secure transport (TLS)").
+with a fresh HOME, MARKET_SERVER (and MARKET_HTTP_SERVER) pointing at the marketd
+started for the run and MARKET_TLS_CA at pki/ca.crt: marketd serves TLS, as a real
+deployment does (README, "Secure transport (TLS)").
 
 Exit status: 0 when every step passes; 1 with the first failing step (its
 README line, the command, what was expected and what it printed).
@@ -158,7 +158,7 @@ def start_marketd(build_dir, work, pki):
                 except ValueError:
                     continue
                 if entry.get("msg") == "serving" and entry.get("grpc_port"):
-                    return proc, entry["grpc_port"]
+                    return proc, entry["grpc_port"], entry.get("http_port")
         time.sleep(0.05)
     with open(log_path) as f:
         sys.stderr.write(f.read())
@@ -197,7 +197,7 @@ def run_tour(readme, build_dir, source_dir, keep=False):
         out_dir = os.path.join(work, ".tour")
         os.mkdir(out_dir)
         pki = make_pki(source_dir, work)
-        proc, port = start_marketd(build_dir, work, pki)
+        proc, port, http_port = start_marketd(build_dir, work, pki)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": home,
@@ -205,6 +205,8 @@ def run_tour(readme, build_dir, source_dir, keep=False):
             "TZ": "UTC",
             "MARKET_SERVER": f"127.0.0.1:{port}",
             "MARKET_TLS_CA": os.path.join(pki, "ca.crt"),
+            # Where `marketctl ledger verify` fetches the ledger's tiles.
+            "MARKET_HTTP_SERVER": f"127.0.0.1:{http_port}",
         }
         script = os.path.join(out_dir, "tour.sh")
         with open(script, "w", encoding="utf-8") as f:
