@@ -279,7 +279,8 @@ class ListingServicesTest : public identity::testing::ServiceTest {
     EXPECT_OK(store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(
           sqlite::Statement st,
-          c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL ORDER BY id"));
+          c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL "
+                    "AND destination = 'credit.RecordEvent' ORDER BY id"));
       while (true) {
         MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
         if (!more) break;

@@ -8,6 +8,7 @@
 #include "common/client/peer.h"
 #include "common/outbox/outbox.h"
 #include "grpcpp/channel.h"
+#include "services/stats/stats_events.h"
 
 namespace market::stats {
 
