@@ -135,8 +135,7 @@ void Client::RouteCommandGroup(const std::string& group) {
       {"login", "IDENTITY"},      {"whoami", "IDENTITY"}, {"subject", "IDENTITY"},
       {"market", "LISTING"},      {"listing", "LISTING"}, {"order", "LISTING"},
       {"item", "LISTING"},        {"credit", "CREDIT"},   {"ledger", "CREDIT"},
-      {"appraisal", "APPRAISAL"}, {"claim", "WARRANTY"},
-      {"stats", "LISTING"}};  // market-listing hosts the statistics service
+      {"appraisal", "APPRAISAL"}, {"claim", "WARRANTY"}};
   auto it = services->find(group);
   if (it == services->end()) return;
   std::string var = "MARKET_" + it->second + "_ADDR";

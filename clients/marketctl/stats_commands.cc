@@ -131,7 +131,8 @@ void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) 
 
   auto* rebuild =
       stats->add_subcommand("rebuild", "Recompute every counter from the order facts; list differences")
-          ->footer("SUPERVISOR. Exit code 1 when a counter differed (and was not repaired).");
+          ->footer("SUPERVISOR. Exit code 1 when a counter differed (and was not repaired).\n"
+                   "Example:\n  marketctl stats rebuild --repair");
   auto repair = std::make_shared<bool>(false);
   rebuild->add_flag("--repair", *repair, "Replace the counters by the recomputed ones");
   OnRun(rebuild, run, [&client, repair] {

@@ -2,8 +2,7 @@
 // alone. Tokens are verified with the identity service's public keys; subjects
 // are looked up, and credit events delivered to market-credit, through the
 // same provider clients marketd uses, as a SERVICE account (see README,
-// "Multi-process"). The statistics service (stats.db, fed by this service's
-// order events) is hosted here too.
+// "Multi-process").
 #include "CLI/CLI.hpp"
 #include "common/clock/clock.h"
 #include "common/retention/retention.h"
@@ -11,8 +10,6 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_module.h"
-#include "services/stats/stats_client.h"
-#include "services/stats/stats_service.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -37,31 +34,16 @@ int main(int argc, char** argv) {
       identity->verifier, identity->suspension, &metrics);
   if (!module.ok()) return server::FailStart(module.status());
 
-  auto stats = market::stats::OpenStatsModule(flags.data_dir, *clock, identity->verifier,
-                                              identity->suspension, &metrics);
-  if (!stats.ok()) return server::FailStart(stats.status());
-
-  server::ServerRunner runner(flags.server, &metrics);
-  // Order events reach the statistics service in this process over the
-  // in-process channel, which exists once the runner has started (the relay
-  // starts after it).
-  auto to_stats = std::make_shared<market::outbox::Relay::Deliverer>();
   market::outbox::Relay relay(
       module->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
-       {market::stats::kStatsDestination,
-        [&runner, to_stats, token = identity->token](const std::string& id,
-                                                     const std::string& payload) {
-          if (!*to_stats) *to_stats = market::stats::StatsDeliverer(runner.InProcessChannel(), token);
-          return (*to_stats)(id, payload);
-        }}});
+        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
   relay.ExportMetrics(&metrics, "listing");
+  server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->markets.get(), "market.listing.v1.MarketService");
   runner.AddService(module->listings.get(), "market.listing.v1.ListingService");
   runner.AddService(module->orders.get(), "market.listing.v1.OrderService");
   runner.AddService(module->items.get(), "market.listing.v1.ItemService");
-  runner.AddService(stats->service.get(), "market.stats.v1.StatisticsService");
   return server::ServeUntilSignal(
       runner,
       [&] {

@@ -18,7 +18,7 @@
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
 #include "services/listing/listing_module.h"
-#include "services/stats/stats_service.h"
+#include "services/stats/stats_module.h"
 #include "services/warranty/warranty_module.h"
 
 namespace market::marketd {

@@ -1,7 +1,7 @@
 // market.stats.v1.StatisticsService over a StatsStore: validation, the
 // access rules (SUPERVISOR all; OPERATOR its own markets; everyone else
 // county-level months by category with small cells suppressed) and the
-// rebuild check. Hosted by marketd (stats.db in its data dir).
+// rebuild check. Opened by stats_module.h.
 #ifndef MARKET_SERVICES_STATS_STATS_SERVICE_H_
 #define MARKET_SERVICES_STATS_STATS_SERVICE_H_
 
@@ -45,16 +45,6 @@ class StatisticsServiceImpl final : public v1::StatisticsService::Service {
   std::unique_ptr<auth::Authorizer> authorizer_;
   server::RpcEnv env_;
 };
-
-// stats.db under `data_dir` and the service over it (marketd's wiring).
-struct StatsModule {
-  std::unique_ptr<StatsStore> store;
-  std::unique_ptr<StatisticsServiceImpl> service;
-};
-absl::StatusOr<StatsModule> OpenStatsModule(const std::string& data_dir, const Clock* clock,
-                                            std::shared_ptr<const auth::TokenVerifier> verifier,
-                                            std::shared_ptr<auth::SuspensionChecker> suspension,
-                                            server::Metrics* metrics);
 
 }  // namespace market::stats
 
