@@ -13,7 +13,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libssl-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libbenchmark-dev libutf8proc-dev
-  prometheus-cpp-dev
+  prometheus-cpp-dev libxlsxwriter-dev unzip
   systemd python3 python3-yaml
   # clang-14, its sanitizer runtimes and libFuzzer (libclang-rt-14-dev) and
   # llvm-symbolizer (llvm-14) build and run the fuzz targets (deploy/fuzz.sh).

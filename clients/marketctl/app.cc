@@ -47,6 +47,7 @@ void BuildApp(CLI::App& app, GlobalFlags* flags, Client& client, std::function<i
   AddAppraisalCommands(app, client, run);
   AddClaimCommands(app, client, run);
   AddAdminCommands(app, client, run);
+  AddStatsCommands(app, client, run);
 }
 
 }  // namespace market::ctl

@@ -35,6 +35,7 @@ void AddAppraisalCommands(CLI::App& app, Client& client, std::function<int()>* r
 void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run);
 // `admin backup|restore-check`: on the server host, files only (no RPC).
 void AddAdminCommands(CLI::App& app, Client& client, std::function<int()>* run);
+void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run);
 
 }  // namespace market::ctl
 

@@ -18,6 +18,7 @@
 #include "services/listing/listing_service.h"
 #include "services/listing/listing_tables.h"
 #include "services/listing/order_lifecycle.h"
+#include "services/stats/stats_events.h"
 
 namespace market::listing {
 namespace {
@@ -55,6 +56,27 @@ std::string MarketOfOrder(const std::string& name) {
   std::string market;
   ValidMarketChildName(name, "orders", &market);
   return market;
+}
+
+// Writes the statistics ledger's event of `o` entering `kind` (its new state)
+// in the caller's transaction (stats_events.h).
+absl::Status EnqueueStatsEvent(Connection& c, const v1::Order& o,
+                               stats::v1::TradeEvent::Kind kind, absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, MarketOfOrder(o.name())));
+  stats::v1::TradeEvent e;
+  e.set_kind(kind);
+  e.set_order(o.name());
+  if (m.has_value()) {
+    e.set_region_code(m->market.region_code());
+    e.set_market_operator(m->market.operator_());
+  }
+  e.set_category(o.category());
+  e.set_seller(o.seller());
+  e.set_buyer(o.buyer());
+  e.set_price_fen(o.price().amount_fen());
+  e.set_swap(!o.swap_listing().empty());
+  *e.mutable_time() = ToTimestamp(now);
+  return stats::EnqueueTradeEvent(c, e, now);
 }
 
 }  // namespace
@@ -163,6 +185,7 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
         *held->listing.mutable_update_time() = ToTimestamp(now);
         MARKET_RETURN_IF_ERROR(SaveListing(c, held->listing, held->version + 1, false).status());
       }
+      MARKET_RETURN_IF_ERROR(EnqueueStatsEvent(c, o, stats::v1::TradeEvent::PLACED, now));
       return SaveOrder(c, o, 1, /*insert=*/true);
     };
     MARKET_ASSIGN_OR_RETURN(*resp, RunIdempotent<v1::Order>(*deps_.db, "PlaceOrder", caller.subject,
@@ -219,6 +242,7 @@ grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* ctx,
       o.set_cancelled_by(caller.subject);
       o.set_cancel_reason(req->reason());
       *o.mutable_cancel_time() = ToTimestamp(now);
+      MARKET_RETURN_IF_ERROR(EnqueueStatsEvent(c, o, stats::v1::TradeEvent::CANCELLED, now));
       MARKET_RETURN_IF_ERROR(SetListingState(c, o.listing(), v1::Listing::PUBLISHED, now));
       return SetListingState(c, o.swap_listing(), v1::Listing::PUBLISHED, now);
     };
@@ -298,6 +322,7 @@ absl::StatusOr<v1::Order> OrderServiceImpl::Complete(const std::string& name,
         }
         o.set_state(v1::Order::COMPLETED);
         *o.mutable_complete_time() = ToTimestamp(now);
+        MARKET_RETURN_IF_ERROR(EnqueueStatsEvent(c, o, stats::v1::TradeEvent::COMPLETED, now));
         std::string hash = HexEncode(Sha256(o.name())).substr(0, 40);
         for (bool buyer_side : {true, false}) {
           Record r;

@@ -8,6 +8,7 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/stats/stats_client.h"
 
 namespace market::marketd {
 
@@ -68,6 +69,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                               return peers->Listing().GetOrder(order);
                                             },
                                             verifier, m->identity_.suspension, &m->metrics_));
+  MARKET_ASSIGN_OR_RETURN(m->stats_, stats::OpenStatsModule(options.data_dir, clock, verifier,
+                                                           m->identity_.suspension, &m->metrics_));
   MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(*m->identity_.store, kMarketdServiceAccount,
                                                         "marketd outbox relay", clock->Now()));
   server::ServerOptions server_options = options.server;
@@ -83,6 +86,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->listing_.items.get(), "market.listing.v1.ItemService");
   m->runner_->AddService(m->appraisal_.service.get(), "market.appraisal.v1.AppraisalService");
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
+  m->runner_->AddService(m->stats_.service.get(), "market.stats.v1.StatisticsService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
 
   // Every call between services, and every outbox delivery, goes through the
@@ -103,7 +107,10 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
     r->Start();
     return r;
   };
-  m->listing_relay_ = relay(m->listing_.db, "listing", {{credit::kCreditDestination, to_credit}});
+  m->listing_relay_ =
+      relay(m->listing_.db, "listing",
+            {{credit::kCreditDestination, to_credit},
+             {stats::kStatsDestination, stats::StatsDeliverer(channel, token)}});
   m->appraisal_relay_ =
       relay(m->appraisal_.db, "appraisal",
             {{credit::kCreditDestination, to_credit},

@@ -18,6 +18,7 @@
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_module.h"
 #include "services/listing/listing_module.h"
+#include "services/stats/stats_module.h"
 #include "services/warranty/warranty_module.h"
 
 namespace market::marketd {
@@ -59,6 +60,7 @@ class Marketd {
   outbox::Relay& listing_relay() { return *listing_relay_; }
   warranty::WarrantyModule& warranty() { return warranty_; }
   appraisal::AppraisalModule& appraisal() { return appraisal_; }
+  stats::StatsModule& stats() { return stats_; }
   void Shutdown();
 
  private:
@@ -76,6 +78,7 @@ class Marketd {
   std::unique_ptr<outbox::Relay> appraisal_relay_;
   warranty::WarrantyModule warranty_;
   std::unique_ptr<outbox::Relay> warranty_relay_;
+  stats::StatsModule stats_;
   std::unique_ptr<server::ServerRunner> runner_;
   std::string bootstrap_file_;
 };

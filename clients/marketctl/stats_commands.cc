@@ -1,0 +1,160 @@
+// marketctl stats: the statistics ledger (统计台账) as aligned tables, CSV or
+// XLSX, and the rebuild check.
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "clients/marketctl/command_helpers.h"
+#include "clients/marketctl/commands.h"
+#include "clients/marketctl/display.h"
+#include "clients/marketctl/stats_export.h"
+#include "market/stats/v1/stats.grpc.pb.h"
+
+namespace market::ctl {
+namespace {
+
+namespace v1 = ::market::stats::v1;
+using Stub = v1::StatisticsService::Stub;
+
+struct TradeFlags {
+  std::string period = "month";
+  std::string from, to, group_by, region, category, format = "table", output_file;
+  std::vector<std::string> markets;
+};
+
+// Chinese names of the group-by choices for the title.
+std::string GroupName(v1::GroupBy g) {
+  switch (g) {
+    case v1::CATEGORY: return "按类别";
+    case v1::MARKET: return "按市场";
+    case v1::COUNTY: return "按区县";
+    case v1::CITY: return "按地市";
+    case v1::PROVINCE: return "按省份";
+    case v1::SELLER: return "按卖家";
+    default: return "合计";
+  }
+}
+
+int RunTrade(Client& client, const TradeFlags& f) {
+  v1::QueryTradeRequest req;
+  v1::Period period;
+  if (!v1::Period_Parse(absl::AsciiStrToUpper(f.period), &period) || period == v1::PERIOD_UNSPECIFIED) {
+    client.err() << "error: --period: want day, week, month, quarter, year or custom\n";
+    return kExitUsage;
+  }
+  req.set_period(period);
+  req.set_from_date(f.from);
+  req.set_to_date(f.to);
+  if (!f.group_by.empty()) {
+    v1::GroupBy g;
+    if (!v1::GroupBy_Parse(absl::AsciiStrToUpper(f.group_by), &g) || g == v1::GROUP_BY_UNSPECIFIED) {
+      client.err() << "error: --group-by: want category, market, county, city, province or seller\n";
+      return kExitUsage;
+    }
+    req.set_group_by(g);
+  }
+  for (const std::string& m : f.markets) req.add_markets(Prefixed(m, "markets"));
+  req.set_region(f.region);
+  if (!f.category.empty()) {
+    google::protobuf::RepeatedField<int> categories;
+    if (!ParseCategories(client, {f.category}, &categories)) return kExitUsage;
+    req.set_category(static_cast<common::v1::Category>(categories[0]));
+  }
+  if ((f.format == "csv" || f.format == "xlsx") == f.output_file.empty()) {
+    client.err() << "error: --format csv|xlsx needs -o FILE (and -o needs one of them)\n";
+    return kExitUsage;
+  }
+  v1::QueryTradeResponse resp;
+  grpc::Status s = Invoke(client, &Stub::QueryTrade, req, &resp);
+  if (!s.ok()) return client.Fail(s);
+  if (client.flags().output == "json") {
+    client.Print(resp);
+    return 0;
+  }
+  std::vector<std::string> filters = {GroupName(req.group_by())};
+  if (!req.markets().empty()) filters.push_back("市场 " + absl::StrJoin(req.markets(), "、"));
+  if (!req.region().empty()) filters.push_back("区域 " + req.region());
+  if (!f.category.empty()) filters.push_back("类别 " + common::v1::Category_Name(req.category()));
+  StatsTable table = TradeTable(resp, absl::StrJoin(filters, " · "));
+  if (f.format == "csv") {
+    std::ofstream out(f.output_file, std::ios::binary | std::ios::trunc);
+    out << ToCsv(table);
+    if (!out.good()) return client.Fail(absl::UnavailableError("cannot write " + f.output_file));
+  } else if (f.format == "xlsx") {
+    if (absl::Status w = WriteXlsx(table, f.output_file); !w.ok()) return client.Fail(w);
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& row : table.rows) {
+      std::vector<std::string> cells;
+      for (const StatsCell& cell : row) cells.push_back(CellText(cell));
+      rows.push_back(std::move(cells));
+    }
+    client.out() << table.title << "\n";
+    client.PrintTable(table.header, rows);
+    return 0;
+  }
+  client.out() << "wrote " << table.rows.size() << " rows to " << f.output_file << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) {
+  auto* stats = AddGroup(&app, "stats", "The statistics ledger (统计台账): trade figures by period");
+  auto* trade =
+      stats->add_subcommand("trade", "Orders placed/completed/cancelled, gross, mean and median price")
+          ->footer(
+              "Periods are China time (UTC+8). SUPERVISOR: everything; OPERATOR: its own markets;\n"
+              "anyone else: --period month --group-by category, county level, small cells shown *.\n"
+              "Examples:\n"
+              "  marketctl stats trade --period month --from 2026-03-01 --group-by category\n"
+              "  marketctl stats trade --period year --from 2026-01-01 --group-by market \\\n"
+              "      --format xlsx -o 2026.xlsx");
+  auto f = std::make_shared<TradeFlags>();
+  trade->add_option("--period", f->period, "day, week (ISO), month, quarter, year or custom")
+      ->capture_default_str();
+  trade->add_option("--from", f->from, "A day of the period, YYYY-MM-DD (custom: first day)")
+      ->required();
+  trade->add_option("--to", f->to, "custom only: last day, YYYY-MM-DD");
+  trade->add_option("--group-by", f->group_by,
+                    "category, market, county, city, province or seller (default: one total)");
+  trade->add_option("--market", f->markets, "Only these markets (repeatable)");
+  trade->add_option("--region", f->region, "Only regions under this 2-, 4- or 6-digit code");
+  trade->add_option("--category", f->category, "Only PHONE, APPLIANCE, FURNITURE or VEHICLE");
+  trade->add_option("--format", f->format, "table, csv or xlsx")
+      ->check(CLI::IsMember({"table", "csv", "xlsx"}))
+      ->capture_default_str();
+  trade->add_option("-o,--output-file", f->output_file, "File for --format csv|xlsx");
+  OnRun(trade, run, [&client, f] { return RunTrade(client, *f); });
+
+  auto* rebuild =
+      stats->add_subcommand("rebuild", "Recompute every counter from the order facts; list differences")
+          ->footer("SUPERVISOR. Exit code 1 when a counter differed (and was not repaired).\n"
+                   "Example:\n  marketctl stats rebuild --repair");
+  auto repair = std::make_shared<bool>(false);
+  rebuild->add_flag("--repair", *repair, "Replace the counters by the recomputed ones");
+  OnRun(rebuild, run, [&client, repair] {
+    v1::RebuildTradeRequest req;
+    req.set_repair(*repair);
+    v1::RebuildTradeResponse resp;
+    grpc::Status s = Invoke(client, &Stub::RebuildTrade, req, &resp);
+    if (!s.ok()) return client.Fail(s);
+    if (client.flags().output == "json") {
+      client.Print(resp);
+    } else {
+      client.out() << "checked " << resp.counters_checked() << " counters, "
+                   << resp.differences_size() << " differ" << (resp.repaired() ? " (repaired)" : "")
+                   << "\n";
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& d : resp.differences()) {
+        rows.push_back({d.counter(), absl::StrCat(d.stored()), absl::StrCat(d.recomputed())});
+      }
+      if (!rows.empty()) client.PrintTable({"counter", "stored", "recomputed"}, rows);
+    }
+    return resp.differences_size() > 0 && !resp.repaired() ? 1 : 0;
+  });
+}
+
+}  // namespace market::ctl

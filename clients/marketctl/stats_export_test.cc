@@ -1,0 +1,93 @@
+// The statistics exports: the XLSX opens (read back with unzip and its sheet
+// XML parsed) and holds the same title, headers and numbers as the CSV.
+#include "clients/marketctl/stats_export.h"
+
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/sqlite/sqlite_testing.h"
+#include "common/status/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace market::ctl {
+namespace {
+
+std::string RunCommand(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+stats::v1::QueryTradeResponse Sample() {
+  stats::v1::QueryTradeResponse resp;
+  resp.set_from_date("2026-03-01");
+  resp.set_to_date("2026-03-31");
+  auto* a = resp.add_rows();
+  a->set_key("PHONE");
+  a->set_orders_placed(12);
+  a->set_orders_completed(9);
+  a->set_orders_cancelled(2);
+  a->set_gross_fen(1234550);
+  a->set_mean_price_fen(137172);
+  a->set_median_price_fen(120000);
+  auto* b = resp.add_rows();
+  b->set_key("VEHICLE");
+  b->set_suppressed(true);
+  return resp;
+}
+
+// The cells of the CSV (after the BOM), row by row.
+std::vector<std::vector<std::string>> CsvCells(const std::string& csv) {
+  std::vector<std::vector<std::string>> rows;
+  for (absl::string_view line :
+       absl::StrSplit(absl::StripPrefix(csv, "\xEF\xBB\xBF"), "\r\n", absl::SkipEmpty())) {
+    rows.push_back(absl::StrSplit(line, ','));
+  }
+  return rows;
+}
+
+TEST(StatsExportTest, CsvHasTitleChineseHeadersAndFigures) {
+  auto rows = CsvCells(ToCsv(TradeTable(Sample(), "按类别")));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0][0], "交易统计 2026-03-01 至 2026-03-31 · 按类别");
+  EXPECT_EQ(rows[1][0], "分组");
+  EXPECT_EQ(rows[1][5], "成交额(元)");
+  EXPECT_THAT(rows[2], ::testing::ElementsAre("PHONE", "12", "9", "2", "0", "12345.50", "1371.72", "1200"));
+  EXPECT_EQ(rows[3][1], "*");
+}
+
+TEST(StatsExportTest, XlsxOpensAndHoldsTheCsvNumbers) {
+  sqlite::testing::ScopedTempDir dir;
+  const std::string path = dir.path() + "/trade.xlsx";
+  StatsTable table = TradeTable(Sample(), "按类别");
+  ASSERT_OK(WriteXlsx(table, path));
+  // unzip -t checks every member's CRC: the file is a sound zip archive.
+  EXPECT_THAT(RunCommand("unzip -t '" + path + "' 2>&1"), ::testing::HasSubstr("No errors detected"));
+  std::string sheet = RunCommand("unzip -p '" + path + "' xl/worksheets/sheet1.xml");
+  ASSERT_THAT(sheet, ::testing::HasSubstr("<worksheet"));
+  // Cells in document order: inline strings (<is><t>) and numbers (<v>).
+  std::regex cell(R"re(<c r="([A-Z]+)(\d+)"[^>]*>(?:<is><t[^>]*>([^<]*)</t></is>|<v>([^<]*)</v>)</c>)re");
+  std::map<int, std::vector<std::string>> xlsx;
+  for (auto it = std::sregex_iterator(sheet.begin(), sheet.end(), cell); it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    std::string text = m[3].matched ? m[3].str() : m[4].str();
+    if (m[4].matched) text = CellText(std::stod(text));
+    xlsx[std::stoi(m[2].str())].push_back(text);
+  }
+  auto csv = CsvCells(ToCsv(table));
+  ASSERT_EQ(xlsx.size(), csv.size());
+  for (size_t r = 0; r < csv.size(); ++r) EXPECT_EQ(xlsx[r + 1], csv[r]) << "row " << r + 1;
+}
+
+}  // namespace
+}  // namespace market::ctl
