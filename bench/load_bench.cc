@@ -395,7 +395,20 @@ Tokens SetUpCallers(Client& client, const std::string& bootstrap_file) {
   nlohmann::json boot = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!boot.is_object()) Die("cannot read " + bootstrap_file);
   Tokens tokens;
-  tokens.supervisor = Login(client, boot.value("subject", ""), boot.value("password", ""));
+  const std::string bootstrap_token =
+      Login(client, boot.value("subject", ""), boot.value("password", ""));
+  {
+    // The bootstrap password must be changed before any other RPC is allowed.
+    iv1::ChangePasswordRequest change;
+    change.set_name(boot.value("subject", ""));
+    change.set_old_password(boot.value("password", ""));
+    change.set_new_password("bench-supervisor-password");
+    iv1::ChangePasswordResponse changed;
+    grpc::Status s =
+        client.identity().ChangePassword(Ctx(bootstrap_token).get(), change, &changed);
+    if (!s.ok()) Die("ChangePassword: " + s.error_message());
+    tokens.supervisor = changed.access_token();
+  }
   const std::string password = "bench-seller-password";
   iv1::CreateSubjectRequest req;
   req.set_subject_id("bench-seller");

@@ -54,6 +54,13 @@ class LedgerE2eTest : public ::testing::Test {
     ASSERT_EQ(marketd_->Stop(SIGTERM, 20), 0);
     marketd_.reset();
   }
+  // The first login of the bootstrap supervisor, which must change its password.
+  void LoginBootstrapSupervisor() {
+    RunResult r = Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json",
+                       "--new-password-stdin"},
+                      "supervisor-password-1\n");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
   RunResult Ctl(std::vector<std::string> args, const std::string& stdin_text = "") {
     std::vector<std::string> argv = {MARKETCTL_BIN, "--server",
                                      absl::StrCat("127.0.0.1:", port_), "--credentials",
@@ -134,11 +141,7 @@ std::vector<int64_t> RowIds(const std::string& db_path, const std::string& query
 
 TEST_F(LedgerE2eTest, UntouchedLedgerVerifiesAndGrowthIsConsistent) {
   Start(dir_ + "/var");
-  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json",
-                 "--new-password-stdin"},
-                "supervisor-password-1\n")
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(LoginBootstrapSupervisor());
   RecordCommendations(0, 5);
   RunResult first = Verify("state.json");
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -158,7 +161,7 @@ TEST_F(LedgerE2eTest, UntouchedLedgerVerifiesAndGrowthIsConsistent) {
 
 TEST_F(LedgerE2eTest, ServesTilesWithCacheHeaders) {
   Start(dir_ + "/var");
-  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(LoginBootstrapSupervisor());
   RecordCommendations(0, 3);
   httplib::Client http("127.0.0.1", http_port_);
   auto checkpoint = http.Get("/checkpoint");
@@ -184,11 +187,7 @@ TEST_F(LedgerE2eTest, ServesTilesWithCacheHeaders) {
 
 TEST_F(LedgerE2eTest, ChangingAnyStoredByteMakesVerifyFail) {
   Start(dir_ + "/var");
-  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json",
-                 "--new-password-stdin"},
-                "supervisor-password-1\n")
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(LoginBootstrapSupervisor());
   RecordCommendations(0, 3);
   ASSERT_EQ(Verify("state-at-3.json").exit_code, 0);
   RecordCommendations(3, 7);
@@ -251,7 +250,7 @@ std::set<std::string> EventIds(const std::string& db_path) {
 
 TEST_F(LedgerE2eTest, KillNineDuringConcurrentAppendsLosesNoAcknowledgedRecord) {
   Start(dir_ + "/var");
-  ASSERT_EQ(Ctl({"login", "--bootstrap", dir_ + "/var/bootstrap-admin.json"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(LoginBootstrapSupervisor());
   std::mutex mu;
   std::vector<std::string> acknowledged;
   std::atomic<bool> stop{false};

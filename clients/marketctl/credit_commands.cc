@@ -147,7 +147,7 @@ void AddLedgerCommands(CLI::App& app, Client& client, std::function<int()>* run)
   auto parallel = std::make_shared<int>(8);
   verify->add_option("--http-server", *http_server,
                      "Where the tiles are: http(s)://HOST:PORT (default $MARKET_HTTP_SERVER, "
-                     "else the --server host at its port + 1; https with --tls-ca)")
+                     "else the --server host at its port + 1; HOST:PORT alone is https with --tls-ca)")
       ->envname("MARKET_HTTP_SERVER");
   verify->add_option("--parallel", *parallel, "Tiles fetched at once")
       ->check(CLI::Range(1, 256));

@@ -22,8 +22,10 @@ std::string DefaultHttpServer(const std::string& grpc_server, bool tls) {
 }
 
 HttpTileFetcher::HttpTileFetcher(std::string base_url, std::string ca_file)
-    : base_url_(absl::StrContains(base_url, "://") ? std::move(base_url)
-                                                    : absl::StrCat("http://", base_url)),
+    // HOST:PORT without a scheme: HTTPS when a CA to check the server with is given.
+    : base_url_(absl::StrContains(base_url, "://")
+                    ? std::move(base_url)
+                    : absl::StrCat(ca_file.empty() ? "http://" : "https://", base_url)),
       ca_file_(std::move(ca_file)) {}
 
 HttpTileFetcher::~HttpTileFetcher() = default;
