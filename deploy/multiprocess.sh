@@ -120,7 +120,7 @@ if [[ -f "$BASE/identity/bootstrap-admin.json" && ! -f "$SUP" ]]; then
 fi
 declare -A CODE=([credit]=91350102MA0000010J [listing]=91350102MA0000020K
                  [appraisal]=91350102MA0000030L [warranty]=91350102MA0000040M
-                 [stats]=91350102MA0000050N)
+                 [stats]=91350102MA0000060P)
 for svc in credit listing appraisal warranty stats; do
   creds="$BASE/$svc/service-credentials.json"
   mkdir -p "$BASE/$svc"
