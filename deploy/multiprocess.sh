@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Multi-process mode: the five single-service binaries as separate processes
+# Multi-process mode: the six single-service binaries as separate processes
 # on loopback, each with its own data dir, wired by peer addresses.
 #
 #   deploy/multiprocess.sh [BASE_DIR]      # default ./var-multi
 #
 # Starts market-identity first, creates one SERVICE account per other binary
 # (API keys in BASE_DIR/<service>/service-credentials.json, mode 0600), then
-# starts credit, listing, appraisal and warranty. Writes BASE_DIR/env with the
+# starts credit, stats, listing, appraisal and warranty. Writes BASE_DIR/env with the
 # MARKET_*_ADDR variables that route each marketctl command group to its
 # service (and MARKET_HTTP_SERVER, credit's HTTP port with the ledger tiles):   source BASE_DIR/env && marketctl listing search --query 冰箱
 # Stops every process on Ctrl-C / SIGTERM. Needs a build (deploy/setup.sh).
-# Ports: MARKET_PORT_BASE (default 7500) + 0/2/4/6/8 for gRPC, +1/3/5/7/9 HTTP;
+# Ports: MARKET_PORT_BASE (default 7500) + 0/2/4/6/8/10 for gRPC, +1/3/5/7/9/11 HTTP;
 # a port already taken stops the script with the service's "cannot listen".
 # MARKET_SOCKET_DIR=DIR instead: gRPC on Unix sockets DIR/<service>.sock and
 # HTTP on ports the kernel picks (logged in each service's "serving" line), so
@@ -47,6 +47,7 @@ CREDIT="$(addr credit 2)"
 LISTING="$(addr listing 4)"
 APPRAISAL="$(addr appraisal 6)"
 WARRANTY="$(addr warranty 8)"
+STATS="$(addr stats 10)"
 read -r -a EXTRA <<<"${MARKET_SERVICE_FLAGS:-}"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -74,7 +75,7 @@ PKI="$BASE/pki"
 CTL_TLS=()
 if [[ "$TLS" == mtls ]]; then
   [[ -f "$PKI/ca.crt" ]] || bash "$ROOT/deploy/pki.sh" ca "$PKI" >/dev/null
-  for name in identity credit listing appraisal warranty; do
+  for name in identity credit listing appraisal warranty stats; do
     [[ -f "$PKI/$name.crt" ]] ||
       bash "$ROOT/deploy/pki.sh" server "$PKI" "$name" --dns localhost --ip 127.0.0.1 >/dev/null
   done
@@ -118,8 +119,9 @@ if [[ -f "$BASE/identity/bootstrap-admin.json" && ! -f "$SUP" ]]; then
     --bootstrap "$BASE/identity/bootstrap-admin.json" --new-password-file "$SUP_PW" >/dev/null
 fi
 declare -A CODE=([credit]=91350102MA0000010J [listing]=91350102MA0000020K
-                 [appraisal]=91350102MA0000030L [warranty]=91350102MA0000040M)
-for svc in credit listing appraisal warranty; do
+                 [appraisal]=91350102MA0000030L [warranty]=91350102MA0000040M
+                 [stats]=91350102MA0000060P)
+for svc in credit listing appraisal warranty stats; do
   creds="$BASE/$svc/service-credentials.json"
   mkdir -p "$BASE/$svc"
   [[ -f "$creds" ]] && continue
@@ -134,8 +136,12 @@ common=(--identity-addr "$IDENTITY")
 start credit "$CREDIT" "$BIN/services/credit/market-credit" --data-dir "$BASE/credit" \
   --listen "$CREDIT" --http-listen "$(http 2)" "${common[@]}" --listing-addr "$LISTING" \
   --service-credentials "$BASE/credit/service-credentials.json"
+start stats "$STATS" "$BIN/services/stats/market-stats" --data-dir "$BASE/stats" \
+  --listen "$STATS" --http-listen "$(http 10)" "${common[@]}" \
+  --service-credentials "$BASE/stats/service-credentials.json"
 start listing "$LISTING" "$BIN/services/listing/market-listing" --data-dir "$BASE/listing" \
   --listen "$LISTING" --http-listen "$(http 4)" "${common[@]}" --credit-addr "$CREDIT" \
+  --stats-addr "$STATS" \
   --service-credentials "$BASE/listing/service-credentials.json"
 if [[ -x "$BIN/services/appraisal/market-appraisal" ]]; then
   start appraisal "$APPRAISAL" "$BIN/services/appraisal/market-appraisal" \
@@ -156,6 +162,7 @@ export MARKET_CREDIT_ADDR=$CREDIT
 export MARKET_LISTING_ADDR=$LISTING
 export MARKET_APPRAISAL_ADDR=$APPRAISAL
 export MARKET_WARRANTY_ADDR=$WARRANTY
+export MARKET_STATS_ADDR=$STATS
 export MARKET_HTTP_SERVER=127.0.0.1:${CREDIT_HTTP_PORT:-}
 ENV
 if [[ "$TLS" == mtls ]]; then

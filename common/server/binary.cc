@@ -23,7 +23,8 @@ std::string Env(const std::string& name, const std::string& fallback) {
 
 int PortOf(const std::string& service) {
   static const std::map<std::string, int> kOffsets = {
-      {"identity", 0}, {"listing", 20}, {"appraisal", 30}, {"warranty", 40}, {"credit", 50}};
+      {"identity", 0}, {"listing", 20}, {"appraisal", 30}, {"warranty", 40}, {"credit", 50},
+      {"stats", 60}};
   auto it = kOffsets.find(service);
   return kBasePort + (it == kOffsets.end() ? 0 : it->second);
 }

@@ -47,7 +47,8 @@ std::string VersionString(const std::string& name);
 void AddVersionFlag(CLI::App& app, const std::string& name);
 
 // The default gRPC HOST:PORT of each service in a split deployment
-// (identity 7400, listing 7420, appraisal 7430, warranty 7440, credit 7450);
+// (identity 7400, listing 7420, appraisal 7430, warranty 7440, credit 7450,
+// stats 7460);
 // its HTTP port is the next one.
 std::string DefaultAddress(const std::string& service);
 

@@ -1,6 +1,7 @@
 // market-listing: markets, listings, photos, search, orders and item history
 // alone. Tokens are verified with the identity service's public keys; subjects
-// are looked up, and credit events delivered to market-credit, through the
+// are looked up, and credit and stats events delivered to market-credit and
+// market-stats, through the
 // same provider clients marketd uses, as a SERVICE account (see README,
 // "Multi-process").
 #include "CLI/CLI.hpp"
@@ -10,13 +11,14 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_module.h"
+#include "services/stats/stats_client.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
   CLI::App app{"market-listing: markets, listings, photos, search, orders and item history"};
   server::BinaryOptions flags;
-  server::AddBinaryFlags(app, "listing", "Folder for listing.db and photos", {"identity", "credit"},
-                         &flags);
+  server::AddBinaryFlags(app, "listing", "Folder for listing.db and photos",
+                         {"identity", "credit", "stats"}, &flags);
   market::retention::RetentionOptions retention;
   market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
@@ -37,7 +39,9 @@ int main(int argc, char** argv) {
   market::outbox::Relay relay(
       module->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
+        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+       {market::stats::kStatsDestination,
+        market::stats::StatsDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
   relay.ExportMetrics(&metrics, "listing");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->markets.get(), "market.listing.v1.MarketService");

@@ -64,7 +64,7 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
 
   static constexpr const char* kRouteVars[] = {"MARKET_IDENTITY_ADDR", "MARKET_CREDIT_ADDR",
                                                "MARKET_LISTING_ADDR", "MARKET_APPRAISAL_ADDR",
-                                               "MARKET_WARRANTY_ADDR"};
+                                               "MARKET_WARRANTY_ADDR", "MARKET_STATS_ADDR"};
   // marketctl's CA and client certificate for the multiprocess deployment.
   static constexpr const char* kTlsVars[] = {"MARKET_TLS_CA", "MARKETCTL_TLS_CERT",
                                              "MARKETCTL_TLS_KEY"};
@@ -90,8 +90,8 @@ class JourneyTest : public ::testing::TestWithParam<bool> {
         [&] { return marketd_->Exited() || std::filesystem::exists(dir_ + "/var/env"); }, 120))
         << ReadWholeFile(dir_ + "/multi.err");
     ASSERT_TRUE(std::filesystem::exists(dir_ + "/var/env")) << ReadWholeFile(dir_ + "/multi.err");
-    const char* names[] = {"identity", "credit", "listing", "appraisal", "warranty"};
-    for (int i = 0; i < 5; ++i) {
+    const char* names[] = {"identity", "credit", "listing", "appraisal", "warranty", "stats"};
+    for (int i = 0; i < 6; ++i) {
       setenv(kRouteVars[i], absl::StrCat("unix:", sockets, "/", names[i], ".sock").c_str(), 1);
       // Every service serves mTLS (its "serving" line says so).
       EXPECT_NE(ReadWholeFile(dir_ + "/var/" + names[i] + ".err").find("\"tls\":\"mtls\""),

@@ -4,6 +4,8 @@
 // takes delivery; the completed trade lands in both parties' credit records
 // and the ledger still verifies. Everything through the marketctl binary.
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "tests/e2e/journey_fixture.h"
 
@@ -110,6 +112,26 @@ TEST_P(OrganizerJourneyTest, ImportSearchOrderDeliverCompleteAndCredit) {
                                   "--http-server", http_server_});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_EQ(verify.err, "");  // no progress bar off a terminal
+
+  // The trade reaches the statistics ledger through the same relay (in the
+  // split deployment: market-listing's outbox to market-stats); the operator
+  // sees one completed order at its price in its market today (China time).
+  const std::string today =
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const nlohmann::json price = Json("", {"listing", "get", listing})["price"]["amount_fen"];
+  nlohmann::json row;
+  EXPECT_TRUE(Eventually([&] {
+    RunResult r = Ctl("east-op", {"--output", "json", "stats", "trade", "--period", "day",
+                                  "--from", today});
+    nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+    if (r.exit_code != 0 || !j.is_object() || !j.contains("rows") || j["rows"].empty()) {
+      return false;
+    }
+    row = j["rows"][0];
+    return row.value("orders_completed", nlohmann::json()).dump() == "\"1\"";
+  })) << Ctl("east-op", {"--output", "json", "stats", "trade", "--period", "day", "--from", today})
+             .out;
+  EXPECT_EQ(row.value("gross_fen", nlohmann::json()), price) << row.dump();
 
   // The item history shows listing and order; the public sees no parties.
   std::string item = Json("", {"listing", "get", listing})["item"];

@@ -1,0 +1,30 @@
+// market-stats: the statistics ledger (统计台账) alone. Tokens are verified
+// with the identity service's public keys; market-listing's outbox relay
+// delivers trade events to it as a SERVICE account (see README, "Statistics").
+#include "CLI/CLI.hpp"
+#include "common/clock/clock.h"
+#include "common/server/binary.h"
+#include "services/identity/identity_client.h"
+#include "services/stats/stats_module.h"
+
+int main(int argc, char** argv) {
+  namespace server = market::server;
+  CLI::App app{"market-stats: the statistics ledger (trade figures by period)"};
+  server::BinaryOptions flags;
+  server::AddBinaryFlags(app, "stats", "Folder for stats.db", {"identity"}, &flags);
+  CLI11_PARSE(app, argc, argv);
+  server::BlockShutdownSignals();
+
+  auto clock = server::PrepareBinary(flags);
+  if (!clock.ok()) return server::FailStart(clock.status());
+  auto identity = market::identity::ConnectIdentity(flags, *clock);
+  if (!identity.ok()) return server::FailStart(identity.status());
+  server::Metrics metrics;
+  auto stats = market::stats::OpenStatsModule(flags.data_dir, *clock, identity->verifier,
+                                              identity->suspension, &metrics);
+  if (!stats.ok()) return server::FailStart(stats.status());
+
+  server::ServerRunner runner(flags.server, &metrics);
+  runner.AddService(stats->service.get(), "market.stats.v1.StatisticsService");
+  return server::ServeUntilSignal(runner);
+}
