@@ -119,8 +119,11 @@ absl::Status ServerRunner::Start() {
     });
     // Small replies (tiles, checkpoints) on keep-alive connections: no Nagle delay.
     http_->set_tcp_nodelay(true);
-    for (const auto& [pattern, route] : http_routes_) {
-      http_->Get(pattern, [route](const httplib::Request& req, httplib::Response& res) {
+    for (const auto& pattern_route : http_routes_) {
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+      const HttpRoute& route = pattern_route.second;
+      http_->Get(pattern_route.first, [route](const httplib::Request& req,
+                                              httplib::Response& res) {
         HttpReply reply = route(req.path);
         res.status = reply.status;
         if (!reply.cache_control.empty()) res.set_header("Cache-Control", reply.cache_control);
