@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of fuzz/ with clang-14 (-DMARKET_FUZZ=ON:
 # libFuzzer + ASan + UBSan) into ./build-fuzz, replays every seed corpus, then
-# fuzzes each target for MARKET_FUZZ_SECONDS (default 15) seconds starting
+# fuzzes each target for MARKET_FUZZ_SECONDS (default 8) seconds starting
 # from its corpus, and prints each target's execs/s and final coverage. A
 # crash, leak, UBSan report or timeout fails the script; the input that did it
 # is left in $BUILD/fuzz-artifacts/ (add it to fuzz/corpus/<target>/ once the
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 BUILD="${MARKET_FUZZ_BUILD_DIR:-build-fuzz}"
 JOBS="${MARKET_BUILD_JOBS:-$(nproc)}"
-FUZZ_SECONDS="${MARKET_FUZZ_SECONDS:-15}"
+FUZZ_SECONDS="${MARKET_FUZZ_SECONDS:-8}"
 LAUNCHER=()
 if command -v ccache >/dev/null 2>&1; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the project with AddressSanitizer (leak detection on) and
 # UndefinedBehaviorSanitizer into ./build-asan and runs the unit and service
-# tests there: every ctest of common/, ledger/, services/, clients/ and the
-# fuzz corpus replays (fuzz/). The cross-process end-to-end tests and the
-# Node.js tests of tests/ run only in the normal build (deploy/test.sh).
+# tests there: every ctest of common/, ledger/, services/ and clients/. The
+# cross-process end-to-end tests and the Node.js tests of tests/ run only in
+# the normal build (deploy/test.sh).
 # Expects deploy/setup.sh to have run (packages installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,8 @@ BUILD="${MARKET_ASAN_BUILD_DIR:-build-asan}"
 JOBS="${MARKET_BUILD_JOBS:-$(nproc)}"
 LAUNCHER=()
 if command -v ccache >/dev/null 2>&1; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-DIRS=(common ledger services clients fuzz)
+# fuzz/ is not here: deploy/fuzz.sh replays every corpus under ASan+UBSan itself.
+DIRS=(common ledger services clients)
 
 # -O1 and minimal debug info (-g1: functions and lines, enough for ASan's
 # stacks): a third less compile time than -O2 -g, which CI's 90 minutes need.
