@@ -18,6 +18,8 @@ PACKAGES=(
   # clang-14, its sanitizer runtimes and libFuzzer (libclang-rt-14-dev) and
   # llvm-symbolizer (llvm-14) build and run the fuzz targets (deploy/fuzz.sh).
   clang-14 libclang-rt-14-dev llvm-14
+  # headless Chromium for the web console's browser tests (playwright-core).
+  chromium
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update

@@ -127,6 +127,7 @@ absl::Status ServerRunner::Start() {
         HttpReply reply = route(req.path);
         res.status = reply.status;
         if (!reply.cache_control.empty()) res.set_header("Cache-Control", reply.cache_control);
+        for (const auto& header : reply.headers) res.set_header(header.first, header.second);
         res.set_content(std::move(reply.body), reply.content_type);
       });
     }

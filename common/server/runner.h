@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -45,6 +46,7 @@ struct HttpReply {
   std::string content_type = "text/plain; charset=utf-8";
   std::string cache_control;  // "" sends no Cache-Control header
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
 };
 // Answers GET `path` (the request path, e.g. "/tile/0/000"); called from the
 // HTTP server's threads, so it must be thread-safe.

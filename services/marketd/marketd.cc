@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/synchronization/notification.h"
+#include "clients/web/web_console.h"
 #include "common/config/files.h"
 #include "common/status/status.h"
 #include "services/credit/credit_client.h"
@@ -80,6 +81,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
   m->runner_->AddService(m->credit_.ledger.get(), "market.credit.v1.LedgerService");
   credit::AddLedgerHttpRoutes(*m->runner_, m->credit_.store.get());
+  web::AddWebConsoleRoutes(*m->runner_);
   m->runner_->AddService(m->listing_.markets.get(), "market.listing.v1.MarketService");
   m->runner_->AddService(m->listing_.listings.get(), "market.listing.v1.ListingService");
   m->runner_->AddService(m->listing_.orders.get(), "market.listing.v1.OrderService");
