@@ -3,14 +3,15 @@
 #ifndef MARKET_CLIENTS_WEB_WEB_ASSETS_H_
 #define MARKET_CLIENTS_WEB_WEB_ASSETS_H_
 
-#include <string_view>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace market::web {
 
 struct Asset {
-  std::string_view path;  // e.g. "index.html", "js/app.js"
-  std::string_view data;
+  absl::string_view path;  // e.g. "index.html", "js/app.js"
+  absl::string_view data;
 };
 
 // Every embedded file, in a fixed order.

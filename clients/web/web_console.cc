@@ -1,27 +1,26 @@
 #include "clients/web/web_console.h"
 
 #include <map>
-#include <string_view>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "clients/web/web_assets.h"
 #include "common/crypto/crypto.h"
 
 namespace market::web {
 namespace {
 
-constexpr std::string_view kAssetPrefix = "/assets/";
+constexpr absl::string_view kAssetPrefix = "/assets/";
 
-std::string ContentType(std::string_view path) {
-  static const std::map<std::string_view, std::string_view> kTypes = {
+std::string ContentType(absl::string_view path) {
+  static const std::map<absl::string_view, absl::string_view> kTypes = {
       {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
       {".css", "text/css; charset=utf-8"},    {".svg", "image/svg+xml"},
       {".png", "image/png"},                  {".json", "application/json"},
       {".ico", "image/x-icon"},
   };
   size_t dot = path.rfind('.');
-  if (dot != std::string_view::npos) {
+  if (dot != absl::string_view::npos) {
     auto it = kTypes.find(path.substr(dot));
     if (it != kTypes.end()) return std::string(it->second);
   }
@@ -31,7 +30,7 @@ std::string ContentType(std::string_view path) {
 struct Served {
   std::string content_type;
   std::string etag;
-  std::string_view data;
+  absl::string_view data;
 };
 
 // Path as requested ("/" or "/assets/<path>") -> asset, built once.
