@@ -2,10 +2,14 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/server/build_info.h"
 #include "common/server/interceptor.h"
+#include "common/server/json_gateway.h"
 #include "common/server/log.h"
 #include "common/server/reflection_v1.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -23,6 +27,39 @@ bool SplitHostPort(const std::string& hostport, std::string* host, int* port) {
     *host = host->substr(1, host->size() - 2);
   }
   return absl::SimpleAtoi(hostport.substr(colon + 1), port) && *port >= 0 && *port < 65536;
+}
+
+HttpRequest ToHttpRequest(const httplib::Request& req) {
+  HttpRequest out;
+  out.method = req.method;
+  out.path = req.path;
+  for (const auto& [name, value] : req.headers) out.headers[absl::AsciiStrToLower(name)] = value;
+  for (const auto& [name, value] : req.params) out.query[name] = value;
+  out.body = req.body;
+  return out;
+}
+
+void SendReply(HttpReply reply, httplib::Response& res) {
+  res.status = reply.status;
+  if (!reply.cache_control.empty()) res.set_header("Cache-Control", reply.cache_control);
+  for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+  res.set_content(std::move(reply.body), reply.content_type);
+}
+
+// The gRPC code an HTTP error of the server itself (no route, body too large) reports.
+grpc::StatusCode CodeOfHttpError(int http_status) {
+  switch (http_status) {
+    case 400:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case 404:
+      return grpc::StatusCode::NOT_FOUND;
+    case 405:
+      return grpc::StatusCode::UNIMPLEMENTED;
+    case 413:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    default:
+      return grpc::StatusCode::UNKNOWN;
+  }
 }
 
 }  // namespace
@@ -80,6 +117,8 @@ absl::Status ServerRunner::Start() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   ConfigureSyncServerThreads(builder, options_.threads);
   for (auto& [service, name] : services_) builder.RegisterService(service);
+  auto service_names = std::make_shared<std::vector<std::string>>();
+  CollectServiceNames(builder, service_names);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMalformedRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -94,6 +133,7 @@ absl::Status ServerRunner::Start() {
     if (!name.empty()) health->SetServingStatus(name, true);
   }
   serving_ = true;
+  gateway_ = std::make_unique<JsonGateway>(*service_names, InProcessChannel());
 
   if (!options_.http_listen.empty()) {
     std::string host;
@@ -124,13 +164,46 @@ absl::Status ServerRunner::Start() {
       const HttpRoute& route = pattern_route.second;
       http_->Get(pattern_route.first, [route](const httplib::Request& req,
                                               httplib::Response& res) {
-        HttpReply reply = route(req.path);
-        res.status = reply.status;
-        if (!reply.cache_control.empty()) res.set_header("Cache-Control", reply.cache_control);
-        for (const auto& header : reply.headers) res.set_header(header.first, header.second);
-        res.set_content(std::move(reply.body), reply.content_type);
+        SendReply(route(req.path), res);
       });
     }
+    JsonGateway* gateway = gateway_.get();
+    std::vector<HandlerEntry> handlers = http_handlers_;
+    for (const char* method : {"POST", "GET"}) {
+      handlers.push_back({method, gateway->PathPattern(), gateway->max_body_bytes(),
+                          [gateway](const HttpRequest& r) { return gateway->Handle(r); }});
+    }
+    size_t max_body = 0;
+    for (const HandlerEntry& entry : handlers) {
+      max_body = std::max(max_body, entry.max_body_bytes);
+      auto serve = [entry](const httplib::Request& req, httplib::Response& res) {
+        if (req.body.size() > entry.max_body_bytes) {
+          res.status = 413;  // the error handler writes the body
+          return;
+        }
+        SendReply(entry.handler(ToHttpRequest(req)), res);
+      };
+      if (entry.method == "POST") {
+        http_->Post(entry.pattern, serve);
+      } else {
+        http_->Get(entry.pattern, serve);
+      }
+    }
+    // Larger bodies are refused while they are read; every bodiless error is
+    // a google.rpc.Status in JSON, as the HTTP/JSON API's errors are.
+    http_->set_payload_max_length(max_body);
+    http_->set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      std::string message = res.status == 413 ? std::string("request body too large")
+                            : res.status == 404
+                                ? absl::StrCat("no route for ", req.method, " ", req.path)
+                                : absl::StrCat("HTTP ", res.status);
+      HttpReply reply =
+          StatusReply(grpc::Status(CodeOfHttpError(res.status), message), res.status);
+      SendReply(std::move(reply), res);
+      return httplib::Server::HandlerResponse::Handled;
+    }));
     http_port_ =
         port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
     if (http_port_ <= 0) {
@@ -154,6 +227,16 @@ void ServerRunner::AddHttpRoute(const std::string& pattern, HttpRoute route) {
   http_routes_.emplace_back(pattern, std::move(route));
 }
 
+void ServerRunner::AddHttpHandler(const std::string& method, const std::string& pattern,
+                                  size_t max_body_bytes, HttpHandler handler) {
+  http_handlers_.push_back({method, pattern, max_body_bytes, std::move(handler)});
+}
+
+std::string HttpRequest::Header(const std::string& lower_case_name) const {
+  auto it = headers.find(lower_case_name);
+  return it == headers.end() ? "" : it->second;
+}
+
 std::shared_ptr<grpc::Channel> ServerRunner::InProcessChannel() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options_.max_message_bytes);
@@ -175,6 +258,7 @@ void ServerRunner::Shutdown(absl::Duration grace) {
     if (http_thread_.joinable()) http_thread_.join();
     http_.reset();
   }
+  gateway_.reset();
 }
 
 void BlockShutdownSignals() {

@@ -1,11 +1,14 @@
 // Runs one gRPC server the same way in every binary: explicit message-size and
 // keepalive limits, grpc.health.v1 with a status per service, server
 // reflection (grpc.reflection.v1 and v1alpha), an HTTP port with /metrics and /healthz, and
-// graceful shutdown (health NOT_SERVING, then drain). Start/Shutdown from one thread.
+// graceful shutdown (health NOT_SERVING, then drain). Every registered service
+// is also served as HTTP/JSON on the HTTP port (json_gateway.h). Start/Shutdown
+// from one thread.
 #ifndef MARKET_COMMON_SERVER_RUNNER_H_
 #define MARKET_COMMON_SERVER_RUNNER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,6 +55,21 @@ struct HttpReply {
 // HTTP server's threads, so it must be thread-safe.
 using HttpRoute = std::function<HttpReply(const std::string& path)>;
 
+// A request to a handler added with AddHttpHandler.
+struct HttpRequest {
+  std::string method;  // "GET", "POST", …
+  std::string path;    // without the query string
+  std::map<std::string, std::string> headers;  // lower-case names; the last of repeated ones
+  std::map<std::string, std::string> query;    // decoded query parameters
+  std::string body;
+  // The header `lower_case_name`, "" when absent.
+  std::string Header(const std::string& lower_case_name) const;
+};
+// Answers one request; called from the HTTP server's threads (thread-safe).
+using HttpHandler = std::function<HttpReply(const HttpRequest& request)>;
+
+class JsonGateway;
+
 class ServerRunner {
  public:
   // `metrics` (may be null; not owned) is served on /metrics; the runner adds
@@ -70,6 +88,12 @@ class ServerRunner {
   // Serves GET requests whose path matches the ECMAScript regex `pattern`
   // (whole path, e.g. "/tile/.+") on the HTTP port with `route`. Before Start().
   void AddHttpRoute(const std::string& pattern, HttpRoute route);
+  // Serves `method` ("GET" or "POST") requests whose path matches the regex
+  // `pattern` with `handler`, which sees headers, query and body. Request
+  // bodies larger than `max_body_bytes` are refused with 413 before `handler`
+  // runs. Before Start().
+  void AddHttpHandler(const std::string& method, const std::string& pattern,
+                      size_t max_body_bytes, HttpHandler handler);
 
   // Binds both ports and starts serving. UNAVAILABLE when a port is taken;
   // CheckTlsOptions' errors for unusable TLS files.
@@ -89,7 +113,15 @@ class ServerRunner {
   Metrics* metrics_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;  // "" = no health
   std::vector<std::pair<std::string, HttpRoute>> http_routes_;
+  struct HandlerEntry {
+    std::string method;
+    std::string pattern;
+    size_t max_body_bytes;
+    HttpHandler handler;
+  };
+  std::vector<HandlerEntry> http_handlers_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<JsonGateway> gateway_;  // every registered service over HTTP/JSON
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
   int grpc_port_ = 0;
