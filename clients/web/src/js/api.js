@@ -93,13 +93,14 @@ export async function call(service, method, request = {}, options = {}) {
   }
 }
 
-// Uploads an image file (a File/Blob) as the raw request body; with `listing`
-// the photo is added to that listing. Returns the Photo.
+// Uploads an image file (a File/Blob) as the raw request body of the
+// client-streaming UploadPhoto (the gateway takes the first message's fields
+// from the query); with `listing` the photo is added to it. Returns the Photo.
 export async function uploadPhoto(file, listing = '') {
   const query = listing ? `?listing=${encodeURIComponent(listing)}` : '';
   for (let attempt = 0; ; attempt++) {
     const token = session.token;
-    const response = await send(`/photos${query}`, {
+    const response = await send(`/${svc.listing}/UploadPhoto${query}`, {
       method: 'POST', headers: headers(token, file.type || 'application/octet-stream'), body: file,
     });
     if (response.ok) return response.json();
@@ -129,7 +130,8 @@ export function requestId() {
   return crypto.randomUUID();
 }
 
-// The URL of a listing photo: the one the API gives, else by its hash.
-export function photoUrl(photo) {
-  return photo.url || photo.uri || `/photos/${photo.sha256}`;
+// The URL of a listing's i-th photo: the one the API gives (photo_urls), else
+// the content address on this port.
+export function photoUrl(listing, i = 0) {
+  return (listing.photoUrls || [])[i] || `/photos/${listing.photos[i].sha256}`;
 }

@@ -199,7 +199,7 @@ async function listingsCard(market) {
   const errors = h('div');
   return h('div', { class: 'card', id: 'market-listings' }, h('h2', {}, `商品（${all.length}）`), errors,
     table(['照片', '标题', '价格', '卖家', '状态', ''], all.map((l) => [
-      (l.photos || []).length ? h('img', { class: 'thumb', src: photoUrl(l.photos[0]), alt: '' }) : '',
+      (l.photos || []).length ? h('img', { class: 'thumb', src: photoUrl(l, 0), alt: '' }) : '',
       link(l.title, `listing/${l.name}`), yuan(l.price), l.seller, label(LISTING_STATE, l.state),
       l.state === 'DRAFT' ? h('button', { type: 'button', class: 'secondary', onclick: (e) => act(e.currentTarget, errors, async () => {
         await call(svc.listing, 'PublishListing', { name: l.name, etag: l.etag, requestId: requestId() });

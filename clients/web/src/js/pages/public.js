@@ -31,7 +31,7 @@ export function searchFilter(v) {
 export function listingCard(l) {
   const photo = (l.photos || [])[0];
   return h('div', { class: 'card listing-card', dataset: { listing: l.name } },
-    photo ? h('img', { src: photoUrl(photo), alt: l.title, loading: 'lazy', class: 'thumb' })
+    photo ? h('img', { src: photoUrl(l, 0), alt: l.title, loading: 'lazy', class: 'thumb' })
           : h('div', { class: 'thumb' }),
     h('div', {},
       h('div', {}, link(l.title, `listing/${l.name}`)),
@@ -109,7 +109,7 @@ export async function listingPage(main, name) {
         h('span', { class: 'tag' }, label(LISTING_STATE, l.state)),
         l.declaredCondition ? h('span', { class: 'tag' }, `自述成色 ${l.declaredCondition.level}`) : null),
       h('p', {}, l.description),
-      h('div', { class: 'photos' }, (l.photos || []).map((p) => h('img', { src: photoUrl(p), alt: l.title }))),
+      h('div', { class: 'photos' }, (l.photos || []).map((p, i) => h('img', { src: photoUrl(l, i), alt: l.title }))),
       Object.keys(details).length
         ? table(['项目', '内容'], Object.entries(details).map(([k, v]) => [k, Array.isArray(v) ? v.join('、') : String(v)]))
         : null,

@@ -71,6 +71,7 @@ export async function creditLookupPage(main, rest) {
   keepDraft(form, 'lookup');
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    out.replaceChildren();
     act(form.querySelector('button'), errors, async () => {
       const v = values(form);
       if (!v.purpose) throw new Error('请填写查询目的');
