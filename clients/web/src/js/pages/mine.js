@@ -117,11 +117,14 @@ export async function myClaimsPage(main) {
       }) : null);
   const claims = r.claims || [];
   render(main, h('h1', {}, '售后申请'), errors, claims.length
-    ? h('div', { id: 'claims' }, table(['申请', '订单', '类型', '故障', '状态', '卖家答复期限', '处理期限', ''],
-      claims.map((c) => [h('span', { class: 'mono' }, c.name), c.order, label(CLAIM_KIND, c.kind),
-        `${c.faultCode}：${c.faultDescription}`,
-        h('span', { class: 'claim-state', dataset: { state: c.state } }, label(CLAIM_STATE, c.state),
-          c.rejectReason ? `（${c.rejectReason}）` : '', c.rulingReason ? `（裁决：${c.rulingReason}）` : ''),
-        h('span', { class: 'reply-deadline' }, deadline(c.replyDeadline)), deadline(c.resolveDeadline), actions(c)])))
+    ? h('div', { id: 'claims' }, claims.map((c) => h('div', { class: 'card claim', dataset: { claim: c.name } },
+      h('p', {}, h('strong', {}, `${label(CLAIM_KIND, c.kind)} · `),
+        h('span', { class: 'claim-state', dataset: { state: c.state } }, label(CLAIM_STATE, c.state)),
+        c.rejectReason ? `（卖家理由：${c.rejectReason}）` : '', c.rulingReason ? `（裁决：${c.rulingReason}）` : ''),
+      h('p', {}, `${c.faultCode}：${c.faultDescription}`),
+      h('p', {}, '卖家答复期限：', h('span', { class: 'reply-deadline' }, deadline(c.replyDeadline))),
+      c.resolveDeadline ? h('p', {}, '处理期限：', deadline(c.resolveDeadline)) : null,
+      h('p', { class: 'muted mono' }, `${c.name} · ${c.order}`),
+      actions(c))))
     : h('p', { class: 'muted' }, '暂无售后申请。'));
 }
