@@ -43,7 +43,11 @@ void SendReply(HttpReply reply, httplib::Response& res) {
   res.status = reply.status;
   if (!reply.cache_control.empty()) res.set_header("Cache-Control", reply.cache_control);
   for (const auto& [name, value] : reply.headers) res.set_header(name, value);
-  res.set_content(std::move(reply.body), reply.content_type);
+  if (reply.content_type.empty()) {
+    res.body = std::move(reply.body);  // e.g. 304 Not Modified
+  } else {
+    res.set_content(std::move(reply.body), reply.content_type);
+  }
 }
 
 // The gRPC code an HTTP error of the server itself (no route, body too large) reports.

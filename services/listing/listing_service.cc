@@ -147,7 +147,33 @@ absl::StatusOr<std::unique_ptr<ListingServiceImpl>> ListingServiceImpl::Create(L
   MARKET_ASSIGN_OR_RETURN(PhotoStore photos, PhotoStore::Open(deps.photo_dir));
   std::unique_ptr<ListingServiceImpl> s(new ListingServiceImpl(std::move(deps), std::move(photos)));
   MARKET_RETURN_IF_ERROR(s->InitRpc(kService, ListingPolicies()));
+  MARKET_RETURN_IF_ERROR(s->deps_.db->Write(BackfillListingPhotos));
   return s;
+}
+
+absl::StatusOr<std::pair<v1::Photo, std::string>> ListingServiceImpl::ReadPhoto(
+    const std::string& authorization, const std::string& sha256) const {
+  v1::GetListingRequest request;  // the rule of GetListing, for every listing carrying the photo
+  MARKET_ASSIGN_OR_RETURN(auth::Caller caller,
+                          authorizer_->Authorize("GetListing", authorization, request));
+  std::optional<v1::Photo> photo;
+  MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(std::vector<std::string> listings, ListingsWithPhoto(c, sha256));
+    for (const std::string& name : listings) {
+      MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
+      if (!row.has_value()) continue;
+      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, name));
+      if (CanRead(caller, row->listing, op)) {
+        MARKET_ASSIGN_OR_RETURN(photo, LoadPhoto(c, sha256));
+        break;
+      }
+    }
+    return absl::OkStatus();
+  }));
+  std::string photo_name = absl::StrCat(kPhotoUrlPrefix, sha256);
+  if (!photo.has_value()) return NotFound(photo_name);
+  MARKET_ASSIGN_OR_RETURN(std::string bytes, photos_.Get(sha256));
+  return std::make_pair(*std::move(photo), std::move(bytes));
 }
 
 absl::Status ListingRpcBase::InitRpc(const char* full_name, std::vector<auth::RpcPolicy> policies) {

@@ -80,6 +80,14 @@ class ListingServiceImpl final : public v1::ListingService::Service, private Lis
   grpc::Status SearchListings(grpc::ServerContext*, const v1::SearchListingsRequest*,
                               v1::SearchListingsResponse*) override;
 
+  // A stored photo and its bytes for GET /photos/{sha256}: served when the
+  // caller (`authorization`, the raw header, "" = anonymous) may GetListing at
+  // least one listing carrying it. NOT_FOUND otherwise (photos on no listing
+  // the caller may read included, so their existence is not revealed);
+  // GetListing's authentication errors (UNAUTHENTICATED, …) for a bad token.
+  absl::StatusOr<std::pair<v1::Photo, std::string>> ReadPhoto(const std::string& authorization,
+                                                              const std::string& sha256) const;
+
  private:
   ListingServiceImpl(ListingDeps deps, PhotoStore photos)
       : ListingRpcBase(std::move(deps)), photos_(std::move(photos)) {}

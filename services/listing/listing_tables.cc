@@ -71,7 +71,10 @@ absl::StatusOr<Row> ReadVersioned(Statement& st, Msg Row::*msg, const char* corr
 }
 
 absl::StatusOr<ListingRow> ReadListing(Statement& st) {
-  return ReadVersioned(st, &ListingRow::listing, "corrupt listing row");
+  MARKET_ASSIGN_OR_RETURN(ListingRow row,
+                          ReadVersioned(st, &ListingRow::listing, "corrupt listing row"));
+  SetPhotoUrls(row.listing);
+  return row;
 }
 
 absl::StatusOr<OrderRow> ReadOrder(Statement& st) {
@@ -214,6 +217,7 @@ absl::StatusOr<std::optional<ListingRow>> LoadListing(Connection& c, const std::
 absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t version,
                                         bool insert) {
   l.clear_etag();
+  l.clear_photo_urls();
   std::optional<int64_t> price = -1;
   if (l.has_price()) price = l.price().amount_fen();
   std::optional<int64_t> rank;
@@ -257,7 +261,9 @@ absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t ve
   MARKET_ASSIGN_OR_RETURN(bool found, id.Step());
   if (!found) return absl::InternalError("listing vanished in its own transaction");
   MARKET_RETURN_IF_ERROR(IndexListingText(c, id.ColumnInt64(0), l.title(), l.description()));
+  MARKET_RETURN_IF_ERROR(IndexListingPhotos(c, l));
   l.set_etag(VersionEtag(version));
+  SetPhotoUrls(l);
   return l;
 }
 
@@ -361,6 +367,61 @@ absl::StatusOr<std::optional<v1::Photo>> LoadPhoto(Connection& c, const std::str
                    p.set_size_bytes(st.ColumnInt64(1));
                    return p;
                  });
+}
+
+void SetPhotoUrls(v1::Listing& l) {
+  l.clear_photo_urls();
+  for (const v1::Photo& p : l.photos()) l.add_photo_urls(absl::StrCat(kPhotoUrlPrefix, p.sha256()));
+}
+
+absl::Status IndexListingPhotos(Connection& c, const v1::Listing& l) {
+  MARKET_ASSIGN_OR_RETURN(Statement del, c.Prepare("DELETE FROM listing_photos WHERE listing = ?"));
+  MARKET_RETURN_IF_ERROR(del.BindText(1, l.name()));
+  MARKET_RETURN_IF_ERROR(del.Run());
+  for (const v1::Photo& p : l.photos()) {
+    MARKET_ASSIGN_OR_RETURN(
+        Statement ins,
+        c.Prepare("INSERT OR IGNORE INTO listing_photos(sha256, listing) VALUES(?1, ?2)"));
+    MARKET_RETURN_IF_ERROR(ins.BindText(1, p.sha256()));
+    MARKET_RETURN_IF_ERROR(ins.BindText(2, l.name()));
+    MARKET_RETURN_IF_ERROR(ins.Run());
+  }
+  return absl::OkStatus();
+}
+
+const std::string& ListingPhotosMigration() {
+  static const auto* sql = new std::string(R"sql(
+CREATE TABLE listing_photos (
+  sha256 TEXT NOT NULL,
+  listing TEXT NOT NULL,
+  PRIMARY KEY(sha256, listing)
+) WITHOUT ROWID;
+CREATE INDEX listing_photos_by_listing ON listing_photos(listing);
+CREATE TABLE listing_photos_backfill (pending INTEGER NOT NULL);
+INSERT INTO listing_photos_backfill(pending) SELECT 1 WHERE EXISTS (SELECT 1 FROM listings);
+)sql");
+  return *sql;
+}
+
+absl::Status BackfillListingPhotos(Connection& c) {
+  MARKET_ASSIGN_OR_RETURN(Statement pending, c.Prepare("SELECT 1 FROM listing_photos_backfill"));
+  MARKET_ASSIGN_OR_RETURN(bool any, pending.Step());
+  if (!any) return absl::OkStatus();
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT version, data FROM listings"));
+  MARKET_ASSIGN_OR_RETURN(std::vector<ListingRow> rows, Collect<ListingRow>(st, ReadListing));
+  for (const ListingRow& row : rows) MARKET_RETURN_IF_ERROR(IndexListingPhotos(c, row.listing));
+  MARKET_ASSIGN_OR_RETURN(Statement done, c.Prepare("DELETE FROM listing_photos_backfill"));
+  return done.Run();
+}
+
+absl::StatusOr<std::vector<std::string>> ListingsWithPhoto(Connection& c,
+                                                           const std::string& sha256) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT listing FROM listing_photos WHERE sha256 = ? ORDER BY listing"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, sha256));
+  return Collect<std::string>(st, [](Statement& s) -> absl::StatusOr<std::string> {
+    return s.ColumnText(0);
+  });
 }
 
 absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::string& filter,

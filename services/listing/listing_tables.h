@@ -74,6 +74,22 @@ absl::Time RefundDeadline(const v1::Order& order);
 absl::Status SavePhoto(sqlite::Connection& c, const v1::Photo& photo, absl::Time now);
 absl::StatusOr<std::optional<v1::Photo>> LoadPhoto(sqlite::Connection& c, const std::string& sha256);
 
+// Listing.photo_urls: the HTTP path of each photo, `/photos/{sha256}`.
+inline constexpr char kPhotoUrlPrefix[] = "/photos/";
+// Sets l.photo_urls from l.photos (every listing read or saved gets them).
+void SetPhotoUrls(v1::Listing& l);
+// Migration 4 of listing.db: listing_photos(sha256, listing), which listing
+// carries which photo, kept by SaveListing; filled for the listings saved
+// before it by BackfillListingPhotos.
+const std::string& ListingPhotosMigration();
+// Indexes every listing's photos once after migration 4 (a no-op afterwards).
+absl::Status BackfillListingPhotos(sqlite::Connection& c);
+// Replaces listing `l`'s rows in listing_photos (SaveListing calls it).
+absl::Status IndexListingPhotos(sqlite::Connection& c, const v1::Listing& l);
+// The names of the listings carrying photo `sha256`.
+absl::StatusOr<std::vector<std::string>> ListingsWithPhoto(sqlite::Connection& c,
+                                                           const std::string& sha256);
+
 // Search over listings joined with their market.
 struct SearchQuery {
   // kRelevance (the default with a text): listings whose title has the text,

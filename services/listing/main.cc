@@ -11,6 +11,7 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_module.h"
+#include "services/listing/photo_http.h"
 #include "services/stats/stats_client.h"
 
 int main(int argc, char** argv) {
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   runner.AddService(module->listings.get(), "market.listing.v1.ListingService");
   runner.AddService(module->orders.get(), "market.listing.v1.OrderService");
   runner.AddService(module->items.get(), "market.listing.v1.ItemService");
+  market::listing::AddPhotoHttpRoutes(runner, module->listings.get());
   return server::ServeUntilSignal(
       runner,
       [&] {

@@ -34,6 +34,7 @@ CREATE INDEX markets_by_operator ON markets(operator, name);
                        kIdempotencySchema)},
       {2, ListingSchema()},
       {3, SearchIndexMigration()},
+      {4, ListingPhotosMigration()},
   };
   return *migrations;
 }

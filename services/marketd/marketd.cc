@@ -9,6 +9,7 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/listing/photo_http.h"
 #include "services/stats/stats_client.h"
 
 namespace market::marketd {
@@ -86,6 +87,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->listing_.listings.get(), "market.listing.v1.ListingService");
   m->runner_->AddService(m->listing_.orders.get(), "market.listing.v1.OrderService");
   m->runner_->AddService(m->listing_.items.get(), "market.listing.v1.ItemService");
+  listing::AddPhotoHttpRoutes(*m->runner_, m->listing_.listings.get());
   m->runner_->AddService(m->appraisal_.service.get(), "market.appraisal.v1.AppraisalService");
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   m->runner_->AddService(m->stats_.service.get(), "market.stats.v1.StatisticsService");
