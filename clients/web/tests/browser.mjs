@@ -179,6 +179,7 @@ export async function browser(viewport = { width: 900, height: 1000 }) {
            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = context.pages()[0] || await context.newPage();
+  if (process.env.WEB_DEBUG) page.on('response', (r) => console.error('#', r.status(), r.request().method(), r.url()));
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   // An HTTP error answer is logged as "Failed to load resource"; the page shows

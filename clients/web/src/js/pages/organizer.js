@@ -210,11 +210,16 @@ async function listingsCard(market) {
 export async function marketPage(main, name) {
   const draw = async () => {
     const market = await call(svc.market, 'GetMarket', { name });
-    const listings = await listingsCard(market).catch((err) => h('div', { class: 'card' }, errorBox(err)));
-    const redraw = () => draw();
+    const listings = h('div');
+    // Imports and new listings redraw only the listings, so their results stay.
+    const refreshListings = async () => {
+      render(listings, await listingsCard(market).catch((err) => h('div', { class: 'card' }, errorBox(err))));
+    };
+    await refreshListings();
     render(main, h('h1', {}, market.displayName),
       h('p', { class: 'muted' }, `${market.name} · 地区 ${market.regionCode} · ${market.address || ''}`),
-      sellersCard(market, redraw), importCard(market, redraw), createListingCard(market, redraw), listings);
+      sellersCard(market, draw), importCard(market, refreshListings), createListingCard(market, refreshListings),
+      listings);
   };
   await draw();
 }
