@@ -61,6 +61,14 @@ test('files a claim and sees its state and the seller\'s reply deadline', async 
   await screenshot(page, 'buyer-claims');
 });
 
+test('the appraisal verify link of an unknown report says it is not found', async () => {
+  const { page } = b;
+  await page.goto(`${server.origin}/#/verify/appraisals/no-such-report`);
+  await page.waitForSelector('#verify-form .error-box');
+  assert.match(await page.textContent('#verify-form .error-box'), /未找到/);
+  assert.equal(await page.inputValue('#verify-name'), 'appraisals/no-such-report');
+});
+
 test('no page error and no Content-Security-Policy violation', () => {
   assert.deepEqual(b.problems, []);
 });

@@ -3,7 +3,7 @@
 import { session } from './session.js';
 import { h, render, banner, ROLE } from './ui.js';
 import { loginPage, reloginDialog } from './pages/login.js';
-import { searchPage, listingPage, creditPage, listsPage } from './pages/public.js';
+import { searchPage, listingPage, creditPage, listsPage, verifyAppraisalPage } from './pages/public.js';
 import { ledgerPage } from './pages/ledger.js';
 import { marketsPage, marketPage, marketOrdersPage } from './pages/organizer.js';
 import { myListingsPage, myOrdersPage, myClaimsPage } from './pages/mine.js';
@@ -16,6 +16,7 @@ const ROUTES = [
   ['credit', creditPage, null, '信用公示'],
   ['lists', listsPage, null, '红黑名单'],
   ['ledger', ledgerPage, null, '账本验证'],
+  ['verify', verifyAppraisalPage, null, '鉴定验证'],
   ['login', loginPage],
   ['org/markets', marketsPage, ['OPERATOR'], '我的市场'],
   ['org/market', marketPage],

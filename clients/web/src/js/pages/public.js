@@ -121,7 +121,7 @@ export async function listingPage(main, name) {
         h('p', {}, (a.grades || []).map((g) => h('span', { class: 'tag' }, `${g.scheme}: ${g.level}`)),
           a.score !== undefined ? `评分 ${a.score}` : ''),
         h('p', { class: 'muted' }, `检测时间 ${time(a.inspectedTime)}，有效期至 ${time(a.validUntil)}`),
-        h('p', { class: 'mono' }, a.name))
+        h('p', {}, link(`验证报告 ${a.name}`, `verify/${a.name}`)))
         : h('p', { class: 'muted' }, '暂无鉴定报告')),
     h('div', { class: 'card' }, h('h2', {}, '质保条款'), warrantyTerms(l.warrantyPolicy)),
     h('div', { class: 'card' }, h('h2', {}, '卖家公示信用'),
@@ -186,3 +186,36 @@ export async function listsPage(main) {
     h('div', { class: 'card' }, h('h2', {}, '守信激励名单（红名单）'), creditList(red.entries || [], 'redlist')));
 }
 
+
+// Verifies an appraisal report: a filed one by name (the link a certificate's
+// QR code carries: #/verify/appraisals/…), or raw bytes pasted as base64.
+export async function verifyAppraisalPage(main, rest) {
+  const errors = h('div');
+  const out = h('div', { id: 'verify-result' });
+  const form = h('form', { class: 'grid card', id: 'verify-form' },
+    field('报告编号（appraisals/…）', 'name', { id: 'verify-name', value: rest || '', wide: true }),
+    h('p', { class: 'wide muted' }, '或粘贴报告原文与签名（Base64）及签名密钥：'),
+    field('报告原文 signed_content（Base64）', 'signedContent', { id: 'verify-content', wide: true }),
+    field('签名 signature（Base64）', 'signature', { id: 'verify-signature', wide: true }),
+    field('签名密钥（firms/…/keys/…）', 'key', { id: 'verify-key', wide: true }),
+    h('div', { class: 'actions wide' }, h('button', { type: 'submit', id: 'verify-submit' }, '验证')),
+    h('div', { class: 'wide' }, errors));
+  const run = (button) => act(button, errors, async () => {
+    const v = values(form);
+    const request = v.name ? { name: v.name } : { signedContent: v.signedContent, signature: v.signature, key: v.key };
+    const r = await call(svc.appraisal, 'VerifyAppraisal', request, { auth: false });
+    const c = r.content || {};
+    render(out, h('div', { class: 'card' },
+      h('div', { class: `verdict ${r.valid ? 'ok' : 'bad'}`, id: 'verify-verdict' },
+        r.valid ? '✓ 鉴定报告有效' : '✗ 鉴定报告无效'),
+      table(['检查', '结果'], [
+        ['签名', r.signatureValid ? '有效' : '无效'], ['签名密钥状态', r.keyState || '—'],
+        ['资质', r.accreditationValid ? `有效（${r.accreditation}）` : '无效'],
+        ['报告状态', r.appraisalState || '—'], ['是否过期', r.expired ? '已过期' : '未过期']]),
+      (r.problems || []).length ? h('ul', { class: 'bad' }, r.problems.map((p) => h('li', {}, p))) : null,
+      Object.keys(c).length ? h('pre', { class: 'mono' }, JSON.stringify(c, null, 2)) : null));
+  });
+  form.addEventListener('submit', (e) => { e.preventDefault(); run(form.querySelector('button')); });
+  render(main, h('h1', {}, '验证鉴定报告'), form, out);
+  if (rest) await run(null);
+}
