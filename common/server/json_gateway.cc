@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
 #include "google/protobuf/message.h"
@@ -46,7 +47,15 @@ grpc::Status JsonParseError(const std::string& what, absl::string_view error) {
   std::string field = what;
   constexpr absl::string_view kUnknown = ": Cannot find field.";
   if (absl::EndsWith(error, kUnknown)) {
-    field = absl::StrReplaceAll(error.substr(0, error.size() - kUnknown.size()), {{" ", "."}});
+    // "name" at the top level, "(parent.path) name" below it.
+    absl::string_view rest = error.substr(0, error.size() - kUnknown.size());
+    field = std::string(rest);
+    if (absl::ConsumePrefix(&rest, "(")) {
+      auto close = rest.find(") ");
+      if (close != absl::string_view::npos) {
+        field = absl::StrCat(rest.substr(0, close), ".", rest.substr(close + 2));
+      }
+    }
     return BadField(field, absl::StrCat("unknown field in ", what));
   }
   return BadField(field, absl::StrCat("not the request in canonical JSON: ", error));
@@ -81,50 +90,64 @@ std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
   return bytes;
 }
 
-// Runs `method` (any kind) on `channel`: writes every request, half-closes,
-// reads every response. One code path for unary and streaming calls, on a
-// completion queue of its own (each step is waited for before the next).
+// Runs `method` (any kind) on `channel`: writes every request and then
+// half-closes while reading every response, so a bidi server that answers each
+// message before reading the next (over the in-process transport a write
+// completes only once the other side reads it) never waits on us. One code
+// path for unary and streaming calls, on a completion queue of its own.
 grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext* ctx,
                   const std::string& method, const std::vector<std::string>& requests,
                   std::vector<std::string>* responses) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
+  // Distinct tags for the three kinds of operation in flight.
+  void* const kStart = reinterpret_cast<void*>(1);
+  void* const kWrite = reinterpret_cast<void*>(2);
+  void* const kRead = reinterpret_cast<void*>(3);
+  void* const kFinish = reinterpret_cast<void*>(4);
   void* tag = nullptr;
   bool ok = false;
-  int next_tag = 0;
-  auto step = [&] {
-    void* want = reinterpret_cast<void*>(static_cast<intptr_t>(++next_tag));
-    return want;
-  };
-  auto wait = [&](void* want) {
-    if (!cq.Next(&tag, &ok)) return false;
-    return tag == want && ok;
-  };
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(ctx, method, &cq);
-  void* t = step();
-  call->StartCall(t);
-  bool alive = wait(t);
-  for (size_t i = 0; alive && i < requests.size(); ++i) {
-    t = step();
-    call->Write(ToByteBuffer(requests[i]), t);
-    alive = wait(t);
-  }
-  if (alive) {
-    t = step();
-    call->WritesDone(t);
-    alive = wait(t);
-  }
-  while (alive) {
+  call->StartCall(kStart);
+  bool started = cq.Next(&tag, &ok) && ok;
+  if (started) {
+    size_t next = 0;            // the next request to write; size() = WritesDone sent
+    bool writing = true;        // a write (or WritesDone) is in flight
+    bool reading = true;        // a read is in flight
     grpc::ByteBuffer buffer;
-    t = step();
-    call->Read(&buffer, t);
-    if (!wait(t)) break;
-    responses->push_back(FromByteBuffer(buffer));
+    if (requests.empty()) {
+      call->WritesDone(kWrite);
+      next = 1;
+    } else {
+      call->Write(ToByteBuffer(requests[0]), kWrite);
+      next = 1;
+    }
+    call->Read(&buffer, kRead);
+    while ((writing || reading) && cq.Next(&tag, &ok)) {
+      if (tag == kWrite) {
+        if (ok && next < requests.size()) {
+          call->Write(ToByteBuffer(requests[next++]), kWrite);
+        } else if (ok && next == requests.size() && !requests.empty()) {
+          call->WritesDone(kWrite);
+          ++next;
+        } else {
+          writing = false;
+        }
+      } else if (tag == kRead) {
+        if (ok) {
+          responses->push_back(FromByteBuffer(buffer));
+          buffer.Clear();
+          call->Read(&buffer, kRead);
+        } else {
+          reading = false;
+        }
+      }
+    }
   }
   grpc::Status status;
-  t = step();
-  call->Finish(&status, t);
-  wait(t);
+  call->Finish(&status, kFinish);
+  while (cq.Next(&tag, &ok) && tag != kFinish) {
+  }
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
