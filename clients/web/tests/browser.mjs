@@ -2,7 +2,7 @@
 // fresh data dir (restartable on the same ports), the HTTP/JSON API for the
 // steps a test does not drive through the page, and Debian's chromium driven
 // by playwright-core (from package.json) with a fresh profile. Screenshots of
-// the main pages go to docs/screenshots/.
+// the main pages go to docs/screenshots/ with MARKET_UPDATE_SCREENSHOTS=1.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync, closeSync, writeFileSync } from 'node:fs';
@@ -193,8 +193,13 @@ export async function browser(viewport = { width: 900, height: 1000 }) {
   };
 }
 
+// Screenshots go to docs/screenshots/ (the README's pictures) only when
+// MARKET_UPDATE_SCREENSHOTS=1, so an ordinary test run leaves the tree clean;
+// otherwise into the system's temporary folder, still taken (and so checked).
 export async function screenshot(page, name) {
-  const dir = join(source, 'docs', 'screenshots');
+  const dir = process.env.MARKET_UPDATE_SCREENSHOTS === '1'
+    ? join(source, 'docs', 'screenshots')
+    : join(tmpdir(), 'market-console-screenshots');
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
 }
