@@ -6,6 +6,7 @@
 #define MARKET_COMMON_SERVER_RUNNER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -49,6 +50,10 @@ struct HttpReply {
 // Answers GET `path` (the request path, e.g. "/tile/0/000"); called from the
 // HTTP server's threads, so it must be thread-safe.
 using HttpRoute = std::function<HttpReply(const std::string& path)>;
+// The decoded query parameters of a GET (the last value of a repeated name).
+using HttpQuery = std::map<std::string, std::string>;
+// A route that also reads the query string (e.g. "/verify?report=…").
+using HttpQueryRoute = std::function<HttpReply(const std::string& path, const HttpQuery& query)>;
 
 class ServerRunner {
  public:
@@ -68,6 +73,8 @@ class ServerRunner {
   // Serves GET requests whose path matches the ECMAScript regex `pattern`
   // (whole path, e.g. "/tile/.+") on the HTTP port with `route`. Before Start().
   void AddHttpRoute(const std::string& pattern, HttpRoute route);
+  // The same for a route that reads the query string.
+  void AddHttpQueryRoute(const std::string& pattern, HttpQueryRoute route);
 
   // Binds both ports and starts serving. UNAVAILABLE when a port is taken;
   // CheckTlsOptions' errors for unusable TLS files.
@@ -86,7 +93,7 @@ class ServerRunner {
   ServerOptions options_;
   Metrics* metrics_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;  // "" = no health
-  std::vector<std::pair<std::string, HttpRoute>> http_routes_;
+  std::vector<std::pair<std::string, HttpQueryRoute>> http_routes_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;

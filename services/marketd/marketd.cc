@@ -5,6 +5,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/config/files.h"
 #include "common/status/status.h"
+#include "services/appraisal/verify_http.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
@@ -62,7 +63,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                              [peers](const std::string& l) {
                                                return peers->Listing().PartiesOfListing(l);
                                              },
-                                             verifier, m->identity_.suspension, &m->metrics_));
+                                             verifier, m->identity_.suspension, &m->metrics_,
+                                             options.public_base_url));
   MARKET_ASSIGN_OR_RETURN(m->warranty_, warranty::OpenWarrantyModule(
                                             options.data_dir, clock,
                                             [peers](const std::string& order) {
@@ -85,6 +87,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->listing_.orders.get(), "market.listing.v1.OrderService");
   m->runner_->AddService(m->listing_.items.get(), "market.listing.v1.ItemService");
   m->runner_->AddService(m->appraisal_.service.get(), "market.appraisal.v1.AppraisalService");
+  appraisal::AddVerifyHttpRoute(*m->runner_,
+                                [runner = m->runner_.get()] { return runner->InProcessChannel(); });
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   m->runner_->AddService(m->stats_.service.get(), "market.stats.v1.StatisticsService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
