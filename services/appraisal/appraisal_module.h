@@ -1,7 +1,7 @@
 // Wires the appraisal service over its data dir: appraisal.db, the grading
 // schemes (built-in plus `data_dir`/appraisal/schemes/*.json) and the
 // page-token secret (`data_dir`/appraisal/, mode 0600); certificates' verify
-// URLs start with `public_base_url` (INVALID_ARGUMENT when it is no http(s) URL). Used by marketd and
+// URLs start with `public_base_url` (INVALID_ARGUMENT unless an http(s) URL). Used by marketd and
 // market-appraisal.
 #ifndef MARKET_SERVICES_APPRAISAL_APPRAISAL_MODULE_H_
 #define MARKET_SERVICES_APPRAISAL_APPRAISAL_MODULE_H_
@@ -18,6 +18,7 @@
 #include "services/appraisal/appraisal_database.h"
 #include "services/appraisal/appraisal_service.h"
 #include "services/appraisal/certificate.h"
+#include "services/appraisal/verify_http.h"  // AddVerifyHttpRoute, for the binaries
 
 namespace market::appraisal {
 

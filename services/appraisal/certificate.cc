@@ -29,11 +29,21 @@ std::string Escape(absl::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         // Control characters are not allowed in XML 1.0 text.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
@@ -94,11 +104,16 @@ std::string ChinaDate(const google::protobuf::Timestamp& t) {
 
 const char* CategoryLabel(common::v1::Category c) {
   switch (c) {
-    case common::v1::PHONE: return "手机";
-    case common::v1::APPLIANCE: return "家用电器";
-    case common::v1::FURNITURE: return "家具";
-    case common::v1::VEHICLE: return "机动车";
-    default: return "未知";
+    case common::v1::PHONE:
+      return "手机";
+    case common::v1::APPLIANCE:
+      return "家用电器";
+    case common::v1::FURNITURE:
+      return "家具";
+    case common::v1::VEHICLE:
+      return "机动车";
+    default:
+      return "未知";
   }
 }
 
@@ -107,8 +122,8 @@ std::string QrSvg(const QrMatrix& qr, double x, double y, double size) {
   int n = qr.width + 2 * kQuietZone;
   std::string out = absl::StrCat(
       "<svg id=\"qr\" x=\"", x, "\" y=\"", y, "\" width=\"", size, "\" height=\"", size,
-      "\" viewBox=\"0 0 ", n, " ", n, "\" shape-rendering=\"crispEdges\">",
-      "<rect width=\"", n, "\" height=\"", n, "\" fill=\"#fff\"/><g id=\"qr-modules\" fill=\"#000\">");
+      "\" viewBox=\"0 0 ", n, " ", n, "\" shape-rendering=\"crispEdges\">", "<rect width=\"", n,
+      "\" height=\"", n, "\" fill=\"#fff\"/><g id=\"qr-modules\" fill=\"#000\">");
   for (int row = 0; row < qr.width; ++row) {
     for (int col = 0; col < qr.width;) {
       if (!qr.At(col, row)) {
@@ -180,7 +195,8 @@ absl::StatusOr<VerifyTarget> ParseVerifyUrl(absl::string_view url) {
   query = query.substr(0, query.find('#'));
   std::string report, sha256;
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
     std::string value;
     if (!PercentDecode(kv.second, &value)) {
       return InvalidField("url", absl::StrCat("broken percent-encoding in ", kv.first));
@@ -213,12 +229,12 @@ std::vector<std::pair<std::string, std::string>> CertificateRows(const Certifica
   };
   add("报告编号", c.report_number());
   add("鉴定机构", in.firm_display_name.empty()
-                     ? c.firm()
-                     : absl::StrCat(in.firm_display_name, "（", c.firm(), "）"));
+                      ? c.firm()
+                      : absl::StrCat(in.firm_display_name, "（", c.firm(), "）"));
   add("统一社会信用代码", c.firm_credit_code());
   add("鉴定人员", in.appraiser_display_name.empty()
-                     ? c.appraiser()
-                     : absl::StrCat(in.appraiser_display_name, "（", c.appraiser(), "）"));
+                      ? c.appraiser()
+                      : absl::StrCat(in.appraiser_display_name, "（", c.appraiser(), "）"));
   add("职业资格证书编号", c.appraiser_qualification_number());
   add("物品类别", CategoryLabel(c.category()));
   const v1::ItemIdentifiers& id = c.identifiers();
@@ -232,10 +248,8 @@ std::vector<std::pair<std::string, std::string>> CertificateRows(const Certifica
   if (c.has_mileage_km()) add("表显里程", absl::StrCat(c.mileage_km(), " 公里"));
   for (const common::v1::GradeRef& g : c.grades()) {
     const v1::GradingScheme* s = FindScheme(in, g);
-    std::string scheme =
-        s == nullptr ? absl::StrCat(g.scheme(), " v", g.version())
-                     : absl::StrCat(s->display_name(), s->basis().empty() ? "" : "，",
-                                    s->basis(), " v", g.version());
+    std::string scheme = s == nullptr ? absl::StrCat(g.scheme(), " v", g.version())
+                                      : absl::StrCat(s->display_name(), " v", g.version());
     add("鉴定等级", absl::StrCat(g.level(), "（", scheme, "）"));
   }
   if (c.has_score()) add("综合评分", absl::StrCat(c.score(), " / 100"));
@@ -260,8 +274,9 @@ absl::StatusOr<std::string> RenderCertificateSvg(const CertificateInput& in) {
       "stroke-width=\"0.3\"/>\n"
       "<text x=\"74\" y=\"24\" text-anchor=\"middle\" font-size=\"8\" font-weight=\"bold\" "
       "fill=\"#8a1c1c\">",
-      Escape(kTitle), "</text>\n<text x=\"74\" y=\"30\" text-anchor=\"middle\" font-size=\"3.2\" "
-                      "fill=\"#555\">",
+      Escape(kTitle),
+      "</text>\n<text x=\"74\" y=\"30\" text-anchor=\"middle\" font-size=\"3.2\" "
+      "fill=\"#555\">",
       Escape(kSubtitle), "</text>\n<g id=\"fields\" font-size=\"3.4\">\n");
   double y = 42;
   for (const auto& [label, value] : CertificateRows(in)) {
@@ -270,18 +285,21 @@ absl::StatusOr<std::string> RenderCertificateSvg(const CertificateInput& in) {
     y += 6;
   }
   out += "</g>\n";
-  absl::StrAppend(&out, QrSvg(qr, 98, 150, 38), "\n<text x=\"117\" y=\"192\" text-anchor=\"middle\" "
-                                              "font-size=\"3\">",
-                  Escape(kScanCaption), "</text>\n<text x=\"14\" y=\"160\" font-size=\"2.6\" "
-                                        "fill=\"#555\">报告 SHA-256</text>\n");
+  absl::StrAppend(&out, QrSvg(qr, 98, 150, 38),
+                  "\n<text x=\"117\" y=\"192\" text-anchor=\"middle\" "
+                  "font-size=\"3\">",
+                  Escape(kScanCaption),
+                  "</text>\n<text x=\"14\" y=\"160\" font-size=\"2.6\" "
+                  "fill=\"#555\">报告 SHA-256</text>\n");
   // The digest in four lines of 16 hex digits, monospaced.
   for (int i = 0; i < 4 && static_cast<size_t>(i * 16) < in.report_sha256.size(); ++i) {
     absl::StrAppend(&out, "<text x=\"14\" y=\"", 165 + 4 * i,
                     "\" font-size=\"2.8\" font-family=\"monospace\">",
                     Escape(in.report_sha256.substr(i * 16, 16)), "</text>\n");
   }
-  absl::StrAppend(&out, "<text x=\"74\" y=\"199\" text-anchor=\"middle\" font-size=\"2.6\" "
-                        "fill=\"#555\">",
+  absl::StrAppend(&out,
+                  "<text x=\"74\" y=\"199\" text-anchor=\"middle\" font-size=\"2.6\" "
+                  "fill=\"#555\">",
                   Escape(kFooter), "</text>\n</svg>\n");
   return out;
 }
@@ -310,42 +328,60 @@ absl::StatusOr<std::string> RenderCertificateHtml(const CertificateInput& in) {
   for (const auto& [label, value] : CertificateRows(in)) {
     absl::StrAppend(&out, "<tr><th>", Escape(label), "</th><td>", Escape(value), "</td></tr>\n");
   }
-  absl::StrAppend(
-      &out, "</table>\n<div class=\"bottom\">\n<div class=\"hash\">报告 SHA-256<br>",
-      Escape(in.report_sha256), "</div>\n<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
-                                "width=\"38mm\" height=\"38mm\" viewBox=\"0 0 38 38\">",
-      QrSvg(qr, 0, 0, 38), "</svg>\n<figcaption><a href=\"", Escape(in.verify_url), "\">",
-      Escape(kScanCaption), "</a></figcaption>\n</figure>\n</div>\n<footer>", Escape(kFooter),
-      "</footer>\n</main>\n</body>\n</html>\n");
+  absl::StrAppend(&out, "</table>\n<div class=\"bottom\">\n<div class=\"hash\">报告 SHA-256<br>",
+                  Escape(in.report_sha256),
+                  "</div>\n<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                  "width=\"38mm\" height=\"38mm\" viewBox=\"0 0 38 38\">",
+                  QrSvg(qr, 0, 0, 38), "</svg>\n<figcaption><a href=\"", Escape(in.verify_url),
+                  "\">", Escape(kScanCaption), "</a></figcaption>\n</figure>\n</div>\n<footer>",
+                  Escape(kFooter), "</footer>\n</main>\n</body>\n</html>\n");
   return out;
 }
 
 const char* VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return "VALID";
-    case Verdict::kHashMismatch: return "HASH_MISMATCH";
-    case Verdict::kBadSignature: return "BAD_SIGNATURE";
-    case Verdict::kOverturned: return "OVERTURNED";
-    case Verdict::kRevoked: return "REVOKED";
-    case Verdict::kSuperseded: return "SUPERSEDED";
-    case Verdict::kDisputed: return "DISPUTED";
-    case Verdict::kExpired: return "EXPIRED";
-    case Verdict::kInvalid: return "INVALID";
+    case Verdict::kValid:
+      return "VALID";
+    case Verdict::kHashMismatch:
+      return "HASH_MISMATCH";
+    case Verdict::kBadSignature:
+      return "BAD_SIGNATURE";
+    case Verdict::kOverturned:
+      return "OVERTURNED";
+    case Verdict::kRevoked:
+      return "REVOKED";
+    case Verdict::kSuperseded:
+      return "SUPERSEDED";
+    case Verdict::kDisputed:
+      return "DISPUTED";
+    case Verdict::kExpired:
+      return "EXPIRED";
+    case Verdict::kInvalid:
+      return "INVALID";
   }
   return "INVALID";
 }
 
 const char* VerdictLabel(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return "有效";
-    case Verdict::kHashMismatch: return "摘要不符：证书内容与备案报告不一致";
-    case Verdict::kBadSignature: return "签名无效";
-    case Verdict::kOverturned: return "已被推翻（异议成立）";
-    case Verdict::kRevoked: return "已撤销";
-    case Verdict::kSuperseded: return "已被新报告取代";
-    case Verdict::kDisputed: return "异议处理中";
-    case Verdict::kExpired: return "已过有效期";
-    case Verdict::kInvalid: return "无效";
+    case Verdict::kValid:
+      return "有效";
+    case Verdict::kHashMismatch:
+      return "摘要不符：证书内容与备案报告不一致";
+    case Verdict::kBadSignature:
+      return "签名无效";
+    case Verdict::kOverturned:
+      return "已被推翻（异议成立）";
+    case Verdict::kRevoked:
+      return "已撤销";
+    case Verdict::kSuperseded:
+      return "已被新报告取代";
+    case Verdict::kDisputed:
+      return "异议处理中";
+    case Verdict::kExpired:
+      return "已过有效期";
+    case Verdict::kInvalid:
+      return "无效";
   }
   return "无效";
 }
@@ -355,11 +391,16 @@ Verdict Judge(absl::string_view sha256, const v1::Appraisal& appraisal,
   if (HexEncode(Sha256(appraisal.signed_content())) != sha256) return Verdict::kHashMismatch;
   if (!verification.signature_valid()) return Verdict::kBadSignature;
   switch (verification.appraisal_state()) {
-    case v1::Appraisal::OVERTURNED: return Verdict::kOverturned;
-    case v1::Appraisal::REVOKED: return Verdict::kRevoked;
-    case v1::Appraisal::SUPERSEDED: return Verdict::kSuperseded;
-    case v1::Appraisal::DISPUTED: return Verdict::kDisputed;
-    default: break;
+    case v1::Appraisal::OVERTURNED:
+      return Verdict::kOverturned;
+    case v1::Appraisal::REVOKED:
+      return Verdict::kRevoked;
+    case v1::Appraisal::SUPERSEDED:
+      return Verdict::kSuperseded;
+    case v1::Appraisal::DISPUTED:
+      return Verdict::kDisputed;
+    default:
+      break;
   }
   if (verification.expired()) return Verdict::kExpired;
   return verification.valid() ? Verdict::kValid : Verdict::kInvalid;
@@ -385,8 +426,8 @@ std::string RenderVerifyPage(const VerifyTarget& target, Verdict verdict,
   const v1::AppraisalContent& c = appraisal.content();
   bool ok = verdict == Verdict::kValid;
   std::string out = absl::StrCat(
-      PageHead(absl::StrCat("鉴定报告核验 ", target.report)), "<h1 class=\"",
-      ok ? "ok" : "bad", "\" id=\"verdict\" data-verdict=\"", VerdictName(verdict), "\">",
+      PageHead(absl::StrCat("鉴定报告核验 ", target.report)), "<h1 class=\"", ok ? "ok" : "bad",
+      "\" id=\"verdict\" data-verdict=\"", VerdictName(verdict), "\">",
       Escape(VerdictLabel(verdict)), "（", VerdictName(verdict), "）</h1>\n<table>\n");
   std::vector<std::pair<std::string, std::string>> rows = {
       {"报告标识", target.report},

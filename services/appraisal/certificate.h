@@ -53,8 +53,8 @@ absl::StatusOr<QrMatrix> EncodeQr(absl::string_view text);
 
 // Everything a certificate shows besides the report itself.
 struct CertificateInput {
-  v1::Appraisal appraisal;          // content decoded
-  std::string firm_display_name;    // "" shows the firm's resource name
+  v1::Appraisal appraisal;        // content decoded
+  std::string firm_display_name;  // "" shows the firm's resource name
   std::string appraiser_display_name;
   std::vector<v1::GradingScheme> schemes;  // those the grades name, when known
   std::string verify_url;
@@ -75,14 +75,14 @@ absl::StatusOr<std::string> RenderCertificateHtml(const CertificateInput& in);
 // A verifier's conclusion about a verify URL.
 enum class Verdict {
   kValid,
-  kHashMismatch,   // the URL's sha256 is not the filed report's
-  kBadSignature,   // the filed bytes do not verify under the key
-  kOverturned,     // a dispute was upheld
+  kHashMismatch,  // the URL's sha256 is not the filed report's
+  kBadSignature,  // the filed bytes do not verify under the key
+  kOverturned,    // a dispute was upheld
   kRevoked,
-  kSuperseded,     // a newer report on the item was filed
-  kDisputed,       // a dispute is open
+  kSuperseded,  // a newer report on the item was filed
+  kDisputed,    // a dispute is open
   kExpired,
-  kInvalid,        // another VerifyAppraisal problem (accreditation, key, ...)
+  kInvalid,  // another VerifyAppraisal problem (accreditation, key, ...)
 };
 // VALID, HASH_MISMATCH, BAD_SIGNATURE, OVERTURNED, ... (VerifyAppraisal's
 // problem names where one exists).

@@ -117,9 +117,9 @@ TEST(VerifyUrlTest, ParsesBackWhatItBuilds) {
 
 TEST(VerifyUrlTest, AcceptsEncodedNamesUpperCaseHexAndAnyOrder) {
   std::string sha = HexEncode(Sha256("x"));
-  ASSERT_OK_AND_ASSIGN(VerifyTarget t, ParseVerifyUrl("https://h/verify?sha256=" +
-                                                      absl::AsciiStrToUpper(sha) +
-                                                      "&report=appraisals%2Fr-1#top"));
+  ASSERT_OK_AND_ASSIGN(VerifyTarget t,
+                       ParseVerifyUrl("https://h/verify?sha256=" + absl::AsciiStrToUpper(sha) +
+                                      "&report=appraisals%2Fr-1#top"));
   EXPECT_EQ(t.report, "appraisals/r-1");
   EXPECT_EQ(t.sha256, sha);
 }
@@ -185,18 +185,28 @@ INSTANTIATE_TEST_SUITE_P(
     Order, JudgeTest,
     ::testing::Values(
         JudgeCase{"Valid", true, true, v1::Appraisal::FILED, false, {}, Verdict::kValid},
-        JudgeCase{"HashFirst", false, false, v1::Appraisal::OVERTURNED, true, {},
-                  Verdict::kHashMismatch},
-        JudgeCase{"SignatureBeforeState", true, false, v1::Appraisal::OVERTURNED, false, {},
+        JudgeCase{
+            "HashFirst", false, false, v1::Appraisal::OVERTURNED, true, {}, Verdict::kHashMismatch},
+        JudgeCase{"SignatureBeforeState",
+                  true,
+                  false,
+                  v1::Appraisal::OVERTURNED,
+                  false,
+                  {},
                   Verdict::kBadSignature},
-        JudgeCase{"Overturned", true, true, v1::Appraisal::OVERTURNED, true, {},
-                  Verdict::kOverturned},
+        JudgeCase{
+            "Overturned", true, true, v1::Appraisal::OVERTURNED, true, {}, Verdict::kOverturned},
         JudgeCase{"Revoked", true, true, v1::Appraisal::REVOKED, false, {}, Verdict::kRevoked},
-        JudgeCase{"Superseded", true, true, v1::Appraisal::SUPERSEDED, true, {},
-                  Verdict::kSuperseded},
+        JudgeCase{
+            "Superseded", true, true, v1::Appraisal::SUPERSEDED, true, {}, Verdict::kSuperseded},
         JudgeCase{"Disputed", true, true, v1::Appraisal::DISPUTED, false, {}, Verdict::kDisputed},
         JudgeCase{"Expired", true, true, v1::Appraisal::FILED, true, {}, Verdict::kExpired},
-        JudgeCase{"OtherProblem", true, true, v1::Appraisal::FILED, false, {"NOT_ACCREDITED"},
+        JudgeCase{"OtherProblem",
+                  true,
+                  true,
+                  v1::Appraisal::FILED,
+                  false,
+                  {"NOT_ACCREDITED"},
                   Verdict::kInvalid}),
     [](const auto& info) { return std::string(info.param.name); });
 

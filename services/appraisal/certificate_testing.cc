@@ -14,7 +14,7 @@
 namespace market::appraisal::testing {
 namespace {
 
-constexpr int kScale = 4;  // pixels per module
+constexpr int kScale = 4;   // pixels per module
 constexpr int kMargin = 8;  // extra white modules around the drawing
 
 using Parser = std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)>;

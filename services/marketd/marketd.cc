@@ -5,7 +5,6 @@
 #include "absl/synchronization/notification.h"
 #include "common/config/files.h"
 #include "common/status/status.h"
-#include "services/appraisal/verify_http.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
