@@ -50,7 +50,8 @@ struct HttpReply {
 // Answers GET `path` (the request path, e.g. "/tile/0/000"); called from the
 // HTTP server's threads, so it must be thread-safe.
 using HttpRoute = std::function<HttpReply(const std::string& path)>;
-// The decoded query parameters of a GET (the last value of a repeated name).
+// The query parameters of a GET, %XX-decoded ('+' is kept), the last value of
+// a repeated name.
 using HttpQuery = std::map<std::string, std::string>;
 // A route that also reads the query string (e.g. "/verify?report=…").
 using HttpQueryRoute = std::function<HttpReply(const std::string& path, const HttpQuery& query)>;

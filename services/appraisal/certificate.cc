@@ -79,13 +79,12 @@ int HexValue(char c) {
   return -1;
 }
 
-// Decodes a query component ('+' is a space); false on a broken escape.
+// Decodes a query component's %XX escapes ('+' stays '+', as the HTTP
+// port's parser leaves it); false on a broken escape.
 bool PercentDecode(absl::string_view s, std::string* out) {
   out->clear();
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      *out += ' ';
-    } else if (s[i] == '%') {
+    if (s[i] == '%') {
       if (i + 2 >= s.size()) return false;
       int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
       if (hi < 0 || lo < 0) return false;
