@@ -12,6 +12,9 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libssl-dev libgtest-dev libgmock-dev
+  # Appraisal certificates: QR codes (libqrencode); the tests read them back
+  # with libzbar and parse the SVG with expat.
+  libqrencode-dev libzbar-dev libexpat1-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libbenchmark-dev libutf8proc-dev
   prometheus-cpp-dev libxlsxwriter-dev unzip
   systemd python3 python3-yaml

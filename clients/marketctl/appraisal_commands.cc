@@ -1,3 +1,4 @@
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "common/crypto/crypto.h"
 #include "google/protobuf/util/json_util.h"
 #include "market/appraisal/v1/appraisal.grpc.pb.h"
+#include "services/appraisal/certificate.h"
 
 namespace market::ctl {
 namespace {
@@ -37,6 +39,79 @@ bool ParseTimestamp(Client& client, const char* flag, const std::string& text,
   }
   out->set_seconds(absl::ToUnixSeconds(t));
   return true;
+}
+
+// appraisal verify --url: the verdict on a certificate's verify URL, from
+// GetAppraisal (the filed bytes, for the hash) and VerifyAppraisal.
+int VerifyCertificateUrl(Client& client, const std::string& url) {
+  absl::StatusOr<appraisal::VerifyTarget> target = appraisal::ParseVerifyUrl(url);
+  if (!target.ok()) {
+    client.Fail(target.status());
+    return kExitUsage;
+  }
+  v1::GetAppraisalRequest get;
+  get.set_name(target->report);
+  v1::Appraisal filed;
+  if (grpc::Status s = Invoke(client, &Stub::GetAppraisal, get, &filed); !s.ok()) {
+    return client.Fail(s);
+  }
+  v1::VerifyAppraisalRequest req;
+  req.set_name(target->report);
+  v1::VerifyAppraisalResponse resp;
+  if (grpc::Status s = Invoke(client, &Stub::VerifyAppraisal, req, &resp); !s.ok()) {
+    return client.Fail(s);
+  }
+  appraisal::Verdict verdict = appraisal::Judge(target->sha256, filed, resp);
+  std::string line = absl::StrCat("verdict: ", appraisal::VerdictName(verdict), " (",
+                                  appraisal::VerdictLabel(verdict), ")\n");
+  if (client.flags().output == "json") {
+    client.Print(resp);
+    client.err() << line;
+  } else {
+    client.out() << line;
+    client.Print(resp);
+  }
+  return verdict == appraisal::Verdict::kValid ? 0 : kExitVerificationFailed;
+}
+
+void AddCertificateCommand(CLI::App* appraisal, Client& client, std::function<int()>* run) {
+  auto* cert =
+      appraisal
+          ->add_subcommand("certificate",
+                           "Write the printable A5 certificate of a FILED report (public)")
+          ->footer(
+              "The format follows the file's extension (.svg, .html); the QR code carries the\n"
+              "verify URL printed on stdout.\nExample:\n"
+              "  marketctl appraisal certificate r-1 -o r-1.svg");
+  auto name = std::make_shared<std::string>();
+  auto file = std::make_shared<std::string>();
+  cert->add_option("name", *name, "appraisals/{id} or {id}")->required();
+  cert->add_option("-o,--output-file", *file, "FILE.svg or FILE.html to write")->required();
+  OnRun(cert, run, [&client, name, file] {
+    v1::GetAppraisalCertificateRequest req;
+    req.set_name(Prefixed(*name, "appraisals"));
+    std::string lower = absl::AsciiStrToLower(*file);
+    if (absl::EndsWith(lower, ".svg")) {
+      req.set_format(v1::GetAppraisalCertificateRequest::SVG);
+    } else if (absl::EndsWith(lower, ".html") || absl::EndsWith(lower, ".htm")) {
+      req.set_format(v1::GetAppraisalCertificateRequest::HTML);
+    } else {
+      client.err() << "error: --output-file: want a name ending in .svg or .html\n";
+      return kExitUsage;
+    }
+    v1::AppraisalCertificate resp;
+    grpc::Status s = Invoke(client, &Stub::GetAppraisalCertificate, req, &resp);
+    if (!s.ok()) return client.Fail(s);
+    std::ofstream out(*file, std::ios::binary | std::ios::trunc);
+    out << resp.document();
+    out.close();
+    if (!out) {
+      return LocalFailure(client, absl::UnavailableError(absl::StrCat("cannot write ", *file)));
+    }
+    client.err() << "certificate written to " << *file << "\n";
+    client.out() << resp.verify_url() << "\n";
+    return 0;
+  });
 }
 
 void AddKeyCommands(CLI::App* appraisal, Client& client, std::function<int()>* run) {
@@ -167,7 +242,9 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
           ->footer(
               "Examples:\n  marketctl appraisal verify appraisals/r-1\n"
               "  marketctl appraisal verify --content report.bin --signature "
-              "BASE64 --key firms/acme/keys/k1");
+              "BASE64 --key firms/acme/keys/k1\n"
+              "  marketctl appraisal verify --url "
+              "'http://127.0.0.1:7401/verify?report=appraisals/r-1&sha256=…'");
   auto vname = std::make_shared<std::string>();
   auto content_file = std::make_shared<std::string>();
   auto signature = std::make_shared<std::string>();
@@ -176,7 +253,12 @@ void AddReportCommands(CLI::App* appraisal, Client& client, std::function<int()>
   verify->add_option("--content", *content_file, "File with the raw signed bytes");
   verify->add_option("--signature", *signature, "The signature, standard base64");
   verify->add_option("--key", *vkey, "firms/{firm}/keys/{key}");
-  OnRun(verify, run, [&client, vname, content_file, signature, vkey] {
+  auto vurl = std::make_shared<std::string>();
+  verify->add_option("--url", *vurl,
+                     "A certificate's verify URL: prints VALID, SUPERSEDED, OVERTURNED, "
+                     "BAD_SIGNATURE, HASH_MISMATCH, …");
+  OnRun(verify, run, [&client, vname, content_file, signature, vkey, vurl] {
+    if (!vurl->empty()) return VerifyCertificateUrl(client, *vurl);
     v1::VerifyAppraisalRequest req;
     if (!vname->empty()) {
       req.set_name(Prefixed(*vname, "appraisals"));
@@ -364,6 +446,7 @@ void AddAppraisalCommands(CLI::App& app, Client& client, std::function<int()>* r
                "Appraisal firms: keys, signed reports, accreditations, disputes, schemes");
   AddKeyCommands(appraisal, client, run);
   AddReportCommands(appraisal, client, run);
+  AddCertificateCommand(appraisal, client, run);
   AddAccreditationCommands(appraisal, client, run);
   AddDisputeCommands(appraisal, client, run);
 }

@@ -165,10 +165,12 @@ absl::Status ServerRunner::Start() {
     http_->set_tcp_nodelay(true);
     for (const auto& pattern_route : http_routes_) {
       // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
-      const HttpRoute& route = pattern_route.second;
+      const HttpQueryRoute& route = pattern_route.second;
       http_->Get(pattern_route.first, [route](const httplib::Request& req,
                                               httplib::Response& res) {
-        SendReply(route(req.path), res);
+        HttpQuery query;
+        for (const auto& param : req.params) query[param.first] = param.second;
+        SendReply(route(req.path, query), res);
       });
     }
     JsonGateway* gateway = gateway_.get();
@@ -228,6 +230,13 @@ absl::Status ServerRunner::Start() {
 }
 
 void ServerRunner::AddHttpRoute(const std::string& pattern, HttpRoute route) {
+  http_routes_.emplace_back(pattern, [route = std::move(route)](const std::string& path,
+                                                                const HttpQuery&) {
+    return route(path);
+  });
+}
+
+void ServerRunner::AddHttpQueryRoute(const std::string& pattern, HttpQueryRoute route) {
   http_routes_.emplace_back(pattern, std::move(route));
 }
 

@@ -54,6 +54,11 @@ struct HttpReply {
 // Answers GET `path` (the request path, e.g. "/tile/0/000"); called from the
 // HTTP server's threads, so it must be thread-safe.
 using HttpRoute = std::function<HttpReply(const std::string& path)>;
+// The query parameters of a GET, %XX-decoded ('+' is kept), the last value of
+// a repeated name.
+using HttpQuery = std::map<std::string, std::string>;
+// A route that also reads the query string (e.g. "/verify?report=…").
+using HttpQueryRoute = std::function<HttpReply(const std::string& path, const HttpQuery& query)>;
 
 // A request to a handler added with AddHttpHandler.
 struct HttpRequest {
@@ -88,6 +93,8 @@ class ServerRunner {
   // Serves GET requests whose path matches the ECMAScript regex `pattern`
   // (whole path, e.g. "/tile/.+") on the HTTP port with `route`. Before Start().
   void AddHttpRoute(const std::string& pattern, HttpRoute route);
+  // The same for a route that reads the query string.
+  void AddHttpQueryRoute(const std::string& pattern, HttpQueryRoute route);
   // Serves `method` ("GET" or "POST") requests whose path matches the regex
   // `pattern` with `handler`, which sees headers, query and body. Request
   // bodies larger than `max_body_bytes` are refused with 413 before `handler`
@@ -112,7 +119,7 @@ class ServerRunner {
   ServerOptions options_;
   Metrics* metrics_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;  // "" = no health
-  std::vector<std::pair<std::string, HttpRoute>> http_routes_;
+  std::vector<std::pair<std::string, HttpQueryRoute>> http_routes_;
   struct HandlerEntry {
     std::string method;
     std::string pattern;

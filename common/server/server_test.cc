@@ -212,6 +212,19 @@ TEST_F(RunnerTest, HttpRouteAnswersItsPathsWithStatusTypeAndCacheControl) {
   EXPECT_EQ(other->status, 404);
 }
 
+TEST_F(RunnerTest, HttpQueryRouteGetsTheDecodedQueryParameters) {
+  runner_->AddHttpQueryRoute("/verify", [](const std::string& path, const HttpQuery& query) {
+    std::string body = path;
+    for (const auto& [name, value] : query) body += "|" + name + "=" + value;
+    return HttpReply{.body = body};
+  });
+  ASSERT_OK(runner_->Start());
+  httplib::Client client("127.0.0.1", runner_->http_port());
+  auto res = client.Get("/verify?report=appraisals%2Fr-1&sha256=ab&note=%E9%89%B4%20x");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "/verify|note=鉴 x|report=appraisals/r-1|sha256=ab");
+}
+
 TEST_F(RunnerTest, MetricsHaveProcessMetricsAndBuildInfo) {
   Metrics metrics;
   ServerRunner runner(

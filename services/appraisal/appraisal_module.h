@@ -1,6 +1,7 @@
 // Wires the appraisal service over its data dir: appraisal.db, the grading
 // schemes (built-in plus `data_dir`/appraisal/schemes/*.json) and the
-// page-token secret (`data_dir`/appraisal/, mode 0600). Used by marketd and
+// page-token secret (`data_dir`/appraisal/, mode 0600); certificates' verify
+// URLs start with `public_base_url` (INVALID_ARGUMENT unless an http(s) URL). Used by marketd and
 // market-appraisal.
 #ifndef MARKET_SERVICES_APPRAISAL_APPRAISAL_MODULE_H_
 #define MARKET_SERVICES_APPRAISAL_APPRAISAL_MODULE_H_
@@ -16,6 +17,8 @@
 #include "common/sqlite/database.h"
 #include "services/appraisal/appraisal_database.h"
 #include "services/appraisal/appraisal_service.h"
+#include "services/appraisal/certificate.h"
+#include "services/appraisal/verify_http.h"  // AddVerifyHttpRoute, for the binaries
 
 namespace market::appraisal {
 
@@ -34,7 +37,8 @@ std::string SchemesDir(const std::string& data_dir);
 absl::StatusOr<AppraisalModule> OpenAppraisalModule(
     const std::string& data_dir, const Clock* clock, SubjectLookup subjects, ListingParties parties,
     std::shared_ptr<const auth::TokenVerifier> verifier,
-    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics);
+    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics,
+    const std::string& public_base_url = kDefaultPublicBaseUrl);
 
 }  // namespace market::appraisal
 

@@ -16,6 +16,7 @@
 #include "services/appraisal/appraisal_tables.h"
 #include "services/appraisal/appraisal_lifecycle.h"
 #include "services/appraisal/appraisal_rules.h"
+#include "services/appraisal/certificate.h"
 #include "services/appraisal/grading_schemes.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
@@ -279,6 +280,7 @@ std::vector<auth::RpcPolicy> AppraisalPolicies() {
       {.method = "ListDisputes", .roles = {SUPERVISOR, SELLER, BUYER, APPRAISAL_FIRM, APPRAISER}},
       {.method = "RuleOnDispute", .roles = {SUPERVISOR}},
       {.method = "ListGradingSchemes", .public_access = true},
+      {.method = "GetAppraisalCertificate", .public_access = true},
   };
 }
 
@@ -1142,6 +1144,63 @@ grpc::Status AppraisalServiceImpl::ListGradingSchemes(grpc::ServerContext* ctx,
         },
         [](const v1::GradingScheme& s) { return s.name(); },
         [&](v1::GradingScheme& s) { *resp->add_grading_schemes() = std::move(s); });
+  });
+}
+
+// ---- Certificates ----------------------------------------------------------------
+
+grpc::Status AppraisalServiceImpl::GetAppraisalCertificate(
+    grpc::ServerContext* ctx, const v1::GetAppraisalCertificateRequest* req,
+    v1::AppraisalCertificate* resp) {
+  using Format = v1::GetAppraisalCertificateRequest;
+  return server::HandleRpc(env_, ctx, "GetAppraisalCertificate", *req, [&](const auth::Caller&) {
+    Violations v;
+    if (!ValidCollectionName(req->name(), "appraisals")) {
+      v.Add("name", "want appraisals/{appraisal}");
+    }
+    if (!Format::Format_IsValid(req->format())) v.Add("format", "want SVG or HTML");
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    CertificateInput in;
+    MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(AppraisalRow row, Found(LoadAppraisal(c, req->name()), req->name()));
+      in.appraisal = std::move(row.appraisal);
+      for (const common::v1::GradeRef& g : in.appraisal.content().grades()) {
+        MARKET_ASSIGN_OR_RETURN(std::optional<SchemeDefinition> def,
+                                LoadScheme(c, g.scheme(), g.version()));
+        if (def.has_value()) in.schemes.push_back(def->scheme);
+      }
+      return absl::OkStatus();
+    }));
+    const v1::Appraisal& a = in.appraisal;
+    if (a.state() != v1::Appraisal::FILED) {
+      return Precondition("APPRAISAL_NOT_CURRENT", a.name(), " is ",
+                          v1::Appraisal::State_Name(a.state()),
+                          "; only a FILED report gets a certificate");
+    }
+    absl::Time until = EffectiveValidUntil(a.content());
+    if (deps_.clock->Now() >= until) {
+      return Precondition("APPRAISAL_NOT_CURRENT", a.name(), " expired at ",
+                          absl::FormatTime(until));
+    }
+    const std::pair<std::string, std::string*> names[] = {
+        {FirmSubject(a.content().firm()), &in.firm_display_name},
+        {a.content().appraiser(), &in.appraiser_display_name}};
+    for (const auto& [subject, display] : names) {
+      MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> s, deps_.subjects(subject));
+      if (s.has_value()) *display = s->display_name();
+    }
+    in.report_sha256 = HexEncode(Sha256(a.signed_content()));
+    in.verify_url = VerifyUrl(deps_.public_base_url, a.name(), in.report_sha256);
+    bool html = req->format() == Format::HTML;
+    MARKET_ASSIGN_OR_RETURN(std::string document,
+                            html ? RenderCertificateHtml(in) : RenderCertificateSvg(in));
+    resp->set_appraisal(a.name());
+    resp->set_format(html ? Format::HTML : Format::SVG);
+    resp->set_content_type(html ? "text/html; charset=utf-8" : "image/svg+xml");
+    resp->set_document(std::move(document));
+    resp->set_verify_url(in.verify_url);
+    resp->set_report_sha256(in.report_sha256);
+    return absl::OkStatus();
   });
 }
 

@@ -41,6 +41,8 @@ struct AppraisalDeps {
   std::shared_ptr<const auth::TokenVerifier> verifier;
   std::shared_ptr<auth::SuspensionChecker> suspension;
   server::Metrics* metrics = nullptr;  // may be null
+  // Base of the verify URLs certificates carry (NormalizePublicBaseUrl'd).
+  std::string public_base_url = "http://127.0.0.1:7401";
 };
 
 std::vector<auth::RpcPolicy> AppraisalPolicies();
@@ -81,6 +83,9 @@ class AppraisalServiceImpl final : public v1::AppraisalService::Service {
                              v1::Dispute*) override;
   grpc::Status ListGradingSchemes(grpc::ServerContext*, const v1::ListGradingSchemesRequest*,
                                   v1::ListGradingSchemesResponse*) override;
+  grpc::Status GetAppraisalCertificate(grpc::ServerContext*,
+                                       const v1::GetAppraisalCertificateRequest*,
+                                       v1::AppraisalCertificate*) override;
 
  private:
   explicit AppraisalServiceImpl(AppraisalDeps deps)

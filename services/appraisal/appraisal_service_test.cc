@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -20,10 +21,14 @@
 #include "common/status/status.h"
 #include "common/status/status_matchers.h"
 #include "grpcpp/create_channel.h"
+#include "gmock/gmock.h"
+#include "httplib.h"
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.pb.h"
 #include "market/listing/v1/listing.pb.h"
 #include "services/appraisal/appraisal_module.h"
+#include "services/appraisal/certificate_testing.h"
+#include "services/appraisal/verify_http.h"
 #include "services/credit/credit_events.h"
 #include "services/identity/identity_testing.h"
 #include "services/listing/listing_events.h"
@@ -78,8 +83,9 @@ class AppraisalServiceTest : public identity::testing::ServiceTest {
       if (it == parties_.end()) return absl::NotFoundError(listing + " not found");
       return it->second;
     };
-    ASSERT_OK_AND_ASSIGN(module_, OpenAppraisalModule(dir_, &clock_, TestSubjectLookup(), parties,
-                                                      verifier_, identity_.suspension, nullptr));
+    ASSERT_OK_AND_ASSIGN(module_,
+                         OpenAppraisalModule(dir_, &clock_, TestSubjectLookup(), parties, verifier_,
+                                             identity_.suspension, nullptr, public_base_url_));
     ASSERT_OK_AND_ASSIGN(
         auto channel,
         StartServer({{module_.service.get(), "market.appraisal.v1.AppraisalService"}}));
@@ -283,6 +289,7 @@ class AppraisalServiceTest : public identity::testing::ServiceTest {
     return out;
   }
 
+  std::string public_base_url_ = kDefaultPublicBaseUrl;  // a fixture may set it first
   AppraisalModule module_;
   std::unique_ptr<v1::AppraisalService::Stub> stub_;
   absl::Mutex parties_mu_;
@@ -1106,6 +1113,13 @@ TEST_F(AppraisalServiceTest, RoleMatrixForEveryRpc) {
          v1::ListGradingSchemesResponse r;
          return stub->ListGradingSchemes(c, v1::ListGradingSchemesRequest(), &r);
        }},
+      {"GetAppraisalCertificate",
+       true,
+       {},
+       [&](grpc::ClientContext* c) {
+         v1::AppraisalCertificate r;
+         return stub->GetAppraisalCertificate(c, v1::GetAppraisalCertificateRequest(), &r);
+       }},
   };
   ASSERT_EQ(
       static_cast<int>(rows.size()),
@@ -1136,6 +1150,212 @@ TEST_F(AppraisalServiceTest, RoleMatrixForEveryRpc) {
       }
     }
   }
+}
+
+// ---- Certificates -------------------------------------------------------------------
+
+// Certificates through the real server, and their verify URLs answered both
+// by Judge over GetAppraisal + VerifyAppraisal (what marketctl does) and by
+// GET /verify on a second runner's HTTP port asking this server.
+class CertificateTest : public AppraisalServiceTest {
+ protected:
+  void TearDown() override {
+    if (http_ != nullptr) http_->Shutdown(absl::ZeroDuration());
+    http_.reset();
+    AppraisalServiceTest::TearDown();
+  }
+
+  grpc::Status Certificate(const std::string& name, v1::GetAppraisalCertificateRequest::Format f,
+                           v1::AppraisalCertificate* out) {
+    v1::GetAppraisalCertificateRequest req;
+    req.set_name(name);
+    req.set_format(f);
+    return stub_->GetAppraisalCertificate(Ctx("").get(), req, out);
+  }
+  v1::AppraisalCertificate CertificateOf(const std::string& name) {
+    v1::AppraisalCertificate cert;
+    grpc::Status s = Certificate(name, v1::GetAppraisalCertificateRequest::SVG, &cert);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return cert;
+  }
+  // The URL the certificate's QR code carries, read back from the SVG.
+  std::string ScannedUrl(const v1::AppraisalCertificate& cert) {
+    absl::StatusOr<std::vector<std::string>> texts =
+        testing::DecodeQrInDocument(cert.document());
+    EXPECT_TRUE(texts.ok()) << texts.status();
+    if (!texts.ok() || texts->size() != 1) return "";
+    return texts->front();
+  }
+  v1::VerifyAppraisalResponse Verify(const std::string& name) {
+    v1::VerifyAppraisalRequest req;
+    req.set_name(name);
+    v1::VerifyAppraisalResponse resp;
+    grpc::Status s = stub_->VerifyAppraisal(Ctx("").get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+  // marketctl's way: parse the URL, GetAppraisal and VerifyAppraisal, Judge.
+  std::string VerdictOf(const std::string& url) {
+    absl::StatusOr<VerifyTarget> t = ParseVerifyUrl(url);
+    EXPECT_TRUE(t.ok()) << t.status();
+    if (!t.ok()) return "";
+    return VerdictName(Judge(t->sha256, Get(t->report), Verify(t->report)));
+  }
+  // GET /verify: status and the page's data-verdict ("" when none).
+  std::pair<int, std::string> VerdictOverHttp(const std::string& url) {
+    if (http_ == nullptr) {
+      http_ = std::make_unique<server::ServerRunner>(
+          server::ServerOptions{.listen = "127.0.0.1:0", .http_listen = "127.0.0.1:0"}, nullptr);
+      AddVerifyHttpRoute(*http_, [this] { return NewChannel(); });
+      absl::Status s = http_->Start();
+      EXPECT_TRUE(s.ok()) << s;
+    }
+    httplib::Client client("127.0.0.1", http_->http_port());
+    httplib::Result res = client.Get(url.substr(url.find("/verify")));
+    if (!res) return {0, ""};
+    EXPECT_EQ(res->get_header_value("Cache-Control"), "no-store");
+    std::smatch m;
+    std::regex verdict("data-verdict=\"([A-Z_]+)\"");
+    std::string verdict_name;
+    if (std::regex_search(res->body, m, verdict)) verdict_name = m[1];
+    return {res->status, verdict_name};
+  }
+  // The verdict of `url` is `want` both ways, and VerifyAppraisal on the
+  // report agrees: valid for VALID, else `want` among its problems.
+  void ExpectVerdict(const std::string& url, const std::string& want) {
+    EXPECT_EQ(VerdictOf(url), want) << url;
+    EXPECT_EQ(VerdictOverHttp(url), std::make_pair(200, want)) << url;
+    v1::VerifyAppraisalResponse v = Verify(ParseVerifyUrl(url)->report);
+    if (want == "VALID") {
+      EXPECT_TRUE(v.valid());
+    } else if (want != "HASH_MISMATCH") {
+      EXPECT_THAT(v.problems(), ::testing::Contains(want));
+    }
+  }
+
+  std::unique_ptr<server::ServerRunner> http_;
+};
+
+TEST_F(CertificateTest, QrCodeDecodesToTheVerifyUrlOfTheSignedBytes) {
+  v1::Appraisal a = Filed(Phone("ACME-2026-0200"), "cert-1");
+  v1::AppraisalCertificate cert = CertificateOf(a.name());  // anonymous: public
+  std::string sha = HexEncode(Sha256(a.signed_content()));
+  EXPECT_EQ(cert.report_sha256(), sha);
+  EXPECT_EQ(cert.verify_url(),
+            "http://127.0.0.1:7401/verify?report=appraisals/cert-1&sha256=" + sha);
+  EXPECT_EQ(ScannedUrl(cert), cert.verify_url());
+  EXPECT_EQ(cert.content_type(), "image/svg+xml");
+  EXPECT_OK(testing::CheckWellFormedXml(cert.document()));
+}
+
+TEST_F(CertificateTest, SvgAndHtmlShowFirmAppraiserItemGradeAndDates) {
+  v1::Appraisal a = Filed(Phone("ACME-2026-0201"), "cert-2");
+  for (auto format : {v1::GetAppraisalCertificateRequest::SVG,
+                      v1::GetAppraisalCertificateRequest::HTML}) {
+    v1::AppraisalCertificate cert;
+    ASSERT_TRUE(Certificate(a.name(), format, &cert).ok());
+    EXPECT_EQ(cert.format(), format);
+    const std::string& doc = cert.document();
+    for (const char* want :
+         {"二手商品鉴定评估证书", "鉴定机构", "acme（firms/acme）", kUscc, "鉴定人员",
+          "zhang（subjects/zhang）", "ZG-2026-0042", "手机", kImei, "Huawei", "Mate 60 Pro",
+          "鉴定等级", "95新（Phone cosmetic condition (N成新) v1）", "Phone functional grade",
+          "检验日期", "2026年11月02日", "有效期至", "2026年12月02日", "ACME-2026-0201",
+          "扫码核验"}) {
+      EXPECT_THAT(doc, ::testing::HasSubstr(want)) << want;
+    }
+    ASSERT_OK_AND_ASSIGN(std::vector<std::string> texts, testing::DecodeQrInDocument(doc));
+    EXPECT_THAT(texts, ::testing::ElementsAre(cert.verify_url()));
+  }
+}
+
+TEST_F(CertificateTest, VerdictFollowsVerifyAppraisalThroughDisputeAndOverturn) {
+  v1::Appraisal a = Filed(Phone("ACME-2026-0202"), "cert-3");
+  std::string url = ScannedUrl(CertificateOf(a.name()));
+  ExpectVerdict(url, "VALID");
+  v1::Dispute d;
+  ASSERT_TRUE(Dispute(buyer_, a.name(), &d).ok());
+  ExpectVerdict(url, "DISPUTED");
+  v1::Dispute ruled;
+  ASSERT_TRUE(Rule(d.name(), v1::Dispute::UPHELD, &ruled).ok());
+  ExpectVerdict(url, "OVERTURNED");
+}
+
+TEST_F(CertificateTest, VerdictIsSupersededOnceANewerReportIsFiled) {
+  v1::Appraisal first = Filed(Phone("ACME-2026-0203"), "cert-4");
+  std::string url = ScannedUrl(CertificateOf(first.name()));
+  clock_.Advance(absl::Hours(3));
+  v1::Appraisal second = Filed(Phone("ACME-2026-0204"), "cert-5");
+  ExpectVerdict(url, "SUPERSEDED");
+  ExpectVerdict(ScannedUrl(CertificateOf(second.name())), "VALID");
+}
+
+TEST_F(CertificateTest, VerdictIsExpiredAfterValidUntil) {
+  v1::Appraisal a = Filed(Phone("ACME-2026-0205"), "cert-6");
+  std::string url = ScannedUrl(CertificateOf(a.name()));
+  clock_.Advance(Days(31));
+  ExpectVerdict(url, "EXPIRED");
+}
+
+TEST_F(CertificateTest, TamperedSha256GivesAHashMismatch) {
+  v1::Appraisal a = Filed(Phone("ACME-2026-0206"), "cert-7");
+  std::string url = ScannedUrl(CertificateOf(a.name()));
+  std::string tampered = url;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  ExpectVerdict(tampered, "HASH_MISMATCH");
+  ExpectVerdict(url, "VALID");
+}
+
+TEST_F(CertificateTest, VerifyPageRefusesBadParametersAndUnknownReports) {
+  std::string sha = HexEncode(Sha256("x"));
+  EXPECT_EQ(VerdictOverHttp("/verify?report=appraisals/cert-8&sha256=abc").first, 400);
+  EXPECT_EQ(VerdictOverHttp("/verify?sha256=" + sha).first, 400);
+  EXPECT_EQ(VerdictOverHttp("/verify?report=appraisals/nobody&sha256=" + sha).first, 404);
+}
+
+TEST_F(CertificateTest, OnlyACurrentReportGetsACertificate) {
+  v1::Appraisal first = Filed(Phone("ACME-2026-0207"), "cert-9");
+  clock_.Advance(absl::Hours(3));
+  Filed(Phone("ACME-2026-0208"), "cert-10");
+  v1::AppraisalCertificate cert;
+  grpc::Status s = Certificate(first.name(), v1::GetAppraisalCertificateRequest::SVG, &cert);
+  EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Reason(s), "APPRAISAL_NOT_CURRENT");
+}
+
+TEST_F(CertificateTest, BadNameOrFormatIsInvalidNamingTheField) {
+  v1::AppraisalCertificate cert;
+  EXPECT_EQ(BadFields(Certificate("cert-1", v1::GetAppraisalCertificateRequest::SVG, &cert)),
+            std::vector<std::string>{"name"});
+  EXPECT_EQ(BadFields(Certificate("appraisals/cert-1",
+                                  static_cast<v1::GetAppraisalCertificateRequest::Format>(9),
+                                  &cert)),
+            std::vector<std::string>{"format"});
+  EXPECT_EQ(Certificate("appraisals/none", v1::GetAppraisalCertificateRequest::HTML, &cert)
+                .error_code(),
+            StatusCode::NOT_FOUND);
+}
+
+class PublicBaseCertificateTest : public CertificateTest {
+ protected:
+  PublicBaseCertificateTest() { public_base_url_ = "https://market.example.cn/"; }
+};
+
+TEST_F(PublicBaseCertificateTest, VerifyUrlStartsWithTheConfiguredPublicBase) {
+  v1::Appraisal a = Filed(Phone("ACME-2026-0209"), "cert-11");
+  v1::AppraisalCertificate cert = CertificateOf(a.name());
+  EXPECT_EQ(cert.verify_url(),
+            "https://market.example.cn/verify?report=appraisals/cert-11&sha256=" +
+                cert.report_sha256());
+  EXPECT_EQ(ScannedUrl(cert), cert.verify_url());
+}
+
+TEST_F(CertificateTest, ModuleRefusesAPublicBaseThatIsNoHttpUrl) {
+  EXPECT_EQ(OpenAppraisalModule(dir_ + "/bad", &clock_, nullptr, nullptr, verifier_,
+                                identity_.suspension, nullptr, "market.example.cn")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/appraisal/appraisal_module.h"
+#include "services/appraisal/verify_http.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
@@ -21,6 +22,11 @@ int main(int argc, char** argv) {
       app, "appraisal",
       "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
       {"identity", "listing", "credit"}, &flags);
+  std::string public_base_url = market::appraisal::kDefaultPublicBaseUrl;
+  app.add_option("--public-base-url", public_base_url,
+                 "Public base URL of the HTTP port; certificates' QR codes point to {it}/verify")
+      ->envname(market::appraisal::kPublicBaseUrlEnv)
+      ->capture_default_str();
   market::retention::RetentionOptions retention;
   market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
@@ -37,7 +43,7 @@ int main(int argc, char** argv) {
   auto module = market::appraisal::OpenAppraisalModule(
       flags.data_dir, *clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
       [listing](const std::string& l) { return listing->PartiesOfListing(l); }, identity->verifier,
-      identity->suspension, &metrics);
+      identity->suspension, &metrics, public_base_url);
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(
@@ -49,6 +55,7 @@ int main(int argc, char** argv) {
   relay.ExportMetrics(&metrics, "appraisal");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->service.get(), "market.appraisal.v1.AppraisalService");
+  market::appraisal::AddVerifyHttpRoute(runner, [&runner] { return runner.InProcessChannel(); });
   return server::ServeUntilSignal(
       runner,
       [&] {

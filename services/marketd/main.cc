@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
   app.add_option("--http-listen", options.server.http_listen,
                  "HOST:PORT serving /metrics and /healthz")
       ->capture_default_str();
+  app.add_option("--public-base-url", options.public_base_url,
+                 "Public base URL of the HTTP port; certificates' QR codes point to {it}/verify")
+      ->envname(market::appraisal::kPublicBaseUrlEnv)
+      ->capture_default_str();
   server::AddClockFlags(app, &flags);
   server::AddTlsFlags(app, &options.server.tls, /*with_peers=*/false);
   market::retention::AddRetentionFlags(app, &options.retention);

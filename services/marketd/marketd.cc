@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                              [peers](const std::string& l) {
                                                return peers->Listing().PartiesOfListing(l);
                                              },
-                                             verifier, m->identity_.suspension, &m->metrics_));
+                                             verifier, m->identity_.suspension, &m->metrics_,
+                                             options.public_base_url));
   MARKET_ASSIGN_OR_RETURN(m->warranty_, warranty::OpenWarrantyModule(
                                             options.data_dir, clock,
                                             [peers](const std::string& order) {
@@ -89,6 +90,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->listing_.items.get(), "market.listing.v1.ItemService");
   listing::AddPhotoHttpRoutes(*m->runner_, m->listing_.listings.get());
   m->runner_->AddService(m->appraisal_.service.get(), "market.appraisal.v1.AppraisalService");
+  appraisal::AddVerifyHttpRoute(*m->runner_,
+                                [runner = m->runner_.get()] { return runner->InProcessChannel(); });
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   m->runner_->AddService(m->stats_.service.get(), "market.stats.v1.StatisticsService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());

@@ -39,6 +39,9 @@ struct MarketdOptions {
   // Retention of request ids and delivered outbox events in every service's
   // database, and how often they are purged.
   retention::RetentionOptions retention;
+  // Public base URL of the HTTP port: appraisal certificates' QR codes point
+  // to {it}/verify.
+  std::string public_base_url = appraisal::kDefaultPublicBaseUrl;
 };
 
 // The SERVICE account marketd's relays call other services as.

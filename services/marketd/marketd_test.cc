@@ -103,6 +103,20 @@ TEST_F(MarketdTest, EveryMetricIsMarketPrefixedButTheProcessOnes) {
   EXPECT_THAT(scraped->body, HasSubstr("\",service=\"marketd\"} 1\n"));
 }
 
+TEST_F(MarketdTest, HttpPortAnswersCertificateVerifyUrls) {
+  Start();
+  ASSERT_NE(marketd_, nullptr);
+  httplib::Client client("127.0.0.1", marketd_->http_port());
+  // The route asks the appraisal service over the in-process channel.
+  auto unknown = client.Get("/verify?report=appraisals/none&sha256=" + std::string(64, 'a'));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_THAT(unknown->body, HasSubstr("未找到该鉴定报告"));
+  auto bad = client.Get("/verify?report=none&sha256=" + std::string(64, 'a'));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
 TEST_F(MarketdTest, ReflectionV1ListsEveryService) {
   Start();
   ASSERT_NE(marketd_, nullptr);

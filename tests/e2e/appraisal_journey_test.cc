@@ -14,6 +14,7 @@
 #include <ctime>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "tests/e2e/journey_fixture.h"
@@ -301,6 +302,16 @@ TEST_P(AppraisalJourneyTest, AccreditKeygenFileShowVerifyDisputeAndCreditDrops) 
       Ctl("", {"appraisal", "verify", "--content", raw, "--signature", signature, "--key", kKey});
   EXPECT_EQ(raw_ok.exit_code, 0) << raw_ok.out << raw_ok.err;
 
+  // ---- The printed certificate: its QR code's verify URL checks out. ----
+  RunResult cert = Ctl("", {"appraisal", "certificate", appraisal, "-o", dir_ + "/mate60.svg"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.err;
+  EXPECT_TRUE(absl::StartsWith(ReadWholeFile(dir_ + "/mate60.svg"), "<?xml"));
+  const std::string verify_url(absl::StripAsciiWhitespace(cert.out));
+  EXPECT_THAT(verify_url, HasSubstr("/verify?report=" + appraisal + "&sha256="));
+  RunResult valid_url = Ctl("", {"appraisal", "verify", "--url", verify_url});
+  EXPECT_EQ(valid_url.exit_code, 0) << valid_url.err;
+  EXPECT_THAT(valid_url.out, HasSubstr("verdict: VALID"));
+
   // ---- Failing case 1: the bytes altered after signing (95新 → 99新). ----
   std::string altered = signed_bytes;
   size_t at = altered.find("95新");
@@ -352,6 +363,9 @@ TEST_P(AppraisalJourneyTest, AccreditKeygenFileShowVerifyDisputeAndCreditDrops) 
   RunResult overturned = Ctl("", {"--output", "json", "appraisal", "verify", appraisal});
   EXPECT_EQ(overturned.exit_code, 66);  // verification failed, not a gRPC code
   EXPECT_THAT(overturned.out, HasSubstr("OVERTURNED"));
+  RunResult overturned_url = Ctl("", {"appraisal", "verify", "--url", verify_url});
+  EXPECT_EQ(overturned_url.exit_code, 66);
+  EXPECT_THAT(overturned_url.out, HasSubstr("verdict: OVERTURNED"));
   // The listing no longer shows the overturned grade.
   EXPECT_TRUE(Eventually([&] {
     RunResult r = Ctl("", {"--output", "json", "listing", "get", kPhoneListing});
