@@ -94,6 +94,28 @@ void MergedHistogram::AddBlob(const SparseHistogram& h) {
   for (const auto& [index, n] : h) counts_[index] += n;
 }
 
+bool MergedHistogram::AddEncoded(absl::string_view blob) {
+  static const size_t kMaxIndex = static_cast<size_t>(BucketIndex(INT64_MAX));
+  size_t index = 0;
+  while (!blob.empty()) {
+    uint64_t delta = 0, n = 0;
+    // Most deltas and counts take one byte.
+    const uint8_t d0 = static_cast<uint8_t>(blob[0]);
+    if (d0 < 0x80 && blob.size() >= 2 && static_cast<uint8_t>(blob[1]) < 0x80) {
+      delta = d0;
+      n = static_cast<uint8_t>(blob[1]);
+      blob.remove_prefix(2);
+    } else if (!GetVarint(blob, delta) || !GetVarint(blob, n)) {
+      return false;
+    }
+    index += delta;
+    if (index > kMaxIndex) return false;
+    if (index >= counts_.size()) counts_.resize(index + 1);
+    counts_[index] += static_cast<int64_t>(n);
+  }
+  return true;
+}
+
 int64_t MergedHistogram::BucketOfRank(int64_t rank) const {
   if (rank <= 0) return 0;
   int64_t seen = 0;

@@ -38,6 +38,9 @@ class MergedHistogram {
  public:
   void Add(int index, int64_t n);
   void AddBlob(const SparseHistogram& h);
+  // Adds an encoded histogram without materializing it (the query's hot
+  // path); false when `blob` is malformed (what precedes the fault is added).
+  bool AddEncoded(absl::string_view blob);
   // The bucket holding the 1-based `rank`-th smallest price; 0 when the
   // histogram holds fewer than `rank` prices.
   int64_t BucketOfRank(int64_t rank) const;

@@ -563,15 +563,13 @@ absl::StatusOr<std::vector<v1::TradeRow>> StatsStore::QueryTrade(const TradeQuer
     if (split.months) {
       MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(monthly));
       MARKET_RETURN_IF_ERROR(BindQuery(st, q, *split.months));
-      SparseHistogram h;
       while (true) {
         MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
         if (!more) break;
         Group& g = by_key[st.ColumnText(0)];
         add(g.row, st);
         // A malformed blob adds what it could decode; the rebuild reports it.
-        (void)DecodeHistogram(st.ColumnBlob(6), h);
-        g.prices.AddBlob(h);
+        (void)g.prices.AddEncoded(st.ColumnBlob(6));
       }
     }
     for (auto& [k, g] : by_key) {
