@@ -88,12 +88,6 @@ void MergedHistogram::Add(int index, int64_t n) {
   counts_[index] += n;
 }
 
-void MergedHistogram::AddBlob(const SparseHistogram& h) {
-  if (h.empty()) return;
-  if (static_cast<size_t>(h.back().first) >= counts_.size()) counts_.resize(h.back().first + 1);
-  for (const auto& [index, n] : h) counts_[index] += n;
-}
-
 bool MergedHistogram::AddEncoded(absl::string_view blob) {
   static const size_t kMaxIndex = static_cast<size_t>(BucketIndex(INT64_MAX));
   size_t index = 0;

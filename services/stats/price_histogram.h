@@ -37,7 +37,6 @@ void AddToHistogram(SparseHistogram& h, int index, int64_t n);
 class MergedHistogram {
  public:
   void Add(int index, int64_t n);
-  void AddBlob(const SparseHistogram& h);
   // Adds an encoded histogram without materializing it (the query's hot
   // path); false when `blob` is malformed (what precedes the fault is added).
   bool AddEncoded(absl::string_view blob);

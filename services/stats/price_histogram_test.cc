@@ -67,12 +67,18 @@ TEST(MergedHistogramTest, RankGivesTheBucketOfTheExactOrderStatistic) {
       merged.Add(BucketIndex(p), 1);
     }
   }
-  merged.AddBlob(part);
+  ASSERT_TRUE(merged.AddEncoded(EncodeHistogram(part)));
   std::sort(prices.begin(), prices.end());
   for (int64_t rank : {1, 2, 1000, 1001, 2001}) {
     EXPECT_EQ(merged.BucketOfRank(rank), PriceBucket(prices[rank - 1])) << rank;
   }
   EXPECT_EQ(merged.BucketOfRank(2002), 0);
+}
+
+TEST(MergedHistogramTest, AMalformedBlobIsRefused) {
+  MergedHistogram merged;
+  EXPECT_FALSE(merged.AddEncoded("\x01\x80"));                   // count cut short
+  EXPECT_FALSE(merged.AddEncoded(EncodeHistogram({{20000, 1}})));  // past the last bucket
 }
 
 }  // namespace

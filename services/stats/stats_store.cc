@@ -1,6 +1,5 @@
 #include "services/stats/stats_store.h"
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <utility>
