@@ -21,6 +21,7 @@
 #include "services/listing/listing_service.h"
 #include "services/listing/market_service.h"
 #include "services/listing/sqlite_market_store.h"
+#include "services/stats/price_histogram.h"
 #include "services/stats/stats_client.h"
 
 namespace market::stats {
@@ -221,7 +222,7 @@ class StatsServiceTest : public identity::testing::ServiceTest {
       std::sort(p.begin(), p.end());
       if (p.empty()) continue;
       row.set_mean_price_fen(row.gross_fen() / static_cast<int64_t>(p.size()));
-      row.set_median_price_fen(p[(p.size() - 1) / 2]);
+      row.set_median_price_fen(PriceBucket(p[(p.size() - 1) / 2]));  // documented precision
     }
     return out;
   }

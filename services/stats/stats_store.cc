@@ -1,6 +1,7 @@
 #include "services/stats/stats_store.h"
 
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "services/stats/price_histogram.h"
 
 namespace market::stats {
 
@@ -51,6 +53,22 @@ CREATE TABLE trade_seller_prices(
 CREATE TABLE trade_parties(
   month INTEGER NOT NULL, region TEXT NOT NULL, category INTEGER NOT NULL, subject TEXT NOT NULL,
   PRIMARY KEY(month, region, category, subject)) WITHOUT ROWID;
+)sql"},
+                                                                    {2, R"sql(
+CREATE TABLE trade_monthly(
+  month INTEGER NOT NULL, market TEXT NOT NULL, category INTEGER NOT NULL, region TEXT NOT NULL,
+  placed INTEGER NOT NULL, completed INTEGER NOT NULL, cancelled INTEGER NOT NULL,
+  swaps INTEGER NOT NULL, gross_fen INTEGER NOT NULL, prices BLOB NOT NULL DEFAULT x'',
+  PRIMARY KEY(month, market, category, region)) WITHOUT ROWID;
+CREATE TABLE trade_seller_monthly(
+  month INTEGER NOT NULL, seller TEXT NOT NULL, market TEXT NOT NULL, category INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  placed INTEGER NOT NULL, completed INTEGER NOT NULL, cancelled INTEGER NOT NULL,
+  swaps INTEGER NOT NULL, gross_fen INTEGER NOT NULL, prices BLOB NOT NULL DEFAULT x'',
+  PRIMARY KEY(month, seller, market, category, region)) WITHOUT ROWID;
+-- Filled from trade_facts by StatsStore::Open (the price blobs need C++).
+CREATE TABLE rollups_pending(table_name TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO rollups_pending VALUES('trade_monthly'), ('trade_seller_monthly');
 )sql"}};
   return *migrations;
 }
@@ -77,16 +95,59 @@ const char* KeyExpr(v1::GroupBy g) {
   }
 }
 
-constexpr char kWhere[] =
-    " WHERE day BETWEEN ?1 AND ?2 AND (?3 = '' OR substr(region, 1, length(?3)) = ?3)"
-    " AND (?4 = 0 OR category = ?4) AND (?5 = '' OR instr(?5, ',' || market || ',') > 0)";
+// The filters of a query on daily (`period` "day") or monthly counters.
+std::string Where(const char* period) {
+  return absl::StrCat(
+      " WHERE ", period, " BETWEEN ?1 AND ?2 AND (?3 = '' OR substr(region, 1, length(?3)) = ?3)"
+      " AND (?4 = 0 OR category = ?4) AND (?5 = '' OR instr(?5, ',' || market || ',') > 0)");
+}
 
-absl::Status BindQuery(Statement& st, const TradeQuery& q) {
-  MARKET_RETURN_IF_ERROR(st.Bind(1, q.range.first));
-  MARKET_RETURN_IF_ERROR(st.Bind(2, q.range.last));
+// Binds the filters of `q` and the period numbers first..last.
+absl::Status BindQuery(Statement& st, const TradeQuery& q, DayRange periods) {
+  MARKET_RETURN_IF_ERROR(st.Bind(1, periods.first));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, periods.last));
   MARKET_RETURN_IF_ERROR(st.BindText(3, q.region));
   MARKET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(q.category)));
   return st.BindText(5, q.markets.empty() ? "" : absl::StrCat(",", absl::StrJoin(q.markets, ","), ","));
+}
+
+int64_t MonthStart(int64_t month) {
+  return DayOfCivil(absl::CivilDay(month / 12, month % 12 + 1, 1));
+}
+
+// A day range as the whole months inside it (read from the monthly rollups)
+// and the days at its edges outside them (read from the daily counters).
+struct SplitRange {
+  std::vector<DayRange> days;
+  std::optional<DayRange> months;
+};
+
+SplitRange Split(DayRange r) {
+  const int64_t m0 = MonthOfDay(r.first), m1 = MonthOfDay(r.last);
+  const int64_t first_whole = MonthStart(m0) == r.first ? m0 : m0 + 1;
+  const int64_t last_whole = MonthStart(m1 + 1) - 1 == r.last ? m1 : m1 - 1;
+  if (first_whole > last_whole) return {{r}, std::nullopt};
+  SplitRange s{{}, DayRange{first_whole, last_whole}};
+  if (r.first < MonthStart(first_whole)) s.days.push_back({r.first, MonthStart(first_whole) - 1});
+  if (MonthStart(last_whole + 1) <= r.last) s.days.push_back({MonthStart(last_whole + 1), r.last});
+  return s;
+}
+
+// The counter upsert of one event into a daily or monthly table: ?1 day or
+// month, ?2 market, ?3 category, ?4 region, ?5..?8 placed, completed,
+// cancelled, swaps, ?9 seller, ?10 gross. Monthly upserts return the row's
+// price histogram.
+std::string UpsertSql(bool per_seller, bool monthly) {
+  return absl::StrCat(
+      "INSERT INTO ", per_seller ? "trade_seller_" : "trade_", monthly ? "monthly" : "daily", "(",
+      monthly ? "month" : "day", per_seller ? ", seller" : "",
+      ", market, category, region, placed, completed, cancelled, swaps, gross_fen) VALUES(?1, ",
+      per_seller ? "?9, " : "",
+      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10) ON CONFLICT DO UPDATE SET placed = placed + "
+      "excluded.placed, completed = completed + excluded.completed, cancelled = cancelled + "
+      "excluded.cancelled, swaps = swaps + excluded.swaps, gross_fen = gross_fen + "
+      "excluded.gross_fen",
+      monthly ? " RETURNING prices" : "");
 }
 
 std::string RowKey(v1::GroupBy g, std::string key) {
@@ -103,6 +164,9 @@ struct CounterTable {
   std::vector<std::string> keys;    // first one is the day (or month) number
   std::vector<std::string> values;
   std::string recompute;            // SELECT keys..., values... FROM trade_facts …
+  // Rollups: the price histogram blob column `prices`, recomputed by this
+  // SELECT keys..., price_fen, n FROM trade_facts … ORDER BY keys, price_fen.
+  std::string prices;
 };
 
 // Events of every fact as (day, placed, completed, cancelled, swaps, gross).
@@ -121,6 +185,9 @@ const std::vector<CounterTable>& CounterTables() {
         "SUM(CASE WHEN completed = 1 AND swap = 0 THEN price_fen ELSE 0 END)";
     const std::vector<std::string> values = {"placed", "completed", "cancelled", "swaps",
                                              "gross_fen"};
+    const std::string month = MonthSql("day");
+    const std::string complete_month = MonthSql("complete_day");
+    const std::string sold = " FROM trade_facts WHERE complete_day IS NOT NULL AND swap = 0 ";
     auto* t = new std::vector<CounterTable>{
         {"trade_daily", {"day", "market", "category", "region"}, values,
          absl::StrCat("SELECT day, market, category, region, ", sums, " FROM (", kFactEvents,
@@ -140,28 +207,86 @@ const std::vector<CounterTable>& CounterTables() {
          absl::StrCat("SELECT DISTINCT ", MonthSql("day"), ", region, category, seller FROM (",
                       kFactEvents, ") UNION SELECT DISTINCT ", MonthSql("day"),
                       ", region, category, buyer FROM (", kFactEvents, ")")},
+        {"trade_monthly", {"month", "market", "category", "region"}, values,
+         absl::StrCat("SELECT ", month, ", market, category, region, ", sums, " FROM (",
+                      kFactEvents, ") GROUP BY 1, 2, 3, 4"),
+         absl::StrCat("SELECT ", complete_month, ", market, category, region, price_fen, COUNT(*)",
+                      sold, "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5")},
+        {"trade_seller_monthly", {"month", "seller", "market", "category", "region"}, values,
+         absl::StrCat("SELECT ", month, ", seller, market, category, region, ", sums, " FROM (",
+                      kFactEvents, ") GROUP BY 1, 2, 3, 4, 5"),
+         absl::StrCat("SELECT ", complete_month,
+                      ", seller, market, category, region, price_fen, COUNT(*)", sold,
+                      "GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6")},
     };
     return t;
   }();
   return *tables;
 }
 
-// Reads `sql`'s rows into key text → value per value column (presence: 1).
+// The name of the counter row `st` is on (its key columns come first).
+std::string CounterKey(const CounterTable& t, const Statement& st) {
+  int64_t first = st.ColumnInt64(0);
+  std::string key = absl::StrCat(
+      t.name, " ",
+      t.keys[0] == "day" ? FormatDay(first)
+                         : absl::StrFormat("%04d-%02d", first / 12, first % 12 + 1));
+  for (size_t i = 1; i < t.keys.size(); ++i) {
+    std::string v = st.ColumnText(static_cast<int>(i));
+    if (t.keys[i] == "category") v = RowKey(v1::CATEGORY, v);
+    absl::StrAppend(&key, " ", v);
+  }
+  return key;
+}
+
+std::string PriceCounter(const std::string& key, int index) {
+  return absl::StrCat(key, " price ", BucketOfIndex(index));
+}
+
+// One rollup row's histogram recomputed from trade_facts: the counter
+// name, the key columns' values as text, the histogram.
+struct RecomputedHistogram {
+  std::string name;
+  std::vector<std::string> keys;
+  SparseHistogram histogram;
+};
+
+// Runs t.prices (ordered by key, then price): one entry per key.
+absl::StatusOr<std::vector<RecomputedHistogram>> RecomputeHistograms(Connection& c,
+                                                                     const CounterTable& t) {
+  std::vector<RecomputedHistogram> out;
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(t.prices));
+  const int price = static_cast<int>(t.keys.size());
+  while (true) {
+    MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) return out;
+    std::string name = CounterKey(t, st);
+    if (out.empty() || out.back().name != name) {
+      RecomputedHistogram& r = out.emplace_back();
+      r.name = std::move(name);
+      for (int i = 0; i < price; ++i) r.keys.push_back(st.ColumnText(i));
+    }
+    AddToHistogram(out.back().histogram, BucketIndex(st.ColumnInt64(price)),
+                   st.ColumnInt64(price + 1));
+  }
+}
+
+// Reads `sql`'s rows into key text → value per value column (presence: 1);
+// with `prices`, the row's histogram blob (after the values) as one counter
+// per bucket ("… price 123000"), a malformed blob as "… prices" = -1.
 absl::Status ReadCounters(Connection& c, const CounterTable& t, const std::string& sql,
-                          std::map<std::string, int64_t>& out) {
+                          std::map<std::string, int64_t>& out, bool prices = false) {
   MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  SparseHistogram h;
   while (true) {
     MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
     if (!more) return absl::OkStatus();
-    int64_t first = st.ColumnInt64(0);
-    std::string key = absl::StrCat(
-        t.name, " ",
-        t.keys[0] == "day" ? FormatDay(first)
-                           : absl::StrFormat("%04d-%02d", first / 12, first % 12 + 1));
-    for (size_t i = 1; i < t.keys.size(); ++i) {
-      std::string v = st.ColumnText(static_cast<int>(i));
-      if (t.keys[i] == "category") v = RowKey(v1::CATEGORY, v);
-      absl::StrAppend(&key, " ", v);
+    std::string key = CounterKey(t, st);
+    if (prices) {
+      if (!DecodeHistogram(st.ColumnBlob(static_cast<int>(t.keys.size() + t.values.size())), h)) {
+        out[absl::StrCat(key, " prices")] = -1;
+      }
+      for (const auto& [index, n] : h) out[PriceCounter(key, index)] = n;
     }
     if (t.values.empty()) {
       out[key] = 1;
@@ -174,6 +299,39 @@ absl::Status ReadCounters(Connection& c, const CounterTable& t, const std::strin
   }
 }
 
+// Replaces every row of `t` by the rows recomputed from trade_facts.
+absl::Status Refill(Connection& c, const CounterTable& t) {
+  std::vector<std::string> cols = t.keys;
+  cols.insert(cols.end(), t.values.begin(), t.values.end());
+  MARKET_RETURN_IF_ERROR(c.Exec(absl::StrCat("DELETE FROM ", t.name)));
+  MARKET_ASSIGN_OR_RETURN(Statement fill,
+                          c.Prepare(absl::StrCat("INSERT INTO ", t.name, "(",
+                                                 absl::StrJoin(cols, ", "), ") ", t.recompute)));
+  MARKET_RETURN_IF_ERROR(fill.Run());
+  if (t.prices.empty()) return absl::OkStatus();
+  MARKET_ASSIGN_OR_RETURN(std::vector<RecomputedHistogram> histograms, RecomputeHistograms(c, t));
+  std::vector<std::string> where;
+  for (size_t i = 0; i < t.keys.size(); ++i) where.push_back(absl::StrCat(t.keys[i], " = ?", i + 2));
+  MARKET_ASSIGN_OR_RETURN(Statement up, c.Prepare(absl::StrCat("UPDATE ", t.name,
+                                                                " SET prices = ?1 WHERE ",
+                                                                absl::StrJoin(where, " AND "))));
+  for (const RecomputedHistogram& r : histograms) {
+    up.Reset();
+    MARKET_RETURN_IF_ERROR(up.BindBlob(1, EncodeHistogram(r.histogram)));
+    for (size_t i = 0; i < t.keys.size(); ++i) {
+      int64_t n = 0;
+      const bool number = i == 0 || t.keys[i] == "category";
+      if (number && !absl::SimpleAtoi(r.keys[i], &n)) {
+        return absl::InternalError(absl::StrCat("non-numeric ", t.keys[i], " in ", r.name));
+      }
+      MARKET_RETURN_IF_ERROR(number ? up.Bind(static_cast<int>(i) + 2, n)
+                                    : up.BindText(static_cast<int>(i) + 2, r.keys[i]));
+    }
+    MARKET_RETURN_IF_ERROR(up.Run());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string CategoryKey(common::v1::Category category) {
@@ -184,6 +342,23 @@ absl::StatusOr<std::unique_ptr<StatsStore>> StatsStore::Open(const std::string& 
   sqlite::Options options;
   options.synchronous = sqlite::Options::Synchronous::kFull;
   MARKET_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options, Migrations()));
+  // Rollups added by a migration are filled from the facts once.
+  MARKET_RETURN_IF_ERROR(db->Write([](Connection& c) -> absl::Status {
+    std::set<std::string> pending;
+    {
+      MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT table_name FROM rollups_pending"));
+      while (true) {
+        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        pending.insert(st.ColumnText(0));
+      }
+    }
+    if (pending.empty()) return absl::OkStatus();
+    for (const CounterTable& t : CounterTables()) {
+      if (pending.contains(t.name)) MARKET_RETURN_IF_ERROR(Refill(c, t));
+    }
+    return c.Exec("DELETE FROM rollups_pending");
+  }));
   return std::unique_ptr<StatsStore>(new StatsStore(std::move(db)));
 }
 
@@ -271,27 +446,44 @@ absl::StatusOr<bool> StatsStore::Apply(Connection& c, const std::string& event_i
                              e.kind() == v1::TradeEvent::CANCELLED, completed && swap,
                              completed && !swap ? price : 0};
   for (bool per_seller : {false, true}) {
-    MARKET_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare(per_seller
-                      ? "INSERT INTO trade_seller_daily VALUES(?1, ?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                        "?10) ON CONFLICT DO UPDATE SET placed = placed + excluded.placed, "
-                        "completed = completed + excluded.completed, cancelled = cancelled + "
-                        "excluded.cancelled, swaps = swaps + excluded.swaps, gross_fen = "
-                        "gross_fen + excluded.gross_fen"
-                      : "INSERT INTO trade_daily VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10) "
-                        "ON CONFLICT DO UPDATE SET placed = placed + excluded.placed, "
-                        "completed = completed + excluded.completed, cancelled = cancelled + "
-                        "excluded.cancelled, swaps = swaps + excluded.swaps, gross_fen = "
-                        "gross_fen + excluded.gross_fen"));
-    MARKET_RETURN_IF_ERROR(st.Bind(1, day));
-    MARKET_RETURN_IF_ERROR(st.BindText(2, f_market));
-    MARKET_RETURN_IF_ERROR(st.Bind(3, category));
-    MARKET_RETURN_IF_ERROR(st.BindText(4, region));
-    for (int i = 0; i < 4; ++i) MARKET_RETURN_IF_ERROR(st.Bind(5 + i, deltas[i]));
-    if (per_seller) MARKET_RETURN_IF_ERROR(st.BindText(9, seller));
-    MARKET_RETURN_IF_ERROR(st.Bind(10, deltas[4]));
-    MARKET_RETURN_IF_ERROR(st.Run());
+    for (bool monthly : {false, true}) {
+      MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(UpsertSql(per_seller, monthly)));
+      MARKET_RETURN_IF_ERROR(st.Bind(1, monthly ? MonthOfDay(day) : day));
+      MARKET_RETURN_IF_ERROR(st.BindText(2, f_market));
+      MARKET_RETURN_IF_ERROR(st.Bind(3, category));
+      MARKET_RETURN_IF_ERROR(st.BindText(4, region));
+      for (int i = 0; i < 4; ++i) MARKET_RETURN_IF_ERROR(st.Bind(5 + i, deltas[i]));
+      if (per_seller) MARKET_RETURN_IF_ERROR(st.BindText(9, seller));
+      MARKET_RETURN_IF_ERROR(st.Bind(10, deltas[4]));
+      if (!monthly) {
+        MARKET_RETURN_IF_ERROR(st.Run());
+        continue;
+      }
+      MARKET_ASSIGN_OR_RETURN(bool returned, st.Step());
+      if (!returned) return absl::InternalError("monthly upsert returned no row");
+      SparseHistogram h;
+      const bool well_formed = DecodeHistogram(st.ColumnBlob(0), h);
+      MARKET_ASSIGN_OR_RETURN(bool more_rows, st.Step());
+      (void)more_rows;
+      if (!completed || swap) continue;
+      // A malformed blob (changed behind the service's back) starts over;
+      // the rebuild check reports it.
+      if (!well_formed) h.clear();
+      AddToHistogram(h, BucketIndex(price), 1);
+      MARKET_ASSIGN_OR_RETURN(
+          Statement up,
+          c.Prepare(per_seller ? "UPDATE trade_seller_monthly SET prices = ?1 WHERE month = ?2 "
+                                 "AND market = ?3 AND category = ?4 AND region = ?5 AND seller = ?6"
+                               : "UPDATE trade_monthly SET prices = ?1 WHERE month = ?2 AND "
+                                 "market = ?3 AND category = ?4 AND region = ?5"));
+      MARKET_RETURN_IF_ERROR(up.BindBlob(1, EncodeHistogram(h)));
+      MARKET_RETURN_IF_ERROR(up.Bind(2, MonthOfDay(day)));
+      MARKET_RETURN_IF_ERROR(up.BindText(3, f_market));
+      MARKET_RETURN_IF_ERROR(up.Bind(4, category));
+      MARKET_RETURN_IF_ERROR(up.BindText(5, region));
+      if (per_seller) MARKET_RETURN_IF_ERROR(up.BindText(6, seller));
+      MARKET_RETURN_IF_ERROR(up.Run());
+    }
     if (!completed || swap) continue;
     MARKET_ASSIGN_OR_RETURN(
         Statement p,
@@ -323,52 +515,70 @@ absl::StatusOr<bool> StatsStore::Apply(Connection& c, const std::string& event_i
 absl::StatusOr<std::vector<v1::TradeRow>> StatsStore::QueryTrade(const TradeQuery& q) {
   const bool seller = q.group_by == v1::SELLER;
   const std::string key = KeyExpr(q.group_by);
-  const std::string counters = absl::StrCat(
+  const std::string values = "placed, completed, cancelled, swaps, gross_fen";
+  // Edge days: counters summed per key and the exact day prices, bucketed here.
+  const std::string daily = absl::StrCat(
       "SELECT ", key, ", SUM(placed), SUM(completed), SUM(cancelled), SUM(swaps), "
-      "SUM(gross_fen) FROM ", seller ? "trade_seller_daily" : "trade_daily", kWhere,
-      " GROUP BY 1 ORDER BY 1");
-  const std::string prices =
+      "SUM(gross_fen) FROM ", seller ? "trade_seller_daily" : "trade_daily", Where("day"),
+      " GROUP BY 1");
+  const std::string daily_prices =
       absl::StrCat("SELECT ", key, ", price_fen, SUM(n) FROM ",
-                   seller ? "trade_seller_prices" : "trade_prices", kWhere,
-                   " GROUP BY 1, 2 ORDER BY 1, 2");
+                   seller ? "trade_seller_prices" : "trade_prices", Where("day"), " GROUP BY 1, 2");
+  // Whole months: one rollup row per month and group, with its histogram.
+  const std::string monthly =
+      absl::StrCat("SELECT ", key, ", ", values, ", prices FROM ",
+                   seller ? "trade_seller_monthly" : "trade_monthly", Where("month"));
+  const SplitRange split = Split(q.range);
+  struct Group {
+    v1::TradeRow row;
+    MergedHistogram prices;
+  };
   std::vector<v1::TradeRow> rows;
   MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    std::map<std::string, v1::TradeRow> by_key;
-    MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(counters));
-    MARKET_RETURN_IF_ERROR(BindQuery(st, q));
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      v1::TradeRow& r = by_key[st.ColumnText(0)];
-      r.set_orders_placed(st.ColumnInt64(1));
-      r.set_orders_completed(st.ColumnInt64(2));
-      r.set_orders_cancelled(st.ColumnInt64(3));
-      r.set_swaps_completed(st.ColumnInt64(4));
-      r.set_gross_fen(st.ColumnInt64(5));
-      int64_t sold = r.orders_completed() - r.swaps_completed();
-      if (sold > 0) r.set_mean_price_fen(r.gross_fen() / sold);
-    }
-    // Lower median per key from the merged histogram, read in price order.
-    MARKET_ASSIGN_OR_RETURN(Statement p, c.Prepare(prices));
-    MARKET_RETURN_IF_ERROR(BindQuery(p, q));
-    std::string current;
-    int64_t seen = 0;
-    while (true) {
-      MARKET_ASSIGN_OR_RETURN(bool more, p.Step());
-      if (!more) break;
-      std::string k = p.ColumnText(0);
-      if (k != current) {
-        current = k;
-        seen = 0;
+    std::map<std::string, Group> by_key;
+    auto add = [](v1::TradeRow& r, const Statement& st) {
+      r.set_orders_placed(r.orders_placed() + st.ColumnInt64(1));
+      r.set_orders_completed(r.orders_completed() + st.ColumnInt64(2));
+      r.set_orders_cancelled(r.orders_cancelled() + st.ColumnInt64(3));
+      r.set_swaps_completed(r.swaps_completed() + st.ColumnInt64(4));
+      r.set_gross_fen(r.gross_fen() + st.ColumnInt64(5));
+    };
+    for (const DayRange& days : split.days) {
+      MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(daily));
+      MARKET_RETURN_IF_ERROR(BindQuery(st, q, days));
+      while (true) {
+        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        add(by_key[st.ColumnText(0)].row, st);
       }
-      v1::TradeRow& r = by_key[k];
-      int64_t sold = r.orders_completed() - r.swaps_completed();
-      int64_t n = p.ColumnInt64(2);
-      int64_t middle = (sold + 1) / 2;  // 1-based rank of the lower median
-      if (seen < middle && seen + n >= middle) r.set_median_price_fen(p.ColumnInt64(1));
-      seen += n;
+      MARKET_ASSIGN_OR_RETURN(Statement p, c.Prepare(daily_prices));
+      MARKET_RETURN_IF_ERROR(BindQuery(p, q, days));
+      while (true) {
+        MARKET_ASSIGN_OR_RETURN(bool more, p.Step());
+        if (!more) break;
+        by_key[p.ColumnText(0)].prices.Add(BucketIndex(p.ColumnInt64(1)), p.ColumnInt64(2));
+      }
     }
-    for (auto& [k, r] : by_key) {
+    if (split.months) {
+      MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare(monthly));
+      MARKET_RETURN_IF_ERROR(BindQuery(st, q, *split.months));
+      while (true) {
+        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        Group& g = by_key[st.ColumnText(0)];
+        add(g.row, st);
+        // A malformed blob adds what it could decode; the rebuild reports it.
+        (void)g.prices.AddEncoded(st.ColumnBlob(6));
+      }
+    }
+    for (auto& [k, g] : by_key) {
+      v1::TradeRow& r = g.row;
+      const int64_t sold = r.orders_completed() - r.swaps_completed();
+      if (sold > 0) {
+        r.set_mean_price_fen(r.gross_fen() / sold);
+        // Rank of the lower median: its bucket (see price_histogram.h).
+        r.set_median_price_fen(g.prices.BucketOfRank((sold + 1) / 2));
+      }
       r.set_key(RowKey(q.group_by, k));
       rows.push_back(std::move(r));
     }
@@ -422,9 +632,19 @@ absl::StatusOr<v1::RebuildTradeResponse> StatsStore::RebuildTrade(bool repair) {
       std::map<std::string, int64_t> stored, recomputed;
       std::vector<std::string> cols = t.keys;
       cols.insert(cols.end(), t.values.begin(), t.values.end());
-      MARKET_RETURN_IF_ERROR(ReadCounters(
-          c, t, absl::StrCat("SELECT ", absl::StrJoin(cols, ", "), " FROM ", t.name), stored));
+      const bool prices = !t.prices.empty();
+      MARKET_RETURN_IF_ERROR(ReadCounters(c, t,
+                                          absl::StrCat("SELECT ", absl::StrJoin(cols, ", "),
+                                                       prices ? ", prices" : "", " FROM ", t.name),
+                                          stored, prices));
       MARKET_RETURN_IF_ERROR(ReadCounters(c, t, t.recompute, recomputed));
+      if (prices) {
+        MARKET_ASSIGN_OR_RETURN(std::vector<RecomputedHistogram> histograms,
+                                RecomputeHistograms(c, t));
+        for (const RecomputedHistogram& r : histograms) {
+          for (const auto& [index, n] : r.histogram) recomputed[PriceCounter(r.name, index)] = n;
+        }
+      }
       // A counter missing on one side counts 0.
       std::map<std::string, std::pair<int64_t, int64_t>> both;
       for (const auto& [k, n] : stored) both[k].first = n;
@@ -437,14 +657,7 @@ absl::StatusOr<v1::RebuildTradeResponse> StatsStore::RebuildTrade(bool repair) {
         d->set_stored(pair.first);
         d->set_recomputed(pair.second);
       }
-      if (repair) {
-        MARKET_RETURN_IF_ERROR(c.Exec(absl::StrCat("DELETE FROM ", t.name)));
-        MARKET_ASSIGN_OR_RETURN(Statement fill,
-                                c.Prepare(absl::StrCat("INSERT INTO ", t.name, "(",
-                                                       absl::StrJoin(cols, ", "), ") ",
-                                                       t.recompute)));
-        MARKET_RETURN_IF_ERROR(fill.Run());
-      }
+      if (repair) MARKET_RETURN_IF_ERROR(Refill(c, t));
     }
     return absl::OkStatus();
   };

@@ -4,12 +4,19 @@
 //   trade_daily(day, market, category, region)        placed/completed/…/gross
 //   trade_seller_daily(day, seller, market, category) the same per seller
 //   trade_prices / trade_seller_prices(…, price_fen)  n: a per-day exact price
-//     histogram of completed non-swap orders, for medians (exact; rows per day
-//     and group are bounded by the distinct prices, not by the orders)
+//     histogram of completed non-swap orders (rows per day and group are
+//     bounded by the distinct prices, not by the orders)
+//   trade_monthly / trade_seller_monthly(month, …)    the daily counters rolled
+//     up per month, plus `prices`: the month's bucketed price histogram (a
+//     blob of at most 900 buckets per power of ten, price_histogram.h)
 //   trade_parties(month, region, category, subject)   distinct buyers/sellers
 //     per month, for the public suppression rule
-// A query reads O(groups × days × distinct prices) counter rows, never the
-// facts. RebuildTrade recomputes every counter from trade_facts.
+// A query reads the whole months of its range from the monthly rollups and
+// the days at its edges from the daily counters: O(groups × (months + edge
+// days)) rows, never the facts. The median is the bucket of the exact lower
+// median (3 significant digits, see price_histogram.h). RebuildTrade
+// recomputes every counter, rollups and their histograms included, from
+// trade_facts.
 // Thread-safe (sqlite::Database).
 #ifndef MARKET_SERVICES_STATS_STATS_STORE_H_
 #define MARKET_SERVICES_STATS_STATS_STORE_H_

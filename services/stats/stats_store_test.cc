@@ -1,6 +1,7 @@
 // The statistics store on a real SQLite file: figures of a generated history
-// against an independent computation, idempotency by event id, and the
-// rebuild check.
+// against an independent computation (the median rounded down to its price
+// bucket, as documented), over whole months, edge days and both, idempotency
+// by event id, and the rebuild check on daily counters and monthly rollups.
 #include "services/stats/stats_store.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "common/resource/resource.h"
 #include "common/sqlite/sqlite_testing.h"
+#include "services/stats/price_histogram.h"
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -62,7 +64,7 @@ class StatsStoreTest : public ::testing::Test {
       o.buyer = absl::StrCat("subjects/b", rng() % 30);
       o.category = static_cast<common::v1::Category>(1 + rng() % 4);
       o.swap = rng() % 10 == 0;
-      o.price = o.swap ? 0 : 1000 * (1 + rng() % 50);
+      o.price = o.swap ? 0 : 1000 + rng() % 500'000;  // any fen: medians are bucketed
       o.placed = start + absl::Minutes(rng() % (120 * 24 * 60));
       int fate = rng() % 3;
       if (fate == 0) o.completed = o.placed + absl::Hours(rng() % 400);
@@ -112,7 +114,7 @@ class StatsStoreTest : public ::testing::Test {
       std::sort(p.begin(), p.end());
       if (!p.empty()) {
         row.set_mean_price_fen(row.gross_fen() / static_cast<int64_t>(p.size()));
-        row.set_median_price_fen(p[(p.size() - 1) / 2]);
+        row.set_median_price_fen(PriceBucket(p[(p.size() - 1) / 2]));
       }
       row.set_key(it->first);
       if (row.orders_placed() + row.orders_completed() + row.orders_cancelled() == 0) {
@@ -133,6 +135,22 @@ class StatsStoreTest : public ::testing::Test {
       ASSERT_TRUE(want.contains(got.key())) << got.key();
       EXPECT_EQ(got.DebugString(), want[got.key()].DebugString()) << got.key();
     }
+  }
+
+  // Runs `sql` behind the store's back; the rebuild check's report after it.
+  v1::RebuildTradeResponse CheckAfter(const std::string& sql) {
+    EXPECT_OK(store_->db().Write([&](sqlite::Connection& c) { return c.Exec(sql); }));
+    auto report = store_->RebuildTrade(false);
+    EXPECT_OK(report.status());
+    return report.ok() ? *report : v1::RebuildTradeResponse();
+  }
+
+  // Repairs, then expects the check to find nothing.
+  void RepairAndExpectConsistent() {
+    ASSERT_OK(store_->RebuildTrade(true).status());
+    auto after = store_->RebuildTrade(false);
+    ASSERT_OK(after.status());
+    EXPECT_EQ(after->differences_size(), 0) << after->DebugString();
   }
 
   DayRange Month(int month) {
@@ -162,6 +180,26 @@ TEST_F(StatsStoreTest, CustomRangeByMarketSellerAndRegionLevels) {
   ExpectFigures({.range = r}, [](const Order&) { return ""; });
 }
 
+TEST_F(StatsStoreTest, RangesOfWholeMonthsAndEdgeDaysMatchTheOrders) {
+  const std::pair<const char*, const char*> ranges[] = {
+      {"2026-01-01", "2026-03-31"},  // whole months only (rollups)
+      {"2025-12-15", "2026-02-10"},  // edge days, a whole month, edge days
+      {"2026-02-03", "2026-02-27"},  // inside one month (daily counters only)
+      {"2026-01-31", "2026-05-01"},  // one edge day each side
+      {"2026-03-07", "2026-03-07"},  // one day
+      {"2025-01-01", "2026-12-31"},  // two whole years
+  };
+  for (const auto& [from, to] : ranges) {
+    SCOPED_TRACE(absl::StrCat(from, "..", to));
+    DayRange r = *ResolvePeriod(v1::CUSTOM, from, to);
+    ExpectFigures({.range = r, .group_by = v1::CATEGORY},
+                  [](const Order& o) { return common::v1::Category_Name(o.category); });
+    ExpectFigures({.range = r, .group_by = v1::MARKET}, [](const Order& o) { return o.market; });
+    ExpectFigures({.range = r, .group_by = v1::SELLER}, [](const Order& o) { return o.seller; });
+    ExpectFigures({.range = r}, [](const Order&) { return ""; });
+  }
+}
+
 TEST_F(StatsStoreTest, FiltersByMarketRegionAndCategory) {
   DayRange r = *ResolvePeriod(v1::YEAR, "2026-06-01", "");
   auto rows = store_->QueryTrade({.range = r,
@@ -187,23 +225,63 @@ TEST_F(StatsStoreTest, RebuildFindsNoDifferenceOnAConsistentStore) {
 
 TEST_F(StatsStoreTest, RebuildReportsACounterChangedBehindTheServiceAndRepairsIt) {
   // WITHOUT ROWID tables have no rowid: change the first completed row by key.
-  ASSERT_OK(store_->db().Write([](sqlite::Connection& c) {
-    return c.Exec("UPDATE trade_daily SET completed = completed + 3 WHERE (day, market, category) = "
-                  "(SELECT day, market, category FROM trade_daily WHERE completed > 0 "
-                  "ORDER BY day LIMIT 1)");
-  }));
-  auto report = store_->RebuildTrade(false);
-  ASSERT_OK(report.status());
-  ASSERT_EQ(report->differences_size(), 1) << report->DebugString();
-  EXPECT_THAT(report->differences(0).counter(),
+  v1::RebuildTradeResponse report = CheckAfter(
+      "UPDATE trade_daily SET completed = completed + 3 WHERE (day, market, category) = "
+      "(SELECT day, market, category FROM trade_daily WHERE completed > 0 ORDER BY day LIMIT 1)");
+  ASSERT_EQ(report.differences_size(), 1) << report.DebugString();
+  EXPECT_THAT(report.differences(0).counter(),
               ::testing::AllOf(::testing::StartsWith("trade_daily 2026-01-"),
                                ::testing::EndsWith(" completed")));
-  EXPECT_EQ(report->differences(0).stored(), report->differences(0).recomputed() + 3);
+  EXPECT_EQ(report.differences(0).stored(), report.differences(0).recomputed() + 3);
+  RepairAndExpectConsistent();
+}
 
-  ASSERT_OK(store_->RebuildTrade(true).status());
-  auto after = store_->RebuildTrade(false);
-  ASSERT_OK(after.status());
-  EXPECT_EQ(after->differences_size(), 0);
+TEST_F(StatsStoreTest, RebuildReportsAMonthlyRollupCounterChangedBehindTheService) {
+  v1::RebuildTradeResponse report = CheckAfter(
+      "UPDATE trade_monthly SET placed = placed - 2 WHERE (month, market, category) = "
+      "(SELECT month, market, category FROM trade_monthly WHERE placed > 2 ORDER BY month LIMIT 1)");
+  ASSERT_EQ(report.differences_size(), 1) << report.DebugString();
+  EXPECT_THAT(report.differences(0).counter(),
+              ::testing::AllOf(::testing::StartsWith("trade_monthly 2026-01 markets/m"),
+                               ::testing::EndsWith(" placed")));
+  EXPECT_EQ(report.differences(0).stored(), report.differences(0).recomputed() - 2);
+}
+
+TEST_F(StatsStoreTest, RebuildReportsAChangedRollupPriceHistogramAndRepairsIt) {
+  // Empty the price histogram of one seller's busiest month row.
+  v1::RebuildTradeResponse report = CheckAfter(
+      "UPDATE trade_seller_monthly SET prices = x'' WHERE (month, seller, market, category) = "
+      "(SELECT month, seller, market, category FROM trade_seller_monthly "
+      "ORDER BY completed - swaps DESC LIMIT 1)");
+  ASSERT_GT(report.differences_size(), 0);
+  for (const v1::CounterDifference& d : report.differences()) {
+    EXPECT_THAT(d.counter(), ::testing::AllOf(::testing::StartsWith("trade_seller_monthly 2026-"),
+                                              ::testing::HasSubstr(" price ")));
+    EXPECT_EQ(d.stored(), 0);
+    EXPECT_GT(d.recomputed(), 0);
+  }
+
+  RepairAndExpectConsistent();
+  ExpectFigures({.range = *ResolvePeriod(v1::CUSTOM, "2026-01-01", "2026-06-30"),
+                 .group_by = v1::SELLER},
+                [](const Order& o) { return o.seller; });
+}
+
+TEST_F(StatsStoreTest, OpenFillsRollupsAMigrationLeftPending) {
+  // As a stats.db from before the rollups: empty rollup tables marked pending.
+  ASSERT_OK(store_->db().Write([](sqlite::Connection& c) {
+    return c.Exec("DELETE FROM trade_monthly; DELETE FROM trade_seller_monthly; "
+                  "INSERT INTO rollups_pending VALUES('trade_monthly'), ('trade_seller_monthly')");
+  }));
+  store_.reset();
+  auto reopened = StatsStore::Open(dir_.path() + "/stats.db");
+  ASSERT_OK(reopened.status());
+  store_ = std::move(*reopened);
+  auto report = store_->RebuildTrade(false);
+  ASSERT_OK(report.status());
+  EXPECT_EQ(report->differences_size(), 0) << report->DebugString();
+  ExpectFigures({.range = *ResolvePeriod(v1::QUARTER, "2026-01-01", ""), .group_by = v1::MARKET},
+                [](const Order& o) { return o.market; });
 }
 
 }  // namespace
