@@ -1,6 +1,7 @@
 #include "services/stats/stats_events.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto/crypto.h"
 #include "common/outbox/outbox.h"
 
 namespace market::stats {
@@ -13,6 +14,18 @@ absl::Status EnqueueTradeEvent(sqlite::Connection& c, const v1::TradeEvent& even
   *req.mutable_event() = event;
   return outbox::Enqueue(c, outbox::Event{req.event_id(), kStatsDestination, req.SerializeAsString()},
                          now);
+}
+
+absl::Status EnqueueFigureEvent(sqlite::Connection& c, const v1::FigureSnapshot& snapshot,
+                                absl::Time now) {
+  v1::RecordStatsEventRequest req;
+  const std::string& entity = snapshot.entity();
+  req.set_event_id(absl::StrCat(
+      "stats-", entity.size() <= 100 ? entity : HexEncode(Sha256(entity)), "@", snapshot.version()));
+  *req.mutable_snapshot() = snapshot;
+  absl::Status s = outbox::Enqueue(
+      c, outbox::Event{req.event_id(), kFiguresDestination, req.SerializeAsString()}, now);
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
 }
 
 }  // namespace market::stats

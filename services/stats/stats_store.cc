@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "services/stats/figures_store.h"
 
 namespace market::stats {
 
@@ -51,7 +52,7 @@ CREATE TABLE trade_seller_prices(
 CREATE TABLE trade_parties(
   month INTEGER NOT NULL, region TEXT NOT NULL, category INTEGER NOT NULL, subject TEXT NOT NULL,
   PRIMARY KEY(month, region, category, subject)) WITHOUT ROWID;
-)sql"}};
+)sql"}, {2, kFiguresSchema}};
   return *migrations;
 }
 
