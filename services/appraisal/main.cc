@@ -12,6 +12,7 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/stats/stats_client.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
   server::AddBinaryFlags(
       app, "appraisal",
       "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
-      {"identity", "listing", "credit"}, &flags);
+      {"identity", "listing", "credit", "stats"}, &flags);
   market::retention::RetentionOptions retention;
   market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::listing::kObservationDestination,
-        market::listing::ObservationDeliverer(listing_channel, identity->token)}});
+        market::listing::ObservationDeliverer(listing_channel, identity->token)},
+       {market::stats::kFiguresDestination,
+        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
   relay.ExportMetrics(&metrics, "appraisal");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->service.get(), "market.appraisal.v1.AppraisalService");

@@ -116,7 +116,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->appraisal_relay_ =
       relay(m->appraisal_.db, "appraisal",
             {{credit::kCreditDestination, to_credit},
-             {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)}});
+             {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)},
+             {stats::kFiguresDestination, to_figures}});
   m->warranty_relay_ =
       relay(m->warranty_.db, "warranty",
             {{credit::kCreditDestination, to_credit}, {stats::kFiguresDestination, to_figures}});
