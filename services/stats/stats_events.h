@@ -29,7 +29,8 @@ inline constexpr char kFiguresDestination[] = "stats.RecordStatsEvent";
 
 // Writes `snapshot` as pending, with event id "stats-{entity}@{version}"
 // (names longer than 100 characters are hashed), in the caller's
-// transaction. A snapshot already written for the same version is kept.
+// transaction. Written again for the same version before delivery, the
+// pending event's snapshot is replaced.
 absl::Status EnqueueFigureEvent(sqlite::Connection& c, const v1::FigureSnapshot& snapshot,
                                 absl::Time now);
 
