@@ -4,6 +4,7 @@
 // snapshot moves its counters; an older one changes nothing.
 #include "services/stats/figures_store.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <vector>
@@ -175,7 +176,9 @@ TEST(FigureRulesTest, AnUnansweredClaimCountsAMissedReplyOnlyOnceItsDeadlinePass
   std::vector<FigureCell> cells = Contributions(s);
   ASSERT_EQ(missed(cells), 1);
   for (const FigureCell& c : cells) {
-    if (c.metric == "replies_missed") EXPECT_EQ(c.day, DayOf(Day(3, 5)));
+    if (c.metric == "replies_missed") {
+      EXPECT_EQ(c.day, DayOf(Day(3, 5)));
+    }
   }
 }
 
