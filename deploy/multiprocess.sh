@@ -146,13 +146,13 @@ start listing "$LISTING" "$BIN/services/listing/market-listing" --data-dir "$BAS
 if [[ -x "$BIN/services/appraisal/market-appraisal" ]]; then
   start appraisal "$APPRAISAL" "$BIN/services/appraisal/market-appraisal" \
     --data-dir "$BASE/appraisal" --listen "$APPRAISAL" --http-listen "$(http 6)" \
-    "${common[@]}" --credit-addr "$CREDIT" --listing-addr "$LISTING" \
+    "${common[@]}" --credit-addr "$CREDIT" --listing-addr "$LISTING" --stats-addr "$STATS" \
     --service-credentials "$BASE/appraisal/service-credentials.json"
 fi
 if [[ -x "$BIN/services/warranty/market-warranty" ]]; then
   start warranty "$WARRANTY" "$BIN/services/warranty/market-warranty" \
     --data-dir "$BASE/warranty" --listen "$WARRANTY" --http-listen "$(http 8)" \
-    "${common[@]}" --credit-addr "$CREDIT" --listing-addr "$LISTING" \
+    "${common[@]}" --credit-addr "$CREDIT" --listing-addr "$LISTING" --stats-addr "$STATS" \
     --service-credentials "$BASE/warranty/service-credentials.json"
 fi
 

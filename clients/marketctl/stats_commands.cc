@@ -33,16 +33,19 @@ std::string GroupName(v1::GroupBy g) {
     case v1::CITY: return "按地市";
     case v1::PROVINCE: return "按省份";
     case v1::SELLER: return "按卖家";
+    case v1::FIRM: return "按鉴定机构";
     default: return "合计";
   }
 }
 
-int RunTrade(Client& client, const TradeFlags& f) {
-  v1::QueryTradeRequest req;
+// Fills the period, group and filters of a QueryTradeRequest or
+// QueryFiguresRequest from the flags; false (after a usage message) when bad.
+template <typename Request>
+bool FillQuery(Client& client, const TradeFlags& f, Request& req) {
   v1::Period period;
   if (!v1::Period_Parse(absl::AsciiStrToUpper(f.period), &period) || period == v1::PERIOD_UNSPECIFIED) {
     client.err() << "error: --period: want day, week, month, quarter, year or custom\n";
-    return kExitUsage;
+    return false;
   }
   req.set_period(period);
   req.set_from_date(f.from);
@@ -50,8 +53,9 @@ int RunTrade(Client& client, const TradeFlags& f) {
   if (!f.group_by.empty()) {
     v1::GroupBy g;
     if (!v1::GroupBy_Parse(absl::AsciiStrToUpper(f.group_by), &g) || g == v1::GROUP_BY_UNSPECIFIED) {
-      client.err() << "error: --group-by: want category, market, county, city, province or seller\n";
-      return kExitUsage;
+      client.err()
+          << "error: --group-by: want category, market, county, city, province, seller or firm\n";
+      return false;
     }
     req.set_group_by(g);
   }
@@ -59,25 +63,30 @@ int RunTrade(Client& client, const TradeFlags& f) {
   req.set_region(f.region);
   if (!f.category.empty()) {
     google::protobuf::RepeatedField<int> categories;
-    if (!ParseCategories(client, {f.category}, &categories)) return kExitUsage;
+    if (!ParseCategories(client, {f.category}, &categories)) return false;
     req.set_category(static_cast<common::v1::Category>(categories[0]));
   }
   if ((f.format == "csv" || f.format == "xlsx") == f.output_file.empty()) {
     client.err() << "error: --format csv|xlsx needs -o FILE (and -o needs one of them)\n";
-    return kExitUsage;
+    return false;
   }
-  v1::QueryTradeResponse resp;
-  grpc::Status s = Invoke(client, &Stub::QueryTrade, req, &resp);
-  if (!s.ok()) return client.Fail(s);
-  if (client.flags().output == "json") {
-    client.Print(resp);
-    return 0;
-  }
+  return true;
+}
+
+// The title's description of the query's group and filters.
+template <typename Request>
+std::string Filters(const Request& req) {
   std::vector<std::string> filters = {GroupName(req.group_by())};
   if (!req.markets().empty()) filters.push_back("市场 " + absl::StrJoin(req.markets(), "、"));
   if (!req.region().empty()) filters.push_back("区域 " + req.region());
-  if (!f.category.empty()) filters.push_back("类别 " + common::v1::Category_Name(req.category()));
-  StatsTable table = TradeTable(resp, absl::StrJoin(filters, " · "));
+  if (req.category() != common::v1::CATEGORY_UNSPECIFIED) {
+    filters.push_back("类别 " + common::v1::Category_Name(req.category()));
+  }
+  return absl::StrJoin(filters, " · ");
+}
+
+// Prints `table` or writes it as --format csv|xlsx to -o FILE.
+int Emit(Client& client, const TradeFlags& f, const StatsTable& table) {
   if (f.format == "csv") {
     std::ofstream out(f.output_file, std::ios::binary | std::ios::trunc);
     out << ToCsv(table);
@@ -99,10 +108,65 @@ int RunTrade(Client& client, const TradeFlags& f) {
   return 0;
 }
 
+int RunTrade(Client& client, const TradeFlags& f) {
+  v1::QueryTradeRequest req;
+  if (!FillQuery(client, f, req)) return kExitUsage;
+  v1::QueryTradeResponse resp;
+  grpc::Status s = Invoke(client, &Stub::QueryTrade, req, &resp);
+  if (!s.ok()) return client.Fail(s);
+  if (client.flags().output == "json") {
+    client.Print(resp);
+    return 0;
+  }
+  return Emit(client, f, TradeTable(resp, Filters(req)));
+}
+
+using FiguresRpc = grpc::Status (Stub::*)(grpc::ClientContext*, const v1::QueryFiguresRequest&,
+                                          v1::QueryFiguresResponse*);
+
+// One figure family: `stats claims|appraisals|entities`.
+struct FamilyCommand {
+  const char* name;
+  const char* help;
+  const char* title;
+  FiguresRpc rpc;
+};
+
+int RunFigures(Client& client, const TradeFlags& f, const FamilyCommand& family) {
+  v1::QueryFiguresRequest req;
+  if (!FillQuery(client, f, req)) return kExitUsage;
+  v1::QueryFiguresResponse resp;
+  grpc::Status s = Invoke(client, family.rpc, req, &resp);
+  if (!s.ok()) return client.Fail(s);
+  if (client.flags().output == "json") {
+    client.Print(resp);
+    return 0;
+  }
+  return Emit(client, f, FiguresTable(resp, family.title, Filters(req)));
+}
+
+// The period, group, filter and format options every query command has.
+void AddQueryOptions(CLI::App* cmd, TradeFlags* f) {
+  cmd->add_option("--period", f->period, "day, week (ISO), month, quarter, year or custom")
+      ->capture_default_str();
+  cmd->add_option("--from", f->from, "A day of the period, YYYY-MM-DD (custom: first day)")
+      ->required();
+  cmd->add_option("--to", f->to, "custom only: last day, YYYY-MM-DD");
+  cmd->add_option("--group-by", f->group_by,
+                  "category, market, county, city, province, seller or firm (default: one total)");
+  cmd->add_option("--market", f->markets, "Only these markets (repeatable)");
+  cmd->add_option("--region", f->region, "Only regions under this 2-, 4- or 6-digit code");
+  cmd->add_option("--category", f->category, "Only PHONE, APPLIANCE, FURNITURE or VEHICLE");
+  cmd->add_option("--format", f->format, "table, csv or xlsx")
+      ->check(CLI::IsMember({"table", "csv", "xlsx"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--output-file", f->output_file, "File for --format csv|xlsx");
+}
+
 }  // namespace
 
 void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* stats = AddGroup(&app, "stats", "The statistics ledger (统计台账): trade figures by period");
+  auto* stats = AddGroup(&app, "stats", "The statistics ledger (统计台账): trade, after-sales, appraisal and entity figures");
   auto* trade =
       stats->add_subcommand("trade", "Orders placed/completed/cancelled, gross, mean and median price")
           ->footer(
@@ -113,21 +177,32 @@ void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) 
               "  marketctl stats trade --period year --from 2026-01-01 --group-by market \\\n"
               "      --format xlsx -o 2026.xlsx");
   auto f = std::make_shared<TradeFlags>();
-  trade->add_option("--period", f->period, "day, week (ISO), month, quarter, year or custom")
-      ->capture_default_str();
-  trade->add_option("--from", f->from, "A day of the period, YYYY-MM-DD (custom: first day)")
-      ->required();
-  trade->add_option("--to", f->to, "custom only: last day, YYYY-MM-DD");
-  trade->add_option("--group-by", f->group_by,
-                    "category, market, county, city, province or seller (default: one total)");
-  trade->add_option("--market", f->markets, "Only these markets (repeatable)");
-  trade->add_option("--region", f->region, "Only regions under this 2-, 4- or 6-digit code");
-  trade->add_option("--category", f->category, "Only PHONE, APPLIANCE, FURNITURE or VEHICLE");
-  trade->add_option("--format", f->format, "table, csv or xlsx")
-      ->check(CLI::IsMember({"table", "csv", "xlsx"}))
-      ->capture_default_str();
-  trade->add_option("-o,--output-file", f->output_file, "File for --format csv|xlsx");
+  AddQueryOptions(trade, f.get());
   OnRun(trade, run, [&client, f] { return RunTrade(client, *f); });
+
+  static const FamilyCommand kFamilies[] = {
+      {"claims",
+       "After-sales: claims filed by kind, upheld/dismissed, replies on time/missed, days to "
+       "resolution",
+       "售后统计", &Stub::QueryAfterSales},
+      {"appraisals",
+       "Appraisal reports, disputes and overturns (--group-by firm: per firm)", "鉴定统计",
+       &Stub::QueryAppraisals},
+      {"entities",
+       "Listings created/published/removed/sold, days to sale, active markets, active and new "
+       "sellers",
+       "市场主体统计", &Stub::QueryEntities},
+  };
+  for (const FamilyCommand& family : kFamilies) {
+    auto* cmd = stats->add_subcommand(family.name, family.help)
+                    ->footer("Same periods, groups, filters, access rules and formats as "
+                             "`stats trade`.\nExample:\n  marketctl stats " +
+                             std::string(family.name) +
+                             " --period quarter --from 2026-01-01 --group-by market");
+    auto ff = std::make_shared<TradeFlags>();
+    AddQueryOptions(cmd, ff.get());
+    OnRun(cmd, run, [&client, ff, &family] { return RunFigures(client, *ff, family); });
+  }
 
   auto* rebuild =
       stats->add_subcommand("rebuild", "Recompute every counter from the order facts; list differences")

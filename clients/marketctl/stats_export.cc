@@ -1,5 +1,7 @@
 #include "clients/marketctl/stats_export.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -11,11 +13,15 @@ StatsTable TradeTable(const stats::v1::QueryTradeResponse& resp, const std::stri
   StatsTable t;
   t.title = absl::StrCat("交易统计 ", resp.from_date(), " 至 ", resp.to_date(),
                          filters.empty() ? "" : " · ", filters);
-  t.header = {"分组", "下单数", "成交数", "取消数", "互换成交数", "成交额(元)", "均价(元)", "中位价(元)"};
+  t.header = {"分组",     "下单数",   "成交数",   "取消数",         "互换成交数",
+              "成交额(元)", "均价(元)", "中位价(元)", "新建挂牌数",     "上架数",
+              "下架数",     "售出天数中位数", "售出天数均值"};
   for (const auto& r : resp.rows()) {
     std::string key = r.key().empty() ? "合计" : r.key();
     if (r.suppressed()) {
-      t.rows.push_back({key, "*", "*", "*", "*", "*", "*", "*"});
+      std::vector<StatsCell> stars = {key};
+      stars.resize(t.header.size(), StatsCell(std::string("*")));
+      t.rows.push_back(std::move(stars));
       continue;
     }
     auto yuan = [](int64_t fen) { return static_cast<double>(fen) / 100.0; };
@@ -23,7 +29,60 @@ StatsTable TradeTable(const stats::v1::QueryTradeResponse& resp, const std::stri
                       static_cast<double>(r.orders_completed()),
                       static_cast<double>(r.orders_cancelled()),
                       static_cast<double>(r.swaps_completed()), yuan(r.gross_fen()),
-                      yuan(r.mean_price_fen()), yuan(r.median_price_fen())});
+                      yuan(r.mean_price_fen()), yuan(r.median_price_fen()),
+                      static_cast<double>(r.listings_created()),
+                      static_cast<double>(r.listings_published()),
+                      static_cast<double>(r.listings_removed()),
+                      static_cast<double>(r.median_days_to_sale()),
+                      static_cast<double>(r.mean_days_to_sale())});
+  }
+  return t;
+}
+
+std::string FigureHeader(const std::string& column) {
+  static const auto* names = new std::map<std::string, std::string>{
+      {"claims_filed", "受理投诉数"},
+      {"refund_claims", "退货"},
+      {"exchange_claims", "换货"},
+      {"repair_claims", "维修"},
+      {"upheld", "裁定支持"},
+      {"dismissed", "裁定驳回"},
+      {"replies_on_time", "按时答复"},
+      {"replies_missed", "逾期未答复"},
+      {"resolved", "已解决"},
+      {"median_days_to_resolution", "解决天数中位数"},
+      {"reports_filed", "鉴定报告数"},
+      {"disputes_raised", "异议数"},
+      {"disputes_ruled", "异议已裁定"},
+      {"overturned", "鉴定被推翻"},
+      {"overturn_permille", "推翻率(‰)"},
+      {"listings_created", "新建挂牌数"},
+      {"listings_published", "上架数"},
+      {"listings_removed", "下架数"},
+      {"listings_sold", "售出数"},
+      {"median_days_to_sale", "售出天数中位数"},
+      {"mean_days_to_sale", "售出天数均值"},
+      {"active_markets", "活跃市场数"},
+      {"active_sellers", "活跃卖家数"},
+      {"new_sellers", "新增卖家数"},
+  };
+  auto it = names->find(column);
+  return it == names->end() ? column : it->second;
+}
+
+StatsTable FiguresTable(const stats::v1::QueryFiguresResponse& resp, const std::string& family,
+                        const std::string& filters) {
+  StatsTable t;
+  t.title = absl::StrCat(family, " ", resp.from_date(), " 至 ", resp.to_date(),
+                         filters.empty() ? "" : " · ", filters);
+  t.header = {"分组"};
+  for (const std::string& c : resp.columns()) t.header.push_back(FigureHeader(c));
+  for (const auto& r : resp.rows()) {
+    std::vector<StatsCell> row = {r.key().empty() ? std::string("合计") : r.key()};
+    for (int64_t v : r.values()) {
+      row.push_back(r.suppressed() ? StatsCell(std::string("*")) : StatsCell(static_cast<double>(v)));
+    }
+    t.rows.push_back(std::move(row));
   }
   return t;
 }

@@ -27,6 +27,13 @@ struct StatsTable {
 // ("按类别 · 市场 markets/m1") for the title.
 StatsTable TradeTable(const stats::v1::QueryTradeResponse& resp, const std::string& filters);
 
+// The figures of a QueryAfterSales/QueryAppraisals/QueryEntities response;
+// `family` names it in the title ("售后统计"), columns get Chinese headers.
+StatsTable FiguresTable(const stats::v1::QueryFiguresResponse& resp, const std::string& family,
+                        const std::string& filters);
+// The Chinese header of a QueryFiguresResponse column (the name if unknown).
+std::string FigureHeader(const std::string& column);
+
 // A cell as printed and in CSV: numbers without trailing zeros beyond fen.
 std::string CellText(const StatsCell& cell);
 

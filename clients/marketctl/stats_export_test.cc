@@ -62,14 +62,15 @@ TEST(StatsExportTest, CsvHasTitleChineseHeadersAndFigures) {
   EXPECT_EQ(rows[0][0], "交易统计 2026-03-01 至 2026-03-31 · 按类别");
   EXPECT_EQ(rows[1][0], "分组");
   EXPECT_EQ(rows[1][5], "成交额(元)");
-  EXPECT_THAT(rows[2], ::testing::ElementsAre("PHONE", "12", "9", "2", "0", "12345.50", "1371.72", "1200"));
+  EXPECT_THAT(rows[2], ::testing::ElementsAre("PHONE", "12", "9", "2", "0", "12345.50", "1371.72", "1200",
+                                            "0", "0", "0", "0", "0"));
   EXPECT_EQ(rows[3][1], "*");
 }
 
-TEST(StatsExportTest, XlsxOpensAndHoldsTheCsvNumbers) {
+// Writes `table` as XLSX and checks it opens and holds the CSV's cells.
+void ExpectXlsxMatchesCsv(const StatsTable& table) {
   sqlite::testing::ScopedTempDir dir;
-  const std::string path = dir.path() + "/trade.xlsx";
-  StatsTable table = TradeTable(Sample(), "按类别");
+  const std::string path = dir.path() + "/stats.xlsx";
   ASSERT_OK(WriteXlsx(table, path));
   // unzip -t checks every member's CRC: the file is a sound zip archive.
   EXPECT_THAT(RunCommand("unzip -t '" + path + "' 2>&1"), ::testing::HasSubstr("No errors detected"));
@@ -87,6 +88,40 @@ TEST(StatsExportTest, XlsxOpensAndHoldsTheCsvNumbers) {
   auto csv = CsvCells(ToCsv(table));
   ASSERT_EQ(xlsx.size(), csv.size());
   for (size_t r = 0; r < csv.size(); ++r) EXPECT_EQ(xlsx[r + 1], csv[r]) << "row " << r + 1;
+}
+
+TEST(StatsExportTest, XlsxOpensAndHoldsTheCsvNumbers) {
+  ExpectXlsxMatchesCsv(TradeTable(Sample(), "按类别"));
+}
+
+stats::v1::QueryFiguresResponse ClaimsSample() {
+  stats::v1::QueryFiguresResponse resp;
+  resp.set_from_date("2026-03-01");
+  resp.set_to_date("2026-03-31");
+  for (const char* c : {"claims_filed", "refund_claims", "median_days_to_resolution"}) {
+    resp.add_columns(c);
+  }
+  auto* a = resp.add_rows();
+  a->set_key("markets/east");
+  for (int64_t v : {7, 2, 3}) a->add_values(v);
+  auto* b = resp.add_rows();
+  b->set_key("markets/west");
+  for (int i = 0; i < 3; ++i) b->add_values(0);
+  b->set_suppressed(true);
+  return resp;
+}
+
+TEST(StatsExportTest, FiguresTableHasChineseHeadersAndStarsForSuppressedCells) {
+  auto rows = CsvCells(ToCsv(FiguresTable(ClaimsSample(), "售后统计", "按市场")));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0][0], "售后统计 2026-03-01 至 2026-03-31 · 按市场");
+  EXPECT_THAT(rows[1], ::testing::ElementsAre("分组", "受理投诉数", "退货", "解决天数中位数"));
+  EXPECT_THAT(rows[2], ::testing::ElementsAre("markets/east", "7", "2", "3"));
+  EXPECT_THAT(rows[3], ::testing::ElementsAre("markets/west", "*", "*", "*"));
+}
+
+TEST(StatsExportTest, AfterSalesXlsxHoldsTheCsvNumbers) {
+  ExpectXlsxMatchesCsv(FiguresTable(ClaimsSample(), "售后统计", "按市场"));
 }
 
 }  // namespace

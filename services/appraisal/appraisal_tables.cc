@@ -8,6 +8,7 @@
 #include "common/outbox/outbox.h"
 #include "common/pagination/filter.h"
 #include "common/resource/resource.h"
+#include "services/appraisal/appraisal_figures.h"
 #include "common/status/status.h"
 
 namespace market::appraisal {
@@ -379,7 +380,8 @@ absl::Status SaveAppraisal(Connection& c, const v1::Appraisal& a, int64_t versio
     return absl::AlreadyExistsError(
         absl::StrCat(a.name(), " or a report with the same content exists"));
   }
-  return s;
+  MARKET_RETURN_IF_ERROR(s);
+  return EnqueueAppraisalFigures(c, a, version);
 }
 
 absl::StatusOr<std::vector<AppraisalRow>> FiledOnItem(Connection& c, const std::string& item) {
@@ -452,7 +454,9 @@ absl::StatusOr<v1::Dispute> SaveDispute(Connection& c, v1::Dispute d, int64_t ve
                      "version = ?4, data = ?5 WHERE name = ?6",
             d.name().substr(0, d.name().find("/disputes/")), d.raiser(),
             static_cast<int64_t>(d.state()), version, Blob{d.SerializeAsString()}, d.name()));
-  return RunSave(st, std::move(d), version);
+  MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, RunSave(st, std::move(d), version));
+  MARKET_RETURN_IF_ERROR(EnqueueDisputeFigures(c, saved, version));
+  return saved;
 }
 
 absl::StatusOr<int> CountOpenDisputes(Connection& c, const std::string& appraisal,

@@ -13,6 +13,7 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/stats/stats_client.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   server::AddBinaryFlags(
       app, "appraisal",
       "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
-      {"identity", "listing", "credit"}, &flags);
+      {"identity", "listing", "credit", "stats"}, &flags);
   std::string public_base_url = market::appraisal::kDefaultPublicBaseUrl;
   app.add_option("--public-base-url", public_base_url,
                  "Public base URL of the HTTP port; certificates' QR codes point to {it}/verify")
@@ -51,7 +52,9 @@ int main(int argc, char** argv) {
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::listing::kObservationDestination,
-        market::listing::ObservationDeliverer(listing_channel, identity->token)}});
+        market::listing::ObservationDeliverer(listing_channel, identity->token)},
+       {market::stats::kFiguresDestination,
+        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
   relay.ExportMetrics(&metrics, "appraisal");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->service.get(), "market.appraisal.v1.AppraisalService");

@@ -16,6 +16,7 @@
 #include "common/pagination/filter.h"
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
+#include "services/listing/listing_figures.h"
 #include "common/status/status.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/search_index.h"
@@ -262,6 +263,7 @@ absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t ve
   if (!found) return absl::InternalError("listing vanished in its own transaction");
   MARKET_RETURN_IF_ERROR(IndexListingText(c, id.ColumnInt64(0), l.title(), l.description()));
   MARKET_RETURN_IF_ERROR(IndexListingPhotos(c, l));
+  MARKET_RETURN_IF_ERROR(EnqueueListingFigures(c, l, version));
   l.set_etag(VersionEtag(version));
   SetPhotoUrls(l);
   return l;

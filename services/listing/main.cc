@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::stats::kStatsDestination,
-        market::stats::StatsDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
+        market::stats::StatsDeliverer(server::PeerChannel(flags, "stats"), identity->token)},
+       {market::stats::kFiguresDestination,
+        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
   relay.ExportMetrics(&metrics, "listing");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->markets.get(), "market.listing.v1.MarketService");

@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   outbox::RelayOptions relay_options;
   relay_options.poll = options.outbox_poll;
   outbox::Relay::Deliverer to_credit = credit::CreditDeliverer(channel, token);
+  outbox::Relay::Deliverer to_figures = stats::FiguresDeliverer(channel, token);
   auto relay = [&](sqlite::Database* db, const char* name,
                    std::map<std::string, outbox::Relay::Deliverer> destinations) {
     auto r = std::make_unique<outbox::Relay>(db, clock, std::move(destinations), relay_options);
@@ -117,13 +118,16 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->listing_relay_ =
       relay(m->listing_.db, "listing",
             {{credit::kCreditDestination, to_credit},
-             {stats::kStatsDestination, stats::StatsDeliverer(channel, token)}});
+             {stats::kStatsDestination, stats::StatsDeliverer(channel, token)},
+             {stats::kFiguresDestination, to_figures}});
   m->appraisal_relay_ =
       relay(m->appraisal_.db, "appraisal",
             {{credit::kCreditDestination, to_credit},
-             {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)}});
+             {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)},
+             {stats::kFiguresDestination, to_figures}});
   m->warranty_relay_ =
-      relay(m->warranty_.db, "warranty", {{credit::kCreditDestination, to_credit}});
+      relay(m->warranty_.db, "warranty",
+            {{credit::kCreditDestination, to_credit}, {stats::kFiguresDestination, to_figures}});
   if (options.expiry_period > absl::ZeroDuration()) {
     m->credit_.credit->StartScheduler(options.expiry_period);
   }

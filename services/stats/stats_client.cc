@@ -20,4 +20,19 @@ outbox::Relay::Deliverer StatsDeliverer(std::shared_ptr<grpc::Channel> channel,
   };
 }
 
+outbox::Relay::Deliverer FiguresDeliverer(std::shared_ptr<grpc::Channel> channel,
+                                          client::TokenSource token) {
+  auto stub = std::shared_ptr<v1::StatisticsService::Stub>(v1::StatisticsService::NewStub(channel));
+  return [stub, token = std::move(token)](const std::string& event_id,
+                                          const std::string& payload) -> absl::Status {
+    v1::RecordStatsEventRequest req;
+    if (!req.ParseFromString(payload)) {
+      return absl::DataLossError(absl::StrCat("outbox event ", event_id, " does not parse"));
+    }
+    v1::RecordStatsEventResponse resp;
+    return client::CallAsService(
+        token, [&](grpc::ClientContext* ctx) { return stub->RecordStatsEvent(ctx, req, &resp); });
+  };
+}
+
 }  // namespace market::stats

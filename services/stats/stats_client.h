@@ -17,6 +17,11 @@ namespace market::stats {
 outbox::Relay::Deliverer StatsDeliverer(std::shared_ptr<grpc::Channel> channel,
                                         client::TokenSource token);
 
+// Delivers stats::kFiguresDestination events to
+// StatisticsService.RecordStatsEvent, as StatsDeliverer.
+outbox::Relay::Deliverer FiguresDeliverer(std::shared_ptr<grpc::Channel> channel,
+                                          client::TokenSource token);
+
 }  // namespace market::stats
 
 #endif  // MARKET_SERVICES_STATS_STATS_CLIENT_H_

@@ -23,6 +23,17 @@ inline constexpr char kStatsDestination[] = "stats.RecordTradeEvent";
 // outbox::Enqueue.
 absl::Status EnqueueTradeEvent(sqlite::Connection& c, const v1::TradeEvent& event, absl::Time now);
 
+// Outbox destination of entity snapshots (claims, appraisals, disputes,
+// listings): the payload is a serialized stats.v1.RecordStatsEventRequest.
+inline constexpr char kFiguresDestination[] = "stats.RecordStatsEvent";
+
+// Writes `snapshot` as pending, with event id "stats-{entity}@{version}"
+// (names longer than 100 characters are hashed), in the caller's
+// transaction. Written again for the same version before delivery, the
+// pending event's snapshot is replaced.
+absl::Status EnqueueFigureEvent(sqlite::Connection& c, const v1::FigureSnapshot& snapshot,
+                                absl::Time now);
+
 }  // namespace market::stats
 
 #endif  // MARKET_SERVICES_STATS_STATS_EVENTS_H_

@@ -37,6 +37,11 @@ std::vector<auth::RpcPolicy> StatsPolicies() {
       {.method = "QueryTrade", .public_access = true},
       {.method = "RecordTradeEvent", .roles = {SERVICE}},
       {.method = "RebuildTrade", .roles = {SUPERVISOR}},
+      // Role-dependent scope as QueryTrade (figures_service.cc).
+      {.method = "QueryAfterSales", .public_access = true},
+      {.method = "QueryAppraisals", .public_access = true},
+      {.method = "QueryEntities", .public_access = true},
+      {.method = "RecordStatsEvent", .roles = {SERVICE}},
   };
 }
 
@@ -53,33 +58,35 @@ absl::StatusOr<std::unique_ptr<StatisticsServiceImpl>> StatisticsServiceImpl::Cr
   return s;
 }
 
-absl::Status StatisticsServiceImpl::Query(const auth::Caller& caller,
-                                          const v1::QueryTradeRequest& req,
-                                          v1::QueryTradeResponse& resp) {
+absl::StatusOr<QueryScope> ResolveScope(const auth::Caller& caller, const ScopeRequest& req,
+                                        StatsStore& store) {
   Violations v;
-  absl::StatusOr<DayRange> range = ResolvePeriod(req.period(), req.from_date(), req.to_date());
+  absl::StatusOr<DayRange> range = ResolvePeriod(req.period, req.from_date, req.to_date);
   if (!range.ok() && !v.Merge(range.status())) return range.status();
-  if (!v1::GroupBy_IsValid(req.group_by())) v.Add("group_by", "unknown value");
-  if (!common::v1::Category_IsValid(req.category())) v.Add("category", "unknown value");
-  if (!req.region().empty() && !ValidRegionPrefix(req.region())) {
+  if (!v1::GroupBy_IsValid(req.group_by)) v.Add("group_by", "unknown value");
+  if (!common::v1::Category_IsValid(req.category)) v.Add("category", "unknown value");
+  if (!req.region.empty() && !ValidRegionPrefix(req.region)) {
     v.Add("region", "want a 2-, 4- or 6-digit region code prefix");
   }
-  for (int i = 0; i < req.markets_size(); ++i) {
-    if (!ValidMarketName(req.markets(i))) {
+  for (size_t i = 0; i < req.markets.size(); ++i) {
+    if (!ValidMarketName(req.markets[i])) {
       v.Add(absl::StrCat("markets[", i, "]"), "want markets/{market}");
     }
   }
   MARKET_RETURN_IF_ERROR(v.ToStatus());
-  TradeQuery q{.range = *range,
-               .group_by = req.group_by(),
-               .markets = {req.markets().begin(), req.markets().end()},
-               .region = req.region(),
-               .category = req.category()};
+  QueryScope scope;
+  TradeQuery& q = scope.q;
+  q = TradeQuery{.range = *range,
+                 .group_by = req.group_by,
+                 .markets = req.markets,
+                 .region = req.region,
+                 .category = req.category};
   const bool supervisor = caller.HasRole(common::v1::SUPERVISOR);
   const bool operator_ = caller.HasRole(common::v1::OPERATOR);
   const bool is_public = !supervisor && !operator_;
+  scope.is_public = is_public;
   if (operator_ && !supervisor) {
-    MARKET_ASSIGN_OR_RETURN(std::set<std::string> own, store_->MarketsOfOperator(caller.subject));
+    MARKET_ASSIGN_OR_RETURN(std::set<std::string> own, store.MarketsOfOperator(caller.subject));
     for (const std::string& m : q.markets) {
       if (!own.contains(m)) {
         return absl::PermissionDeniedError(
@@ -93,17 +100,27 @@ absl::Status StatisticsServiceImpl::Query(const auth::Caller& caller,
     }
   }
   if (is_public) {
-    if (req.period() != v1::MONTH) {
+    if (req.period != v1::MONTH) {
       return absl::PermissionDeniedError("the public sees monthly figures only (period MONTH)");
     }
-    if (req.group_by() != v1::CATEGORY && req.group_by() != v1::GROUP_BY_UNSPECIFIED) {
+    if (req.group_by != v1::CATEGORY && req.group_by != v1::GROUP_BY_UNSPECIFIED) {
       return absl::PermissionDeniedError("the public sees figures grouped by category only");
     }
-    if (!req.markets().empty() || (!req.region().empty() && req.region().size() != 6)) {
+    if (!req.markets.empty() || (!req.region.empty() && req.region.size() != 6)) {
       return absl::PermissionDeniedError(
           "the public sees county-level figures only (region of 6 digits, no market)");
     }
   }
+  return scope;
+}
+
+absl::Status StatisticsServiceImpl::Query(const auth::Caller& caller,
+                                          const v1::QueryTradeRequest& req,
+                                          v1::QueryTradeResponse& resp) {
+  MARKET_ASSIGN_OR_RETURN(QueryScope scope, ResolveScope(caller, ScopeRequestOf(req), *store_));
+  const TradeQuery& q = scope.q;
+  const DayRange* range = &q.range;
+  const bool is_public = scope.is_public;
   MARKET_ASSIGN_OR_RETURN(std::vector<v1::TradeRow> rows, store_->QueryTrade(q));
   if (is_public) {
     MARKET_ASSIGN_OR_RETURN(auto parties,
@@ -118,6 +135,7 @@ absl::Status StatisticsServiceImpl::Query(const auth::Caller& caller,
       }
     }
   }
+  MARKET_RETURN_IF_ERROR(AddListingFigures(q, is_public, rows));
   resp.set_from_date(FormatDay(range->first));
   resp.set_to_date(FormatDay(range->last));
   for (v1::TradeRow& r : rows) *resp.add_rows() = std::move(r);
@@ -151,6 +169,7 @@ grpc::Status StatisticsServiceImpl::RebuildTrade(grpc::ServerContext* ctx,
                                                  v1::RebuildTradeResponse* resp) {
   return server::HandleRpc(env_, ctx, "RebuildTrade", *req, [&](const auth::Caller&) {
     MARKET_ASSIGN_OR_RETURN(*resp, store_->RebuildTrade(req->repair()));
+    MARKET_RETURN_IF_ERROR(figures_.Rebuild(req->repair(), *resp));
     return absl::OkStatus();
   });
 }

@@ -12,6 +12,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/stats/price_histogram.h"
+#include "services/stats/figures_store.h"
 
 namespace market::stats {
 
@@ -69,7 +70,8 @@ CREATE TABLE trade_seller_monthly(
 -- Filled from trade_facts by StatsStore::Open (the price blobs need C++).
 CREATE TABLE rollups_pending(table_name TEXT PRIMARY KEY) WITHOUT ROWID;
 INSERT INTO rollups_pending VALUES('trade_monthly'), ('trade_seller_monthly');
-)sql"}};
+)sql"},
+                                                                    {3, kFiguresSchema}};
   return *migrations;
 }
 

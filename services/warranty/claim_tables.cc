@@ -9,6 +9,8 @@
 #include "common/resource/names.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
+#include "services/stats/stats_events.h"
+#include "services/warranty/claim_figures.h"
 
 namespace market::warranty {
 namespace {
@@ -184,6 +186,9 @@ absl::StatusOr<v1::Claim> SaveClaim(Connection& c, const ClaimRow& row, bool ins
     return absl::AlreadyExistsError(absl::StrCat(claim.name(), " already exists"));
   }
   MARKET_RETURN_IF_ERROR(s);
+  // The statistics ledger's snapshot, in the same transaction (claim_figures.h).
+  stats::v1::FigureSnapshot figures = ClaimFigures(row);
+  MARKET_RETURN_IF_ERROR(stats::EnqueueFigureEvent(c, figures, FromTimestamp(figures.time())));
   claim.set_etag(VersionEtag(row.version));
   return claim;
 }

@@ -8,6 +8,7 @@
 #include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/credit/credit_client.h"
+#include "services/stats/stats_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
 #include "services/warranty/warranty_module.h"
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
   CLI::App app{"market-warranty: three-guarantees claims, repairs, escalations and deadlines"};
   server::BinaryOptions flags;
   server::AddBinaryFlags(app, "warranty", "Folder for warranty.db and its secrets",
-                         {"identity", "listing", "credit"}, &flags);
+                         {"identity", "listing", "credit", "stats"}, &flags);
   market::retention::RetentionOptions retention;
   market::retention::AddRetentionFlags(app, &retention);
   CLI11_PARSE(app, argc, argv);
@@ -39,7 +40,9 @@ int main(int argc, char** argv) {
   market::outbox::Relay relay(
       warranty->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
+        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+       {market::stats::kFiguresDestination,
+        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
   relay.ExportMetrics(&metrics, "warranty");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(warranty->service.get(), "market.warranty.v1.WarrantyService");

@@ -1,0 +1,22 @@
+// A listing's snapshot for the statistics ledger (listing and market-entity
+// figures): written to listing's outbox by SaveListing in the same
+// transaction as every change (stats_events.h).
+#ifndef MARKET_SERVICES_LISTING_LISTING_FIGURES_H_
+#define MARKET_SERVICES_LISTING_LISTING_FIGURES_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "common/sqlite/connection.h"
+#include "market/listing/v1/listing.pb.h"
+
+namespace market::listing {
+
+// Enqueues the snapshot of `l` at `version` (its market's region and
+// operator read in the same transaction). A SOLD listing's sold time is its
+// update time.
+absl::Status EnqueueListingFigures(sqlite::Connection& c, const v1::Listing& l, int64_t version);
+
+}  // namespace market::listing
+
+#endif  // MARKET_SERVICES_LISTING_LISTING_FIGURES_H_
