@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "market/supervision/v1/supervision.grpc.pb.h"
+#include "services/credit/case_rules.h"
 #include "services/credit/credit_module.h"
 #include "services/identity/identity_testing.h"
 
@@ -297,7 +298,7 @@ TEST_F(CaseServiceTest, ListFiltersByKindStateRegionAssigneeAndOverdueAndPages) 
   EXPECT_THAT(List(absl::StrCat("assignee=\"", supervisor_, "\"")), ElementsAre(b.name()));
   EXPECT_THAT(List(absl::StrCat("subject=\"", seller_, "\"")), ElementsAre(a.name(), b.name()));
   EXPECT_THAT(List("overdue=true"), ElementsAre());
-  clock_.Advance(kCaseDuePeriod);
+  clock_.Advance(kCaseDuePeriod + absl::Seconds(1));
   EXPECT_THAT(List("overdue=true"), ElementsAre(a.name(), b.name()));
 
   sv::ListCasesRequest req;
