@@ -266,7 +266,7 @@ absl::Status EnqueueDisputeCase(Connection& c, const v1::Appraisal& a, const v1:
   supervision::v1::Case event;
   event.set_kind(supervision::v1::Case::APPRAISAL_DISPUTE);
   for (const auto& [subject, role] :
-       {std::pair{a.content().firm(), Role::APPRAISAL_FIRM},
+       {std::pair{FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
         std::pair{a.content().appraiser(), Role::APPRAISER}}) {
     if (subject.empty()) continue;
     supervision::v1::Party* p = event.add_subjects();
@@ -276,8 +276,9 @@ absl::Status EnqueueDisputeCase(Connection& c, const v1::Appraisal& a, const v1:
   event.set_resource(d.name());
   const std::string& listing = a.content().listing();
   event.set_market(listing.substr(0, listing.find("/listings/")));
-  event.set_summary(d.reason().substr(0, 400));
-  return credit::EnqueueCaseEvent(c, absl::StrCat("case-dispute-", HexEncode(Sha256(d.name())).substr(0, 40)), event, now);
+  event.set_summary(d.reason());
+  return credit::EnqueueCaseEvent(
+      c, absl::StrCat("case-dispute-", HexEncode(Sha256(d.name())).substr(0, 40)), event, now);
 }
 
 }  // namespace

@@ -22,7 +22,9 @@ namespace market::credit {
 inline constexpr char kCaseDestination[] = "supervision.RecordCaseEvent";
 
 // Writes `c` (kind, subjects, resource; market, region_code, summary) as a
-// pending case event with `event_id`, in the caller's transaction. An event
+// pending case event with `event_id`, in the caller's transaction; a summary
+// longer than 500 characters is cut to 500 (at a character boundary), so an
+// event never fails validation at the receiver for its length. An event
 // id already in the outbox is kept as it is (OK). Errors: those of
 // outbox::Enqueue.
 absl::Status EnqueueCaseEvent(sqlite::Connection& connection, const std::string& event_id,

@@ -14,7 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kVin[] = "LGBH52E05LY123456";
+constexpr char kVin[] = "1M8GDM9AXKP042788";
 constexpr char kImei[] = "355383063760236";
 const std::string kSeller = "subjects/seller-wu";
 
