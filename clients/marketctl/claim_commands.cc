@@ -20,17 +20,6 @@ using Stub = v1::WarrantyService::Stub;
 // "claims/c1" as given, or "c1" prefixed.
 std::string ClaimName(const std::string& s) { return Prefixed(s, "claims"); }
 
-// An enum flag parsed case-insensitively with the generated `parse`
-// (Kind_Parse, ...); nullopt after printing `want` (exit kExitUsage).
-template <typename E, typename Parse>
-std::optional<E> EnumFlag(Client& client, const char* flag, const std::string& text, Parse parse,
-                          const char* want) {
-  E value{};
-  if (parse(absl::AsciiStrToUpper(text), &value) && static_cast<int>(value) != 0) return value;
-  client.err() << "error: " << flag << " \"" << text << "\": want " << want << "\n";
-  return std::nullopt;
-}
-
 // Yuan text to a Money in fen; nullopt after printing why.
 std::optional<common::v1::Money> YuanFlag(Client& client, const char* flag,
                                           const std::string& text) {

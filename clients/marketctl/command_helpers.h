@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "clients/marketctl/client.h"
 #include "grpcpp/grpcpp.h"
 #include "market/common/v1/common.pb.h"
@@ -261,6 +262,17 @@ void AddFilteredList(CLI::App* cmd, Client& client, std::function<int()>* run,
     if (prepare) prepare(&r);
     return ListAndPrint(client, rpc, std::move(r), EveryPage(), field, columns);
   });
+}
+
+// An enum flag parsed case-insensitively with the generated `parse`
+// (Kind_Parse, ...); nullopt after printing `want` (exit kExitUsage).
+template <typename E, typename Parse>
+std::optional<E> EnumFlag(Client& client, const char* flag, const std::string& text, Parse parse,
+                          const char* want) {
+  E value{};
+  if (parse(absl::AsciiStrToUpper(text), &value) && static_cast<int>(value) != 0) return value;
+  client.err() << "error: " << flag << " \"" << text << "\": want " << want << "\n";
+  return std::nullopt;
 }
 
 }  // namespace market::ctl

@@ -36,6 +36,8 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run);
 // `admin backup|restore-check`: on the server host, files only (no RPC).
 void AddAdminCommands(CLI::App& app, Client& client, std::function<int()>* run);
 void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run);
+// The supervision case queue: `case list|get|assign|note|close|open|report`.
+void AddCaseCommands(CLI::App& app, Client& client, std::function<int()>* run);
 
 }  // namespace market::ctl
 

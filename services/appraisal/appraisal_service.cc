@@ -18,6 +18,7 @@
 #include "services/appraisal/appraisal_rules.h"
 #include "services/appraisal/certificate.h"
 #include "services/appraisal/grading_schemes.h"
+#include "services/credit/case_events.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
 
@@ -257,6 +258,28 @@ void RedactFor(const auth::Caller& caller, const std::string& caller_firm, v1::A
   }
   a.clear_filer();
   a.clear_state_reason();
+}
+
+// Opens an APPRAISAL_DISPUTE supervision case about the report's firm and
+// appraiser through the outbox, in the caller's transaction.
+absl::Status EnqueueDisputeCase(Connection& c, const v1::Appraisal& a, const v1::Dispute& d,
+                                absl::Time now) {
+  supervision::v1::Case event;
+  event.set_kind(supervision::v1::Case::APPRAISAL_DISPUTE);
+  for (const auto& [subject, role] :
+       {std::pair{FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
+        std::pair{a.content().appraiser(), Role::APPRAISER}}) {
+    if (subject.empty()) continue;
+    supervision::v1::Party* p = event.add_subjects();
+    p->set_subject(subject);
+    p->set_role(role);
+  }
+  event.set_resource(d.name());
+  const std::string& listing = a.content().listing();
+  event.set_market(listing.substr(0, listing.find("/listings/")));
+  event.set_summary(d.reason());
+  return credit::EnqueueCaseEvent(
+      c, absl::StrCat("case-dispute-", HexEncode(Sha256(d.name())).substr(0, 40)), event, now);
 }
 
 }  // namespace
@@ -920,6 +943,7 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
           d.set_state(v1::Dispute::OPEN);
           *d.mutable_create_time() = ToTimestamp(now);
           MARKET_ASSIGN_OR_RETURN(d, SaveDispute(c, d, 1, true));
+          MARKET_RETURN_IF_ERROR(EnqueueDisputeCase(c, a, d, now));
           if (!by_counter) {
             a.set_state(v1::Appraisal::DISPUTED);
             *a.mutable_update_time() = ToTimestamp(now);

@@ -10,6 +10,7 @@
 #include "common/server/binary.h"
 #include "services/appraisal/appraisal_module.h"
 #include "services/appraisal/verify_http.h"
+#include "services/credit/case_client.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
       module->db, *clock,
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+       {market::credit::kCaseDestination,
+        market::credit::CaseEventDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::listing::kObservationDestination,
         market::listing::ObservationDeliverer(listing_channel, identity->token)},
        {market::stats::kFiguresDestination,

@@ -66,4 +66,34 @@ absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const
   return m;
 }
 
+CasePeers ListingCasePeers(
+    std::function<absl::StatusOr<std::optional<listing::OrderInfo>>(const std::string&)> orders,
+    std::function<absl::StatusOr<std::string>(const std::string&)> market_region) {
+  CasePeers peers;
+  peers.order = [orders = std::move(orders)](
+                    const std::string& name) -> absl::StatusOr<std::optional<OrderParties>> {
+    MARKET_ASSIGN_OR_RETURN(std::optional<listing::OrderInfo> info, orders(name));
+    if (!info.has_value()) return std::nullopt;
+    return OrderParties{info->order.buyer(), info->order.seller(),
+                        name.substr(0, name.find("/orders/"))};
+  };
+  peers.market_region = std::move(market_region);
+  return peers;
+}
+
+absl::Status OpenCaseService(CreditModule& m, const std::string& data_dir, const Clock* clock,
+                             CasePeers peers, std::shared_ptr<const auth::TokenVerifier> verifier,
+                             std::shared_ptr<auth::SuspensionChecker> suspension,
+                             server::Metrics* metrics) {
+  MARKET_ASSIGN_OR_RETURN(
+      std::string secret,
+      config::LoadOrCreateSecret(absl::StrCat(data_dir, "/credit/page-token-hmac.key"), 32));
+  m.case_store = std::make_unique<CaseStore>(m.store.get());
+  MARKET_ASSIGN_OR_RETURN(m.cases, CaseServiceImpl::Create(m.case_store.get(), clock,
+                                                           std::move(peers), std::move(secret),
+                                                           std::move(verifier),
+                                                           std::move(suspension), metrics));
+  return absl::OkStatus();
+}
+
 }  // namespace market::credit

@@ -14,10 +14,12 @@
 #include "common/clock/clock.h"
 #include "common/retention/retention.h"
 #include "common/server/metrics.h"
+#include "services/credit/case_service.h"
 #include "services/credit/credit_service.h"
 #include "services/credit/ledger_http.h"  // AddLedgerHttpRoutes, for the binaries
 #include "services/credit/sqlite_credit_store.h"
 #include "services/identity/identity_client.h"
+#include "services/listing/listing_client.h"  // OrderInfo
 
 namespace market::credit {
 
@@ -31,6 +33,10 @@ struct CreditModule {
   // Purges request ids (and delivered outbox events, where the database has
   // an outbox) past their retention; gauges registered. Started by the binary.
   std::unique_ptr<retention::TablePurger> retention;
+  // The case queue (market.supervision.v1) in credit.db; set by
+  // OpenCaseService.
+  std::unique_ptr<CaseStore> case_store;
+  std::unique_ptr<CaseServiceImpl> cases;
 };
 
 // Operators of the markets a seller is admitted to
@@ -48,6 +54,19 @@ absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const
                                               std::shared_ptr<auth::SuspensionChecker> suspension,
                                               server::Metrics* metrics,
                                               const std::string& origin = kDefaultOrigin);
+
+// What the case queue asks the listing service in both deployments:
+// `orders` is ListingClient::GetOrder, `market_region` ListingClient::MarketRegion.
+CasePeers ListingCasePeers(
+    std::function<absl::StatusOr<std::optional<listing::OrderInfo>>(const std::string&)> orders,
+    std::function<absl::StatusOr<std::string>(const std::string&)> market_region);
+
+// Opens the case queue over `m`'s credit.db (m.case_store, m.cases), with
+// the page-token secret of the credit service in `data_dir`.
+absl::Status OpenCaseService(CreditModule& m, const std::string& data_dir, const Clock* clock,
+                             CasePeers peers, std::shared_ptr<const auth::TokenVerifier> verifier,
+                             std::shared_ptr<auth::SuspensionChecker> suspension,
+                             server::Metrics* metrics);
 
 }  // namespace market::credit
 

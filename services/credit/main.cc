@@ -39,10 +39,18 @@ int main(int argc, char** argv) {
           [listing](const std::string& seller) { return listing->OperatorsOfSeller(seller); }),
       identity->verifier, identity->suspension, &metrics);
   if (!credit.ok()) return server::FailStart(credit.status());
+  absl::Status cases = market::credit::OpenCaseService(
+      *credit, flags.data_dir, *clock,
+      market::credit::ListingCasePeers(
+          [listing](const std::string& order) { return listing->GetOrder(order); },
+          [listing](const std::string& market) { return listing->MarketRegion(market); }),
+      identity->verifier, identity->suspension, &metrics);
+  if (!cases.ok()) return server::FailStart(cases);
 
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(credit->credit.get(), "market.credit.v1.CreditService");
   runner.AddService(credit->ledger.get(), "market.credit.v1.LedgerService");
+  runner.AddService(credit->cases.get(), "market.supervision.v1.CaseService");
   market::credit::AddLedgerHttpRoutes(runner, credit->store.get());
   return server::ServeUntilSignal(
       runner,

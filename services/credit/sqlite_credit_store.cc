@@ -21,6 +21,7 @@
 #include "ledger/leaf.h"
 #include "ledger/merkle_tree.h"
 #include "ledger/tiles.h"
+#include "services/credit/case_store.h"
 #include "services/credit/stored_nodes.h"
 
 namespace market::credit {
@@ -87,6 +88,8 @@ CREATE TABLE leaves (
   salt BLOB NOT NULL
 );
 )sql"},
+      // The supervision case queue (market.supervision.v1, case_store.h).
+      {3, kCaseSchema},
   };
   return *migrations;
 }
@@ -355,6 +358,11 @@ absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> SqliteCreditStore::App
                             ledger::InclusionProof(r->record.index(), checkpoint.size, nodes));
   }
   return results;
+}
+
+absl::StatusOr<AppendResult> SqliteCreditStore::AppendInTransaction(Connection& c,
+                                                                     const Record& record) {
+  return AppendIn(c, record);
 }
 
 absl::StatusOr<AppendResult> SqliteCreditStore::AppendIn(Connection& c, const Record& record) {

@@ -68,6 +68,10 @@ class SqliteCreditStore final : public CreditStore {
       const RequestKey& key, absl::Time now) override;
 
   sqlite::Database* database() { return db_.get(); }
+  // Append() inside a write transaction the caller runs on database() (the
+  // case queue closes a case and appends its record in one transaction).
+  // Not coalesced: the record gets its own checkpoint.
+  absl::StatusOr<AppendResult> AppendInTransaction(sqlite::Connection& c, const Record& record);
   AppendStats GetAppendStats() const;
   // Append() calls waiting for the batch in progress (a queue-depth metric).
   size_t QueuedAppends() const { return appenders_.Queued(); }

@@ -41,6 +41,19 @@ absl::StatusOr<std::optional<OrderInfo>> ListingClient::GetOrder(const std::stri
   return info;
 }
 
+absl::StatusOr<std::string> ListingClient::MarketRegion(const std::string& name) const {
+  v1::GetMarketRequest get;
+  get.set_name(name);
+  v1::Market market;
+  absl::Status s = client::PeerError("listing service GetMarket",
+                                     client::CallAsService(token_, [&](grpc::ClientContext* ctx) {
+                                       return markets_->GetMarket(ctx, get, &market);
+                                     }));
+  if (absl::IsNotFound(s)) return std::string();
+  if (!s.ok()) return s;
+  return market.region_code();
+}
+
 absl::StatusOr<std::vector<std::string>> ListingClient::PartiesOfListing(
     const std::string& listing) const {
   v1::GetListingRequest get;

@@ -42,6 +42,10 @@ class ListingClient {
   // without repeats. NOT_FOUND for an unknown listing.
   absl::StatusOr<std::vector<std::string>> PartiesOfListing(const std::string& listing) const;
 
+  // The 6-digit region code of market `name` (markets/{m}); "" when the
+  // listing service says NOT_FOUND (the supervision case queue).
+  absl::StatusOr<std::string> MarketRegion(const std::string& name) const;
+
   // Operators of the markets `seller` is admitted to, sorted, without repeats
   // (empty for a subject admitted nowhere).
   absl::StatusOr<std::vector<std::string>> OperatorsOfSeller(const std::string& seller) const;

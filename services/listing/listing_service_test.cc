@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.grpc.pb.h"
+#include "market/supervision/v1/supervision.pb.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_testing.h"
 #include "services/listing/listing_client.h"
@@ -1230,6 +1231,49 @@ TEST_F(ListingServicesTest, MileageRollbackAcrossTwoObservationsOfOneVin) {
   EXPECT_EQ(h.flags(0), v1::Observation::MILEAGE_ROLLBACK);
   EXPECT_EQ(h.max_mileage_km(), 80000);
   EXPECT_EQ(h.events_size(), 2);
+}
+
+TEST_F(ListingServicesTest, RollbackOfAListedVehicleWritesOneCaseEventAboutItsSeller) {
+  // Pending case events (supervision.RecordCaseEvent), as the relay would send them.
+  auto case_events = [&] {
+    std::vector<supervision::v1::RecordCaseEventRequest> out;
+    EXPECT_OK(store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(
+          sqlite::Statement st,
+          c.Prepare("SELECT payload FROM outbox WHERE destination = "
+                    "'supervision.RecordCaseEvent' ORDER BY id"));
+      while (true) {
+        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        EXPECT_TRUE(out.emplace_back().ParseFromString(st.ColumnBlob(0)));
+      }
+      return absl::OkStatus();
+    }));
+    return out;
+  };
+  std::string item = absl::StrCat("items/VEHICLE:", kVin);
+  v1::Observation first, second, replay;
+  ASSERT_TRUE(Observe(item_stub_.get(), Ctx(service_), item, 80000,
+                      clock_.Now() - absl::Hours(24 * 30), "evt-1", &first)
+                  .ok());
+  ASSERT_TRUE(
+      Observe(item_stub_.get(), Ctx(service_), item, 52000, clock_.Now(), "evt-2", &second).ok());
+  EXPECT_TRUE(case_events().empty());  // never listed here: no seller to name
+  Published(Vehicle());
+  ASSERT_TRUE(
+      Observe(item_stub_.get(), Ctx(service_), item, 51000, clock_.Now(), "evt-3", &second).ok());
+  ASSERT_TRUE(
+      Observe(item_stub_.get(), Ctx(service_), item, 51000, clock_.Now(), "evt-3", &replay).ok());
+  auto events = case_events();
+  ASSERT_EQ(events.size(), 1u);
+  const supervision::v1::Case& k = events[0].case_();
+  EXPECT_EQ(k.kind(), supervision::v1::Case::MILEAGE_ROLLBACK);
+  EXPECT_EQ(k.resource(), item);
+  ASSERT_EQ(k.subjects_size(), 1);
+  EXPECT_EQ(k.subjects(0).subject(), seller_);
+  EXPECT_EQ(k.subjects(0).role(), Role::SELLER);
+  EXPECT_EQ(k.market(), market_);
+  EXPECT_EQ(k.region_code(), "350102");
 }
 
 TEST_F(ListingServicesTest, ObservationRetryIsIdempotent) {

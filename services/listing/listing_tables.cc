@@ -18,6 +18,7 @@
 #include "common/resource/resource.h"
 #include "services/listing/listing_figures.h"
 #include "common/status/status.h"
+#include "services/credit/case_events.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/search_index.h"
 #include "services/listing/utf8.h"
@@ -778,6 +779,37 @@ absl::StatusOr<ItemRow> EnsureItem(Connection& c, const std::string& name,
   return row;
 }
 
+namespace {
+
+// Opens a MILEAGE_ROLLBACK supervision case (through the outbox, in the
+// caller's transaction) about the seller of the item's latest listing, with
+// its market and region; an item never listed here has no seller to name, so
+// nothing is sent (the flag stays on the item).
+absl::Status EnqueueRollbackCase(Connection& c, const std::string& item, const v1::Observation& o,
+                                 absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("SELECT l.seller, l.market, coalesce(m.region_code, '') FROM "
+                              "listings l LEFT JOIN markets m ON m.name = l.market WHERE l.item = ? "
+                              "ORDER BY l.create_us DESC, l.id DESC LIMIT 1"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, item));
+  MARKET_ASSIGN_OR_RETURN(bool listed, st.Step());
+  if (!listed) return absl::OkStatus();
+  supervision::v1::Case event;
+  event.set_kind(supervision::v1::Case::MILEAGE_ROLLBACK);
+  supervision::v1::Party* seller = event.add_subjects();
+  seller->set_subject(st.ColumnText(0));
+  seller->set_role(common::v1::SELLER);
+  event.set_resource(item);
+  event.set_market(st.ColumnText(1));
+  event.set_region_code(st.ColumnText(2));
+  event.set_summary(absl::StrCat(o.mileage_km(), " km observed by ", o.source(),
+                                 " is below an earlier reading"));
+  return credit::EnqueueCaseEvent(
+      c, absl::StrCat("mileage-rollback-", HexEncode(Sha256(o.name())).substr(0, 40)), event, now);
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& item,
                                                v1::Observation o, absl::Time now) {
   ItemRow updated = item;
@@ -803,6 +835,9 @@ absl::StatusOr<v1::Observation> AddObservation(Connection& c, const ItemRow& ite
     }
     updated.max_mileage_km = std::max(updated.max_mileage_km.value_or(0), o.mileage_km());
   }
+  const bool new_rollback = std::find(o.flags().begin(), o.flags().end(),
+                                      v1::Observation::MILEAGE_ROLLBACK) != o.flags().end();
+  if (new_rollback) MARKET_RETURN_IF_ERROR(EnqueueRollbackCase(c, item.name, o, now));
   MARKET_ASSIGN_OR_RETURN(Statement ins,
                           c.Prepare("INSERT INTO observations(name, item, observed_us, mileage_km, "
                                     "data) VALUES(?, ?, ?, ?, ?)"));

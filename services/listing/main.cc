@@ -8,6 +8,7 @@
 #include "common/clock/clock.h"
 #include "common/retention/retention.h"
 #include "common/server/binary.h"
+#include "services/credit/case_client.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_module.h"
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
       module->db, *clock,
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+       {market::credit::kCaseDestination,
+        market::credit::CaseEventDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::stats::kStatsDestination,
         market::stats::StatsDeliverer(server::PeerChannel(flags, "stats"), identity->token)},
        {market::stats::kFiguresDestination,

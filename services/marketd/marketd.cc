@@ -6,6 +6,7 @@
 #include "clients/web/web_console.h"
 #include "common/config/files.h"
 #include "common/status/status.h"
+#include "services/credit/case_client.h"
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
@@ -56,6 +57,12 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                               return peers->Listing().OperatorsOfSeller(seller);
                                             }),
                       verifier, m->identity_.suspension, &m->metrics_));
+  MARKET_RETURN_IF_ERROR(credit::OpenCaseService(
+      m->credit_, options.data_dir, clock,
+      credit::ListingCasePeers(
+          [peers](const std::string& order) { return peers->Listing().GetOrder(order); },
+          [peers](const std::string& market) { return peers->Listing().MarketRegion(market); }),
+      verifier, m->identity_.suspension, &m->metrics_));
   MARKET_ASSIGN_OR_RETURN(m->listing_,
                           listing::OpenListingModule(options.data_dir, clock, subjects, verifier,
                                                      m->identity_.suspension, &m->metrics_));
@@ -82,6 +89,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->identity_.service.get(), "market.identity.v1.IdentityService");
   m->runner_->AddService(m->credit_.credit.get(), "market.credit.v1.CreditService");
   m->runner_->AddService(m->credit_.ledger.get(), "market.credit.v1.LedgerService");
+  m->runner_->AddService(m->credit_.cases.get(), "market.supervision.v1.CaseService");
   credit::AddLedgerHttpRoutes(*m->runner_, m->credit_.store.get());
   web::AddWebConsoleRoutes(*m->runner_);
   m->runner_->AddService(m->listing_.markets.get(), "market.listing.v1.MarketService");
@@ -108,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   relay_options.poll = options.outbox_poll;
   outbox::Relay::Deliverer to_credit = credit::CreditDeliverer(channel, token);
   outbox::Relay::Deliverer to_figures = stats::FiguresDeliverer(channel, token);
+  outbox::Relay::Deliverer to_cases = credit::CaseEventDeliverer(channel, token);
   auto relay = [&](sqlite::Database* db, const char* name,
                    std::map<std::string, outbox::Relay::Deliverer> destinations) {
     auto r = std::make_unique<outbox::Relay>(db, clock, std::move(destinations), relay_options);
@@ -119,15 +128,19 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
       relay(m->listing_.db, "listing",
             {{credit::kCreditDestination, to_credit},
              {stats::kStatsDestination, stats::StatsDeliverer(channel, token)},
+             {credit::kCaseDestination, to_cases},
              {stats::kFiguresDestination, to_figures}});
   m->appraisal_relay_ =
       relay(m->appraisal_.db, "appraisal",
             {{credit::kCreditDestination, to_credit},
+             {credit::kCaseDestination, to_cases},
              {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)},
              {stats::kFiguresDestination, to_figures}});
   m->warranty_relay_ =
       relay(m->warranty_.db, "warranty",
-            {{credit::kCreditDestination, to_credit}, {stats::kFiguresDestination, to_figures}});
+            {{credit::kCreditDestination, to_credit},
+             {credit::kCaseDestination, to_cases},
+             {stats::kFiguresDestination, to_figures}});
   if (options.expiry_period > absl::ZeroDuration()) {
     m->credit_.credit->StartScheduler(options.expiry_period);
   }

@@ -7,6 +7,7 @@
 #include "common/clock/clock.h"
 #include "common/retention/retention.h"
 #include "common/server/binary.h"
+#include "services/credit/case_client.h"
 #include "services/credit/credit_client.h"
 #include "services/stats/stats_client.h"
 #include "services/identity/identity_client.h"
@@ -42,7 +43,9 @@ int main(int argc, char** argv) {
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::stats::kFiguresDestination,
-        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
+        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)},
+       {market::credit::kCaseDestination,
+        market::credit::CaseEventDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
   relay.ExportMetrics(&metrics, "warranty");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(warranty->service.get(), "market.warranty.v1.WarrantyService");

@@ -16,6 +16,7 @@
 #include "common/resource/resource.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
+#include "services/credit/case_events.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
 #include "services/warranty/claim_lifecycle.h"
@@ -335,6 +336,25 @@ absl::Status Emit(Connection& c, absl::string_view prefix, const v1::Claim& clai
   absl::Status s = credit::EnqueueCreditEvent(
       c, absl::StrCat(prefix, HexEncode(Sha256(claim.name())).substr(0, 40)), r, now);
   return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+}
+
+// Opens a supervision case of `kind` about `claim` (against its seller)
+// through the outbox, once per claim and kind.
+absl::Status EmitCase(Connection& c, supervision::v1::Case::Kind kind, const v1::Claim& claim,
+                      absl::string_view summary, absl::Time now) {
+  supervision::v1::Case event;
+  event.set_kind(kind);
+  supervision::v1::Party* seller = event.add_subjects();
+  seller->set_subject(claim.seller());
+  seller->set_role(Role::SELLER);
+  event.set_resource(claim.name());
+  event.set_market(claim.order().substr(0, claim.order().find("/orders/")));
+  event.set_summary(std::string(summary));
+  return credit::EnqueueCaseEvent(
+      c,
+      absl::StrCat("case-", absl::AsciiStrToLower(supervision::v1::Case::Kind_Name(kind)), "-",
+                   HexEncode(Sha256(claim.name())).substr(0, 40)),
+      event, now);
 }
 
 // Confirms the recorded resolution: RESOLVED, and CLAIM_RESOLVED_ON_TIME when
@@ -685,7 +705,7 @@ grpc::Status WarrantyServiceImpl::EscalateClaim(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     return Mutate(caller, "EscalateClaim", *req, resp,
                   Only(caller, /*seller=*/false, "escalates it"),
-                  [&](Connection&, ClaimRow& row, absl::Time now) -> absl::Status {
+                  [&](Connection& c, ClaimRow& row, absl::Time now) -> absl::Status {
                     v1::Claim& claim = row.claim;
                     bool late = !claim.has_resolution() && claim.has_resolve_deadline() &&
                                 FromTimestamp(claim.resolve_deadline()) < now;
@@ -696,7 +716,8 @@ grpc::Status WarrantyServiceImpl::EscalateClaim(grpc::ServerContext* ctx,
                     claim.set_auto_escalated(false);
                     *claim.mutable_escalate_time() = ToTimestamp(now);
                     claim.clear_confirm_deadline();
-                    return absl::OkStatus();
+                    return EmitCase(c, supervision::v1::Case::CLAIM_ESCALATED, claim,
+                                    req->reason(), now);
                   });
   });
 }
@@ -923,12 +944,16 @@ absl::StatusOr<bool> WarrantyServiceImpl::ApplyDeadline(const std::string& name)
       MARKET_RETURN_IF_ERROR(Emit(c, "claim-reply-missed-", claim, Record::CLAIM_REPLY_MISSED,
                                   /*against_seller=*/true,
                                   "seller missed the reply deadline of a warranty claim", now));
+      MARKET_RETURN_IF_ERROR(EmitCase(c, supervision::v1::Case::CLAIM_ESCALATED, claim,
+                                      "seller missed the reply deadline", now));
     } else if (HasPendingResolution(claim)) {
       MARKET_RETURN_IF_ERROR(Confirm(c, *row, now, /*automatic=*/true));
     } else {
       // Resolve deadline passed without a resolution: report it once; the
       // claim itself (and its etag) stays as it is.
       row->overdue = true;
+      MARKET_RETURN_IF_ERROR(EmitCase(c, supervision::v1::Case::CLAIM_OVERDUE, claim,
+                                      "claim resolution past its deadline", now));
       server::LogJson("warn", "warranty claim resolution overdue",
                       {{"claim", claim.name()},
                        {"seller", claim.seller()},

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.pb.h"
+#include "market/supervision/v1/supervision.pb.h"
 #include "services/identity/identity_testing.h"
 #include "services/warranty/warranty_module.h"
 
@@ -247,15 +248,31 @@ class WarrantyServiceTest : public identity::testing::ServiceTest {
     EXPECT_OK(warranty_.db->Read([&](sqlite::Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
                               c.Prepare("SELECT event_id, destination, payload FROM outbox "
-                                        "WHERE delivered_time IS NULL AND destination != "
-                                        "'stats.RecordStatsEvent' ORDER BY id"));
+                                        "WHERE delivered_time IS NULL AND destination = "
+                                        "'credit.RecordEvent' ORDER BY id"));
       while (true) {
         MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
         if (!more) break;
-        EXPECT_EQ(st.ColumnText(1), "credit.RecordEvent");
         credit::v1::RecordEventRequest req;
         EXPECT_TRUE(req.ParseFromString(st.ColumnBlob(2)));
         out.emplace_back(st.ColumnText(0), req.record());
+      }
+      return absl::OkStatus();
+    }));
+    return out;
+  }
+  // Pending outbox case events (supervision.RecordCaseEvent).
+  std::vector<supervision::v1::RecordCaseEventRequest> PendingCaseEvents() {
+    std::vector<supervision::v1::RecordCaseEventRequest> out;
+    EXPECT_OK(warranty_.db->Read([&](sqlite::Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
+                              c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL "
+                                        "AND destination = 'supervision.RecordCaseEvent' "
+                                        "ORDER BY id"));
+      while (true) {
+        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        EXPECT_TRUE(out.emplace_back().ParseFromString(st.ColumnBlob(0)));
       }
       return absl::OkStatus();
     }));
@@ -773,6 +790,34 @@ TEST_F(WarrantyServiceTest, UpheldRulingRecordsClaimUpheldAndOnTimeResolution) {
   EXPECT_EQ(on_time.subject(), seller_);
   EXPECT_EQ(on_time.subject_role(), Role::SELLER);
   EXPECT_EQ(Reason(Resolve(buyer_, c.name(), std::nullopt, true, &out)), "CLAIM_NOT_RESOLVABLE");
+}
+
+TEST_F(WarrantyServiceTest, AutomaticEscalationWritesOneCaseEventAboutTheSeller) {
+  v1::Claim c = Filed();
+  EXPECT_TRUE(PendingCaseEvents().empty());
+  clock_.Advance(absl::Hours(72) + absl::Seconds(1));
+  EXPECT_EQ(RunDeadlines(), 1);
+  EXPECT_EQ(RunDeadlines(), 0);
+  auto events = PendingCaseEvents();
+  ASSERT_EQ(events.size(), 1u);
+  const supervision::v1::Case& k = events[0].case_();
+  EXPECT_EQ(k.kind(), supervision::v1::Case::CLAIM_ESCALATED);
+  EXPECT_EQ(k.resource(), c.name());
+  ASSERT_EQ(k.subjects_size(), 1);
+  EXPECT_EQ(k.subjects(0).subject(), seller_);
+  EXPECT_EQ(k.subjects(0).role(), Role::SELLER);
+  EXPECT_EQ(k.market(), c.order().substr(0, c.order().find("/orders/")));
+}
+
+TEST_F(WarrantyServiceTest, OverdueResolutionWritesOneClaimOverdueCaseEvent) {
+  v1::Claim c = Accepted(v1::Claim::REPAIR);
+  clock_.Advance(kDay * 15 + absl::Seconds(1));
+  EXPECT_EQ(RunDeadlines(), 1);
+  EXPECT_EQ(RunDeadlines(), 0);
+  auto events = PendingCaseEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].case_().kind(), supervision::v1::Case::CLAIM_OVERDUE);
+  EXPECT_EQ(events[0].case_().resource(), c.name());
 }
 
 TEST_F(WarrantyServiceTest, ResolutionAutoConfirmedAfterSevenDays) {
