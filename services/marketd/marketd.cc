@@ -9,6 +9,7 @@
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
 #include "services/stats/stats_client.h"
+#include "services/webhook/webhook_events.h"
 
 namespace market::marketd {
 
@@ -71,6 +72,9 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                             verifier, m->identity_.suspension, &m->metrics_));
   MARKET_ASSIGN_OR_RETURN(m->stats_, stats::OpenStatsModule(options.data_dir, clock, verifier,
                                                            m->identity_.suspension, &m->metrics_));
+  MARKET_ASSIGN_OR_RETURN(m->webhook_, webhook::OpenWebhookModule(
+                                           options.data_dir, clock, verifier,
+                                           m->identity_.suspension, &m->metrics_, options.webhook));
   MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(*m->identity_.store, kMarketdServiceAccount,
                                                         "marketd outbox relay", clock->Now()));
   server::ServerOptions server_options = options.server;
@@ -87,6 +91,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->runner_->AddService(m->appraisal_.service.get(), "market.appraisal.v1.AppraisalService");
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   m->runner_->AddService(m->stats_.service.get(), "market.stats.v1.StatisticsService");
+  m->runner_->AddService(m->webhook_.service.get(), "market.webhook.v1.WebhookService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
 
   // Every call between services, and every outbox delivery, goes through the
@@ -100,6 +105,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   outbox::RelayOptions relay_options;
   relay_options.poll = options.outbox_poll;
   outbox::Relay::Deliverer to_credit = credit::CreditDeliverer(channel, token);
+  outbox::Relay::Deliverer to_webhook = webhook::WebhookDeliverer(channel, token);
   auto relay = [&](sqlite::Database* db, const char* name,
                    std::map<std::string, outbox::Relay::Deliverer> destinations) {
     auto r = std::make_unique<outbox::Relay>(db, clock, std::move(destinations), relay_options);
@@ -110,13 +116,17 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   m->listing_relay_ =
       relay(m->listing_.db, "listing",
             {{credit::kCreditDestination, to_credit},
-             {stats::kStatsDestination, stats::StatsDeliverer(channel, token)}});
+             {stats::kStatsDestination, stats::StatsDeliverer(channel, token)},
+             {webhook::kWebhookDestination, to_webhook}});
   m->appraisal_relay_ =
       relay(m->appraisal_.db, "appraisal",
             {{credit::kCreditDestination, to_credit},
-             {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)}});
+             {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)},
+             {webhook::kWebhookDestination, to_webhook}});
   m->warranty_relay_ =
-      relay(m->warranty_.db, "warranty", {{credit::kCreditDestination, to_credit}});
+      relay(m->warranty_.db, "warranty",
+            {{credit::kCreditDestination, to_credit}, {webhook::kWebhookDestination, to_webhook}});
+  m->webhook_.dispatcher->Start();
   if (options.expiry_period > absl::ZeroDuration()) {
     m->credit_.credit->StartScheduler(options.expiry_period);
   }
@@ -135,6 +145,7 @@ Marketd::~Marketd() { Shutdown(); }
 void Marketd::Shutdown() {
   if (listing_.orders != nullptr) listing_.orders->StopScheduler();
   if (warranty_.service != nullptr) warranty_.service->StopScheduler();
+  if (webhook_.dispatcher != nullptr) webhook_.dispatcher->Stop();
   for (retention::TablePurger* purger : purgers()) purger->Stop();
   for (outbox::Relay* relay :
        {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {

@@ -20,6 +20,7 @@
 #include "services/listing/listing_module.h"
 #include "services/stats/stats_module.h"
 #include "services/warranty/warranty_module.h"
+#include "services/webhook/webhook_module.h"
 
 namespace market::marketd {
 
@@ -39,6 +40,8 @@ struct MarketdOptions {
   // Retention of request ids and delivered outbox events in every service's
   // database, and how often they are purged.
   retention::RetentionOptions retention;
+  // The webhook dispatcher's CA bundle and back-off.
+  webhook::DispatcherOptions webhook;
 };
 
 // The SERVICE account marketd's relays call other services as.
@@ -61,6 +64,7 @@ class Marketd {
   warranty::WarrantyModule& warranty() { return warranty_; }
   appraisal::AppraisalModule& appraisal() { return appraisal_; }
   stats::StatsModule& stats() { return stats_; }
+  webhook::WebhookModule& webhook() { return webhook_; }
   void Shutdown();
 
  private:
@@ -79,6 +83,7 @@ class Marketd {
   warranty::WarrantyModule warranty_;
   std::unique_ptr<outbox::Relay> warranty_relay_;
   stats::StatsModule stats_;
+  webhook::WebhookModule webhook_;
   std::unique_ptr<server::ServerRunner> runner_;
   std::string bootstrap_file_;
 };

@@ -6,6 +6,18 @@
 
 namespace market::webhook {
 
+void AddWebhookFlags(CLI::App& app, DispatcherOptions* options) {
+  app.add_option("--webhook-ca", options->ca_file,
+                 "PEM CA bundle webhook receivers' certificates are verified against "
+                 "(default: the system's trust store)")
+      ->check(CLI::ExistingFile);
+  app.add_option_function<double>(
+         "--webhook-backoff-seconds",
+         [options](double s) { options->backoff.initial_backoff = absl::Seconds(s); },
+         "Delay before the first webhook retry; it doubles per failure up to 1 h (default 30)")
+      ->check(CLI::PositiveNumber);
+}
+
 absl::StatusOr<WebhookModule> OpenWebhookModule(const std::string& data_dir, const Clock* clock,
                                                 std::shared_ptr<const auth::TokenVerifier> verifier,
                                                 std::shared_ptr<auth::SuspensionChecker> suspension,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "CLI/CLI.hpp"
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
@@ -23,6 +24,11 @@ struct WebhookModule {
   // Not started; the binary calls Start() once serving and Stop() before exit.
   std::unique_ptr<Dispatcher> dispatcher;
 };
+
+// --webhook-ca (the CA bundle receivers' certificates are verified against)
+// and --webhook-backoff-seconds (the first retry delay), for the binaries
+// hosting the service.
+void AddWebhookFlags(CLI::App& app, DispatcherOptions* options);
 
 absl::StatusOr<WebhookModule> OpenWebhookModule(const std::string& data_dir, const Clock* clock,
                                                 std::shared_ptr<const auth::TokenVerifier> verifier,

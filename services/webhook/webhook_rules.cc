@@ -99,7 +99,7 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view url) {
 absl::Status ValidateWebhook(const v1::Webhook& webhook, absl::string_view prefix) {
   Violations v;
   absl::StatusOr<Endpoint> endpoint = ParseEndpoint(webhook.url());
-  if (!endpoint.ok()) v.Merge(endpoint.status(), absl::StrCat(prefix, "."));
+  if (!endpoint.ok()) v.Merge(endpoint.status(), prefix);
   if (webhook.event_kinds().empty()) v.Add(absl::StrCat(prefix, ".event_kinds"), "at least one");
   for (int i = 0; i < webhook.event_kinds_size(); ++i) {
     if (!Subscribable(webhook.event_kinds(i))) {
