@@ -332,6 +332,23 @@ TEST_F(WebhookE2eTest, ReceiverRejectsAReplayedTimestampOlderThanFiveMinutes) {
   EXPECT_EQ(receiver_->Rejected(), 2);
 }
 
+TEST_F(WebhookE2eTest, ReceiverWithACertificateFromAnotherCaGetsNothing) {
+  const std::string other = dir_.path() + "/other";
+  ASSERT_TRUE(Pki("ca " + other));
+  ASSERT_TRUE(Pki("server " + other + " impostor --ip 127.0.0.1"));
+  Receiver impostor(other + "/impostor.crt", other + "/impostor.key");
+  receiver_->Stop();
+  ASSERT_EQ(impostor.Start(port_), port_);
+  v1::CreateWebhookResponse hook = Create(sup_, {v1::CLAIM_FILED});
+  impostor.SetSecret(hook.secret());
+  PublishThroughOutbox("ev-x", v1::CLAIM_FILED);
+  ASSERT_TRUE(Eventually([&] { return FailedAttempts(hook.webhook().name(), "ev-x") >= 2; }));
+  EXPECT_TRUE(impostor.Posts().empty());
+  const v1::Delivery d = Deliveries(sup_, hook.webhook().name()).at(0);
+  EXPECT_EQ(d.state(), v1::Delivery::PENDING);
+  EXPECT_NE(d.attempts(0).error().find("certificate"), std::string::npos) << d.attempts(0).error();
+}
+
 TEST_F(WebhookE2eTest, TestWebhookSendsASignedPing) {
   v1::CreateWebhookResponse hook = Create(op_, {v1::CLAIM_FILED});
   receiver_->SetSecret(hook.secret());

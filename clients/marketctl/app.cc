@@ -48,6 +48,7 @@ void BuildApp(CLI::App& app, GlobalFlags* flags, Client& client, std::function<i
   AddClaimCommands(app, client, run);
   AddAdminCommands(app, client, run);
   AddStatsCommands(app, client, run);
+  AddWebhookCommands(app, client, run);
 }
 
 }  // namespace market::ctl

@@ -138,7 +138,8 @@ void Client::RouteCommandGroup(const std::string& group) {
       {"login", "IDENTITY"},      {"whoami", "IDENTITY"}, {"subject", "IDENTITY"},
       {"market", "LISTING"},      {"listing", "LISTING"}, {"order", "LISTING"},
       {"item", "LISTING"},        {"credit", "CREDIT"},   {"ledger", "CREDIT"},
-      {"appraisal", "APPRAISAL"}, {"claim", "WARRANTY"}, {"stats", "STATS"}};
+      {"appraisal", "APPRAISAL"}, {"claim", "WARRANTY"}, {"stats", "STATS"},
+      {"webhook", "CREDIT"}};
   auto it = services->find(group);
   if (it == services->end()) return;
   std::string var = "MARKET_" + it->second + "_ADDR";

@@ -36,6 +36,8 @@ void AddClaimCommands(CLI::App& app, Client& client, std::function<int()>* run);
 // `admin backup|restore-check`: on the server host, files only (no RPC).
 void AddAdminCommands(CLI::App& app, Client& client, std::function<int()>* run);
 void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run);
+// `webhook add|list|delete|test|deliveries` (served by the credit process).
+void AddWebhookCommands(CLI::App& app, Client& client, std::function<int()>* run);
 
 }  // namespace market::ctl
 

@@ -19,6 +19,7 @@
 #include "services/appraisal/grading_schemes.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
+#include "services/webhook/webhook_events.h"
 
 namespace market::appraisal {
 namespace {
@@ -256,6 +257,29 @@ void RedactFor(const auth::Caller& caller, const std::string& caller_firm, v1::A
   }
   a.clear_filer();
   a.clear_state_reason();
+}
+
+// Writes the webhook event `kind` about dispute `d` of report `a` (id
+// `id_prefix` + dispute name), for supervisors and the report's firm; an
+// event already written with that id is kept as it is.
+absl::Status EmitDisputeWebhook(Connection& c, webhook::v1::EventKind kind,
+                                absl::string_view id_prefix, const v1::Dispute& d,
+                                const v1::Appraisal& a, absl::Time now) {
+  webhook::v1::Event e;
+  e.set_event_id(absl::StrCat(id_prefix, d.name()));
+  e.set_kind(kind);
+  *e.mutable_time() = ToTimestamp(now);
+  e.set_resource(d.name());
+  const std::string& listing = a.content().listing();
+  e.set_market(listing.substr(0, listing.find("/listings/")));
+  if (std::string firm = FirmSubject(a.content().firm()); !firm.empty()) e.add_audience(firm);
+  auto& attrs = *e.mutable_attributes();
+  attrs["appraisal"] = a.name();
+  attrs["raiser"] = d.raiser();
+  attrs["state"] = v1::Dispute::State_Name(d.state());
+  if (!listing.empty()) attrs["listing"] = listing;
+  absl::Status s = webhook::EnqueueWebhookEvent(c, e, now);
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
 }
 
 }  // namespace
@@ -918,6 +942,8 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
           d.set_state(v1::Dispute::OPEN);
           *d.mutable_create_time() = ToTimestamp(now);
           MARKET_ASSIGN_OR_RETURN(d, SaveDispute(c, d, 1, true));
+          MARKET_RETURN_IF_ERROR(
+              EmitDisputeWebhook(c, webhook::v1::DISPUTE_FILED, "dispute-filed:", d, a, now));
           if (!by_counter) {
             a.set_state(v1::Appraisal::DISPUTED);
             *a.mutable_update_time() = ToTimestamp(now);
@@ -1067,6 +1093,8 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
           d.set_decision_document_number(req->decision_document_number());
           *d.mutable_rule_time() = ToTimestamp(now);
           MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, SaveDispute(c, d, row.version + 1, false));
+          MARKET_RETURN_IF_ERROR(EmitDisputeWebhook(c, webhook::v1::RULING_MADE,
+                                                    "dispute-ruled:", saved, arow.appraisal, now));
           v1::Appraisal& a = arow.appraisal;
           const v1::Appraisal::State before = a.state();
           const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,

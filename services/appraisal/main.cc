@@ -12,6 +12,7 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/webhook/webhook_events.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -45,7 +46,10 @@ int main(int argc, char** argv) {
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::listing::kObservationDestination,
-        market::listing::ObservationDeliverer(listing_channel, identity->token)}});
+        market::listing::ObservationDeliverer(listing_channel, identity->token)},
+       // The webhook service is hosted by the credit process.
+       {market::webhook::kWebhookDestination,
+        market::webhook::WebhookDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
   relay.ExportMetrics(&metrics, "appraisal");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->service.get(), "market.appraisal.v1.AppraisalService");
