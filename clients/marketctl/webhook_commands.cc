@@ -89,7 +89,8 @@ void AddWebhookCommands(CLI::App& app, Client& client, std::function<int()>* run
   add->add_option("--description", f->description, "Up to 200 characters");
   OnRun(add, run, [&client, f] { return RunAdd(client, *f); });
 
-  auto* list = webhook->add_subcommand("list", "Your webhooks (a SUPERVISOR sees all)");
+  auto* list = webhook->add_subcommand("list", "Your webhooks (a SUPERVISOR sees all)")
+                   ->footer("Example:\n  marketctl webhook list");
   OnRun(list, run, [&client] {
     v1::ListWebhooksResponse resp;
     grpc::Status s = Invoke(client, &Stub::ListWebhooks, v1::ListWebhooksRequest(), &resp);
@@ -104,14 +105,17 @@ void AddWebhookCommands(CLI::App& app, Client& client, std::function<int()>* run
     return 0;
   });
 
-  AddCallByName(webhook->add_subcommand("delete", "Delete a webhook; pending deliveries stop"),
+  AddCallByName(webhook->add_subcommand("delete", "Delete a webhook; pending deliveries stop")
+                    ->footer("Example:\n  marketctl webhook delete 3f2a9c0d1e4b5a67"),
                 client, run, &Stub::DeleteWebhook, "name", "webhooks/{id} or {id}", "webhooks");
-  AddCallByName(webhook->add_subcommand("test", "Send a signed ping event to a webhook"), client,
-                run, &Stub::TestWebhook, "name", "webhooks/{id} or {id}", "webhooks");
+  AddCallByName(webhook->add_subcommand("test", "Send a signed ping event to a webhook")
+                    ->footer("Example:\n  marketctl webhook test 3f2a9c0d1e4b5a67"),
+                client, run, &Stub::TestWebhook, "name", "webhooks/{id} or {id}", "webhooks");
 
   auto* deliveries =
       webhook->add_subcommand("deliveries", "A webhook's deliveries, newest first, with attempts")
-          ->footer("Times are China time (UTC+8). STATUS 0: no HTTP answer (see ERROR).");
+          ->footer("Times are China time (UTC+8). STATUS 0: no HTTP answer (see ERROR).\n"
+                   "Example:\n  marketctl webhook deliveries 3f2a9c0d1e4b5a67 --page-size 50");
   auto name = std::make_shared<std::string>();
   deliveries->add_option("name", *name, "webhooks/{id} or {id}")->required();
   auto paging = AddPageFlags(deliveries, "Deliveries per page (1..100; default 20)");
