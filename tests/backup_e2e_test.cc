@@ -179,7 +179,7 @@ TEST_F(BackupE2eTest, BackupWhileWritingRestoresToTheManifestCheckpoint) {
   writer.join();
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
   EXPECT_EQ(failed.load(), 0);
-  EXPECT_THAT(backup.out, HasSubstr("6 SQLite databases"));
+  EXPECT_THAT(backup.out, HasSubstr("7 SQLite databases"));
   // Outbox senders before receivers, identity last, then keys and photos.
   std::vector<size_t> at;
   for (const char* file : {"appraisal.db ", "warranty.db ", "listing.db ", "credit.db ",

@@ -316,15 +316,15 @@ class Backup {
 
   // Where a database comes in the copy order: the senders of outbox events
   // before their receivers (appraisal -> listing -> credit and stats,
-  // warranty -> credit), identity last, so that an event delivered after its sender's
+  // warranty -> credit, appraisal and warranty -> webhook), identity last, so that an event delivered after its sender's
   // snapshot is still pending in the copy (and redelivered, deduplicated by
   // event id) rather than lost, and every subject a copy names is in the
   // identity copy. Unknown databases first.
   static int CopyRank(const std::string& path) {
     static const char* const kOrder[] = {"appraisal.db", "warranty.db", "listing.db", "stats.db",
-                                         "credit.db",    "identity.db"};
+                                         "credit.db",    "webhook.db",  "identity.db"};
     const std::string name = fs::path(path).filename().string();
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < 7; ++i) {
       if (name == kOrder[i]) return i + 1;
     }
     return 0;
@@ -570,7 +570,7 @@ void AddAdminCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   backup->footer(
       "Run on the server host, as marketd's user or root; marketd may keep running. Each\n"
       "database is copied in one read transaction, in the order appraisal, warranty, listing,\n"
-      "stats, credit, identity (outbox senders first), then key files and photos. DIR is created\n"
+      "stats, credit, webhook, identity (outbox senders first), then key files and photos. DIR is created\n"
       "(mode 0700); files in it are mode 0600. One --data-dir: its files go to DIR. Several\n"
       "(one per service, e.g. var-multi/identity ... var-multi/warranty): each goes to\n"
       "DIR/<folder name>.\n"

@@ -49,6 +49,7 @@ void BuildApp(CLI::App& app, GlobalFlags* flags, Client& client, std::function<i
   AddAdminCommands(app, client, run);
   AddStatsCommands(app, client, run);
   AddCaseCommands(app, client, run);
+  AddWebhookCommands(app, client, run);
 }
 
 }  // namespace market::ctl

@@ -139,7 +139,8 @@ void Client::RouteCommandGroup(const std::string& group) {
       {"market", "LISTING"},      {"listing", "LISTING"}, {"order", "LISTING"},
       {"item", "LISTING"},        {"credit", "CREDIT"},   {"ledger", "CREDIT"},
       {"appraisal", "APPRAISAL"}, {"claim", "WARRANTY"}, {"stats", "STATS"},
-      {"case", "CREDIT"}};  // the case queue runs in the credit process
+      {"case", "CREDIT"},  // the case queue runs in the credit process
+      {"webhook", "CREDIT"}};
   auto it = services->find(group);
   if (it == services->end()) return;
   std::string var = "MARKET_" + it->second + "_ADDR";

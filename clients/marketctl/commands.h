@@ -38,6 +38,8 @@ void AddAdminCommands(CLI::App& app, Client& client, std::function<int()>* run);
 void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run);
 // The supervision case queue: `case list|get|assign|note|close|open|report`.
 void AddCaseCommands(CLI::App& app, Client& client, std::function<int()>* run);
+// `webhook add|list|delete|test|deliveries` (served by the credit process).
+void AddWebhookCommands(CLI::App& app, Client& client, std::function<int()>* run);
 
 }  // namespace market::ctl
 

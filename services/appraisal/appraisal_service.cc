@@ -21,6 +21,7 @@
 #include "services/credit/case_events.h"
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
+#include "services/webhook/webhook_events.h"
 
 namespace market::appraisal {
 namespace {
@@ -280,6 +281,29 @@ absl::Status EnqueueDisputeCase(Connection& c, const v1::Appraisal& a, const v1:
   event.set_summary(d.reason());
   return credit::EnqueueCaseEvent(
       c, absl::StrCat("case-dispute-", HexEncode(Sha256(d.name())).substr(0, 40)), event, now);
+}
+
+// Writes the webhook event `kind` about dispute `d` of report `a` (id
+// `id_prefix` + dispute name), for supervisors and the report's firm; an
+// event already written with that id is kept as it is.
+absl::Status EmitDisputeWebhook(Connection& c, webhook::v1::EventKind kind,
+                                absl::string_view id_prefix, const v1::Dispute& d,
+                                const v1::Appraisal& a, absl::Time now) {
+  webhook::v1::Event e;
+  e.set_event_id(absl::StrCat(id_prefix, d.name()));
+  e.set_kind(kind);
+  *e.mutable_time() = ToTimestamp(now);
+  e.set_resource(d.name());
+  const std::string& listing = a.content().listing();
+  e.set_market(listing.substr(0, listing.find("/listings/")));
+  if (std::string firm = FirmSubject(a.content().firm()); !firm.empty()) e.add_audience(firm);
+  auto& attrs = *e.mutable_attributes();
+  attrs["appraisal"] = a.name();
+  attrs["raiser"] = d.raiser();
+  attrs["state"] = v1::Dispute::State_Name(d.state());
+  if (!listing.empty()) attrs["listing"] = listing;
+  absl::Status s = webhook::EnqueueWebhookEvent(c, e, now);
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
 }
 
 }  // namespace
@@ -944,6 +968,8 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
           *d.mutable_create_time() = ToTimestamp(now);
           MARKET_ASSIGN_OR_RETURN(d, SaveDispute(c, d, 1, true));
           MARKET_RETURN_IF_ERROR(EnqueueDisputeCase(c, a, d, now));
+          MARKET_RETURN_IF_ERROR(
+              EmitDisputeWebhook(c, webhook::v1::DISPUTE_FILED, "dispute-filed:", d, a, now));
           if (!by_counter) {
             a.set_state(v1::Appraisal::DISPUTED);
             *a.mutable_update_time() = ToTimestamp(now);
@@ -1093,6 +1119,8 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
           d.set_decision_document_number(req->decision_document_number());
           *d.mutable_rule_time() = ToTimestamp(now);
           MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, SaveDispute(c, d, row.version + 1, false));
+          MARKET_RETURN_IF_ERROR(EmitDisputeWebhook(c, webhook::v1::RULING_MADE,
+                                                    "dispute-ruled:", saved, arow.appraisal, now));
           v1::Appraisal& a = arow.appraisal;
           const v1::Appraisal::State before = a.state();
           const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,

@@ -15,6 +15,7 @@
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
 #include "services/stats/stats_client.h"
+#include "services/webhook/webhook_events.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -57,7 +58,10 @@ int main(int argc, char** argv) {
        {market::listing::kObservationDestination,
         market::listing::ObservationDeliverer(listing_channel, identity->token)},
        {market::stats::kFiguresDestination,
-        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)}});
+        market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)},
+       // The webhook service is hosted by the credit process.
+       {market::webhook::kWebhookDestination,
+        market::webhook::WebhookDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
   relay.ExportMetrics(&metrics, "appraisal");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(module->service.get(), "market.appraisal.v1.AppraisalService");

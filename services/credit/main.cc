@@ -11,6 +11,7 @@
 #include "services/credit/ledger_http.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/webhook/webhook_module.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
                          {"identity", "listing"}, &flags);
   market::retention::RetentionOptions retention;
   market::retention::AddRetentionFlags(app, &retention);
+  market::webhook::DispatcherOptions webhook_options;
+  market::webhook::AddWebhookFlags(app, &webhook_options);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 
@@ -46,17 +49,27 @@ int main(int argc, char** argv) {
           [listing](const std::string& market) { return listing->MarketRegion(market); }),
       identity->verifier, identity->suspension, &metrics);
   if (!cases.ok()) return server::FailStart(cases);
+  // The webhook service is hosted here, over its own webhook.db.
+  auto webhook = market::webhook::OpenWebhookModule(flags.data_dir, *clock, identity->verifier,
+                                                    identity->suspension, &metrics,
+                                                    webhook_options);
+  if (!webhook.ok()) return server::FailStart(webhook.status());
 
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(credit->credit.get(), "market.credit.v1.CreditService");
   runner.AddService(credit->ledger.get(), "market.credit.v1.LedgerService");
   runner.AddService(credit->cases.get(), "market.supervision.v1.CaseService");
+  runner.AddService(webhook->service.get(), "market.webhook.v1.WebhookService");
   market::credit::AddLedgerHttpRoutes(runner, credit->store.get());
   return server::ServeUntilSignal(
       runner,
       [&] {
         credit->credit->StartScheduler(period);
         credit->retention->Start(retention);
+        webhook->dispatcher->Start();
       },
-      [&] { credit->retention->Stop(); });
+      [&] {
+        webhook->dispatcher->Stop();
+        credit->retention->Stop();
+      });
 }

@@ -4,6 +4,7 @@
 #include "common/retention/retention.h"
 #include "common/server/binary.h"
 #include "services/marketd/marketd.h"
+#include "services/webhook/webhook_module.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   server::AddClockFlags(app, &flags);
   server::AddTlsFlags(app, &options.server.tls, /*with_peers=*/false);
   market::retention::AddRetentionFlags(app, &options.retention);
+  market::webhook::AddWebhookFlags(app, &options.webhook);
   CLI11_PARSE(app, argc, argv);
   server::BlockShutdownSignals();
 

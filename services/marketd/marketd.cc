@@ -12,6 +12,7 @@
 #include "services/listing/listing_client.h"
 #include "services/listing/photo_http.h"
 #include "services/stats/stats_client.h"
+#include "services/webhook/webhook_events.h"
 
 namespace market::marketd {
 
@@ -81,6 +82,9 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                             verifier, m->identity_.suspension, &m->metrics_));
   MARKET_ASSIGN_OR_RETURN(m->stats_, stats::OpenStatsModule(options.data_dir, clock, verifier,
                                                            m->identity_.suspension, &m->metrics_));
+  MARKET_ASSIGN_OR_RETURN(m->webhook_, webhook::OpenWebhookModule(
+                                           options.data_dir, clock, verifier,
+                                           m->identity_.suspension, &m->metrics_, options.webhook));
   MARKET_RETURN_IF_ERROR(identity::EnsureServiceAccount(*m->identity_.store, kMarketdServiceAccount,
                                                         "marketd outbox relay", clock->Now()));
   server::ServerOptions server_options = options.server;
@@ -102,6 +106,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                 [runner = m->runner_.get()] { return runner->InProcessChannel(); });
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   m->runner_->AddService(m->stats_.service.get(), "market.stats.v1.StatisticsService");
+  m->runner_->AddService(m->webhook_.service.get(), "market.webhook.v1.WebhookService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
 
   // Every call between services, and every outbox delivery, goes through the
@@ -117,6 +122,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   outbox::Relay::Deliverer to_credit = credit::CreditDeliverer(channel, token);
   outbox::Relay::Deliverer to_figures = stats::FiguresDeliverer(channel, token);
   outbox::Relay::Deliverer to_cases = credit::CaseEventDeliverer(channel, token);
+  outbox::Relay::Deliverer to_webhook = webhook::WebhookDeliverer(channel, token);
   auto relay = [&](sqlite::Database* db, const char* name,
                    std::map<std::string, outbox::Relay::Deliverer> destinations) {
     auto r = std::make_unique<outbox::Relay>(db, clock, std::move(destinations), relay_options);
@@ -129,18 +135,22 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
             {{credit::kCreditDestination, to_credit},
              {stats::kStatsDestination, stats::StatsDeliverer(channel, token)},
              {credit::kCaseDestination, to_cases},
-             {stats::kFiguresDestination, to_figures}});
+             {stats::kFiguresDestination, to_figures},
+             {webhook::kWebhookDestination, to_webhook}});
   m->appraisal_relay_ =
       relay(m->appraisal_.db, "appraisal",
             {{credit::kCreditDestination, to_credit},
              {credit::kCaseDestination, to_cases},
              {listing::kObservationDestination, listing::ObservationDeliverer(channel, token)},
-             {stats::kFiguresDestination, to_figures}});
+             {stats::kFiguresDestination, to_figures},
+             {webhook::kWebhookDestination, to_webhook}});
   m->warranty_relay_ =
       relay(m->warranty_.db, "warranty",
             {{credit::kCreditDestination, to_credit},
              {credit::kCaseDestination, to_cases},
-             {stats::kFiguresDestination, to_figures}});
+             {stats::kFiguresDestination, to_figures},
+             {webhook::kWebhookDestination, to_webhook}});
+  m->webhook_.dispatcher->Start();
   if (options.expiry_period > absl::ZeroDuration()) {
     m->credit_.credit->StartScheduler(options.expiry_period);
   }
@@ -159,6 +169,7 @@ Marketd::~Marketd() { Shutdown(); }
 void Marketd::Shutdown() {
   if (listing_.orders != nullptr) listing_.orders->StopScheduler();
   if (warranty_.service != nullptr) warranty_.service->StopScheduler();
+  if (webhook_.dispatcher != nullptr) webhook_.dispatcher->Stop();
   for (retention::TablePurger* purger : purgers()) purger->Stop();
   for (outbox::Relay* relay :
        {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {

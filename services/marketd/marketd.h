@@ -20,6 +20,7 @@
 #include "services/listing/listing_module.h"
 #include "services/stats/stats_module.h"
 #include "services/warranty/warranty_module.h"
+#include "services/webhook/webhook_module.h"
 
 namespace market::marketd {
 
@@ -42,6 +43,8 @@ struct MarketdOptions {
   // Public base URL of the HTTP port: appraisal certificates' QR codes point
   // to {it}/verify.
   std::string public_base_url = appraisal::kDefaultPublicBaseUrl;
+  // The webhook dispatcher's CA bundle and back-off.
+  webhook::DispatcherOptions webhook;
 };
 
 // The SERVICE account marketd's relays call other services as.
@@ -64,6 +67,7 @@ class Marketd {
   warranty::WarrantyModule& warranty() { return warranty_; }
   appraisal::AppraisalModule& appraisal() { return appraisal_; }
   stats::StatsModule& stats() { return stats_; }
+  webhook::WebhookModule& webhook() { return webhook_; }
   void Shutdown();
 
  private:
@@ -82,6 +86,7 @@ class Marketd {
   warranty::WarrantyModule warranty_;
   std::unique_ptr<outbox::Relay> warranty_relay_;
   stats::StatsModule stats_;
+  webhook::WebhookModule webhook_;
   std::unique_ptr<server::ServerRunner> runner_;
   std::string bootstrap_file_;
 };

@@ -201,6 +201,23 @@ absl::StatusOr<std::vector<ClaimRow>> ClaimsOfOrder(Connection& c, const std::st
   return ReadAll<ClaimRow>(st, ReadRow);
 }
 
+absl::StatusOr<std::vector<std::string>> RepliesDueUnreminded(Connection& c, absl::Time now,
+                                                              absl::Duration within,
+                                                              const std::string& event_prefix,
+                                                              int limit) {
+  MARKET_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT name FROM claims WHERE state = ?1 AND reply_deadline_us > ?2 "
+                "AND reply_deadline_us <= ?3 AND NOT EXISTS (SELECT 1 FROM outbox "
+                "WHERE outbox.event_id = ?4 || claims.name) ORDER BY reply_deadline_us LIMIT ?5"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(v1::Claim::FILED)));
+  MARKET_RETURN_IF_ERROR(st.Bind(2, Micros(now)));
+  MARKET_RETURN_IF_ERROR(st.Bind(3, Micros(now + within)));
+  MARKET_RETURN_IF_ERROR(st.BindText(4, event_prefix));
+  MARKET_RETURN_IF_ERROR(st.Bind(5, static_cast<int64_t>(limit)));
+  return ReadAll<std::string>(st, ReadName);
+}
+
 absl::StatusOr<std::vector<std::string>> DueClaims(Connection& c, absl::Time now, int limit) {
   MARKET_ASSIGN_OR_RETURN(
       Statement st,

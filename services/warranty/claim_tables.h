@@ -70,6 +70,15 @@ absl::StatusOr<v1::Claim> SaveClaim(sqlite::Connection& c, const ClaimRow& row, 
 absl::StatusOr<std::vector<ClaimRow>> ClaimsOfOrder(sqlite::Connection& c,
                                                     const std::string& order);
 // Claims whose DueTime has passed (is before `now`), earliest first.
+// FILED claims whose reply deadline is in (now, now + within] and for which
+// no outbox event `event_prefix` + name exists yet (the webhook reminder),
+// up to `limit`.
+absl::StatusOr<std::vector<std::string>> RepliesDueUnreminded(sqlite::Connection& c,
+                                                              absl::Time now,
+                                                              absl::Duration within,
+                                                              const std::string& event_prefix,
+                                                              int limit);
+
 absl::StatusOr<std::vector<std::string>> DueClaims(sqlite::Connection& c, absl::Time now,
                                                    int limit);
 // Unfounded dismissals of `buyer` ruled after `since` not yet counted toward

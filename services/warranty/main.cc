@@ -13,6 +13,7 @@
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
 #include "services/warranty/warranty_module.h"
+#include "services/webhook/webhook_events.h"
 
 int main(int argc, char** argv) {
   namespace server = market::server;
@@ -45,7 +46,10 @@ int main(int argc, char** argv) {
        {market::stats::kFiguresDestination,
         market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token)},
        {market::credit::kCaseDestination,
-        market::credit::CaseEventDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
+        market::credit::CaseEventDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+       // The webhook service is hosted by the credit process.
+       {market::webhook::kWebhookDestination,
+        market::webhook::WebhookDeliverer(server::PeerChannel(flags, "credit"), identity->token)}});
   relay.ExportMetrics(&metrics, "warranty");
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(warranty->service.get(), "market.warranty.v1.WarrantyService");

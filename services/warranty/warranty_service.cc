@@ -20,6 +20,7 @@
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_events.h"
 #include "services/warranty/claim_lifecycle.h"
+#include "services/webhook/webhook_events.h"
 
 namespace market::warranty {
 namespace {
@@ -357,6 +358,32 @@ absl::Status EmitCase(Connection& c, supervision::v1::Case::Kind kind, const v1:
       event, now);
 }
 
+// Writes a webhook event `kind` about the claim in `row`, id `id_prefix` +
+// claim name, for supervisors and the market's operator; an event already
+// written with that id is kept as it is.
+absl::Status EmitWebhook(Connection& c, webhook::v1::EventKind kind, absl::string_view id_prefix,
+                         const ClaimRow& row, absl::Time now) {
+  const v1::Claim& claim = row.claim;
+  webhook::v1::Event e;
+  e.set_event_id(absl::StrCat(id_prefix, claim.name()));
+  e.set_kind(kind);
+  *e.mutable_time() = ToTimestamp(now);
+  e.set_resource(claim.name());
+  e.set_market(claim.order().substr(0, claim.order().find("/orders/")));
+  if (!row.market_operator.empty()) e.add_audience(row.market_operator);
+  auto& a = *e.mutable_attributes();
+  a["order"] = claim.order();
+  a["buyer"] = claim.buyer();
+  a["seller"] = claim.seller();
+  a["state"] = v1::Claim::State_Name(claim.state());
+  if (claim.has_reply_deadline()) {
+    a["reply_deadline"] = absl::FormatTime(absl::RFC3339_sec, FromTimestamp(claim.reply_deadline()),
+                                           absl::UTCTimeZone());
+  }
+  absl::Status s = webhook::EnqueueWebhookEvent(c, e, now);
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+}
+
 // Confirms the recorded resolution: RESOLVED, and CLAIM_RESOLVED_ON_TIME when
 // it was recorded by resolve_deadline.
 absl::Status Confirm(Connection& c, ClaimRow& row, absl::Time now, bool automatic) {
@@ -544,6 +571,8 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
               *claim.mutable_create_time() = ToTimestamp(now);
               *claim.mutable_update_time() = ToTimestamp(now);
               MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, row, /*insert=*/true));
+              MARKET_RETURN_IF_ERROR(
+                  EmitWebhook(c, webhook::v1::CLAIM_FILED, "claim-filed:", row, now));
               Present(out, now);
               return out;
             }));
@@ -716,8 +745,10 @@ grpc::Status WarrantyServiceImpl::EscalateClaim(grpc::ServerContext* ctx,
                     claim.set_auto_escalated(false);
                     *claim.mutable_escalate_time() = ToTimestamp(now);
                     claim.clear_confirm_deadline();
-                    return EmitCase(c, supervision::v1::Case::CLAIM_ESCALATED, claim,
-                                    req->reason(), now);
+                    MARKET_RETURN_IF_ERROR(EmitCase(c, supervision::v1::Case::CLAIM_ESCALATED,
+                                                    claim, req->reason(), now));
+                    return EmitWebhook(c, webhook::v1::CLAIM_ESCALATED, "claim-escalated:", row,
+                                       now);
                   });
   });
 }
@@ -744,6 +775,10 @@ grpc::Status WarrantyServiceImpl::RuleOnClaim(grpc::ServerContext* ctx,
           claim.set_ruling_reason(req->reason());
           claim.set_ruled_by(caller.subject);
           *claim.mutable_rule_time() = ToTimestamp(now);
+          claim.set_state(req->outcome() == v1::Claim::UPHELD ? v1::Claim::UPHELD
+                                                              : v1::Claim::DISMISSED);
+          MARKET_RETURN_IF_ERROR(
+              EmitWebhook(c, webhook::v1::RULING_MADE, "claim-ruled:", row, now));
           if (req->outcome() == v1::Claim::UPHELD) {
             claim.set_state(v1::Claim::UPHELD);
             claim.clear_resolution();
@@ -946,6 +981,8 @@ absl::StatusOr<bool> WarrantyServiceImpl::ApplyDeadline(const std::string& name)
                                   "seller missed the reply deadline of a warranty claim", now));
       MARKET_RETURN_IF_ERROR(EmitCase(c, supervision::v1::Case::CLAIM_ESCALATED, claim,
                                       "seller missed the reply deadline", now));
+      MARKET_RETURN_IF_ERROR(
+          EmitWebhook(c, webhook::v1::CLAIM_ESCALATED, "claim-escalated:", *row, now));
     } else if (HasPendingResolution(claim)) {
       MARKET_RETURN_IF_ERROR(Confirm(c, *row, now, /*automatic=*/true));
     } else {
@@ -980,7 +1017,26 @@ absl::StatusOr<int> WarrantyServiceImpl::RunDeadlines() {
     MARKET_ASSIGN_OR_RETURN(bool did, ApplyDeadline(name));
     changed += did ? 1 : 0;
   }
+  MARKET_RETURN_IF_ERROR(RemindReplies());
   return changed;
+}
+
+absl::Status WarrantyServiceImpl::RemindReplies() {
+  std::vector<std::string> due;
+  MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(due, RepliesDueUnreminded(c, deps_.clock->Now(), kReplyReminder,
+                                                      "claim-reply-due:", 500));
+    return absl::OkStatus();
+  }));
+  for (const std::string& name : due) {
+    MARKET_RETURN_IF_ERROR(deps_.db->Write([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, name));
+      if (!row.has_value() || row->claim.state() != v1::Claim::FILED) return absl::OkStatus();
+      return EmitWebhook(c, webhook::v1::CLAIM_REPLY_DUE, "claim-reply-due:", *row,
+                         deps_.clock->Now());
+    }));
+  }
+  return absl::OkStatus();
 }
 
 void WarrantyServiceImpl::StartScheduler(

@@ -20,7 +20,11 @@
 // confirms resolutions past confirm_deadline (auto_confirmed; RESOLVED, with
 // CLAIM_RESOLVED_ON_TIME when recorded by resolve_deadline), and reports
 // ACCEPTED/UPHELD claims past resolve_deadline without a resolution as
-// overdue (a warn log line, once per deadline).
+// overdue (a warn log line, once per deadline). It also writes the webhook
+// reminder CLAIM_REPLY_DUE once for each FILED claim whose reply deadline is
+// less than kReplyReminder away. Filing, escalating (by hand or by the
+// deadline) and ruling write CLAIM_FILED, CLAIM_ESCALATED and RULING_MADE
+// webhook events (webhook_events.h) in the same transaction.
 #ifndef MARKET_SERVICES_WARRANTY_WARRANTY_SERVICE_H_
 #define MARKET_SERVICES_WARRANTY_WARRANTY_SERVICE_H_
 
@@ -96,6 +100,7 @@ class WarrantyServiceImpl final : public v1::WarrantyService::Service {
   // Acts on every claim whose deadline has passed (see above). Returns how
   // many claims it escalated, confirmed or reported overdue.
   absl::StatusOr<int> RunDeadlines();
+  static constexpr absl::Duration kReplyReminder = absl::Hours(24);
   // Runs RunDeadlines every `period` on a thread until StopScheduler() or
   // destruction. `after_run` (may be empty) is called on that thread with
   // each run's result, so a test can wait for a run instead of sleeping.
@@ -105,6 +110,8 @@ class WarrantyServiceImpl final : public v1::WarrantyService::Service {
   void StopScheduler();
 
  private:
+  // Writes CLAIM_REPLY_DUE for FILED claims due within kReplyReminder.
+  absl::Status RemindReplies();
   explicit WarrantyServiceImpl(WarrantyDeps deps)
       : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
   // Loads the claim `req.name()` in a write, checks `caller` is allowed and

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.pb.h"
 #include "market/supervision/v1/supervision.pb.h"
+#include "market/webhook/v1/webhook.pb.h"
 #include "services/identity/identity_testing.h"
 #include "services/warranty/warranty_module.h"
 
@@ -273,6 +274,24 @@ class WarrantyServiceTest : public identity::testing::ServiceTest {
         MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
         if (!more) break;
         EXPECT_TRUE(out.emplace_back().ParseFromString(st.ColumnBlob(0)));
+      }
+      return absl::OkStatus();
+    }));
+    return out;
+  }
+  // Pending outbox webhook events.
+  std::vector<webhook::v1::Event> PendingWebhookEvents() {
+    std::vector<webhook::v1::Event> out;
+    EXPECT_OK(warranty_.db->Read([&](sqlite::Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
+                              c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL "
+                                        "AND destination = 'webhook.PublishEvent' ORDER BY id"));
+      while (true) {
+        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        webhook::v1::PublishEventRequest req;
+        EXPECT_TRUE(req.ParseFromString(st.ColumnBlob(0)));
+        out.push_back(req.event());
       }
       return absl::OkStatus();
     }));
@@ -688,6 +707,32 @@ TEST_F(WarrantyServiceTest, SecondFailedRepairAllowsExchangeAndDepreciatedRefund
 
 // ---------------------------------------------------------------------------
 // Deadlines and credit events.
+
+TEST_F(WarrantyServiceTest, FilingWritesAWebhookEventForTheMarketOperator) {
+  v1::Claim c = Filed();
+  std::vector<webhook::v1::Event> events = PendingWebhookEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event_id(), "claim-filed:" + c.name());
+  EXPECT_EQ(events[0].kind(), webhook::v1::CLAIM_FILED);
+  EXPECT_EQ(events[0].resource(), c.name());
+  EXPECT_EQ(events[0].market(), "markets/east");
+  EXPECT_THAT(events[0].audience(), ::testing::ElementsAre(operator_));
+  EXPECT_EQ(events[0].attributes().at("seller"), seller_);
+}
+
+TEST_F(WarrantyServiceTest, ReplyDueReminderIsWrittenOnceWithin24Hours) {
+  v1::Claim c = Filed();  // reply deadline: 72 h
+  clock_.Advance(absl::Hours(47));
+  RunDeadlines();
+  EXPECT_EQ(PendingWebhookEvents().size(), 1u);  // CLAIM_FILED only
+  clock_.Advance(absl::Hours(2));
+  RunDeadlines();
+  RunDeadlines();
+  std::vector<webhook::v1::Event> events = PendingWebhookEvents();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].kind(), webhook::v1::CLAIM_REPLY_DUE);
+  EXPECT_EQ(events[1].event_id(), "claim-reply-due:" + c.name());
+}
 
 TEST_F(WarrantyServiceTest, MissedReplyEscalatesAutomatically) {
   v1::Claim c = Filed();

@@ -1,0 +1,98 @@
+// The webhook store (DATA_DIR/webhook.db, its own file beside credit.db):
+//   webhooks(name, owner, scope, url, kinds, secret, ...)  registrations
+//   events(event_id, kind, payload)                        accepted events
+//   deliveries(id, webhook, event_id, state, attempts, next_attempt_time)
+//   attempts(delivery_id, n, time, http_status, error)
+// An event and its deliveries are written in one transaction (Publish), so a
+// delivery exists iff its event was acknowledged; the dispatcher's progress
+// is in the same file, so a restart resumes where it stopped.
+// Thread-safe (sqlite::Database).
+#ifndef MARKET_SERVICES_WEBHOOK_WEBHOOK_STORE_H_
+#define MARKET_SERVICES_WEBHOOK_WEBHOOK_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/sqlite/database.h"
+#include "market/common/v1/common.pb.h"
+#include "market/webhook/v1/webhook.pb.h"
+
+namespace market::webhook {
+
+struct StoredWebhook {
+  v1::Webhook webhook;  // name, owner, url, event_kinds, description, create_time
+  common::v1::Role scope = common::v1::ROLE_UNSPECIFIED;
+  std::string secret;
+};
+
+// One delivery due for an attempt, with what the attempt needs.
+struct DueDelivery {
+  int64_t id = 0;
+  std::string url;
+  std::string secret;
+  v1::Event event;
+  int attempts = 0;  // made so far
+  absl::Time create_time;
+};
+
+struct PublishResult {
+  bool accepted = false;
+  int deliveries = 0;
+};
+
+class WebhookStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<WebhookStore>> Open(const std::string& path);
+
+  // Adds `w` (its webhook.name must be new). FAILED_PRECONDITION when its
+  // owner already has kMaxWebhooksPerOwner webhooks.
+  absl::Status Create(const StoredWebhook& w);
+  // The webhook (not deleted) named `name`, or std::nullopt.
+  absl::StatusOr<std::optional<StoredWebhook>> Get(const std::string& name);
+  // Webhooks (not deleted) of `owner`, or of everyone when `owner` is "", by name.
+  absl::StatusOr<std::vector<v1::Webhook>> List(const std::string& owner);
+  // Marks the webhook deleted and cancels its pending deliveries; NOT_FOUND
+  // when there is none (or it was deleted).
+  absl::Status Delete(const std::string& name, absl::Time now);
+
+  // Accepts `event` once (false when its id was accepted before) and, in the
+  // same transaction, queues a delivery due at `now` to every webhook
+  // subscribed to its kind whose owner may receive it (MayReceive).
+  absl::StatusOr<PublishResult> Publish(const v1::Event& event, absl::Time now);
+  // Accepts `event` (a PING) and queues it for the webhook `name` only.
+  absl::Status QueueFor(const std::string& name, const v1::Event& event, absl::Time now);
+
+  // Up to `limit` PENDING deliveries due at `now`, oldest due first.
+  absl::StatusOr<std::vector<DueDelivery>> Due(absl::Time now, int limit);
+  // Records attempt number attempts+1 of delivery `id` at `now`. With
+  // `next_attempt` the delivery stays PENDING and is due then; without it
+  // the delivery becomes DELIVERED when `delivered`, else FAILED.
+  absl::Status RecordAttempt(int64_t id, absl::Time now, int http_status,
+                             const std::string& error, bool delivered,
+                             std::optional<absl::Time> next_attempt);
+
+  // Deliveries of webhook `name`, newest first, with id < `before_id` (0:
+  // from the newest), at most `limit`; each with its 50 latest attempts.
+  // The second member is the id to pass as `before_id` for the next page (0
+  // when there is none).
+  absl::StatusOr<std::pair<std::vector<v1::Delivery>, int64_t>> ListDeliveries(
+      const std::string& name, int64_t before_id, int limit);
+
+  // PENDING deliveries (a gauge).
+  int64_t PendingCount();
+
+  sqlite::Database* database() { return db_.get(); }
+
+ private:
+  explicit WebhookStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  std::unique_ptr<sqlite::Database> db_;
+};
+
+}  // namespace market::webhook
+
+#endif  // MARKET_SERVICES_WEBHOOK_WEBHOOK_STORE_H_
