@@ -77,4 +77,12 @@ absl::Status CheckRestriction(Role role, RestrictedAction action, const CreditSt
        {"policy", kRestrictionPolicyVersion}});
 }
 
+absl::Status CheckRestriction(const CreditStandingLookup& lookup, const std::string& subject,
+                              Role role, RestrictedAction action) {
+  if (!lookup) return absl::OkStatus();
+  absl::StatusOr<CreditStanding> standing = lookup(subject);
+  if (!standing.ok()) return standing.status();
+  return CheckRestriction(role, action, *standing);
+}
+
 }  // namespace market::ledger

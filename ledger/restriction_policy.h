@@ -9,10 +9,12 @@
 #ifndef MARKET_LEDGER_RESTRICTION_POLICY_H_
 #define MARKET_LEDGER_RESTRICTION_POLICY_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "market/common/v1/common.pb.h"
 
@@ -80,6 +82,17 @@ Effect RestrictionEffect(common::v1::Role role, RestrictedAction action,
 // action, and ErrorInfo.metadata {subject, record, policy}.
 absl::Status CheckRestriction(common::v1::Role role, RestrictedAction action,
                               const CreditStanding& standing);
+
+// Asks the credit service for a subject's standing now (credit::CreditClient
+// ::Standing in both deployments).
+using CreditStandingLookup =
+    std::function<absl::StatusOr<CreditStanding>(const std::string& subject)>;
+
+// CheckRestriction with the standing `lookup` gives for `subject`, or the
+// lookup's error (UNAVAILABLE: refused, retryably). OK without asking when
+// `lookup` is unset (a service wired without a credit service).
+absl::Status CheckRestriction(const CreditStandingLookup& lookup, const std::string& subject,
+                              common::v1::Role role, RestrictedAction action);
 
 }  // namespace market::ledger
 

@@ -34,7 +34,8 @@ std::string SchemesDir(const std::string& data_dir);
 absl::StatusOr<AppraisalModule> OpenAppraisalModule(
     const std::string& data_dir, const Clock* clock, SubjectLookup subjects, ListingParties parties,
     std::shared_ptr<const auth::TokenVerifier> verifier,
-    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics);
+    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics,
+    ledger::CreditStandingLookup credit = nullptr);
 
 }  // namespace market::appraisal
 

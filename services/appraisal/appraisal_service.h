@@ -20,6 +20,7 @@
 #include "common/sqlite/database.h"
 #include "market/appraisal/v1/appraisal.grpc.pb.h"
 #include "market/identity/v1/identity.pb.h"
+#include "ledger/restriction_policy.h"
 
 namespace market::appraisal {
 
@@ -41,6 +42,9 @@ struct AppraisalDeps {
   std::shared_ptr<const auth::TokenVerifier> verifier;
   std::shared_ptr<auth::SuspensionChecker> suspension;
   server::Metrics* metrics = nullptr;  // may be null
+  // FileAppraisal asks it for the firm's standing (restriction-policy-v1).
+  // Unset: no credit restrictions (both binaries set it).
+  ledger::CreditStandingLookup credit;
 };
 
 std::vector<auth::RpcPolicy> AppraisalPolicies();

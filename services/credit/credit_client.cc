@@ -42,13 +42,6 @@ absl::StatusOr<ledger::CreditStanding> CreditClient::Standing(const std::string&
   return standing;
 }
 
-absl::Status CreditClient::CheckRestriction(const std::string& subject, common::v1::Role role,
-                                            ledger::RestrictedAction action) const {
-  absl::StatusOr<ledger::CreditStanding> standing = Standing(subject);
-  if (!standing.ok()) return standing.status();
-  return ledger::CheckRestriction(role, action, *standing);
-}
-
 absl::StatusOr<std::vector<v1::CreditListEntry>> CreditClient::ListEntries(bool black) const {
   std::vector<v1::CreditListEntry> out;
   auto on_page = [&](const auto& page) {

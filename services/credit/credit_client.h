@@ -9,6 +9,7 @@
 #ifndef MARKET_SERVICES_CREDIT_CREDIT_CLIENT_H_
 #define MARKET_SERVICES_CREDIT_CREDIT_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ outbox::Relay::Deliverer CreditDeliverer(std::shared_ptr<grpc::Channel> channel,
 // Errors are mapped once (client::PeerError): anything but an unknown subject
 // is UNAVAILABLE, so a credit outage refuses restricted actions retryably
 // rather than letting a blacklisted subject through.
+// Services hold its two questions as functions (ledger::CreditStandingLookup,
+// CreditListSource), so marketd can wire them before its in-process channel
+// exists.
 class CreditClient {
  public:
   CreditClient(std::shared_ptr<grpc::Channel> channel, client::TokenSource token);
@@ -42,12 +46,6 @@ class CreditClient {
   // does not know (NOT_FOUND) is on no list.
   absl::StatusOr<ledger::CreditStanding> Standing(const std::string& subject) const;
 
-  // OK when `subject` acting as `role` may do `action` now; FAILED_PRECONDITION
-  // SUBJECT_BLACKLISTED (ledger::CheckRestriction) when the policy refuses it;
-  // UNAVAILABLE when the credit service cannot answer.
-  absl::Status CheckRestriction(const std::string& subject, common::v1::Role role,
-                                ledger::RestrictedAction action) const;
-
   // Every entry of the black list (`black`) or of the red list, all pages.
   absl::StatusOr<std::vector<v1::CreditListEntry>> ListEntries(bool black) const;
 
@@ -55,6 +53,10 @@ class CreditClient {
   client::TokenSource token_;
   std::unique_ptr<v1::CreditService::Stub> stub_;
 };
+
+// Every entry of the black list (true) or the red list (false).
+using CreditListSource =
+    std::function<absl::StatusOr<std::vector<v1::CreditListEntry>>(bool black)>;
 
 }  // namespace market::credit
 

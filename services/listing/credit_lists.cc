@@ -52,7 +52,7 @@ absl::StatusOr<int> CreditListMirror::RefreshOnce() {
   std::vector<CreditListRow> rows;
   for (CreditList list : {CreditList::kBlack, CreditList::kRed}) {
     MARKET_ASSIGN_OR_RETURN(std::vector<credit::v1::CreditListEntry> entries,
-                            credit_->ListEntries(list == CreditList::kBlack));
+                            lists_(list == CreditList::kBlack));
     for (const credit::v1::CreditListEntry& e : entries) {
       rows.push_back(CreditListRow{
           .subject = e.subject(),

@@ -48,8 +48,8 @@ absl::StatusOr<bool> OnRedList(sqlite::Connection& c, const std::string& seller,
 // Refreshes the copy from the credit service every period.
 class CreditListMirror {
  public:
-  CreditListMirror(sqlite::Database* db, std::shared_ptr<const credit::CreditClient> credit)
-      : db_(db), credit_(std::move(credit)) {}
+  CreditListMirror(sqlite::Database* db, credit::CreditListSource lists)
+      : db_(db), lists_(std::move(lists)) {}
 
   // Reads both lists and replaces the copy; returns how many rows it holds.
   // The credit service's error (UNAVAILABLE) leaves the old copy in place.
@@ -64,7 +64,7 @@ class CreditListMirror {
 
  private:
   sqlite::Database* db_;
-  std::shared_ptr<const credit::CreditClient> credit_;
+  credit::CreditListSource lists_;
   server::PeriodicJob job_{"credit lists refreshed", [this] { return RefreshOnce(); }};
 };
 

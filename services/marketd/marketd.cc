@@ -20,6 +20,7 @@ struct Marketd::Peers {
   absl::Notification ready;
   std::unique_ptr<identity::IdentityClient> identity;
   std::unique_ptr<listing::ListingClient> listing;
+  std::unique_ptr<credit::CreditClient> credit;
 
   const identity::IdentityClient& Identity() {
     ready.WaitForNotification();
@@ -28,6 +29,10 @@ struct Marketd::Peers {
   const listing::ListingClient& Listing() {
     ready.WaitForNotification();
     return *listing;
+  }
+  const credit::CreditClient& Credit() {
+    ready.WaitForNotification();
+    return *credit;
   }
 };
 
@@ -54,15 +59,21 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                               return peers->Listing().OperatorsOfSeller(seller);
                                             }),
                       verifier, m->identity_.suspension, &m->metrics_));
-  MARKET_ASSIGN_OR_RETURN(m->listing_,
-                          listing::OpenListingModule(options.data_dir, clock, subjects, verifier,
-                                                     m->identity_.suspension, &m->metrics_));
+  ledger::CreditStandingLookup standing = [peers](const std::string& subject) {
+    return peers->Credit().Standing(subject);
+  };
+  MARKET_ASSIGN_OR_RETURN(
+      m->listing_, listing::OpenListingModule(
+                       options.data_dir, clock, subjects, verifier, m->identity_.suspension,
+                       &m->metrics_, standing,
+                       [peers](bool black) { return peers->Credit().ListEntries(black); }));
   MARKET_ASSIGN_OR_RETURN(m->appraisal_, appraisal::OpenAppraisalModule(
                                              options.data_dir, clock, subjects,
                                              [peers](const std::string& l) {
                                                return peers->Listing().PartiesOfListing(l);
                                              },
-                                             verifier, m->identity_.suspension, &m->metrics_));
+                                             verifier, m->identity_.suspension, &m->metrics_,
+                                             standing));
   MARKET_ASSIGN_OR_RETURN(m->warranty_, warranty::OpenWarrantyModule(
                                             options.data_dir, clock,
                                             [peers](const std::string& order) {
@@ -96,6 +107,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   auto channel = m->runner_->InProcessChannel();
   peers->identity = std::make_unique<identity::IdentityClient>(channel, token);
   peers->listing = std::make_unique<listing::ListingClient>(channel, token);
+  peers->credit = std::make_unique<credit::CreditClient>(channel, token);
   peers->ready.Notify();
   outbox::RelayOptions relay_options;
   relay_options.poll = options.outbox_poll;
@@ -126,6 +138,9 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   if (options.order_completion_period > absl::ZeroDuration()) {
     m->listing_.orders->StartScheduler(options.order_completion_period);
   }
+  if (options.credit_lists_period > absl::ZeroDuration()) {
+    m->listing_.credit_lists->Start(options.credit_lists_period);
+  }
   for (retention::TablePurger* purger : m->purgers()) purger->Start(options.retention);
   return m;
 }
@@ -134,6 +149,7 @@ Marketd::~Marketd() { Shutdown(); }
 
 void Marketd::Shutdown() {
   if (listing_.orders != nullptr) listing_.orders->StopScheduler();
+  if (listing_.credit_lists != nullptr) listing_.credit_lists->Stop();
   if (warranty_.service != nullptr) warranty_.service->StopScheduler();
   for (retention::TablePurger* purger : purgers()) purger->Stop();
   for (outbox::Relay* relay :
