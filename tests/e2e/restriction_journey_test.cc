@@ -53,8 +53,9 @@ class RestrictionJourneyTest : public JourneyTest {
     ASSERT_EQ(Ctl("city-op", {"market", "add-seller", "city-flea", "seller-qian"}).exit_code, 0);
   }
   // Creates a phone listing of `seller`; publishes it when `publish`.
-  std::string Phone(const std::string& seller, const std::string& id, const std::string& imei,
-                    bool publish = true) {
+  std::string Phone(const std::string& seller, const std::string& suffix,
+                    const std::string& imei, bool publish = true) {
+    const std::string id = "phone-" + suffix;
     nlohmann::json created =
         Json(seller, {"listing", "create", "--market", "city-flea", "--id", id, "--category",
                       "PHONE", "--title", "华为 Mate 60 Pro " + id, "--price", "2999.00",
@@ -62,7 +63,9 @@ class RestrictionJourneyTest : public JourneyTest {
                       "Mate 60 Pro", "--storage-gb", "512", "--data-wiped"});
     std::string name = created.value("name", "");
     EXPECT_EQ(name, "markets/city-flea/listings/" + id) << created.dump();
-    if (publish) EXPECT_EQ(Json(seller, {"listing", "publish", name})["state"], "PUBLISHED");
+    if (publish) {
+      EXPECT_EQ(Json(seller, {"listing", "publish", name})["state"], "PUBLISHED");
+    }
     return name;
   }
   // A supervisor sanction against `subject` in `role`, occurred `days_ago`;
@@ -196,7 +199,9 @@ TEST_P(RestrictionJourneyTest, BlacklistedBuyerOperatorAndFirmAreRefused) {
       {"category", "PHONE"},
       {"identifiers", {{"imei", "355383063760236"}, {"brand", "Huawei"}}},
       {"inspection_items", {{{"code", "battery"}, {"result", "NORMAL"}}}},
-      {"grades", {{{"scheme", "phone-cosmetic-v1"}, {"version", 1}, {"level", "95新"}}}},
+      {"grades",
+       {{{"scheme", "phone-cosmetic-v1"}, {"version", 1}, {"level", "95新"}},
+        {{"scheme", "phone-function-v1"}, {"version", 1}, {"level", "0"}}}},
       {"inspected_time", DaysFromNow(0)},
       {"valid_until", DaysFromNow(30)},
   };
