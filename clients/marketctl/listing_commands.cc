@@ -723,7 +723,8 @@ void AddListingCommands(CLI::App& app, Client& client, std::function<int()>* run
           ->footer(
               "Filter terms, joined by ' AND ': category=PHONE, price>=AMOUNT / price<=AMOUNT "
               "(also > <),\ngrade>=\"9成新\", market=\"markets/x\", seller=\"subjects/x\", "
-              "state=PUBLISHED (default),\nregion=\"35\", has_valid_appraisal=true.\n"
+              "state=PUBLISHED (default),\nregion=\"35\", has_valid_appraisal=true, "
+              "trusted_seller=true (诚信商户).\n"
               "AMOUNT is yuan with a unit, 1000元 or 12.50yuan (converted to fen before sending),\n"
               "or fen: 500分, or a bare number (fen, as the API takes it).\n"
               "Examples:\n"

@@ -34,9 +34,15 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations) {
 
 absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
                         absl::string_view message) {
+  return WithReason(code, reason, message, {});
+}
+
+absl::Status WithReason(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                        const std::vector<std::pair<std::string, std::string>>& metadata) {
   google::rpc::ErrorInfo info;
   info.set_reason(std::string(reason));
   info.set_domain(kErrorDomain);
+  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
   absl::Status status(code, absl::StrCat(reason, ": ", message));
   status.SetPayload(kErrorInfoPayloadUrl, absl::Cord(info.SerializeAsString()));
   return status;
@@ -77,6 +83,15 @@ std::string ReasonOf(const absl::Status& status) {
   google::rpc::ErrorInfo info;
   if (!info.ParseFromString(std::string(*payload))) return "";
   return info.reason();
+}
+
+std::string ReasonMetadataOf(const absl::Status& status, absl::string_view key) {
+  auto payload = status.GetPayload(kErrorInfoPayloadUrl);
+  if (!payload) return "";
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return "";
+  auto it = info.metadata().find(std::string(key));
+  return it == info.metadata().end() ? "" : it->second;
 }
 
 bool Violations::Merge(const absl::Status& status, absl::string_view prefix) {

@@ -37,6 +37,11 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations);
 // WithReason(absl::StatusCode::kFailedPrecondition, "SUBJECT_SUSPENDED", "...").
 absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
                         absl::string_view message);
+// The same with ErrorInfo.metadata entries (e.g. {"record", "ledgers/main/records/7"}).
+absl::Status WithReason(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                        const std::vector<std::pair<std::string, std::string>>& metadata);
+// The ErrorInfo metadata value of `key` carried by `status` ("" when none).
+std::string ReasonMetadataOf(const absl::Status& status, absl::string_view key);
 
 // NOT_FOUND for a missing resource: message "<name> not found".
 absl::Status NotFound(absl::string_view name);

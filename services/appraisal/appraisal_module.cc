@@ -15,7 +15,7 @@ absl::StatusOr<AppraisalModule> OpenAppraisalModule(
     const std::string& data_dir, const Clock* clock, SubjectLookup subjects, ListingParties parties,
     std::shared_ptr<const auth::TokenVerifier> verifier,
     std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics,
-    const std::string& public_base_url) {
+    const std::string& public_base_url, ledger::CreditStandingLookup credit) {
   std::string secrets = absl::StrCat(data_dir, "/appraisal");
   MARKET_RETURN_IF_ERROR(config::EnsureDir(secrets));
   MARKET_ASSIGN_OR_RETURN(std::vector<SchemeDefinition> schemes, LoadSchemes(SchemesDir(data_dir)));
@@ -33,6 +33,7 @@ absl::StatusOr<AppraisalModule> OpenAppraisalModule(
   deps.suspension = std::move(suspension);
   deps.metrics = metrics;
   MARKET_ASSIGN_OR_RETURN(deps.public_base_url, NormalizePublicBaseUrl(public_base_url));
+  deps.credit = std::move(credit);
   MARKET_ASSIGN_OR_RETURN(m.service, AppraisalServiceImpl::Create(std::move(deps)));
   m.retention = std::make_unique<retention::TablePurger>(
       "appraisal", m.db, clock, retention::Tables{.outbox = true, .idempotency = true});

@@ -38,7 +38,8 @@ absl::StatusOr<AppraisalModule> OpenAppraisalModule(
     const std::string& data_dir, const Clock* clock, SubjectLookup subjects, ListingParties parties,
     std::shared_ptr<const auth::TokenVerifier> verifier,
     std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics,
-    const std::string& public_base_url = kDefaultPublicBaseUrl);
+    const std::string& public_base_url = kDefaultPublicBaseUrl,
+    ledger::CreditStandingLookup credit = nullptr);
 
 }  // namespace market::appraisal
 

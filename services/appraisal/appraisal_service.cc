@@ -635,6 +635,10 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
                                                         " files this report"));
       }
     }
+    // restriction-policy-v1: a blacklisted firm files no reports, whoever signs.
+    MARKET_RETURN_IF_ERROR(ledger::CheckRestriction(deps_.credit, firm_subject,
+                                                    Role::APPRAISAL_FIRM,
+                                                    ledger::RestrictedAction::kFileAppraisal));
     MARKET_ASSIGN_OR_RETURN(std::optional<identity::v1::Subject> appraiser,
                             deps_.subjects(content.appraiser()));
     if (!appraiser.has_value() || !HasRole(*appraiser, Role::APPRAISER) ||

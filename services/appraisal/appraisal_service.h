@@ -20,6 +20,7 @@
 #include "common/sqlite/database.h"
 #include "market/appraisal/v1/appraisal.grpc.pb.h"
 #include "market/identity/v1/identity.pb.h"
+#include "ledger/restriction_policy.h"
 
 namespace market::appraisal {
 
@@ -43,6 +44,9 @@ struct AppraisalDeps {
   server::Metrics* metrics = nullptr;  // may be null
   // Base of the verify URLs certificates carry (NormalizePublicBaseUrl'd).
   std::string public_base_url = "http://127.0.0.1:7401";
+  // FileAppraisal asks it for the firm's standing (restriction-policy-v1).
+  // Unset: no credit restrictions (both binaries set it).
+  ledger::CreditStandingLookup credit;
 };
 
 std::vector<auth::RpcPolicy> AppraisalPolicies();

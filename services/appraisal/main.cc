@@ -43,18 +43,21 @@ int main(int argc, char** argv) {
   auto subjects = identity->subjects;
   auto listing_channel = server::PeerChannel(flags, "listing");
   auto listing = std::make_shared<market::listing::ListingClient>(listing_channel, identity->token);
+  auto credit_channel = server::PeerChannel(flags, "credit");
+  auto credit = std::make_shared<market::credit::CreditClient>(credit_channel, identity->token);
   auto module = market::appraisal::OpenAppraisalModule(
       flags.data_dir, *clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
       [listing](const std::string& l) { return listing->PartiesOfListing(l); }, identity->verifier,
-      identity->suspension, &metrics, public_base_url);
+      identity->suspension, &metrics, public_base_url,
+      [credit](const std::string& s) { return credit->Standing(s); });
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(
       module->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+        market::credit::CreditDeliverer(credit_channel, identity->token)},
        {market::credit::kCaseDestination,
-        market::credit::CaseEventDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+        market::credit::CaseEventDeliverer(credit_channel, identity->token)},
        {market::listing::kObservationDestination,
         market::listing::ObservationDeliverer(listing_channel, identity->token)},
        {market::stats::kFiguresDestination,

@@ -364,6 +364,9 @@ grpc::Status CreditServiceImpl::GetCreditProfile(grpc::ServerContext* ctx,
     resp->set_serious_count(ev.serious_count);
     resp->set_blacklisted(ev.blacklisted);
     resp->set_redlisted(ev.redlisted);
+    if (ev.blacklisted) {
+      resp->set_blacklist_record(absl::StrCat("ledgers/main/records/", ev.blacklist_record));
+    }
     resp->set_tree_size(size);
     *resp->mutable_evaluate_time() = ToTimestamp(now);
     if (self || supervisor) {

@@ -14,6 +14,7 @@
 #include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "common/sqlite/database.h"
+#include "services/listing/credit_lists.h"
 #include "services/listing/listing_service.h"
 #include "services/listing/market_service.h"
 #include "services/listing/sqlite_market_store.h"
@@ -30,15 +31,22 @@ struct ListingModule {
   // Purges request ids (and delivered outbox events, where the database has
   // an outbox) past their retention; gauges registered. Started by the binary.
   std::unique_ptr<retention::TablePurger> retention;
+  // The black/red list copy behind search (credit_lists.h); null without a
+  // `lists`. Started by the binary.
+  std::unique_ptr<CreditListMirror> credit_lists;
 };
 
 // Opens the listing services; `subjects` answers identity look-ups (an
-// identity::IdentityClient in both deployments).
+// identity::IdentityClient in both deployments); `standing` and `lists` ask
+// the credit service (a credit::CreditClient in both deployments; unset: no
+// credit restrictions and no list copy).
 absl::StatusOr<ListingModule> OpenListingModule(const std::string& data_dir, const Clock* clock,
                                                 SubjectLookup subjects,
                                                 std::shared_ptr<const auth::TokenVerifier> verifier,
                                                 std::shared_ptr<auth::SuspensionChecker> suspension,
-                                                server::Metrics* metrics);
+                                                server::Metrics* metrics,
+                                                ledger::CreditStandingLookup standing = nullptr,
+                                                credit::CreditListSource lists = nullptr);
 
 }  // namespace market::listing
 

@@ -1,6 +1,7 @@
 #include "services/listing/listing_service.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/algorithm/container.h"
@@ -14,6 +15,7 @@
 #include "common/status/status.h"
 #include "google/protobuf/descriptor.h"
 #include "services/credit/credit_events.h"
+#include "services/listing/credit_lists.h"
 #include "services/listing/listing_csv.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_tables.h"
@@ -186,6 +188,28 @@ absl::Status ListingRpcBase::InitRpc(const char* full_name, std::vector<auth::Rp
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<std::string>> ListingRpcBase::ListingSeller(
+    const std::string& name, const auth::Caller* owner) const {
+  std::optional<std::string> seller;
+  if (!ValidMarketChildName(name, "listings", nullptr)) return seller;
+  MARKET_RETURN_IF_ERROR(deps_.db->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(std::optional<ListingRow> row, LoadListing(c, name));
+    if (!row.has_value()) return absl::OkStatus();
+    if (owner != nullptr) {
+      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, name));
+      if (!IsListingOwner(*owner, row->listing, op)) return absl::OkStatus();
+    }
+    seller = row->listing.seller();
+    return absl::OkStatus();
+  }));
+  return seller;
+}
+
+absl::Status ListingRpcBase::CheckCredit(const std::string& subject, Role role,
+                                         ledger::RestrictedAction action) const {
+  return ledger::CheckRestriction(deps_.credit, subject, role, action);
+}
+
 grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
                                                const v1::CreateListingRequest* req,
                                                v1::Listing* resp) {
@@ -247,6 +271,8 @@ grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
             absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row.listing.state()),
                          "; only its owner, the market's operator and supervisors see it"));
       }
+      MARKET_ASSIGN_OR_RETURN(bool red, OnRedList(c, row.listing.seller(), deps_.clock->Now()));
+      if (red) row.listing.set_seller_badge(ledger::kTrustedMerchantBadge);
       *resp = std::move(row.listing);
       return absl::OkStatus();
     });
@@ -337,6 +363,13 @@ grpc::Status ListingServiceImpl::PublishListing(grpc::ServerContext* ctx,
                                                 v1::Listing* resp) {
   return server::HandleRpc(env_, ctx, "PublishListing", *req, [&](const auth::Caller& caller) {
     absl::Time now = deps_.clock->Now();
+    // The seller's standing is asked before the write (never inside it); a
+    // listing that is missing or not the caller's fails in MutateListing.
+    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> seller, ListingSeller(req->name(), &caller));
+    if (seller.has_value()) {
+      MARKET_RETURN_IF_ERROR(
+          CheckCredit(*seller, Role::SELLER, ledger::RestrictedAction::kPublishListing));
+    }
     auto change = [&](Connection&, v1::Listing& l, const MarketRow& m) -> absl::Status {
       MARKET_RETURN_IF_ERROR(RequireOwner(caller, l, m.market.operator_()));
       MARKET_RETURN_IF_ERROR(CheckTransition(l.state(), v1::Listing::PUBLISHED, Actor::kSeller));
@@ -530,6 +563,18 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
     // Validate every row first (no database access).
     std::vector<v1::Listing> prepared(rows.size());
     v1::ImportListingsResponse out;
+    // Publishing for a seller is the seller's publishing: asked once per seller.
+    std::map<std::string, absl::Status> standing;
+    auto may_publish = [&](const std::string& seller) -> const absl::Status& {
+      auto it = standing.find(seller);
+      if (it == standing.end()) {
+        it = standing
+                 .emplace(seller, CheckCredit(seller, Role::SELLER,
+                                              ledger::RestrictedAction::kPublishListing))
+                 .first;
+      }
+      return it->second;
+    };
     for (size_t i = 0; i < rows.size(); ++i) {
       CsvRow& row = rows[i];
       v1::ImportRowResult* result = out.add_results();
@@ -561,6 +606,12 @@ grpc::Status ListingServiceImpl::ImportListings(grpc::ServerContext* ctx,
       if (req->publish()) {
         if (absl::Status pub = CheckPublishable(l); !pub.ok()) {
           add("state", absl::StrCat(ReasonOf(pub), ": ", pub.message()));
+          continue;
+        }
+        if (const absl::Status& may = may_publish(l.seller()); !may.ok()) {
+          // A credit outage fails the whole import (retryable), never one row.
+          if (ReasonOf(may).empty()) return may;
+          add("seller", std::string(may.message()));
           continue;
         }
         l.set_state(v1::Listing::PUBLISHED);
@@ -646,6 +697,7 @@ grpc::Status ListingServiceImpl::SearchListings(grpc::ServerContext* ctx,
           page.Trim(hits, [](const SearchHit& h) { return EncodeCursor(h.cursor); }));
       for (SearchHit& hit : hits) {
         if (CanRead(caller, hit.row.listing, hit.market_operator)) {
+          if (hit.trusted_seller) hit.row.listing.set_seller_badge(ledger::kTrustedMerchantBadge);
           *resp->add_listings() = std::move(hit.row.listing);
         }
       }

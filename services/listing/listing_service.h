@@ -16,6 +16,7 @@
 #include "common/server/handler.h"
 #include "common/server/periodic.h"
 #include "market/listing/v1/listing.grpc.pb.h"
+#include "services/credit/credit_client.h"
 #include "services/listing/market_service.h"
 #include "services/listing/photo_store.h"
 #include "services/listing/sqlite_market_store.h"
@@ -31,6 +32,10 @@ struct ListingDeps {
   std::shared_ptr<const auth::TokenVerifier> verifier;
   std::shared_ptr<auth::SuspensionChecker> suspension;
   server::Metrics* metrics = nullptr;
+  // Asked at the moment of a restricted action (restriction-policy-v1:
+  // publish, place and accept orders). Unset: no credit restrictions (a
+  // listing service without a credit service; both binaries set it).
+  ledger::CreditStandingLookup credit;
 };
 
 std::vector<auth::RpcPolicy> ListingPolicies();
@@ -50,6 +55,13 @@ class ListingRpcBase {
       : deps_(std::move(deps)), pages_(deps_.page_token_secret) {}
   // Builds the authorizer of the listing.proto service `full_name` and env_.
   absl::Status InitRpc(const char* full_name, std::vector<auth::RpcPolicy> policies);
+  // The seller of listing `name` as committed now; std::nullopt when the name
+  // is malformed, the listing is missing, or (with `owner`) not owned by it.
+  absl::StatusOr<std::optional<std::string>> ListingSeller(const std::string& name,
+                                                           const auth::Caller* owner) const;
+  // ledger::CheckRestriction through deps_.credit (OK when unset).
+  absl::Status CheckCredit(const std::string& subject, common::v1::Role role,
+                           ledger::RestrictedAction action) const;
 
   ListingDeps deps_;
   PageTokenCodec pages_;

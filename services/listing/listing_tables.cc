@@ -487,10 +487,15 @@ absl::StatusOr<SearchQuery> ParseSearch(const std::string& parent, const std::st
         return BadFilterTerm(t, "want has_valid_appraisal=true");
       }
       q.has_valid_appraisal = t.value == "true";
+    } else if (t.key == "trusted_seller") {
+      if (t.op != "=" || (t.value != "true" && t.value != "false")) {
+        return BadFilterTerm(t, "want trusted_seller=true");
+      }
+      q.trusted_seller = t.value == "true";
     } else {
       return BadFilterTerm(t,
                            "known fields: category, price, grade, market, seller, state, region, "
-                           "has_valid_appraisal");
+                           "has_valid_appraisal, trusted_seller");
     }
   }
   absl::string_view text = absl::StripAsciiWhitespace(query);
@@ -576,8 +581,14 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
         break;
     }
   }
+  // restriction-policy-v1: sellers on the black list copy never show; the
+  // red list copy is the 诚信商户 facet and badge. Both are primary-key
+  // look-ups in credit_lists (credit_lists.h), `until` compared with now.
+  const char* kOnList =
+      "EXISTS (SELECT 1 FROM credit_lists cl WHERE cl.subject = l.seller AND cl.list = ";
   std::string sql = absl::StrCat(
-      "SELECT l.version, l.data, m.operator, ", key, " AS k, l.name FROM ", source,
+      "SELECT l.version, l.data, m.operator, ", key, " AS k, l.name, ", kOnList,
+      "2 AND cl.until_us > :now) AS trusted FROM ", source,
       " JOIN markets m ON m.name = l.market", text_join, " WHERE l.state = :state ",
       "AND (:category IS NULL OR l.category = :category) ",
       "AND (:min_price IS NULL OR l.price_fen >= :min_price) ",
@@ -586,7 +597,9 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
       "AND (:market IS NULL OR l.market = :market) ",
       "AND (:seller IS NULL OR l.seller = :seller) ",
       "AND (:region IS NULL OR substr(m.region_code, 1, length(:region)) = :region) ",
-      "AND (:appraised = 0 OR l.appraisal_valid_until_us > :now) ", text_clause,
+      "AND (:appraised = 0 OR l.appraisal_valid_until_us > :now) ", "AND NOT ", kOnList,
+      "1 AND cl.until_us > :now) ", "AND (:trusted = 0 OR ", kOnList,
+      "2 AND cl.until_us > :now)) ", text_clause,
       after.has_value()
           ? absl::StrCat("AND (", key, desc ? " < " : " > ", ":after_key OR (", key,
                          " = :after_key AND l.name", desc ? " < " : " > ", ":after_name)) ")
@@ -603,6 +616,7 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
   MARKET_RETURN_IF_ERROR(BindOptional(st, ":seller", q.seller));
   MARKET_RETURN_IF_ERROR(BindOptional(st, ":region", q.region_prefix));
   MARKET_RETURN_IF_ERROR(st.Bind(":appraised", static_cast<int64_t>(q.has_valid_appraisal)));
+  MARKET_RETURN_IF_ERROR(st.Bind(":trusted", static_cast<int64_t>(q.trusted_seller)));
   MARKET_RETURN_IF_ERROR(st.Bind(":now", Micros(now)));
   if (tier.has_value()) MARKET_RETURN_IF_ERROR(st.BindText(":needle", FoldForSearch(q.text)));
   if (drive.has_value()) MARKET_RETURN_IF_ERROR(st.BindText(":gram", *drive));
@@ -610,7 +624,7 @@ absl::StatusOr<std::vector<SearchHit>> SearchPass(Connection& c, const SearchQue
   return Collect<SearchHit>(st, [](Statement& s) -> absl::StatusOr<SearchHit> {
     MARKET_ASSIGN_OR_RETURN(ListingRow row, ReadListing(s));
     return SearchHit{std::move(row), s.ColumnText(2),
-                     SearchCursor{s.ColumnInt64(3), s.ColumnText(4)}};
+                     SearchCursor{s.ColumnInt64(3), s.ColumnText(4)}, s.ColumnInt64(5) != 0};
   });
 }
 

@@ -104,6 +104,7 @@ struct SearchQuery {
   v1::Listing::State state = v1::Listing::PUBLISHED;
   std::optional<std::string> region_prefix;
   bool has_valid_appraisal = false;
+  bool trusted_seller = false;  // only sellers on the red list copy (诚信商户)
   std::string text;  // substring of title or description (ASCII case-folded); "" = any
   Order order = Order::kPublishDesc;
 };
@@ -118,6 +119,7 @@ struct SearchHit {
   ListingRow row;
   std::string market_operator;
   SearchCursor cursor;
+  bool trusted_seller = false;  // the seller is on the red list copy: the badge
 };
 // Up to `limit` listings after `after` (a previous hit's cursor) in q.order.
 // A text is matched through the listing_grams postings and verified on the

@@ -33,17 +33,22 @@ int main(int argc, char** argv) {
   const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
   server::Metrics metrics;
   auto subjects = identity->subjects;
+  auto credit_channel = server::PeerChannel(flags, "credit");
+  auto credit =
+      std::make_shared<market::credit::CreditClient>(credit_channel, identity->token);
   auto module = market::listing::OpenListingModule(
       flags.data_dir, *clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
-      identity->verifier, identity->suspension, &metrics);
+      identity->verifier, identity->suspension, &metrics,
+      [credit](const std::string& s) { return credit->Standing(s); },
+      [credit](bool black) { return credit->ListEntries(black); });
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(
       module->db, *clock,
       {{market::credit::kCreditDestination,
-        market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+        market::credit::CreditDeliverer(credit_channel, identity->token)},
        {market::credit::kCaseDestination,
-        market::credit::CaseEventDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
+        market::credit::CaseEventDeliverer(credit_channel, identity->token)},
        {market::stats::kStatsDestination,
         market::stats::StatsDeliverer(server::PeerChannel(flags, "stats"), identity->token)},
        {market::stats::kFiguresDestination,
@@ -60,11 +65,13 @@ int main(int argc, char** argv) {
       [&] {
         relay.Start();
         module->orders->StartScheduler(period);
+        module->credit_lists->Start(period);
         module->retention->Start(retention);
       },
       [&] {
         module->retention->Stop();
         module->orders->StopScheduler();
+        module->credit_lists->Stop();
         relay.Stop();
       });
 }

@@ -112,9 +112,11 @@ std::vector<auth::RpcPolicy> MarketPolicies() {
 absl::StatusOr<std::unique_ptr<MarketServiceImpl>> MarketServiceImpl::Create(
     MarketStore* store, const Clock* clock, SubjectLookup subjects, std::string page_token_secret,
     std::shared_ptr<const auth::TokenVerifier> verifier,
-    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics) {
+    std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics,
+    ledger::CreditStandingLookup credit) {
   std::unique_ptr<MarketServiceImpl> s(
       new MarketServiceImpl(store, clock, std::move(subjects), std::move(page_token_secret)));
+  s->credit_ = std::move(credit);
   MARKET_ASSIGN_OR_RETURN(s->authorizer_,
                           auth::Authorizer::Create(
                               v1::Market::descriptor()->file()->FindServiceByName("MarketService"),
@@ -322,8 +324,16 @@ absl::StatusOr<v1::Market> MarketServiceImpl::ChangeSellers(
   // Ownership before existence of the seller.
   MARKET_ASSIGN_OR_RETURN(MarketRow current, store_->GetMarket(market));
   MARKET_RETURN_IF_ERROR(CheckOwner(caller, current.market));
-  if (add)
+  if (add) {
     MARKET_RETURN_IF_ERROR(CheckSubjectRole(seller, common::v1::SELLER, "SUBJECT_NOT_SELLER"));
+    // restriction-policy-v1: neither a blacklisted operator's market admits,
+    // nor is a blacklisted seller admitted.
+    MARKET_RETURN_IF_ERROR(ledger::CheckRestriction(credit_, current.market.operator_(),
+                                                    common::v1::OPERATOR,
+                                                    ledger::RestrictedAction::kAdmitSeller));
+    MARKET_RETURN_IF_ERROR(ledger::CheckRestriction(credit_, seller, common::v1::SELLER,
+                                                    ledger::RestrictedAction::kBeAdmitted));
+  }
   auto change = [&](MarketRow& row) -> absl::Status {
     MARKET_RETURN_IF_ERROR(CheckOwner(caller, row.market));
     if (!etag.empty() && etag != row.market.etag()) {

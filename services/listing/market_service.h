@@ -15,6 +15,7 @@
 #include "common/server/handler.h"
 #include "market/identity/v1/identity.pb.h"
 #include "market/listing/v1/listing.grpc.pb.h"
+#include "ledger/restriction_policy.h"
 #include "services/listing/market_store.h"
 
 namespace market::listing {
@@ -30,7 +31,8 @@ class MarketServiceImpl final : public v1::MarketService::Service {
   static absl::StatusOr<std::unique_ptr<MarketServiceImpl>> Create(
       MarketStore* store, const Clock* clock, SubjectLookup subjects, std::string page_token_secret,
       std::shared_ptr<const auth::TokenVerifier> verifier,
-      std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics);
+      std::shared_ptr<auth::SuspensionChecker> suspension, server::Metrics* metrics,
+      ledger::CreditStandingLookup credit = nullptr);
 
   grpc::Status CreateMarket(grpc::ServerContext*, const v1::CreateMarketRequest*,
                             v1::Market*) override;
@@ -65,6 +67,8 @@ class MarketServiceImpl final : public v1::MarketService::Service {
   MarketStore* store_;
   const Clock* clock_;
   SubjectLookup subjects_;
+  // AddSeller asks it (restriction-policy-v1); unset: no credit restrictions.
+  ledger::CreditStandingLookup credit_;
   PageTokenCodec pages_;
   std::unique_ptr<auth::Authorizer> authorizer_;
   server::RpcEnv env_;

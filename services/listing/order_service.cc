@@ -123,6 +123,16 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
     MARKET_RETURN_IF_ERROR(v.ToStatus());
     std::string name = absl::StrCat(market, "/orders/",
                                     req->order_id().empty() ? GeneratedId('o') : req->order_id());
+    // Both parties' standing, asked before the write (restriction-policy-v1);
+    // a missing listing or one's own fails inside it.
+    MARKET_ASSIGN_OR_RETURN(std::optional<std::string> seller,
+                            ListingSeller(req->listing(), nullptr));
+    if (seller.has_value() && *seller != caller.subject) {
+      MARKET_RETURN_IF_ERROR(CheckCredit(caller.subject, common::v1::BUYER,
+                                         ledger::RestrictedAction::kPlaceOrder));
+      MARKET_RETURN_IF_ERROR(
+          CheckCredit(*seller, common::v1::SELLER, ledger::RestrictedAction::kAcceptOrder));
+    }
     auto run = [&](Connection& c) -> absl::StatusOr<v1::Order> {
       MARKET_ASSIGN_OR_RETURN(ListingRow row,
                               Found(LoadListing(c, req->listing()), req->listing()));

@@ -8,6 +8,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/listing/credit_lists.h"
 #include "services/listing/listing_tables.h"
 #include "services/listing/search_index.h"
 
@@ -35,6 +36,7 @@ CREATE INDEX markets_by_operator ON markets(operator, name);
       {2, ListingSchema()},
       {3, SearchIndexMigration()},
       {4, ListingPhotosMigration()},
+      {5, CreditListsMigration()},
   };
   return *migrations;
 }

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   server::BlockShutdownSignals();
 
   options.expiry_period = options.order_completion_period = options.claim_deadline_period =
-      absl::Seconds(flags.scheduler_seconds);
+      options.credit_lists_period = absl::Seconds(flags.scheduler_seconds);
   auto marketd = market::marketd::Marketd::Start(options, server::BinaryClock(flags));
   if (!marketd.ok()) return server::FailStart(marketd.status());
   server::WaitForShutdownSignal();

@@ -24,6 +24,7 @@ struct Marketd::Peers {
   absl::Notification ready;
   std::unique_ptr<identity::IdentityClient> identity;
   std::unique_ptr<listing::ListingClient> listing;
+  std::unique_ptr<credit::CreditClient> credit;
 
   const identity::IdentityClient& Identity() {
     ready.WaitForNotification();
@@ -32,6 +33,10 @@ struct Marketd::Peers {
   const listing::ListingClient& Listing() {
     ready.WaitForNotification();
     return *listing;
+  }
+  const credit::CreditClient& Credit() {
+    ready.WaitForNotification();
+    return *credit;
   }
 };
 
@@ -64,16 +69,21 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
           [peers](const std::string& order) { return peers->Listing().GetOrder(order); },
           [peers](const std::string& market) { return peers->Listing().MarketRegion(market); }),
       verifier, m->identity_.suspension, &m->metrics_));
-  MARKET_ASSIGN_OR_RETURN(m->listing_,
-                          listing::OpenListingModule(options.data_dir, clock, subjects, verifier,
-                                                     m->identity_.suspension, &m->metrics_));
+  ledger::CreditStandingLookup standing = [peers](const std::string& subject) {
+    return peers->Credit().Standing(subject);
+  };
+  MARKET_ASSIGN_OR_RETURN(
+      m->listing_, listing::OpenListingModule(
+                       options.data_dir, clock, subjects, verifier, m->identity_.suspension,
+                       &m->metrics_, standing,
+                       [peers](bool black) { return peers->Credit().ListEntries(black); }));
   MARKET_ASSIGN_OR_RETURN(m->appraisal_, appraisal::OpenAppraisalModule(
                                              options.data_dir, clock, subjects,
                                              [peers](const std::string& l) {
                                                return peers->Listing().PartiesOfListing(l);
                                              },
                                              verifier, m->identity_.suspension, &m->metrics_,
-                                             options.public_base_url));
+                                             options.public_base_url, standing));
   MARKET_ASSIGN_OR_RETURN(m->warranty_, warranty::OpenWarrantyModule(
                                             options.data_dir, clock,
                                             [peers](const std::string& order) {
@@ -116,6 +126,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   auto channel = m->runner_->InProcessChannel();
   peers->identity = std::make_unique<identity::IdentityClient>(channel, token);
   peers->listing = std::make_unique<listing::ListingClient>(channel, token);
+  peers->credit = std::make_unique<credit::CreditClient>(channel, token);
   peers->ready.Notify();
   outbox::RelayOptions relay_options;
   relay_options.poll = options.outbox_poll;
@@ -160,6 +171,9 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   if (options.order_completion_period > absl::ZeroDuration()) {
     m->listing_.orders->StartScheduler(options.order_completion_period);
   }
+  if (options.credit_lists_period > absl::ZeroDuration()) {
+    m->listing_.credit_lists->Start(options.credit_lists_period);
+  }
   for (retention::TablePurger* purger : m->purgers()) purger->Start(options.retention);
   return m;
 }
@@ -168,6 +182,7 @@ Marketd::~Marketd() { Shutdown(); }
 
 void Marketd::Shutdown() {
   if (listing_.orders != nullptr) listing_.orders->StopScheduler();
+  if (listing_.credit_lists != nullptr) listing_.credit_lists->Stop();
   if (warranty_.service != nullptr) warranty_.service->StopScheduler();
   if (webhook_.dispatcher != nullptr) webhook_.dispatcher->Stop();
   for (retention::TablePurger* purger : purgers()) purger->Stop();

@@ -35,6 +35,10 @@ struct MarketdOptions {
   absl::Duration order_completion_period = absl::Minutes(1);
   // How often claim deadlines are enforced (0 disables the scheduler).
   absl::Duration claim_deadline_period = absl::Minutes(1);
+  // How often the listing service's copy of the credit black/red lists is
+  // refreshed (search hides blacklisted sellers, shows 诚信商户); the
+  // staleness bound of search after a repair or a new listing. 0 disables it.
+  absl::Duration credit_lists_period = absl::Minutes(1);
   // Polling period of the outbox relays (credit events, item observations).
   absl::Duration outbox_poll = absl::Milliseconds(200);
   // Retention of request ids and delivered outbox events in every service's
@@ -63,6 +67,7 @@ class Marketd {
   identity::IdentityModule& identity() { return identity_; }
   credit::CreditModule& credit() { return credit_; }
   listing::OrderServiceImpl& orders() { return *listing_.orders; }
+  listing::CreditListMirror& credit_lists() { return *listing_.credit_lists; }
   outbox::Relay& listing_relay() { return *listing_relay_; }
   warranty::WarrantyModule& warranty() { return warranty_; }
   appraisal::AppraisalModule& appraisal() { return appraisal_; }
