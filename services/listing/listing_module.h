@@ -17,6 +17,7 @@
 #include "services/listing/credit_lists.h"
 #include "services/listing/listing_service.h"
 #include "services/listing/market_service.h"
+#include "services/listing/photo_http.h"  // AddPhotoHttpRoutes, for the binaries
 #include "services/listing/sqlite_market_store.h"
 
 namespace market::listing {

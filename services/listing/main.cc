@@ -12,7 +12,6 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_module.h"
-#include "services/listing/photo_http.h"
 #include "services/stats/stats_client.h"
 
 int main(int argc, char** argv) {

@@ -10,7 +10,6 @@
 #include "services/credit/credit_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
-#include "services/listing/photo_http.h"
 #include "services/stats/stats_client.h"
 #include "services/webhook/webhook_events.h"
 
