@@ -97,20 +97,24 @@ class StatsServiceTest : public identity::testing::ServiceTest {
     listing_client_ = std::make_unique<listing::ListingClient>(channel, token);
     outbox::RelayOptions options;
     options.jitter = 0;
-    // Credit events are another test's concern: this sink accepts them.
+    // Credit, case and webhook events are other tests' concern: this sink
+    // accepts them.
     auto credit_sink = [](const std::string&, const std::string&) { return absl::OkStatus(); };
     relay_ = std::make_unique<outbox::Relay>(
         &listing_store_->db(), &clock_,
         std::map<std::string, outbox::Relay::Deliverer>{
             {kStatsDestination, StatsDeliverer(channel, token)},
             {kFiguresDestination, FiguresDeliverer(channel, token)},
-            {"credit.RecordEvent", credit_sink}},
+            {"credit.RecordEvent", credit_sink},
+            {"supervision.RecordCaseEvent", credit_sink}},
         options);
     warranty_relay_ = std::make_unique<outbox::Relay>(
         warranty_.db, &clock_,
         std::map<std::string, outbox::Relay::Deliverer>{
             {kFiguresDestination, FiguresDeliverer(channel, token)},
-            {"credit.RecordEvent", credit_sink}},
+            {"credit.RecordEvent", credit_sink},
+            {"supervision.RecordCaseEvent", credit_sink},
+            {"webhook.PublishEvent", credit_sink}},
         options);
     for (int i = 0; i < 6; ++i) sellers_.push_back(AddSubject(absl::StrCat("seller-", i), Role::SELLER));
     for (int i = 0; i < 6; ++i) buyers_.push_back(AddSubject(absl::StrCat("buyer-", i), Role::BUYER));

@@ -23,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "market/supervision/v1/supervision.grpc.pb.h"
 #include "market/webhook/v1/webhook.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/identity/identity_testing.h"
@@ -371,6 +372,36 @@ TEST_F(WebhookE2eTest, OperatorGetsOnlyEventsOfItsMarkets) {
   std::vector<v1::Delivery> list = Deliveries(op_, hook.webhook().name());
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].event_id(), "own-market");
+}
+
+// The case queue (same process) announces a new case once: a retried
+// OpenCase with the same request id publishes nothing new.
+TEST_F(WebhookE2eTest, OpenedCaseReachesSupervisorsWebhookOnce) {
+  v1::CreateWebhookResponse hook = Create(sup_, {v1::CASE_OPENED});
+  receiver_->SetSecret(hook.secret());
+  auto cases = supervision::v1::CaseService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", marketd_->grpc_port()), grpc::InsecureChannelCredentials()));
+  supervision::v1::OpenCaseRequest req;
+  supervision::v1::Party* party = req.mutable_case_()->add_subjects();
+  party->set_subject(seller_);
+  party->set_role(common::v1::SELLER);
+  req.mutable_case_()->set_summary("counterfeit phones reported at the stall");
+  req.set_request_id("open-1");
+  supervision::v1::Case opened, again;
+  for (supervision::v1::Case* out : {&opened, &again}) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", Token(sup_));
+    grpc::Status st = cases->OpenCase(&ctx, req, out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  ASSERT_EQ(opened.name(), again.name());
+  const std::string id = "case-opened:" + opened.name();
+  ASSERT_TRUE(Eventually([&] { return receiver_->Posts().contains(id); }));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(receiver_->Posts()[id], 1);
+  EXPECT_EQ(receiver_->Bodies()[id]["type"], "case.opened");
+  EXPECT_EQ(receiver_->Bodies()[id]["resource"], opened.name());
+  EXPECT_EQ(receiver_->Bodies()[id]["data"]["kind"], "MANUAL");
 }
 
 TEST_F(WebhookE2eTest, SellersCannotRegisterAndOthersCannotReadYourDeliveries) {

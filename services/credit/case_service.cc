@@ -112,6 +112,10 @@ absl::StatusOr<std::unique_ptr<CaseServiceImpl>> CaseServiceImpl::Create(
   return s;
 }
 
+absl::Status CaseServiceImpl::Announce(const Case& stored) const {
+  return peers_.opened ? peers_.opened(stored) : absl::OkStatus();
+}
+
 absl::StatusOr<Case> CaseServiceImpl::NewCase(const Case& in, const std::string& by,
                                               absl::Time now) const {
   Case c;
@@ -293,6 +297,7 @@ grpc::Status CaseServiceImpl::OpenCase(grpc::ServerContext* ctx, const sv::OpenC
     MARKET_ASSIGN_OR_RETURN(Case c, NewCase(req->case_(), caller.subject, now));
     MARKET_ASSIGN_OR_RETURN(
         *resp, store_->Create(c, RequestKey{"OpenCase", caller.subject, req->request_id()}, now));
+    MARKET_RETURN_IF_ERROR(Announce(*resp));
     PresentCase(*resp, now);
     return absl::OkStatus();
   });
@@ -338,6 +343,7 @@ grpc::Status CaseServiceImpl::ReportSuspectedViolation(
             *resp, store_->Create(
                        c, RequestKey{"ReportSuspectedViolation", caller.subject, req->request_id()},
                        now));
+        MARKET_RETURN_IF_ERROR(Announce(*resp));
         PresentCase(*resp, now);
         return absl::OkStatus();
       });
@@ -358,6 +364,7 @@ grpc::Status CaseServiceImpl::RecordCaseEvent(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(Case c, NewCase(req->case_(), caller.subject, now));
     c.set_source_event(req->event_id());
     MARKET_ASSIGN_OR_RETURN(*resp, store_->CreateFromEvent(req->event_id(), c, now));
+    MARKET_RETURN_IF_ERROR(Announce(*resp));
     PresentCase(*resp, now);
     return absl::OkStatus();
   });

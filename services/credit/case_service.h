@@ -35,6 +35,12 @@ struct CasePeers {
   std::function<absl::StatusOr<std::optional<OrderParties>>(const std::string& order)> order;
   // The market's 6-digit region code; "" for an unknown market.
   std::function<absl::StatusOr<std::string>(const std::string& market)> market_region;
+  // Called after a case was stored (a new one, or the one an event or a
+  // request id already opened: it must be idempotent), e.g. to publish the
+  // webhook event "case.opened". An error fails the call, so the caller's
+  // retry (the outbox relay's, a client's with the same request id) calls it
+  // again. Unset: nothing.
+  std::function<absl::Status(const supervision::v1::Case&)> opened;
 };
 
 std::vector<auth::RpcPolicy> CasePolicies();
@@ -72,6 +78,8 @@ class CaseServiceImpl final : public supervision::v1::CaseService::Service {
   // A new OPEN case from `in`'s client fields, opened by `by` at `now`, with
   // the market's region filled in when `in` has a market but no region.
   absl::StatusOr<Case> NewCase(const Case& in, const std::string& by, absl::Time now) const;
+  // peers_.opened(stored), when set.
+  absl::Status Announce(const Case& stored) const;
 
   CaseStore* store_;
   const Clock* clock_;

@@ -42,18 +42,24 @@ int main(int argc, char** argv) {
           [listing](const std::string& seller) { return listing->OperatorsOfSeller(seller); }),
       identity->verifier, identity->suspension, &metrics);
   if (!credit.ok()) return server::FailStart(credit.status());
-  absl::Status cases = market::credit::OpenCaseService(
-      *credit, flags.data_dir, *clock,
-      market::credit::ListingCasePeers(
-          [listing](const std::string& order) { return listing->GetOrder(order); },
-          [listing](const std::string& market) { return listing->MarketRegion(market); }),
-      identity->verifier, identity->suspension, &metrics);
-  if (!cases.ok()) return server::FailStart(cases);
   // The webhook service is hosted here, over its own webhook.db.
   auto webhook = market::webhook::OpenWebhookModule(flags.data_dir, *clock, identity->verifier,
                                                     identity->suspension, &metrics,
                                                     webhook_options);
   if (!webhook.ok()) return server::FailStart(webhook.status());
+  market::credit::CasePeers case_peers = market::credit::ListingCasePeers(
+      [listing](const std::string& order) { return listing->GetOrder(order); },
+      [listing](const std::string& market) { return listing->MarketRegion(market); });
+  // A new case is announced to supervisors' webhooks ("case.opened").
+  market::webhook::WebhookStore* webhook_store = webhook->store.get();
+  auto* case_clock = *clock;
+  case_peers.opened = [webhook_store, case_clock](const market::supervision::v1::Case& c) {
+    return market::webhook::PublishCaseOpened(*webhook_store, c, case_clock->Now());
+  };
+  absl::Status cases =
+      market::credit::OpenCaseService(*credit, flags.data_dir, *clock, std::move(case_peers),
+                                      identity->verifier, identity->suspension, &metrics);
+  if (!cases.ok()) return server::FailStart(cases);
 
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(credit->credit.get(), "market.credit.v1.CreditService");

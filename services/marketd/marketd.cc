@@ -62,12 +62,18 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                               return peers->Listing().OperatorsOfSeller(seller);
                                             }),
                       verifier, m->identity_.suspension, &m->metrics_));
-  MARKET_RETURN_IF_ERROR(credit::OpenCaseService(
-      m->credit_, options.data_dir, clock,
-      credit::ListingCasePeers(
-          [peers](const std::string& order) { return peers->Listing().GetOrder(order); },
-          [peers](const std::string& market) { return peers->Listing().MarketRegion(market); }),
-      verifier, m->identity_.suspension, &m->metrics_));
+  credit::CasePeers case_peers = credit::ListingCasePeers(
+      [peers](const std::string& order) { return peers->Listing().GetOrder(order); },
+      [peers](const std::string& market) { return peers->Listing().MarketRegion(market); });
+  // A new case is announced to supervisors' webhooks ("case.opened"); the
+  // webhook module is opened below, before anything is served.
+  Marketd* self = m.get();
+  case_peers.opened = [self, clock](const supervision::v1::Case& c) {
+    return webhook::PublishCaseOpened(*self->webhook_.store, c, clock->Now());
+  };
+  MARKET_RETURN_IF_ERROR(credit::OpenCaseService(m->credit_, options.data_dir, clock,
+                                                 std::move(case_peers), verifier,
+                                                 m->identity_.suspension, &m->metrics_));
   ledger::CreditStandingLookup standing = [peers](const std::string& subject) {
     return peers->Credit().Standing(subject);
   };

@@ -26,6 +26,24 @@ absl::Status ValidName(const std::string& name) {
 
 }  // namespace
 
+absl::Status PublishCaseOpened(WebhookStore& store, const supervision::v1::Case& c,
+                               absl::Time now) {
+  v1::Event e;
+  e.set_event_id(absl::StrCat("case-opened:", c.name()));
+  e.set_kind(v1::CASE_OPENED);
+  *e.mutable_time() = c.has_create_time() ? c.create_time() : ToTimestamp(now);
+  e.set_resource(c.name());
+  e.set_market(c.market());
+  auto& a = *e.mutable_attributes();
+  a["kind"] = supervision::v1::Case::Kind_Name(c.kind());
+  if (!c.region_code().empty()) a["region_code"] = c.region_code();
+  if (!c.summary().empty()) a["summary"] = c.summary();  // up to 500 characters
+  for (int i = 0; i < c.subjects_size() && i < 8; ++i) {
+    a[absl::StrCat("subject_", i)] = c.subjects(i).subject();
+  }
+  return PublishEvent(store, e, now).status();
+}
+
 std::vector<auth::RpcPolicy> WebhookPolicies() {
   using common::v1::APPRAISAL_FIRM;
   using common::v1::OPERATOR;

@@ -12,6 +12,7 @@
 #include "common/clock/clock.h"
 #include "common/server/handler.h"
 #include "market/webhook/v1/webhook.grpc.pb.h"
+#include "market/supervision/v1/supervision.pb.h"
 #include "services/webhook/webhook_store.h"
 
 namespace market::webhook {
@@ -26,6 +27,12 @@ std::vector<auth::RpcPolicy> WebhookPolicies();
 // (webhook_events.h).
 absl::StatusOr<PublishResult> PublishEvent(WebhookStore& store, const v1::Event& event,
                                            absl::Time now);
+
+// PublishEvent of "case.opened" (CASE_OPENED) for the supervision case `c`
+// as stored: event id "case-opened:" + its name, so calling it again for the
+// same case changes nothing. For supervisors' webhooks only (no audience).
+absl::Status PublishCaseOpened(WebhookStore& store, const supervision::v1::Case& c,
+                               absl::Time now);
 
 class WebhookServiceImpl final : public v1::WebhookService::Service {
  public:

@@ -87,6 +87,17 @@ TEST_P(CaseJourneyTest, RollbackReportAndEscalationOpenCasesThatSupervisorsDecid
   EXPECT_EQ(Cases("kind=MILEAGE_ROLLBACK").size(), 1u);
   EXPECT_EQ(Cases("region=3501 AND state=OPEN").size(), 1u);
 
+  // ---- Before the ruling: the seller sells a phone (reported below). ----
+  nlohmann::json phone = Json(
+      "seller-wu", {"listing", "create", "--market", "gulou-cars", "--id", "mate60", "--category",
+                    "PHONE", "--title", "华为 Mate 60 Pro 512G", "--price", "3299.00",
+                    "--condition", "9成新", "--imei", kImei, "--brand", "Huawei", "--model",
+                    "Mate 60 Pro", "--storage-gb", "512", "--data-wiped"});
+  ASSERT_EQ(Json("seller-wu", {"listing", "publish", phone.value("name", "")})["state"],
+            "PUBLISHED");
+  nlohmann::json order = Json("buyer-zheng", {"order", "place", phone.value("name", "")});
+  const std::string order_name = order.value("name", "");
+  ASSERT_FALSE(order_name.empty()) << order.dump();
   // ---- The supervisor takes it, notes, and confirms it. ----
   const std::string name = rollback["name"];
   EXPECT_EQ(Json("supervisor", {"case", "assign", name})["state"], "IN_REVIEW");
@@ -100,18 +111,19 @@ TEST_P(CaseJourneyTest, RollbackReportAndEscalationOpenCasesThatSupervisorsDecid
   EXPECT_EQ(closed["state"], "CLOSED") << closed.dump();
   EXPECT_THAT(closed["decision"].value("record", ""), HasSubstr("ledgers/main/records/"));
   EXPECT_EQ(CountRecords("MILEAGE_ROLLBACK_CONFIRMED"), 1);
+  // A SERIOUS record puts the seller on the black list: a new listing is not
+  // published (restriction-policy-v1); the order placed before goes on.
+  nlohmann::json later = Json(
+      "seller-wu", {"listing", "create", "--market", "gulou-cars", "--id", "p40", "--category",
+                    "PHONE", "--title", "华为 P40 128G", "--price", "899.00", "--condition",
+                    "8成新", "--imei", "490154203237518", "--brand", "Huawei", "--model", "P40",
+                    "--storage-gb", "128", "--data-wiped"});
+  RunResult refused = Ctl("seller-wu", {"listing", "publish", later.value("name", "")});
+  EXPECT_EQ(refused.exit_code, 9) << refused.err;  // FAILED_PRECONDITION
+  EXPECT_THAT(refused.err, HasSubstr("SUBJECT_BLACKLISTED"));
 
-  // ---- A buyer reports a counterfeit phone it bought: a case, dismissed. ----
-  nlohmann::json phone = Json(
-      "seller-wu", {"listing", "create", "--market", "gulou-cars", "--id", "mate60", "--category",
-                    "PHONE", "--title", "华为 Mate 60 Pro 512G", "--price", "3299.00",
-                    "--condition", "9成新", "--imei", kImei, "--brand", "Huawei", "--model",
-                    "Mate 60 Pro", "--storage-gb", "512", "--data-wiped"});
-  ASSERT_EQ(Json("seller-wu", {"listing", "publish", phone.value("name", "")})["state"],
-            "PUBLISHED");
-  nlohmann::json order = Json("buyer-zheng", {"order", "place", phone.value("name", "")});
-  const std::string order_name = order.value("name", "");
-  ASSERT_FALSE(order_name.empty()) << order.dump();
+  // ---- A buyer reports a counterfeit phone it bought (the order was placed
+  //      before the rollback was confirmed): a case, dismissed. ----
   RunResult stranger = Ctl("buyer-other", {"case", "report", order_name, "--violation",
                                            "counterfeit", "--description", "不是我买的"});
   EXPECT_EQ(stranger.exit_code, 7) << stranger.err;  // PERMISSION_DENIED
