@@ -8,6 +8,7 @@ import {
   h, render, act, yuan, toFen, time, label, field, select, checkbox, values, keepDraft, table, link,
   CATEGORY, LISTING_STATE, LEVEL_TEXT, errorBox,
 } from '../ui.js';
+import { certificateUrl } from '../report.js';
 
 export const GRADES = ['全新', '99新', '95新', '9成新', '8成新', '7成新', '6成及以下', '报废'];
 
@@ -205,6 +206,13 @@ export async function verifyAppraisalPage(main, rest) {
     const request = v.name ? { name: v.name } : { signedContent: v.signedContent, signature: v.signature, key: v.key };
     const r = await call(svc.appraisal, 'VerifyAppraisal', request, { auth: false });
     const c = r.content || {};
+    let certificate = null;
+    if (r.appraisal) {
+      const bytes = v.name ? (await call(svc.appraisal, 'GetAppraisal', { name: r.appraisal }, { auth: false })).signedContent
+        : v.signedContent;
+      certificate = h('p', {}, h('a', { href: await certificateUrl(r.appraisal, bytes), id: 'verify-certificate-link' },
+        '打开证书验证页（二维码所指地址）'));
+    }
     render(out, h('div', { class: 'card' },
       h('div', { class: `verdict ${r.valid ? 'ok' : 'bad'}`, id: 'verify-verdict' },
         r.valid ? '✓ 鉴定报告有效' : '✗ 鉴定报告无效'),
@@ -213,6 +221,7 @@ export async function verifyAppraisalPage(main, rest) {
         ['资质', r.accreditationValid ? `有效（${r.accreditation}）` : '无效'],
         ['报告状态', r.appraisalState || '—'], ['是否过期', r.expired ? '已过期' : '未过期']]),
       (r.problems || []).length ? h('ul', { class: 'bad' }, r.problems.map((p) => h('li', {}, p))) : null,
+      certificate,
       Object.keys(c).length ? h('pre', { class: 'mono' }, JSON.stringify(c, null, 2)) : null));
   });
   form.addEventListener('submit', (e) => { e.preventDefault(); run(form.querySelector('button')); });
