@@ -1,10 +1,10 @@
 // The appraisal firm's journey in a real browser: the firm (accredited for
-// appliances, its Ed25519 public key registered, set up over the JSON API)
+// appliances over the JSON API) registers its Ed25519 public key and
 // files a report on the seller's fridge, signed in the page with WebCrypto;
 // the bytes are exactly protobuf's own serialization; the report is in its
 // list and verifies, with a link to the certificate's verify URL; the seller
-// disputes it; the supervisor upholds the dispute in the page and the report
-// is OVERTURNED.
+// disputes it from the verify page, the firm sees the dispute, and the
+// supervisor upholds it in the page: the report is OVERTURNED.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -17,6 +17,7 @@ let b;
 let listing;
 let supervisorSubject;
 let report;  // appraisals/…
+let dispute;  // appraisals/…/disputes/…
 const SUP_PASSWORD = 'supervisor-password-1';
 const firmKey = generateKeyPairSync('ed25519');
 const pem = (k, type) => k.export({ type, format: 'pem' });
@@ -34,9 +35,6 @@ before(async () => {
   await server.api('appraisal.v1.AppraisalService', 'GrantAccreditation', { parent: 'firms/minjian',
     accreditationId: 'minjian-2026', accreditation: { categories: ['APPLIANCE'], validFrom: '2026-01-01T00:00:00Z',
       validUntil: '2036-01-01T00:00:00Z', certificateNumber: '闽鉴字 2026-001' } }, sup);
-  const firm = await server.login('subjects/minjian', PASSWORD);
-  await server.api('appraisal.v1.AppraisalService', 'RegisterSigningKey', { parent: 'firms/minjian',
-    keyId: 'minjian-2026', signingKey: { publicKeyPem: pem(firmKey.publicKey, 'spki') } }, firm);
   b = await browser();
 });
 after(async () => {
@@ -69,14 +67,18 @@ async function fillReport(page, reportNumber, privateKey) {
   await page.fill('#report-private-key', privateKey);
 }
 
-test('the firm sees its accreditation and key', async () => {
+test('the firm sees its accreditation and registers its public key in the page', async () => {
   const { page } = b;
   await loginInPage(page, server.origin, 'minjian', PASSWORD);
   assert.match(await page.textContent('nav'), /鉴定机构/);
   await page.goto(`${server.origin}/#/firm/reports`);
   await page.waitForSelector('#firm-accreditations');
   assert.match(await page.textContent('#firm-accreditations'), /minjian-2026[\s\S]*家电[\s\S]*有效/);
-  assert.match(await page.textContent('#firm-keys'), /firms\/minjian\/keys\/minjian-2026/);
+  await page.fill('#key-id', 'minjian-2026');
+  await page.fill('#key-pem', pem(firmKey.publicKey, 'spki'));
+  await page.click('#key-submit');
+  await page.waitForSelector('#firm-keys td');
+  assert.match(await page.textContent('#firm-keys'), /firms\/minjian\/keys\/minjian-2026[\s\S]*启用/);
 });
 
 test('a private key (raw hex) that is not the chosen key\'s is refused before anything is sent', async () => {
@@ -132,14 +134,28 @@ test('the report is in the firm\'s list and verifies, with the certificate\'s ve
   assert.match(await r.text(), /有效/);
 });
 
-test('the seller disputes the report and the firm sees the dispute', async () => {
+test('the seller disputes the report from its verify page', async () => {
   const { page } = b;
-  const seller = await server.login('subjects/seller-li', PASSWORD);
-  await server.api('appraisal.v1.AppraisalService', 'FileDispute', { parent: report, disputeId: 'grade-d1',
-    dispute: { reason: '门封条已更换，成色应为 95新' } }, seller);
+  await page.click('#logout');
+  await loginInPage(page, server.origin, 'seller-li', PASSWORD);
+  await page.goto(`${server.origin}/#/verify/${report}`);
+  await page.waitForSelector('#dispute-form');
+  await page.fill('#dispute-reason', '门封条已更换，成色应为 95新');
+  await page.click('#dispute-submit');
+  await page.waitForSelector('#dispute-filed');
+  dispute = (await page.textContent('#dispute-filed')).match(/appraisals\/fridge-report\/disputes\/[a-z0-9-]+/)[0];
+  const a = await server.api('appraisal.v1.AppraisalService', 'GetAppraisal', { name: report });
+  assert.equal(a.state, 'DISPUTED');
+});
+
+test('the firm sees the dispute about its report', async () => {
+  const { page } = b;
+  await page.click('#logout');
+  await loginInPage(page, server.origin, 'minjian', PASSWORD);
   await page.goto(`${server.origin}/#/firm/reports`);
   await page.waitForSelector('#firm-disputes table');
-  assert.match(await page.textContent('#firm-disputes'), /grade-d1[\s\S]*门封条已更换[\s\S]*待裁决/);
+  assert.match(await page.textContent('#firm-disputes'), /门封条已更换[\s\S]*待裁决/);
+  assert.ok((await page.textContent('#firm-disputes')).includes(dispute));
   assert.match(await page.textContent('#firm-reports'), /争议中/);
 });
 
@@ -160,7 +176,7 @@ test('the supervisor upholds the dispute in the page and the report is overturne
   const v = await server.api('appraisal.v1.AppraisalService', 'VerifyAppraisal', { name: report });
   assert.ok(!v.valid);
   assert.equal(v.appraisalState, 'OVERTURNED');
-  const d = await server.api('appraisal.v1.AppraisalService', 'GetDispute', { name: `${report}/disputes/grade-d1` },
+  const d = await server.api('appraisal.v1.AppraisalService', 'GetDispute', { name: dispute },
                              await server.login(supervisorSubject, SUP_PASSWORD));
   assert.equal(d.state, 'UPHELD');
   assert.equal(d.decisionDocumentNumber, '市监鉴〔2026〕7号');

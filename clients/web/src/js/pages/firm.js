@@ -27,6 +27,31 @@ async function myFirm() {
   return { firm: `firms/${s.affiliation.split('/').pop()}`, subject: s };
 }
 
+// Registering a public key (the firm only): the PEM `marketctl appraisal
+// keygen` prints, or the raw key in base64.
+function registerKeyForm(firm, reload) {
+  const errors = h('div');
+  const form = h('form', { class: 'grid', id: 'key-form' }, h('h2', { class: 'wide' }, '登记签名公钥'),
+    field('密钥 ID（可选，如 minjian-2026）', 'keyId', { id: 'key-id' }),
+    textarea('公钥（PEM，-----BEGIN PUBLIC KEY-----）', 'publicKeyPem', { id: 'key-pem', rows: 4, class: 'mono',
+                                                                       required: true }),
+    h('div', { class: 'actions wide' }, h('button', { type: 'submit', id: 'key-submit' }, '登记')),
+    h('div', { class: 'wide' }, errors));
+  keepDraft(form, 'register-key');
+  const rid = requestId();
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    act(form.querySelector('button'), errors, async () => {
+      const v = values(form);
+      await call(svc.appraisal, 'RegisterSigningKey', { parent: firm, keyId: v.keyId, requestId: rid,
+        signingKey: { publicKeyPem: `${form.publicKeyPem.value.trim()}\n` } });
+      clearDraft('register-key');
+      await reload();
+    });
+  });
+  return form;
+}
+
 export async function firmPage(main) {
   const { firm } = await myFirm();
   const [acc, keys, reports, disputes] = await Promise.all([
@@ -48,7 +73,8 @@ export async function firmPage(main) {
         `${label(ACCREDITATION_STATE, a.state)}${a.stateReason ? `（${a.stateReason}）` : ''}`]))),
     h('div', { class: 'card', id: 'firm-keys' }, h('h2', {}, '签名密钥'),
       table(['密钥', '指纹（SHA-256）', '状态'], (keys.signingKeys || []).map((k) => [
-        k.name, h('span', { class: 'mono' }, k.fingerprint), label(KEY_STATE, k.state)]))),
+        k.name, h('span', { class: 'mono' }, k.fingerprint), label(KEY_STATE, k.state)])),
+      session.hasRole('APPRAISAL_FIRM') ? registerKeyForm(firm, () => firmPage(main)) : null),
     h('div', { class: 'card', id: 'firm-reports' }, h('h2', {}, '本机构的鉴定报告'), appraisals.length
       ? table(['报告', '报告编号', '物品', '状态', '检测时间', '提交人', ''], appraisals.map((a, i) => [
         link(a.name, `verify/${a.name}`), (a.content || {}).reportNumber || '', a.item,
