@@ -134,6 +134,17 @@ test('the report is in the firm\'s list and verifies, with the certificate\'s ve
   assert.match(await r.text(), /有效/);
 });
 
+test('the firm\'s appraiser sees its firm\'s reports (the firm is its affiliation)', async () => {
+  const { page } = b;
+  await page.click('#logout');
+  await loginInPage(page, server.origin, 'appraiser-chen', PASSWORD);
+  await page.goto(`${server.origin}/#/firm/reports`);
+  await page.waitForSelector('#firm-reports table');
+  assert.match(await page.textContent('main h1'), /firms\/minjian/);
+  assert.match(await page.textContent('#firm-reports'), /fridge-report/);
+  assert.equal(await page.$('#key-form'), null, 'only the firm registers keys');
+});
+
 test('the seller disputes the report from its verify page', async () => {
   const { page } = b;
   await page.click('#logout');
