@@ -7,7 +7,8 @@ import { searchPage, listingPage, creditPage, listsPage, verifyAppraisalPage } f
 import { ledgerPage } from './pages/ledger.js';
 import { marketsPage, marketPage, marketOrdersPage } from './pages/organizer.js';
 import { myListingsPage, myOrdersPage, myClaimsPage } from './pages/mine.js';
-import { subjectsPage, creditLookupPage, rulingsPage, blacklistPage } from './pages/supervisor.js';
+import { subjectsPage, creditLookupPage, rulingsPage, blacklistPage, appraisalDisputesPage } from './pages/supervisor.js';
+import { firmPage, fileReportPage } from './pages/firm.js';
 
 // [hash prefix, page(main, rest), roles that see it in the menu (none = everyone), menu text]
 const ROUTES = [
@@ -28,6 +29,9 @@ const ROUTES = [
   ['sup/credit', creditLookupPage, ['SUPERVISOR'], '信用查询'],
   ['sup/rulings', rulingsPage, ['SUPERVISOR'], '待裁决'],
   ['sup/blacklist', blacklistPage, ['SUPERVISOR'], '黑名单'],
+  ['sup/disputes', appraisalDisputesPage, ['SUPERVISOR'], '鉴定争议'],
+  ['firm/reports', firmPage, ['APPRAISAL_FIRM', 'APPRAISER'], '鉴定机构'],
+  ['firm/file', fileReportPage, ['APPRAISAL_FIRM', 'APPRAISER'], '提交报告'],
 ];
 
 function currentHash() { return decodeURIComponent(location.hash.replace(/^#\/?/, '')); }

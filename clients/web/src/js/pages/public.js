@@ -5,9 +5,10 @@
 import { call, svc, photoUrl, requestId } from '../api.js';
 import { session, subjectName } from '../session.js';
 import {
-  h, render, act, yuan, toFen, time, label, field, select, checkbox, values, keepDraft, table, link,
-  CATEGORY, LISTING_STATE, LEVEL_TEXT, errorBox,
+  h, render, act, yuan, toFen, time, label, field, select, checkbox, textarea, values, keepDraft, clearDraft, table,
+  link, CATEGORY, LISTING_STATE, LEVEL_TEXT, errorBox,
 } from '../ui.js';
+import { certificateUrl } from '../report.js';
 
 export const GRADES = ['全新', '99新', '95新', '9成新', '8成新', '7成新', '6成及以下', '报废'];
 
@@ -187,6 +188,33 @@ export async function listsPage(main) {
 }
 
 
+// Who may dispute a report: the listing's parties, or another accredited firm.
+const DISPUTERS = ['SELLER', 'BUYER', 'APPRAISAL_FIRM', 'APPRAISER'];
+
+// Disputing a filed report (within 15 days of filing; the server checks who).
+function disputeForm(appraisal) {
+  const errors = h('div');
+  const done = h('div');
+  const form = h('form', { class: 'grid', id: 'dispute-form' }, h('h2', { class: 'wide' }, '对此报告提出争议'),
+    textarea('争议理由', 'reason', { id: 'dispute-reason', required: true, maxlength: 2000 }),
+    field('对照鉴定报告（可选，appraisals/…）', 'counterAppraisal', { id: 'dispute-counter', wide: true }),
+    h('div', { class: 'actions wide' }, h('button', { type: 'submit', id: 'dispute-submit' }, '提交争议')),
+    h('div', { class: 'wide' }, errors), h('div', { class: 'wide' }, done));
+  keepDraft(form, `dispute-file.${appraisal}`);
+  const rid = requestId();
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    act(form.querySelector('button'), errors, async () => {
+      const v = values(form);
+      const d = await call(svc.appraisal, 'FileDispute', { parent: appraisal, requestId: rid,
+        dispute: { reason: v.reason, counterAppraisal: v.counterAppraisal } });
+      clearDraft(`dispute-file.${appraisal}`);
+      render(done, h('p', { class: 'verdict ok', id: 'dispute-filed' }, `已提交争议 ${d.name}，等待监管部门裁决`));
+    });
+  });
+  return form;
+}
+
 // Verifies an appraisal report: a filed one by name (the link a certificate's
 // QR code carries: #/verify/appraisals/…), or raw bytes pasted as base64.
 export async function verifyAppraisalPage(main, rest) {
@@ -205,6 +233,13 @@ export async function verifyAppraisalPage(main, rest) {
     const request = v.name ? { name: v.name } : { signedContent: v.signedContent, signature: v.signature, key: v.key };
     const r = await call(svc.appraisal, 'VerifyAppraisal', request, { auth: false });
     const c = r.content || {};
+    let certificate = null;
+    if (r.appraisal) {
+      const bytes = v.name ? (await call(svc.appraisal, 'GetAppraisal', { name: r.appraisal }, { auth: false })).signedContent
+        : v.signedContent;
+      certificate = h('p', {}, h('a', { href: await certificateUrl(r.appraisal, bytes), id: 'verify-certificate-link' },
+        '打开证书验证页（二维码所指地址）'));
+    }
     render(out, h('div', { class: 'card' },
       h('div', { class: `verdict ${r.valid ? 'ok' : 'bad'}`, id: 'verify-verdict' },
         r.valid ? '✓ 鉴定报告有效' : '✗ 鉴定报告无效'),
@@ -213,6 +248,9 @@ export async function verifyAppraisalPage(main, rest) {
         ['资质', r.accreditationValid ? `有效（${r.accreditation}）` : '无效'],
         ['报告状态', r.appraisalState || '—'], ['是否过期', r.expired ? '已过期' : '未过期']]),
       (r.problems || []).length ? h('ul', { class: 'bad' }, r.problems.map((p) => h('li', {}, p))) : null,
+      certificate,
+      r.appraisal && ['FILED', 'DISPUTED'].includes(r.appraisalState) && DISPUTERS.some((x) => session.hasRole(x))
+        ? disputeForm(r.appraisal) : null,
       Object.keys(c).length ? h('pre', { class: 'mono' }, JSON.stringify(c, null, 2)) : null));
   });
   form.addEventListener('submit', (e) => { e.preventDefault(); run(form.querySelector('button')); });

@@ -152,3 +152,45 @@ export async function blacklistPage(main) {
       link(e.subject, `credit/${e.subject}`), e.displayName || '', e.reasonType, time(e.since), time(e.until)]))
       : h('p', { class: 'muted' }, '名单为空')));
 }
+
+// Appraisal disputes awaiting a ruling: UPHELD overturns the report (credit
+// records against the firm and the appraiser), DISMISSED restores it.
+export async function appraisalDisputesPage(main) {
+  const errors = h('div');
+  const r = await call(svc.appraisal, 'ListDisputes', { parent: 'appraisals/-', filter: 'state=OPEN', pageSize: 200 });
+  const reload = () => appraisalDisputesPage(main);
+  const ruleForm = (d) => {
+    const id = d.name.split('/').pop();
+    const form = h('form', { class: 'grid', dataset: { dispute: d.name } },
+      select('裁决', 'outcome', [['UPHELD', '争议成立，撤销报告（UPHELD）'], ['DISMISSED', '驳回争议（DISMISSED）']],
+             { id: `dispute-outcome-${id}` }),
+      field('理由', 'reason', { required: true, id: `dispute-reason-${id}` }),
+      field('决定书文号（可选）', 'decision', { id: `dispute-decision-${id}` }),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', id: `dispute-submit-${id}` }, '记录裁决')));
+    keepDraft(form, `dispute.${d.name}`);
+    const rid = requestId();
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      act(form.querySelector('button'), errors, async () => {
+        const v = values(form);
+        await call(svc.appraisal, 'RuleOnDispute', { name: d.name, outcome: v.outcome, reason: v.reason,
+          decisionDocumentNumber: v.decision, etag: d.etag, requestId: rid });
+        clearDraft(`dispute.${d.name}`);
+        await reload();
+      });
+    });
+    return form;
+  };
+  const disputes = r.disputes || [];
+  render(main, h('h1', {}, '待裁决的鉴定争议'), errors, disputes.length
+    ? disputes.map((d) => {
+      const appraisal = d.name.split('/disputes/')[0];
+      return h('div', { class: 'card dispute', dataset: { dispute: d.name } },
+        h('p', {}, h('span', { class: 'mono' }, d.name), ' · 报告 ', link(appraisal, `verify/${appraisal}`)),
+        h('p', {}, `提出人 ${d.raiser}（${ROLE[d.raiserRole] || d.raiserRole || '—'}），${time(d.createTime)}`),
+        h('p', {}, `理由：${d.reason}`),
+        d.counterAppraisal ? h('p', {}, '对照鉴定 ', link(d.counterAppraisal, `verify/${d.counterAppraisal}`)) : null,
+        ruleForm(d));
+    })
+    : h('p', { class: 'muted', id: 'no-disputes' }, '没有待裁决的鉴定争议。'));
+}
