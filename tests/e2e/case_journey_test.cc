@@ -114,7 +114,7 @@ TEST_P(CaseJourneyTest, RollbackReportAndEscalationOpenCasesThatSupervisorsDecid
   // A SERIOUS record puts the seller on the black list: a new listing is not
   // published (restriction-policy-v1); the order placed before goes on.
   nlohmann::json later = Json(
-      "seller-wu", {"listing", "create", "--market", "gulou-cars", "--id", "p40", "--category",
+      "seller-wu", {"listing", "create", "--market", "gulou-cars", "--id", "huawei-p40", "--category",
                     "PHONE", "--title", "华为 P40 128G", "--price", "899.00", "--condition",
                     "8成新", "--imei", "490154203237518", "--brand", "Huawei", "--model", "P40",
                     "--storage-gb", "128", "--data-wiped"});
