@@ -120,6 +120,19 @@ TEST(GradingSchemesTest, MalformedSchemesAreRejected) {
                    .ok());
 }
 
+// Found by grading_schemes_fuzz: a version beyond int's range (a double to
+// the JSON parser) must be refused, never converted.
+TEST(GradingSchemesTest, VersionMustBeAnIntegerThatFits) {
+  for (const char* version : {"21111111111111111111111111111111", "1.5", "3000000000", "-1e3"}) {
+    absl::Status s = ParseSchemes(absl::StrCat(R"({"scheme":"s","version":)", version,
+                                               R"(,"categories":["PHONE"],"levels":[{"code":"a"}]})"),
+                                  "x")
+                         .status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << version;
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr(".version")) << version;
+  }
+}
+
 TEST(GradingSchemesTest, ExtraSchemesComeFromAFolderWithoutCodeChanges) {
   std::string dir = ::testing::TempDir() + "schemes_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);

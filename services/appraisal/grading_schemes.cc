@@ -1,9 +1,12 @@
 #include "services/appraisal/grading_schemes.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <system_error>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -35,6 +38,18 @@ template <typename T>
 absl::Status Member(const json& object, const char* key, T* out, const std::string& where) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return absl::OkStatus();
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // get<int>() of a fraction or of a number beyond int's range (parsed as a
+    // double) would truncate or be undefined: want an integer that fits.
+    static_assert(std::is_signed_v<T>);
+    if (!it->is_number_integer()) return Invalid(where, ".", key, ": want an integer");
+    if (it->is_number_unsigned()
+            ? it->template get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())
+            : (it->template get<int64_t>() < std::numeric_limits<T>::min() ||
+               it->template get<int64_t>() > std::numeric_limits<T>::max())) {
+      return Invalid(where, ".", key, ": out of range");
+    }
+  }
   try {
     *out = it->get<T>();
   } catch (const json::exception& e) {
