@@ -64,6 +64,13 @@ absl::StatusOr<int> TablePurger::PurgeOnce() {
                             outbox::PurgeDelivered(*db_, now - options.delivered_events));
     deleted += n;
   }
+  if (tables_.finished) {
+    MARKET_RETURN_IF_ERROR(db_->Write([&](sqlite::Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(int64_t n, tables_.finished(c, now - options.delivered_events));
+      deleted += n;
+      return absl::OkStatus();
+    }));
+  }
   if (tables_.idempotency) {
     MARKET_RETURN_IF_ERROR(db_->Write([&](sqlite::Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(int64_t n, PurgeOlderThan(c, now - options.request_ids));

@@ -7,6 +7,7 @@
 #define MARKET_COMMON_RETENTION_RETENTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -42,10 +43,18 @@ struct RetentionOptions {
 // and --purge-period (seconds) to `app`, writing into `options`.
 void AddRetentionFlags(CLI::App& app, RetentionOptions* options);
 
+// A service's own purge of finished work (e.g. webhook deliveries delivered
+// or given up): deletes, in the purge's write transaction `c`, the rows that
+// finished before `before` (now - RetentionOptions::delivered_events) and
+// returns how many; never an unfinished row.
+using PurgeFinishedFn =
+    std::function<absl::StatusOr<int64_t>(sqlite::Connection& c, absl::Time before)>;
+
 // Which of the bounded tables a database holds.
 struct Tables {
   bool outbox = false;       // outbox::kOutboxSchema
   bool idempotency = false;  // kIdempotencySchema
+  PurgeFinishedFn finished;  // none when empty
 };
 
 // Row counts of the bounded tables (0 for a table the database lacks).
@@ -65,7 +74,8 @@ class TablePurger {
   ~TablePurger() { Stop(); }
 
   // Deletes delivered outbox events delivered before now - delivered_events
-  // and request ids stored before now - request_ids (clock->Now()); returns
+  // (and the finished rows of tables.finished before then) and request ids
+  // stored before now - request_ids (clock->Now()); returns
   // how many rows it deleted. Errors: those of Database::Write().
   absl::StatusOr<int> PurgeOnce() ABSL_LOCKS_EXCLUDED(mu_);
 

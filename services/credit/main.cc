@@ -73,8 +73,10 @@ int main(int argc, char** argv) {
         credit->credit->StartScheduler(period);
         credit->retention->Start(retention);
         webhook->dispatcher->Start();
+        webhook->retention->Start(retention);
       },
       [&] {
+        webhook->retention->Stop();
         webhook->dispatcher->Stop();
         credit->retention->Stop();
       });

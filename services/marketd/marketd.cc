@@ -202,7 +202,7 @@ std::vector<retention::TablePurger*> Marketd::purgers() {
   std::vector<retention::TablePurger*> out;
   for (retention::TablePurger* p :
        {identity_.retention.get(), credit_.retention.get(), listing_.retention.get(),
-        appraisal_.retention.get(), warranty_.retention.get()}) {
+        appraisal_.retention.get(), warranty_.retention.get(), webhook_.retention.get()}) {
     if (p != nullptr) out.push_back(p);
   }
   return out;

@@ -1,8 +1,12 @@
 #include "services/webhook/webhook_dispatcher.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/server/log.h"
 #include "httplib.h"
 #include "services/webhook/webhook_rules.h"
@@ -23,7 +27,7 @@ Dispatcher::Dispatcher(WebhookStore* store, const Clock* clock, DispatcherOption
 
 Dispatcher::~Dispatcher() { Stop(); }
 
-std::pair<int, std::string> Dispatcher::Post(const DueDelivery& d) const {
+std::pair<int, std::string> Dispatcher::Post(const DueDelivery& d) {
   absl::StatusOr<Endpoint> endpoint = ParseEndpoint(d.url);
   if (!endpoint.ok()) return {0, std::string(endpoint.status().message())};
   httplib::SSLClient client(endpoint->host, endpoint->port);
@@ -33,6 +37,21 @@ std::pair<int, std::string> Dispatcher::Post(const DueDelivery& d) const {
   client.set_connection_timeout(timeout_us / 1000000, timeout_us % 1000000);
   client.set_read_timeout(timeout_us / 1000000, timeout_us % 1000000);
   client.set_write_timeout(timeout_us / 1000000, timeout_us % 1000000);
+  // The socket is registered so that CutOverdue() can shut it down; it is
+  // unregistered (by `unregister`, destroyed before `client` closes it)
+  // before its descriptor can be reused.
+  client.set_socket_options([this, &d](socket_t fd) {
+    absl::MutexLock lock(&mu_);
+    in_flight_[d.webhook].fd = fd;
+  });
+  struct Unregister {
+    Dispatcher* self;
+    const std::string& webhook;
+    ~Unregister() {
+      absl::MutexLock lock(&self->mu_);
+      self->in_flight_[webhook].fd = -1;
+    }
+  } unregister{this, d.webhook};
   const std::string body = EventJson(d.event);
   httplib::Headers headers = {
       {kSignatureHeader, SignatureHeader(d.secret, clock_->Now(), body)},
@@ -52,59 +71,135 @@ std::pair<int, std::string> Dispatcher::Post(const DueDelivery& d) const {
   return {res->status, absl::StrCat("HTTP ", res->status)};
 }
 
-absl::StatusOr<int> Dispatcher::RunOnce() {
-  absl::MutexLock lock(&run_mu_);
-  absl::StatusOr<std::vector<DueDelivery>> due = store_->Due(clock_->Now(), options_.backoff.batch);
-  if (!due.ok()) return due.status();
-  int delivered = 0;
-  for (const DueDelivery& d : *due) {
-    auto [status, error] = Post(d);
-    const absl::Time now = clock_->Now();
-    const bool ok = error.empty();
-    std::optional<absl::Time> next;
-    if (!ok) {
-      next = NextAttempt(options_, d.attempts + 1, absl::StrCat(d.id, "/", d.event.event_id()),
-                         d.create_time, now);
-      if (!next.has_value()) {
-        server::LogJson("warn", "webhook delivery failed for good",
-                        {{"delivery", d.id}, {"event_id", d.event.event_id()}, {"error", error}});
-      }
+void Dispatcher::Attempt(const DueDelivery& d) {
+  auto [status, error] = Post(d);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return;  // cut short by Stop(): not an answer; stays due
+    if (in_flight_[d.webhook].cut) {
+      status = 0;
+      error = absl::StrCat("no complete answer within ", absl::FormatDuration(options_.timeout),
+                           " (attempt cut off)");
     }
-    absl::Status recorded = store_->RecordAttempt(d.id, now, status, error, ok, next);
-    if (!recorded.ok()) return recorded;
-    delivered += ok ? 1 : 0;
   }
-  return delivered;
+  const absl::Time now = clock_->Now();
+  const bool ok = error.empty();
+  std::optional<absl::Time> next;
+  if (!ok) {
+    next = NextAttempt(options_, d.attempts + 1, absl::StrCat(d.id, "/", d.event.event_id()),
+                       d.create_time, now);
+    if (!next.has_value()) {
+      server::LogJson("warn", "webhook delivery failed for good",
+                      {{"delivery", d.id}, {"event_id", d.event.event_id()}, {"error", error}});
+    }
+  }
+  absl::Status recorded = store_->RecordAttempt(d.id, now, status, error, ok, next);
+  if (!recorded.ok()) {
+    // The delivery stays PENDING and due: it is attempted again.
+    server::LogJson("error", "webhook attempt not recorded",
+                    {{"delivery", d.id}, {"error", recorded.ToString()}});
+  }
+}
+
+absl::Status Dispatcher::Fill() {
+  std::vector<std::string> busy;
+  int free = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    free = options_.max_in_flight - static_cast<int>(in_flight_.size());
+    for (const auto& [webhook, unused] : in_flight_) busy.push_back(webhook);
+  }
+  if (free <= 0) return absl::OkStatus();
+  absl::StatusOr<std::vector<DueDelivery>> due = store_->Due(clock_->Now(), free, busy);
+  if (!due.ok()) return due.status();
+  absl::MutexLock lock(&mu_);
+  for (DueDelivery& d : *due) {
+    // Only this thread adds entries, so none of `due` is in flight.
+    in_flight_.emplace(d.webhook, InFlight{});
+    queue_.push_back(std::move(d));
+  }
+  return absl::OkStatus();
+}
+
+absl::Time Dispatcher::CutOverdue() {
+  const absl::Time now = absl::Now();
+  absl::Time next = absl::InfiniteFuture();
+  for (auto& [webhook, f] : in_flight_) {
+    if (f.cut || f.fd < 0) {
+      if (!f.cut && f.deadline != absl::InfiniteFuture()) next = std::min(next, f.deadline);
+      continue;
+    }
+    if (stop_ || f.deadline <= now) {
+      ::shutdown(f.fd, SHUT_RDWR);  // the blocked read or write returns at once
+      f.cut = true;
+    } else {
+      next = std::min(next, f.deadline);
+    }
+  }
+  return next;
+}
+
+void Dispatcher::Schedule() {
+  while (true) {
+    if (absl::Status filled = Fill(); !filled.ok()) {
+      server::LogJson("error", "webhook dispatch pass failed", {{"error", filled.ToString()}});
+    }
+    absl::MutexLock lock(&mu_);
+    const absl::Time deadline = CutOverdue();
+    // Wake for the next poll, a finished attempt, or the next deadline.
+    absl::Duration wait = options_.backoff.poll;
+    if (deadline != absl::InfiniteFuture()) {
+      wait = std::min(wait, std::max(deadline - absl::Now(), absl::Milliseconds(1)));
+    }
+    mu_.AwaitWithTimeout(absl::Condition(this, &Dispatcher::ScheduleReady), wait);
+    if (stop_) return;
+    wake_ = false;
+  }
+}
+
+void Dispatcher::Work() {
+  while (true) {
+    DueDelivery d;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &Dispatcher::WorkReady));
+      if (stop_) return;
+      d = std::move(queue_.front());
+      queue_.pop_front();
+      in_flight_[d.webhook].deadline = absl::Now() + options_.timeout;
+    }
+    Attempt(d);
+    absl::MutexLock lock(&mu_);
+    in_flight_.erase(d.webhook);
+    wake_ = true;
+  }
 }
 
 void Dispatcher::Start() {
-  if (thread_.joinable()) return;
+  if (scheduler_.joinable()) return;
   {
     absl::MutexLock lock(&mu_);
     stop_ = false;
+    wake_ = false;
+    queue_.clear();
+    in_flight_.clear();
   }
-  thread_ = std::thread([this] { Loop(); });
+  for (int i = 0; i < std::max(1, options_.max_in_flight); ++i) {
+    workers_.emplace_back([this] { Work(); });
+  }
+  scheduler_ = std::thread([this] { Schedule(); });
 }
 
 void Dispatcher::Stop() {
-  if (!thread_.joinable()) return;
+  if (!scheduler_.joinable()) return;
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
+    CutOverdue();  // with stop_ set: every open socket
   }
-  thread_.join();
-}
-
-void Dispatcher::Loop() {
-  while (true) {
-    absl::StatusOr<int> pass = RunOnce();
-    if (!pass.ok()) {
-      server::LogJson("error", "webhook dispatch pass failed",
-                      {{"error", pass.status().ToString()}});
-    }
-    absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.backoff.poll)) return;
-  }
+  scheduler_.join();
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
 }
 
 void Dispatcher::ExportMetrics(server::Metrics* metrics) const {
@@ -112,6 +207,11 @@ void Dispatcher::ExportMetrics(server::Metrics* metrics) const {
                     "Webhook deliveries not yet delivered, failed or cancelled (-1: database "
                     "unreadable).",
                     [this] { return static_cast<double>(store_->PendingCount()); });
+  metrics->AddGauge("market_webhook_attempts_in_flight",
+                    "Webhook deliveries queued for or being attempted by a worker.", [this] {
+                      absl::MutexLock lock(&mu_);
+                      return static_cast<double>(in_flight_.size());
+                    });
 }
 
 }  // namespace market::webhook

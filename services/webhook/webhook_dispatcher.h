@@ -1,16 +1,28 @@
-// Delivers queued webhook deliveries: a background thread POSTs each due
-// delivery's event as JSON over HTTPS (server certificate verified against
-// the CA bundle in options, or the system's), signed (webhook_signature.h),
-// and records the attempt. A 2xx marks it DELIVERED; anything else (an
-// error, a timeout, another status) schedules the next attempt with
-// exponential back-off plus jitter (outbox::RetryDelay), until the delivery
-// is older than options.max_age, when it becomes FAILED. All state is in the
-// store, so a restarted process resumes. Thread-safe.
+// Delivers queued webhook deliveries: a scheduler thread hands due
+// deliveries to a pool of options.max_in_flight worker threads, each of which
+// POSTs one delivery's event as JSON over HTTPS (server certificate verified
+// against the CA bundle in options, or the system's), signed
+// (webhook_signature.h), and records the attempt. At most one attempt per
+// webhook is in flight, and a webhook's due deliveries are taken in the order
+// they were queued (WebhookStore::Due); so a slow or dead receiver occupies
+// one worker for at most options.timeout and never delays other webhooks'
+// deliveries. An attempt still running at its deadline has its socket shut
+// down (a receiver trickling bytes cannot hold a worker). A 2xx marks the
+// delivery DELIVERED; anything else (an error, a timeout, another status)
+// schedules the next attempt with exponential back-off plus jitter
+// (outbox::RetryDelay), until the delivery is older than options.max_age,
+// when it becomes FAILED. All state is in the store, so a restarted process
+// resumes (an attempt cut short by Stop() is not recorded and stays due).
+// Thread-safe.
 #ifndef MARKET_SERVICES_WEBHOOK_WEBHOOK_DISPATCHER_H_
 #define MARKET_SERVICES_WEBHOOK_WEBHOOK_DISPATCHER_H_
 
+#include <deque>
+#include <map>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -37,8 +49,10 @@ struct DispatcherOptions {
   // PEM CA bundle receivers' certificates are verified against; "" uses the
   // system's default trust store.
   std::string ca_file;
-  // Connect and read timeout of one attempt.
+  // Deadline of one attempt: connection, TLS handshake, request and answer.
   absl::Duration timeout = absl::Seconds(10);
+  // Most attempts in flight at once (worker threads), each to another webhook.
+  int max_in_flight = 8;
 };
 
 // When the next attempt after the `attempts`-th failed one is due, or
@@ -55,30 +69,50 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
   ~Dispatcher();
 
-  // Attempts every due delivery (up to options.backoff.batch), one after
-  // another; returns how many were delivered.
-  absl::StatusOr<int> RunOnce() ABSL_LOCKS_EXCLUDED(run_mu_);
-
-  // Runs RunOnce() every options.backoff.poll on a thread until Stop().
+  // Starts the scheduler and the workers; no-op when running.
   void Start() ABSL_LOCKS_EXCLUDED(mu_);
+  // Aborts attempts in flight (not recorded: they stay due) and joins the
+  // threads. Start() may follow.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Registers gauge market_webhook_pending_deliveries; the dispatcher must
-  // outlive every later metrics->Render().
+  // Registers gauges market_webhook_pending_deliveries and
+  // market_webhook_attempts_in_flight; the dispatcher must outlive every
+  // later metrics->Render().
   void ExportMetrics(server::Metrics* metrics) const;
 
  private:
+  // A webhook with a delivery queued for a worker or being attempted.
+  struct InFlight {
+    absl::Time deadline = absl::InfiniteFuture();  // real time; set when attempted
+    int fd = -1;       // the attempt's socket while open
+    bool cut = false;  // its socket was shut down (deadline or Stop())
+  };
+
+  // Claims due deliveries of webhooks not in flight, up to the free workers.
+  absl::Status Fill() ABSL_LOCKS_EXCLUDED(mu_);
+  // Shuts down the sockets of attempts past their deadline (all when
+  // stopping); returns the earliest deadline still ahead.
+  absl::Time CutOverdue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes one attempt of `d` and records it.
+  void Attempt(const DueDelivery& d) ABSL_LOCKS_EXCLUDED(mu_);
   // One POST; the HTTP status (0 when none came) and the error ("" on 2xx).
-  std::pair<int, std::string> Post(const DueDelivery& d) const;
-  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  std::pair<int, std::string> Post(const DueDelivery& d) ABSL_LOCKS_EXCLUDED(mu_);
+  void Schedule() ABSL_LOCKS_EXCLUDED(mu_);
+  void Work() ABSL_LOCKS_EXCLUDED(mu_);
+  bool WorkReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); }
+  bool ScheduleReady() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || wake_; }
 
   WebhookStore* const store_;
   const Clock* const clock_;
   const DispatcherOptions options_;
-  absl::Mutex run_mu_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // started and joined by the owner's thread only
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;  // a worker finished: fill again now
+  std::deque<DueDelivery> queue_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);  // by webhook name
+  // Started and joined by the owner's thread only.
+  std::thread scheduler_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace market::webhook

@@ -1,12 +1,18 @@
 #include "services/webhook/webhook_store.h"
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/config/files.h"
 #include "common/resource/resource.h"
+#include "common/server/log.h"
 #include "common/status/status.h"
 #include "services/webhook/webhook_rules.h"
 
@@ -39,6 +45,11 @@ CREATE TABLE attempts(
   delivery_id INTEGER NOT NULL, n INTEGER NOT NULL, time INTEGER NOT NULL,
   http_status INTEGER NOT NULL, error TEXT NOT NULL,
   PRIMARY KEY(delivery_id, n)) WITHOUT ROWID;
+)sql"},
+                                                                    {2, R"sql(
+CREATE INDEX deliveries_event ON deliveries(event_id);
+CREATE INDEX deliveries_done ON deliveries(done_time) WHERE done_time IS NOT NULL;
+CREATE INDEX events_accepted ON events(accept_time);
 )sql"}};
   return *migrations;
 }
@@ -96,11 +107,97 @@ absl::Status InsertDelivery(Connection& c, const std::string& webhook,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<WebhookStore>> WebhookStore::Open(const std::string& path) {
+absl::StatusOr<int64_t> PurgeFinished(Connection& c, absl::Time before) {
+  int64_t deleted = 0;
+  // Finished deliveries' attempts, the deliveries, then what they leave
+  // unreferenced. State 1 (PENDING) is never touched.
+  for (const char* sql : {
+           "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries "
+           "WHERE state IN (2, 3, 4) AND done_time < ?1)",
+           "DELETE FROM deliveries WHERE state IN (2, 3, 4) AND done_time < ?1",
+           "DELETE FROM events WHERE accept_time < ?1 AND NOT EXISTS "
+           "(SELECT 1 FROM deliveries d WHERE d.event_id = events.event_id)",
+           "DELETE FROM webhooks WHERE delete_time < ?1 AND NOT EXISTS "
+           "(SELECT 1 FROM deliveries d WHERE d.webhook = webhooks.name)"}) {
+    MARKET_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
+    MARKET_RETURN_IF_ERROR(s.Bind(1, Micros(before)));
+    MARKET_RETURN_IF_ERROR(s.Run());
+    deleted += c.Changes();
+  }
+  return deleted;
+}
+
+absl::StatusOr<std::unique_ptr<WebhookStore>> WebhookStore::Open(const std::string& path,
+                                                                 const std::string& key_path) {
   sqlite::Options options;
   options.synchronous = sqlite::Options::Synchronous::kFull;
   MARKET_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options, Migrations()));
-  return std::unique_ptr<WebhookStore>(new WebhookStore(std::move(db)));
+  // Freed space (a secret's plaintext replaced by its sealed form, a purged
+  // row) is zeroed rather than left in the file.
+  MARKET_RETURN_IF_ERROR(
+      db->Write([](Connection& c) { return c.Exec("PRAGMA secure_delete = ON"); }));
+  std::vector<std::pair<std::string, std::string>> secrets;  // name, stored secret
+  MARKET_RETURN_IF_ERROR(db->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT name, secret FROM webhooks"));
+    while (true) {
+      MARKET_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      secrets.emplace_back(s.ColumnText(0), s.ColumnText(1));
+    }
+    return absl::OkStatus();
+  }));
+  const bool any_sealed = std::any_of(secrets.begin(), secrets.end(),
+                                      [](const auto& s) { return SecretBox::IsSealed(s.second); });
+  if (any_sealed && !std::filesystem::exists(key_path)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " holds encrypted webhook secrets but their key file ", key_path,
+        " is missing; restore it from the backup taken with the database"));
+  }
+  MARKET_ASSIGN_OR_RETURN(std::string key, config::LoadOrCreateSecret(key_path, SecretBox::kKeySize));
+  absl::StatusOr<SecretBox> box = SecretBox::FromKey(key);
+  OPENSSL_cleanse(key.data(), key.size());
+  if (!box.ok()) return box.status();
+  auto store = std::unique_ptr<WebhookStore>(new WebhookStore(std::move(db), *std::move(box)));
+  std::vector<std::pair<std::string, std::string>> to_seal;  // name, sealed secret
+  for (auto& [name, stored] : secrets) {
+    if (SecretBox::IsSealed(stored)) {
+      if (absl::Status opened = store->OpenSecret(name, stored).status(); !opened.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            path, ": the secret of ", name, " does not open with the key file ", key_path,
+            " (", opened.message(), "); restore the key file taken with the database"));
+      }
+      continue;
+    }
+    MARKET_ASSIGN_OR_RETURN(std::string sealed, store->box_.Seal(stored, name));
+    OPENSSL_cleanse(stored.data(), stored.size());
+    to_seal.emplace_back(name, std::move(sealed));
+  }
+  if (!to_seal.empty()) {
+    MARKET_RETURN_IF_ERROR(store->db_->Write([&](Connection& c) -> absl::Status {
+      MARKET_ASSIGN_OR_RETURN(Statement u,
+                              c.Prepare("UPDATE webhooks SET secret = ? WHERE name = ?"));
+      for (const auto& [name, sealed] : to_seal) {
+        u.Reset();
+        MARKET_RETURN_IF_ERROR(u.BindText(1, sealed));
+        MARKET_RETURN_IF_ERROR(u.BindText(2, name));
+        MARKET_RETURN_IF_ERROR(u.Run());
+      }
+      return absl::OkStatus();
+    }));
+    // Copy the sealed pages over the plaintext ones in the main file and
+    // empty the WAL, which may still hold frames with the plaintext.
+    MARKET_ASSIGN_OR_RETURN(Connection c, Connection::Open(path, options));
+    MARKET_RETURN_IF_ERROR(c.Exec("PRAGMA secure_delete = ON"));
+    MARKET_RETURN_IF_ERROR(c.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    server::LogJson("info", "webhook secrets encrypted at rest",
+                    {{"database", path}, {"webhooks", static_cast<int64_t>(to_seal.size())}});
+  }
+  return store;
+}
+
+absl::StatusOr<std::string> WebhookStore::OpenSecret(const std::string& name,
+                                                     const std::string& stored) const {
+  return box_.Open(stored, name);
 }
 
 absl::Status WebhookStore::Create(const StoredWebhook& w) {
@@ -122,7 +219,8 @@ absl::Status WebhookStore::Create(const StoredWebhook& w) {
     MARKET_RETURN_IF_ERROR(s.BindText(4, w.webhook.url()));
     MARKET_RETURN_IF_ERROR(s.BindText(5, KindsText(w.webhook)));
     MARKET_RETURN_IF_ERROR(s.BindText(6, w.webhook.description()));
-    MARKET_RETURN_IF_ERROR(s.BindText(7, w.secret));
+    MARKET_ASSIGN_OR_RETURN(std::string sealed, box_.Seal(w.secret, w.webhook.name()));
+    MARKET_RETURN_IF_ERROR(s.BindText(7, sealed));
     MARKET_RETURN_IF_ERROR(s.Bind(8, Micros(FromTimestamp(w.webhook.create_time()))));
     return s.Run();
   });
@@ -138,6 +236,9 @@ absl::StatusOr<std::optional<StoredWebhook>> WebhookStore::Get(const std::string
     if (row) out = ReadWebhook(s);
     return absl::OkStatus();
   }));
+  if (out.has_value()) {
+    MARKET_ASSIGN_OR_RETURN(out->secret, OpenSecret(out->webhook.name(), out->secret));
+  }
   return out;
 }
 
@@ -212,33 +313,42 @@ absl::Status WebhookStore::QueueFor(const std::string& name, const v1::Event& ev
   });
 }
 
-absl::StatusOr<std::vector<DueDelivery>> WebhookStore::Due(absl::Time now, int limit) {
+absl::StatusOr<std::vector<DueDelivery>> WebhookStore::Due(absl::Time now, int limit,
+                                                           const std::vector<std::string>& skip) {
   std::vector<DueDelivery> out;
   MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    // The first-queued due delivery of each webhook; those of skipped
+    // webhooks are dropped below (the LIMIT leaves room for them).
     MARKET_ASSIGN_OR_RETURN(Statement s, c.Prepare(
-        "SELECT d.id, w.url, w.secret, e.payload, d.attempts, d.create_time "
+        "SELECT d.id, d.webhook, w.url, w.secret, e.payload, d.attempts, d.create_time "
         "FROM deliveries d JOIN webhooks w ON w.name = d.webhook "
         "JOIN events e ON e.event_id = d.event_id "
-        "WHERE d.state = 1 AND d.next_attempt_time <= ? ORDER BY d.next_attempt_time, d.id "
-        "LIMIT ?"));
+        "WHERE d.id IN (SELECT min(id) FROM deliveries "
+        "               WHERE state = 1 AND next_attempt_time <= ?1 GROUP BY webhook) "
+        "ORDER BY d.next_attempt_time, d.id LIMIT ?2"));
     MARKET_RETURN_IF_ERROR(s.Bind(1, Micros(now)));
-    MARKET_RETURN_IF_ERROR(s.Bind(2, static_cast<int64_t>(limit)));
-    while (true) {
+    MARKET_RETURN_IF_ERROR(s.Bind(2, static_cast<int64_t>(limit + skip.size())));
+    while (static_cast<int>(out.size()) < limit) {
       MARKET_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
       DueDelivery d;
       d.id = s.ColumnInt64(0);
-      d.url = s.ColumnText(1);
-      d.secret = s.ColumnText(2);
-      if (!d.event.ParseFromString(s.ColumnBlob(3))) {
+      d.webhook = s.ColumnText(1);
+      if (std::find(skip.begin(), skip.end(), d.webhook) != skip.end()) continue;
+      d.url = s.ColumnText(2);
+      d.secret = s.ColumnText(3);
+      if (!d.event.ParseFromString(s.ColumnBlob(4))) {
         return absl::DataLossError(absl::StrCat("webhook delivery ", d.id, ": event does not parse"));
       }
-      d.attempts = static_cast<int>(s.ColumnInt64(4));
-      d.create_time = FromMicros(s.ColumnInt64(5));
+      d.attempts = static_cast<int>(s.ColumnInt64(5));
+      d.create_time = FromMicros(s.ColumnInt64(6));
       out.push_back(std::move(d));
     }
     return absl::OkStatus();
   }));
+  for (DueDelivery& d : out) {
+    MARKET_ASSIGN_OR_RETURN(d.secret, OpenSecret(d.webhook, d.secret));
+  }
   return out;
 }
 

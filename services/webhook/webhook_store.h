@@ -1,12 +1,16 @@
 // The webhook store (DATA_DIR/webhook.db, its own file beside credit.db):
-//   webhooks(name, owner, scope, url, kinds, secret, ...)  registrations
+//   webhooks(name, owner, scope, url, kinds, secret, ...)  registrations; the
+//     signing secret sealed with AES-256-GCM (webhook_secret_box.h) under the
+//     key file beside the database, never stored in plaintext
 //   events(event_id, kind, payload)                        accepted events
 //   deliveries(id, webhook, event_id, state, attempts, next_attempt_time)
 //   attempts(delivery_id, n, time, http_status, error)
 // An event and its deliveries are written in one transaction (Publish), so a
 // delivery exists iff its event was acknowledged; the dispatcher's progress
 // is in the same file, so a restart resumes where it stopped.
-// Thread-safe (sqlite::Database).
+// Finished deliveries (delivered, failed after 3 days, cancelled) are deleted
+// after a retention period (PurgeFinished, run by a retention::TablePurger);
+// pending ones never are. Thread-safe (sqlite::Database).
 #ifndef MARKET_SERVICES_WEBHOOK_WEBHOOK_STORE_H_
 #define MARKET_SERVICES_WEBHOOK_WEBHOOK_STORE_H_
 
@@ -21,18 +25,20 @@
 #include "common/sqlite/database.h"
 #include "market/common/v1/common.pb.h"
 #include "market/webhook/v1/webhook.pb.h"
+#include "services/webhook/webhook_secret_box.h"
 
 namespace market::webhook {
 
 struct StoredWebhook {
   v1::Webhook webhook;  // name, owner, url, event_kinds, description, create_time
   common::v1::Role scope = common::v1::ROLE_UNSPECIFIED;
-  std::string secret;
+  std::string secret;  // plaintext in memory only
 };
 
 // One delivery due for an attempt, with what the attempt needs.
 struct DueDelivery {
   int64_t id = 0;
+  std::string webhook;  // its name
   std::string url;
   std::string secret;
   v1::Event event;
@@ -45,9 +51,26 @@ struct PublishResult {
   int deliveries = 0;
 };
 
+// Deletes, in `c`'s transaction, the deliveries that finished (DELIVERED,
+// FAILED or CANCELLED) before `before` with their attempts, the events
+// accepted before `before` that no delivery names any more, and webhooks
+// deleted before `before` that have no delivery left; returns how many rows
+// it deleted. PENDING deliveries and their events are never deleted. After an
+// event's purge its id is accepted again, so the retention must exceed how
+// long a source may re-send it (its outbox retries only while pending).
+absl::StatusOr<int64_t> PurgeFinished(sqlite::Connection& c, absl::Time before);
+
 class WebhookStore {
  public:
-  static absl::StatusOr<std::unique_ptr<WebhookStore>> Open(const std::string& path);
+  // Opens the database at `path` with the secret key file `key_path` (32
+  // random bytes created mode 0600 when absent). Seals every secret still in
+  // plaintext (a database from before encryption) in one transaction, with
+  // SQLite's secure_delete on, and checkpoints the WAL so the old plaintext
+  // is overwritten in the file. FAILED_PRECONDITION when the database holds
+  // sealed secrets and the key file is missing or does not open them (restore
+  // the key file from the backup taken with the database).
+  static absl::StatusOr<std::unique_ptr<WebhookStore>> Open(const std::string& path,
+                                                           const std::string& key_path);
 
   // Adds `w` (its webhook.name must be new). FAILED_PRECONDITION when its
   // owner already has kMaxWebhooksPerOwner webhooks.
@@ -67,8 +90,17 @@ class WebhookStore {
   // Accepts `event` (a PING) and queues it for the webhook `name` only.
   absl::Status QueueFor(const std::string& name, const v1::Event& event, absl::Time now);
 
-  // Up to `limit` PENDING deliveries due at `now`, oldest due first.
-  absl::StatusOr<std::vector<DueDelivery>> Due(absl::Time now, int limit);
+  // Up to `limit` PENDING deliveries due at `now`, at most one per webhook:
+  // the webhook's first-queued due delivery (lowest id), so a webhook's
+  // events are first attempted in the order they were queued; the webhooks
+  // whose delivery has waited longest first. Webhooks named in `skip` (those
+  // with an attempt in flight) are left out. DATA_LOSS when a secret does not
+  // open.
+  absl::StatusOr<std::vector<DueDelivery>> Due(absl::Time now, int limit,
+                                               const std::vector<std::string>& skip);
+  absl::StatusOr<std::vector<DueDelivery>> Due(absl::Time now, int limit) {
+    return Due(now, limit, {});
+  }
   // Records attempt number attempts+1 of delivery `id` at `now`. With
   // `next_attempt` the delivery stays PENDING and is due then; without it
   // the delivery becomes DELIVERED when `delivered`, else FAILED.
@@ -89,8 +121,13 @@ class WebhookStore {
   sqlite::Database* database() { return db_.get(); }
 
  private:
-  explicit WebhookStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  WebhookStore(std::unique_ptr<sqlite::Database> db, SecretBox box)
+      : db_(std::move(db)), box_(std::move(box)) {}
+  // The plaintext secret of webhook `name` stored as `stored`.
+  absl::StatusOr<std::string> OpenSecret(const std::string& name, const std::string& stored) const;
+
   std::unique_ptr<sqlite::Database> db_;
+  const SecretBox box_;
 };
 
 }  // namespace market::webhook
