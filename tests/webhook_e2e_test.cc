@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/clock/clock.h"
+#include "common/config/files.h"
 #include "common/resource/resource.h"
 #include "common/sqlite/sqlite_testing.h"
 #include "grpcpp/grpcpp.h"
@@ -31,6 +32,7 @@
 #include "services/webhook/webhook_events.h"
 #include "services/webhook/webhook_signature.h"
 #include "services/webhook/webhook_testing.h"
+#include "tests/webhook_marketd_testing.h"
 
 namespace market {
 namespace {
@@ -39,14 +41,14 @@ namespace v1 = webhook::v1;
 
 using webhook::testing::Eventually;
 using webhook::testing::Pki;
+using webhook::testing::ReceiverPki;
 using webhook::testing::Receiver;
 
 class WebhookE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     pki_ = dir_.path() + "/pki";
-    ASSERT_TRUE(Pki("ca " + pki_));
-    ASSERT_TRUE(Pki("server " + pki_ + " receiver --ip 127.0.0.1"));
+    ASSERT_TRUE(ReceiverPki(pki_));
     receiver_ = std::make_unique<Receiver>(pki_ + "/receiver.crt", pki_ + "/receiver.key");
     port_ = receiver_->Start(0);
     ASSERT_GT(port_, 0);
@@ -66,16 +68,7 @@ class WebhookE2eTest : public ::testing::Test {
   }
 
   void StartMarketd() {
-    marketd::MarketdOptions options;
-    options.data_dir = dir_.path() + "/var";
-    options.server.listen = "127.0.0.1:0";
-    options.server.http_listen = "127.0.0.1:0";
-    options.outbox_poll = absl::Milliseconds(50);
-    options.webhook.ca_file = pki_ + "/ca.crt";
-    options.webhook.backoff.initial_backoff = absl::Milliseconds(100);
-    options.webhook.backoff.max_backoff = absl::Milliseconds(400);
-    options.webhook.backoff.poll = absl::Milliseconds(50);
-    auto started = marketd::Marketd::Start(options, RealClock());
+    auto started = webhook::testing::StartMarketd(dir_.path() + "/var", pki_ + "/ca.crt");
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);
     stub_ = v1::WebhookService::NewStub(grpc::CreateChannel(
@@ -201,6 +194,28 @@ TEST_F(WebhookE2eTest, EachEventArrivesOnceAcrossReceiverOutageAndSenderRestart)
       EXPECT_EQ(d.attempts(0).http_status(), 0);
       EXPECT_FALSE(d.attempts(0).error().empty());
     }
+  }
+}
+
+// The file's bytes; "" when absent.
+std::string FileBytes(const std::string& path) {
+  return config::ReadFile(path).value_or("");
+}
+
+// The secret is sealed in webhook.db (its key is in webhook/secret-box.key):
+// the database file and its WAL never contain it, yet every delivery is
+// signed with it.
+TEST_F(WebhookE2eTest, WebhookDbHoldsNoSecretYetDeliveriesVerify) {
+  v1::CreateWebhookResponse hook = Create(sup_, {v1::CLAIM_FILED});
+  receiver_->SetSecret(hook.secret());
+  PublishThroughOutbox("ev-s", v1::CLAIM_FILED);
+  ASSERT_TRUE(Eventually([&] { return receiver_->Posts().contains("ev-s"); }));
+  EXPECT_EQ(receiver_->Rejected(), 0);
+  const std::string db = dir_.path() + "/var/webhook.db";
+  ASSERT_FALSE(FileBytes(db).empty());
+  for (const std::string& file : {db, db + "-wal"}) {
+    EXPECT_EQ(FileBytes(file).find(hook.secret()), std::string::npos) << file;
+    EXPECT_EQ(FileBytes(file).find(hook.secret().substr(6)), std::string::npos) << file;
   }
 }
 

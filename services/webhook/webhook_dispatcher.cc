@@ -75,8 +75,8 @@ void Dispatcher::Attempt(const DueDelivery& d) {
   auto [status, error] = Post(d);
   {
     absl::MutexLock lock(&mu_);
-    if (stop_) return;  // cut short by Stop(): not an answer; stays due
-    if (in_flight_[d.webhook].cut) {
+    if (stop_ && !error.empty()) return;  // cut short by Stop(): not an answer; stays due
+    if (!error.empty() && in_flight_[d.webhook].cut) {
       status = 0;
       error = absl::StrCat("no complete answer within ", absl::FormatDuration(options_.timeout),
                            " (attempt cut off)");
@@ -106,7 +106,7 @@ absl::Status Dispatcher::Fill() {
   int free = 0;
   {
     absl::MutexLock lock(&mu_);
-    free = options_.max_in_flight - static_cast<int>(in_flight_.size());
+    free = std::max(1, options_.max_in_flight) - static_cast<int>(in_flight_.size());
     for (const auto& [webhook, unused] : in_flight_) busy.push_back(webhook);
   }
   if (free <= 0) return absl::OkStatus();

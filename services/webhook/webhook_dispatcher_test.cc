@@ -29,7 +29,7 @@ namespace market::webhook {
 namespace {
 
 using testing::Eventually;
-using testing::Pki;
+using testing::ReceiverPki;
 using testing::Receiver;
 
 // Accepts TCP connections on loopback and never sends a byte (no TLS
@@ -79,8 +79,7 @@ class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     pki_ = dir_.path() + "/pki";
-    ASSERT_TRUE(Pki("ca " + pki_));
-    ASSERT_TRUE(Pki("server " + pki_ + " receiver --ip 127.0.0.1"));
+    ASSERT_TRUE(ReceiverPki(pki_));
     auto store = WebhookStore::Open(dir_.path() + "/webhook.db", dir_.path() + "/secret-box.key");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -123,10 +122,8 @@ class DispatcherTest : public ::testing::Test {
     return page->first;
   }
   void StartDispatcher(absl::Duration timeout) {
-    DispatcherOptions o;
-    o.ca_file = pki_ + "/ca.crt";
+    DispatcherOptions o = testing::FastDispatcherOptions(pki_ + "/ca.crt");
     o.timeout = timeout;
-    o.backoff.poll = absl::Milliseconds(20);
     o.backoff.initial_backoff = absl::Hours(1);  // one attempt per delivery in these tests
     dispatcher_ = std::make_unique<Dispatcher>(store_.get(), RealClock(), o);
     dispatcher_->Start();

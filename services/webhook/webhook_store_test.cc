@@ -4,8 +4,6 @@
 
 #include <filesystem>
 #include <map>
-#include <fstream>
-#include <sstream>
 
 #include "common/clock/clock.h"
 #include "common/config/files.h"
@@ -193,11 +191,9 @@ TEST_F(WebhookStoreTest, KeyFileIsCreatedOwnerOnly) {
   EXPECT_EQ(st.st_size, static_cast<off_t>(SecretBox::kKeySize));
 }
 
+// The file's bytes; "" when absent.
 std::string FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return config::ReadFile(path).value_or("");
 }
 
 TEST_F(WebhookStoreTest, PlaintextSecretsFromBeforeEncryptionAreSealedOnOpen) {
