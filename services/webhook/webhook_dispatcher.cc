@@ -126,7 +126,8 @@ absl::Time Dispatcher::CutOverdue() {
   absl::Time next = absl::InfiniteFuture();
   for (auto& [webhook, f] : in_flight_) {
     if (f.cut || f.fd < 0) {
-      if (!f.cut && f.deadline != absl::InfiniteFuture()) next = std::min(next, f.deadline);
+      // No socket yet (or any more): its own timeouts apply meanwhile.
+      if (!f.cut && f.deadline > now) next = std::min(next, f.deadline);
       continue;
     }
     if (stop_ || f.deadline <= now) {
