@@ -1,6 +1,7 @@
 // TablePurger on a real SQLite file with a FakeClock: the scheduled job
 // deletes delivered outbox events after 7 days and request ids after 24 h,
-// never pending events, and the table sizes are exported as gauges.
+// never pending events, hands a service's own finished-rows purge the same
+// cutoff, and the table sizes are exported as gauges.
 #include "common/retention/retention.h"
 
 #include <map>
@@ -181,6 +182,22 @@ TEST_F(RetentionTest, PurgeOnceReturnsDeletedRows) {
   clock_.Advance(kDeliveredEventRetention + absl::Seconds(1));
   EXPECT_THAT(purger_->PurgeOnce(), sqlite::testing::IsOkAndHolds(2));
   EXPECT_THAT(purger_->PurgeOnce(), sqlite::testing::IsOkAndHolds(0));
+}
+
+TEST_F(RetentionTest, FinishedPurgeGetsTheDeliveredEventCutoffInAWriteTransaction) {
+  std::vector<absl::Time> cutoffs;
+  TablePurger purger("webhook", db_.get(), &clock_,
+                     Tables{.finished = [&](sqlite::Connection& c,
+                                            absl::Time before) -> absl::StatusOr<int64_t> {
+                       cutoffs.push_back(before);
+                       // Its rows are deleted in the purge's write transaction.
+                       MARKET_RETURN_IF_ERROR(c.Exec("DELETE FROM idempotency"));
+                       return c.Changes();
+                     }});
+  StoreRequestId("finished-row");
+  EXPECT_THAT(purger.PurgeOnce(), sqlite::testing::IsOkAndHolds(1));
+  EXPECT_THAT(cutoffs, ::testing::ElementsAre(clock_.Now() - kDeliveredEventRetention));
+  EXPECT_THAT(RequestIds(), ::testing::IsEmpty());
 }
 
 TEST_F(RetentionTest, TableSizesAreExportedAsGaugesLabelledByService) {
