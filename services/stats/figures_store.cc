@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/status.h"
+#include "services/stats/credit_figures.h"
 #include "services/stats/figure_rules.h"
 
 namespace market::stats {
@@ -169,11 +170,16 @@ absl::StatusOr<bool> FiguresStore::Apply(const std::string& event_id,
     MARKET_RETURN_IF_ERROR(seen.BindText(1, event_id));
     MARKET_RETURN_IF_ERROR(seen.Run());
     if (c.Changes() == 0) return absl::OkStatus();
+    if (s.has_credit_standing()) {
+      MARKET_ASSIGN_OR_RETURN(applied, ApplyStanding(c, s));
+      return absl::OkStatus();
+    }
     MARKET_ASSIGN_OR_RETURN(
         Statement old, c.Prepare("SELECT version, snapshot FROM figure_entities WHERE entity = ?1"));
     MARKET_RETURN_IF_ERROR(old.BindText(1, s.entity()));
     MARKET_ASSIGN_OR_RETURN(bool found, old.Step());
     std::map<FigureCell, int64_t> delta;
+    CreditDelta credit;
     if (found) {
       if (old.ColumnInt64(0) >= s.version()) return absl::OkStatus();
       v1::FigureSnapshot previous;
@@ -181,11 +187,14 @@ absl::StatusOr<bool> FiguresStore::Apply(const std::string& event_id,
         return absl::DataLossError(absl::StrCat("stored snapshot of ", s.entity(), " does not parse"));
       }
       for (FigureCell& cell : Contributions(previous)) --delta[std::move(cell)];
+      if (previous.has_credit_record()) AddRecordCells(previous, -1, credit);
     }
     for (FigureCell& cell : Contributions(s)) ++delta[std::move(cell)];
+    if (s.has_credit_record()) AddRecordCells(s, +1, credit);
     for (const auto& [cell, n] : delta) {
       if (n != 0) MARKET_RETURN_IF_ERROR(AddToCell(c, cell, n));
     }
+    MARKET_RETURN_IF_ERROR(ApplyCreditDelta(c, credit));
     MARKET_ASSIGN_OR_RETURN(
         Statement save,
         c.Prepare("INSERT INTO figure_entities(entity, version, snapshot) VALUES(?1, ?2, ?3) "
@@ -290,6 +299,15 @@ absl::StatusOr<std::vector<v1::FigureRow>> FiguresStore::Query(
   return rows;
 }
 
+absl::StatusOr<CreditRows> FiguresStore::QueryCredit(DayRange range, bool by_role) {
+  CreditRows rows;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(rows, QueryCreditRows(c, range, by_role));
+    return absl::OkStatus();
+  }));
+  return rows;
+}
+
 absl::Status FiguresStore::Rebuild(bool repair, v1::RebuildTradeResponse& resp) {
   auto check = [&](Connection& c) -> absl::Status {
     std::map<FigureCell, int64_t> recomputed, stored;
@@ -343,7 +361,11 @@ absl::Status FiguresStore::Rebuild(bool repair, v1::RebuildTradeResponse& resp) 
     for (const auto& [cell, n] : recomputed) MARKET_RETURN_IF_ERROR(AddToCell(c, cell, n));
     return absl::OkStatus();
   };
-  return repair ? db_->Write(check) : db_->Read(check);
+  auto check_all = [&](Connection& c) -> absl::Status {
+    MARKET_RETURN_IF_ERROR(check(c));
+    return RebuildCredit(c, repair, resp);
+  };
+  return repair ? db_->Write(check_all) : db_->Read(check_all);
 }
 
 }  // namespace market::stats

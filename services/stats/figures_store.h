@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "common/sqlite/database.h"
 #include "market/stats/v1/stats.pb.h"
+#include "services/stats/credit_figures.h"
 #include "services/stats/stats_store.h"
 
 namespace market::stats {
@@ -53,6 +54,9 @@ class FiguresStore {
   // One row per group key (sorted), values in `columns` order.
   absl::StatusOr<std::vector<v1::FigureRow>> Query(const std::vector<FigureColumn>& columns,
                                                   const TradeQuery& q);
+
+  // The credit figures (credit_figures.h) of `range`, per role with `by_role`.
+  absl::StatusOr<CreditRows> QueryCredit(DayRange range, bool by_role);
 
   // Compares the counters with the sums over the stored snapshots, adding
   // every difference to `resp`; with `repair` replaces the counters.
