@@ -31,7 +31,7 @@ absl::Time Start() {
 
 class CreditFiguresTest : public ::testing::Test {
  protected:
-  CreditFiguresTest() : history_(9, 400, Start(), 20, 13) {}
+  CreditFiguresTest() : history_(9, 400, Start(), 20 * 60, 13) {}
 
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(store_, StatsStore::Open(dir_.path() + "/stats.db"));

@@ -72,10 +72,10 @@ inline GeneratedStanding StandingAt(const std::vector<const GeneratedRecord*>& r
 
 class CreditHistory {
  public:
-  // `records` records about `subjects` subjects, `1..max_step_hours` hours
-  // apart from `start` on. Subject k is a SELLER, BUYER, SELLER or
+  // `records` records about `subjects` subjects, `1..max_step_minutes`
+  // minutes apart from `start` on. Subject k is a SELLER, BUYER, SELLER or
   // APPRAISAL_FIRM by k % 4, except subject 1, a SELLER in the second half.
-  CreditHistory(int subjects, int records, absl::Time start, int max_step_hours, uint32_t seed) {
+  CreditHistory(int subjects, int records, absl::Time start, int max_step_minutes, uint32_t seed) {
     std::mt19937 rng(seed);
     const common::v1::Role roles[] = {common::v1::SELLER, common::v1::BUYER, common::v1::SELLER,
                                       common::v1::APPRAISAL_FIRM};
@@ -94,7 +94,7 @@ class CreditHistory {
     };
     absl::Time t = start;
     for (int i = 0; i < records; ++i) {
-      t += absl::Hours(1 + rng() % max_step_hours);
+      t += absl::Minutes(1 + rng() % max_step_minutes);
       const int k = static_cast<int>(rng() % subjects);
       const auto& kind = kinds[rng() % 20];
       common::v1::Role role = roles[k % 4];

@@ -95,7 +95,7 @@ class CreditServiceTest : public identity::testing::ServiceTest {
 };
 
 TEST_F(CreditServiceTest, SupervisorSeesEachMonthPerRoleAsTheRecordsSay) {
-  const testing::CreditHistory history(7, 150, At(1, 1), 20, 5);
+  const testing::CreditHistory history(7, 150, At(1, 1), 20 * 60, 5);
   for (const auto& [id, s] : history.Events()) ASSERT_NO_FATAL_FAILURE(Record(id, s));
   for (const char* month : {"2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"}) {
     v1::QueryFiguresResponse resp;

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +51,8 @@ class FiguresStore {
   // Applies `s` (valid per ValidateSnapshot); false when `event_id` was seen
   // before or a snapshot of the entity with the same or a newer version is stored.
   absl::StatusOr<bool> Apply(const std::string& event_id, const v1::FigureSnapshot& s);
+  // Applies many (each valid) in one transaction (bulk loads: bench, imports).
+  absl::Status ApplyMany(const std::vector<std::pair<std::string, v1::FigureSnapshot>>& events);
 
   // One row per group key (sorted), values in `columns` order.
   absl::StatusOr<std::vector<v1::FigureRow>> Query(const std::vector<FigureColumn>& columns,
