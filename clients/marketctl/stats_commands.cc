@@ -134,6 +134,7 @@ struct FamilyCommand {
   FiguresRpc rpc;
   // The --group-by of the help's example.
   const char* example_group = "market";
+  const char* rules = "Same periods, groups, filters, access rules and formats as `stats trade`.";
 };
 
 int RunFigures(Client& client, const TradeFlags& f, const FamilyCommand& family) {
@@ -201,12 +202,13 @@ void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) 
        "Credit records appended by tier and type; at the period's end subjects per level A-D and "
        "black/red list sizes (--group-by subject_role; no market, region or category filter; an "
        "OPERATOR sees none)",
-       "信用统计", &Stub::QueryCredit, "subject_role"},
+       "信用统计", &Stub::QueryCredit, "subject_role",
+       "Same periods and formats as `stats trade`. SUPERVISOR: everything; OPERATOR: nothing;\n"
+       "anyone else: --period month totals, a row from fewer than 5 subjects shown *."},
   };
   for (const FamilyCommand& family : kFamilies) {
     auto* cmd = stats->add_subcommand(family.name, family.help)
-                    ->footer("Same periods, groups, filters, access rules and formats as "
-                             "`stats trade`.\nExample:\n  marketctl stats " +
+                    ->footer(std::string(family.rules) + "\nExample:\n  marketctl stats " +
                              std::string(family.name) +
                              " --period quarter --from 2026-01-01 --group-by " +
                              family.example_group);
