@@ -6,7 +6,13 @@
 // (exit 1 otherwise; the scan's median is bucketed as documented in
 // services/stats/price_histogram.h) and the times are printed side by side,
 // with the ingest rate.
-//   stats_bench [--orders N] [--smoke]     (default N = 1,000,000; smoke 20,000)
+// Then the credit figures: a generated credit history (records and standing
+// snapshots, services/stats/credit_history_testing.h) of M records about M/10
+// subjects over two years is loaded as the credit outbox delivers it, and a
+// month and a year by role are answered from the counters and from the
+// records themselves (in memory); they must agree too.
+//   stats_bench [--orders N] [--credit-records M] [--smoke]
+//     (default N = 1,000,000, M = 200,000; smoke 20,000 and 5,000)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,11 +21,14 @@
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/resource/resource.h"
 #include "common/sqlite/database.h"
+#include "services/stats/credit_history_testing.h"
+#include "services/stats/figures_store.h"
 #include "services/stats/price_histogram.h"
 #include "services/stats/stats_store.h"
 
@@ -79,12 +88,73 @@ std::map<std::string, v1::TradeRow> Scan(market::sqlite::Database& db, DayRange 
   return out;
 }
 
+// The credit part (see the top); false when the figures disagree.
+bool CreditBench(const std::string& dir, int64_t records) {
+  auto store = StatsStore::Open(dir + "/credit-stats.db");
+  if (!store.ok()) return false;
+  market::stats::FiguresStore figures(&(*store)->db());
+  const int max_step_minutes = static_cast<int>(std::max<int64_t>(1, 2 * 2 * 365 * 24 * 60 / records - 1));
+  const market::stats::testing::CreditHistory history(
+      static_cast<int>(std::max<int64_t>(10, records / 10)), static_cast<int>(records),
+      absl::FromCivil(absl::CivilSecond(2025, 1, 1, 0, 0, 0), market::stats::ChinaTime()),
+      max_step_minutes, 42);
+  const auto events = history.Events();
+  const auto load_start = std::chrono::steady_clock::now();
+  for (size_t done = 0; done < events.size(); done += 20'000) {
+    const std::vector<std::pair<std::string, v1::FigureSnapshot>> batch(
+        events.begin() + done, events.begin() + std::min(events.size(), done + 20'000));
+    if (absl::Status s = figures.ApplyMany(batch); !s.ok()) {
+      std::fprintf(stderr, "credit load: %s\n", s.ToString().c_str());
+      return false;
+    }
+  }
+  const double load_s = Ms(std::chrono::steady_clock::now() - load_start) / 1000;
+  std::printf("loaded %lld credit records and their standings (%lld subjects, %s..%s) in %.1f s, "
+              "%.0f snapshots/s\n",
+              static_cast<long long>(records), static_cast<long long>(std::max<int64_t>(10, records / 10)),
+              market::stats::FormatDay(market::stats::DayOf(history.records().front().recorded)).c_str(),
+              market::stats::FormatDay(market::stats::DayOf(history.records().back().recorded)).c_str(),
+              load_s, static_cast<double>(events.size()) / load_s);
+  bool agree = true;
+  for (const auto& [name, period, from, by_role] :
+       {std::tuple{"credit month", v1::MONTH, "2026-03-01", false},
+        std::tuple{"credit year by role", v1::YEAR, "2026-01-01", true}}) {
+    const DayRange r = *market::stats::ResolvePeriod(period, from, "");
+    const bool grouped = by_role;
+    std::map<std::string, std::vector<int64_t>> ledger, scanned;
+    const double ledger_ms = BestOf(5, [&] {
+      ledger.clear();
+      absl::StatusOr<market::stats::CreditRows> got = figures.QueryCredit(r, grouped);
+      if (!got.ok()) {
+        std::fprintf(stderr, "credit query: %s\n", got.status().ToString().c_str());
+        return;
+      }
+      for (const auto& row : got->rows) ledger[row.key()] = {row.values().begin(), row.values().end()};
+    });
+    const double scan_ms =
+        BestOf(3, [&] { scanned = history.Expected(r, grouped, market::stats::CreditColumns()); });
+    if (ledger != scanned) {
+      std::fprintf(stderr, "MISMATCH %s\n", name);
+      agree = false;
+    }
+    int64_t appended = 0;
+    for (const auto& [key, values] : ledger) appended += values[0];
+    std::printf("%-20s %2zu groups %7lld records: ledger %8.2f ms   records %9.2f ms   ratio %7.1fx\n",
+                name, ledger.size(), static_cast<long long>(appended), ledger_ms, scan_ms,
+                scan_ms / ledger_ms);
+  }
+  return agree;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int64_t n = 1'000'000;
+  int64_t n = 1'000'000, credit_records = 200'000;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--smoke") == 0) n = 20'000;
+    if (std::strcmp(argv[i], "--smoke") == 0) n = 20'000, credit_records = 5'000;
+    if (std::strcmp(argv[i], "--credit-records") == 0 && i + 1 < argc) {
+      credit_records = std::stoll(argv[++i]);
+    }
     if (std::strcmp(argv[i], "--orders") == 0 && i + 1 < argc) n = std::stoll(argv[++i]);
   }
   std::string dir = std::filesystem::temp_directory_path() / absl::StrCat("stats_bench_", getpid());
@@ -184,6 +254,7 @@ int main(int argc, char** argv) {
                 c.name, rows.size(), static_cast<long long>(orders), ledger_ms, scan_ms,
                 scan_ms / ledger_ms);
   }
+  agree = CreditBench(dir, credit_records) && agree;
   std::filesystem::remove_all(dir);
   std::printf(agree ? "figures agree\n" : "FIGURES DISAGREE\n");
   return agree ? 0 : 1;

@@ -34,6 +34,7 @@ std::string GroupName(v1::GroupBy g) {
     case v1::PROVINCE: return "按省份";
     case v1::SELLER: return "按卖家";
     case v1::FIRM: return "按鉴定机构";
+    case v1::SUBJECT_ROLE: return "按主体角色";
     default: return "合计";
   }
 }
@@ -54,7 +55,8 @@ bool FillQuery(Client& client, const TradeFlags& f, Request& req) {
     v1::GroupBy g;
     if (!v1::GroupBy_Parse(absl::AsciiStrToUpper(f.group_by), &g) || g == v1::GROUP_BY_UNSPECIFIED) {
       client.err()
-          << "error: --group-by: want category, market, county, city, province, seller or firm\n";
+          << "error: --group-by: want category, market, county, city, province, seller, firm or "
+             "subject_role\n";
       return false;
     }
     req.set_group_by(g);
@@ -130,6 +132,9 @@ struct FamilyCommand {
   const char* help;
   const char* title;
   FiguresRpc rpc;
+  // The --group-by of the help's example.
+  const char* example_group = "market";
+  const char* rules = "Same periods, groups, filters, access rules and formats as `stats trade`.";
 };
 
 int RunFigures(Client& client, const TradeFlags& f, const FamilyCommand& family) {
@@ -153,7 +158,8 @@ void AddQueryOptions(CLI::App* cmd, TradeFlags* f) {
       ->required();
   cmd->add_option("--to", f->to, "custom only: last day, YYYY-MM-DD");
   cmd->add_option("--group-by", f->group_by,
-                  "category, market, county, city, province, seller or firm (default: one total)");
+                  "category, market, county, city, province, seller, firm or subject_role (credit) "
+                  "(default: one total)");
   cmd->add_option("--market", f->markets, "Only these markets (repeatable)");
   cmd->add_option("--region", f->region, "Only regions under this 2-, 4- or 6-digit code");
   cmd->add_option("--category", f->category, "Only PHONE, APPLIANCE, FURNITURE or VEHICLE");
@@ -166,7 +172,7 @@ void AddQueryOptions(CLI::App* cmd, TradeFlags* f) {
 }  // namespace
 
 void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) {
-  auto* stats = AddGroup(&app, "stats", "The statistics ledger (统计台账): trade, after-sales, appraisal and entity figures");
+  auto* stats = AddGroup(&app, "stats", "The statistics ledger (统计台账): trade, after-sales, appraisal, entity and credit figures");
   auto* trade =
       stats->add_subcommand("trade", "Orders placed/completed/cancelled, gross, mean and median price")
           ->footer(
@@ -192,13 +198,20 @@ void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) 
        "Listings created/published/removed/sold, days to sale, active markets, active and new "
        "sellers",
        "市场主体统计", &Stub::QueryEntities},
+      {"credit",
+       "Credit records appended by tier and type; at the period's end subjects per level A-D and "
+       "black/red list sizes (--group-by subject_role; no market, region or category filter; an "
+       "OPERATOR sees none)",
+       "信用统计", &Stub::QueryCredit, "subject_role",
+       "Same periods and formats as `stats trade`. SUPERVISOR: everything; OPERATOR: nothing;\n"
+       "anyone else: --period month totals, a row from fewer than 5 subjects shown *."},
   };
   for (const FamilyCommand& family : kFamilies) {
     auto* cmd = stats->add_subcommand(family.name, family.help)
-                    ->footer("Same periods, groups, filters, access rules and formats as "
-                             "`stats trade`.\nExample:\n  marketctl stats " +
+                    ->footer(std::string(family.rules) + "\nExample:\n  marketctl stats " +
                              std::string(family.name) +
-                             " --period quarter --from 2026-01-01 --group-by market");
+                             " --period quarter --from 2026-01-01 --group-by " +
+                             family.example_group);
     auto ff = std::make_shared<TradeFlags>();
     AddQueryOptions(cmd, ff.get());
     OnRun(cmd, run, [&client, ff, &family] { return RunFigures(client, *ff, family); });

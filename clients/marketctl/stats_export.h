@@ -27,7 +27,7 @@ struct StatsTable {
 // ("按类别 · 市场 markets/m1") for the title.
 StatsTable TradeTable(const stats::v1::QueryTradeResponse& resp, const std::string& filters);
 
-// The figures of a QueryAfterSales/QueryAppraisals/QueryEntities response;
+// The figures of a QueryAfterSales/QueryAppraisals/QueryEntities/QueryCredit response;
 // `family` names it in the title ("售后统计"), columns get Chinese headers.
 StatsTable FiguresTable(const stats::v1::QueryFiguresResponse& resp, const std::string& family,
                         const std::string& filters);

@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/sqlite/sqlite_testing.h"
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "market/credit/v1/credit.pb.h"
 
 namespace market::ctl {
 namespace {
@@ -122,6 +124,32 @@ TEST(StatsExportTest, FiguresTableHasChineseHeadersAndStarsForSuppressedCells) {
 
 TEST(StatsExportTest, AfterSalesXlsxHoldsTheCsvNumbers) {
   ExpectXlsxMatchesCsv(FiguresTable(ClaimsSample(), "售后统计", "按市场"));
+}
+
+TEST(StatsExportTest, EveryCreditRecordTypeColumnHasAChineseHeader) {
+  // QueryCredit has a records_<type> column per record type (stats.proto).
+  const auto* types = credit::v1::Record::Type_descriptor();
+  for (int i = 1; i < types->value_count(); ++i) {
+    const std::string column = "records_" + absl::AsciiStrToLower(types->value(i)->name());
+    EXPECT_NE(FigureHeader(column), column) << column;
+  }
+}
+
+TEST(StatsExportTest, CreditTableHasPerRoleRowsAndLevelHeaders) {
+  stats::v1::QueryFiguresResponse resp;
+  resp.set_from_date("2026-03-01");
+  resp.set_to_date("2026-03-31");
+  for (const char* c : {"records", "serious_records", "subjects_level_d", "blacklisted"}) {
+    resp.add_columns(c);
+  }
+  auto* seller = resp.add_rows();
+  seller->set_key("SELLER");
+  for (int64_t v : {12, 2, 3, 2}) seller->add_values(v);
+  auto rows = CsvCells(ToCsv(FiguresTable(resp, "信用统计", "按主体角色")));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0], "信用统计 2026-03-01 至 2026-03-31 · 按主体角色");
+  EXPECT_THAT(rows[1], ::testing::ElementsAre("分组", "新增信用记录", "严重失信", "D级主体", "黑名单"));
+  EXPECT_THAT(rows[2], ::testing::ElementsAre("SELLER", "12", "2", "3", "2"));
 }
 
 }  // namespace

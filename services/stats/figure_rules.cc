@@ -2,6 +2,7 @@
 
 #include "common/status/status.h"
 #include "common/resource/resource.h"
+#include "services/stats/credit_figures.h"
 #include "services/stats/stats_period.h"
 
 namespace market::stats {
@@ -57,8 +58,13 @@ absl::Status ValidateSnapshot(const v1::FigureSnapshot& s) {
       if (!s.listing().has_create_time()) v.Add("snapshot.listing.create_time", "required");
       if (s.seller().empty()) v.Add("snapshot.seller", "required for a listing");
       break;
+    case v1::FigureSnapshot::kCreditRecord:
+    case v1::FigureSnapshot::kCreditStanding:
+      v.Merge(ValidateCreditSnapshot(s));
+      break;
     default:
-      v.Add("snapshot.state", "required: claim, appraisal, dispute or listing");
+      v.Add("snapshot.state",
+            "required: claim, appraisal, dispute, listing, credit_record or credit_standing");
   }
   return v.ToStatus();
 }

@@ -1,6 +1,6 @@
 // StatisticsServiceImpl's figure families other than trade: the column
 // definitions of QueryAfterSales/QueryAppraisals/QueryEntities over
-// FiguresStore, the public suppression by distinct parties, the listing
+// FiguresStore, QueryCredit, the public suppression by distinct parties, the listing
 // figures of QueryTrade, and RecordStatsEvent.
 #include <algorithm>
 #include <map>
@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status.h"
+#include "services/stats/credit_figures.h"
 #include "services/stats/figure_rules.h"
 #include "services/stats/stats_service.h"
 
@@ -104,6 +105,63 @@ grpc::Status StatisticsServiceImpl::QueryEntities(grpc::ServerContext* ctx,
                                                   const v1::QueryFiguresRequest* req,
                                                   v1::QueryFiguresResponse* resp) {
   return QueryFamily(ctx, "QueryEntities", *req, *resp);
+}
+
+// Credit figures: validated here (the group is SUBJECT_ROLE or none, and there
+// is no market, region or category to filter by), then the period and the
+// caller's scope as the other families, except that an OPERATOR sees none and
+// the public sees ungrouped months. A public row is suppressed when its
+// records of the month come from fewer than 5 distinct subjects, or its
+// end-of-month standing counts fewer than 5 subjects (a part with no
+// subjects at all reveals nothing and does not suppress).
+grpc::Status StatisticsServiceImpl::QueryCredit(grpc::ServerContext* ctx,
+                                                const v1::QueryFiguresRequest* req,
+                                                v1::QueryFiguresResponse* resp) {
+  return server::HandleRpc(env_, ctx, "QueryCredit", *req, [&](const auth::Caller& caller) -> absl::Status {
+    Violations v;
+    const bool by_role = req->group_by() == v1::SUBJECT_ROLE;
+    if (req->group_by() != v1::GROUP_BY_UNSPECIFIED && !by_role) {
+      v.Add("group_by", "credit figures are grouped by SUBJECT_ROLE or not at all");
+    }
+    if (!req->markets().empty()) v.Add("markets", "credit records belong to no market");
+    if (!req->region().empty()) v.Add("region", "credit records belong to no region");
+    if (req->category() != common::v1::CATEGORY_UNSPECIFIED) {
+      v.Add("category", "credit records belong to no category");
+    }
+    ScopeRequest period = ScopeRequestOf(*req);
+    period.group_by = v1::GROUP_BY_UNSPECIFIED;
+    period.markets.clear();
+    period.region.clear();
+    period.category = common::v1::CATEGORY_UNSPECIFIED;
+    absl::StatusOr<QueryScope> scope = ResolveScope(caller, period, *store_);
+    if (!scope.ok()) v.Merge(scope.status());
+    MARKET_RETURN_IF_ERROR(v.ToStatus());
+    if (!scope.ok()) return scope.status();
+    if (caller.HasRole(common::v1::OPERATOR) && !caller.HasRole(common::v1::SUPERVISOR)) {
+      return absl::PermissionDeniedError(
+          "credit records belong to no market: an OPERATOR sees no credit figures");
+    }
+    if (scope->is_public && by_role) {
+      return absl::PermissionDeniedError("the public sees credit totals only (no group_by)");
+    }
+    MARKET_ASSIGN_OR_RETURN(CreditRows got, figures_.QueryCredit(scope->q.range, by_role));
+    resp->set_from_date(FormatDay(scope->q.range.first));
+    resp->set_to_date(FormatDay(scope->q.range.last));
+    for (const std::string& c : CreditColumns()) resp->add_columns(c);
+    for (v1::FigureRow& r : got.rows) {
+      if (scope->is_public) {
+        const int64_t record_subjects = got.record_subjects[r.key()];
+        const int64_t standing_subjects = got.standing_subjects[r.key()];
+        if ((r.values(0) > 0 && record_subjects < kMinPublicSubjects) ||
+            (standing_subjects > 0 && standing_subjects < kMinPublicSubjects)) {
+          for (int64_t& value : *r.mutable_values()) value = 0;
+          r.set_suppressed(true);
+        }
+      }
+      *resp->add_rows() = std::move(r);
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status StatisticsServiceImpl::AddListingFigures(const TradeQuery& q, bool is_public,

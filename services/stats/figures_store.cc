@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/status.h"
+#include "services/stats/credit_figures.h"
 #include "services/stats/figure_rules.h"
 
 namespace market::stats {
@@ -148,57 +149,77 @@ std::string CellName(const FigureCell& c) {
   return s;
 }
 
+// Apply() inside the caller's transaction.
+absl::StatusOr<bool> ApplyIn(Connection& c, const std::string& event_id,
+                             const v1::FigureSnapshot& given) {
+  v1::FigureSnapshot s = given;
+  if (s.region_code().empty() && !s.market().empty()) {
+    // Services that do not know a market's region (warranty): as the
+    // market's trade events gave it.
+    MARKET_ASSIGN_OR_RETURN(Statement m, c.Prepare("SELECT region FROM markets WHERE market = ?1"));
+    MARKET_RETURN_IF_ERROR(m.BindText(1, s.market()));
+    MARKET_ASSIGN_OR_RETURN(bool known, m.Step());
+    if (known) s.set_region_code(m.ColumnText(0));
+  }
+  MARKET_ASSIGN_OR_RETURN(
+      Statement seen, c.Prepare("INSERT INTO events(event_id) VALUES(?1) ON CONFLICT DO NOTHING"));
+  MARKET_RETURN_IF_ERROR(seen.BindText(1, event_id));
+  MARKET_RETURN_IF_ERROR(seen.Run());
+  if (c.Changes() == 0) return false;
+  if (s.has_credit_standing()) return ApplyStanding(c, s);
+  MARKET_ASSIGN_OR_RETURN(
+      Statement old, c.Prepare("SELECT version, snapshot FROM figure_entities WHERE entity = ?1"));
+  MARKET_RETURN_IF_ERROR(old.BindText(1, s.entity()));
+  MARKET_ASSIGN_OR_RETURN(bool found, old.Step());
+  std::map<FigureCell, int64_t> delta;
+  CreditDelta credit;
+  if (found) {
+    if (old.ColumnInt64(0) >= s.version()) return false;
+    v1::FigureSnapshot previous;
+    if (!previous.ParseFromString(old.ColumnBlob(1))) {
+      return absl::DataLossError(absl::StrCat("stored snapshot of ", s.entity(), " does not parse"));
+    }
+    for (FigureCell& cell : Contributions(previous)) --delta[std::move(cell)];
+    if (previous.has_credit_record()) AddRecordCells(previous, -1, credit);
+  }
+  for (FigureCell& cell : Contributions(s)) ++delta[std::move(cell)];
+  if (s.has_credit_record()) AddRecordCells(s, +1, credit);
+  for (const auto& [cell, n] : delta) {
+    if (n != 0) MARKET_RETURN_IF_ERROR(AddToCell(c, cell, n));
+  }
+  MARKET_RETURN_IF_ERROR(ApplyCreditDelta(c, credit));
+  MARKET_ASSIGN_OR_RETURN(
+      Statement save,
+      c.Prepare("INSERT INTO figure_entities(entity, version, snapshot) VALUES(?1, ?2, ?3) "
+                "ON CONFLICT DO UPDATE SET version = excluded.version, "
+                "snapshot = excluded.snapshot"));
+  MARKET_RETURN_IF_ERROR(save.BindText(1, s.entity()));
+  MARKET_RETURN_IF_ERROR(save.Bind(2, s.version()));
+  MARKET_RETURN_IF_ERROR(save.BindBlob(3, s.SerializeAsString()));
+  MARKET_RETURN_IF_ERROR(save.Run());
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<bool> FiguresStore::Apply(const std::string& event_id,
                                          const v1::FigureSnapshot& given) {
   bool applied = false;
   MARKET_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
-    applied = false;
-    v1::FigureSnapshot s = given;
-    if (s.region_code().empty() && !s.market().empty()) {
-      // Services that do not know a market's region (warranty): as the
-      // market's trade events gave it.
-      MARKET_ASSIGN_OR_RETURN(Statement m, c.Prepare("SELECT region FROM markets WHERE market = ?1"));
-      MARKET_RETURN_IF_ERROR(m.BindText(1, s.market()));
-      MARKET_ASSIGN_OR_RETURN(bool known, m.Step());
-      if (known) s.set_region_code(m.ColumnText(0));
-    }
-    MARKET_ASSIGN_OR_RETURN(
-        Statement seen, c.Prepare("INSERT INTO events(event_id) VALUES(?1) ON CONFLICT DO NOTHING"));
-    MARKET_RETURN_IF_ERROR(seen.BindText(1, event_id));
-    MARKET_RETURN_IF_ERROR(seen.Run());
-    if (c.Changes() == 0) return absl::OkStatus();
-    MARKET_ASSIGN_OR_RETURN(
-        Statement old, c.Prepare("SELECT version, snapshot FROM figure_entities WHERE entity = ?1"));
-    MARKET_RETURN_IF_ERROR(old.BindText(1, s.entity()));
-    MARKET_ASSIGN_OR_RETURN(bool found, old.Step());
-    std::map<FigureCell, int64_t> delta;
-    if (found) {
-      if (old.ColumnInt64(0) >= s.version()) return absl::OkStatus();
-      v1::FigureSnapshot previous;
-      if (!previous.ParseFromString(old.ColumnBlob(1))) {
-        return absl::DataLossError(absl::StrCat("stored snapshot of ", s.entity(), " does not parse"));
-      }
-      for (FigureCell& cell : Contributions(previous)) --delta[std::move(cell)];
-    }
-    for (FigureCell& cell : Contributions(s)) ++delta[std::move(cell)];
-    for (const auto& [cell, n] : delta) {
-      if (n != 0) MARKET_RETURN_IF_ERROR(AddToCell(c, cell, n));
-    }
-    MARKET_ASSIGN_OR_RETURN(
-        Statement save,
-        c.Prepare("INSERT INTO figure_entities(entity, version, snapshot) VALUES(?1, ?2, ?3) "
-                  "ON CONFLICT DO UPDATE SET version = excluded.version, "
-                  "snapshot = excluded.snapshot"));
-    MARKET_RETURN_IF_ERROR(save.BindText(1, s.entity()));
-    MARKET_RETURN_IF_ERROR(save.Bind(2, s.version()));
-    MARKET_RETURN_IF_ERROR(save.BindBlob(3, s.SerializeAsString()));
-    MARKET_RETURN_IF_ERROR(save.Run());
-    applied = true;
+    MARKET_ASSIGN_OR_RETURN(applied, ApplyIn(c, event_id, given));
     return absl::OkStatus();
   }));
   return applied;
+}
+
+absl::Status FiguresStore::ApplyMany(
+    const std::vector<std::pair<std::string, v1::FigureSnapshot>>& events) {
+  return db_->Write([&](Connection& c) -> absl::Status {
+    for (const auto& [event_id, snapshot] : events) {
+      MARKET_RETURN_IF_ERROR(ApplyIn(c, event_id, snapshot).status());
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::vector<v1::FigureRow>> FiguresStore::Query(
@@ -290,6 +311,15 @@ absl::StatusOr<std::vector<v1::FigureRow>> FiguresStore::Query(
   return rows;
 }
 
+absl::StatusOr<CreditRows> FiguresStore::QueryCredit(DayRange range, bool by_role) {
+  CreditRows rows;
+  MARKET_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    MARKET_ASSIGN_OR_RETURN(rows, QueryCreditRows(c, range, by_role));
+    return absl::OkStatus();
+  }));
+  return rows;
+}
+
 absl::Status FiguresStore::Rebuild(bool repair, v1::RebuildTradeResponse& resp) {
   auto check = [&](Connection& c) -> absl::Status {
     std::map<FigureCell, int64_t> recomputed, stored;
@@ -343,7 +373,11 @@ absl::Status FiguresStore::Rebuild(bool repair, v1::RebuildTradeResponse& resp) 
     for (const auto& [cell, n] : recomputed) MARKET_RETURN_IF_ERROR(AddToCell(c, cell, n));
     return absl::OkStatus();
   };
-  return repair ? db_->Write(check) : db_->Read(check);
+  auto check_all = [&](Connection& c) -> absl::Status {
+    MARKET_RETURN_IF_ERROR(check(c));
+    return RebuildCredit(c, repair, resp);
+  };
+  return repair ? db_->Write(check_all) : db_->Read(check_all);
 }
 
 }  // namespace market::stats

@@ -13,11 +13,13 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/sqlite/database.h"
 #include "market/stats/v1/stats.pb.h"
+#include "services/stats/credit_figures.h"
 #include "services/stats/stats_store.h"
 
 namespace market::stats {
@@ -49,10 +51,15 @@ class FiguresStore {
   // Applies `s` (valid per ValidateSnapshot); false when `event_id` was seen
   // before or a snapshot of the entity with the same or a newer version is stored.
   absl::StatusOr<bool> Apply(const std::string& event_id, const v1::FigureSnapshot& s);
+  // Applies many (each valid) in one transaction (bulk loads: bench, imports).
+  absl::Status ApplyMany(const std::vector<std::pair<std::string, v1::FigureSnapshot>>& events);
 
   // One row per group key (sorted), values in `columns` order.
   absl::StatusOr<std::vector<v1::FigureRow>> Query(const std::vector<FigureColumn>& columns,
                                                   const TradeQuery& q);
+
+  // The credit figures (credit_figures.h) of `range`, per role with `by_role`.
+  absl::StatusOr<CreditRows> QueryCredit(DayRange range, bool by_role);
 
   // Compares the counters with the sums over the stored snapshots, adding
   // every difference to `resp`; with `repair` replaces the counters.

@@ -41,6 +41,9 @@ std::vector<auth::RpcPolicy> StatsPolicies() {
       {.method = "QueryAfterSales", .public_access = true},
       {.method = "QueryAppraisals", .public_access = true},
       {.method = "QueryEntities", .public_access = true},
+      // SUPERVISOR all; OPERATOR denied (credit records belong to no market);
+      // anyone else monthly totals with small cells suppressed (figures_service.cc).
+      {.method = "QueryCredit", .public_access = true},
       {.method = "RecordStatsEvent", .roles = {SERVICE}},
   };
 }
@@ -64,6 +67,7 @@ absl::StatusOr<QueryScope> ResolveScope(const auth::Caller& caller, const ScopeR
   absl::StatusOr<DayRange> range = ResolvePeriod(req.period, req.from_date, req.to_date);
   if (!range.ok() && !v.Merge(range.status())) return range.status();
   if (!v1::GroupBy_IsValid(req.group_by)) v.Add("group_by", "unknown value");
+  if (req.group_by == v1::SUBJECT_ROLE) v.Add("group_by", "SUBJECT_ROLE groups credit figures only");
   if (!common::v1::Category_IsValid(req.category)) v.Add("category", "unknown value");
   if (!req.region.empty() && !ValidRegionPrefix(req.region)) {
     v.Add("region", "want a 2-, 4- or 6-digit region code prefix");

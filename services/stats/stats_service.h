@@ -45,7 +45,8 @@ struct QueryScope {
   TradeQuery q;
   bool is_public = false;
 };
-// Validates `req` (INVALID_ARGUMENT naming fields) and applies the access
+// Validates `req` (INVALID_ARGUMENT naming fields; group_by SUBJECT_ROLE is
+// for QueryCredit only, which resolves its group itself) and applies the access
 // rules: SUPERVISOR all; OPERATOR its own markets (PERMISSION_DENIED for
 // another; none given: its own); anyone else MONTH by CATEGORY, county level.
 absl::StatusOr<QueryScope> ResolveScope(const auth::Caller& caller, const ScopeRequest& req,
@@ -71,6 +72,8 @@ class StatisticsServiceImpl final : public v1::StatisticsService::Service {
                                v1::QueryFiguresResponse*) override;
   grpc::Status QueryEntities(grpc::ServerContext*, const v1::QueryFiguresRequest*,
                              v1::QueryFiguresResponse*) override;
+  grpc::Status QueryCredit(grpc::ServerContext*, const v1::QueryFiguresRequest*,
+                           v1::QueryFiguresResponse*) override;
   grpc::Status RecordStatsEvent(grpc::ServerContext*, const v1::RecordStatsEventRequest*,
                                 v1::RecordStatsEventResponse*) override;
 

@@ -12,6 +12,7 @@
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "services/stats/price_histogram.h"
+#include "services/stats/credit_figures.h"
 #include "services/stats/figures_store.h"
 
 namespace market::stats {
@@ -71,7 +72,8 @@ CREATE TABLE trade_seller_monthly(
 CREATE TABLE rollups_pending(table_name TEXT PRIMARY KEY) WITHOUT ROWID;
 INSERT INTO rollups_pending VALUES('trade_monthly'), ('trade_seller_monthly');
 )sql"},
-                                                                    {3, kFiguresSchema}};
+                                                                    {3, kFiguresSchema},
+                                                                    {4, kCreditFiguresSchema}};
   return *migrations;
 }
 
