@@ -1,6 +1,7 @@
 // marketctl stats: the statistics ledger (统计台账) as aligned tables, CSV or
 // XLSX, and the rebuild check.
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -9,34 +10,22 @@
 #include "clients/marketctl/command_helpers.h"
 #include "clients/marketctl/commands.h"
 #include "clients/marketctl/display.h"
-#include "clients/marketctl/stats_export.h"
 #include "market/stats/v1/stats.grpc.pb.h"
+#include "services/stats/export_table.h"
 
 namespace market::ctl {
 namespace {
 
 namespace v1 = ::market::stats::v1;
 using Stub = v1::StatisticsService::Stub;
+using stats::StatsCell;
+using stats::StatsTable;
 
 struct TradeFlags {
   std::string period = "month";
   std::string from, to, group_by, region, category, format = "table", output_file;
   std::vector<std::string> markets;
 };
-
-// Chinese names of the group-by choices for the title.
-std::string GroupName(v1::GroupBy g) {
-  switch (g) {
-    case v1::CATEGORY: return "按类别";
-    case v1::MARKET: return "按市场";
-    case v1::COUNTY: return "按区县";
-    case v1::CITY: return "按地市";
-    case v1::PROVINCE: return "按省份";
-    case v1::SELLER: return "按卖家";
-    case v1::FIRM: return "按鉴定机构";
-    default: return "合计";
-  }
-}
 
 // Fills the period, group and filters of a QueryTradeRequest or
 // QueryFiguresRequest from the flags; false (after a usage message) when bad.
@@ -54,7 +43,8 @@ bool FillQuery(Client& client, const TradeFlags& f, Request& req) {
     v1::GroupBy g;
     if (!v1::GroupBy_Parse(absl::AsciiStrToUpper(f.group_by), &g) || g == v1::GROUP_BY_UNSPECIFIED) {
       client.err()
-          << "error: --group-by: want category, market, county, city, province, seller or firm\n";
+          << "error: --group-by: want category, market, county, city, province, seller, firm or "
+             "subject_role\n";
       return false;
     }
     req.set_group_by(g);
@@ -73,31 +63,19 @@ bool FillQuery(Client& client, const TradeFlags& f, Request& req) {
   return true;
 }
 
-// The title's description of the query's group and filters.
-template <typename Request>
-std::string Filters(const Request& req) {
-  std::vector<std::string> filters = {GroupName(req.group_by())};
-  if (!req.markets().empty()) filters.push_back("市场 " + absl::StrJoin(req.markets(), "、"));
-  if (!req.region().empty()) filters.push_back("区域 " + req.region());
-  if (req.category() != common::v1::CATEGORY_UNSPECIFIED) {
-    filters.push_back("类别 " + common::v1::Category_Name(req.category()));
-  }
-  return absl::StrJoin(filters, " · ");
-}
-
 // Prints `table` or writes it as --format csv|xlsx to -o FILE.
 int Emit(Client& client, const TradeFlags& f, const StatsTable& table) {
   if (f.format == "csv") {
     std::ofstream out(f.output_file, std::ios::binary | std::ios::trunc);
-    out << ToCsv(table);
+    out << stats::ToCsv(table);
     if (!out.good()) return client.Fail(absl::UnavailableError("cannot write " + f.output_file));
   } else if (f.format == "xlsx") {
-    if (absl::Status w = WriteXlsx(table, f.output_file); !w.ok()) return client.Fail(w);
+    if (absl::Status w = stats::WriteXlsx(table, f.output_file); !w.ok()) return client.Fail(w);
   } else {
     std::vector<std::vector<std::string>> rows;
     for (const auto& row : table.rows) {
       std::vector<std::string> cells;
-      for (const StatsCell& cell : row) cells.push_back(CellText(cell));
+      for (const StatsCell& cell : row) cells.push_back(stats::CellText(cell));
       rows.push_back(std::move(cells));
     }
     client.out() << table.title << "\n";
@@ -118,31 +96,21 @@ int RunTrade(Client& client, const TradeFlags& f) {
     client.Print(resp);
     return 0;
   }
-  return Emit(client, f, TradeTable(resp, Filters(req)));
+  return Emit(client, f, stats::TradeTable(resp, stats::QueryFilters(req)));
 }
 
-using FiguresRpc = grpc::Status (Stub::*)(grpc::ClientContext*, const v1::QueryFiguresRequest&,
-                                          v1::QueryFiguresResponse*);
-
-// One figure family: `stats claims|appraisals|entities`.
-struct FamilyCommand {
-  const char* name;
-  const char* help;
-  const char* title;
-  FiguresRpc rpc;
-};
-
-int RunFigures(Client& client, const TradeFlags& f, const FamilyCommand& family) {
+int RunFigures(Client& client, const TradeFlags& f, const stats::FiguresFamily& family) {
   v1::QueryFiguresRequest req;
   if (!FillQuery(client, f, req)) return kExitUsage;
   v1::QueryFiguresResponse resp;
-  grpc::Status s = Invoke(client, family.rpc, req, &resp);
+  Stub stub(client.Channel());
+  grpc::Status s = (stub.*family.rpc)(client.Context(true).get(), req, &resp);
   if (!s.ok()) return client.Fail(s);
   if (client.flags().output == "json") {
     client.Print(resp);
     return 0;
   }
-  return Emit(client, f, FiguresTable(resp, family.title, Filters(req)));
+  return Emit(client, f, stats::FiguresTable(resp, family.title, stats::QueryFilters(req)));
 }
 
 // The period, group, filter and format options every query command has.
@@ -153,7 +121,7 @@ void AddQueryOptions(CLI::App* cmd, TradeFlags* f) {
       ->required();
   cmd->add_option("--to", f->to, "custom only: last day, YYYY-MM-DD");
   cmd->add_option("--group-by", f->group_by,
-                  "category, market, county, city, province, seller or firm (default: one total)");
+                  "category, market, county, city, province, seller, firm or subject_role (default: one total)");
   cmd->add_option("--market", f->markets, "Only these markets (repeatable)");
   cmd->add_option("--region", f->region, "Only regions under this 2-, 4- or 6-digit code");
   cmd->add_option("--category", f->category, "Only PHONE, APPLIANCE, FURNITURE or VEHICLE");
@@ -180,21 +148,23 @@ void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   AddQueryOptions(trade, f.get());
   OnRun(trade, run, [&client, f] { return RunTrade(client, *f); });
 
-  static const FamilyCommand kFamilies[] = {
+  // The help of each figure family (stats::FiguresFamilies(): the same
+  // families and titles as the HTTP export).
+  static const std::map<std::string, std::string> kHelp = {
       {"claims",
        "After-sales: claims filed by kind, upheld/dismissed, replies on time/missed, days to "
-       "resolution",
-       "售后统计", &Stub::QueryAfterSales},
-      {"appraisals",
-       "Appraisal reports, disputes and overturns (--group-by firm: per firm)", "鉴定统计",
-       &Stub::QueryAppraisals},
+       "resolution"},
+      {"appraisals", "Appraisal reports, disputes and overturns (--group-by firm: per firm)"},
       {"entities",
        "Listings created/published/removed/sold, days to sale, active markets, active and new "
-       "sellers",
-       "市场主体统计", &Stub::QueryEntities},
+       "sellers"},
+      {"credit",
+       "Credit records by tier and type; subjects per level, black and red lists at the period's "
+       "end (--group-by subject_role)"},
   };
-  for (const FamilyCommand& family : kFamilies) {
-    auto* cmd = stats->add_subcommand(family.name, family.help)
+  for (const stats::FiguresFamily& family : stats::FiguresFamilies()) {
+    auto help = kHelp.find(family.name);
+    auto* cmd = stats->add_subcommand(family.name, help == kHelp.end() ? family.title : help->second)
                     ->footer("Same periods, groups, filters, access rules and formats as "
                              "`stats trade`.\nExample:\n  marketctl stats " +
                              std::string(family.name) +
