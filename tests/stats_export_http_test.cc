@@ -151,7 +151,7 @@ class StatsExportHttpTest : public ::testing::Test {
     std::string buyer = Subject("buyer-wang", {{"kind", "PERSON"},
                                                 {"roles", {"BUYER"}},
                                                 {"displayName", "王五"},
-                                                {"idNumber", "110105194912310029"}});
+                                                {"idNumber", "440524188001010014"}});
     for (const char* id : {"east", "west"}) {
       Ok(Svc("listing.v1.MarketService", "CreateMarket"),
          {{"market",

@@ -1,5 +1,6 @@
 #include "services/stats/export_http.h"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 #include <vector>

@@ -41,6 +41,8 @@ std::vector<auth::RpcPolicy> StatsPolicies() {
       {.method = "QueryAfterSales", .public_access = true},
       {.method = "QueryAppraisals", .public_access = true},
       {.method = "QueryEntities", .public_access = true},
+      // Not implemented on this branch yet (UNIMPLEMENTED); public like the others.
+      {.method = "QueryCredit", .public_access = true},
       {.method = "RecordStatsEvent", .roles = {SERVICE}},
   };
 }
