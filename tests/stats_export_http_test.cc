@@ -50,9 +50,9 @@ Cells CsvCells(const std::string& csv) {
 Cells XlsxCells(const std::string& xlsx, const std::string& dir) {
   const std::string path = dir + "/download.xlsx";
   std::ofstream(path, std::ios::binary) << xlsx;
-  testing::RunResult test = testing::Run({"unzip", "-t", path});
+  testing::RunResult test = testing::Run({"/usr/bin/unzip", "-t", path});
   EXPECT_THAT(test.out, HasSubstr("No errors detected"));
-  std::string sheet = testing::Run({"unzip", "-p", path, "xl/worksheets/sheet1.xml"}).out;
+  std::string sheet = testing::Run({"/usr/bin/unzip", "-p", path, "xl/worksheets/sheet1.xml"}).out;
   EXPECT_THAT(sheet, HasSubstr("<worksheet"));
   std::regex cell(R"re(<c r="([A-Z]+)(\d+)"[^>]*>(?:<is><t[^>]*>([^<]*)</t></is>|<v>([^<]*)</v>)</c>)re");
   std::map<int, std::vector<std::string>> rows;
