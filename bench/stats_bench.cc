@@ -215,14 +215,19 @@ Figures ScanFigures(market::sqlite::Database& db, int family, DayRange r, v1::Gr
 // The snapshots of `e`: as first recorded (filed, published) and, when it
 // changed later, as it ended.
 std::vector<v1::FigureSnapshot> Snapshots(const Entity& e) {
+  // The dimensions the services send: a claim or listing has its market,
+  // region and seller; an appraisal report or dispute its firm only.
   v1::FigureSnapshot s;
   s.set_entity(e.name);
   s.set_version(1);
-  s.set_market(e.market);
-  s.set_region_code("350102");
   s.set_category(static_cast<market::common::v1::Category>(e.category));
-  s.set_seller(e.seller);
-  s.set_firm(e.firm);
+  if (e.family == 1) {
+    s.set_firm(e.firm);
+  } else {
+    s.set_market(e.market);
+    s.set_region_code(absl::StrCat("3501", 10 + e.market.back() % 5));
+    s.set_seller(e.seller);
+  }
   auto ts = [](int64_t day) { return market::ToTimestamp(At(day)); };
   std::vector<v1::FigureSnapshot> out;
   if (e.family == 0) {
