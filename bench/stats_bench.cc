@@ -96,7 +96,8 @@ using market::stats::FigureColumn;
 using Figures = std::map<std::string, std::vector<int64_t>>;
 
 absl::Time At(int64_t day) {
-  return absl::FromCivil(market::stats::CivilOfDay(day), market::stats::ChinaTime()) + absl::Hours(10);
+  return absl::FromCivil(market::stats::CivilOfDay(day), market::stats::ChinaTime()) +
+         absl::Hours(10);
 }
 
 // One source entity as it ended, in the scan's terms (days are China-time
@@ -119,16 +120,23 @@ int64_t LowerMedian(std::vector<int64_t> v) {
 Figures ScanFigures(market::sqlite::Database& db, int family, DayRange r, v1::GroupBy group) {
   std::vector<Entity> rows;
   absl::Status s = db.Read([&](market::sqlite::Connection& c) -> absl::Status {
-    auto st = c.Prepare("SELECT market, firm, seller, category, d0, d1, d2, d3, d4, d5 "
-                        "FROM entities WHERE family = ?1");
+    auto st = c.Prepare(
+        "SELECT market, firm, seller, category, d0, d1, d2, d3, d4, d5 "
+        "FROM entities WHERE family = ?1");
     if (!st.ok()) return st.status();
     (void)st->Bind(1, static_cast<int64_t>(family));
     while (true) {
       auto more = st->Step();
       if (!more.ok()) return more.status();
       if (!*more) return absl::OkStatus();
-      Entity e{family, "", st->ColumnText(0), st->ColumnText(1), st->ColumnText(2), "",
-               static_cast<int>(st->ColumnInt64(3)), {}};
+      Entity e{family,
+               "",
+               st->ColumnText(0),
+               st->ColumnText(1),
+               st->ColumnText(2),
+               "",
+               static_cast<int>(st->ColumnInt64(3)),
+               {}};
       for (int i = 0; i < 6; ++i) e.d[i] = st->ColumnInt64(4 + i);
       rows.push_back(std::move(e));
     }
@@ -137,11 +145,14 @@ Figures ScanFigures(market::sqlite::Database& db, int family, DayRange r, v1::Gr
   auto in = [&](int64_t d) { return d >= r.first && d <= r.last; };
   auto key = [&](const Entity& e) {
     switch (group) {
-      case v1::MARKET: return e.market;
-      case v1::FIRM: return e.firm;
+      case v1::MARKET:
+        return e.market;
+      case v1::FIRM:
+        return e.firm;
       case v1::CATEGORY:
         return market::stats::CategoryKey(static_cast<market::common::v1::Category>(e.category));
-      default: return std::string();
+      default:
+        return std::string();
     }
   };
   Figures out;
@@ -162,8 +173,10 @@ Figures ScanFigures(market::sqlite::Database& db, int family, DayRange r, v1::Gr
       bump(0, e.d[0]);
       bump(1 + (e.category + static_cast<int>(e.d[0])) % 3, e.d[0]);  // kind rule as generated
       bump(e.d[5] == 1 ? 4 : 5, e.d[5] > 0 ? e.d[3] : -1);
-      if (e.d[1] >= 0) bump(e.d[1] <= e.d[2] ? 6 : 7, e.d[1]);
-      else bump(7, e.d[2]);
+      if (e.d[1] >= 0)
+        bump(e.d[1] <= e.d[2] ? 6 : 7, e.d[1]);
+      else
+        bump(7, e.d[2]);
       bump(8, e.d[4]);
       if (e.d[4] >= 0 && in(e.d[4])) values[k].push_back(e.d[4] - e.d[0]);
     } else if (family == 1) {  // reports, disputes raised, ruled, overturned
@@ -285,24 +298,29 @@ std::vector<v1::FigureSnapshot> Snapshots(const Entity& e) {
 Entity RandomEntity(std::mt19937_64& rng, int family, int64_t i, DayRange span) {
   auto pick = [&](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(n)); };
   const int64_t day = span.first + pick(span.last - span.first - 40);
-  Entity e{family, "", absl::StrCat("markets/m", pick(50)), absl::StrCat("firms/f", pick(12)),
-           absl::StrCat("subjects/s", pick(2000)), absl::StrCat("subjects/b", pick(20000)),
-           static_cast<int>(1 + pick(4)), {-1, -1, -1, -1, -1, -1}};
+  Entity e{family,
+           "",
+           absl::StrCat("markets/m", pick(50)),
+           absl::StrCat("firms/f", pick(12)),
+           absl::StrCat("subjects/s", pick(2000)),
+           absl::StrCat("subjects/b", pick(20000)),
+           static_cast<int>(1 + pick(4)),
+           {-1, -1, -1, -1, -1, -1}};
   e.d[0] = day;
   if (family == 0) {
     e.name = absl::StrCat("claims/c", i);
-    e.d[2] = day + 3;                                // reply deadline
-    if (pick(10) < 7) e.d[1] = day + 1 + pick(5);    // a reply, on time or late
-    if (pick(4) == 0) {                              // ruled
+    e.d[2] = day + 3;                              // reply deadline
+    if (pick(10) < 7) e.d[1] = day + 1 + pick(5);  // a reply, on time or late
+    if (pick(4) == 0) {                            // ruled
       e.d[5] = 1 + pick(2);
       e.d[3] = day + 5 + pick(20);
     }
-    if (pick(3) != 0) e.d[4] = day + 2 + pick(30);   // resolved
+    if (pick(3) != 0) e.d[4] = day + 2 + pick(30);  // resolved
   } else if (family == 1) {
     e.name = absl::StrCat("appraisals/a", i);
-    if (pick(5) == 0) {                              // disputed
+    if (pick(5) == 0) {  // disputed
       e.d[1] = day + pick(15);
-      if (pick(4) != 0) {                            // ruled
+      if (pick(4) != 0) {  // ruled
         e.d[2] = e.d[1] + 1 + pick(20);
         e.d[3] = pick(3) == 0;
       }
@@ -312,8 +330,10 @@ Entity RandomEntity(std::mt19937_64& rng, int family, int64_t i, DayRange span) 
     if (pick(10) < 9) {
       e.d[1] = day + pick(3);
       int fate = static_cast<int>(pick(10));
-      if (fate < 5) e.d[3] = e.d[1] + pick(30);
-      else if (fate < 6) e.d[2] = e.d[1] + pick(30);
+      if (fate < 5)
+        e.d[3] = e.d[1] + pick(30);
+      else if (fate < 6)
+        e.d[2] = e.d[1] + pick(30);
     }
   }
   return e;
@@ -328,9 +348,10 @@ bool RunFigureFamilies(const std::string& dir, market::sqlite::Database& stats_d
   market::stats::FiguresStore figures(&stats_db);
   auto raw = market::sqlite::Database::Open(
       dir + "/entities.db", {},
-      {{1, "CREATE TABLE entities(name TEXT PRIMARY KEY, family INTEGER, market TEXT, firm TEXT, "
-           "seller TEXT, category INTEGER, d0 INTEGER, d1 INTEGER, d2 INTEGER, d3 INTEGER, "
-           "d4 INTEGER, d5 INTEGER)"}});
+      {{1,
+        "CREATE TABLE entities(name TEXT PRIMARY KEY, family INTEGER, market TEXT, firm TEXT, "
+        "seller TEXT, category INTEGER, d0 INTEGER, d1 INTEGER, d2 INTEGER, d3 INTEGER, "
+        "d4 INTEGER, d5 INTEGER)"}});
   if (!raw.ok()) return false;
   std::mt19937_64 rng(7);
   int64_t snapshots = 0;
@@ -369,7 +390,8 @@ bool RunFigureFamilies(const std::string& dir, market::sqlite::Database& stats_d
       snapshots += applied_count;
       ingest += std::chrono::steady_clock::now() - start;
       absl::Status s = (*raw)->Write([&](market::sqlite::Connection& c) -> absl::Status {
-        auto st = c.Prepare("INSERT INTO entities VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        auto st = c.Prepare(
+            "INSERT INTO entities VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
         if (!st.ok()) return st.status();
         for (const Entity& e : batch) {
           st->Reset();
@@ -391,12 +413,13 @@ bool RunFigureFamilies(const std::string& dir, market::sqlite::Database& stats_d
     }
   }
   const double ingest_s = Ms(ingest) / 1000;
-  std::printf("loaded %lld claims, %lld appraisal reports (with disputes), %lld listings: "
-              "%lld snapshots into the figure counters in %.1f s, %.0f snapshots/s "
-              "(one Apply each, as RecordStatsEvent, from %zu threads, group-committed)\n",
-              static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n),
-              static_cast<long long>(snapshots), ingest_s, static_cast<double>(snapshots) / ingest_s,
-              kApplyThreads);
+  std::printf(
+      "loaded %lld claims, %lld appraisal reports (with disputes), %lld listings: "
+      "%lld snapshots into the figure counters in %.1f s, %.0f snapshots/s "
+      "(one Apply each, as RecordStatsEvent, from %zu threads, group-committed)\n",
+      static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n),
+      static_cast<long long>(snapshots), ingest_s, static_cast<double>(snapshots) / ingest_s,
+      kApplyThreads);
   using C = FigureColumn;
   struct Case {
     const char* name;
@@ -407,21 +430,40 @@ bool RunFigureFamilies(const std::string& dir, market::sqlite::Database& stats_d
     std::vector<FigureColumn> columns;  // as figures_service.cc queries them
   };
   const std::vector<Case> cases = {
-      {"claims month/market", 0, v1::MONTH, "2026-03-01", v1::MARKET,
-       {{"claims_filed", C::kSum, "claims_filed"}, {"refund_claims", C::kSum, "refund_claims"},
-        {"exchange_claims", C::kSum, "exchange_claims"}, {"repair_claims", C::kSum, "repair_claims"},
-        {"upheld", C::kSum, "upheld"}, {"dismissed", C::kSum, "dismissed"},
-        {"replies_on_time", C::kSum, "replies_on_time"}, {"replies_missed", C::kSum, "replies_missed"},
+      {"claims month/market",
+       0,
+       v1::MONTH,
+       "2026-03-01",
+       v1::MARKET,
+       {{"claims_filed", C::kSum, "claims_filed"},
+        {"refund_claims", C::kSum, "refund_claims"},
+        {"exchange_claims", C::kSum, "exchange_claims"},
+        {"repair_claims", C::kSum, "repair_claims"},
+        {"upheld", C::kSum, "upheld"},
+        {"dismissed", C::kSum, "dismissed"},
+        {"replies_on_time", C::kSum, "replies_on_time"},
+        {"replies_missed", C::kSum, "replies_missed"},
         {"resolved", C::kSum, "resolved"},
         {"median_days_to_resolution", C::kMedian, "days_to_resolution"}}},
-      {"appraisals year/firm", 1, v1::YEAR, "2026-01-01", v1::FIRM,
-       {{"reports_filed", C::kSum, "reports_filed"}, {"disputes_raised", C::kSum, "disputes_raised"},
-        {"disputes_ruled", C::kSum, "disputes_ruled"}, {"overturned", C::kSum, "overturned"},
+      {"appraisals year/firm",
+       1,
+       v1::YEAR,
+       "2026-01-01",
+       v1::FIRM,
+       {{"reports_filed", C::kSum, "reports_filed"},
+        {"disputes_raised", C::kSum, "disputes_raised"},
+        {"disputes_ruled", C::kSum, "disputes_ruled"},
+        {"overturned", C::kSum, "overturned"},
         {"overturn_permille", C::kPermille, "overturned", "disputes_ruled"}}},
-      {"entities qtr/category", 2, v1::QUARTER, "2026-04-01", v1::CATEGORY,
+      {"entities qtr/category",
+       2,
+       v1::QUARTER,
+       "2026-04-01",
+       v1::CATEGORY,
        {{"listings_created", C::kSum, "listings_created"},
         {"listings_published", C::kSum, "listings_published"},
-        {"listings_removed", C::kSum, "listings_removed"}, {"listings_sold", C::kSum, "listings_sold"},
+        {"listings_removed", C::kSum, "listings_removed"},
+        {"listings_sold", C::kSum, "listings_sold"},
         {"median_days_to_sale", C::kMedian, "days_to_sale"},
         {"mean_days_to_sale", C::kMean, "days_to_sale"},
         {"active_markets", C::kDistinct, "active_markets"},
@@ -437,7 +479,8 @@ bool RunFigureFamilies(const std::string& dir, market::sqlite::Database& stats_d
     Figures scanned;
     double scan_ms = BestOf(3, [&] { scanned = ScanFigures(**raw, c.family, r, c.group); });
     Figures got;
-    for (const v1::FigureRow& row : rows) got[row.key()] = {row.values().begin(), row.values().end()};
+    for (const v1::FigureRow& row : rows)
+      got[row.key()] = {row.values().begin(), row.values().end()};
     if (got != scanned) {
       for (const auto& [k, v] : got) {
         if (scanned[k] != v) std::fprintf(stderr, "MISMATCH %s %s\n", c.name, k.c_str());

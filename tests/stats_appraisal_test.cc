@@ -77,15 +77,17 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
       if (listing.rfind("markets/east/listings/", 0) != 0) return absl::NotFoundError(listing);
       return std::vector<std::string>{seller_, buyer_};
     };
-    ASSERT_OK_AND_ASSIGN(appraisal_, appraisal::OpenAppraisalModule(dir_, &clock_, TestSubjectLookup(),
-                                                                    parties, verifier_,
-                                                                    identity_.suspension, nullptr));
+    ASSERT_OK_AND_ASSIGN(appraisal_,
+                         appraisal::OpenAppraisalModule(dir_, &clock_, TestSubjectLookup(), parties,
+                                                        verifier_, identity_.suspension, nullptr));
     ASSERT_OK_AND_ASSIGN(stats_store_, StatsStore::Open(TempPath("stats.db")));
-    ASSERT_OK_AND_ASSIGN(stats_, StatisticsServiceImpl::Create(stats_store_.get(), &clock_, verifier_,
-                                                              identity_.suspension, nullptr));
-    ASSERT_OK_AND_ASSIGN(auto channel,
-                         StartServer({{appraisal_.service.get(), "market.appraisal.v1.AppraisalService"},
-                                      {stats_.get(), "market.stats.v1.StatisticsService"}}));
+    ASSERT_OK_AND_ASSIGN(stats_,
+                         StatisticsServiceImpl::Create(stats_store_.get(), &clock_, verifier_,
+                                                       identity_.suspension, nullptr));
+    ASSERT_OK_AND_ASSIGN(
+        auto channel,
+        StartServer({{appraisal_.service.get(), "market.appraisal.v1.AppraisalService"},
+                     {stats_.get(), "market.stats.v1.StatisticsService"}}));
     appraisals_ = av1::AppraisalService::NewStub(channel);
     stub_ = v1::StatisticsService::NewStub(channel);
     supervisor_ = AddSubject("supervisor", Role::SUPERVISOR);
@@ -100,15 +102,15 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
     options.jitter = 0;
     // The statistics snapshots go to StatisticsService; the other
     // destinations are other tests' concern.
-    relay_ = std::make_unique<outbox::Relay>(
-        appraisal_.db, &clock_,
-        std::map<std::string, outbox::Relay::Deliverer>{
-            {kFiguresDestination, FiguresDeliverer(channel, token)},
-            {credit::kCreditDestination, accept},
-            {credit::kCaseDestination, accept},
-            {listing::kObservationDestination, accept},
-            {webhook::kWebhookDestination, accept}},
-        options);
+    relay_ =
+        std::make_unique<outbox::Relay>(appraisal_.db, &clock_,
+                                        std::map<std::string, outbox::Relay::Deliverer>{
+                                            {kFiguresDestination, FiguresDeliverer(channel, token)},
+                                            {credit::kCreditDestination, accept},
+                                            {credit::kCaseDestination, accept},
+                                            {listing::kObservationDestination, accept},
+                                            {webhook::kWebhookDestination, accept}},
+                                        options);
     // acme: phones and appliances; beta: phones; gamma: appliances.
     AddFirm("acme", {common::v1::PHONE, common::v1::APPLIANCE});
     AddFirm("beta", {common::v1::PHONE});
@@ -139,8 +141,10 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
     grant.set_parent("firms/" + id);
     grant.set_accreditation_id(id + "-2026");
     for (auto c : categories) grant.mutable_accreditation()->add_categories(c);
-    *grant.mutable_accreditation()->mutable_valid_from() = ToTimestamp(clock_.Now() - absl::Hours(24 * 30));
-    *grant.mutable_accreditation()->mutable_valid_until() = ToTimestamp(clock_.Now() + absl::Hours(24 * 400));
+    *grant.mutable_accreditation()->mutable_valid_from() =
+        ToTimestamp(clock_.Now() - absl::Hours(24 * 30));
+    *grant.mutable_accreditation()->mutable_valid_until() =
+        ToTimestamp(clock_.Now() + absl::Hours(24 * 400));
     grant.mutable_accreditation()->set_certificate_number("闽鉴字 2026-" + id);
     av1::Accreditation accreditation;
     s = appraisals_->GrantAccreditation(Ctx(supervisor_).get(), grant, &accreditation);
@@ -211,8 +215,10 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
     };
     std::vector<Pending> disputes, rulings;
     const std::vector<std::pair<std::string, common::v1::Category>> kinds = {
-        {"firms/acme", common::v1::PHONE}, {"firms/beta", common::v1::PHONE},
-        {"firms/acme", common::v1::APPLIANCE}, {"firms/gamma", common::v1::APPLIANCE},
+        {"firms/acme", common::v1::PHONE},
+        {"firms/beta", common::v1::PHONE},
+        {"firms/acme", common::v1::APPLIANCE},
+        {"firms/gamma", common::v1::APPLIANCE},
         {"firms/gamma", common::v1::APPLIANCE}};
     for (int n = 0; n < 36; ++n) {
       clock_.Set(start + absl::Hours(24 * 3 * n + 5 * (n % 3)));
@@ -223,7 +229,8 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
       ASSERT_FALSE(name.empty());
       reports_.push_back({firm, category, DayOf(clock_.Now()), {}, {}, false});
       if (n % 2 == 0) {
-        disputes.push_back({clock_.Now() + absl::Hours(24 * (1 + n % 5)), name, reports_.size() - 1});
+        disputes.push_back(
+            {clock_.Now() + absl::Hours(24 * (1 + n % 5)), name, reports_.size() - 1});
       }
     }
     ASSERT_NO_FATAL_FAILURE(RunDue(disputes, rulings, start + absl::Hours(24 * 140)));
@@ -260,8 +267,8 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
         reports_[p.report].raise_day = DayOf(clock_.Now());
         // Three of every four disputes are ruled on, 2-14 days later.
         if (p.report % 8 != 6) {
-          rulings.push_back({clock_.Now() + absl::Hours(24 * (2 + (p.report * 5) % 13)), dispute.name(),
-                             p.report});
+          rulings.push_back({clock_.Now() + absl::Hours(24 * (2 + (p.report * 5) % 13)),
+                             dispute.name(), p.report});
         }
       } else {
         auto p = *r;
@@ -300,7 +307,8 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
 
   // Every column of every row of QueryAppraisals equals Expected().
   void ExpectFigures(v1::Period period, const std::string& from, v1::GroupBy group,
-                     const std::function<std::string(const Report&)>& key, const std::string& to = "") {
+                     const std::function<std::string(const Report&)>& key,
+                     const std::string& to = "") {
     SCOPED_TRACE(absl::StrCat(v1::Period_Name(period), " ", from, " ", v1::GroupBy_Name(group)));
     v1::QueryFiguresRequest req;
     req.set_period(period);
@@ -310,13 +318,14 @@ class StatsAppraisalTest : public identity::testing::ServiceTest {
     v1::QueryFiguresResponse resp;
     grpc::Status s = stub_->QueryAppraisals(Ctx(supervisor_).get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_THAT(resp.columns(), ::testing::ElementsAre("reports_filed", "disputes_raised",
-                                                       "disputes_ruled", "overturned",
-                                                       "overturn_permille"));
+    ASSERT_THAT(resp.columns(),
+                ::testing::ElementsAre("reports_filed", "disputes_raised", "disputes_ruled",
+                                       "overturned", "overturn_permille"));
     ASSERT_OK_AND_ASSIGN(DayRange range, ResolvePeriod(period, from, to));
     std::map<std::string, Counts> want = Expected(range, key);
     std::map<std::string, std::vector<int64_t>> got;
-    for (const v1::FigureRow& r : resp.rows()) got[r.key()] = {r.values().begin(), r.values().end()};
+    for (const v1::FigureRow& r : resp.rows())
+      got[r.key()] = {r.values().begin(), r.values().end()};
     std::map<std::string, std::vector<int64_t>> expected;
     for (const auto& [k, c] : want) {
       expected[k] = {c.reports_filed, c.disputes_raised, c.disputes_ruled, c.overturned,
@@ -346,9 +355,12 @@ TEST_F(StatsAppraisalTest, EveryMonthsFiguresByFirmAndByCategoryMatchTheReportsF
   int overturned = 0, dismissed = 0, open = 0, later_month = 0;
   for (const Report& r : reports_) {
     if (!r.raise_day) continue;
-    if (!r.rule_day) ++open;
-    else if (r.overturned) ++overturned;
-    else ++dismissed;
+    if (!r.rule_day)
+      ++open;
+    else if (r.overturned)
+      ++overturned;
+    else
+      ++dismissed;
     if (r.rule_day && MonthOfDay(*r.rule_day) != MonthOfDay(*r.raise_day)) ++later_month;
   }
   EXPECT_GT(overturned, 2);

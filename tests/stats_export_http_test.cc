@@ -54,10 +54,11 @@ Cells XlsxCells(const std::string& xlsx, const std::string& dir) {
   EXPECT_THAT(test.out, HasSubstr("No errors detected"));
   std::string sheet = testing::Run({"/usr/bin/unzip", "-p", path, "xl/worksheets/sheet1.xml"}).out;
   EXPECT_THAT(sheet, HasSubstr("<worksheet"));
-  std::regex cell(R"re(<c r="([A-Z]+)(\d+)"[^>]*>(?:<is><t[^>]*>([^<]*)</t></is>|<v>([^<]*)</v>)</c>)re");
+  std::regex cell(
+      R"re(<c r="([A-Z]+)(\d+)"[^>]*>(?:<is><t[^>]*>([^<]*)</t></is>|<v>([^<]*)</v>)</c>)re");
   std::map<int, std::vector<std::string>> rows;
-  for (auto it = std::sregex_iterator(sheet.begin(), sheet.end(), cell); it != std::sregex_iterator();
-       ++it) {
+  for (auto it = std::sregex_iterator(sheet.begin(), sheet.end(), cell);
+       it != std::sregex_iterator(); ++it) {
     rows[std::stoi((*it)[2].str())].push_back((*it)[3].matched ? (*it)[3].str() : (*it)[4].str());
   }
   Cells out;
@@ -141,17 +142,17 @@ class StatsExportHttpTest : public ::testing::Test {
                      login["accessToken"])
                       .value("accessToken", "");
     operator_ = Subject("east-op", {{"kind", "ORGANIZATION"},
-                                     {"roles", {"OPERATOR"}},
-                                     {"displayName", "东城市场管理处"},
-                                     {"creditCode", "91350100M000100Y43"}});
+                                    {"roles", {"OPERATOR"}},
+                                    {"displayName", "东城市场管理处"},
+                                    {"creditCode", "91350100M000100Y43"}});
     seller_ = Subject("seller-li", {{"kind", "PERSON"},
-                                     {"roles", {"SELLER"}},
-                                     {"displayName", "李四"},
-                                     {"idNumber", "11010519491231002X"}});
+                                    {"roles", {"SELLER"}},
+                                    {"displayName", "李四"},
+                                    {"idNumber", "11010519491231002X"}});
     std::string buyer = Subject("buyer-wang", {{"kind", "PERSON"},
-                                                {"roles", {"BUYER"}},
-                                                {"displayName", "王五"},
-                                                {"idNumber", "440524188001010014"}});
+                                               {"roles", {"BUYER"}},
+                                               {"displayName", "王五"},
+                                               {"idNumber", "440524188001010014"}});
     for (const char* id : {"east", "west"}) {
       Ok(Svc("listing.v1.MarketService", "CreateMarket"),
          {{"market",
@@ -172,20 +173,23 @@ class StatsExportHttpTest : public ::testing::Test {
     int serial = 0;
     for (const Sale& s : {Sale{"east", 120000, 1}, Sale{"east", 80050, 1}, Sale{"east", 99900, 0},
                           Sale{"west", 50000, 1}, Sale{"west", 30000, 2}}) {
-      json listing = Ok(
-          Svc("listing.v1.ListingService", "CreateListing"),
-          {{"parent", absl::StrCat("markets/", s.market)},
-           {"listing",
-            {{"category", "APPLIANCE"},
-             {"title", "海尔双门冰箱"},
-             {"price", {{"amountFen", absl::StrCat(s.price)}}},
-             {"declaredCondition",
-              {{"scheme", "general-condition-v1"}, {"version", 1}, {"level", "9成新"}}},
-             {"appliance",
-              {{"brand", "Haier"}, {"model", "BCD-216"}, {"serialNumber", absl::StrCat("SN-", ++serial)}}}}}},
-          seller_);
+      json listing =
+          Ok(Svc("listing.v1.ListingService", "CreateListing"),
+             {{"parent", absl::StrCat("markets/", s.market)},
+              {"listing",
+               {{"category", "APPLIANCE"},
+                {"title", "海尔双门冰箱"},
+                {"price", {{"amountFen", absl::StrCat(s.price)}}},
+                {"declaredCondition",
+                 {{"scheme", "general-condition-v1"}, {"version", 1}, {"level", "9成新"}}},
+                {"appliance",
+                 {{"brand", "Haier"},
+                  {"model", "BCD-216"},
+                  {"serialNumber", absl::StrCat("SN-", ++serial)}}}}}},
+             seller_);
       Ok(Svc("listing.v1.ListingService", "PublishListing"), {{"name", listing["name"]}}, seller_);
-      json order = Ok(Svc("listing.v1.OrderService", "PlaceOrder"), {{"listing", listing["name"]}}, buyer);
+      json order =
+          Ok(Svc("listing.v1.OrderService", "PlaceOrder"), {{"listing", listing["name"]}}, buyer);
       if (s.fate == 1) {
         Ok(Svc("listing.v1.OrderService", "ConfirmDelivery"), {{"name", order["name"]}}, buyer);
         Ok(Svc("listing.v1.OrderService", "CompleteOrder"), {{"name", order["name"]}}, buyer);
@@ -198,7 +202,8 @@ class StatsExportHttpTest : public ::testing::Test {
     absl::Time deadline = absl::Now() + absl::Seconds(60);
     for (;;) {
       sv1::QueryTradeResponse trade = QueryTrade();
-      sv1::QueryFiguresResponse entities = QueryFigures(&sv1::StatisticsService::Stub::QueryEntities);
+      sv1::QueryFiguresResponse entities =
+          QueryFigures(&sv1::StatisticsService::Stub::QueryEntities);
       int64_t placed = 0, completed = 0, cancelled = 0, sold = 0;
       for (const auto& r : trade.rows()) {
         placed += r.orders_placed();
@@ -234,8 +239,9 @@ class StatsExportHttpTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
-  using FiguresRpc = grpc::Status (sv1::StatisticsService::Stub::*)(
-      grpc::ClientContext*, const sv1::QueryFiguresRequest&, sv1::QueryFiguresResponse*);
+  using FiguresRpc = grpc::Status (sv1::StatisticsService::Stub::*)(grpc::ClientContext*,
+                                                                    const sv1::QueryFiguresRequest&,
+                                                                    sv1::QueryFiguresResponse*);
   sv1::QueryFiguresResponse QueryFigures(FiguresRpc rpc) {
     sv1::QueryFiguresResponse resp;
     grpc::Status s = ((*stub_).*rpc)(Ctx().get(), Query(), &resp);
@@ -248,8 +254,8 @@ class StatsExportHttpTest : public ::testing::Test {
                            const std::string& query = "") {
     httplib::Headers headers;
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    std::string q = query.empty() ? absl::StrCat("period=MONTH&from=", today_, "&group_by=MARKET")
-                                  : query;
+    std::string q =
+        query.empty() ? absl::StrCat("period=MONTH&from=", today_, "&group_by=MARKET") : query;
     return http_->Get(absl::StrCat("/stats/export/", file, "?", q).c_str(), headers);
   }
   std::string Body(const std::string& file) {
@@ -293,7 +299,8 @@ TEST_F(StatsExportHttpTest, TradeCsvAndXlsxHoldTheQuerysNumbers) {
                          want.to_date(), ".csv\""));
   Cells cells = CsvCells(csv->body);
   ASSERT_GE(cells.size(), 2u);
-  EXPECT_EQ(cells[0][0], absl::StrCat("交易统计 ", want.from_date(), " 至 ", want.to_date(), " · 按市场"));
+  EXPECT_EQ(cells[0][0],
+            absl::StrCat("交易统计 ", want.from_date(), " 至 ", want.to_date(), " · 按市场"));
   EXPECT_EQ(cells[1][1], "下单数");
   sqlite::testing::ScopedTempDir tmp;
   Cells xlsx = XlsxCells(Body("trade.xlsx"), tmp.path());
@@ -348,7 +355,8 @@ TEST_F(StatsExportHttpTest, FigureFamiliesCsvAndXlsxHoldTheQuerysValues) {
         const std::vector<std::string>& got = rows[r.key()];
         ASSERT_EQ(got.size(), static_cast<size_t>(r.values_size()) + 1) << r.key();
         for (int i = 0; i < r.values_size(); ++i) {
-          ExpectNumber(got[i + 1], double(r.values(i)), absl::StrCat(r.key(), " ", want.columns(i)));
+          ExpectNumber(got[i + 1], double(r.values(i)),
+                       absl::StrCat(r.key(), " ", want.columns(i)));
         }
       }
     }

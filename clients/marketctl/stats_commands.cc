@@ -6,7 +6,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "clients/marketctl/command_helpers.h"
 #include "clients/marketctl/commands.h"
 #include "clients/marketctl/display.h"
@@ -121,7 +120,8 @@ void AddQueryOptions(CLI::App* cmd, TradeFlags* f) {
       ->required();
   cmd->add_option("--to", f->to, "custom only: last day, YYYY-MM-DD");
   cmd->add_option("--group-by", f->group_by,
-                  "category, market, county, city, province, seller, firm or subject_role (default: one total)");
+                  "category, market, county, city, province, seller, firm or subject_role "
+                  "(default: one total)");
   cmd->add_option("--market", f->markets, "Only these markets (repeatable)");
   cmd->add_option("--region", f->region, "Only regions under this 2-, 4- or 6-digit code");
   cmd->add_option("--category", f->category, "Only PHONE, APPLIANCE, FURNITURE or VEHICLE");

@@ -67,8 +67,8 @@ absl::StatusOr<ExportRequest> ParseExportRequest(const std::string& path,
   if (absl::ConsumePrefix(&file, kExportPathPrefix)) parts = absl::StrSplit(file, '.');
   if (parts.size() != 2 || (parts[1] != "csv" && parts[1] != "xlsx") ||
       (parts[0] != kTradeFamily && FindFamily(parts[0]) == nullptr)) {
-    return NotFound(absl::StrCat(path, " (want ", kExportPathPrefix, "{", FamilyNames(),
-                                 "}.{csv|xlsx})"));
+    return NotFound(
+        absl::StrCat(path, " (want ", kExportPathPrefix, "{", FamilyNames(), "}.{csv|xlsx})"));
   }
   out.family = parts[0];
   out.format = parts[1];
@@ -96,8 +96,9 @@ absl::StatusOr<ExportRequest> ParseExportRequest(const std::string& path,
   if (std::string g = param("group_by"); !g.empty()) {
     v1::GroupBy group;
     if (!v1::GroupBy_Parse(absl::AsciiStrToUpper(g), &group) || group == v1::GROUP_BY_UNSPECIFIED) {
-      bad.push_back({"group_by",
-                     "want CATEGORY, MARKET, COUNTY, CITY, PROVINCE, SELLER, FIRM or SUBJECT_ROLE"});
+      bad.push_back(
+          {"group_by",
+           "want CATEGORY, MARKET, COUNTY, CITY, PROVINCE, SELLER, FIRM or SUBJECT_ROLE"});
     } else {
       out.query.set_group_by(group);
     }
@@ -156,19 +157,19 @@ server::HttpReply ServeExport(v1::StatisticsService::StubInterface& stub,
     reply.body = *std::move(bytes);
   }
   // The resolved period, e.g. stats-trade-2026-11-01_2026-11-30.csv.
-  reply.headers = {
-      {"Content-Disposition",
-       absl::StrCat("attachment; filename=\"stats-", req->family, "-", table.from_date, "_",
-                    table.to_date, ".", req->format, "\"")},
-      {"X-Content-Type-Options", "nosniff"}};
+  reply.headers = {{"Content-Disposition",
+                    absl::StrCat("attachment; filename=\"stats-", req->family, "-", table.from_date,
+                                 "_", table.to_date, ".", req->format, "\"")},
+                   {"X-Content-Type-Options", "nosniff"}};
   return reply;
 }
 
 void AddStatsExportRoute(server::ServerRunner& runner,
                          std::function<std::shared_ptr<grpc::Channel>()> channel) {
   auto stub = std::make_shared<LazyStub>(std::move(channel));
-  runner.AddHttpHandler("GET", absl::StrCat(kExportPathPrefix, "[^/]*"), 0,
-                        [stub](const server::HttpRequest& r) { return ServeExport(stub->Get(), r); });
+  runner.AddHttpHandler(
+      "GET", absl::StrCat(kExportPathPrefix, "[^/]*"), 0,
+      [stub](const server::HttpRequest& r) { return ServeExport(stub->Get(), r); });
 }
 
 }  // namespace market::stats

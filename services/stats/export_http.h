@@ -30,8 +30,8 @@ inline constexpr char kXlsxContentType[] =
 
 // A parsed export request.
 struct ExportRequest {
-  std::string family;  // "trade" or a FiguresFamilies() name
-  std::string format;  // "csv" or "xlsx"
+  std::string family;             // "trade" or a FiguresFamilies() name
+  std::string format;             // "csv" or "xlsx"
   v1::QueryFiguresRequest query;  // trade: converted by TradeRequestOf
 };
 

@@ -110,7 +110,8 @@ StatsTable FiguresTable(const v1::QueryFiguresResponse& resp, const std::string&
   for (const auto& r : resp.rows()) {
     std::vector<StatsCell> row = {r.key().empty() ? std::string("合计") : r.key()};
     for (int64_t v : r.values()) {
-      row.push_back(r.suppressed() ? StatsCell(std::string("*")) : StatsCell(static_cast<double>(v)));
+      row.push_back(r.suppressed() ? StatsCell(std::string("*"))
+                                   : StatsCell(static_cast<double>(v)));
     }
     t.rows.push_back(std::move(row));
   }
@@ -120,7 +121,8 @@ StatsTable FiguresTable(const v1::QueryFiguresResponse& resp, const std::string&
 std::string CellText(const StatsCell& cell) {
   if (const auto* s = std::get_if<std::string>(&cell)) return *s;
   double v = std::get<double>(cell);
-  if (v == static_cast<double>(static_cast<int64_t>(v))) return absl::StrCat(static_cast<int64_t>(v));
+  if (v == static_cast<double>(static_cast<int64_t>(v)))
+    return absl::StrCat(static_cast<int64_t>(v));
   return absl::StrFormat("%.2f", v);
 }
 
