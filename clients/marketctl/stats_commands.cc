@@ -1,43 +1,30 @@
 // marketctl stats: the statistics ledger (统计台账) as aligned tables, CSV or
 // XLSX, and the rebuild check.
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "clients/marketctl/command_helpers.h"
 #include "clients/marketctl/commands.h"
 #include "clients/marketctl/display.h"
-#include "clients/marketctl/stats_export.h"
 #include "market/stats/v1/stats.grpc.pb.h"
+#include "services/stats/export_table.h"
 
 namespace market::ctl {
 namespace {
 
 namespace v1 = ::market::stats::v1;
 using Stub = v1::StatisticsService::Stub;
+using stats::StatsCell;
+using stats::StatsTable;
 
 struct TradeFlags {
   std::string period = "month";
   std::string from, to, group_by, region, category, format = "table", output_file;
   std::vector<std::string> markets;
 };
-
-// Chinese names of the group-by choices for the title.
-std::string GroupName(v1::GroupBy g) {
-  switch (g) {
-    case v1::CATEGORY: return "按类别";
-    case v1::MARKET: return "按市场";
-    case v1::COUNTY: return "按区县";
-    case v1::CITY: return "按地市";
-    case v1::PROVINCE: return "按省份";
-    case v1::SELLER: return "按卖家";
-    case v1::FIRM: return "按鉴定机构";
-    case v1::SUBJECT_ROLE: return "按主体角色";
-    default: return "合计";
-  }
-}
 
 // Fills the period, group and filters of a QueryTradeRequest or
 // QueryFiguresRequest from the flags; false (after a usage message) when bad.
@@ -75,31 +62,19 @@ bool FillQuery(Client& client, const TradeFlags& f, Request& req) {
   return true;
 }
 
-// The title's description of the query's group and filters.
-template <typename Request>
-std::string Filters(const Request& req) {
-  std::vector<std::string> filters = {GroupName(req.group_by())};
-  if (!req.markets().empty()) filters.push_back("市场 " + absl::StrJoin(req.markets(), "、"));
-  if (!req.region().empty()) filters.push_back("区域 " + req.region());
-  if (req.category() != common::v1::CATEGORY_UNSPECIFIED) {
-    filters.push_back("类别 " + common::v1::Category_Name(req.category()));
-  }
-  return absl::StrJoin(filters, " · ");
-}
-
 // Prints `table` or writes it as --format csv|xlsx to -o FILE.
 int Emit(Client& client, const TradeFlags& f, const StatsTable& table) {
   if (f.format == "csv") {
     std::ofstream out(f.output_file, std::ios::binary | std::ios::trunc);
-    out << ToCsv(table);
+    out << stats::ToCsv(table);
     if (!out.good()) return client.Fail(absl::UnavailableError("cannot write " + f.output_file));
   } else if (f.format == "xlsx") {
-    if (absl::Status w = WriteXlsx(table, f.output_file); !w.ok()) return client.Fail(w);
+    if (absl::Status w = stats::WriteXlsx(table, f.output_file); !w.ok()) return client.Fail(w);
   } else {
     std::vector<std::vector<std::string>> rows;
     for (const auto& row : table.rows) {
       std::vector<std::string> cells;
-      for (const StatsCell& cell : row) cells.push_back(CellText(cell));
+      for (const StatsCell& cell : row) cells.push_back(stats::CellText(cell));
       rows.push_back(std::move(cells));
     }
     client.out() << table.title << "\n";
@@ -120,34 +95,21 @@ int RunTrade(Client& client, const TradeFlags& f) {
     client.Print(resp);
     return 0;
   }
-  return Emit(client, f, TradeTable(resp, Filters(req)));
+  return Emit(client, f, stats::TradeTable(resp, stats::QueryFilters(req)));
 }
 
-using FiguresRpc = grpc::Status (Stub::*)(grpc::ClientContext*, const v1::QueryFiguresRequest&,
-                                          v1::QueryFiguresResponse*);
-
-// One figure family: `stats claims|appraisals|entities`.
-struct FamilyCommand {
-  const char* name;
-  const char* help;
-  const char* title;
-  FiguresRpc rpc;
-  // The --group-by of the help's example.
-  const char* example_group = "market";
-  const char* rules = "Same periods, groups, filters, access rules and formats as `stats trade`.";
-};
-
-int RunFigures(Client& client, const TradeFlags& f, const FamilyCommand& family) {
+int RunFigures(Client& client, const TradeFlags& f, const stats::FiguresFamily& family) {
   v1::QueryFiguresRequest req;
   if (!FillQuery(client, f, req)) return kExitUsage;
   v1::QueryFiguresResponse resp;
-  grpc::Status s = Invoke(client, family.rpc, req, &resp);
+  Stub stub(client.Channel());
+  grpc::Status s = (stub.*family.rpc)(client.Context(true).get(), req, &resp);
   if (!s.ok()) return client.Fail(s);
   if (client.flags().output == "json") {
     client.Print(resp);
     return 0;
   }
-  return Emit(client, f, FiguresTable(resp, family.title, Filters(req)));
+  return Emit(client, f, stats::FiguresTable(resp, family.title, stats::QueryFilters(req)));
 }
 
 // The period, group, filter and format options every query command has.
@@ -158,7 +120,7 @@ void AddQueryOptions(CLI::App* cmd, TradeFlags* f) {
       ->required();
   cmd->add_option("--to", f->to, "custom only: last day, YYYY-MM-DD");
   cmd->add_option("--group-by", f->group_by,
-                  "category, market, county, city, province, seller, firm or subject_role (credit) "
+                  "category, market, county, city, province, seller, firm or subject_role "
                   "(default: one total)");
   cmd->add_option("--market", f->markets, "Only these markets (repeatable)");
   cmd->add_option("--region", f->region, "Only regions under this 2-, 4- or 6-digit code");
@@ -186,32 +148,38 @@ void AddStatsCommands(CLI::App& app, Client& client, std::function<int()>* run) 
   AddQueryOptions(trade, f.get());
   OnRun(trade, run, [&client, f] { return RunTrade(client, *f); });
 
-  static const FamilyCommand kFamilies[] = {
-      {"claims",
-       "After-sales: claims filed by kind, upheld/dismissed, replies on time/missed, days to "
-       "resolution",
-       "售后统计", &Stub::QueryAfterSales},
-      {"appraisals",
-       "Appraisal reports, disputes and overturns (--group-by firm: per firm)", "鉴定统计",
-       &Stub::QueryAppraisals},
-      {"entities",
-       "Listings created/published/removed/sold, days to sale, active markets, active and new "
-       "sellers",
-       "市场主体统计", &Stub::QueryEntities},
-      {"credit",
-       "Credit records appended by tier and type; at the period's end subjects per level A-D and "
-       "black/red list sizes (--group-by subject_role; no market, region or category filter; an "
-       "OPERATOR sees none)",
-       "信用统计", &Stub::QueryCredit, "subject_role",
-       "Same periods and formats as `stats trade`. SUPERVISOR: everything; OPERATOR: nothing;\n"
-       "anyone else: --period month totals, a row from fewer than 5 subjects shown *."},
+  // The help of each figure family (stats::FiguresFamilies(): the same
+  // families and titles as the HTTP export).
+  struct FamilyHelp {
+    std::string help;
+    std::string rules = "Same periods, groups, filters, access rules and formats as `stats trade`.";
+    // The --group-by of the help's example.
+    std::string example_group = "market";
   };
-  for (const FamilyCommand& family : kFamilies) {
-    auto* cmd = stats->add_subcommand(family.name, family.help)
-                    ->footer(std::string(family.rules) + "\nExample:\n  marketctl stats " +
+  static const std::map<std::string, FamilyHelp> kHelp = {
+      {"claims",
+       {"After-sales: claims filed by kind, upheld/dismissed, replies on time/missed, days to "
+        "resolution"}},
+      {"appraisals", {"Appraisal reports, disputes and overturns (--group-by firm: per firm)"}},
+      {"entities",
+       {"Listings created/published/removed/sold, days to sale, active markets, active and new "
+        "sellers"}},
+      {"credit",
+       {"Credit records appended by tier and type; at the period's end subjects per level A-D and "
+        "black/red list sizes (--group-by subject_role; no market, region or category filter; an "
+        "OPERATOR sees none)",
+        "Same periods and formats as `stats trade`. SUPERVISOR: everything; OPERATOR: nothing;\n"
+        "anyone else: --period month totals, a row from fewer than 5 subjects shown *.",
+        "subject_role"}},
+  };
+  for (const stats::FiguresFamily& family : stats::FiguresFamilies()) {
+    auto it = kHelp.find(family.name);
+    const FamilyHelp help = it == kHelp.end() ? FamilyHelp{family.title} : it->second;
+    auto* cmd = stats->add_subcommand(family.name, help.help)
+                    ->footer(help.rules + "\nExample:\n  marketctl stats " +
                              std::string(family.name) +
                              " --period quarter --from 2026-01-01 --group-by " +
-                             family.example_group);
+                             help.example_group);
     auto ff = std::make_shared<TradeFlags>();
     AddQueryOptions(cmd, ff.get());
     OnRun(cmd, run, [&client, ff, &family] { return RunFigures(client, *ff, family); });

@@ -121,6 +121,8 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
                                 [runner = m->runner_.get()] { return runner->InProcessChannel(); });
   m->runner_->AddService(m->warranty_.service.get(), "market.warranty.v1.WarrantyService");
   m->runner_->AddService(m->stats_.service.get(), "market.stats.v1.StatisticsService");
+  stats::AddStatsExportRoute(*m->runner_,
+                             [runner = m->runner_.get()] { return runner->InProcessChannel(); });
   m->runner_->AddService(m->webhook_.service.get(), "market.webhook.v1.WebhookService");
   MARKET_RETURN_IF_ERROR(m->runner_->Start());
 

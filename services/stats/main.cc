@@ -26,5 +26,6 @@ int main(int argc, char** argv) {
 
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(stats->service.get(), "market.stats.v1.StatisticsService");
+  market::stats::AddStatsExportRoute(runner, [&runner] { return runner.InProcessChannel(); });
   return server::ServeUntilSignal(runner);
 }

@@ -10,6 +10,7 @@
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
 #include "common/server/metrics.h"
+#include "services/stats/export_http.h"  // AddStatsExportRoute, for the binaries
 #include "services/stats/stats_service.h"
 #include "services/stats/stats_store.h"
 

@@ -113,6 +113,25 @@ export async function uploadPhoto(file, listing = '') {
   }
 }
 
+// GETs `path` (e.g. a /stats/export/… download) with the session's token;
+// resolves with { blob, filename } (from Content-Disposition). Errors as call().
+export async function download(path) {
+  for (let attempt = 0; ; attempt++) {
+    const token = session.token;
+    const response = await send(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    if (response.ok) {
+      const m = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+      return { blob: await response.blob(), filename: m ? m[1] : path.split('/').pop().split('?')[0] };
+    }
+    const err = await errorFrom(response);
+    if (err.code === 'UNAUTHENTICATED' && token && attempt === 0) {
+      await session.reauthenticate(err);
+      continue;
+    }
+    throw err;
+  }
+}
+
 export const svc = {
   identity: 'market.identity.v1.IdentityService',
   market: 'market.listing.v1.MarketService',
@@ -123,6 +142,7 @@ export const svc = {
   ledger: 'market.credit.v1.LedgerService',
   appraisal: 'market.appraisal.v1.AppraisalService',
   warranty: 'market.warranty.v1.WarrantyService',
+  stats: 'market.stats.v1.StatisticsService',
 };
 
 // A random idempotency key for one user action (kept across its retries).

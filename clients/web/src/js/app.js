@@ -9,6 +9,7 @@ import { marketsPage, marketPage, marketOrdersPage } from './pages/organizer.js'
 import { myListingsPage, myOrdersPage, myClaimsPage } from './pages/mine.js';
 import { subjectsPage, creditLookupPage, rulingsPage, blacklistPage, appraisalDisputesPage } from './pages/supervisor.js';
 import { firmPage, fileReportPage } from './pages/firm.js';
+import { statsPage } from './pages/stats.js';
 
 // [hash prefix, page(main, rest), roles that see it in the menu (none = everyone), menu text]
 const ROUTES = [
@@ -32,6 +33,7 @@ const ROUTES = [
   ['sup/disputes', appraisalDisputesPage, ['SUPERVISOR'], '鉴定争议'],
   ['firm/reports', firmPage, ['APPRAISAL_FIRM', 'APPRAISER'], '鉴定机构'],
   ['firm/file', fileReportPage, ['APPRAISAL_FIRM', 'APPRAISER'], '提交报告'],
+  ['stats', statsPage, ['SUPERVISOR', 'OPERATOR'], '统计台账'],
 ];
 
 function currentHash() { return decodeURIComponent(location.hash.replace(/^#\/?/, '')); }

@@ -1,17 +1,31 @@
-#include "clients/marketctl/stats_export.h"
+#include "services/stats/export_table.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "xlsxwriter.h"
 
-namespace market::ctl {
+namespace market::stats {
 
-StatsTable TradeTable(const stats::v1::QueryTradeResponse& resp, const std::string& filters) {
+StatsTable TradeTable(const v1::QueryTradeResponse& resp, const std::string& filters) {
   StatsTable t;
-  t.title = absl::StrCat("交易统计 ", resp.from_date(), " 至 ", resp.to_date(),
+  t.from_date = resp.from_date();
+  t.to_date = resp.to_date();
+  t.title = absl::StrCat(kTradeTitle, " ", resp.from_date(), " 至 ", resp.to_date(),
                          filters.empty() ? "" : " · ", filters);
   t.header = {"分组",     "下单数",   "成交数",   "取消数",         "互换成交数",
               "成交额(元)", "均价(元)", "中位价(元)", "新建挂牌数",     "上架数",
@@ -95,12 +109,17 @@ std::string FigureHeader(const std::string& column) {
       {"redlisted", "红名单"},
   };
   auto it = names->find(column);
-  return it == names->end() ? column : it->second;
+  if (it != names->end()) return it->second;
+  absl::string_view type = column;
+  if (absl::ConsumePrefix(&type, "records_")) return "记录·" + absl::AsciiStrToUpper(type);
+  return column;
 }
 
-StatsTable FiguresTable(const stats::v1::QueryFiguresResponse& resp, const std::string& family,
+StatsTable FiguresTable(const v1::QueryFiguresResponse& resp, const std::string& family,
                         const std::string& filters) {
   StatsTable t;
+  t.from_date = resp.from_date();
+  t.to_date = resp.to_date();
   t.title = absl::StrCat(family, " ", resp.from_date(), " 至 ", resp.to_date(),
                          filters.empty() ? "" : " · ", filters);
   t.header = {"分组"};
@@ -108,7 +127,8 @@ StatsTable FiguresTable(const stats::v1::QueryFiguresResponse& resp, const std::
   for (const auto& r : resp.rows()) {
     std::vector<StatsCell> row = {r.key().empty() ? std::string("合计") : r.key()};
     for (int64_t v : r.values()) {
-      row.push_back(r.suppressed() ? StatsCell(std::string("*")) : StatsCell(static_cast<double>(v)));
+      row.push_back(r.suppressed() ? StatsCell(std::string("*"))
+                                   : StatsCell(static_cast<double>(v)));
     }
     t.rows.push_back(std::move(row));
   }
@@ -118,7 +138,8 @@ StatsTable FiguresTable(const stats::v1::QueryFiguresResponse& resp, const std::
 std::string CellText(const StatsCell& cell) {
   if (const auto* s = std::get_if<std::string>(&cell)) return *s;
   double v = std::get<double>(cell);
-  if (v == static_cast<double>(static_cast<int64_t>(v))) return absl::StrCat(static_cast<int64_t>(v));
+  if (v == static_cast<double>(static_cast<int64_t>(v)))
+    return absl::StrCat(static_cast<int64_t>(v));
   return absl::StrFormat("%.2f", v);
 }
 
@@ -144,11 +165,28 @@ std::string ToCsv(const StatsTable& table) {
   return out;
 }
 
+namespace {
+// Midnight UTC of the day `date` ("YYYY-MM-DD"); 1 (not 0, which libxlsxwriter
+// replaces by the current time) when it is not a date.
+time_t CreatedTime(const std::string& date) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(date, &day)) return 1;
+  return absl::ToTimeT(absl::FromCivil(day, absl::UTCTimeZone()));
+}
+}  // namespace
+
 absl::Status WriteXlsx(const StatsTable& table, const std::string& path) {
   lxw_workbook_options options = {};
   options.constant_memory = LXW_TRUE;  // rows streamed; strings written inline
   lxw_workbook* wb = workbook_new_opt(path.c_str(), &options);
   if (wb == nullptr) return absl::UnavailableError(absl::StrCat("cannot create ", path));
+  // Fixed document properties: the same table always makes the same bytes
+  // (libxlsxwriter's zip entries carry a fixed date too).
+  lxw_doc_properties properties = {};
+  std::string title = table.title;
+  properties.title = title.data();
+  properties.created = CreatedTime(table.to_date);
+  workbook_set_properties(wb, &properties);
   lxw_worksheet* ws = workbook_add_worksheet(wb, "统计");
   lxw_format* bold = workbook_add_format(wb);
   format_set_bold(bold);
@@ -175,4 +213,60 @@ absl::Status WriteXlsx(const StatsTable& table, const std::string& path) {
   return absl::OkStatus();
 }
 
-}  // namespace market::ctl
+absl::StatusOr<std::string> XlsxBytes(const StatsTable& table) {
+  std::string path = (std::filesystem::temp_directory_path() / "market-stats-XXXXXX").string();
+  int fd = mkstemp(path.data());
+  if (fd < 0) return absl::UnavailableError("cannot create a temporary file for the XLSX");
+  close(fd);
+  absl::Status written = WriteXlsx(table, path);
+  std::string bytes;
+  if (written.ok()) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (!in.good() && !in.eof()) written = absl::UnavailableError("cannot read back the XLSX");
+    bytes = std::move(buffer).str();
+  }
+  std::remove(path.c_str());
+  if (!written.ok()) return written;
+  return bytes;
+}
+
+const std::vector<FiguresFamily>& FiguresFamilies() {
+  using Stub = v1::StatisticsService::StubInterface;
+  static const auto* families = new std::vector<FiguresFamily>{
+      {"claims", "售后统计", &Stub::QueryAfterSales},
+      {"appraisals", "鉴定统计", &Stub::QueryAppraisals},
+      {"entities", "市场主体统计", &Stub::QueryEntities},
+      {"credit", "信用统计", &Stub::QueryCredit},
+  };
+  return *families;
+}
+
+std::string GroupName(v1::GroupBy g) {
+  switch (g) {
+    case v1::CATEGORY: return "按类别";
+    case v1::MARKET: return "按市场";
+    case v1::COUNTY: return "按区县";
+    case v1::CITY: return "按地市";
+    case v1::PROVINCE: return "按省份";
+    case v1::SELLER: return "按卖家";
+    case v1::FIRM: return "按鉴定机构";
+    case v1::SUBJECT_ROLE: return "按主体角色";
+    default: return "合计";
+  }
+}
+
+v1::QueryTradeRequest TradeRequestOf(const v1::QueryFiguresRequest& req) {
+  v1::QueryTradeRequest trade;
+  trade.set_period(req.period());
+  trade.set_from_date(req.from_date());
+  trade.set_to_date(req.to_date());
+  trade.set_group_by(req.group_by());
+  *trade.mutable_markets() = req.markets();
+  trade.set_region(req.region());
+  trade.set_category(req.category());
+  return trade;
+}
+
+}  // namespace market::stats
