@@ -230,4 +230,59 @@ Evaluation Evaluate(const std::string& subject, const std::vector<Record>& recor
   return ev;
 }
 
+// Why StandingFrom() is exact. Evaluate(subject, records, t) reads t only in
+// these predicates, each about one record r (o = r's occurred_time):
+//   - active: o <= t && t < o + MaxDisplay(tier)        → flips at o, o + max;
+//   - InTrailingDays(o, t, d) = o <= t && t < o + d, for d =
+//     kRedlistCleanDays (negatives), kPositiveWindowDays (PositivePoints) and
+//     kRedlistWindowDays (trade counterparties)          → flips at o, o + d.
+// Everything else is independent of t: the set of ended records (meta records
+// in the given prefix), tiers, counterparties, and the 30-day counterparty
+// rule, which compares occurred times with each other, never with t. So every
+// predicate is constant on each half-open interval [c_i, c_i+1) between
+// consecutive ChangeTimes() of the subject's records, Evaluate() is constant
+// there, and evaluating at `from` and at each change time after it sees every
+// value Evaluate() takes from `from` on. Past the last change time nothing
+// flips again: the last segment is open-ended.
+std::vector<absl::Time> ChangeTimes(const Record& r) {
+  if (IsMetaType(r.type()) || !r.has_occurred_time()) return {};
+  const TierRule* rule = RuleOf(EffectiveTier(r));
+  if (rule == nullptr) return {};
+  const absl::Time o = ToTime(r.occurred_time());
+  return {o, o + Days(rule->max_display_days), o + Days(kPositiveWindowDays),
+          o + Days(kRedlistWindowDays), o + Days(kRedlistCleanDays)};
+}
+
+absl::Duration LongestEffect() {
+  int days = std::max({kPositiveWindowDays, kRedlistWindowDays, kRedlistCleanDays});
+  for (const TierRule& rule : kTierRules) days = std::max(days, rule.max_display_days);
+  return Days(days);
+}
+
+std::vector<StandingSegment> StandingFrom(const std::string& subject,
+                                          const std::vector<Record>& records, absl::Time from) {
+  std::vector<absl::Time> times = {from};
+  for (const Record& r : records) {
+    if (r.subject() != subject) continue;
+    for (absl::Time t : ChangeTimes(r)) {
+      if (t > from) times.push_back(t);
+    }
+  }
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  std::vector<StandingSegment> segments;
+  for (absl::Time t : times) {
+    Evaluation ev = Evaluate(subject, records, t);
+    if (!segments.empty()) {
+      const Evaluation& last = segments.back().evaluation;
+      if (last.level == ev.level && last.blacklisted == ev.blacklisted &&
+          last.redlisted == ev.redlisted) {
+        continue;
+      }
+    }
+    segments.push_back({t, std::move(ev)});
+  }
+  return segments;
+}
+
 }  // namespace market::ledger
