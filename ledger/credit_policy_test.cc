@@ -437,5 +437,65 @@ TEST(EvaluateTest, WorkedExampleFromPolicyDocument) {
   EXPECT_EQ(ev.serious_count, 0);
 }
 
+// StandingFrom() against Evaluate() on random ledgers: each segment's
+// evaluation is Evaluate() at its start, and Evaluate() at every change time
+// (and just before it) and at random times lies in the segment covering it.
+TEST(StandingFromTest, SegmentsAgreeWithEvaluateOnRandomLedgers) {
+  const Record::Type kTypes[] = {Record::TRADE_COMPLETED, Record::COMMENDATION,
+                                 Record::CLAIM_REPLY_MISSED, Record::CLAIM_UPHELD,
+                                 Record::FRAUD_CONFIRMED, Record::TRADE_COMPLETED};
+  uint64_t seed = 12345;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  for (int round = 0; round < 60; ++round) {
+    Ledger ledger;
+    std::vector<Record> records;
+    const int n = 5 + static_cast<int>(next(60));
+    for (int i = 0; i < n; ++i) {
+      Record::Type type = kTypes[next(std::size(kTypes))];
+      const bool trade = type == Record::TRADE_COMPLETED;
+      Record r = ledger.Add(type, Days(static_cast<int64_t>(next(1300))) - absl::Hours(next(48)),
+                            trade || next(3) == 0 ? absl::StrCat("subjects/b", next(14)) : "");
+      records.push_back(r);
+      if (next(12) == 0 && i > 0) {
+        Record m = ledger.AddMeta(Record::CREDIT_REPAIRED, static_cast<int64_t>(next(i)));
+        records.push_back(m);
+      }
+    }
+    const absl::Time from = kNow - Days(static_cast<int64_t>(next(400)));
+    std::vector<StandingSegment> segs = StandingFrom(kSubject, records, from);
+    ASSERT_FALSE(segs.empty());
+    EXPECT_EQ(segs.front().start, from);
+    auto check = [&](absl::Time t) {
+      if (t < from) return;
+      size_t i = 0;
+      while (i + 1 < segs.size() && segs[i + 1].start <= t) ++i;
+      Evaluation want = Evaluate(kSubject, records, t);
+      ASSERT_EQ(want.level, segs[i].evaluation.level) << "round " << round << " at " << t;
+      ASSERT_EQ(want.blacklisted, segs[i].evaluation.blacklisted) << "round " << round;
+      ASSERT_EQ(want.redlisted, segs[i].evaluation.redlisted) << "round " << round;
+    };
+    for (size_t i = 0; i < segs.size(); ++i) {
+      Evaluation at = Evaluate(kSubject, records, segs[i].start);
+      EXPECT_EQ(at.score, segs[i].evaluation.score);
+      if (i > 0) {
+        const Evaluation& a = segs[i - 1].evaluation;
+        const Evaluation& b = segs[i].evaluation;
+        EXPECT_TRUE(a.level != b.level || a.blacklisted != b.blacklisted ||
+                    a.redlisted != b.redlisted);
+      }
+    }
+    for (const Record& r : records) {
+      for (absl::Time t : ChangeTimes(r)) {
+        check(t);
+        check(t - absl::Microseconds(1));
+      }
+    }
+    for (int k = 0; k < 40; ++k) check(from + absl::Minutes(static_cast<int64_t>(next(2'200'000))));
+  }
+}
+
 }  // namespace
 }  // namespace market::ledger
