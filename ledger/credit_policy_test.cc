@@ -449,15 +449,29 @@ TEST(StandingFromTest, SegmentsAgreeWithEvaluateOnRandomLedgers) {
     seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
     return (seed >> 33) % n;
   };
-  for (int round = 0; round < 60; ++round) {
+  int redlisted_segments = 0, blacklisted_segments = 0;
+  for (int round = 0; round < 80; ++round) {
     Ledger ledger;
     std::vector<Record> records;
-    const int n = 5 + static_cast<int>(next(60));
+    // Odd rounds: a busy seller (mostly trades with 30 buyers in 500 days, so
+    // level A and the red list come and go), every other one with a negative
+    // record; even rounds: anything in 3.5 years.
+    const bool busy = round % 2 == 1;
+    if (round % 4 == 1) {  // a busy seller with one negative record in its last 450 days
+      records.push_back(ledger.Add(round % 8 == 1 ? Record::CLAIM_REPLY_MISSED
+                                                  : Record::CLAIM_UPHELD,
+                                   Days(static_cast<int64_t>(next(450)))));
+    }
+    const int n = busy ? 30 + static_cast<int>(next(50)) : 5 + static_cast<int>(next(60));
     for (int i = 0; i < n; ++i) {
-      Record::Type type = kTypes[next(std::size(kTypes))];
+      Record::Type type = busy && next(40) < 39 ? Record::TRADE_COMPLETED
+                                               : kTypes[next(std::size(kTypes))];
       const bool trade = type == Record::TRADE_COMPLETED;
-      Record r = ledger.Add(type, Days(static_cast<int64_t>(next(1300))) - absl::Hours(next(48)),
-                            trade || next(3) == 0 ? absl::StrCat("subjects/b", next(14)) : "");
+      const int64_t days_ago = static_cast<int64_t>(next(busy ? 500 : 1300));
+      Record r = ledger.Add(type, Days(days_ago) - absl::Hours(next(48)),
+                            trade || next(3) == 0
+                                ? absl::StrCat("subjects/b", next(busy ? 30 : 14))
+                                : "");
       records.push_back(r);
       if (next(12) == 0 && i > 0) {
         Record m = ledger.AddMeta(Record::CREDIT_REPAIRED, static_cast<int64_t>(next(i)));
@@ -494,7 +508,14 @@ TEST(StandingFromTest, SegmentsAgreeWithEvaluateOnRandomLedgers) {
       }
     }
     for (int k = 0; k < 40; ++k) check(from + absl::Minutes(static_cast<int64_t>(next(2'200'000))));
+    for (const StandingSegment& seg : segs) {
+      redlisted_segments += seg.evaluation.redlisted;
+      blacklisted_segments += seg.evaluation.blacklisted;
+    }
   }
+  // The generator reaches both lists, so the comparison covers their rules.
+  EXPECT_GT(redlisted_segments, 3);
+  EXPECT_GT(blacklisted_segments, 3);
 }
 
 }  // namespace
