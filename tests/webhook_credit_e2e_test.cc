@@ -25,7 +25,6 @@ namespace market {
 namespace {
 
 using webhook::testing::Eventually;
-using webhook::testing::Pki;
 using webhook::testing::Receiver;
 namespace wv1 = webhook::v1;
 namespace cv1 = credit::v1;
@@ -34,8 +33,7 @@ class WebhookCreditE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     pki_ = dir_.path() + "/pki";
-    ASSERT_TRUE(Pki("ca " + pki_));
-    ASSERT_TRUE(Pki("server " + pki_ + " receiver --ip 127.0.0.1"));
+    ASSERT_TRUE(webhook::testing::ReceiverPki(pki_));
     receiver_ = std::make_unique<Receiver>(pki_ + "/receiver.crt", pki_ + "/receiver.key");
     port_ = receiver_->Start(0);
     ASSERT_GT(port_, 0);
@@ -46,8 +44,7 @@ class WebhookCreditE2eTest : public ::testing::Test {
     options.server.http_listen = "127.0.0.1:0";
     options.outbox_poll = absl::Milliseconds(50);
     options.expiry_period = absl::Milliseconds(100);  // the credit scheduler
-    options.webhook.ca_file = pki_ + "/ca.crt";
-    options.webhook.backoff.poll = absl::Milliseconds(50);
+    options.webhook = webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt");
     auto started = marketd::Marketd::Start(options, &clock_);
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);

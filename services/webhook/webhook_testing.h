@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "services/webhook/webhook_dispatcher.h"
 #include "services/webhook/webhook_signature.h"
 
 namespace market::webhook::testing {
@@ -31,6 +32,12 @@ inline bool Pki(const std::string& args) {
   return std::system(cmd.c_str()) == 0;
 }
 
+// A CA in `dir` and a server certificate for 127.0.0.1 signed by it:
+// dir/ca.crt, dir/receiver.crt, dir/receiver.key.
+inline bool ReceiverPki(const std::string& dir) {
+  return Pki("ca " + dir) && Pki("server " + dir + " receiver --ip 127.0.0.1");
+}
+
 // Polls `done` every 20 ms for up to `seconds`.
 template <typename F>
 bool Eventually(F done, double seconds = 20) {
@@ -40,6 +47,17 @@ bool Eventually(F done, double seconds = 20) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   return done();
+}
+
+// Dispatcher options for tests: receivers verified against `ca_file`, a
+// 100 ms first retry doubling up to 400 ms, polled every 50 ms.
+inline DispatcherOptions FastDispatcherOptions(const std::string& ca_file) {
+  DispatcherOptions o;
+  o.ca_file = ca_file;
+  o.backoff.initial_backoff = absl::Milliseconds(100);
+  o.backoff.max_backoff = absl::Milliseconds(400);
+  o.backoff.poll = absl::Milliseconds(50);
+  return o;
 }
 
 // An HTTPS receiver on 127.0.0.1 serving POST /hook: verifies the signature
