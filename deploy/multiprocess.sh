@@ -135,7 +135,7 @@ done
 common=(--identity-addr "$IDENTITY")
 start credit "$CREDIT" "$BIN/services/credit/market-credit" --data-dir "$BASE/credit" \
   --listen "$CREDIT" --http-listen "$(http 2)" "${common[@]}" --listing-addr "$LISTING" \
-  --service-credentials "$BASE/credit/service-credentials.json"
+  --stats-addr "$STATS" --service-credentials "$BASE/credit/service-credentials.json"
 start stats "$STATS" "$BIN/services/stats/market-stats" --data-dir "$BASE/stats" \
   --listen "$STATS" --http-listen "$(http 10)" "${common[@]}" \
   --service-credentials "$BASE/stats/service-credentials.json"

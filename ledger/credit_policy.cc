@@ -230,4 +230,170 @@ Evaluation Evaluate(const std::string& subject, const std::vector<Record>& recor
   return ev;
 }
 
+// Why StandingFrom() is exact. Evaluate(subject, records, t) reads t only in
+// these predicates, each about one record r (o = r's occurred_time):
+//   - active: o <= t && t < o + MaxDisplay(tier)        → flips at o, o + max;
+//   - InTrailingDays(o, t, d) = o <= t && t < o + d, for d =
+//     kRedlistCleanDays (negatives), kPositiveWindowDays (PositivePoints) and
+//     kRedlistWindowDays (trade counterparties)          → flips at o, o + d.
+// Everything else is independent of t: the set of ended records (meta records
+// in the given prefix), tiers, counterparties, and the 30-day counterparty
+// rule, which compares occurred times with each other, never with t. So every
+// predicate is constant on each half-open interval [c_i, c_i+1) between
+// consecutive ChangeTimes() of the subject's records, Evaluate() is constant
+// there, and evaluating at `from` and at each change time after it sees every
+// value Evaluate() takes from `from` on. Past the last change time nothing
+// flips again: the last segment is open-ended.
+std::vector<absl::Time> ChangeTimes(const Record& r) {
+  if (IsMetaType(r.type()) || !r.has_occurred_time()) return {};
+  const TierRule* rule = RuleOf(EffectiveTier(r));
+  if (rule == nullptr) return {};
+  const absl::Time o = ToTime(r.occurred_time());
+  return {o, o + Days(rule->max_display_days), o + Days(kPositiveWindowDays),
+          o + Days(kRedlistWindowDays), o + Days(kRedlistCleanDays)};
+}
+
+absl::Duration LongestEffect() {
+  int days = std::max({kPositiveWindowDays, kRedlistWindowDays, kRedlistCleanDays});
+  for (const TierRule& rule : kTierRules) days = std::max(days, rule.max_display_days);
+  return Days(days);
+}
+
+namespace {
+
+// Evaluate()'s level and list membership for one subject at many times: the
+// same rules (see Evaluate) over the records prepared once (times, tiers,
+// ended flags and counterparty numbers resolved; positives sorted), so a
+// time costs one pass over plain structs instead of re-reading the protos,
+// sorting and building maps. StandingFrom() uses it only to find where the
+// result changes; each segment's Evaluation comes from Evaluate() itself.
+class StandingSweep {
+ public:
+  struct Key {
+    CreditProfile::Level level;
+    bool blacklisted;
+    bool redlisted;
+    bool operator==(const Key&) const = default;
+  };
+
+  StandingSweep(const std::string& subject, const std::vector<Record>& records) {
+    std::unordered_set<int64_t> ended;
+    for (const Record& r : records) {
+      if (r.subject() == subject && IsMetaType(r.type()) && r.has_refers_to()) {
+        ended.insert(r.refers_to());
+      }
+    }
+    std::map<std::string, int> counterparties;
+    for (const Record& r : records) {
+      if (r.subject() != subject || IsMetaType(r.type()) || !r.has_occurred_time()) continue;
+      const Record::Tier tier = EffectiveTier(r);
+      const TierRule* rule = RuleOf(tier);
+      if (rule == nullptr) continue;
+      Prepared p{.occurred = ToTime(r.occurred_time()),
+                 .index = r.index(),
+                 .tier = tier,
+                 .points = rule->points,
+                 .ended = ended.contains(r.index()),
+                 .trade = r.type() == Record::TRADE_COMPLETED};
+      p.until = p.occurred + Days(rule->max_display_days);
+      if (!r.counterparty().empty()) {
+        p.counterparty = counterparties
+                             .try_emplace(r.counterparty(), static_cast<int>(counterparties.size()))
+                             .first->second;
+      }
+      (tier == Record::POSITIVE ? positives_ : negatives_).push_back(p);
+    }
+    std::sort(positives_.begin(), positives_.end(), [](const Prepared& a, const Prepared& b) {
+      return a.occurred != b.occurred ? a.occurred < b.occurred : a.index < b.index;
+    });
+    counted_stamp_.assign(counterparties.size(), 0);
+    trade_stamp_.assign(counterparties.size(), 0);
+    last_counted_.assign(counterparties.size(), absl::InfinitePast());
+  }
+
+  Key At(absl::Time t) {
+    int penalty = 0, general = 0, serious = 0;
+    bool negative_in_clean_window = false;
+    for (const Prepared& n : negatives_) {
+      if (InTrailingDays(n.occurred, t, kRedlistCleanDays)) negative_in_clean_window = true;
+      if (n.ended || t < n.occurred || t >= n.until) continue;
+      penalty += n.points;
+      general += n.tier == Record::GENERAL;
+      serious += n.tier == Record::SERIOUS;
+    }
+    ++stamp_;
+    int counted = 0, trade_counterparties = 0;
+    for (const Prepared& p : positives_) {
+      if (p.ended || t < p.occurred || t >= p.until) continue;  // not active
+      if (p.trade && p.counterparty >= 0 && InTrailingDays(p.occurred, t, kRedlistWindowDays) &&
+          trade_stamp_[p.counterparty] != stamp_) {
+        trade_stamp_[p.counterparty] = stamp_;
+        ++trade_counterparties;
+      }
+      if (!InTrailingDays(p.occurred, t, kPositiveWindowDays)) continue;
+      if (p.counterparty >= 0) {
+        if (counted_stamp_[p.counterparty] == stamp_ &&
+            p.occurred - last_counted_[p.counterparty] < Days(kCounterpartyWindowDays)) {
+          continue;
+        }
+        counted_stamp_[p.counterparty] = stamp_;
+        last_counted_[p.counterparty] = p.occurred;
+      }
+      ++counted;
+    }
+    const int positive_points =
+        std::min(counted * RuleOf(Record::POSITIVE)->points, kPositiveCapPoints);
+    const int score = std::clamp(kBaseScore + positive_points + penalty, kMinScore, kMaxScore);
+    const CreditProfile::Level level = LevelOf(score, general, serious);
+    return Key{level, serious > 0,
+               level == CreditProfile::A && trade_counterparties >= kRedlistMinCounterparties &&
+                   !negative_in_clean_window};
+  }
+
+ private:
+  struct Prepared {
+    absl::Time occurred;
+    absl::Time until;  // occurred + MaxDisplay(tier)
+    int64_t index;
+    Record::Tier tier;
+    int points;
+    bool ended;
+    bool trade;             // TRADE_COMPLETED
+    int counterparty = -1;  // number of its counterparty, -1 for none
+  };
+  std::vector<Prepared> negatives_;
+  std::vector<Prepared> positives_;  // by (occurred, index), as PositivePoints walks them
+  // Per counterparty number: the pass (stamp_) that last counted a positive
+  // with it, and that positive's time; the pass that last saw it trade.
+  std::vector<uint64_t> counted_stamp_;
+  std::vector<uint64_t> trade_stamp_;
+  std::vector<absl::Time> last_counted_;
+  uint64_t stamp_ = 0;
+};
+
+}  // namespace
+
+std::vector<StandingSegment> StandingFrom(const std::string& subject,
+                                          const std::vector<Record>& records, absl::Time from) {
+  std::vector<absl::Time> times = {from};
+  for (const Record& r : records) {
+    if (r.subject() != subject) continue;
+    for (absl::Time t : ChangeTimes(r)) {
+      if (t > from) times.push_back(t);
+    }
+  }
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  StandingSweep sweep(subject, records);
+  std::vector<StandingSegment> segments;
+  StandingSweep::Key last{};
+  for (absl::Time t : times) {
+    const StandingSweep::Key key = sweep.At(t);
+    if (!segments.empty() && key == last) continue;
+    segments.push_back({t, Evaluate(subject, records, t)});
+    last = key;
+  }
+  return segments;
+}
+
 }  // namespace market::ledger

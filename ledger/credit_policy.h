@@ -71,6 +71,32 @@ struct Evaluation {
 // if the last counted positive with that counterparty is ≥ 30 days older.
 Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records, absl::Time now);
 
+// The times at which `record` can change what Evaluate() returns for its
+// subject: its occurred_time, occurred_time + MaxDisplay(tier) and the ends of
+// the trailing windows it lies in (occurred_time + 365 days). Empty for meta
+// records and records without occurred_time or tier (their effect does not
+// depend on the time evaluated).
+std::vector<absl::Time> ChangeTimes(const Record& record);
+
+// Records of a subject occurring more than this long before `t` cannot change
+// Evaluate() at `t` or later (the longest display period or window).
+absl::Duration LongestEffect();
+
+// One stretch of a subject's standing: from `start` until the next segment's
+// start (the last one open-ended), Evaluate() has `evaluation`'s level and list
+// membership. `evaluation` is the full result at `start`.
+struct StandingSegment {
+  absl::Time start;
+  Evaluation evaluation;
+};
+
+// Evaluate(subject, records, t) for every t >= `from` as segments: the first
+// starts at `from`, consecutive segments differ in level, blacklisted or
+// redlisted. Exact, not sampled: Evaluate() is constant between consecutive
+// ChangeTimes() of the records (see credit_policy.cc for the argument).
+std::vector<StandingSegment> StandingFrom(const std::string& subject,
+                                          const std::vector<Record>& records, absl::Time from);
+
 }  // namespace market::ledger
 
 #endif  // MARKET_LEDGER_CREDIT_POLICY_H_

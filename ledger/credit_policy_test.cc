@@ -437,5 +437,86 @@ TEST(EvaluateTest, WorkedExampleFromPolicyDocument) {
   EXPECT_EQ(ev.serious_count, 0);
 }
 
+// StandingFrom() against Evaluate() on random ledgers: each segment's
+// evaluation is Evaluate() at its start, and Evaluate() at every change time
+// (and just before it) and at random times lies in the segment covering it.
+TEST(StandingFromTest, SegmentsAgreeWithEvaluateOnRandomLedgers) {
+  const Record::Type kTypes[] = {Record::TRADE_COMPLETED, Record::COMMENDATION,
+                                 Record::CLAIM_REPLY_MISSED, Record::CLAIM_UPHELD,
+                                 Record::FRAUD_CONFIRMED, Record::TRADE_COMPLETED};
+  uint64_t seed = 12345;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  int redlisted_segments = 0, blacklisted_segments = 0;
+  for (int round = 0; round < 80; ++round) {
+    Ledger ledger;
+    std::vector<Record> records;
+    // Odd rounds: a busy seller (mostly trades with 30 buyers in 500 days, so
+    // level A and the red list come and go), every other one with a negative
+    // record; even rounds: anything in 3.5 years.
+    const bool busy = round % 2 == 1;
+    if (round % 4 == 1) {  // a busy seller with one negative record in its last 450 days
+      records.push_back(ledger.Add(round % 8 == 1 ? Record::CLAIM_REPLY_MISSED
+                                                  : Record::CLAIM_UPHELD,
+                                   Days(static_cast<int64_t>(next(450)))));
+    }
+    const int n = busy ? 30 + static_cast<int>(next(50)) : 5 + static_cast<int>(next(60));
+    for (int i = 0; i < n; ++i) {
+      Record::Type type = busy && next(40) < 39 ? Record::TRADE_COMPLETED
+                                               : kTypes[next(std::size(kTypes))];
+      const bool trade = type == Record::TRADE_COMPLETED;
+      const int64_t days_ago = static_cast<int64_t>(next(busy ? 500 : 1300));
+      Record r = ledger.Add(type, Days(days_ago) - absl::Hours(next(48)),
+                            trade || next(3) == 0
+                                ? absl::StrCat("subjects/b", next(busy ? 30 : 14))
+                                : "");
+      records.push_back(r);
+      if (next(12) == 0 && i > 0) {
+        Record m = ledger.AddMeta(Record::CREDIT_REPAIRED, static_cast<int64_t>(next(i)));
+        records.push_back(m);
+      }
+    }
+    const absl::Time from = kNow - Days(static_cast<int64_t>(next(400)));
+    std::vector<StandingSegment> segs = StandingFrom(kSubject, records, from);
+    ASSERT_FALSE(segs.empty());
+    EXPECT_EQ(segs.front().start, from);
+    auto check = [&](absl::Time t) {
+      if (t < from) return;
+      size_t i = 0;
+      while (i + 1 < segs.size() && segs[i + 1].start <= t) ++i;
+      Evaluation want = Evaluate(kSubject, records, t);
+      ASSERT_EQ(want.level, segs[i].evaluation.level) << "round " << round << " at " << t;
+      ASSERT_EQ(want.blacklisted, segs[i].evaluation.blacklisted) << "round " << round;
+      ASSERT_EQ(want.redlisted, segs[i].evaluation.redlisted) << "round " << round;
+    };
+    for (size_t i = 0; i < segs.size(); ++i) {
+      Evaluation at = Evaluate(kSubject, records, segs[i].start);
+      EXPECT_EQ(at.score, segs[i].evaluation.score);
+      if (i > 0) {
+        const Evaluation& a = segs[i - 1].evaluation;
+        const Evaluation& b = segs[i].evaluation;
+        EXPECT_TRUE(a.level != b.level || a.blacklisted != b.blacklisted ||
+                    a.redlisted != b.redlisted);
+      }
+    }
+    for (const Record& r : records) {
+      for (absl::Time t : ChangeTimes(r)) {
+        check(t);
+        check(t - absl::Microseconds(1));
+      }
+    }
+    for (int k = 0; k < 40; ++k) check(from + absl::Minutes(static_cast<int64_t>(next(2'200'000))));
+    for (const StandingSegment& seg : segs) {
+      redlisted_segments += seg.evaluation.redlisted;
+      blacklisted_segments += seg.evaluation.blacklisted;
+    }
+  }
+  // The generator reaches both lists, so the comparison covers their rules.
+  EXPECT_GT(redlisted_segments, 3);
+  EXPECT_GT(blacklisted_segments, 3);
+}
+
 }  // namespace
 }  // namespace market::ledger

@@ -1,10 +1,16 @@
 #include "services/credit/credit_module.h"
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/config/files.h"
 #include "common/crypto/crypto.h"
 #include "common/status/status.h"
 #include "ledger/checkpoint.h"
+#include "services/credit/credit_outbox.h"
+#include "services/stats/stats_events.h"
+#include "services/webhook/webhook_events.h"
 
 namespace market::credit {
 
@@ -61,9 +67,23 @@ absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const
                           LedgerServiceImpl::Create(m.store.get(), clock, options, verifier,
                                                     metrics));
   m.retention = std::make_unique<retention::TablePurger>("credit", m.store->database(), clock,
-                                                         retention::Tables{.idempotency = true});
+                                                         retention::Tables{.outbox = true, .idempotency = true});
   if (metrics != nullptr) m.retention->ExportMetrics(metrics);
   return m;
+}
+
+void OpenCreditRelay(CreditModule& m, const Clock* clock, outbox::Relay::Deliverer to_figures,
+                     outbox::Relay::Deliverer to_webhook, SellerOperators operators,
+                     server::Metrics* metrics, outbox::RelayOptions options) {
+  options.batch = std::max(options.batch, kCreditRelayBatch);
+  m.relay = std::make_unique<outbox::Relay>(
+      m.store->database(), clock,
+      std::map<std::string, outbox::Relay::Deliverer>{
+          {stats::kFiguresDestination, std::move(to_figures)},
+          {webhook::kWebhookDestination,
+           WithSellerOperators(std::move(to_webhook), std::move(operators))}},
+      options);
+  if (metrics != nullptr) m.relay->ExportMetrics(metrics, "credit");
 }
 
 CasePeers ListingCasePeers(

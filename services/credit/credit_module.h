@@ -12,6 +12,7 @@
 #include "common/auth/jwt.h"
 #include "common/auth/suspension.h"
 #include "common/clock/clock.h"
+#include "common/outbox/outbox.h"
 #include "common/retention/retention.h"
 #include "common/server/metrics.h"
 #include "services/credit/case_service.h"
@@ -37,6 +38,9 @@ struct CreditModule {
   // OpenCaseService.
   std::unique_ptr<CaseStore> case_store;
   std::unique_ptr<CaseServiceImpl> cases;
+  // Relays credit.db's outbox (credit_outbox.h); set by OpenCreditRelay,
+  // started by the binary.
+  std::unique_ptr<outbox::Relay> relay;
 };
 
 // Operators of the markets a seller is admitted to
@@ -54,6 +58,18 @@ absl::StatusOr<CreditModule> OpenCreditModule(const std::string& data_dir, const
                                               std::shared_ptr<auth::SuspensionChecker> suspension,
                                               server::Metrics* metrics,
                                               const std::string& origin = kDefaultOrigin);
+
+// Creates m.relay over credit.db's outbox (not started): stats figures to
+// `to_figures` (stats::FiguresDeliverer), list-entry webhook events to
+// `to_webhook` (in-process PublishEvent), a seller's entries with the
+// operators of its markets as audience (WithSellerOperators). Registers the
+// gauges market_credit_outbox_depth and market_credit_outbox_oldest_age_seconds.
+// `options.batch` is raised to at least kCreditRelayBatch: every append
+// enqueues two or more events, and appends run at thousands per second.
+inline constexpr int kCreditRelayBatch = 500;
+void OpenCreditRelay(CreditModule& m, const Clock* clock, outbox::Relay::Deliverer to_figures,
+                     outbox::Relay::Deliverer to_webhook, SellerOperators operators,
+                     server::Metrics* metrics, outbox::RelayOptions options = {});
 
 // What the case queue asks the listing service in both deployments:
 // `orders` is ListingClient::GetOrder, `market_region` ListingClient::MarketRegion.

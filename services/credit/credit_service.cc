@@ -214,6 +214,14 @@ void CreditServiceImpl::StartScheduler(absl::Duration period) {
         } else if (*n > 0) {
           server::LogJson("info", "records expired", {{"count", *n}});
         }
+        // List entries that time caused (credit_outbox.h) go to webhooks.
+        absl::StatusOr<int> entries = store_->PublishDueListEntries(clock_->Now());
+        if (!entries.ok()) {
+          server::LogJson("error", "list entry publishing failed",
+                          {{"error", entries.status().ToString()}});
+        } else if (*entries > 0) {
+          server::LogJson("info", "list entries published", {{"count", *entries}});
+        }
         next = absl::Now() + period;
       }
       absl::SleepFor(absl::Milliseconds(200));

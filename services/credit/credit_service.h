@@ -1,6 +1,6 @@
 // gRPC handlers of market.credit.v1.CreditService and LedgerService over a
 // CreditStore: validation, the policy tables, scoring with credit-policy-v1,
-// the access log, and the expiry scheduler. Thread-safe.
+// the access log, and the scheduler (expiry, list entries). Thread-safe.
 #ifndef MARKET_SERVICES_CREDIT_CREDIT_SERVICE_H_
 #define MARKET_SERVICES_CREDIT_CREDIT_SERVICE_H_
 
@@ -61,7 +61,9 @@ class CreditServiceImpl final : public v1::CreditService::Service {
   // Appends RECORD_EXPIRED for every record past its maximum display period
   // at the clock's now; returns how many. Called by the scheduler.
   absl::StatusOr<int> RunExpiry();
-  // Runs RunExpiry every `period` on a background thread until destruction.
+  // Every `period` on a background thread until destruction: re-signs the
+  // checkpoint, runs RunExpiry, then publishes the list entries that time
+  // caused (CreditStore::PublishDueListEntries).
   void StartScheduler(absl::Duration period);
 
   grpc::Status RecordEvent(grpc::ServerContext*, const v1::RecordEventRequest*,

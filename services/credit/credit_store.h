@@ -94,6 +94,12 @@ class CreditStore {
   // Distinct subjects that have records.
   virtual absl::StatusOr<std::vector<std::string>> Subjects() = 0;
 
+  // Enqueues the "subject.blacklisted"/"subject.redlisted" webhook events of
+  // list entries that time caused at or before `now` (a record leaving a
+  // window) and were not announced yet; returns how many entries. Idempotent
+  // (credit_outbox.h). Called by the credit scheduler.
+  virtual absl::StatusOr<int> PublishDueListEntries(absl::Time now) = 0;
+
   virtual absl::Status AddAccessLog(const AccessLogEntry& entry) = 0;
   // Newest first; `subject` "" for all; entries with id < `before` (0 = no bound).
   virtual absl::StatusOr<std::vector<std::pair<int64_t, AccessLogEntry>>> ListAccessLog(

@@ -11,6 +11,8 @@
 #include "services/credit/ledger_http.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/stats/stats_client.h"
+#include "services/webhook/webhook_events.h"
 #include "services/webhook/webhook_module.h"
 
 int main(int argc, char** argv) {
@@ -18,7 +20,7 @@ int main(int argc, char** argv) {
   CLI::App app{"market-credit: the verifiable credit ledger, credit profiles and lists"};
   server::BinaryOptions flags;
   server::AddBinaryFlags(app, "credit", "Folder for credit.db and the ledger key",
-                         {"identity", "listing"}, &flags);
+                         {"identity", "listing", "stats"}, &flags);
   market::retention::RetentionOptions retention;
   market::retention::AddRetentionFlags(app, &retention);
   market::webhook::DispatcherOptions webhook_options;
@@ -61,6 +63,17 @@ int main(int argc, char** argv) {
                                       identity->verifier, identity->suspension, &metrics);
   if (!cases.ok()) return server::FailStart(cases);
 
+  // credit.db's outbox: figures to market-stats, list entries to the webhook
+  // service hosted here (in-process PublishEvent, like case.opened).
+  market::credit::OpenCreditRelay(
+      *credit, *clock,
+      market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token),
+      market::webhook::LocalDeliverer(
+          [webhook_store, case_clock](const market::webhook::v1::Event& e) {
+            return market::webhook::PublishEvent(*webhook_store, e, case_clock->Now()).status();
+          }),
+      [listing](const std::string& seller) { return listing->OperatorsOfSeller(seller); },
+      &metrics);
   server::ServerRunner runner(flags.server, &metrics);
   runner.AddService(credit->credit.get(), "market.credit.v1.CreditService");
   runner.AddService(credit->ledger.get(), "market.credit.v1.LedgerService");
@@ -70,6 +83,7 @@ int main(int argc, char** argv) {
   return server::ServeUntilSignal(
       runner,
       [&] {
+        credit->relay->Start();
         credit->credit->StartScheduler(period);
         credit->retention->Start(retention);
         webhook->dispatcher->Start();
@@ -79,5 +93,6 @@ int main(int argc, char** argv) {
         webhook->retention->Stop();
         webhook->dispatcher->Stop();
         credit->retention->Stop();
+        credit->relay->Stop();
       });
 }

@@ -22,6 +22,7 @@
 #include "ledger/merkle_tree.h"
 #include "ledger/tiles.h"
 #include "services/credit/case_store.h"
+#include "services/credit/credit_outbox.h"
 #include "services/credit/stored_nodes.h"
 
 namespace market::credit {
@@ -90,6 +91,9 @@ CREATE TABLE leaves (
 )sql"},
       // The supervision case queue (market.supervision.v1, case_store.h).
       {3, kCaseSchema},
+      // The outbox (stats figures, list-entry webhooks) and each subject's
+      // standing segments (credit_outbox.h).
+      {4, std::string(outbox::kOutboxSchema) + kStandingSchema},
   };
   return *migrations;
 }
@@ -340,6 +344,12 @@ absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> SqliteCreditStore::App
     ++size;
   }
   MARKET_RETURN_IF_ERROR(nodes.Flush(c));
+  // The outbox events of the new records, in this transaction (credit_outbox.h).
+  std::vector<const Record*> appended;
+  for (const absl::StatusOr<AppendResult>& r : results) {
+    if (r.ok() && !r->existed) appended.push_back(&r->record);
+  }
+  if (!appended.empty()) MARKET_RETURN_IF_ERROR(EnqueueAppendEvents(c, appended, size));
   StoredCheckpoint checkpoint;
   if (size > start) {
     // One signature for the whole batch.
@@ -394,6 +404,17 @@ absl::StatusOr<AppendResult> SqliteCreditStore::Append(const Record& record) {
   appenders_.Submit(&pending,
                     [this](std::span<PendingAppend* const> batch) { CommitAppends(batch); });
   return std::move(pending.result);
+}
+
+absl::StatusOr<int> SqliteCreditStore::PublishDueListEntries(absl::Time now) {
+  return InTransaction(*db_, /*write=*/true,
+                       [&](Connection& c) { return credit::PublishDueListEntries(c, now); });
+}
+
+absl::StatusOr<std::vector<StoredSegment>> SqliteCreditStore::StandingSegments(
+    const std::string& subject) {
+  return InTransaction(*db_, /*write=*/false,
+                       [&](Connection& c) { return ReadStandingSegments(c, subject); });
 }
 
 AppendStats SqliteCreditStore::GetAppendStats() const {

@@ -1,6 +1,8 @@
 // CreditStore on one SQLite file (credit.db, synchronous=FULL): records with
 // the exact leaf bytes, perfect-subtree hashes (table `nodes`), checkpoints,
-// repair applications and the access log. Thread-safe.
+// repair applications, the access log and the outbox (credit_outbox.h: every
+// append enqueues its stats and list-entry events in its own transaction).
+// Thread-safe.
 //
 // Appends are group-committed: concurrent Append() calls are coalesced
 // (sqlite::Coalescer, at most kMaxAppendBatch records) into one write
@@ -19,6 +21,7 @@
 
 #include "common/sqlite/coalescer.h"
 #include "common/sqlite/database.h"
+#include "services/credit/credit_outbox.h"
 #include "services/credit/credit_store.h"
 
 namespace market::credit {
@@ -67,6 +70,10 @@ class SqliteCreditStore final : public CreditStore {
       const std::function<void(RepairApplication&, std::optional<int64_t>)>& apply,
       const RequestKey& key, absl::Time now) override;
 
+  absl::StatusOr<int> PublishDueListEntries(absl::Time now) override;
+
+  // The stored standing segments of `subject` (credit_outbox.h), in time order.
+  absl::StatusOr<std::vector<StoredSegment>> StandingSegments(const std::string& subject);
   sqlite::Database* database() { return db_.get(); }
   // Append() inside a write transaction the caller runs on database() (the
   // case queue closes a case and appends its record in one transaction).

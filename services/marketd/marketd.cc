@@ -168,6 +168,17 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
              {credit::kCaseDestination, to_cases},
              {stats::kFiguresDestination, to_figures},
              {webhook::kWebhookDestination, to_webhook}});
+  // credit.db's outbox: figures to stats, list entries to the webhook service
+  // hosted here (in-process PublishEvent, like case.opened).
+  webhook::WebhookStore* webhook_store = m->webhook_.store.get();
+  credit::OpenCreditRelay(
+      m->credit_, clock, to_figures,
+      webhook::LocalDeliverer([webhook_store, clock](const webhook::v1::Event& e) {
+        return webhook::PublishEvent(*webhook_store, e, clock->Now()).status();
+      }),
+      [peers](const std::string& seller) { return peers->Listing().OperatorsOfSeller(seller); },
+      &m->metrics_, relay_options);
+  m->credit_.relay->Start();
   m->webhook_.dispatcher->Start();
   if (options.expiry_period > absl::ZeroDuration()) {
     m->credit_.credit->StartScheduler(options.expiry_period);
@@ -194,7 +205,8 @@ void Marketd::Shutdown() {
   if (webhook_.dispatcher != nullptr) webhook_.dispatcher->Stop();
   for (retention::TablePurger* purger : purgers()) purger->Stop();
   for (outbox::Relay* relay :
-       {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get()}) {
+       {listing_relay_.get(), appraisal_relay_.get(), warranty_relay_.get(),
+        credit_.relay.get()}) {
     if (relay != nullptr) relay->Stop();
   }
   if (runner_ != nullptr) runner_->Shutdown();

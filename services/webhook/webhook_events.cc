@@ -31,4 +31,15 @@ outbox::Relay::Deliverer WebhookDeliverer(std::shared_ptr<grpc::Channel> channel
   };
 }
 
+outbox::Relay::Deliverer LocalDeliverer(std::function<absl::Status(const v1::Event&)> publish) {
+  return [publish = std::move(publish)](const std::string& event_id,
+                                        const std::string& payload) -> absl::Status {
+    v1::PublishEventRequest req;
+    if (!req.ParseFromString(payload)) {
+      return absl::DataLossError(absl::StrCat("outbox event ", event_id, " does not parse"));
+    }
+    return publish(req.event());
+  };
+}
+
 }  // namespace market::webhook

@@ -7,6 +7,7 @@
 #ifndef MARKET_SERVICES_WEBHOOK_WEBHOOK_EVENTS_H_
 #define MARKET_SERVICES_WEBHOOK_WEBHOOK_EVENTS_H_
 
+#include <functional>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -31,6 +32,12 @@ absl::Status EnqueueWebhookEvent(sqlite::Connection& c, const v1::Event& event, 
 // A payload that does not parse is DATA_LOSS (retried and logged by the relay).
 outbox::Relay::Deliverer WebhookDeliverer(std::shared_ptr<grpc::Channel> channel,
                                           client::TokenSource token);
+
+// The relay deliverer of a source hosted in the webhook service's process
+// (the credit ledger): hands each event to `publish`, e.g. webhook::PublishEvent
+// on the hosted store, without a gRPC hop. A payload that does not parse is
+// DATA_LOSS, as in WebhookDeliverer.
+outbox::Relay::Deliverer LocalDeliverer(std::function<absl::Status(const v1::Event&)> publish);
 
 }  // namespace market::webhook
 
