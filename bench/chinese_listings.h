@@ -6,11 +6,16 @@
 #define MARKET_BENCH_CHINESE_LISTINGS_H_
 
 #include <random>
+#include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/resource/resource.h"
+#include "common/sqlite/connection.h"
+#include "common/sqlite/statement.h"
+#include "common/status/status.h"
 #include "market/listing/v1/listing.pb.h"
 
 namespace market::bench {
@@ -62,6 +67,24 @@ inline v1::Listing MakeListing(int i, std::mt19937& rng, absl::Time now) {
   *l.mutable_publish_time() = market::ToTimestamp(now - absl::Seconds(i));
   *l.mutable_create_time() = l.publish_time();
   return l;
+}
+
+// Inserts market `name` (region 350102, operator subjects/bench-op, seller
+// subjects/bench-seller among its sellers) in the caller's transaction.
+inline absl::Status InsertBenchMarket(sqlite::Connection& c, const std::string& name) {
+  v1::Market m;
+  m.set_name(name);
+  m.set_display_name("压测市场");
+  m.set_region_code("350102");
+  m.set_operator_("subjects/bench-op");
+  m.add_sellers("subjects/bench-seller");
+  MARKET_ASSIGN_OR_RETURN(
+      sqlite::Statement st,
+      c.Prepare("INSERT INTO markets(name, operator, kind, region_code, categories, version, "
+                "data) VALUES(?, 'subjects/bench-op', 1, '350102', '|', 1, ?)"));
+  MARKET_RETURN_IF_ERROR(st.BindText(1, name));
+  MARKET_RETURN_IF_ERROR(st.BindBlob(2, m.SerializeAsString()));
+  return st.Run();
 }
 
 }  // namespace market::bench

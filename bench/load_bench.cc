@@ -13,13 +13,19 @@
 // listings (bench/chinese_listings.h) are saved with listing::SaveListing in
 // one transaction of listing.db (the store's own layer, search index
 // included); ledger records go through RecordEvent at 64 in flight (the
-// service's own durable path).
+// service's own durable path). The order calls buy listings of a separate
+// pool (--orders, markets/bench-orders), each once, as subjects/bench-buyer.
+// After the table: the outbox events each durable call enqueued, by
+// destination. The soak also fails when the outbox depth keeps growing (the
+// relay falls behind; see OutboxKeepsGrowing) and then reports how soon the
+// outbox drains.
 //
 //   load_bench                      10^5 listings, 10^4 ledger records, 5 s a case
 //   load_bench --listings 1000000 --records 100000
 //   load_bench --legacy-threads     gRPC's default sync-server threads (before)
+//   load_bench --outbox-concurrency 1   relays deliver one event at a time (before)
 //   load_bench --soak 600           mixed load at half the measured maximum
-//   load_bench --smoke              2,000 listings, 0.5 s a case, a 3 s soak (a ctest)
+//   load_bench --smoke              2,000 listings, 0.3 s a case, a 3 s soak (a ctest)
 // Exits 1 on any failed call (or soak failure).
 #include <dlfcn.h>
 #include <pthread.h>
@@ -36,6 +42,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -45,11 +52,15 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/chinese_listings.h"
 #include "common/clock/clock.h"
+#include "common/outbox/outbox.h"
 #include "common/server/log.h"
 #include "common/server/runner.h"
+#include "common/sqlite/connection.h"
+#include "common/sqlite/statement.h"
 #include "httplib.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 #include "market/identity/v1/identity.grpc.pb.h"
@@ -93,6 +104,8 @@ std::vector<pid_t> children;  // the servers, stopped on the way out
 struct Flags {
   int listings = 100000;
   int records = 10000;
+  int orders = 20000;
+  int outbox_concurrency = market::outbox::RelayOptions{}.concurrency;
   double seconds = 5;
   int soak = 0;
   bool smoke = false;
@@ -128,33 +141,32 @@ market::server::ServerOptions BaseOptions(const Flags& flags) {
 }
 
 // Saves the listings of markets/bench (operator subjects/bench-op, seller
-// subjects/bench-seller among its sellers) into `dir`/listing.db.
-void GenerateListings(const std::string& dir, int n) {
+// subjects/bench-seller among its sellers) into `dir`/listing.db, and the
+// order pool: `orders` PUBLISHED listings of subjects/bench-seller in
+// markets/bench-orders (p0, p1, ...), each bought once by the order calls, so
+// the searches of markets/bench see the same data with or without orders.
+absl::Status GenerateListings(const std::string& dir, int n, int orders) {
   auto store = market::listing::SqliteMarketStore::Open(dir + "/listing.db");
-  if (!store.ok()) Die(store.status().ToString());
+  if (!store.ok()) return store.status();
   absl::Time now = absl::Now();
   absl::Status written = (*store)->db().Write([&](market::sqlite::Connection& c) -> absl::Status {
-    lv1::Market m;
-    m.set_name("markets/bench");
-    m.set_display_name("压测市场");
-    m.set_region_code("350102");
-    m.set_operator_("subjects/bench-op");
-    m.add_sellers("subjects/bench-seller");
-    auto st = c.Prepare(
-        "INSERT INTO markets(name, operator, kind, region_code, categories, version, data) "
-        "VALUES('markets/bench', 'subjects/bench-op', 1, '350102', '|', 1, ?)");
-    if (!st.ok()) return st.status();
-    if (auto b = st->BindBlob(1, m.SerializeAsString()); !b.ok()) return b;
-    if (auto r = st->Run(); !r.ok()) return r;
+    for (const char* name : {"markets/bench", "markets/bench-orders"}) {
+      if (absl::Status s = market::bench::InsertBenchMarket(c, name); !s.ok()) return s;
+    }
     std::mt19937 rng(20261207);
-    for (int i = 0; i < n; ++i) {
-      auto saved =
-          market::listing::SaveListing(c, market::bench::MakeListing(i, rng, now), 1, true);
+    for (int i = 0; i < n + orders; ++i) {
+      lv1::Listing l = market::bench::MakeListing(i, rng, now);
+      if (i >= n) {
+        l.set_name(absl::StrCat("markets/bench-orders/listings/p", i - n));
+        l.set_seller("subjects/bench-seller");
+        l.set_state(lv1::Listing::PUBLISHED);
+      }
+      auto saved = market::listing::SaveListing(c, l, 1, true);
       if (!saved.ok()) return saved.status();
     }
     return absl::OkStatus();
   });
-  if (!written.ok()) Die(written.ToString());
+  return written;
 }
 
 // Forks a server; `start` runs in the child (no thread exists yet) and
@@ -223,12 +235,16 @@ ServerChild StartMarketd(const Flags& flags, double* generate_seconds, bool gene
     if (FILE* null = std::freopen("/dev/null", "w", stderr); null == nullptr) return "stderr";
     std::filesystem::create_directories(flags.dir);
     auto g0 = Clock::now();
-    if (generate) GenerateListings(flags.dir, flags.listings);
+    if (generate) {
+      absl::Status generated = GenerateListings(flags.dir, flags.listings, flags.orders);
+      if (!generated.ok()) return absl::StrCat("generating the data: ", generated.ToString());
+    }
     *seconds = std::chrono::duration<double>(Clock::now() - g0).count();
     market::marketd::MarketdOptions options;
     options.data_dir = flags.dir;
     options.server = BaseOptions(flags);
     options.server.service = "marketd";
+    options.outbox_concurrency = flags.outbox_concurrency;
     auto started = market::marketd::Marketd::Start(options, market::RealClock());
     if (!started.ok()) return started.status().ToString();
     auto* marketd = started->release();  // lives until the process ends
@@ -285,17 +301,20 @@ class Client {
       channels_.push_back(grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
                                                     grpc::InsecureChannelCredentials(), args));
       listings_.push_back(lv1::ListingService::NewStub(channels_.back()));
+      orders_.push_back(lv1::OrderService::NewStub(channels_.back()));
       credit_.push_back(cv1::CreditService::NewStub(channels_.back()));
       identity_.push_back(iv1::IdentityService::NewStub(channels_.back()));
     }
   }
   lv1::ListingService::Stub& listings(int w) { return *listings_[w % listings_.size()]; }
+  lv1::OrderService::Stub& orders(int w) { return *orders_[w % orders_.size()]; }
   cv1::CreditService::Stub& credit(int w) { return *credit_[w % credit_.size()]; }
   iv1::IdentityService::Stub& identity() { return *identity_[0]; }
 
  private:
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<lv1::ListingService::Stub>> listings_;
+  std::vector<std::unique_ptr<lv1::OrderService::Stub>> orders_;
   std::vector<std::unique_ptr<cv1::CreditService::Stub>> credit_;
   std::vector<std::unique_ptr<iv1::IdentityService::Stub>> identity_;
 };
@@ -383,6 +402,7 @@ Result RunLoad(const ServerChild& server, int concurrency, double seconds, const
 struct Tokens {
   std::string supervisor;
   std::string seller;
+  std::string buyer;
 };
 
 std::string Login(Client& client, const std::string& subject, const std::string& password) {
@@ -414,18 +434,23 @@ Tokens SetUpCallers(Client& client, const std::string& bootstrap_file) {
     if (!s.ok()) Die("ChangePassword: " + s.error_message());
     tokens.supervisor = changed.access_token();
   }
-  const std::string password = "bench-seller-password";
-  iv1::CreateSubjectRequest req;
-  req.set_subject_id("bench-seller");
-  req.mutable_subject()->set_kind(iv1::Subject::PERSON);
-  req.mutable_subject()->set_id_number("11010519491231002X");  // a valid test number
-  req.mutable_subject()->add_roles(market::common::v1::SELLER);
-  req.mutable_subject()->set_display_name("压测卖家");
-  req.set_password(password);
-  iv1::Subject created;
-  grpc::Status s = client.identity().CreateSubject(Ctx(tokens.supervisor).get(), req, &created);
-  if (!s.ok()) Die("CreateSubject: " + s.error_message());
-  tokens.seller = Login(client, "subjects/bench-seller", password);
+  auto person = [&](const std::string& id, const std::string& id_number,
+                    market::common::v1::Role role, const std::string& display_name) {
+    const std::string password = id + "-password";
+    iv1::CreateSubjectRequest req;
+    req.set_subject_id(id);
+    req.mutable_subject()->set_kind(iv1::Subject::PERSON);
+    req.mutable_subject()->set_id_number(id_number);  // valid test numbers
+    req.mutable_subject()->add_roles(role);
+    req.mutable_subject()->set_display_name(display_name);
+    req.set_password(password);
+    iv1::Subject created;
+    grpc::Status s = client.identity().CreateSubject(Ctx(tokens.supervisor).get(), req, &created);
+    if (!s.ok()) Die("CreateSubject " + id + ": " + s.error_message());
+    return Login(client, "subjects/" + id, password);
+  };
+  tokens.seller = person("bench-seller", "11010519491231002X", market::common::v1::SELLER, "压测卖家");
+  tokens.buyer = person("bench-buyer", "110105198001010032", market::common::v1::BUYER, "压测买家");
   return tokens;
 }
 
@@ -434,8 +459,36 @@ struct Operation {
   Call call;
 };
 
+// The next unbought listing of the order pool, or "" when all are taken.
+class OrderPool {
+ public:
+  explicit OrderPool(int size) : size_(size) {}
+  std::string Next() {
+    int64_t k = next_.fetch_add(1);
+    return k < size_ ? absl::StrCat("markets/bench-orders/listings/p", k) : "";
+  }
+  grpc::Status UsedUp() const {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("the order pool of ", size_, " listings is used up; raise --orders"));
+  }
+
+ private:
+  const int64_t size_;
+  std::atomic<int64_t> next_{0};
+};
+
+// The buyer places an order on the pool's next listing.
+grpc::Status PlaceOrder(Client& client, OrderPool& pool, const std::string& buyer, int w,
+                        lv1::Order* order) {
+  lv1::PlaceOrderRequest req;
+  req.set_listing(pool.Next());
+  if (req.listing().empty()) return pool.UsedUp();
+  req.set_defects_acknowledged(true);
+  return client.orders(w).PlaceOrder(Ctx(buyer).get(), req, order);
+}
+
 std::vector<Operation> MarketdOperations(Client& client, const Tokens& tokens, int listings,
-                                         const std::string& run_id) {
+                                         const std::string& run_id, OrderPool& pool) {
   auto search = [&client](std::string query, std::string filter) -> Call {
     return [&client, query, filter](int w, int64_t) {
       lv1::SearchListingsRequest req;
@@ -489,6 +542,25 @@ std::vector<Operation> MarketdOperations(Client& client, const Tokens& tokens, i
          lv1::Listing resp;
          return client.listings(w).CreateListing(Ctx(token).get(), req, &resp);
        }},
+      {"PlaceOrder (durable)",
+       [&client, &pool, token = tokens.buyer](int w, int64_t) {
+         lv1::Order order;
+         return PlaceOrder(client, pool, token, w, &order);
+       }},
+      // Delivery marks the listing SOLD; completion emits the credit events.
+      {"Order flow (place+deliver+complete)",
+       [&client, &pool, token = tokens.buyer](int w, int64_t) {
+         lv1::Order order;
+         grpc::Status s = PlaceOrder(client, pool, token, w, &order);
+         if (!s.ok()) return s;
+         lv1::ConfirmDeliveryRequest deliver;
+         deliver.set_name(order.name());
+         s = client.orders(w).ConfirmDelivery(Ctx(token).get(), deliver, &order);
+         if (!s.ok()) return s;
+         lv1::CompleteOrderRequest complete;
+         complete.set_name(order.name());
+         return client.orders(w).CompleteOrder(Ctx(token).get(), complete, &order);
+       }},
   };
   return ops;
 }
@@ -520,6 +592,25 @@ double OutboxDepth(int http_port) {
   return depth;
 }
 
+// Outbox rows of listing.db by destination (pending and delivered: delivered
+// rows stay for days), read beside the running server.
+std::map<std::string, int64_t> OutboxRows(const std::string& dir) {
+  std::map<std::string, int64_t> rows;
+  market::sqlite::Options options;
+  options.read_only = true;
+  auto c = market::sqlite::Connection::Open(dir + "/listing.db", options);
+  if (!c.ok()) Die(c.status().ToString());
+  auto st = c->Prepare("SELECT destination, count(*) FROM outbox GROUP BY destination");
+  if (!st.ok()) Die(st.status().ToString());
+  while (true) {
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) Die(row.status().ToString());
+    if (!*row) break;
+    rows[st->ColumnText(0)] = st->ColumnInt64(1);
+  }
+  return rows;
+}
+
 void PrintRow(const std::string& op, int concurrency, const Result& m, const Result& e) {
   std::printf("%-32s %4d %8.0f %8.2f %8.2f %6lld %9.3f %8.0f %8.3f %6.2f %8.0f %8.0f\n", op.c_str(),
               concurrency, m.qps(), m.p50_ms, m.p99_ms, static_cast<long long>(m.errors),
@@ -528,9 +619,24 @@ void PrintRow(const std::string& op, int concurrency, const Result& m, const Res
               e.threads_created / e.seconds);
 }
 
-// Mixed load (searches, reads, appends, listings) at half the maximum for
-// `seconds`; RSS and outbox depth every `interval`. False on any error or RSS
-// growth above 10 % from the first sample.
+// The outbox falls behind when its depth rose in each of the last three
+// intervals (all of them in a soak of fewer) and ended above this many events.
+constexpr double kOutboxBacklog = 100;
+
+bool OutboxKeepsGrowing(const std::vector<double>& depths) {
+  const size_t steps = std::min<size_t>(3, depths.size() - 1);
+  if (depths.size() < 3 || depths.back() <= kOutboxBacklog) return false;
+  for (size_t i = depths.size() - steps; i < depths.size(); ++i) {
+    if (depths[i - 1] < 0 || depths[i] <= depths[i - 1]) return false;
+  }
+  return true;
+}
+
+// Mixed load (searches, reads, appends, listings, orders) at half the maximum
+// for `seconds`; RSS and outbox depth every `interval`. False on any error,
+// RSS growth above 10 % from the first sample, or an outbox that keeps
+// growing (OutboxKeepsGrowing). Afterwards, how long the outbox takes to
+// drain without load (printed only).
 bool Soak(const ServerChild& marketd, const std::vector<Operation>& ops, double seconds,
           double interval, double max_qps, bool check_rss) {
   Call mixed = [&ops](int w, int64_t i) {
@@ -543,22 +649,35 @@ bool Soak(const ServerChild& marketd, const std::vector<Operation>& ops, double 
               "outbox");
   double first_rss = 0, max_growth = 0;
   int64_t errors = 0;
+  std::vector<double> depths;
   for (double t = 0; t + 1e-9 < seconds; t += interval) {
     Result r = RunLoad(marketd, 64, std::min(interval, seconds - t), mixed, rate);
     double rss = RssMb(marketd.pid);
     if (first_rss == 0) first_rss = rss;
     max_growth = std::max(max_growth, rss / first_rss - 1);
     errors += r.errors;
+    depths.push_back(OutboxDepth(marketd.http_port));
     std::printf("%8.0f %10lld %8lld %8.2f %8.1f %10.0f%s\n", t + r.seconds,
                 static_cast<long long>(r.calls), static_cast<long long>(r.errors), r.p99_ms, rss,
-                OutboxDepth(marketd.http_port),
-                r.errors > 0 ? ("  first error: " + r.first_error).c_str() : "");
+                depths.back(), r.errors > 0 ? ("  first error: " + r.first_error).c_str() : "");
     std::fflush(stdout);
   }
-  bool ok = errors == 0 && (!check_rss || max_growth <= 0.10);
-  std::printf("soak %s: %lld errors, RSS growth %.1f %% (limit 10 %%%s)\n",
-              ok ? "passed" : "FAILED", static_cast<long long>(errors), max_growth * 100,
-              check_rss ? "" : ", not checked in --smoke");
+  const bool outbox_growing = OutboxKeepsGrowing(depths);
+  bool ok = errors == 0 && (!check_rss || max_growth <= 0.10) && !outbox_growing;
+  std::printf(
+      "soak %s: %lld errors, RSS growth %.1f %% (limit 10 %%%s), outbox %s (max %.0f pending)\n",
+      ok ? "passed" : "FAILED", static_cast<long long>(errors), max_growth * 100,
+      check_rss ? "" : ", not checked in --smoke",
+      outbox_growing ? "KEEPS GROWING" : "bounded",
+      depths.empty() ? 0 : *std::max_element(depths.begin(), depths.end()));
+  auto d0 = Clock::now();
+  double depth = depths.empty() ? 0 : depths.back();
+  while (depth > 0 && Clock::now() - d0 < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    depth = OutboxDepth(marketd.http_port);
+  }
+  std::printf("outbox after the soak: %.0f pending %.2f s later\n", depth,
+              std::chrono::duration<double>(Clock::now() - d0).count());
   return ok;
 }
 
@@ -571,6 +690,8 @@ int Run(Flags flags) {
   std::printf(
       "dataset: %d listings saved in %.1f s (listing.db, one transaction, index included)\n",
       flags.listings, generate_s);
+  std::printf("outbox relays: up to %d deliveries in flight per pass\n",
+              flags.outbox_concurrency);
   std::printf("server threads: %s\n", flags.legacy_threads
                                           ? "gRPC defaults (--legacy-threads)"
                                           : "bounded pool (ServerOptions.threads)");
@@ -578,7 +699,8 @@ int Run(Flags flags) {
   Client client(marketd.port);
   Tokens tokens = SetUpCallers(client, marketd.bootstrap);
   std::string run_id = absl::StrCat(getpid());
-  std::vector<Operation> ops = MarketdOperations(client, tokens, flags.listings, run_id);
+  OrderPool order_pool(flags.orders);
+  std::vector<Operation> ops = MarketdOperations(client, tokens, flags.listings, run_id, order_pool);
 
   // Ledger records through RecordEvent, 64 in flight.
   if (flags.records > 0) {
@@ -607,10 +729,19 @@ int Run(Flags flags) {
   Call echo_call = EchoCall(echo_client);
   int64_t total_errors = 0;
   double max_mixed_qps = 0;
+  // Per operation: its calls and the outbox events they enqueued.
+  std::vector<int64_t> op_calls(ops.size(), 0);
+  std::vector<std::map<std::string, int64_t>> op_events(ops.size());
   for (int concurrency : {1, 64}) {
-    for (const Operation& op : ops) {
+    for (size_t k = 0; k < ops.size(); ++k) {
+      const Operation& op = ops[k];
       Result e = RunLoad(echo, concurrency, flags.seconds, echo_call);
+      std::map<std::string, int64_t> before = OutboxRows(flags.dir);
       Result m = RunLoad(marketd, concurrency, flags.seconds, op.call);
+      for (const auto& [destination, n] : OutboxRows(flags.dir)) {
+        if (n > before[destination]) op_events[k][destination] += n - before[destination];
+      }
+      op_calls[k] += m.calls;
       PrintRow(op.name, concurrency, m, e);
       if (m.errors + e.errors > 0) {
         std::printf("  first error: %s%s\n", m.first_error.c_str(), e.first_error.c_str());
@@ -625,6 +756,16 @@ int Run(Flags flags) {
   std::printf(
       "\ncolumns: ratio = marketd QPS / echo QPS in the same run; p99/e = p99 ratio; "
       "cpu ms/c = marketd CPU per call; thr/s = threads the server created per second\n");
+  std::printf("\noutbox events each call enqueued in listing.db (delivered by the listing relay):\n");
+  for (size_t k = 0; k < ops.size(); ++k) {
+    if (op_events[k].empty() || op_calls[k] == 0) continue;
+    std::string line;
+    for (const auto& [destination, n] : op_events[k]) {
+      absl::StrAppend(&line, line.empty() ? "" : ", ", destination, " ",
+                      absl::StrFormat("%.2f", static_cast<double>(n) / op_calls[k]));
+    }
+    std::printf("  %-36s %s\n", ops[k].name.c_str(), line.c_str());
+  }
   bool ok = total_errors == 0;
   if (flags.soak > 0) {
     double interval = flags.smoke ? 1 : 60;
@@ -658,9 +799,13 @@ int main(int argc, char** argv) {
   CLI::App app("Closed-loop gRPC load: marketd versus a bare echo server, in one run");
   app.add_option("--listings", flags.listings, "listings generated (10^5, 10^6)");
   app.add_option("--records", flags.records, "ledger records appended before the runs");
+  app.add_option("--orders", flags.orders,
+                 "listings generated for the order calls (each is bought once)");
   app.add_option("--seconds", flags.seconds, "seconds of load per operation and concurrency");
   app.add_option("--soak", flags.soak, "then a mixed load at half the maximum for N seconds");
   app.add_option("--dir", flags.dir, "data directory (removed afterwards)");
+  app.add_option("--outbox-concurrency", flags.outbox_concurrency,
+                 "deliveries in flight per outbox relay pass (1: one at a time, as before)");
   app.add_flag("--legacy-threads", flags.legacy_threads,
                "gRPC's default sync-server threads (the thread churn before)");
   app.add_flag("--smoke", flags.smoke, "seconds-long run for ctest");
@@ -668,6 +813,7 @@ int main(int argc, char** argv) {
   if (flags.smoke) {
     flags.listings = 2000;
     flags.records = 200;
+    flags.orders = 3000;
     flags.seconds = 0.3;
     flags.soak = 3;
   }

@@ -1,8 +1,10 @@
 #include "common/outbox/outbox.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <optional>
 #include <string>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "common/server/log.h"
 #include "common/sqlite/statement.h"
 #include "common/status/status.h"
@@ -31,6 +34,7 @@ struct PendingEvent {
 
 RelayOptions Sanitize(RelayOptions options) {
   options.batch = std::max(options.batch, 1);
+  options.concurrency = std::max(options.concurrency, 1);
   options.multiplier = std::max(options.multiplier, 1.0);
   options.jitter = std::clamp(options.jitter, 0.0, 1.0);
   return options;
@@ -108,30 +112,50 @@ absl::StatusOr<std::vector<PendingEvent>> ReadDue(sqlite::Database& db, absl::Ti
   return due;
 }
 
-absl::Status MarkDelivered(sqlite::Database& db, int64_t id, absl::Time now) {
-  return db.Write([&](sqlite::Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(
-        sqlite::Statement update,
-        c.Prepare("UPDATE outbox SET attempts = attempts + 1, "
-                  "delivered_time = ? WHERE id = ? AND delivered_time IS NULL"));
-    MARKET_RETURN_IF_ERROR(update.Bind(1, absl::ToUnixMicros(now)));
-    MARKET_RETURN_IF_ERROR(update.Bind(2, id));
-    return update.Run();
-  });
+// Hands `e` to its deliverer; an unknown destination or a throwing deliverer
+// is a failed attempt like any other (neither takes the relay down).
+absl::Status Deliver(const std::map<std::string, Relay::Deliverer>& deliverers,
+                     const PendingEvent& e) {
+  auto it = deliverers.find(e.destination);
+  if (it == deliverers.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("outbox: no deliverer for destination \"", e.destination, "\""));
+  }
+  try {
+    return it->second(e.event_id, e.payload);
+  } catch (const std::exception& ex) {
+    return absl::InternalError(absl::StrCat("outbox deliverer threw: ", ex.what()));
+  } catch (...) {
+    return absl::InternalError("outbox deliverer threw a non-standard exception");
+  }
 }
 
-absl::Status MarkFailed(sqlite::Database& db, int64_t id, const std::string& error,
+// The outcome of one attempt, recorded after the pass's deliveries.
+struct Attempt {
+  absl::Status result;
+  absl::Time finished;  // when the deliverer returned
+};
+
+absl::Status MarkDelivered(sqlite::Connection& c, int64_t id, absl::Time now) {
+  MARKET_ASSIGN_OR_RETURN(
+      sqlite::Statement update,
+      c.Prepare("UPDATE outbox SET attempts = attempts + 1, "
+                "delivered_time = ? WHERE id = ? AND delivered_time IS NULL"));
+  MARKET_RETURN_IF_ERROR(update.Bind(1, absl::ToUnixMicros(now)));
+  MARKET_RETURN_IF_ERROR(update.Bind(2, id));
+  return update.Run();
+}
+
+absl::Status MarkFailed(sqlite::Connection& c, int64_t id, const std::string& error,
                         absl::Time next_attempt) {
-  return db.Write([&](sqlite::Connection& c) -> absl::Status {
-    MARKET_ASSIGN_OR_RETURN(
-        sqlite::Statement update,
-        c.Prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
-                  "next_attempt_time = ? WHERE id = ? AND delivered_time IS NULL"));
-    MARKET_RETURN_IF_ERROR(update.BindText(1, TruncateUtf8(error, kMaxStoredError)));
-    MARKET_RETURN_IF_ERROR(update.Bind(2, absl::ToUnixMicros(next_attempt)));
-    MARKET_RETURN_IF_ERROR(update.Bind(3, id));
-    return update.Run();
-  });
+  MARKET_ASSIGN_OR_RETURN(
+      sqlite::Statement update,
+      c.Prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
+                "next_attempt_time = ? WHERE id = ? AND delivered_time IS NULL"));
+  MARKET_RETURN_IF_ERROR(update.BindText(1, TruncateUtf8(error, kMaxStoredError)));
+  MARKET_RETURN_IF_ERROR(update.Bind(2, absl::ToUnixMicros(next_attempt)));
+  MARKET_RETURN_IF_ERROR(update.Bind(3, id));
+  return update.Run();
 }
 
 }  // namespace
@@ -191,7 +215,70 @@ Relay::Relay(sqlite::Database* db, const Clock* clock, std::map<std::string, Del
              RelayOptions options)
     : db_(db), clock_(clock), deliverers_(std::move(deliverers)), options_(Sanitize(options)) {}
 
-Relay::~Relay() { Stop(); }
+// Threads that run the lanes of a pass beside the calling thread. They are
+// started when a pass first needs them and wait for work until destruction,
+// so a busy relay creates no thread per pass.
+class Relay::Workers {
+ public:
+  Workers() = default;
+  Workers(const Workers&) = delete;
+  Workers& operator=(const Workers&) = delete;
+  ~Workers() {
+    {
+      absl::MutexLock lock(&mu_);
+      quit_ = true;
+    }
+    for (std::thread& t : threads_) t.join();
+  }
+
+  // Runs `lane` on `n` threads at once (the caller's and n - 1 workers') and
+  // returns when every one has returned. Not reentrant: one call at a time.
+  void Run(int n, const std::function<void()>& lane) {
+    absl::BlockingCounter returned(n - 1);
+    {
+      absl::MutexLock lock(&mu_);
+      for (int i = 1; i < n; ++i) {
+        tasks_.push_back([&lane, &returned] {
+          lane();
+          returned.DecrementCount();
+        });
+      }
+      while (static_cast<int>(threads_.size()) < n - 1) threads_.emplace_back([this] { Work(); });
+    }
+    lane();
+    returned.Wait();
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      std::function<void()> task;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &Workers::HasWorkOrQuit));
+        if (tasks_.empty()) return;  // quit_ and nothing left to run
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  bool HasWorkOrQuit() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return quit_ || !tasks_.empty();
+  }
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool quit_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // changed only by Run() and the destructor
+};
+
+Relay::~Relay() {
+  Stop();
+  absl::MutexLock lock(&run_mu_);
+  workers_.reset();
+}
 
 absl::StatusOr<int> Relay::RunOnce() {
   MARKET_ASSIGN_OR_RETURN(Pass pass, RunPass(/*background=*/false));
@@ -204,48 +291,63 @@ absl::StatusOr<Relay::Pass> Relay::RunPass(bool background) {
                           ReadDue(*db_, clock_->Now(), options_.batch));
   Pass pass;
   pass.full = due.size() == static_cast<size_t>(options_.batch);
-  for (const PendingEvent& e : due) {
-    if (background && StopRequested()) break;
-    absl::Status result;
-    auto it = deliverers_.find(e.destination);
-    if (it == deliverers_.end()) {
-      result = absl::FailedPreconditionError(
-          absl::StrCat("outbox: no deliverer for destination \"", e.destination, "\""));
-    } else {
-      // A throwing deliverer must not take the relay thread (and the process)
-      // down; it counts as a failed attempt.
-      try {
-        result = it->second(e.event_id, e.payload);
-      } catch (const std::exception& ex) {
-        result = absl::InternalError(absl::StrCat("outbox deliverer threw: ", ex.what()));
-      } catch (...) {
-        result = absl::InternalError("outbox deliverer threw a non-standard exception");
-      }
+  // attempts[i] is written only by the lane that took event i; a background
+  // pass stops taking events when Stop() is called, leaving the rest empty.
+  std::vector<std::optional<Attempt>> attempts(due.size());
+  std::atomic<size_t> next{0};
+  auto lane = [&] {
+    while (!(background && StopRequested())) {
+      size_t i = next.fetch_add(1);
+      if (i >= due.size()) return;
+      absl::Status result = Deliver(deliverers_, due[i]);
+      attempts[i] = Attempt{std::move(result), clock_->Now()};
     }
-    const int64_t attempts = e.attempts + 1;
-    absl::Time now = clock_->Now();
+  };
+  const int lanes = static_cast<int>(std::min<size_t>(due.size(), options_.concurrency));
+  if (lanes <= 1) {
+    lane();
+  } else {
+    if (workers_ == nullptr) workers_ = std::make_unique<Workers>();
+    workers_->Run(lanes, lane);
+  }
+
+  // Every outcome in one transaction, then the log lines of what it stored.
+  std::vector<absl::Time> next_attempt(due.size());
+  MARKET_RETURN_IF_ERROR(db_->Write([&](sqlite::Connection& c) -> absl::Status {
+    for (size_t i = 0; i < due.size(); ++i) {
+      if (!attempts[i].has_value()) continue;
+      const Attempt& a = *attempts[i];
+      if (a.result.ok()) {
+        MARKET_RETURN_IF_ERROR(MarkDelivered(c, due[i].id, a.finished));
+        continue;
+      }
+      const int64_t n = due[i].attempts + 1;
+      next_attempt[i] =
+          a.finished +
+          RetryDelay(options_, static_cast<int>(std::min<int64_t>(n, 1 << 30)), due[i].event_id);
+      MARKET_RETURN_IF_ERROR(MarkFailed(c, due[i].id, a.result.ToString(), next_attempt[i]));
+    }
+    return absl::OkStatus();
+  }));
+  for (size_t i = 0; i < due.size(); ++i) {
+    if (!attempts[i].has_value()) continue;
+    const PendingEvent& e = due[i];
+    const absl::Status& result = attempts[i]->result;
+    const int64_t n = e.attempts + 1;
     if (result.ok()) {
-      MARKET_RETURN_IF_ERROR(MarkDelivered(*db_, e.id, now));
       ++pass.delivered;
-      if (attempts > 1) {
-        server::LogJson(
-            "info", "outbox event delivered after retries",
-            {{"event_id", e.event_id}, {"destination", e.destination}, {"attempts", attempts}});
+      if (n > 1) {
+        server::LogJson("info", "outbox event delivered after retries",
+                        {{"event_id", e.event_id}, {"destination", e.destination}, {"attempts", n}});
       }
-      continue;
-    }
-    absl::Time next_attempt =
-        now +
-        RetryDelay(options_, static_cast<int>(std::min<int64_t>(attempts, 1 << 30)), e.event_id);
-    MARKET_RETURN_IF_ERROR(MarkFailed(*db_, e.id, result.ToString(), next_attempt));
-    if (IsPowerOfTwo(attempts)) {
+    } else if (IsPowerOfTwo(n)) {
       server::LogJson(NeedsFix(result.code()) ? "error" : "warn", "outbox delivery failed",
                       {{"event_id", e.event_id},
                        {"destination", e.destination},
-                       {"attempts", attempts},
+                       {"attempts", n},
                        {"error", result.ToString()},
-                       {"next_attempt",
-                        absl::FormatTime(absl::RFC3339_full, next_attempt, absl::UTCTimeZone())}});
+                       {"next_attempt", absl::FormatTime(absl::RFC3339_full, next_attempt[i],
+                                                         absl::UTCTimeZone())}});
     }
   }
   return pass;

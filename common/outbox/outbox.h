@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -81,6 +82,10 @@ struct RelayOptions {
   // Up to this fraction of the delay is added as jitter, derived from the
   // event id and attempt number (in [0, 1]; 0 disables it, e.g. in tests).
   double jitter = 0.1;
+  // Most deliveries of one pass in flight at once (>= 1): the calling thread
+  // and up to concurrency - 1 worker threads the relay keeps once it needed
+  // them. 1 delivers one event after another in id order.
+  int concurrency = 32;
 };
 
 // The delay before the next attempt after the `attempts`-th failed one
@@ -89,12 +94,16 @@ struct RelayOptions {
 // function of (event_id, attempts), so events spread without an RNG.
 absl::Duration RetryDelay(const RelayOptions& options, int attempts, const std::string& event_id);
 
-// Delivers pending outbox events from one database, oldest id first, each to
-// the deliverer named by its destination. Thread-safe; passes are serialized,
-// so an event is never handed to two deliverers at once. Delivery is at least
-// once: an event delivered but not yet marked when the process stops is
-// delivered again, and a failed event is retried later while newer events go
-// ahead, so receivers deduplicate by event id and must not rely on order.
+// Delivers pending outbox events from one database, each to the deliverer
+// named by its destination. A pass reads the oldest due events (by id) and
+// starts their deliveries in id order, up to options.concurrency at once, so
+// they may complete in any order; when all are done it records every outcome
+// in one transaction. Thread-safe; passes are serialized, so an event is
+// never handed to two deliverers at once. Delivery is at least once: an event
+// delivered but not yet marked when the process stops (or when the pass's
+// transaction fails) is delivered again, and a failed event is retried later
+// while newer events go ahead, so receivers deduplicate by event id and must
+// not rely on order.
 //
 // Failures are never dropped: every error (including an unknown destination)
 // is stored in the row's last_error and the event is retried with backoff,
@@ -106,32 +115,36 @@ absl::Duration RetryDelay(const RelayOptions& options, int attempts, const std::
 class Relay {
  public:
   // Sends one event; OK means the receiver has it (or had it already).
-  // Called with no database transaction open, from one pass at a time.
+  // Called with no database transaction open, from one pass at a time but
+  // from up to options.concurrency threads at once (for different events),
+  // so it must be thread-safe (a gRPC stub call is).
   using Deliverer =
       std::function<absl::Status(const std::string& event_id, const std::string& payload)>;
 
   // `db` and `clock` are not owned and must outlive the relay. `deliverers`
   // maps a destination to its deliverer. Options out of range are clamped
-  // (batch >= 1, multiplier >= 1, jitter in [0, 1]).
+  // (batch >= 1, concurrency >= 1, multiplier >= 1, jitter in [0, 1]).
   Relay(sqlite::Database* db, const Clock* clock, std::map<std::string, Deliverer> deliverers,
         RelayOptions options = {});
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
-  // Stops the background thread, if any.
+  // Stops the background thread, if any, and the delivery workers.
   ~Relay();
 
   // Tries every due pending event (next_attempt_time <= clock->Now()), up to
-  // options.batch of them, in id order, marking each delivered or rescheduled
-  // in its own Write() right after its attempt. Returns how many were
-  // delivered. Errors: those of Database::Read()/Write(); the events handled
-  // before the error keep their new state.
+  // options.batch of them, the oldest ids first, options.concurrency at once;
+  // then marks each delivered or rescheduled, all in one Write(). Returns how
+  // many were delivered. Errors: those of Database::Read()/Write(); when the
+  // Write() fails no attempt of the pass is recorded, so its events (even the
+  // delivered ones) are tried again by a later pass.
   absl::StatusOr<int> RunOnce() ABSL_LOCKS_EXCLUDED(run_mu_);
 
   // Runs RunOnce() on a background thread every options.poll until Stop() or
   // destruction; errors are logged. No-op when already started.
   void Start() ABSL_LOCKS_EXCLUDED(thread_mu_, stop_mu_);
-  // Stops the background thread, waiting at most for the delivery in
-  // progress; Start() may be called again afterwards. No-op when not started.
+  // Stops the background thread, waiting at most for the deliveries in
+  // progress (which the pass then records); Start() may be called again
+  // afterwards. No-op when not started.
   void Stop() ABSL_LOCKS_EXCLUDED(thread_mu_, stop_mu_);
 
   // Pending (undelivered) events; -1 when the database cannot be read.
@@ -151,6 +164,8 @@ class Relay {
     int delivered = 0;
     bool full = false;  // options.batch events were due
   };
+  // Runs a pass's deliveries on several threads (outbox.cc).
+  class Workers;
 
   // One RunOnce() pass; a background pass ends early when Stop() is called.
   absl::StatusOr<Pass> RunPass(bool background) ABSL_LOCKS_EXCLUDED(run_mu_);
@@ -162,8 +177,10 @@ class Relay {
   const std::map<std::string, Deliverer> deliverers_;
   const RelayOptions options_;
 
-  // Serializes passes (and so calls of the deliverers).
+  // Serializes passes (so an event is never delivered by two at once).
   absl::Mutex run_mu_;
+  // Started on the first pass that needs them; used under run_mu_.
+  std::unique_ptr<Workers> workers_ ABSL_GUARDED_BY(run_mu_);
 
   // Guards the thread's lifetime; held by Start()/Stop(), never by the thread.
   absl::Mutex thread_mu_;

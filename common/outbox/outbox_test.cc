@@ -1,5 +1,6 @@
 #include "common/outbox/outbox.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -35,6 +36,7 @@ using ::market::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
 
 const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
 constexpr char kCredit[] = "credit.RecordEvent";
@@ -59,6 +61,7 @@ class FakeReceiver {
     return [this](const std::string& event_id, const std::string& payload) {
       absl::MutexLock lock(&mu_);
       calls_.emplace_back(event_id, payload);
+      if (auto it = fail_event_.find(event_id); it != fail_event_.end()) return it->second;
       if (script_.empty()) return absl::OkStatus();
       absl::Status next = script_.front();
       script_.pop_front();
@@ -69,6 +72,11 @@ class FakeReceiver {
   void FailNext(int n, const absl::Status& status) {
     absl::MutexLock lock(&mu_);
     for (int i = 0; i < n; ++i) script_.push_back(status);
+  }
+  // Every call for `event_id` returns `status` (before the script is used).
+  void FailEvent(const std::string& event_id, const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    fail_event_[event_id] = status;
   }
   std::vector<std::pair<std::string, std::string>> calls() const {
     absl::MutexLock lock(&mu_);
@@ -88,6 +96,7 @@ class FakeReceiver {
  private:
   mutable absl::Mutex mu_;
   std::deque<absl::Status> script_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Status> fail_event_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<std::string, std::string>> calls_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -200,11 +209,13 @@ TEST_F(OutboxTest, EnqueueWithoutEventIdOrDestinationReturnsInvalidArgument) {
   EXPECT_EQ(RowCount("outbox"), 0);
 }
 
-TEST_F(OutboxTest, RunOnceDeliversDueEventsInIdOrderWithEventId) {
+TEST_F(OutboxTest, RunOnceWithConcurrencyOneDeliversDueEventsInIdOrderWithEventId) {
   ASSERT_OK(EnqueueOne("ev-c"));
   ASSERT_OK(EnqueueOne("ev-a"));
   ASSERT_OK(EnqueueOne("ev-b"));
-  std::unique_ptr<Relay> relay = MakeRelay();
+  RelayOptions options = ExactOptions();
+  options.concurrency = 1;
+  std::unique_ptr<Relay> relay = MakeRelay(options);
 
   EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(3));
 
@@ -271,7 +282,7 @@ TEST_F(OutboxTest, FailedEventDoesNotBlockLaterEvents) {
   ASSERT_OK(EnqueueOne("ev-1"));
   ASSERT_OK(EnqueueOne("ev-2"));
   std::unique_ptr<Relay> relay = MakeRelay();
-  credit_.FailNext(1, absl::UnavailableError("credit down"));
+  credit_.FailEvent("ev-1", absl::UnavailableError("credit down"));
 
   EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
 
@@ -408,7 +419,7 @@ TEST_F(OutboxTest, StartDeliversInBackgroundUntilStopped) {
 
   EXPECT_EQ(relay->Depth(), 0);
   EXPECT_THAT(credit_.calls(),
-              ElementsAre(Pair("ev-1", "payload-ev-1"), Pair("ev-2", "payload-ev-2")));
+              UnorderedElementsAre(Pair("ev-1", "payload-ev-1"), Pair("ev-2", "payload-ev-2")));
   ASSERT_OK(EnqueueOne("ev-3"));
   EXPECT_EQ(relay->Depth(), 1);
   EXPECT_EQ(credit_.call_count(), 2u);
@@ -457,6 +468,113 @@ TEST_F(OutboxTest, ConcurrentRunOnceCallsDeliverEachEventOnce) {
   for (const auto& call : credit_.calls()) ids.insert(call.first);
   EXPECT_EQ(credit_.call_count(), 40u);
   EXPECT_EQ(ids.size(), 40u);
+}
+
+// A receiver whose calls block until `gate` calls are in flight at once (or
+// `cap` passed, then DEADLINE_EXCEEDED); later calls pass at once. It records
+// the most calls ever in flight. Thread-safe.
+class GatedReceiver {
+ public:
+  GatedReceiver(int gate, absl::Duration cap) : gate_(gate), cap_(cap) {}
+
+  Relay::Deliverer AsDeliverer() {
+    return [this](const std::string& event_id, const std::string&) {
+      absl::MutexLock lock(&mu_);
+      ++in_flight_;
+      max_in_flight_ = std::max(max_in_flight_, in_flight_);
+      if (in_flight_ >= gate_) open_ = true;
+      bool opened = mu_.AwaitWithTimeout(absl::Condition(&open_), cap_);
+      --in_flight_;
+      ids_.insert(event_id);
+      ++calls_;
+      return opened ? absl::OkStatus() : absl::DeadlineExceededError("the gate never opened");
+    };
+  }
+  int max_in_flight() const {
+    absl::MutexLock lock(&mu_);
+    return max_in_flight_;
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  size_t distinct_ids() const {
+    absl::MutexLock lock(&mu_);
+    return ids_.size();
+  }
+
+ private:
+  const int gate_;
+  const absl::Duration cap_;
+  mutable absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int max_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::set<std::string> ids_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(OutboxTest, OnePassHasUpToConcurrencyDeliveriesInFlight) {
+  for (int i = 0; i < 8; ++i) ASSERT_OK(EnqueueOne(absl::StrCat("ev-", i)));
+  // Delivered one after another, the first call would wait out the cap alone.
+  GatedReceiver receiver(/*gate=*/8, absl::Seconds(20));
+  RelayOptions options = ExactOptions();
+  options.concurrency = 8;
+  Relay relay(db_.get(), &clock_, {{kCredit, receiver.AsDeliverer()}}, options);
+
+  EXPECT_THAT(relay.RunOnce(), IsOkAndHolds(8));
+
+  EXPECT_EQ(receiver.max_in_flight(), 8);
+  EXPECT_EQ(relay.Depth(), 0);
+}
+
+TEST_F(OutboxTest, DeliveriesInFlightNeverExceedConcurrency) {
+  for (int i = 0; i < 40; ++i) ASSERT_OK(EnqueueOne(absl::StrCat("ev-", i)));
+  GatedReceiver receiver(/*gate=*/4, absl::Seconds(20));
+  RelayOptions options = ExactOptions();
+  options.concurrency = 4;
+  Relay relay(db_.get(), &clock_, {{kCredit, receiver.AsDeliverer()}}, options);
+
+  EXPECT_THAT(relay.RunOnce(), IsOkAndHolds(40));
+
+  EXPECT_EQ(receiver.max_in_flight(), 4);
+  EXPECT_EQ(receiver.calls(), 40);
+  EXPECT_EQ(receiver.distinct_ids(), 40u);
+}
+
+TEST_F(OutboxTest, FailingEventAmongConcurrentOnesIsRescheduledAloneAndRetried) {
+  for (int i = 0; i < 10; ++i) ASSERT_OK(EnqueueOne(absl::StrCat("ev-", i)));
+  credit_.FailEvent("ev-3", absl::UnavailableError("credit down"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(9));
+
+  Row failed = GetRow("ev-3");
+  EXPECT_FALSE(failed.delivered);
+  EXPECT_EQ(failed.attempts, 1);
+  EXPECT_THAT(failed.last_error, HasSubstr("credit down"));
+  EXPECT_EQ(failed.next_attempt_time, kStart + absl::Seconds(1));
+  for (int i : {0, 1, 2, 4, 9}) {
+    Row row = GetRow(absl::StrCat("ev-", i));
+    EXPECT_TRUE(row.delivered) << i;
+    EXPECT_EQ(row.attempts, 1) << i;
+  }
+  credit_.FailEvent("ev-3", absl::OkStatus());
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+  EXPECT_EQ(relay->Depth(), 0);
+  EXPECT_EQ(credit_.call_count(), 11u);
+}
+
+TEST_F(OutboxTest, APassRecordsAllItsOutcomesInOneWrite) {
+  for (int i = 0; i < 10; ++i) ASSERT_OK(EnqueueOne(absl::StrCat("ev-", i)));
+  credit_.FailEvent("ev-5", absl::UnavailableError("credit down"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  const uint64_t writes_before = db_->GetWriteStats().writes;
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(9));
+
+  EXPECT_EQ(db_->GetWriteStats().writes - writes_before, 1u);
 }
 
 TEST_F(OutboxTest, PurgeDeliveredKeepsPendingAndRecentlyDeliveredEvents) {

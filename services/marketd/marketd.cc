@@ -137,6 +137,7 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
   peers->ready.Notify();
   outbox::RelayOptions relay_options;
   relay_options.poll = options.outbox_poll;
+  relay_options.concurrency = options.outbox_concurrency;
   outbox::Relay::Deliverer to_credit = credit::CreditDeliverer(channel, token);
   outbox::Relay::Deliverer to_figures = stats::FiguresDeliverer(channel, token);
   outbox::Relay::Deliverer to_cases = credit::CaseEventDeliverer(channel, token);

@@ -41,6 +41,8 @@ struct MarketdOptions {
   absl::Duration credit_lists_period = absl::Minutes(1);
   // Polling period of the outbox relays (credit events, item observations).
   absl::Duration outbox_poll = absl::Milliseconds(200);
+  // Deliveries of one relay pass in flight at once (outbox::RelayOptions).
+  int outbox_concurrency = outbox::RelayOptions{}.concurrency;
   // Retention of request ids and delivered outbox events in every service's
   // database, and how often they are purged.
   retention::RetentionOptions retention;
