@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/crypto.h"
 #include "common/outbox/outbox.h"
+#include "common/outbox/outbox_testing.h"
 #include "common/resource/resource.h"
 #include "common/server/runner.h"
 #include "common/status/grpc_status.h"
@@ -235,23 +236,13 @@ class ListingServicesTest : public testing::ListingServiceTest {
     }));
     return n;
   }
-  // Pending outbox events' (event_id, record) pairs.
+  // Pending outbox credit events' records.
   std::vector<credit::v1::Record> PendingCreditEvents() {
     std::vector<credit::v1::Record> out;
-    EXPECT_OK(listing_store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(
-          sqlite::Statement st,
-          c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL "
-                    "AND destination = 'credit.RecordEvent' ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        credit::v1::RecordEventRequest req;
-        req.ParseFromString(st.ColumnBlob(0));
-        out.push_back(req.record());
-      }
-      return absl::OkStatus();
-    }));
+    for (const auto& req : outbox::testing::PendingRequests<credit::v1::RecordEventRequest>(
+             listing_store_->db(), "credit.RecordEvent")) {
+      out.push_back(req.record());
+    }
     return out;
   }
 
@@ -1192,20 +1183,8 @@ TEST_F(ListingServicesTest, MileageRollbackAcrossTwoObservationsOfOneVin) {
 TEST_F(ListingServicesTest, RollbackOfAListedVehicleWritesOneCaseEventAboutItsSeller) {
   // Pending case events (supervision.RecordCaseEvent), as the relay would send them.
   auto case_events = [&] {
-    std::vector<supervision::v1::RecordCaseEventRequest> out;
-    EXPECT_OK(listing_store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(
-          sqlite::Statement st,
-          c.Prepare("SELECT payload FROM outbox WHERE destination = "
-                    "'supervision.RecordCaseEvent' ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        EXPECT_TRUE(out.emplace_back().ParseFromString(st.ColumnBlob(0)));
-      }
-      return absl::OkStatus();
-    }));
-    return out;
+    return outbox::testing::PendingRequests<supervision::v1::RecordCaseEventRequest>(
+        listing_store_->db(), "supervision.RecordCaseEvent");
   };
   std::string item = absl::StrCat("items/VEHICLE:", kVin);
   v1::Observation first, second, replay;
