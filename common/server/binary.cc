@@ -122,4 +122,19 @@ int ServeUntilSignal(ServerRunner& runner, const std::function<void()>& started,
   return 0;
 }
 
+int RunSingleServiceBinary(
+    int argc, char** argv, const SingleServiceBinary& binary,
+    const std::function<int(const BinaryOptions&, const Clock*, Metrics&)>& serve) {
+  CLI::App app{binary.description};
+  BinaryOptions flags;
+  AddBinaryFlags(app, binary.service, binary.data_help, binary.peers, &flags);
+  if (binary.add_flags) binary.add_flags(app);
+  CLI11_PARSE(app, argc, argv);
+  BlockShutdownSignals();
+  absl::StatusOr<const Clock*> clock = PrepareBinary(flags);
+  if (!clock.ok()) return FailStart(clock.status());
+  Metrics metrics;
+  return serve(flags, *clock, metrics);
+}
+
 }  // namespace market::server
