@@ -53,7 +53,10 @@ void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string
   options->server.http_listen = absl::StrCat("127.0.0.1:", PortOf(service) + 1);
   app.add_option("--data-dir", options->data_dir, data_help)->capture_default_str();
   app.add_option("--listen", options->server.listen, "gRPC HOST:PORT")->capture_default_str();
-  app.add_option("--http-listen", options->server.http_listen, "/metrics and /healthz HOST:PORT")
+  app.add_option("--http-listen", options->server.http_listen,
+                 "HTTP HOST:PORT serving /metrics, /healthz, the HTTP/JSON API of the services "
+                 "and their pages (listing /photos/..., appraisal /verify, credit /checkpoint "
+                 "and /tile/...)")
       ->capture_default_str();
   for (const std::string& peer : peers) {
     std::string env = absl::StrCat("MARKET_", absl::AsciiStrToUpper(peer), "_ADDR");
