@@ -23,8 +23,7 @@
 #include "market/listing/v1/listing.grpc.pb.h"
 #include "services/identity/identity_testing.h"
 #include "services/listing/listing_service.h"
-#include "services/listing/market_service.h"
-#include "services/listing/sqlite_market_store.h"
+#include "services/listing/listing_testing.h"
 #include "services/stats/price_histogram.h"
 #include "services/stats/stats_client.h"
 #include "services/warranty/warranty_module.h"
@@ -49,26 +48,15 @@ struct Done {
   absl::Time placed;
 };
 
-class StatsServiceTest : public identity::testing::ServiceTest {
+class StatsServiceTest : public listing::testing::ListingServiceTest {
  protected:
   StatsServiceTest()
-      : ServiceTest(absl::FromCivil(absl::CivilSecond(2026, 1, 5, 10, 0, 0), ChinaTime())) {}
+      : ListingServiceTest(
+            absl::FromCivil(absl::CivilSecond(2026, 1, 5, 10, 0, 0), ChinaTime())) {}
 
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
-    ASSERT_OK_AND_ASSIGN(listing_store_, listing::SqliteMarketStore::Open(TempPath("listing.db")));
-    ASSERT_OK_AND_ASSIGN(markets_, listing::MarketServiceImpl::Create(
-                                       listing_store_.get(), &clock_, TestSubjectLookup(),
-                                       std::string(32, 's'), verifier_, identity_.suspension, nullptr));
-    listing::ListingDeps deps{.db = &listing_store_->db(),
-                              .clock = &clock_,
-                              .photo_dir = TempPath("photos"),
-                              .page_token_secret = std::string(32, 's'),
-                              .verifier = verifier_,
-                              .suspension = identity_.suspension,
-                              .metrics = nullptr};
-    ASSERT_OK_AND_ASSIGN(listings_, listing::ListingServiceImpl::Create(deps));
-    ASSERT_OK_AND_ASSIGN(orders_, listing::OrderServiceImpl::Create(deps));
+    ASSERT_NO_FATAL_FAILURE(OpenListingServices());
     ASSERT_OK_AND_ASSIGN(stats_store_, StatsStore::Open(TempPath("stats.db")));
     ASSERT_OK_AND_ASSIGN(stats_, StatisticsServiceImpl::Create(stats_store_.get(), &clock_, verifier_,
                                                               identity_.suspension, nullptr));
@@ -124,22 +112,12 @@ class StatsServiceTest : public identity::testing::ServiceTest {
 
   std::string MakeMarket(const std::string& id, const std::string& op, const std::string& region,
                          const std::vector<std::string>& sellers) {
-    lv1::CreateMarketRequest req;
-    req.set_market_id(id);
-    req.mutable_market()->set_kind(lv1::Market::FLEA_MARKET);
-    req.mutable_market()->set_display_name("社区跳蚤市场 " + id);
-    req.mutable_market()->set_region_code(region);
-    req.mutable_market()->set_address("一街 1 号");
     lv1::Market m;
-    grpc::Status s = market_stub_->CreateMarket(Ctx(op).get(), req, &m);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    for (const std::string& seller : sellers) {
-      lv1::AddSellerRequest add;
-      add.set_market(m.name());
-      add.set_seller(seller);
-      EXPECT_TRUE(market_stub_->AddSeller(Ctx(op).get(), add, &m).ok());
-    }
-    return m.name();
+    m.set_kind(lv1::Market::FLEA_MARKET);
+    m.set_display_name("社区跳蚤市场 " + id);
+    m.set_region_code(region);
+    m.set_address("一街 1 号");
+    return CreateMarketWithSellers(*market_stub_, op, id, m, sellers);
   }
 
   // One order of an appliance at `price_fen` by `buyer` from `seller` in
@@ -148,17 +126,7 @@ class StatsServiceTest : public identity::testing::ServiceTest {
   void Trade(const std::string& market, const std::string& region, const std::string& seller,
              const std::string& buyer, int64_t price_fen, int fate, int days_later = 0,
              int listed_days = 0) {
-    lv1::Listing l;
-    l.set_category(common::v1::APPLIANCE);
-    l.set_title("海尔冰箱 BCD-216");
-    l.mutable_price()->set_amount_fen(price_fen);
-    l.mutable_declared_condition()->set_scheme("general-condition-v1");
-    l.mutable_declared_condition()->set_version(1);
-    l.mutable_declared_condition()->set_level("9成新");
-    l.mutable_appliance()->set_brand("Haier");
-    l.mutable_appliance()->set_model("BCD-216");
-    l.mutable_appliance()->set_serial_number(absl::StrCat("SN", ++serial_));
-    l.mutable_appliance()->set_kind("refrigerator");
+    lv1::Listing l = Appliance("海尔冰箱 BCD-216", price_fen, absl::StrCat("SN", ++serial_));
     lv1::CreateListingRequest create;
     create.set_parent(market);
     *create.mutable_listing() = l;
@@ -301,10 +269,6 @@ class StatsServiceTest : public identity::testing::ServiceTest {
     }
   }
 
-  std::unique_ptr<listing::SqliteMarketStore> listing_store_;
-  std::unique_ptr<listing::MarketServiceImpl> markets_;
-  std::unique_ptr<listing::ListingServiceImpl> listings_;
-  std::unique_ptr<listing::OrderServiceImpl> orders_;
   std::unique_ptr<StatsStore> stats_store_;
   std::unique_ptr<StatisticsServiceImpl> stats_;
   warranty::WarrantyModule warranty_;

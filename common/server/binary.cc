@@ -53,7 +53,10 @@ void AddBinaryFlags(CLI::App& app, const std::string& service, const std::string
   options->server.http_listen = absl::StrCat("127.0.0.1:", PortOf(service) + 1);
   app.add_option("--data-dir", options->data_dir, data_help)->capture_default_str();
   app.add_option("--listen", options->server.listen, "gRPC HOST:PORT")->capture_default_str();
-  app.add_option("--http-listen", options->server.http_listen, "/metrics and /healthz HOST:PORT")
+  app.add_option("--http-listen", options->server.http_listen,
+                 "HTTP HOST:PORT serving /metrics, /healthz, the HTTP/JSON API of the services "
+                 "and their pages (listing /photos/..., appraisal /verify, credit /checkpoint "
+                 "and /tile/...)")
       ->capture_default_str();
   for (const std::string& peer : peers) {
     std::string env = absl::StrCat("MARKET_", absl::AsciiStrToUpper(peer), "_ADDR");
@@ -120,6 +123,21 @@ int ServeUntilSignal(ServerRunner& runner, const std::function<void()>& started,
   if (stopping) stopping();
   runner.Shutdown();
   return 0;
+}
+
+int RunSingleServiceBinary(
+    int argc, char** argv, const SingleServiceBinary& binary,
+    const std::function<int(const BinaryOptions&, const Clock*, Metrics&)>& serve) {
+  CLI::App app{binary.description};
+  BinaryOptions flags;
+  AddBinaryFlags(app, binary.service, binary.data_help, binary.peers, &flags);
+  if (binary.add_flags) binary.add_flags(app);
+  CLI11_PARSE(app, argc, argv);
+  BlockShutdownSignals();
+  absl::StatusOr<const Clock*> clock = PrepareBinary(flags);
+  if (!clock.ok()) return FailStart(clock.status());
+  Metrics metrics;
+  return serve(flags, *clock, metrics);
 }
 
 }  // namespace market::server

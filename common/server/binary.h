@@ -77,6 +77,29 @@ int FailStart(const absl::Status& status);
 int ServeUntilSignal(ServerRunner& runner, const std::function<void()>& started = {},
                      const std::function<void()>& stopping = {});
 
+// What differs between the single-service binaries' start-ups (besides
+// what their `serve` does).
+struct SingleServiceBinary {
+  // The --help description ("market-listing: …").
+  std::string description;
+  // AddBinaryFlags' service (flags' defaults), --data-dir help and peers.
+  std::string service;
+  std::string data_help;
+  std::vector<std::string> peers;
+  // Adds the binary's own flags after the common ones; may be empty.
+  std::function<void(CLI::App&)> add_flags;
+};
+
+// A single-service binary's main(): the common flags (AddBinaryFlags) and
+// `binary.add_flags` parsed from `argc`/`argv` (--help, --version and a bad
+// flag end the process as CLI11_PARSE does), BlockShutdownSignals(),
+// PrepareBinary() (FailStart when it fails); then `serve` opens the service
+// with the flags, the clock and a metrics registry, serves it
+// (ServeUntilSignal) and returns the process exit code.
+int RunSingleServiceBinary(
+    int argc, char** argv, const SingleServiceBinary& binary,
+    const std::function<int(const BinaryOptions&, const Clock*, Metrics&)>& serve);
+
 }  // namespace market::server
 
 #endif  // MARKET_COMMON_SERVER_BINARY_H_

@@ -1,6 +1,7 @@
 // Runs one gRPC server the same way in every binary: explicit message-size and
 // keepalive limits, grpc.health.v1 with a status per service, server
-// reflection (grpc.reflection.v1 and v1alpha), an HTTP port with /metrics and /healthz, and
+// reflection (grpc.reflection.v1 and v1alpha), an HTTP port with /metrics, /healthz and the
+// routes a binary adds (photos, /verify, ledger tiles, the web console), and
 // graceful shutdown (health NOT_SERVING, then drain). Every registered service
 // is also served as HTTP/JSON on the HTTP port (json_gateway.h). Start/Shutdown
 // from one thread.
@@ -32,7 +33,7 @@ struct ServerOptions {
   // The binary ("marketd", "market-identity", …): market_build_info's service label.
   std::string service;
   std::string listen = "127.0.0.1:7400";       // gRPC; port 0 picks a free port
-  std::string http_listen = "127.0.0.1:7401";  // /metrics and /healthz; "" disables
+  std::string http_listen = "127.0.0.1:7401";  // /metrics, /healthz, JSON API, routes; "" disables
   int max_message_bytes = 32 * 1024 * 1024;
   absl::Duration keepalive_time = absl::Minutes(2);
   absl::Duration keepalive_timeout = absl::Seconds(20);

@@ -161,22 +161,6 @@ v1::Accreditation View(v1::Accreditation a, absl::Time now) {
   return a;
 }
 
-// Writes an outbox event for listing.RecordObservation. With `summary` the
-// listing's latest appraisal is set, without it cleared (if it names this
-// report).
-absl::Status EnqueueObservation(Connection& c, const std::string& event_id, const v1::Appraisal& a,
-                                bool with_summary, absl::Time now) {
-  if (a.item().empty()) return absl::OkStatus();  // no traceable item to observe
-  listing::v1::RecordObservationRequest req;
-  req.set_parent(a.item());
-  *req.mutable_observation() = ObservationOf(a.name(), a.content());
-  req.set_listing(a.content().listing());
-  if (with_summary && !a.content().listing().empty()) {
-    *req.mutable_latest_appraisal() = SummaryOf(a.name(), a.content());
-  }
-  return listing::EnqueueObservation(c, event_id, std::move(req), now);
-}
-
 std::string AppraisalId(const std::string& name) { return name.substr(name.find('/') + 1); }
 
 // Event ids of the outbox (deterministic, at most 128 characters).
@@ -261,50 +245,108 @@ void RedactFor(const auth::Caller& caller, const std::string& caller_firm, v1::A
   a.clear_state_reason();
 }
 
-// Opens an APPRAISAL_DISPUTE supervision case about the report's firm and
-// appraiser through the outbox, in the caller's transaction.
-absl::Status EnqueueDisputeCase(Connection& c, const v1::Appraisal& a, const v1::Dispute& d,
-                                absl::Time now) {
-  supervision::v1::Case event;
-  event.set_kind(supervision::v1::Case::APPRAISAL_DISPUTE);
-  for (const auto& [subject, role] :
-       {std::pair{FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
-        std::pair{a.content().appraiser(), Role::APPRAISER}}) {
-    if (subject.empty()) continue;
-    supervision::v1::Party* p = event.add_subjects();
-    p->set_subject(subject);
-    p->set_role(role);
-  }
-  event.set_resource(d.name());
-  const std::string& listing = a.content().listing();
-  event.set_market(listing.substr(0, listing.find("/listings/")));
-  event.set_summary(d.reason());
-  return credit::EnqueueCaseEvent(
-      c, absl::StrCat("case-dispute-", HexEncode(Sha256(d.name())).substr(0, 40)), event, now);
-}
+// The outbox events the appraisal service writes, in the caller's transaction
+// at `now`: item observations for the listing service, supervision cases and
+// webhook events about disputes, and credit records of overturned reports.
+class AppraisalEvents {
+ public:
+  AppraisalEvents(Connection& c, absl::Time now) : c_(c), now_(now) {}
 
-// Writes the webhook event `kind` about dispute `d` of report `a` (id
-// `id_prefix` + dispute name), for supervisors and the report's firm; an
-// event already written with that id is kept as it is.
-absl::Status EmitDisputeWebhook(Connection& c, webhook::v1::EventKind kind,
-                                absl::string_view id_prefix, const v1::Dispute& d,
-                                const v1::Appraisal& a, absl::Time now) {
-  webhook::v1::Event e;
-  e.set_event_id(absl::StrCat(id_prefix, d.name()));
-  e.set_kind(kind);
-  *e.mutable_time() = ToTimestamp(now);
-  e.set_resource(d.name());
-  const std::string& listing = a.content().listing();
-  e.set_market(listing.substr(0, listing.find("/listings/")));
-  if (std::string firm = FirmSubject(a.content().firm()); !firm.empty()) e.add_audience(firm);
-  auto& attrs = *e.mutable_attributes();
-  attrs["appraisal"] = a.name();
-  attrs["raiser"] = d.raiser();
-  attrs["state"] = v1::Dispute::State_Name(d.state());
-  if (!listing.empty()) attrs["listing"] = listing;
-  absl::Status s = webhook::EnqueueWebhookEvent(c, e, now);
-  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
-}
+  // listing.RecordObservation of report `a` (id `event_id`). With `with_summary` the
+  // listing's latest appraisal is set, without it cleared (if it names this report).
+  // Nothing for a report without a traceable item.
+  absl::Status Observation(const std::string& event_id, const v1::Appraisal& a,
+                           bool with_summary) const {
+    if (a.item().empty()) return absl::OkStatus();  // no traceable item to observe
+    listing::v1::RecordObservationRequest req;
+    req.set_parent(a.item());
+    *req.mutable_observation() = ObservationOf(a.name(), a.content());
+    req.set_listing(a.content().listing());
+    if (with_summary && !a.content().listing().empty()) {
+      *req.mutable_latest_appraisal() = SummaryOf(a.name(), a.content());
+    }
+    return listing::EnqueueObservation(c_, event_id, std::move(req), now_);
+  }
+
+  // An APPRAISAL_DISPUTE supervision case about the firm and appraiser of report
+  // `a`, disputed by `d`.
+  absl::Status DisputeCase(const v1::Appraisal& a, const v1::Dispute& d) const {
+    supervision::v1::Case event;
+    event.set_kind(supervision::v1::Case::APPRAISAL_DISPUTE);
+    for (const auto& [subject, role] :
+         {std::pair{FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
+          std::pair{a.content().appraiser(), Role::APPRAISER}}) {
+      if (subject.empty()) continue;
+      supervision::v1::Party* p = event.add_subjects();
+      p->set_subject(subject);
+      p->set_role(role);
+    }
+    event.set_resource(d.name());
+    event.set_market(MarketOf(a));
+    event.set_summary(d.reason());
+    return credit::EnqueueCaseEvent(c_, absl::StrCat("case-dispute-", Key(d.name())), event, now_);
+  }
+
+  // The webhook event `kind` about dispute `d` of report `a` (id `id_prefix` +
+  // dispute name), for supervisors and the report's firm; an event already
+  // written with that id is kept as it is.
+  absl::Status DisputeWebhook(webhook::v1::EventKind kind, absl::string_view id_prefix,
+                              const v1::Dispute& d, const v1::Appraisal& a) const {
+    webhook::v1::Event e;
+    e.set_event_id(absl::StrCat(id_prefix, d.name()));
+    e.set_kind(kind);
+    *e.mutable_time() = ToTimestamp(now_);
+    e.set_resource(d.name());
+    e.set_market(MarketOf(a));
+    if (std::string firm = FirmSubject(a.content().firm()); !firm.empty()) e.add_audience(firm);
+    auto& attrs = *e.mutable_attributes();
+    attrs["appraisal"] = a.name();
+    attrs["raiser"] = d.raiser();
+    attrs["state"] = v1::Dispute::State_Name(d.state());
+    const std::string& listing = a.content().listing();
+    if (!listing.empty()) attrs["listing"] = listing;
+    absl::Status s = webhook::EnqueueWebhookEvent(c_, e, now_);
+    return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+  }
+
+  // APPRAISAL_OVERTURNED credit records against the firm and the appraiser of
+  // report `a`, with the ruling's `reason` and decision document number.
+  absl::Status Overturned(const v1::Appraisal& a, const std::string& reason,
+                          const std::string& decision_document_number) const {
+    const std::pair<std::string, Role> subjects[] = {
+        {FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
+        {a.content().appraiser(), Role::APPRAISER}};
+    for (const auto& [subject, role] : subjects) {
+      Record r;
+      r.set_subject(subject);
+      r.set_subject_role(role);
+      r.set_type(Record::APPRAISAL_OVERTURNED);
+      r.set_tier(Record::GENERAL);
+      r.set_reference(a.name());
+      r.set_reason(reason);
+      r.set_decision_document_number(decision_document_number);
+      *r.mutable_occurred_time() = ToTimestamp(now_);
+      MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
+          c_,
+          absl::StrCat("appraisal-overturned-",
+                       role == Role::APPRAISAL_FIRM ? "firm-" : "appraiser-", Key(a.name())),
+          r, now_));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // The first 40 hex digits of SHA-256 of `name`: the id of events once per name.
+  static std::string Key(const std::string& name) { return HexEncode(Sha256(name)).substr(0, 40); }
+  // The market of report `a`: its listing's name up to "/listings/".
+  static std::string MarketOf(const v1::Appraisal& a) {
+    const std::string& listing = a.content().listing();
+    return listing.substr(0, listing.find("/listings/"));
+  }
+
+  Connection& c_;
+  absl::Time now_;
+};
 
 }  // namespace
 
@@ -706,10 +748,10 @@ grpc::Status AppraisalServiceImpl::FileAppraisal(grpc::ServerContext* ctx,
             // The listing the older report was made for no longer shows it.
             if (!o.content().listing().empty() && o.content().listing() != content.listing()) {
               MARKET_RETURN_IF_ERROR(
-                  EnqueueObservation(c, ClearedEventId(o.name()), o, false, now));
+                  AppraisalEvents(c, now).Observation(ClearedEventId(o.name()), o, false));
             }
           }
-          MARKET_RETURN_IF_ERROR(EnqueueObservation(c, FiledEventId(name), a, true, now));
+          MARKET_RETURN_IF_ERROR(AppraisalEvents(c, now).Observation(FiledEventId(name), a, true));
           return a;
         });
   });
@@ -971,9 +1013,10 @@ grpc::Status AppraisalServiceImpl::FileDispute(grpc::ServerContext* ctx,
           d.set_state(v1::Dispute::OPEN);
           *d.mutable_create_time() = ToTimestamp(now);
           MARKET_ASSIGN_OR_RETURN(d, SaveDispute(c, d, 1, true));
-          MARKET_RETURN_IF_ERROR(EnqueueDisputeCase(c, a, d, now));
+          const AppraisalEvents events(c, now);
+          MARKET_RETURN_IF_ERROR(events.DisputeCase(a, d));
           MARKET_RETURN_IF_ERROR(
-              EmitDisputeWebhook(c, webhook::v1::DISPUTE_FILED, "dispute-filed:", d, a, now));
+              events.DisputeWebhook(webhook::v1::DISPUTE_FILED, "dispute-filed:", d, a));
           if (!by_counter) {
             a.set_state(v1::Appraisal::DISPUTED);
             *a.mutable_update_time() = ToTimestamp(now);
@@ -1123,8 +1166,9 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
           d.set_decision_document_number(req->decision_document_number());
           *d.mutable_rule_time() = ToTimestamp(now);
           MARKET_ASSIGN_OR_RETURN(v1::Dispute saved, SaveDispute(c, d, row.version + 1, false));
-          MARKET_RETURN_IF_ERROR(EmitDisputeWebhook(c, webhook::v1::RULING_MADE,
-                                                    "dispute-ruled:", saved, arow.appraisal, now));
+          const AppraisalEvents events(c, now);
+          MARKET_RETURN_IF_ERROR(events.DisputeWebhook(webhook::v1::RULING_MADE,
+                                                       "dispute-ruled:", saved, arow.appraisal));
           v1::Appraisal& a = arow.appraisal;
           const v1::Appraisal::State before = a.state();
           const bool overturn = CheckAppraisalTransition(before, v1::Appraisal::OVERTURNED,
@@ -1133,28 +1177,9 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
           if (req->outcome() == v1::Dispute::UPHELD && overturn) {
             a.set_state(v1::Appraisal::OVERTURNED);
             a.set_state_reason(req->reason());
-            std::string hash = HexEncode(Sha256(a.name())).substr(0, 40);
-            const std::pair<std::string, Role> subjects[] = {
-                {FirmSubject(a.content().firm()), Role::APPRAISAL_FIRM},
-                {a.content().appraiser(), Role::APPRAISER}};
-            for (const auto& [subject, role] : subjects) {
-              Record r;
-              r.set_subject(subject);
-              r.set_subject_role(role);
-              r.set_type(Record::APPRAISAL_OVERTURNED);
-              r.set_tier(Record::GENERAL);
-              r.set_reference(a.name());
-              r.set_reason(req->reason());
-              r.set_decision_document_number(req->decision_document_number());
-              *r.mutable_occurred_time() = ToTimestamp(now);
-              MARKET_RETURN_IF_ERROR(credit::EnqueueCreditEvent(
-                  c,
-                  absl::StrCat("appraisal-overturned-",
-                               role == Role::APPRAISAL_FIRM ? "firm-" : "appraiser-", hash),
-                  r, now));
-            }
             MARKET_RETURN_IF_ERROR(
-                EnqueueObservation(c, RulingClearedEventId(req->name()), a, false, now));
+                events.Overturned(a, req->reason(), req->decision_document_number()));
+            MARKET_RETURN_IF_ERROR(events.Observation(RulingClearedEventId(req->name()), a, false));
           } else if (req->outcome() == v1::Dispute::DISMISSED &&
                      before == v1::Appraisal::DISPUTED) {
             MARKET_ASSIGN_OR_RETURN(int open, CountOpenDisputes(c, a.name()));
@@ -1170,7 +1195,7 @@ grpc::Status AppraisalServiceImpl::RuleOnDispute(grpc::ServerContext* ctx,
                 // listing stops showing it.
                 if (!a.content().listing().empty()) {
                   MARKET_RETURN_IF_ERROR(
-                      EnqueueObservation(c, RulingClearedEventId(req->name()), a, false, now));
+                      events.Observation(RulingClearedEventId(req->name()), a, false));
                 }
               }
             }

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/crypto.h"
+#include "common/outbox/outbox_testing.h"
 #include "common/resource/resource.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
@@ -60,13 +61,6 @@ common::v1::GradeRef Grade(const std::string& scheme, const std::string& level) 
   g.set_level(level);
   return g;
 }
-
-// A pending outbox event.
-struct OutboxRow {
-  std::string event_id;
-  std::string destination;
-  std::string payload;
-};
 
 class AppraisalServiceTest : public identity::testing::ServiceTest {
  protected:
@@ -251,27 +245,10 @@ class AppraisalServiceTest : public identity::testing::ServiceTest {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return a;
   }
-  // Pending outbox events other than the statistics ledger's snapshots.
-  std::vector<OutboxRow> PendingOutbox() {
-    std::vector<OutboxRow> out;
-    EXPECT_OK(module_.db->Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
-                              c.Prepare("SELECT event_id, destination, payload FROM outbox "
-                                        "WHERE delivered_time IS NULL AND destination != "
-                                        "'stats.RecordStatsEvent' ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        out.push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnBlob(2)});
-      }
-      return absl::OkStatus();
-    }));
-    return out;
-  }
   std::vector<listing::v1::RecordObservationRequest> Observations() {
     std::vector<listing::v1::RecordObservationRequest> out;
-    for (const OutboxRow& row : PendingOutbox()) {
-      if (row.destination != listing::kObservationDestination) continue;
+    for (const outbox::testing::OutboxRow& row :
+         outbox::testing::PendingRows(*module_.db, listing::kObservationDestination)) {
       listing::v1::RecordObservationRequest req;
       EXPECT_TRUE(req.ParseFromString(row.payload));
       EXPECT_EQ(req.request_id(), row.event_id);
@@ -281,8 +258,8 @@ class AppraisalServiceTest : public identity::testing::ServiceTest {
   }
   std::vector<credit::v1::Record> CreditEvents() {
     std::vector<credit::v1::Record> out;
-    for (const OutboxRow& row : PendingOutbox()) {
-      if (row.destination != credit::kCreditDestination) continue;
+    for (const outbox::testing::OutboxRow& row :
+         outbox::testing::PendingRows(*module_.db, credit::kCreditDestination)) {
       credit::v1::RecordEventRequest req;
       EXPECT_TRUE(req.ParseFromString(row.payload));
       EXPECT_EQ(req.record().event_id(), row.event_id);

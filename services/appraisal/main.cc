@@ -17,43 +17,29 @@
 #include "services/stats/stats_client.h"
 #include "services/webhook/webhook_events.h"
 
-int main(int argc, char** argv) {
-  namespace server = market::server;
-  CLI::App app{"market-appraisal: accreditations, firm-signed reports, disputes, grading schemes"};
-  server::BinaryOptions flags;
-  server::AddBinaryFlags(
-      app, "appraisal",
-      "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
-      {"identity", "listing", "credit", "stats"}, &flags);
-  std::string public_base_url = market::appraisal::kDefaultPublicBaseUrl;
-  app.add_option("--public-base-url", public_base_url,
-                 "Public base URL of the HTTP port; certificates' QR codes point to {it}/verify")
-      ->envname(market::appraisal::kPublicBaseUrlEnv)
-      ->capture_default_str();
-  market::retention::RetentionOptions retention;
-  market::retention::AddRetentionFlags(app, &retention);
-  CLI11_PARSE(app, argc, argv);
-  server::BlockShutdownSignals();
+namespace {
 
-  auto clock = server::PrepareBinary(flags);
-  if (!clock.ok()) return server::FailStart(clock.status());
-  auto identity = market::identity::ConnectIdentity(flags, *clock);
+namespace server = market::server;
+
+int Serve(const server::BinaryOptions& flags, const market::Clock* clock, server::Metrics& metrics,
+          const market::retention::RetentionOptions& retention,
+          const std::string& public_base_url) {
+  auto identity = market::identity::ConnectIdentity(flags, clock);
   if (!identity.ok()) return server::FailStart(identity.status());
-  server::Metrics metrics;
   auto subjects = identity->subjects;
   auto listing_channel = server::PeerChannel(flags, "listing");
   auto listing = std::make_shared<market::listing::ListingClient>(listing_channel, identity->token);
   auto credit_channel = server::PeerChannel(flags, "credit");
   auto credit = std::make_shared<market::credit::CreditClient>(credit_channel, identity->token);
   auto module = market::appraisal::OpenAppraisalModule(
-      flags.data_dir, *clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
+      flags.data_dir, clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
       [listing](const std::string& l) { return listing->PartiesOfListing(l); }, identity->verifier,
       identity->suspension, &metrics, public_base_url,
       [credit](const std::string& s) { return credit->Standing(s); });
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(
-      module->db, *clock,
+      module->db, clock,
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(credit_channel, identity->token)},
        {market::credit::kCaseDestination,
@@ -78,5 +64,32 @@ int main(int argc, char** argv) {
       [&] {
         module->retention->Stop();
         relay.Stop();
+      });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string public_base_url = market::appraisal::kDefaultPublicBaseUrl;
+  market::retention::RetentionOptions retention;
+  return market::server::RunSingleServiceBinary(
+      argc, argv,
+      {.description =
+           "market-appraisal: accreditations, firm-signed reports, disputes, grading schemes",
+       .service = "appraisal",
+       .data_help = "Folder for appraisal.db; extra grading schemes in appraisal/schemes/*.json",
+       .peers = {"identity", "listing", "credit", "stats"},
+       .add_flags =
+           [&](CLI::App& app) {
+             app.add_option("--public-base-url", public_base_url,
+                            "Public base URL of the HTTP port; certificates' QR codes point to "
+                            "{it}/verify")
+                 ->envname(market::appraisal::kPublicBaseUrlEnv)
+                 ->capture_default_str();
+             market::retention::AddRetentionFlags(app, &retention);
+           }},
+      [&](const market::server::BinaryOptions& flags, const market::Clock* clock,
+          market::server::Metrics& metrics) {
+        return Serve(flags, clock, metrics, retention, public_base_url);
       });
 }

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/crypto.h"
 #include "common/outbox/outbox.h"
+#include "common/outbox/outbox_testing.h"
 #include "common/resource/resource.h"
 #include "common/server/runner.h"
 #include "common/status/grpc_status.h"
@@ -26,6 +27,7 @@
 #include "services/identity/identity_testing.h"
 #include "services/listing/listing_client.h"
 #include "services/listing/listing_tables.h"
+#include "services/listing/listing_testing.h"
 #include "services/listing/sqlite_market_store.h"
 
 namespace market::listing {
@@ -49,29 +51,15 @@ std::vector<std::string> BadFields(const grpc::Status& s) {
 
 std::string Reason(const grpc::Status& s) { return ReasonOf(FromGrpcStatus(s)); }
 
-class ListingServicesTest : public identity::testing::ServiceTest {
+class ListingServicesTest : public testing::ListingServiceTest {
  protected:
   ListingServicesTest()
-      : ServiceTest(absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0),
-                                    absl::FixedTimeZone(8 * 3600))) {}  // a Monday
+      : ListingServiceTest(absl::FromCivil(absl::CivilSecond(2026, 11, 2, 10, 0, 0),
+                                           absl::FixedTimeZone(8 * 3600))) {}  // a Monday
 
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(ServiceTest::SetUp());
-    ASSERT_OK_AND_ASSIGN(store_, SqliteMarketStore::Open(TempPath("listing.db")));
-    ASSERT_OK_AND_ASSIGN(
-        markets_,
-        MarketServiceImpl::Create(store_.get(), &clock_, TestSubjectLookup(), std::string(32, 's'),
-                                  verifier_, identity_.suspension, nullptr));
-    ListingDeps deps{.db = &store_->db(),
-                     .clock = &clock_,
-                     .photo_dir = TempPath("photos"),
-                     .page_token_secret = std::string(32, 's'),
-                     .verifier = verifier_,
-                     .suspension = identity_.suspension,
-                     .metrics = nullptr};
-    ASSERT_OK_AND_ASSIGN(listings_, ListingServiceImpl::Create(deps));
-    ASSERT_OK_AND_ASSIGN(orders_, OrderServiceImpl::Create(deps));
-    ASSERT_OK_AND_ASSIGN(items_, ItemServiceImpl::Create(deps));
+    ASSERT_NO_FATAL_FAILURE(OpenListingServices());
     ASSERT_OK_AND_ASSIGN(auto channel,
                          StartServer({{markets_.get(), "market.listing.v1.MarketService"},
                                       {listings_.get(), "market.listing.v1.ListingService"},
@@ -98,22 +86,12 @@ class ListingServicesTest : public identity::testing::ServiceTest {
   std::string MakeMarket(const std::string& id, v1::Market::Kind kind,
                          const std::vector<std::string>& sellers,
                          const std::string& region = "350102") {
-    v1::CreateMarketRequest req;
-    req.set_market_id(id);
-    req.mutable_market()->set_kind(kind);
-    req.mutable_market()->set_display_name("东城社区跳蚤市场");
-    req.mutable_market()->set_region_code(region);
-    req.mutable_market()->set_address("鼓楼区东街 1 号");
     v1::Market m;
-    grpc::Status s = market_stub_->CreateMarket(Ctx(operator_).get(), req, &m);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    for (const std::string& seller : sellers) {
-      v1::AddSellerRequest add;
-      add.set_market(m.name());
-      add.set_seller(seller);
-      EXPECT_TRUE(market_stub_->AddSeller(Ctx(operator_).get(), add, &m).ok());
-    }
-    return m.name();
+    m.set_kind(kind);
+    m.set_display_name("东城社区跳蚤市场");
+    m.set_region_code(region);
+    m.set_address("鼓楼区东街 1 号");
+    return CreateMarketWithSellers(*market_stub_, operator_, id, m, sellers);
   }
 
   static v1::Listing Phone(const std::string& title = "华为 Mate 60 Pro 256G") {
@@ -130,22 +108,6 @@ class ListingServicesTest : public identity::testing::ServiceTest {
     p->set_brand("Huawei");
     p->set_model("Mate 60 Pro");
     p->set_data_wiped(true);
-    return l;
-  }
-  static v1::Listing Appliance(const std::string& title, int64_t price_fen,
-                               const std::string& serial, const std::string& level = "9成新") {
-    v1::Listing l;
-    l.set_category(common::v1::APPLIANCE);
-    l.set_title(title);
-    l.mutable_price()->set_amount_fen(price_fen);
-    l.mutable_declared_condition()->set_scheme("general-condition-v1");
-    l.mutable_declared_condition()->set_version(1);
-    l.mutable_declared_condition()->set_level(level);
-    auto* a = l.mutable_appliance();
-    a->set_brand("Haier");
-    a->set_model("BCD-216");
-    a->set_serial_number(serial);
-    a->set_kind("refrigerator");
     return l;
   }
   static v1::Listing Vehicle() {
@@ -264,7 +226,7 @@ class ListingServicesTest : public identity::testing::ServiceTest {
   // How many listings (any state) `seller` has in listing.db.
   int64_t ListingRowsOf(const std::string& seller) {
     int64_t n = -1;
-    EXPECT_OK(store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
+    EXPECT_OK(listing_store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
                               c.Prepare("SELECT COUNT(*) FROM listings WHERE seller = ?"));
       MARKET_RETURN_IF_ERROR(st.BindText(1, seller));
@@ -274,31 +236,16 @@ class ListingServicesTest : public identity::testing::ServiceTest {
     }));
     return n;
   }
-  // Pending outbox events' (event_id, record) pairs.
+  // Pending outbox credit events' records.
   std::vector<credit::v1::Record> PendingCreditEvents() {
     std::vector<credit::v1::Record> out;
-    EXPECT_OK(store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(
-          sqlite::Statement st,
-          c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL "
-                    "AND destination = 'credit.RecordEvent' ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        credit::v1::RecordEventRequest req;
-        req.ParseFromString(st.ColumnBlob(0));
-        out.push_back(req.record());
-      }
-      return absl::OkStatus();
-    }));
+    for (const auto& req : outbox::testing::PendingRequests<credit::v1::RecordEventRequest>(
+             listing_store_->db(), "credit.RecordEvent")) {
+      out.push_back(req.record());
+    }
     return out;
   }
 
-  std::unique_ptr<SqliteMarketStore> store_;
-  std::unique_ptr<MarketServiceImpl> markets_;
-  std::unique_ptr<ListingServiceImpl> listings_;
-  std::unique_ptr<OrderServiceImpl> orders_;
-  std::unique_ptr<ItemServiceImpl> items_;
   std::unique_ptr<v1::MarketService::Stub> market_stub_;
   std::unique_ptr<v1::ListingService::Stub> stub_;
   std::unique_ptr<v1::OrderService::Stub> order_stub_;
@@ -1236,20 +1183,8 @@ TEST_F(ListingServicesTest, MileageRollbackAcrossTwoObservationsOfOneVin) {
 TEST_F(ListingServicesTest, RollbackOfAListedVehicleWritesOneCaseEventAboutItsSeller) {
   // Pending case events (supervision.RecordCaseEvent), as the relay would send them.
   auto case_events = [&] {
-    std::vector<supervision::v1::RecordCaseEventRequest> out;
-    EXPECT_OK(store_->db().Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(
-          sqlite::Statement st,
-          c.Prepare("SELECT payload FROM outbox WHERE destination = "
-                    "'supervision.RecordCaseEvent' ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        EXPECT_TRUE(out.emplace_back().ParseFromString(st.ColumnBlob(0)));
-      }
-      return absl::OkStatus();
-    }));
-    return out;
+    return outbox::testing::PendingRequests<supervision::v1::RecordCaseEventRequest>(
+        listing_store_->db(), "supervision.RecordCaseEvent");
   };
   std::string item = absl::StrCat("items/VEHICLE:", kVin);
   v1::Observation first, second, replay;
@@ -1402,7 +1337,7 @@ TEST_F(ListingServicesTest, OutboxDeliversEachEventOnceAfterTheReceiverComesUp) 
                                            grpc::InsecureChannelCredentials(), args);
   outbox::RelayOptions options;
   options.jitter = 0;
-  outbox::Relay relay(&store_->db(), &clock_,
+  outbox::Relay relay(&listing_store_->db(), &clock_,
                       {{credit::kCreditDestination,
                         credit::CreditDeliverer(channel, [] { return absl::StatusOr<std::string>("t"); })}},
                       options);

@@ -14,36 +14,27 @@
 #include "services/listing/listing_module.h"
 #include "services/stats/stats_client.h"
 
-int main(int argc, char** argv) {
-  namespace server = market::server;
-  CLI::App app{"market-listing: markets, listings, photos, search, orders and item history"};
-  server::BinaryOptions flags;
-  server::AddBinaryFlags(app, "listing", "Folder for listing.db and photos",
-                         {"identity", "credit", "stats"}, &flags);
-  market::retention::RetentionOptions retention;
-  market::retention::AddRetentionFlags(app, &retention);
-  CLI11_PARSE(app, argc, argv);
-  server::BlockShutdownSignals();
+namespace {
 
-  auto clock = server::PrepareBinary(flags);
-  if (!clock.ok()) return server::FailStart(clock.status());
-  auto identity = market::identity::ConnectIdentity(flags, *clock);
+namespace server = market::server;
+
+int Serve(const server::BinaryOptions& flags, const market::Clock* clock, server::Metrics& metrics,
+          const market::retention::RetentionOptions& retention) {
+  auto identity = market::identity::ConnectIdentity(flags, clock);
   if (!identity.ok()) return server::FailStart(identity.status());
   const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
-  server::Metrics metrics;
   auto subjects = identity->subjects;
   auto credit_channel = server::PeerChannel(flags, "credit");
-  auto credit =
-      std::make_shared<market::credit::CreditClient>(credit_channel, identity->token);
+  auto credit = std::make_shared<market::credit::CreditClient>(credit_channel, identity->token);
   auto module = market::listing::OpenListingModule(
-      flags.data_dir, *clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
+      flags.data_dir, clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
       identity->verifier, identity->suspension, &metrics,
       [credit](const std::string& s) { return credit->Standing(s); },
       [credit](bool black) { return credit->ListEntries(black); });
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(
-      module->db, *clock,
+      module->db, clock,
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(credit_channel, identity->token)},
        {market::credit::kCaseDestination,
@@ -73,4 +64,19 @@ int main(int argc, char** argv) {
         module->credit_lists->Stop();
         relay.Stop();
       });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  market::retention::RetentionOptions retention;
+  return market::server::RunSingleServiceBinary(
+      argc, argv,
+      {.description = "market-listing: markets, listings, photos, search, orders and item history",
+       .service = "listing",
+       .data_help = "Folder for listing.db and photos",
+       .peers = {"identity", "credit", "stats"},
+       .add_flags = [&](CLI::App& app) { market::retention::AddRetentionFlags(app, &retention); }},
+      [&](const market::server::BinaryOptions& flags, const market::Clock* clock,
+          market::server::Metrics& metrics) { return Serve(flags, clock, metrics, retention); });
 }

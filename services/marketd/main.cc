@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   app.add_option("--listen", options.server.listen, "gRPC HOST:PORT (port 0 picks one)")
       ->capture_default_str();
   app.add_option("--http-listen", options.server.http_listen,
-                 "HOST:PORT serving /metrics and /healthz")
+                 "HTTP HOST:PORT serving /metrics, /healthz, the HTTP/JSON API, the web console "
+                 "(/), /photos/..., /verify and the ledger's /checkpoint and /tile/...")
       ->capture_default_str();
   app.add_option("--public-base-url", options.public_base_url,
                  "Public base URL of the HTTP port; certificates' QR codes point to {it}/verify")

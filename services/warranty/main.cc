@@ -9,38 +9,30 @@
 #include "common/server/binary.h"
 #include "services/credit/case_client.h"
 #include "services/credit/credit_client.h"
-#include "services/stats/stats_client.h"
 #include "services/identity/identity_client.h"
 #include "services/listing/listing_client.h"
+#include "services/stats/stats_client.h"
 #include "services/warranty/warranty_module.h"
 #include "services/webhook/webhook_events.h"
 
-int main(int argc, char** argv) {
-  namespace server = market::server;
-  CLI::App app{"market-warranty: three-guarantees claims, repairs, escalations and deadlines"};
-  server::BinaryOptions flags;
-  server::AddBinaryFlags(app, "warranty", "Folder for warranty.db and its secrets",
-                         {"identity", "listing", "credit", "stats"}, &flags);
-  market::retention::RetentionOptions retention;
-  market::retention::AddRetentionFlags(app, &retention);
-  CLI11_PARSE(app, argc, argv);
-  server::BlockShutdownSignals();
+namespace {
 
-  auto clock = server::PrepareBinary(flags);
-  if (!clock.ok()) return server::FailStart(clock.status());
-  auto identity = market::identity::ConnectIdentity(flags, *clock);
+namespace server = market::server;
+
+int Serve(const server::BinaryOptions& flags, const market::Clock* clock, server::Metrics& metrics,
+          const market::retention::RetentionOptions& retention) {
+  auto identity = market::identity::ConnectIdentity(flags, clock);
   if (!identity.ok()) return server::FailStart(identity.status());
   const absl::Duration period = absl::Seconds(flags.scheduler_seconds);
-  server::Metrics metrics;
   auto listing = std::make_shared<market::listing::ListingClient>(
       server::PeerChannel(flags, "listing"), identity->token);
   auto warranty = market::warranty::OpenWarrantyModule(
-      flags.data_dir, *clock, [listing](const std::string& o) { return listing->GetOrder(o); },
+      flags.data_dir, clock, [listing](const std::string& o) { return listing->GetOrder(o); },
       identity->verifier, identity->suspension, &metrics);
   if (!warranty.ok()) return server::FailStart(warranty.status());
 
   market::outbox::Relay relay(
-      warranty->db, *clock,
+      warranty->db, clock,
       {{market::credit::kCreditDestination,
         market::credit::CreditDeliverer(server::PeerChannel(flags, "credit"), identity->token)},
        {market::stats::kFiguresDestination,
@@ -65,4 +57,20 @@ int main(int argc, char** argv) {
         warranty->service->StopScheduler();
         relay.Stop();
       });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  market::retention::RetentionOptions retention;
+  return market::server::RunSingleServiceBinary(
+      argc, argv,
+      {.description =
+           "market-warranty: three-guarantees claims, repairs, escalations and deadlines",
+       .service = "warranty",
+       .data_help = "Folder for warranty.db and its secrets",
+       .peers = {"identity", "listing", "credit", "stats"},
+       .add_flags = [&](CLI::App& app) { market::retention::AddRetentionFlags(app, &retention); }},
+      [&](const market::server::BinaryOptions& flags, const market::Clock* clock,
+          market::server::Metrics& metrics) { return Serve(flags, clock, metrics, retention); });
 }

@@ -320,69 +320,87 @@ Violations ClaimRequestViolations(const std::string& name, const std::string& re
   return v;
 }
 
-// Writes a credit event about `claim` with a deterministic id (prefix + the
-// first 40 hex digits of SHA-256 of the claim name); an event already written
-// for the same claim is kept as it is.
-absl::Status Emit(Connection& c, absl::string_view prefix, const v1::Claim& claim,
-                  Record::Type type, bool against_seller, absl::string_view reason,
-                  absl::Time now) {
-  Record r;
-  r.set_subject(against_seller ? claim.seller() : claim.buyer());
-  r.set_subject_role(against_seller ? Role::SELLER : Role::BUYER);
-  r.set_counterparty(against_seller ? claim.buyer() : claim.seller());
-  r.set_type(type);
-  r.set_reference(claim.name());
-  r.set_reason(std::string(reason));
-  *r.mutable_occurred_time() = ToTimestamp(now);
-  absl::Status s = credit::EnqueueCreditEvent(
-      c, absl::StrCat(prefix, HexEncode(Sha256(claim.name())).substr(0, 40)), r, now);
-  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
-}
+// The outbox events about one claim, written in the caller's transaction:
+// credit records about its seller or buyer, supervision cases about its
+// seller, and webhook events for supervisors and the market's operator. Every
+// event has a deterministic id, so writing one again keeps the first.
+class ClaimEvents {
+ public:
+  ClaimEvents(Connection& c, const ClaimRow& row, absl::Time now) : c_(c), row_(row), now_(now) {}
 
-// Opens a supervision case of `kind` about `claim` (against its seller)
-// through the outbox, once per claim and kind.
-absl::Status EmitCase(Connection& c, supervision::v1::Case::Kind kind, const v1::Claim& claim,
-                      absl::string_view summary, absl::Time now) {
-  supervision::v1::Case event;
-  event.set_kind(kind);
-  supervision::v1::Party* seller = event.add_subjects();
-  seller->set_subject(claim.seller());
-  seller->set_role(Role::SELLER);
-  event.set_resource(claim.name());
-  event.set_market(claim.order().substr(0, claim.order().find("/orders/")));
-  event.set_summary(std::string(summary));
-  return credit::EnqueueCaseEvent(
-      c,
-      absl::StrCat("case-", absl::AsciiStrToLower(supervision::v1::Case::Kind_Name(kind)), "-",
-                   HexEncode(Sha256(claim.name())).substr(0, 40)),
-      event, now);
-}
-
-// Writes a webhook event `kind` about the claim in `row`, id `id_prefix` +
-// claim name, for supervisors and the market's operator; an event already
-// written with that id is kept as it is.
-absl::Status EmitWebhook(Connection& c, webhook::v1::EventKind kind, absl::string_view id_prefix,
-                         const ClaimRow& row, absl::Time now) {
-  const v1::Claim& claim = row.claim;
-  webhook::v1::Event e;
-  e.set_event_id(absl::StrCat(id_prefix, claim.name()));
-  e.set_kind(kind);
-  *e.mutable_time() = ToTimestamp(now);
-  e.set_resource(claim.name());
-  e.set_market(claim.order().substr(0, claim.order().find("/orders/")));
-  if (!row.market_operator.empty()) e.add_audience(row.market_operator);
-  auto& a = *e.mutable_attributes();
-  a["order"] = claim.order();
-  a["buyer"] = claim.buyer();
-  a["seller"] = claim.seller();
-  a["state"] = v1::Claim::State_Name(claim.state());
-  if (claim.has_reply_deadline()) {
-    a["reply_deadline"] = absl::FormatTime(absl::RFC3339_sec, FromTimestamp(claim.reply_deadline()),
-                                           absl::UTCTimeZone());
+  // A credit record of `type` against the seller (else the buyer), id
+  // `prefix` + Key().
+  absl::Status Credit(absl::string_view prefix, Record::Type type, bool against_seller,
+                      absl::string_view reason) const {
+    const v1::Claim& claim = row_.claim;
+    Record r;
+    r.set_subject(against_seller ? claim.seller() : claim.buyer());
+    r.set_subject_role(against_seller ? Role::SELLER : Role::BUYER);
+    r.set_counterparty(against_seller ? claim.buyer() : claim.seller());
+    r.set_type(type);
+    r.set_reference(claim.name());
+    r.set_reason(std::string(reason));
+    *r.mutable_occurred_time() = ToTimestamp(now_);
+    return KeepFirst(credit::EnqueueCreditEvent(c_, absl::StrCat(prefix, Key()), r, now_));
   }
-  absl::Status s = webhook::EnqueueWebhookEvent(c, e, now);
-  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
-}
+
+  // A supervision case of `kind` against the seller, once per claim and kind.
+  absl::Status Case(supervision::v1::Case::Kind kind, absl::string_view summary) const {
+    supervision::v1::Case event;
+    event.set_kind(kind);
+    supervision::v1::Party* seller = event.add_subjects();
+    seller->set_subject(row_.claim.seller());
+    seller->set_role(Role::SELLER);
+    event.set_resource(row_.claim.name());
+    event.set_market(Market());
+    event.set_summary(std::string(summary));
+    return credit::EnqueueCaseEvent(
+        c_,
+        absl::StrCat("case-", absl::AsciiStrToLower(supervision::v1::Case::Kind_Name(kind)), "-",
+                     Key()),
+        event, now_);
+  }
+
+  // The webhook event `kind`, id `id_prefix` + claim name, with the claim's
+  // order, parties, state and reply deadline.
+  absl::Status Webhook(webhook::v1::EventKind kind, absl::string_view id_prefix) const {
+    const v1::Claim& claim = row_.claim;
+    webhook::v1::Event e;
+    e.set_event_id(absl::StrCat(id_prefix, claim.name()));
+    e.set_kind(kind);
+    *e.mutable_time() = ToTimestamp(now_);
+    e.set_resource(claim.name());
+    e.set_market(Market());
+    if (!row_.market_operator.empty()) e.add_audience(row_.market_operator);
+    auto& a = *e.mutable_attributes();
+    a["order"] = claim.order();
+    a["buyer"] = claim.buyer();
+    a["seller"] = claim.seller();
+    a["state"] = v1::Claim::State_Name(claim.state());
+    if (claim.has_reply_deadline()) {
+      a["reply_deadline"] = absl::FormatTime(
+          absl::RFC3339_sec, FromTimestamp(claim.reply_deadline()), absl::UTCTimeZone());
+    }
+    return KeepFirst(webhook::EnqueueWebhookEvent(c_, e, now_));
+  }
+
+ private:
+  // The first 40 hex digits of SHA-256 of the claim name.
+  std::string Key() const { return HexEncode(Sha256(row_.claim.name())).substr(0, 40); }
+  // The claim's market: its order name up to "/orders/".
+  std::string Market() const {
+    const std::string& order = row_.claim.order();
+    return order.substr(0, order.find("/orders/"));
+  }
+  // An event already written with the same id is kept as it is.
+  static absl::Status KeepFirst(absl::Status s) {
+    return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+  }
+
+  Connection& c_;
+  const ClaimRow& row_;
+  absl::Time now_;
+};
 
 // Confirms the recorded resolution: RESOLVED, and CLAIM_RESOLVED_ON_TIME when
 // it was recorded by resolve_deadline.
@@ -394,8 +412,9 @@ absl::Status Confirm(Connection& c, ClaimRow& row, absl::Time now, bool automati
   *claim.mutable_resolve_time() = ToTimestamp(now);
   if (claim.has_resolve_deadline() &&
       FromTimestamp(claim.resolution().record_time()) <= FromTimestamp(claim.resolve_deadline())) {
-    return Emit(c, "claim-resolved-on-time-", claim, Record::CLAIM_RESOLVED_ON_TIME,
-                /*against_seller=*/true, "warranty claim resolved within its deadline", now);
+    return ClaimEvents(c, row, now)
+        .Credit("claim-resolved-on-time-", Record::CLAIM_RESOLVED_ON_TIME,
+                /*against_seller=*/true, "warranty claim resolved within its deadline");
   }
   return absl::OkStatus();
 }
@@ -572,7 +591,7 @@ grpc::Status WarrantyServiceImpl::FileClaim(grpc::ServerContext* ctx,
               *claim.mutable_update_time() = ToTimestamp(now);
               MARKET_ASSIGN_OR_RETURN(v1::Claim out, SaveClaim(c, row, /*insert=*/true));
               MARKET_RETURN_IF_ERROR(
-                  EmitWebhook(c, webhook::v1::CLAIM_FILED, "claim-filed:", row, now));
+                  ClaimEvents(c, row, now).Webhook(webhook::v1::CLAIM_FILED, "claim-filed:"));
               Present(out, now);
               return out;
             }));
@@ -745,10 +764,10 @@ grpc::Status WarrantyServiceImpl::EscalateClaim(grpc::ServerContext* ctx,
                     claim.set_auto_escalated(false);
                     *claim.mutable_escalate_time() = ToTimestamp(now);
                     claim.clear_confirm_deadline();
-                    MARKET_RETURN_IF_ERROR(EmitCase(c, supervision::v1::Case::CLAIM_ESCALATED,
-                                                    claim, req->reason(), now));
-                    return EmitWebhook(c, webhook::v1::CLAIM_ESCALATED, "claim-escalated:", row,
-                                       now);
+                    const ClaimEvents events(c, row, now);
+                    MARKET_RETURN_IF_ERROR(
+                        events.Case(supervision::v1::Case::CLAIM_ESCALATED, req->reason()));
+                    return events.Webhook(webhook::v1::CLAIM_ESCALATED, "claim-escalated:");
                   });
   });
 }
@@ -778,16 +797,16 @@ grpc::Status WarrantyServiceImpl::RuleOnClaim(grpc::ServerContext* ctx,
           claim.set_state(req->outcome() == v1::Claim::UPHELD ? v1::Claim::UPHELD
                                                               : v1::Claim::DISMISSED);
           MARKET_RETURN_IF_ERROR(
-              EmitWebhook(c, webhook::v1::RULING_MADE, "claim-ruled:", row, now));
+              ClaimEvents(c, row, now).Webhook(webhook::v1::RULING_MADE, "claim-ruled:"));
           if (req->outcome() == v1::Claim::UPHELD) {
             claim.set_state(v1::Claim::UPHELD);
             claim.clear_resolution();
             claim.clear_confirm_deadline();
             *claim.mutable_resolve_deadline() = ToTimestamp(ResolveDeadline(claim, now));
             row.overdue = false;
-            return Emit(c, "claim-upheld-", claim, Record::CLAIM_UPHELD,
-                        /*against_seller=*/true,
-                        "warranty claim upheld by a supervisor against the seller", now);
+            return ClaimEvents(c, row, now)
+                .Credit("claim-upheld-", Record::CLAIM_UPHELD, /*against_seller=*/true,
+                        "warranty claim upheld by a supervisor against the seller");
           }
           claim.set_state(v1::Claim::DISMISSED);
           claim.set_unfounded(req->unfounded());
@@ -798,9 +817,9 @@ grpc::Status WarrantyServiceImpl::RuleOnClaim(grpc::ServerContext* ctx,
           if (earlier.empty()) return absl::OkStatus();
           row.unfounded_counted = true;
           MARKET_RETURN_IF_ERROR(MarkUnfoundedCounted(c, earlier));
-          return Emit(c, "claim-unfounded-", claim, Record::CLAIM_UNFOUNDED,
-                      /*against_seller=*/false,
-                      "second warranty claim dismissed as unfounded within 90 days", now);
+          return ClaimEvents(c, row, now)
+              .Credit("claim-unfounded-", Record::CLAIM_UNFOUNDED, /*against_seller=*/false,
+                      "second warranty claim dismissed as unfounded within 90 days");
         });
   });
 }
@@ -976,21 +995,22 @@ absl::StatusOr<bool> WarrantyServiceImpl::ApplyDeadline(const std::string& name)
       claim.set_escalation_reason(kReplyDeadlineMissed);
       claim.set_auto_escalated(true);
       *claim.mutable_escalate_time() = ToTimestamp(now);
-      MARKET_RETURN_IF_ERROR(Emit(c, "claim-reply-missed-", claim, Record::CLAIM_REPLY_MISSED,
-                                  /*against_seller=*/true,
-                                  "seller missed the reply deadline of a warranty claim", now));
-      MARKET_RETURN_IF_ERROR(EmitCase(c, supervision::v1::Case::CLAIM_ESCALATED, claim,
-                                      "seller missed the reply deadline", now));
+      const ClaimEvents events(c, *row, now);
+      MARKET_RETURN_IF_ERROR(events.Credit("claim-reply-missed-", Record::CLAIM_REPLY_MISSED,
+                                           /*against_seller=*/true,
+                                           "seller missed the reply deadline of a warranty claim"));
       MARKET_RETURN_IF_ERROR(
-          EmitWebhook(c, webhook::v1::CLAIM_ESCALATED, "claim-escalated:", *row, now));
+          events.Case(supervision::v1::Case::CLAIM_ESCALATED, "seller missed the reply deadline"));
+      MARKET_RETURN_IF_ERROR(events.Webhook(webhook::v1::CLAIM_ESCALATED, "claim-escalated:"));
     } else if (HasPendingResolution(claim)) {
       MARKET_RETURN_IF_ERROR(Confirm(c, *row, now, /*automatic=*/true));
     } else {
       // Resolve deadline passed without a resolution: report it once; the
       // claim itself (and its etag) stays as it is.
       row->overdue = true;
-      MARKET_RETURN_IF_ERROR(EmitCase(c, supervision::v1::Case::CLAIM_OVERDUE, claim,
-                                      "claim resolution past its deadline", now));
+      MARKET_RETURN_IF_ERROR(
+          ClaimEvents(c, *row, now)
+              .Case(supervision::v1::Case::CLAIM_OVERDUE, "claim resolution past its deadline"));
       server::LogJson("warn", "warranty claim resolution overdue",
                       {{"claim", claim.name()},
                        {"seller", claim.seller()},
@@ -1032,8 +1052,8 @@ absl::Status WarrantyServiceImpl::RemindReplies() {
     MARKET_RETURN_IF_ERROR(deps_.db->Write([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(std::optional<ClaimRow> row, LoadClaim(c, name));
       if (!row.has_value() || row->claim.state() != v1::Claim::FILED) return absl::OkStatus();
-      return EmitWebhook(c, webhook::v1::CLAIM_REPLY_DUE, "claim-reply-due:", *row,
-                         deps_.clock->Now());
+      return ClaimEvents(c, *row, deps_.clock->Now())
+          .Webhook(webhook::v1::CLAIM_REPLY_DUE, "claim-reply-due:");
     }));
   }
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/crypto/crypto.h"
+#include "common/outbox/outbox_testing.h"
 #include "common/resource/resource.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status.h"
@@ -246,55 +247,26 @@ class WarrantyServiceTest : public identity::testing::ServiceTest {
   // Pending outbox credit events with their ids (statistics snapshots aside).
   std::vector<std::pair<std::string, Record>> PendingCreditEvents() {
     std::vector<std::pair<std::string, Record>> out;
-    EXPECT_OK(warranty_.db->Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
-                              c.Prepare("SELECT event_id, destination, payload FROM outbox "
-                                        "WHERE delivered_time IS NULL AND destination = "
-                                        "'credit.RecordEvent' ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        credit::v1::RecordEventRequest req;
-        EXPECT_TRUE(req.ParseFromString(st.ColumnBlob(2)));
-        out.emplace_back(st.ColumnText(0), req.record());
-      }
-      return absl::OkStatus();
-    }));
+    for (const outbox::testing::OutboxRow& row :
+         outbox::testing::PendingRows(*warranty_.db, "credit.RecordEvent")) {
+      credit::v1::RecordEventRequest req;
+      EXPECT_TRUE(req.ParseFromString(row.payload));
+      out.emplace_back(row.event_id, req.record());
+    }
     return out;
   }
   // Pending outbox case events (supervision.RecordCaseEvent).
   std::vector<supervision::v1::RecordCaseEventRequest> PendingCaseEvents() {
-    std::vector<supervision::v1::RecordCaseEventRequest> out;
-    EXPECT_OK(warranty_.db->Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
-                              c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL "
-                                        "AND destination = 'supervision.RecordCaseEvent' "
-                                        "ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        EXPECT_TRUE(out.emplace_back().ParseFromString(st.ColumnBlob(0)));
-      }
-      return absl::OkStatus();
-    }));
-    return out;
+    return outbox::testing::PendingRequests<supervision::v1::RecordCaseEventRequest>(
+        *warranty_.db, "supervision.RecordCaseEvent");
   }
   // Pending outbox webhook events.
   std::vector<webhook::v1::Event> PendingWebhookEvents() {
     std::vector<webhook::v1::Event> out;
-    EXPECT_OK(warranty_.db->Read([&](sqlite::Connection& c) -> absl::Status {
-      MARKET_ASSIGN_OR_RETURN(sqlite::Statement st,
-                              c.Prepare("SELECT payload FROM outbox WHERE delivered_time IS NULL "
-                                        "AND destination = 'webhook.PublishEvent' ORDER BY id"));
-      while (true) {
-        MARKET_ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        webhook::v1::PublishEventRequest req;
-        EXPECT_TRUE(req.ParseFromString(st.ColumnBlob(0)));
-        out.push_back(req.event());
-      }
-      return absl::OkStatus();
-    }));
+    for (const auto& req : outbox::testing::PendingRequests<webhook::v1::PublishEventRequest>(
+             *warranty_.db, "webhook.PublishEvent")) {
+      out.push_back(req.event());
+    }
     return out;
   }
   std::vector<Record::Type> PendingTypes() {

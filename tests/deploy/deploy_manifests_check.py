@@ -10,7 +10,7 @@ every peer (`--PEER-addr`) must be given; --listen/--http-listen ports must be
 the binary's defaults (7400 identity, 7420 listing, ... HTTP = gRPC + 1), and so
 must the ports of peer addresses, EXPOSE, containerPort, Services and probes.
 Kubernetes: gRPC liveness/readiness probes on the gRPC port naming a service
-defined in proto/, one replica with a volume claim on --data-dir, resources,
+defined in proto/ (a container serving TLS: /healthz over HTTPS on the HTTP port), one replica with a volume claim on --data-dir, resources,
 Secrets mounted read-only, and a NetworkPolicy graph that allows exactly the
 calls the binaries make (their --PEER-addr flags) plus clients. The manifests are
 rendered by a small kustomize subset (resources, namespace, images, `$patch:
@@ -99,6 +99,12 @@ def check_command(where, bins, argv, env_ok=()):
     for flag, want in (("--listen", b.grpc_port), ("--http-listen", b.http_port)):
         if flag in given and port_of(given[flag]) != want:
             bad(where, f"{prog} {flag} {given[flag]}: port should be {want}, its default")
+    # TLS (README, "Secure transport (TLS)"): a certificate comes with its key, and a
+    # service serving TLS calls its peers over TLS too.
+    if ("--tls-cert" in given) != ("--tls-key" in given):
+        bad(where, f"{prog}: --tls-cert and --tls-key go together")
+    if "--tls-cert" in given and b.peers and "--peer-ca" not in given:
+        bad(where, f"{prog} serves TLS but calls its peers in plaintext: want --peer-ca")
     return b, given
 
 
@@ -473,6 +479,15 @@ def check_k8s(kdir, repo, bins, label):
                 bad(cw, f"ports {named}: want grpc {b.grpc_port}, http {b.http_port}")
             for kind in ("livenessProbe", "readinessProbe"):
                 probe = c.get(kind)
+                if "--tls-cert" in given:
+                    # The kubelet's gRPC probes speak plaintext only: a TLS server is probed
+                    # on /healthz over HTTPS on its HTTP port (which asks no client certificate).
+                    http = (probe or {}).get("httpGet") or {}
+                    if http.get("path") != "/healthz" or http.get("scheme") != "HTTPS":
+                        bad(cw, f"{kind}: serving TLS, want an httpGet probe of /healthz over HTTPS")
+                    elif named.get(http.get("port"), http.get("port")) != b.http_port:
+                        bad(cw, f"{kind} port {http.get('port')}: HTTP listens on {b.http_port}")
+                    continue
                 if not probe or "grpc" not in probe:
                     bad(cw, f"{kind}: want a grpc probe (grpc.health.v1)")
                     continue

@@ -2,7 +2,8 @@
 # The architecture's one rule for includes (ARCHITECTURE.md, "Processes and
 # binaries"): nothing crosses service folders but clients and event schemas.
 #   - a file in services/X may include of services/Y (Y != X) only
-#     Y's *_client.h and *_events.h; a test (*_test.cc) also Y's *_testing.h;
+#     Y's *_client.h and *_events.h; a test (*_test.cc) or a test helper
+#     (*_testing.h, itself included by tests only) also Y's *_testing.h;
 #   - services/marketd, the composition root that wires every service into
 #     one process, may also include each service's *_module.h, and so may a
 #     split binary's main.cc that hosts another service's module beside its
@@ -32,7 +33,7 @@ while IFS= read -r hit; do
   [[ "$own" == "$other" ]] && continue
   case "$header" in
     *_client.h | *_events.h) continue ;;
-    *_testing.h) [[ "$file" == *_test.cc ]] && continue ;;
+    *_testing.h) [[ "$file" == *_test.cc || "$file" == *_testing.h ]] && continue ;;
     *_module.h) [[ "$own" == marketd || "$(basename "$file")" == main.cc ]] && continue ;;
   esac
   report "$file:$line: $include" "services/$own may include only *_client.h and *_events.h of services/$other"

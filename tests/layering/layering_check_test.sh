@@ -30,6 +30,7 @@ reset() {
   plant services/listing/listing_service.cc '#include "services/credit/credit_events.h"'
   plant services/warranty/main.cc '#include "services/listing/listing_client.h"'
   plant services/warranty/warranty_service_test.cc '#include "services/identity/identity_testing.h"'
+  plant services/listing/listing_testing.h '#include "services/identity/identity_testing.h"'
   plant services/marketd/marketd.h '#include "services/listing/listing_module.h"'
   plant common/server/runner.cc '#include "common/status/status.h"'
 }
@@ -51,6 +52,10 @@ plant services/credit/credit_service.cc '#include "services/identity/identity_te
 expect fail "a test helper outside a test" "services/identity/identity_testing.h"
 
 reset
+plant services/credit/credit_lists.h '#include "services/identity/identity_testing.h"'
+expect fail "a test helper in a header that is not one" "services/identity/identity_testing.h"
+
+reset
 plant services/credit/credit_module.cc '#include "services/listing/listing_module.h"'
 expect fail "a module outside marketd" "services/listing/listing_module.h"
 
@@ -58,5 +63,5 @@ reset
 plant common/outbox/outbox.cc '#include "services/credit/credit_events.h"'
 expect fail "common depending on a service" "common/ must not depend on services/"
 
-echo "$((6 - failures)) passed, $failures failed"
+echo "$((7 - failures)) passed, $failures failed"
 ((failures == 0))
