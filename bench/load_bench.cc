@@ -164,7 +164,12 @@ absl::Status GenerateListings(const std::string& dir, int n, int orders) {
       auto saved = market::listing::SaveListing(c, l, 1, true);
       if (!saved.ok()) return saved.status();
     }
-    return absl::OkStatus();
+    // SaveListing also wrote each listing's statistics snapshot to the outbox.
+    // The generated history is the dataset, not the load: left there, its n
+    // events (10^6 at full size) would be relayed during every measured case
+    // and the soak, and count as marketd's CPU per call. Dropped with the
+    // generation, as if the statistics had them already.
+    return c.Exec("DELETE FROM outbox");
   });
   return written;
 }
@@ -662,23 +667,27 @@ bool Soak(const ServerChild& marketd, const std::vector<Operation>& ops, double 
                 depths.back(), r.errors > 0 ? ("  first error: " + r.first_error).c_str() : "");
     std::fflush(stdout);
   }
+  // A seconds-long smoke soak is all warm-up on a shared machine: there the
+  // growth is printed, and the outbox must drain afterwards (below).
   const bool outbox_growing = OutboxKeepsGrowing(depths);
-  bool ok = errors == 0 && (!check_rss || max_growth <= 0.10) && !outbox_growing;
+  bool ok = errors == 0 && (!check_rss || (max_growth <= 0.10 && !outbox_growing));
   std::printf(
-      "soak %s: %lld errors, RSS growth %.1f %% (limit 10 %%%s), outbox %s (max %.0f pending)\n",
+      "soak %s: %lld errors, RSS growth %.1f %% (limit 10 %%%s), outbox %s (max %.0f pending%s)\n",
       ok ? "passed" : "FAILED", static_cast<long long>(errors), max_growth * 100,
       check_rss ? "" : ", not checked in --smoke",
       outbox_growing ? "KEEPS GROWING" : "bounded",
-      depths.empty() ? 0 : *std::max_element(depths.begin(), depths.end()));
+      depths.empty() ? 0 : *std::max_element(depths.begin(), depths.end()),
+      check_rss ? "" : "; growth not checked in --smoke");
   auto d0 = Clock::now();
   double depth = depths.empty() ? 0 : depths.back();
   while (depth > 0 && Clock::now() - d0 < std::chrono::seconds(10)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     depth = OutboxDepth(marketd.http_port);
   }
-  std::printf("outbox after the soak: %.0f pending %.2f s later\n", depth,
-              std::chrono::duration<double>(Clock::now() - d0).count());
-  return ok;
+  std::printf("outbox after the soak: %.0f pending %.2f s later%s\n", depth,
+              std::chrono::duration<double>(Clock::now() - d0).count(),
+              depth > 0 ? " — FAILED: the relays did not drain it" : "");
+  return ok && depth <= 0;
 }
 
 int Run(Flags flags) {
