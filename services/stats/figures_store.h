@@ -26,6 +26,9 @@ namespace market::stats {
 
 // The stats.db migration that creates the figure tables (in StatsStore's list).
 extern const char kFiguresSchema[];
+// stats.db migration 5: metric-first indexes, so a query reads only its own
+// metrics' rows of its day range (the primary keys start with the day).
+extern const char kFiguresMetricIndexes[];
 
 // One column of a figure query and how it is computed from the counters.
 struct FigureColumn {

@@ -73,7 +73,8 @@ CREATE TABLE rollups_pending(table_name TEXT PRIMARY KEY) WITHOUT ROWID;
 INSERT INTO rollups_pending VALUES('trade_monthly'), ('trade_seller_monthly');
 )sql"},
                                                                     {3, kFiguresSchema},
-                                                                    {4, kCreditFiguresSchema}};
+                                                                    {4, kCreditFiguresSchema},
+                                                                    {5, kFiguresMetricIndexes}};
   return *migrations;
 }
 
