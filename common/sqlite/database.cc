@@ -104,31 +104,39 @@ absl::Status Migrate(Connection& connection, const std::vector<Migration>& migra
   return absl::OkStatus();
 }
 
+// Runs transaction control (BEGIN, COMMIT, SAVEPOINT, ...) through the
+// connection's statement cache: Exec (sqlite3_exec) would parse the text
+// again on every call, and every Read() and Write() runs two or more.
+absl::Status Control(Connection& connection, absl::string_view sql) {
+  MARKET_ASSIGN_OR_RETURN(Statement statement, connection.Prepare(sql));
+  return statement.Run();
+}
+
 // Runs `fn` inside SAVEPOINT, releasing it on success and rolling back to it
 // on error. If the savepoint cannot be undone the whole transaction is rolled
 // back (the caller sees !InTransaction()).
 absl::Status RunInSavepoint(Connection& connection, const Database::Fn& fn) {
-  MARKET_RETURN_IF_ERROR(connection.Exec("SAVEPOINT market_write"));
+  MARKET_RETURN_IF_ERROR(Control(connection, "SAVEPOINT market_write"));
   absl::Status status = fn(connection);
   if (!connection.InTransaction()) return status;
   if (status.ok()) {
-    status = connection.Exec("RELEASE market_write");
+    status = Control(connection, "RELEASE market_write");
     if (status.ok()) return status;
   }
-  if (!connection.Exec("ROLLBACK TO market_write").ok() ||
-      !connection.Exec("RELEASE market_write").ok()) {
-    connection.Exec("ROLLBACK").IgnoreError();
+  if (!Control(connection, "ROLLBACK TO market_write").ok() ||
+      !Control(connection, "RELEASE market_write").ok()) {
+    Control(connection, "ROLLBACK").IgnoreError();
   }
   return status;
 }
 
 // Runs `fn` in a deferred read transaction: one snapshot from its first read.
 absl::Status RunRead(Connection& connection, const Database::Fn& fn) {
-  MARKET_RETURN_IF_ERROR(connection.Exec("BEGIN"));
+  MARKET_RETURN_IF_ERROR(Control(connection, "BEGIN"));
   absl::Status status = fn(connection);
   if (connection.InTransaction()) {
-    absl::Status end = connection.Exec(status.ok() ? "COMMIT" : "ROLLBACK");
-    if (connection.InTransaction()) connection.Exec("ROLLBACK").IgnoreError();
+    absl::Status end = Control(connection, status.ok() ? "COMMIT" : "ROLLBACK");
+    if (connection.InTransaction()) Control(connection, "ROLLBACK").IgnoreError();
     if (status.ok()) status = end;
   }
   return status;
@@ -239,9 +247,9 @@ void Database::RunBatch(std::span<PendingWrite* const> batch) {
 
 size_t Database::RunTransaction(std::span<PendingWrite* const> batch, size_t begin) {
   Connection& connection = writer_;
-  if (connection.InTransaction()) connection.Exec("ROLLBACK").IgnoreError();
+  if (connection.InTransaction()) Control(connection, "ROLLBACK").IgnoreError();
   transactions_.fetch_add(1, std::memory_order_relaxed);
-  if (absl::Status status = connection.Exec("BEGIN IMMEDIATE"); !status.ok()) {
+  if (absl::Status status = Control(connection, "BEGIN IMMEDIATE"); !status.ok()) {
     for (size_t i = begin; i < batch.size(); ++i) batch[i]->result = status;
     return batch.size();
   }
@@ -275,11 +283,11 @@ size_t Database::RunTransaction(std::span<PendingWrite* const> batch, size_t beg
     }
   }
   if (applied.empty()) {
-    connection.Exec("ROLLBACK").IgnoreError();
+    Control(connection, "ROLLBACK").IgnoreError();
     return batch.size();
   }
-  absl::Status commit = connection.Exec("COMMIT");
-  if (!commit.ok() && connection.InTransaction()) connection.Exec("ROLLBACK").IgnoreError();
+  absl::Status commit = Control(connection, "COMMIT");
+  if (!commit.ok() && connection.InTransaction()) Control(connection, "ROLLBACK").IgnoreError();
   for (PendingWrite* write : applied) write->result = commit;
   return batch.size();
 }

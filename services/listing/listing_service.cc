@@ -265,7 +265,11 @@ grpc::Status ListingServiceImpl::GetListing(grpc::ServerContext* ctx,
     }
     return deps_.db->Read([&](Connection& c) -> absl::Status {
       MARKET_ASSIGN_OR_RETURN(ListingRow row, Found(LoadListing(c, req->name()), req->name()));
-      MARKET_ASSIGN_OR_RETURN(std::string op, OperatorOf(c, req->name()));
+      // A public listing needs no market operator (the lookup parses the market).
+      std::string op;
+      if (!PubliclyVisible(row.listing.state())) {
+        MARKET_ASSIGN_OR_RETURN(op, OperatorOf(c, req->name()));
+      }
       if (!CanRead(caller, row.listing, op)) {
         return absl::PermissionDeniedError(
             absl::StrCat(req->name(), " is ", v1::Listing::State_Name(row.listing.state()),
