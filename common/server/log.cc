@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -32,8 +33,8 @@ void AppendTimestamp(std::string& out, absl::Time now) {
   out += cached;
   int64_t frac = nanos - second * 1'000'000'000;
   if (frac != 0) {
-    char digits[16];
-    std::snprintf(digits, sizeof digits, ".%09lld", static_cast<long long>(frac));
+    char digits[10] = {'.'};
+    for (int i = 9; i >= 1; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
     size_t len = 10;
     while (digits[len - 1] == '0') --len;
     out.append(digits, len);
@@ -53,6 +54,19 @@ void AppendJsonString(std::string& out, const std::string& s) {
   out += '"';
   out += s;
   out += '"';
+}
+
+// Appends `x` as nlohmann's dump() writes a double (shortest round-trip
+// digits, "null" when not finite) without building a json value and its
+// serializer (a localeconv() call) per line.
+void AppendJsonNumber(std::string& out, double x) {
+  if (!std::isfinite(x)) {
+    out += "null";
+    return;
+  }
+  char digits[64];
+  char* end = nlohmann::detail::to_chars(digits, digits + sizeof digits, x);
+  out.append(digits, end);
 }
 
 }  // namespace
@@ -84,7 +98,7 @@ void LogRpc(const std::string& method, const std::string& code, absl::Duration l
     AppendJsonString(line, error_message);
   }
   line += ",\"latency_ms\":";
-  line += nlohmann::json(absl::ToDoubleMilliseconds(latency)).dump();
+  AppendJsonNumber(line, absl::ToDoubleMilliseconds(latency));
   line += ",\"level\":";
   line += code == "INTERNAL" || code == "UNKNOWN" ? "\"error\"" : "\"info\"";
   line += ",\"method\":";

@@ -58,6 +58,24 @@ TEST(LogRpcTest, LineIsTheObjectLogJsonWrites) {
   EXPECT_EQ(fast, tree);
 }
 
+// The latency is written as nlohmann's dump() writes the double, and the
+// timestamp's fraction without trailing zeros, as RFC3339_full formats it.
+TEST(LogRpcTest, LatencyAndTimestampAreWrittenAsLogJsonWritesThem) {
+  for (absl::Duration latency : {absl::Milliseconds(2), absl::Microseconds(1234),
+                                 absl::Nanoseconds(1), absl::Seconds(90), absl::ZeroDuration()}) {
+    std::string text = CaptureStderr([&] { LogRpc("/pkg.S/M", "OK", latency, "", ""); });
+    std::string want = "\"latency_ms\":" +
+                       nlohmann::json(absl::ToDoubleMilliseconds(latency)).dump() + ",";
+    EXPECT_NE(text.find(want), std::string::npos) << text << " wants " << want;
+    nlohmann::json line = nlohmann::json::parse(text);
+    std::string ts = line["ts"].get<std::string>();
+    absl::Time parsed;
+    std::string why;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, ts, &parsed, &why)) << ts << why;
+    EXPECT_EQ(ts, absl::FormatTime(absl::RFC3339_full, parsed, absl::UTCTimeZone()));
+  }
+}
+
 TEST(LogRpcTest, InternalIsLoggedAsError) {
   std::string text =
       CaptureStderr([] { LogRpc("/pkg.S/M", "INTERNAL", absl::Milliseconds(2), "", "boom"); });

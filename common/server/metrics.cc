@@ -4,7 +4,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/server/process_metrics.h"
 #include "prometheus/collectable.h"
@@ -81,7 +80,8 @@ class Metrics::Callbacks final : public prometheus::Collectable {
 
 // prometheus::Family::Add hashes the labels and takes the family's mutex on
 // every call; the children it returns live as long as the family, so each
-// (method, code) pair is looked up once and then read under a reader lock.
+// method's histogram and each (method, code) counter is looked up once and
+// then found under a reader lock, by string_view (no key built per call).
 class Metrics::Series {
  public:
   struct Children {
@@ -90,22 +90,33 @@ class Metrics::Series {
   };
   Children Get(Metrics& metrics, const std::string& method, const std::string& code)
       ABSL_LOCKS_EXCLUDED(mu_) {
-    std::string key = absl::StrCat(method, " ", code);
     {
       absl::ReaderMutexLock lock(&mu_);
-      auto it = children_.find(key);
-      if (it != children_.end()) return it->second;
+      auto it = methods_.find(method);
+      if (it != methods_.end()) {
+        auto counter = it->second.requests.find(code);
+        if (counter != it->second.requests.end()) {
+          return Children{counter->second, it->second.latency};
+        }
+      }
     }
-    Children children{&metrics.requests_->Add({{"method", method}, {"code", code}}),
-                      &metrics.latency_->Add({{"method", method}}, LatencyBuckets())};
+    prometheus::Counter* requests = &metrics.requests_->Add({{"method", method}, {"code", code}});
     absl::MutexLock lock(&mu_);
-    children_.emplace(std::move(key), children);
-    return children;
+    PerMethod& per_method = methods_[method];
+    if (per_method.latency == nullptr) {
+      per_method.latency = &metrics.latency_->Add({{"method", method}}, LatencyBuckets());
+    }
+    per_method.requests.emplace(code, requests);
+    return Children{requests, per_method.latency};
   }
 
  private:
+  struct PerMethod {
+    prometheus::Histogram* latency = nullptr;
+    absl::flat_hash_map<std::string, prometheus::Counter*> requests;  // by code
+  };
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Children> children_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, PerMethod> methods_ ABSL_GUARDED_BY(mu_);
 };
 
 Metrics::Metrics()
