@@ -5,7 +5,8 @@ namespace market::auth {
 absl::StatusOr<SubjectStatus> SuspensionChecker::Lookup(const std::string& subject) {
   absl::Time now = clock_->Now();
   {
-    absl::MutexLock lock(&mu_);
+    // Every authenticated call looks up here: readers share the lock.
+    absl::ReaderMutexLock lock(&mu_);
     auto it = cache_.find(subject);
     if (it != cache_.end() && now - it->second.fetched < ttl_) return it->second.status;
   }
