@@ -19,7 +19,6 @@
 #include "nlohmann/json.hpp"
 #include "services/identity/identity_testing.h"
 #include "services/marketd/marketd.h"
-#include "services/webhook/webhook_testing.h"
 
 namespace market::marketd::testing {
 
@@ -40,17 +39,19 @@ inline MarketdOptions RelayingOptions(const std::string& data_dir) {
   return options;
 }
 
-// RelayingOptions for the webhook tests: receivers verified against
-// `ca_file`, fast retries (webhook::testing::FastDispatcherOptions).
-inline MarketdOptions WebhookOptions(const std::string& data_dir, const std::string& ca_file) {
+// RelayingOptions for the webhook tests: webhooks delivered with `dispatcher`
+// (webhook::testing::FastDispatcherOptions: receivers verified against the
+// test CA, fast retries).
+inline MarketdOptions WebhookOptions(const std::string& data_dir,
+                                     const webhook::DispatcherOptions& dispatcher) {
   MarketdOptions options = RelayingOptions(data_dir);
-  options.webhook = webhook::testing::FastDispatcherOptions(ca_file);
+  options.webhook = dispatcher;
   return options;
 }
 
-inline absl::StatusOr<std::unique_ptr<Marketd>> StartWebhookMarketd(const std::string& data_dir,
-                                                                    const std::string& ca_file) {
-  return Marketd::Start(WebhookOptions(data_dir, ca_file), RealClock());
+inline absl::StatusOr<std::unique_ptr<Marketd>> StartWebhookMarketd(
+    const std::string& data_dir, const webhook::DispatcherOptions& dispatcher) {
+  return Marketd::Start(WebhookOptions(data_dir, dispatcher), RealClock());
 }
 
 // A plaintext channel to `marketd`'s gRPC port.

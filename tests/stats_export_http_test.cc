@@ -325,9 +325,10 @@ TEST_F(StatsExportHttpTest, FigureFamiliesCsvAndXlsxHoldTheQuerysValues) {
 // The Chinese headers a QueryFiguresResponse carries (column_titles, what the
 // web console shows) are the downloads' headers, column for column.
 TEST_F(StatsExportHttpTest, ColumnTitlesAreTheDownloadsHeaders) {
-  for (const auto& [name, rpc] :
-       {std::pair<std::string, FiguresRpc>{"entities", &sv1::StatisticsService::Stub::QueryEntities},
-        {"claims", &sv1::StatisticsService::Stub::QueryAfterSales}}) {
+  const std::pair<std::string, FiguresRpc> families[] = {
+      {"entities", &sv1::StatisticsService::Stub::QueryEntities},
+      {"claims", &sv1::StatisticsService::Stub::QueryAfterSales}};
+  for (const auto& [name, rpc] : families) {
     SCOPED_TRACE(name);
     sv1::QueryFiguresResponse want = QueryFigures(rpc);
     ASSERT_EQ(want.column_titles_size(), want.columns_size());

@@ -40,8 +40,8 @@ class WebhookCreditE2eTest : public ::testing::Test {
     port_ = receiver_->Start(0);
     ASSERT_GT(port_, 0);
 
-    marketd::MarketdOptions options =
-        marketd::testing::WebhookOptions(dir_.path() + "/var", pki_ + "/ca.crt");
+    marketd::MarketdOptions options = marketd::testing::WebhookOptions(
+        dir_.path() + "/var", webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt"));
     options.expiry_period = absl::Milliseconds(100);  // the credit scheduler
     auto started = marketd::Marketd::Start(options, &clock_);
     ASSERT_TRUE(started.ok()) << started.status();

@@ -41,7 +41,8 @@ class WebhookDisputeTest : public ::testing::Test {
   void SetUp() override {
     pki_ = dir_.path() + "/pki";
     ASSERT_TRUE(ReceiverPki(pki_));
-    auto started = marketd::testing::StartWebhookMarketd(dir_.path() + "/var", pki_ + "/ca.crt");
+    auto started = marketd::testing::StartWebhookMarketd(
+        dir_.path() + "/var", webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt"));
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);
     auto channel = marketd::testing::Channel(*marketd_);

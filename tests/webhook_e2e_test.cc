@@ -68,7 +68,8 @@ class WebhookE2eTest : public ::testing::Test {
   }
 
   void StartMarketd() {
-    auto started = marketd::testing::StartWebhookMarketd(dir_.path() + "/var", pki_ + "/ca.crt");
+    auto started = marketd::testing::StartWebhookMarketd(
+        dir_.path() + "/var", webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt"));
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);
     stub_ = v1::WebhookService::NewStub(marketd::testing::Channel(*marketd_));

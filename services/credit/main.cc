@@ -36,9 +36,8 @@ int Serve(const server::BinaryOptions& flags, const market::Clock* clock, server
       identity->verifier, identity->suspension, &metrics);
   if (!credit.ok()) return server::FailStart(credit.status());
   // The webhook service is hosted here, over its own webhook.db.
-  auto webhook = market::webhook::OpenWebhookModule(flags.data_dir, clock, identity->verifier,
-                                                    identity->suspension, &metrics,
-                                                    webhook_options);
+  auto webhook = market::webhook::OpenWebhookModule(
+      flags.data_dir, clock, identity->verifier, identity->suspension, &metrics, webhook_options);
   if (!webhook.ok()) return server::FailStart(webhook.status());
   market::credit::CasePeers case_peers = market::credit::ListingCasePeers(
       [listing](const std::string& order) { return listing->GetOrder(order); },
@@ -58,10 +57,9 @@ int Serve(const server::BinaryOptions& flags, const market::Clock* clock, server
   market::credit::OpenCreditRelay(
       *credit, clock,
       market::stats::FiguresDeliverer(server::PeerChannel(flags, "stats"), identity->token),
-      market::webhook::LocalDeliverer(
-          [webhook_store, clock](const market::webhook::v1::Event& e) {
-            return market::webhook::PublishEvent(*webhook_store, e, clock->Now()).status();
-          }),
+      market::webhook::LocalDeliverer([webhook_store, clock](const market::webhook::v1::Event& e) {
+        return market::webhook::PublishEvent(*webhook_store, e, clock->Now()).status();
+      }),
       [listing](const std::string& seller) { return listing->OperatorsOfSeller(seller); },
       &metrics);
   server::ServerRunner runner(flags.server, &metrics);
