@@ -504,7 +504,8 @@ bool RunFigureFamilies(const std::string& dir, market::sqlite::Database& stats_d
     DayRange r = *market::stats::ResolvePeriod(c.period, c.from, "");
     std::vector<v1::FigureRow> rows;
     market::stats::TradeQuery q{.range = r, .group_by = c.group};
-    double ledger_ms = BestOf(5, [&] { rows = *figures.Query(market::stats::FigureFamilies().at(c.rpc).columns, q); });
+    const auto& columns = market::stats::FamilyColumnsByRpc().at(c.rpc).columns;
+    double ledger_ms = BestOf(5, [&] { rows = *figures.Query(columns, q); });
     Figures scanned;
     double scan_ms = BestOf(3, [&] { scanned = ScanFigures(**raw, c.family, r, c.group); });
     Figures got;

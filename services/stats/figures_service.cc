@@ -20,8 +20,8 @@ namespace {
 using C = FigureColumn;
 }  // namespace
 
-const std::map<std::string, FigureFamily>& FigureFamilies() {
-  static const auto* families = new std::map<std::string, FigureFamily>{
+const std::map<std::string, FamilyColumns>& FamilyColumnsByRpc() {
+  static const auto* families = new std::map<std::string, FamilyColumns>{
       {"QueryAfterSales",
        {{{"claims_filed", C::kSum, "claims_filed"},
          {"refund_claims", C::kSum, "refund_claims"},
@@ -60,7 +60,7 @@ grpc::Status StatisticsServiceImpl::QueryFamily(grpc::ServerContext* ctx, const 
                                                 const v1::QueryFiguresRequest& req,
                                                 v1::QueryFiguresResponse& resp) {
   return server::HandleRpc(env_, ctx, family, req, [&](const auth::Caller& caller) -> absl::Status {
-    const FigureFamily& f = FigureFamilies().at(family);
+    const FamilyColumns& f = FamilyColumnsByRpc().at(family);
     MARKET_ASSIGN_OR_RETURN(QueryScope scope, ResolveScope(caller, ScopeRequestOf(req), *store_));
     MARKET_ASSIGN_OR_RETURN(std::vector<v1::FigureRow> rows, figures_.Query(f.columns, scope.q));
     if (scope.is_public) {

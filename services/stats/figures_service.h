@@ -12,7 +12,7 @@
 
 namespace market::stats {
 
-struct FigureFamily {
+struct FamilyColumns {
   // The response's columns, in order, and how each is computed.
   std::vector<FigureColumn> columns;
   // figure_subjects metric counting the distinct subjects of a public cell.
@@ -20,7 +20,7 @@ struct FigureFamily {
 };
 
 // The families by RPC name ("QueryAfterSales", "QueryAppraisals", "QueryEntities").
-const std::map<std::string, FigureFamily>& FigureFamilies();
+const std::map<std::string, FamilyColumns>& FamilyColumnsByRpc();
 
 }  // namespace market::stats
 
