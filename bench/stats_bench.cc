@@ -38,6 +38,7 @@
 #include "common/resource/resource.h"
 #include "common/sqlite/database.h"
 #include "services/stats/credit_history_testing.h"
+#include "services/stats/figures_service.h"
 #include "services/stats/figures_store.h"
 #include "services/stats/price_histogram.h"
 #include "services/stats/stats_store.h"
@@ -158,7 +159,6 @@ bool CreditBench(const std::string& dir, int64_t records) {
 
 // ---- The other figure families -------------------------------------------
 
-using market::stats::FigureColumn;
 using Figures = std::map<std::string, std::vector<int64_t>>;
 
 absl::Time At(int64_t day) {
@@ -486,62 +486,26 @@ bool RunFigureFamilies(const std::string& dir, market::sqlite::Database& stats_d
       static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n),
       static_cast<long long>(snapshots), ingest_s, static_cast<double>(snapshots) / ingest_s,
       kApplyThreads);
-  using C = FigureColumn;
   struct Case {
     const char* name;
     int family;
     v1::Period period;
     const char* from;
     v1::GroupBy group;
-    std::vector<FigureColumn> columns;  // as figures_service.cc queries them
+    const char* rpc;  // whose columns figures_service.cc queries
   };
   const std::vector<Case> cases = {
-      {"claims month/market",
-       0,
-       v1::MONTH,
-       "2026-03-01",
-       v1::MARKET,
-       {{"claims_filed", C::kSum, "claims_filed"},
-        {"refund_claims", C::kSum, "refund_claims"},
-        {"exchange_claims", C::kSum, "exchange_claims"},
-        {"repair_claims", C::kSum, "repair_claims"},
-        {"upheld", C::kSum, "upheld"},
-        {"dismissed", C::kSum, "dismissed"},
-        {"replies_on_time", C::kSum, "replies_on_time"},
-        {"replies_missed", C::kSum, "replies_missed"},
-        {"resolved", C::kSum, "resolved"},
-        {"median_days_to_resolution", C::kMedian, "days_to_resolution"}}},
-      {"appraisals year/firm",
-       1,
-       v1::YEAR,
-       "2026-01-01",
-       v1::FIRM,
-       {{"reports_filed", C::kSum, "reports_filed"},
-        {"disputes_raised", C::kSum, "disputes_raised"},
-        {"disputes_ruled", C::kSum, "disputes_ruled"},
-        {"overturned", C::kSum, "overturned"},
-        {"overturn_permille", C::kPermille, "overturned", "disputes_ruled"}}},
-      {"entities qtr/category",
-       2,
-       v1::QUARTER,
-       "2026-04-01",
-       v1::CATEGORY,
-       {{"listings_created", C::kSum, "listings_created"},
-        {"listings_published", C::kSum, "listings_published"},
-        {"listings_removed", C::kSum, "listings_removed"},
-        {"listings_sold", C::kSum, "listings_sold"},
-        {"median_days_to_sale", C::kMedian, "days_to_sale"},
-        {"mean_days_to_sale", C::kMean, "days_to_sale"},
-        {"active_markets", C::kDistinct, "active_markets"},
-        {"active_sellers", C::kDistinct, "active_sellers"},
-        {"new_sellers", C::kFirstIn, "publishing_sellers"}}},
+      {"claims month/market", 0, v1::MONTH, "2026-03-01", v1::MARKET, "QueryAfterSales"},
+      {"appraisals year/firm", 1, v1::YEAR, "2026-01-01", v1::FIRM, "QueryAppraisals"},
+      {"entities qtr/category", 2, v1::QUARTER, "2026-04-01", v1::CATEGORY, "QueryEntities"},
   };
   bool agree = true;
   for (const Case& c : cases) {
     DayRange r = *market::stats::ResolvePeriod(c.period, c.from, "");
     std::vector<v1::FigureRow> rows;
     market::stats::TradeQuery q{.range = r, .group_by = c.group};
-    double ledger_ms = BestOf(5, [&] { rows = *figures.Query(c.columns, q); });
+    const auto& columns = market::stats::FamilyColumnsByRpc().at(c.rpc).columns;
+    double ledger_ms = BestOf(5, [&] { rows = *figures.Query(columns, q); });
     Figures scanned;
     double scan_ms = BestOf(3, [&] { scanned = ScanFigures(**raw, c.family, r, c.group); });
     Figures got;

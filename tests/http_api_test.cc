@@ -25,6 +25,7 @@
 #include "market/listing/v1/listing.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/marketd/marketd.h"
+#include "tests/marketd_testing.h"
 #include "tests/process_helpers.h"
 
 namespace market {
@@ -44,72 +45,24 @@ std::string Canonical(const google::protobuf::Message& m) {
   return out;
 }
 
-class HttpApiTest : public ::testing::Test {
+class HttpApiTest : public marketd::testing::SharedMarketdTest<HttpApiTest> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new sqlite::testing::ScopedTempDir();
-    marketd::MarketdOptions options;
-    options.data_dir = dir_->path() + "/var";
-    options.server.listen = "127.0.0.1:0";
-    options.server.http_listen = "127.0.0.1:0";
-    auto started = marketd::Marketd::Start(options, RealClock());
-    ASSERT_TRUE(started.ok()) << started.status();
-    marketd_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete marketd_;
-    marketd_ = nullptr;
-    delete dir_;
-  }
-
   void SetUp() override {
-    ASSERT_NE(marketd_, nullptr);
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", marketd_->http_port());
-    http_->set_read_timeout(60, 0);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", marketd_->grpc_port()),
-                                   grpc::InsecureChannelCredentials());
-  }
-
-  // POSTs `body` to the RPC `path` ("/pkg.Service/Method"); `token` "" = anonymous.
-  httplib::Result Rpc(const std::string& path, const json& body, const std::string& token = "") {
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    return http_->Post(path.c_str(), headers, body.dump(), "application/json");
-  }
-  // The JSON answer of a call that must succeed.
-  json Ok(const std::string& path, const json& body, const std::string& token = "") {
-    auto r = Rpc(path, body, token);
-    EXPECT_TRUE(r) << path;
-    if (!r) return json();
-    EXPECT_EQ(r->status, 200) << path << " " << r->body;
-    return json::parse(r->body, nullptr, false);
+    SharedMarketdTest::SetUp();
+    if (HasFatalFailure()) return;
+    channel_ = marketd::testing::Channel(*marketd_);
   }
 
   // The supervisor's token (bootstrap login and first password change, once).
   std::string Supervisor() {
     static std::string* token = nullptr;
-    if (token != nullptr) return *token;
-    std::ifstream in(marketd_->bootstrap_file());
-    json creds = json::parse(in, nullptr, false);
-    json login = Ok("/market.identity.v1.IdentityService/Login",
-                    {{"subject", creds["subject"]}, {"password", creds["password"]}});
-    EXPECT_EQ(login["passwordChangeRequired"], true);
-    json changed = Ok("/market.identity.v1.IdentityService/ChangePassword",
-                      {{"name", creds["subject"]},
-                       {"oldPassword", creds["password"]},
-                       {"newPassword", "supervisor-password-1"}},
-                      login["accessToken"]);
-    token = new std::string(changed.value("accessToken", ""));
+    if (token == nullptr) token = new std::string(BootstrapSupervisor());
     return *token;
   }
 
   // Creates subject `id` with `subject` fields and logs it in; returns the token.
-  std::string Subject(const std::string& id, json subject) {
-    Ok("/market.identity.v1.IdentityService/CreateSubject",
-       {{"subject", subject}, {"subjectId", id}, {"password", "password-" + id}}, Supervisor());
-    return Ok("/market.identity.v1.IdentityService/Login",
-              {{"subject", "subjects/" + id}, {"password", "password-" + id}})
-        .value("accessToken", "");
+  std::string Subject(const std::string& id, const json& subject) {
+    return CreateSubject(Supervisor(), id, subject);
   }
 
   // A market with one seller and one DRAFT listing carrying one photo
@@ -179,16 +132,11 @@ class HttpApiTest : public ::testing::Test {
     return http_->Get(("/photos/" + sha256).c_str(), headers);
   }
 
-  static sqlite::testing::ScopedTempDir* dir_;
-  static marketd::Marketd* marketd_;
   static std::string operator_, seller_, listing_, sha256_;
   static bool published_;
-  std::unique_ptr<httplib::Client> http_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
-sqlite::testing::ScopedTempDir* HttpApiTest::dir_ = nullptr;
-marketd::Marketd* HttpApiTest::marketd_ = nullptr;
 std::string HttpApiTest::operator_, HttpApiTest::seller_, HttpApiTest::listing_,
     HttpApiTest::sha256_;
 bool HttpApiTest::published_ = false;

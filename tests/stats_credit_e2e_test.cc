@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -26,6 +27,7 @@
 #include "market/stats/v1/stats.grpc.pb.h"
 #include "services/identity/identity_testing.h"
 #include "services/marketd/marketd.h"
+#include "tests/marketd_testing.h"
 
 namespace market {
 namespace {
@@ -64,16 +66,11 @@ std::string LevelColumn(cv1::CreditProfile::Level level) {
 class StatsCreditE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    marketd::MarketdOptions options;
-    options.data_dir = dir_.path() + "/var";
-    options.server.listen = "127.0.0.1:0";
-    options.server.http_listen = "127.0.0.1:0";
-    options.outbox_poll = absl::Milliseconds(50);
-    auto started = marketd::Marketd::Start(options, &clock_);
+    auto started =
+        marketd::Marketd::Start(marketd::testing::RelayingOptions(dir_.path() + "/var"), &clock_);
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", marketd_->grpc_port()),
-                                       grpc::InsecureChannelCredentials());
+    auto channel = marketd::testing::Channel(*marketd_);
     credit_ = cv1::CreditService::NewStub(channel);
     stats_ = sv1::StatisticsService::NewStub(channel);
     const absl::Time now = clock_.Now();
@@ -86,12 +83,10 @@ class StatsCreditE2eTest : public ::testing::Test {
     if (marketd_ != nullptr) marketd_->Shutdown();
   }
 
-  template <typename Req, typename Resp, typename Stub, typename Rpc>
-  grpc::Status Call(Stub& stub, const std::string& subject, Rpc rpc, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization",
-                    "Bearer " + identity::testing::TestToken(marketd_->identity(), subject));
-    return (stub.*rpc)(&ctx, req, resp);
+  // Calls `rpc` on `stub` as `subject`.
+  template <typename... Args>
+  grpc::Status Call(Args&&... args) {
+    return marketd::testing::CallAs(*marketd_, std::forward<Args>(args)...);
   }
 
   // Appends `type` about `subject` (as a supervisor for sanctions and

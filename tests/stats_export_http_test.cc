@@ -9,6 +9,7 @@
 #include <map>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,7 @@
 #include "market/stats/v1/stats.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/marketd/marketd.h"
+#include "tests/marketd_testing.h"
 #include "tests/process_helpers.h"
 
 namespace market {
@@ -74,55 +76,21 @@ void ExpectNumber(const std::string& cell, double want, const std::string& where
   EXPECT_NEAR(got, want, 0.001) << where;
 }
 
-class StatsExportHttpTest : public ::testing::Test {
+class StatsExportHttpTest : public marketd::testing::SharedMarketdTest<StatsExportHttpTest> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new sqlite::testing::ScopedTempDir();
-    marketd::MarketdOptions options;
-    options.data_dir = dir_->path() + "/var";
-    options.server.listen = "127.0.0.1:0";
-    options.server.http_listen = "127.0.0.1:0";
-    auto started = marketd::Marketd::Start(options, RealClock());
-    ASSERT_TRUE(started.ok()) << started.status();
-    marketd_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete marketd_;
-    marketd_ = nullptr;
-    delete dir_;
-  }
-
   void SetUp() override {
-    ASSERT_NE(marketd_, nullptr);
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", marketd_->http_port());
-    http_->set_read_timeout(60, 0);
-    stub_ = sv1::StatisticsService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", marketd_->grpc_port()), grpc::InsecureChannelCredentials()));
+    SharedMarketdTest::SetUp();
+    if (HasFatalFailure()) return;
+    stub_ = sv1::StatisticsService::NewStub(marketd::testing::Channel(*marketd_));
     ASSERT_NO_FATAL_FAILURE(Trade());
   }
 
-  json Ok(const std::string& path, const json& body, const std::string& token = "") {
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    auto r = http_->Post(path.c_str(), headers, body.dump(), "application/json");
-    EXPECT_TRUE(r) << path;
-    if (!r) return json();
-    EXPECT_EQ(r->status, 200) << path << " " << r->body;
-    return json::parse(r->body, nullptr, false);
-  }
   std::string Svc(const std::string& service, const std::string& method) {
     return absl::StrCat("/market.", service, "/", method);
   }
 
-  std::string Login(const std::string& subject, const std::string& password) {
-    return Ok(Svc("identity.v1.IdentityService", "Login"),
-              {{"subject", subject}, {"password", password}})
-        .value("accessToken", "");
-  }
-  std::string Subject(const std::string& id, json subject) {
-    Ok(Svc("identity.v1.IdentityService", "CreateSubject"),
-       {{"subject", subject}, {"subjectId", id}, {"password", "password-" + id}}, supervisor_);
-    return Login("subjects/" + id, "password-" + id);
+  std::string Subject(const std::string& id, const json& subject) {
+    return CreateSubject(supervisor_, id, subject);
   }
 
   // Once per suite: two markets of one operator; seller-li sells in both,
@@ -131,16 +99,7 @@ class StatsExportHttpTest : public ::testing::Test {
   // the figures to the statistics ledger.
   void Trade() {
     if (!supervisor_.empty()) return;
-    std::ifstream in(marketd_->bootstrap_file());
-    json creds = json::parse(in, nullptr, false);
-    json login = Ok(Svc("identity.v1.IdentityService", "Login"),
-                    {{"subject", creds["subject"]}, {"password", creds["password"]}});
-    supervisor_ = Ok(Svc("identity.v1.IdentityService", "ChangePassword"),
-                     {{"name", creds["subject"]},
-                      {"oldPassword", creds["password"]},
-                      {"newPassword", "supervisor-password-1"}},
-                     login["accessToken"])
-                      .value("accessToken", "");
+    supervisor_ = BootstrapSupervisor();
     operator_ = Subject("east-op", {{"kind", "ORGANIZATION"},
                                     {"roles", {"OPERATOR"}},
                                     {"displayName", "东城市场管理处"},
@@ -273,15 +232,10 @@ class StatsExportHttpTest : public ::testing::Test {
     return rows;
   }
 
-  static sqlite::testing::ScopedTempDir* dir_;
-  static marketd::Marketd* marketd_;
   static std::string supervisor_, operator_, seller_, today_;
-  std::unique_ptr<httplib::Client> http_;
   std::unique_ptr<sv1::StatisticsService::Stub> stub_;
 };
 
-sqlite::testing::ScopedTempDir* StatsExportHttpTest::dir_ = nullptr;
-marketd::Marketd* StatsExportHttpTest::marketd_ = nullptr;
 std::string StatsExportHttpTest::supervisor_, StatsExportHttpTest::operator_,
     StatsExportHttpTest::seller_, StatsExportHttpTest::today_;
 
@@ -366,6 +320,22 @@ TEST_F(StatsExportHttpTest, FigureFamiliesCsvAndXlsxHoldTheQuerysValues) {
   EXPECT_EQ(entities[1][4], "售出数");
   EXPECT_EQ(ByKey(entities)["markets/east"][4], "2");
   EXPECT_EQ(ByKey(entities)["markets/west"][4], "1");
+}
+
+// The Chinese headers a QueryFiguresResponse carries (column_titles, what the
+// web console shows) are the downloads' headers, column for column.
+TEST_F(StatsExportHttpTest, ColumnTitlesAreTheDownloadsHeaders) {
+  const std::pair<std::string, FiguresRpc> families[] = {
+      {"entities", &sv1::StatisticsService::Stub::QueryEntities},
+      {"claims", &sv1::StatisticsService::Stub::QueryAfterSales}};
+  for (const auto& [name, rpc] : families) {
+    SCOPED_TRACE(name);
+    sv1::QueryFiguresResponse want = QueryFigures(rpc);
+    ASSERT_EQ(want.column_titles_size(), want.columns_size());
+    std::vector<std::string> header = {"分组"};
+    header.insert(header.end(), want.column_titles().begin(), want.column_titles().end());
+    EXPECT_EQ(CsvCells(Body(name + ".csv"))[1], header);
+  }
 }
 
 // marketctl's --format csv|xlsx and the HTTP download are one code path: the

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -20,6 +21,7 @@
 #include "services/identity/identity_testing.h"
 #include "services/marketd/marketd.h"
 #include "services/webhook/webhook_testing.h"
+#include "tests/marketd_testing.h"
 
 namespace market {
 namespace {
@@ -38,18 +40,13 @@ class WebhookCreditE2eTest : public ::testing::Test {
     port_ = receiver_->Start(0);
     ASSERT_GT(port_, 0);
 
-    marketd::MarketdOptions options;
-    options.data_dir = dir_.path() + "/var";
-    options.server.listen = "127.0.0.1:0";
-    options.server.http_listen = "127.0.0.1:0";
-    options.outbox_poll = absl::Milliseconds(50);
+    marketd::MarketdOptions options = marketd::testing::WebhookOptions(
+        dir_.path() + "/var", webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt"));
     options.expiry_period = absl::Milliseconds(100);  // the credit scheduler
-    options.webhook = webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt");
     auto started = marketd::Marketd::Start(options, &clock_);
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", marketd_->grpc_port()),
-                                       grpc::InsecureChannelCredentials());
+    auto channel = marketd::testing::Channel(*marketd_);
     webhooks_ = wv1::WebhookService::NewStub(channel);
     credit_ = cv1::CreditService::NewStub(channel);
     const absl::Time now = clock_.Now();
@@ -65,12 +62,10 @@ class WebhookCreditE2eTest : public ::testing::Test {
     receiver_.reset();
   }
 
-  template <typename Req, typename Resp, typename Stub, typename Rpc>
-  grpc::Status Call(Stub& stub, const std::string& subject, Rpc rpc, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization",
-                    "Bearer " + identity::testing::TestToken(marketd_->identity(), subject));
-    return (stub.*rpc)(&ctx, req, resp);
+  // Calls `rpc` on `stub` as `subject`.
+  template <typename... Args>
+  grpc::Status Call(Args&&... args) {
+    return marketd::testing::CallAs(*marketd_, std::forward<Args>(args)...);
   }
 
   // A supervisor's webhook for `kind`; the receiver gets its secret.

@@ -24,7 +24,7 @@
 #include "services/identity/identity_testing.h"
 #include "services/marketd/marketd.h"
 #include "services/webhook/webhook_testing.h"
-#include "tests/webhook_marketd_testing.h"
+#include "tests/marketd_testing.h"
 
 namespace market {
 namespace {
@@ -41,11 +41,11 @@ class WebhookDisputeTest : public ::testing::Test {
   void SetUp() override {
     pki_ = dir_.path() + "/pki";
     ASSERT_TRUE(ReceiverPki(pki_));
-    auto started = webhook::testing::StartMarketd(dir_.path() + "/var", pki_ + "/ca.crt");
+    auto started = marketd::testing::StartWebhookMarketd(
+        dir_.path() + "/var", webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt"));
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", marketd_->grpc_port()),
-                                       grpc::InsecureChannelCredentials());
+    auto channel = marketd::testing::Channel(*marketd_);
     appraisals_ = av1::AppraisalService::NewStub(channel);
     webhooks_ = wv1::WebhookService::NewStub(channel);
     const absl::Time now = absl::Now();
@@ -70,10 +70,7 @@ class WebhookDisputeTest : public ::testing::Test {
   }
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& subject) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization",
-                     "Bearer " + identity::testing::TestToken(marketd_->identity(), subject));
-    return ctx;
+    return marketd::testing::ContextAs(*marketd_, subject);
   }
 
   // Starts `receiver` and registers it as `owner`'s webhook for disputes and

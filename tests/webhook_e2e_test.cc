@@ -32,7 +32,7 @@
 #include "services/webhook/webhook_events.h"
 #include "services/webhook/webhook_signature.h"
 #include "services/webhook/webhook_testing.h"
-#include "tests/webhook_marketd_testing.h"
+#include "tests/marketd_testing.h"
 
 namespace market {
 namespace {
@@ -68,25 +68,21 @@ class WebhookE2eTest : public ::testing::Test {
   }
 
   void StartMarketd() {
-    auto started = webhook::testing::StartMarketd(dir_.path() + "/var", pki_ + "/ca.crt");
+    auto started = marketd::testing::StartWebhookMarketd(
+        dir_.path() + "/var", webhook::testing::FastDispatcherOptions(pki_ + "/ca.crt"));
     ASSERT_TRUE(started.ok()) << started.status();
     marketd_ = std::move(*started);
-    stub_ = v1::WebhookService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", marketd_->grpc_port()), grpc::InsecureChannelCredentials()));
+    stub_ = v1::WebhookService::NewStub(marketd::testing::Channel(*marketd_));
   }
   void StopMarketd() {
     marketd_->Shutdown();
     marketd_.reset();
   }
 
-  std::string Token(const std::string& subject) {
-    return "Bearer " + identity::testing::TestToken(marketd_->identity(), subject);
-  }
+  // Calls WebhookService's `rpc` as `subject`.
   template <typename Req, typename Resp, typename Rpc>
   grpc::Status Call(const std::string& subject, Rpc rpc, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", Token(subject));
-    return ((*stub_).*rpc)(&ctx, req, resp);
+    return marketd::testing::CallAs(*marketd_, *stub_, subject, rpc, req, resp);
   }
 
   v1::CreateWebhookResponse Create(const std::string& subject, std::vector<v1::EventKind> kinds) {
@@ -292,8 +288,7 @@ TEST_F(WebhookE2eTest, OperatorGetsOnlyEventsOfItsMarkets) {
 TEST_F(WebhookE2eTest, OpenedCaseReachesSupervisorsWebhookOnce) {
   v1::CreateWebhookResponse hook = Create(sup_, {v1::CASE_OPENED});
   receiver_->SetSecret(hook.secret());
-  auto cases = supervision::v1::CaseService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", marketd_->grpc_port()), grpc::InsecureChannelCredentials()));
+  auto cases = supervision::v1::CaseService::NewStub(marketd::testing::Channel(*marketd_));
   supervision::v1::OpenCaseRequest req;
   supervision::v1::Party* party = req.mutable_case_()->add_subjects();
   party->set_subject(seller_);
@@ -302,9 +297,7 @@ TEST_F(WebhookE2eTest, OpenedCaseReachesSupervisorsWebhookOnce) {
   req.set_request_id("open-1");
   supervision::v1::Case opened, again;
   for (supervision::v1::Case* out : {&opened, &again}) {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", Token(sup_));
-    grpc::Status st = cases->OpenCase(&ctx, req, out);
+    grpc::Status st = cases->OpenCase(marketd::testing::ContextAs(*marketd_, sup_).get(), req, out);
     ASSERT_TRUE(st.ok()) << st.error_message();
   }
   ASSERT_EQ(opened.name(), again.name());

@@ -2,6 +2,7 @@
 // RecordStatsEvent as the credit outbox relay would: the supervisor's figures
 // per role, the operator's refusal, the public's months with the suppression
 // of rows from fewer than 5 subjects, and the validation of group_by.
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -109,6 +110,19 @@ TEST_F(CreditServiceTest, SupervisorSeesEachMonthPerRoleAsTheRecordsSay) {
         << month;
     EXPECT_TRUE(got.contains("SELLER"));
   }
+}
+
+TEST_F(CreditServiceTest, EachColumnComesWithItsChineseTitle) {
+  v1::QueryFiguresResponse resp;
+  grpc::Status st = Query(supervisor_, v1::MONTH, "2026-03-01", v1::SUBJECT_ROLE, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(resp.column_titles_size(), resp.columns_size());
+  std::map<std::string, std::string> title;
+  for (int i = 0; i < resp.columns_size(); ++i) title[resp.columns(i)] = resp.column_titles(i);
+  EXPECT_EQ(title["records"], "新增信用记录");
+  EXPECT_EQ(title["records_counterfeit_confirmed"], "售假");
+  EXPECT_EQ(title["blacklisted"], "黑名单");
+  for (const auto& [column, text] : title) EXPECT_NE(text, column) << "no Chinese title";
 }
 
 TEST_F(CreditServiceTest, AnOperatorSeesNoCreditFigures) {

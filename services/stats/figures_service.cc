@@ -9,23 +9,19 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status.h"
 #include "services/stats/credit_figures.h"
+#include "services/stats/export_table.h"
 #include "services/stats/figure_rules.h"
+#include "services/stats/figures_service.h"
 #include "services/stats/stats_service.h"
 
 namespace market::stats {
 
 namespace {
-
 using C = FigureColumn;
+}  // namespace
 
-struct Family {
-  std::vector<FigureColumn> columns;
-  // figure_subjects metric counting the distinct subjects of a public cell.
-  std::string parties;
-};
-
-const std::map<std::string, Family>& Families() {
-  static const auto* families = new std::map<std::string, Family>{
+const std::map<std::string, FamilyColumns>& FamilyColumnsByRpc() {
+  static const auto* families = new std::map<std::string, FamilyColumns>{
       {"QueryAfterSales",
        {{{"claims_filed", C::kSum, "claims_filed"},
          {"refund_claims", C::kSum, "refund_claims"},
@@ -60,13 +56,11 @@ const std::map<std::string, Family>& Families() {
   return *families;
 }
 
-}  // namespace
-
 grpc::Status StatisticsServiceImpl::QueryFamily(grpc::ServerContext* ctx, const char* family,
                                                 const v1::QueryFiguresRequest& req,
                                                 v1::QueryFiguresResponse& resp) {
   return server::HandleRpc(env_, ctx, family, req, [&](const auth::Caller& caller) -> absl::Status {
-    const Family& f = Families().at(family);
+    const FamilyColumns& f = FamilyColumnsByRpc().at(family);
     MARKET_ASSIGN_OR_RETURN(QueryScope scope, ResolveScope(caller, ScopeRequestOf(req), *store_));
     MARKET_ASSIGN_OR_RETURN(std::vector<v1::FigureRow> rows, figures_.Query(f.columns, scope.q));
     if (scope.is_public) {
@@ -83,7 +77,10 @@ grpc::Status StatisticsServiceImpl::QueryFamily(grpc::ServerContext* ctx, const 
     }
     resp.set_from_date(FormatDay(scope.q.range.first));
     resp.set_to_date(FormatDay(scope.q.range.last));
-    for (const FigureColumn& c : f.columns) resp.add_columns(c.name);
+    for (const FigureColumn& c : f.columns) {
+      resp.add_columns(c.name);
+      resp.add_column_titles(FigureHeader(c.name));
+    }
     for (v1::FigureRow& r : rows) *resp.add_rows() = std::move(r);
     return absl::OkStatus();
   });
@@ -147,7 +144,10 @@ grpc::Status StatisticsServiceImpl::QueryCredit(grpc::ServerContext* ctx,
     MARKET_ASSIGN_OR_RETURN(CreditRows got, figures_.QueryCredit(scope->q.range, by_role));
     resp->set_from_date(FormatDay(scope->q.range.first));
     resp->set_to_date(FormatDay(scope->q.range.last));
-    for (const std::string& c : CreditColumns()) resp->add_columns(c);
+    for (const std::string& c : CreditColumns()) {
+      resp->add_columns(c);
+      resp->add_column_titles(FigureHeader(c));
+    }
     for (v1::FigureRow& r : got.rows) {
       if (scope->is_public) {
         const int64_t record_subjects = got.record_subjects[r.key()];

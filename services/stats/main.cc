@@ -7,20 +7,15 @@
 #include "services/identity/identity_client.h"
 #include "services/stats/stats_module.h"
 
-int main(int argc, char** argv) {
-  namespace server = market::server;
-  CLI::App app{"market-stats: the statistics ledger (trade figures by period)"};
-  server::BinaryOptions flags;
-  server::AddBinaryFlags(app, "stats", "Folder for stats.db", {"identity"}, &flags);
-  CLI11_PARSE(app, argc, argv);
-  server::BlockShutdownSignals();
+namespace {
 
-  auto clock = server::PrepareBinary(flags);
-  if (!clock.ok()) return server::FailStart(clock.status());
-  auto identity = market::identity::ConnectIdentity(flags, *clock);
+namespace server = market::server;
+
+int Serve(const server::BinaryOptions& flags, const market::Clock* clock,
+          server::Metrics& metrics) {
+  auto identity = market::identity::ConnectIdentity(flags, clock);
   if (!identity.ok()) return server::FailStart(identity.status());
-  server::Metrics metrics;
-  auto stats = market::stats::OpenStatsModule(flags.data_dir, *clock, identity->verifier,
+  auto stats = market::stats::OpenStatsModule(flags.data_dir, clock, identity->verifier,
                                               identity->suspension, &metrics);
   if (!stats.ok()) return server::FailStart(stats.status());
 
@@ -28,4 +23,16 @@ int main(int argc, char** argv) {
   runner.AddService(stats->service.get(), "market.stats.v1.StatisticsService");
   market::stats::AddStatsExportRoute(runner, [&runner] { return runner.InProcessChannel(); });
   return server::ServeUntilSignal(runner);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return market::server::RunSingleServiceBinary(
+      argc, argv,
+      {.description = "market-stats: the statistics ledger (trade figures by period)",
+       .service = "stats",
+       .data_help = "Folder for stats.db",
+       .peers = {"identity"}},
+      Serve);
 }

@@ -3,6 +3,7 @@
 // market, then "下载 CSV" and "下载 XLSX" save files whose numbers are the
 // on-page table's (the XLSX read back with Debian's unzip: a zip holding the
 // sheet XML with the title, the Chinese headers and the same numbers); the
+// other families' tables carry the downloads' Chinese headers too; the
 // operator downloads its own market's figures the same way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,13 +145,31 @@ test('the XLSX download is a zip whose sheet holds the title, headers and the sa
   assert.match(execFileSync('unzip', ['-l', xlsx.path]).toString(), /xl\/workbook\.xml/);
 });
 
-test('the entity figures download holds the page\'s numbers too', async () => {
+test('the entity figures show the downloads\' Chinese headers and numbers', async () => {
   const { page } = b;
   const table = await query(page, 'entities', 'MARKET');
-  assert.ok(table.header.includes('listings_sold') || table.header.length > 5);
+  assert.deepEqual(table.header, ['分组', '新建挂牌数', '上架数', '下架数', '售出数', '售出天数中位数',
+    '售出天数均值', '活跃市场数', '活跃卖家数', '新增卖家数']);
   const cells = csvCells(readFileSync((await downloadVia(page, '#stats-csv')).path, 'utf8'));
   assert.match(cells[0][0], /^市场主体统计 /);
+  assert.deepEqual(cells[1], table.header);
   assertSameNumbers(table, cells.slice(2), 'entities CSV');
+});
+
+test('the credit figures\' headers are Chinese, as in the download', async () => {
+  const { page } = b;
+  // The completed order's credit records reach the ledger through two outboxes.
+  const now = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);  // China time
+  assert.ok(await waitFor(async () => {
+    const r = await server.api('stats.v1.StatisticsService', 'QueryCredit', { period: 'MONTH', fromDate: now }, sup);
+    return (r.rows || []).length > 0;
+  }, 30000), 'credit figures reached the statistics ledger');
+  const table = await query(page, 'credit', '');
+  assert.equal(table.header[1], '新增信用记录');
+  for (const text of table.header) assert.doesNotMatch(text, /^[a-z_]+$/, `raw column name ${text}`);
+  const cells = csvCells(readFileSync((await downloadVia(page, '#stats-csv')).path, 'utf8'));
+  assert.match(cells[0][0], /^信用统计 /);
+  assert.deepEqual(cells[1], table.header);
 });
 
 test('the operator downloads its own market\'s figures', async () => {

@@ -57,8 +57,10 @@ function tableOf(family, resp) {
         return money ? (n / 100).toFixed(2) : String(n);
       })])];
   }
+  // The server's Chinese header of each column (the downloads' headers).
   const columns = resp.columns || [];
-  return [['分组', ...columns], (resp.rows || []).map((r) => [key(r),
+  const titles = columns.map((c, i) => (resp.columnTitles || [])[i] || c);
+  return [['分组', ...titles], (resp.rows || []).map((r) => [key(r),
     ...columns.map((c, i) => (r.suppressed ? '*' : String(Number((r.values || [])[i] || 0))))])];
 }
 
