@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -162,8 +163,7 @@ Record::Tier EffectiveTier(const Record& record) {
   return record.tier() != Record::TIER_UNSPECIFIED ? record.tier() : TierOf(record.type());
 }
 
-Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records,
-                    absl::Time now) {
+Evaluation Evaluate(const std::string& subject, std::span<const Record> records, absl::Time now) {
   // Records that a repair, expiry or withdrawal of the same subject ends.
   std::unordered_set<int64_t> ended;
   for (const Record& r : records) {
@@ -261,22 +261,29 @@ absl::Duration LongestEffect() {
 
 namespace {
 
-// Evaluate()'s level and list membership for one subject at many times: the
-// same rules (see Evaluate) over the records prepared once (times, tiers,
-// ended flags and counterparty numbers resolved; positives sorted), so a
-// time costs one pass over plain structs instead of re-reading the protos,
-// sorting and building maps. StandingFrom() uses it only to find where the
-// result changes; each segment's Evaluation comes from Evaluate() itself.
+// Evaluate() for one subject at every time from `from` on, as one sweep over
+// the sorted change times (O(k log k) for k records, plus the size of each
+// emitted Evaluation). Each predicate Evaluate() reads t in (see above) is a
+// half-open interval of t per record; the sweep enters and leaves those
+// intervals in time order and keeps what Evaluate() sums up incrementally:
+//   kActive  [o, o + MaxDisplay)           not ended: counts per tier, penalty,
+//                                            the active and SERIOUS indices;
+//   kClean   [o, o + kRedlistCleanDays)    negatives, ended or not: the red
+//                                            list's clean-year test;
+//   kPoints  [o, o + min(MaxDisplay,       active positives in the trailing
+//             kPositiveWindowDays))          365 days: PositivePoints' input;
+//   kTrade   [o, o + min(MaxDisplay,       active TRADE_COMPLETED with a
+//             kRedlistWindowDays))           counterparty: distinct counterparties.
+// The 30-day counterparty rule is the one piece that is not a sum: per
+// counterparty, PositivePoints counts a greedy chain over that counterparty's
+// kPoints members in (occurred, index) order (count one, skip to the first at
+// least 30 days later). All positives share one kPoints length, so a
+// counterparty's members are always a contiguous run [lo, hi) of its sorted
+// positives, and its chain is re-walked (at most window / 30 days + 1 hops
+// along precomputed skips) only when its run changes.
 class StandingSweep {
  public:
-  struct Key {
-    CreditProfile::Level level;
-    bool blacklisted;
-    bool redlisted;
-    bool operator==(const Key&) const = default;
-  };
-
-  StandingSweep(const std::string& subject, const std::vector<Record>& records) {
+  StandingSweep(const std::string& subject, std::span<const Record> records) {
     std::unordered_set<int64_t> ended;
     for (const Record& r : records) {
       if (r.subject() == subject && IsMetaType(r.type()) && r.has_refers_to()) {
@@ -293,88 +300,224 @@ class StandingSweep {
                  .index = r.index(),
                  .tier = tier,
                  .points = rule->points,
-                 .ended = ended.contains(r.index()),
-                 .trade = r.type() == Record::TRADE_COMPLETED};
-      p.until = p.occurred + Days(rule->max_display_days);
+                 .max_display = Days(rule->max_display_days)};
       if (!r.counterparty().empty()) {
         p.counterparty = counterparties
                              .try_emplace(r.counterparty(), static_cast<int>(counterparties.size()))
                              .first->second;
       }
-      (tier == Record::POSITIVE ? positives_ : negatives_).push_back(p);
+      const bool is_ended = ended.contains(r.index());
+      const int id = static_cast<int>(records_.size());
+      const absl::Time o = p.occurred;
+      if (!is_ended) AddSpan(id, kActive, o, o + p.max_display);
+      if (tier != Record::POSITIVE) {
+        AddSpan(id, kClean, o, o + Days(kRedlistCleanDays));
+      } else if (!is_ended) {
+        AddSpan(id, kPoints, o, o + std::min(p.max_display, Days(kPositiveWindowDays)));
+        if (r.type() == Record::TRADE_COMPLETED && p.counterparty >= 0) {
+          AddSpan(id, kTrade, o, o + std::min(p.max_display, Days(kRedlistWindowDays)));
+        }
+      }
+      records_.push_back(p);
     }
-    std::sort(positives_.begin(), positives_.end(), [](const Prepared& a, const Prepared& b) {
-      return a.occurred != b.occurred ? a.occurred < b.occurred : a.index < b.index;
-    });
-    counted_stamp_.assign(counterparties.size(), 0);
-    trade_stamp_.assign(counterparties.size(), 0);
-    last_counted_.assign(counterparties.size(), absl::InfinitePast());
+    std::sort(events_.begin(), events_.end(),
+              [](const Event& a, const Event& b) { return a.time < b.time; });
+    PrepareChains(counterparties.size());
   }
 
-  Key At(absl::Time t) {
-    int penalty = 0, general = 0, serious = 0;
-    bool negative_in_clean_window = false;
-    for (const Prepared& n : negatives_) {
-      if (InTrailingDays(n.occurred, t, kRedlistCleanDays)) negative_in_clean_window = true;
-      if (n.ended || t < n.occurred || t >= n.until) continue;
-      penalty += n.points;
-      general += n.tier == Record::GENERAL;
-      serious += n.tier == Record::SERIOUS;
-    }
-    ++stamp_;
-    int counted = 0, trade_counterparties = 0;
-    for (const Prepared& p : positives_) {
-      if (p.ended || t < p.occurred || t >= p.until) continue;  // not active
-      if (p.trade && p.counterparty >= 0 && InTrailingDays(p.occurred, t, kRedlistWindowDays) &&
-          trade_stamp_[p.counterparty] != stamp_) {
-        trade_stamp_[p.counterparty] = stamp_;
-        ++trade_counterparties;
+  std::vector<StandingSegment> From(absl::Time from) {
+    std::vector<StandingSegment> segments;
+    size_t next = 0;
+    absl::Time t = from;
+    for (;;) {
+      for (; next < events_.size() && events_[next].time <= t; ++next) Apply(events_[next]);
+      RewalkDirtyChains();
+      const Evaluation ev = Current();
+      if (segments.empty() || ev.level != segments.back().evaluation.level ||
+          ev.blacklisted != segments.back().evaluation.blacklisted ||
+          ev.redlisted != segments.back().evaluation.redlisted) {
+        segments.push_back({t, WithDetails(ev)});
       }
-      if (!InTrailingDays(p.occurred, t, kPositiveWindowDays)) continue;
-      if (p.counterparty >= 0) {
-        if (counted_stamp_[p.counterparty] == stamp_ &&
-            p.occurred - last_counted_[p.counterparty] < Days(kCounterpartyWindowDays)) {
-          continue;
-        }
-        counted_stamp_[p.counterparty] = stamp_;
-        last_counted_[p.counterparty] = p.occurred;
-      }
-      ++counted;
+      if (next == events_.size()) return segments;
+      t = events_[next].time;
     }
-    const int positive_points =
-        std::min(counted * RuleOf(Record::POSITIVE)->points, kPositiveCapPoints);
-    const int score = std::clamp(kBaseScore + positive_points + penalty, kMinScore, kMaxScore);
-    const CreditProfile::Level level = LevelOf(score, general, serious);
-    return Key{level, serious > 0,
-               level == CreditProfile::A && trade_counterparties >= kRedlistMinCounterparties &&
-                   !negative_in_clean_window};
   }
 
  private:
+  enum SpanKind { kActive, kClean, kPoints, kTrade };
   struct Prepared {
     absl::Time occurred;
-    absl::Time until;  // occurred + MaxDisplay(tier)
     int64_t index;
     Record::Tier tier;
     int points;
-    bool ended;
-    bool trade;             // TRADE_COMPLETED
+    absl::Duration max_display;
     int counterparty = -1;  // number of its counterparty, -1 for none
   };
-  std::vector<Prepared> negatives_;
-  std::vector<Prepared> positives_;  // by (occurred, index), as PositivePoints walks them
-  // Per counterparty number: the pass (stamp_) that last counted a positive
-  // with it, and that positive's time; the pass that last saw it trade.
-  std::vector<uint64_t> counted_stamp_;
-  std::vector<uint64_t> trade_stamp_;
-  std::vector<absl::Time> last_counted_;
-  uint64_t stamp_ = 0;
+  struct Event {
+    absl::Time time;
+    int record;  // into records_
+    SpanKind kind;
+    int delta;  // +1 entering, -1 leaving
+  };
+  // One counterparty's positives in kPoints, by (occurred, index); members
+  // now: [lo, hi); skip[i]: the first after i at least 30 days later.
+  struct Chain {
+    std::vector<int> positives;  // into records_
+    std::vector<size_t> skip;
+    size_t lo = 0, hi = 0;
+    int counted = 0;
+    bool dirty = false;
+  };
+
+  void AddSpan(int id, SpanKind kind, absl::Time start, absl::Time end) {
+    events_.push_back({start, id, kind, +1});
+    events_.push_back({end, id, kind, -1});
+    if (kind == kPoints) pending_points_.push_back(id);
+  }
+
+  void PrepareChains(size_t counterparties) {
+    chains_.resize(counterparties);
+    trades_by_counterparty_.assign(counterparties, 0);
+    const absl::Duration window = Days(kCounterpartyWindowDays);
+    for (int id : pending_points_) {
+      if (records_[id].counterparty >= 0) chains_[records_[id].counterparty].positives.push_back(id);
+    }
+    for (Chain& chain : chains_) {
+      std::vector<int>& p = chain.positives;
+      std::sort(p.begin(), p.end(), [this](int a, int b) {
+        const Prepared& x = records_[a];
+        const Prepared& y = records_[b];
+        return x.occurred != y.occurred ? x.occurred < y.occurred : x.index < y.index;
+      });
+      chain.skip.resize(p.size());
+      for (size_t i = 0, j = 0; i < p.size(); ++i) {
+        j = std::max(j, i + 1);
+        while (j < p.size() &&
+               records_[p[j]].occurred - records_[p[i]].occurred < window) {
+          ++j;
+        }
+        chain.skip[i] = j;
+      }
+    }
+  }
+
+  void Apply(const Event& e) {
+    const Prepared& p = records_[e.record];
+    switch (e.kind) {
+      case kActive:
+        if (e.delta > 0) {
+          active_.insert(p.index);
+        } else {
+          active_.erase(active_.find(p.index));
+        }
+        switch (p.tier) {
+          case Record::POSITIVE:
+            positive_count_ += e.delta;
+            break;
+          case Record::MINOR:
+            minor_count_ += e.delta;
+            break;
+          case Record::GENERAL:
+            general_count_ += e.delta;
+            break;
+          case Record::SERIOUS:
+            if (e.delta > 0) {
+              serious_.insert(p.index);
+            } else {
+              serious_.erase(serious_.find(p.index));
+            }
+            break;
+          default:
+            break;
+        }
+        if (p.tier != Record::POSITIVE) penalty_ += e.delta * p.points;
+        break;
+      case kClean:
+        negatives_in_clean_window_ += e.delta;
+        break;
+      case kPoints:
+        if (p.counterparty < 0) {
+          counted_ += e.delta;  // counted individually
+        } else {
+          Chain& chain = chains_[p.counterparty];
+          // Runs enter and leave in (occurred, index) order: only the ends move.
+          (e.delta > 0 ? chain.hi : chain.lo) += 1;
+          chain.dirty = true;
+          dirty_.push_back(p.counterparty);
+        }
+        break;
+      case kTrade: {
+        int& n = trades_by_counterparty_[p.counterparty];
+        if (e.delta > 0 && n++ == 0) ++trade_counterparties_;
+        if (e.delta < 0 && --n == 0) --trade_counterparties_;
+        break;
+      }
+    }
+  }
+
+  void RewalkDirtyChains() {
+    for (int c : dirty_) {
+      Chain& chain = chains_[c];
+      if (!chain.dirty) continue;
+      chain.dirty = false;
+      int counted = 0;
+      for (size_t i = chain.lo; i < chain.hi; i = chain.skip[i]) ++counted;
+      counted_ += counted - chain.counted;
+      chain.counted = counted;
+    }
+    dirty_.clear();
+  }
+
+  // Level and list membership now (the segment key).
+  Evaluation Current() const {
+    Evaluation ev;
+    const int positive_points =
+        std::min(counted_ * RuleOf(Record::POSITIVE)->points, kPositiveCapPoints);
+    ev.score = std::clamp(kBaseScore + positive_points + penalty_, kMinScore, kMaxScore);
+    ev.level = LevelOf(ev.score, general_count_, static_cast<int>(serious_.size()));
+    ev.blacklisted = !serious_.empty();
+    ev.redlisted = ev.level == CreditProfile::A &&
+                   trade_counterparties_ >= kRedlistMinCounterparties &&
+                   negatives_in_clean_window_ == 0;
+    return ev;
+  }
+
+  // `ev` completed with the rest of Evaluate()'s fields.
+  Evaluation WithDetails(Evaluation ev) const {
+    ev.positive_count = positive_count_;
+    ev.minor_count = minor_count_;
+    ev.general_count = general_count_;
+    ev.serious_count = static_cast<int>(serious_.size());
+    ev.active.assign(active_.begin(), active_.end());
+    ev.blacklist_record = serious_.empty() ? -1 : *serious_.begin();
+    return ev;
+  }
+
+  std::vector<Prepared> records_;
+  std::vector<Event> events_;
+  std::vector<int> pending_points_;  // records with a kPoints span
+  std::vector<Chain> chains_;        // by counterparty number
+  std::vector<int> dirty_;           // counterparties whose run changed
+  std::vector<int> trades_by_counterparty_;  // active trades in the window
+  std::multiset<int64_t> active_;   // indices of active records
+  std::multiset<int64_t> serious_;  // indices of active SERIOUS records
+  int positive_count_ = 0, minor_count_ = 0, general_count_ = 0;
+  int penalty_ = 0;
+  int negatives_in_clean_window_ = 0;
+  int counted_ = 0;  // positives PositivePoints counts
+  int trade_counterparties_ = 0;
 };
 
 }  // namespace
 
 std::vector<StandingSegment> StandingFrom(const std::string& subject,
-                                          const std::vector<Record>& records, absl::Time from) {
+                                          std::span<const Record> records, absl::Time from) {
+  return StandingSweep(subject, records).From(from);
+}
+
+std::vector<StandingSegment> StandingFromByEvaluate(const std::string& subject,
+                                                    std::span<const Record> records,
+                                                    absl::Time from) {
   std::vector<absl::Time> times = {from};
   for (const Record& r : records) {
     if (r.subject() != subject) continue;
@@ -384,14 +527,15 @@ std::vector<StandingSegment> StandingFrom(const std::string& subject,
   }
   std::sort(times.begin(), times.end());
   times.erase(std::unique(times.begin(), times.end()), times.end());
-  StandingSweep sweep(subject, records);
   std::vector<StandingSegment> segments;
-  StandingSweep::Key last{};
   for (absl::Time t : times) {
-    const StandingSweep::Key key = sweep.At(t);
-    if (!segments.empty() && key == last) continue;
-    segments.push_back({t, Evaluate(subject, records, t)});
-    last = key;
+    Evaluation ev = Evaluate(subject, records, t);
+    if (!segments.empty() && ev.level == segments.back().evaluation.level &&
+        ev.blacklisted == segments.back().evaluation.blacklisted &&
+        ev.redlisted == segments.back().evaluation.redlisted) {
+      continue;
+    }
+    segments.push_back({t, std::move(ev)});
   }
   return segments;
 }
