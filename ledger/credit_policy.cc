@@ -6,6 +6,8 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -290,39 +292,62 @@ class StandingSweep {
         ended.insert(r.refers_to());
       }
     }
-    std::map<std::string, int> counterparties;
+    static const absl::Duration kCleanLength = Days(kRedlistCleanDays);
+    static const absl::Duration kPositiveWindow = Days(kPositiveWindowDays);
+    static const absl::Duration kRedlistWindow = Days(kRedlistWindowDays);
+    std::unordered_map<std::string_view, int> counterparties;
+    records_.reserve(records.size());
+    events_.reserve(records.size() * 3);
     for (const Record& r : records) {
       if (r.subject() != subject || IsMetaType(r.type()) || !r.has_occurred_time()) continue;
       const Record::Tier tier = EffectiveTier(r);
       const TierRule* rule = RuleOf(tier);
       if (rule == nullptr) continue;
-      Prepared p{.occurred = ToTime(r.occurred_time()),
-                 .index = r.index(),
-                 .tier = tier,
-                 .points = rule->points,
-                 .max_display = Days(rule->max_display_days)};
+      Prepared p{.occurred = ToTime(r.occurred_time()), .index = r.index(), .tier = tier,
+                 .points = rule->points};
       if (!r.counterparty().empty()) {
-        p.counterparty = counterparties
-                             .try_emplace(r.counterparty(), static_cast<int>(counterparties.size()))
-                             .first->second;
+        p.counterparty =
+            counterparties.try_emplace(r.counterparty(), static_cast<int>(counterparties.size()))
+                .first->second;
       }
       const bool is_ended = ended.contains(r.index());
-      const int id = static_cast<int>(records_.size());
       const absl::Time o = p.occurred;
-      if (!is_ended) AddSpan(id, kActive, o, o + p.max_display);
-      if (tier != Record::POSITIVE) {
-        AddSpan(id, kClean, o, o + Days(kRedlistCleanDays));
-      } else if (!is_ended) {
-        AddSpan(id, kPoints, o, o + std::min(p.max_display, Days(kPositiveWindowDays)));
-        if (r.type() == Record::TRADE_COMPLETED && p.counterparty >= 0) {
-          AddSpan(id, kTrade, o, o + std::min(p.max_display, Days(kRedlistWindowDays)));
-        }
-      }
+      const absl::Duration max_display = MaxDisplayOf(*rule);
+      const int id = static_cast<int>(records_.size());
       records_.push_back(p);
+      // The record's spans, those ending together as one event.
+      Span spans[3];
+      int n = 0;
+      if (!is_ended) spans[n++] = {kActive, o + max_display};
+      if (tier != Record::POSITIVE) {
+        spans[n++] = {kClean, o + kCleanLength};
+      } else if (!is_ended) {
+        spans[n++] = {kPoints, o + std::min(max_display, kPositiveWindow)};
+        if (r.type() == Record::TRADE_COMPLETED && p.counterparty >= 0) {
+          spans[n++] = {kTrade, o + std::min(max_display, kRedlistWindow)};
+        }
+        points_.push_back(id);
+      }
+      uint8_t all = 0;
+      for (int i = 0; i < n; ++i) all |= spans[i].kind;
+      if (all == 0) continue;
+      events_.push_back({o, id, all, +1});
+      for (int i = 0; i < n; ++i) {
+        if (spans[i].kind == 0) continue;
+        uint8_t kinds = spans[i].kind;
+        for (int j = i + 1; j < n; ++j) {
+          if (spans[j].end == spans[i].end) {
+            kinds |= spans[j].kind;
+            spans[j].kind = 0;
+          }
+        }
+        events_.push_back({spans[i].end, id, kinds, -1});
+      }
     }
     std::sort(events_.begin(), events_.end(),
               [](const Event& a, const Event& b) { return a.time < b.time; });
     PrepareChains(counterparties.size());
+    active_.assign(records_.size(), false);
   }
 
   std::vector<StandingSegment> From(absl::Time from) {
@@ -344,42 +369,47 @@ class StandingSweep {
   }
 
  private:
-  enum SpanKind { kActive, kClean, kPoints, kTrade };
+  enum SpanKind : uint8_t { kActive = 1, kClean = 2, kPoints = 4, kTrade = 8 };
+  struct Span {
+    uint8_t kind;
+    absl::Time end;
+  };
   struct Prepared {
     absl::Time occurred;
     int64_t index;
     Record::Tier tier;
     int points;
-    absl::Duration max_display;
     int counterparty = -1;  // number of its counterparty, -1 for none
   };
   struct Event {
     absl::Time time;
-    int record;  // into records_
-    SpanKind kind;
-    int delta;  // +1 entering, -1 leaving
+    int record;     // into records_
+    uint8_t kinds;  // SpanKind bits
+    int8_t delta;   // +1 entering, -1 leaving
   };
   // One counterparty's positives in kPoints, by (occurred, index); members
   // now: [lo, hi); skip[i]: the first after i at least 30 days later.
   struct Chain {
     std::vector<int> positives;  // into records_
-    std::vector<size_t> skip;
-    size_t lo = 0, hi = 0;
+    std::vector<uint32_t> skip;
+    uint32_t lo = 0, hi = 0;
     int counted = 0;
     bool dirty = false;
   };
 
-  void AddSpan(int id, SpanKind kind, absl::Time start, absl::Time end) {
-    events_.push_back({start, id, kind, +1});
-    events_.push_back({end, id, kind, -1});
-    if (kind == kPoints) pending_points_.push_back(id);
+  static absl::Duration MaxDisplayOf(const TierRule& rule) {
+    static const absl::Duration kByTier[] = {
+        Days(kTierRules[0].max_display_days), Days(kTierRules[1].max_display_days),
+        Days(kTierRules[2].max_display_days), Days(kTierRules[3].max_display_days)};
+    static_assert(std::size(kTierRules) == 4);
+    return kByTier[&rule - kTierRules];
   }
 
   void PrepareChains(size_t counterparties) {
     chains_.resize(counterparties);
     trades_by_counterparty_.assign(counterparties, 0);
-    const absl::Duration window = Days(kCounterpartyWindowDays);
-    for (int id : pending_points_) {
+    static const absl::Duration kWindow = Days(kCounterpartyWindowDays);
+    for (int id : points_) {
       if (records_[id].counterparty >= 0) chains_[records_[id].counterparty].positives.push_back(id);
     }
     for (Chain& chain : chains_) {
@@ -392,76 +422,59 @@ class StandingSweep {
       chain.skip.resize(p.size());
       for (size_t i = 0, j = 0; i < p.size(); ++i) {
         j = std::max(j, i + 1);
-        while (j < p.size() &&
-               records_[p[j]].occurred - records_[p[i]].occurred < window) {
-          ++j;
-        }
-        chain.skip[i] = j;
+        while (j < p.size() && records_[p[j]].occurred - records_[p[i]].occurred < kWindow) ++j;
+        chain.skip[i] = static_cast<uint32_t>(j);
       }
     }
   }
 
   void Apply(const Event& e) {
     const Prepared& p = records_[e.record];
-    switch (e.kind) {
-      case kActive:
-        if (e.delta > 0) {
-          active_.insert(p.index);
-        } else {
-          active_.erase(active_.find(p.index));
-        }
-        switch (p.tier) {
-          case Record::POSITIVE:
-            positive_count_ += e.delta;
-            break;
-          case Record::MINOR:
-            minor_count_ += e.delta;
-            break;
-          case Record::GENERAL:
-            general_count_ += e.delta;
-            break;
-          case Record::SERIOUS:
-            if (e.delta > 0) {
-              serious_.insert(p.index);
-            } else {
-              serious_.erase(serious_.find(p.index));
-            }
-            break;
-          default:
-            break;
-        }
-        if (p.tier != Record::POSITIVE) penalty_ += e.delta * p.points;
-        break;
-      case kClean:
-        negatives_in_clean_window_ += e.delta;
-        break;
-      case kPoints:
-        if (p.counterparty < 0) {
-          counted_ += e.delta;  // counted individually
-        } else {
-          Chain& chain = chains_[p.counterparty];
-          // Runs enter and leave in (occurred, index) order: only the ends move.
-          (e.delta > 0 ? chain.hi : chain.lo) += 1;
-          chain.dirty = true;
-          dirty_.push_back(p.counterparty);
-        }
-        break;
-      case kTrade: {
-        int& n = trades_by_counterparty_[p.counterparty];
-        if (e.delta > 0 && n++ == 0) ++trade_counterparties_;
-        if (e.delta < 0 && --n == 0) --trade_counterparties_;
-        break;
+    if (e.kinds & kActive) {
+      active_[e.record] = e.delta > 0;
+      switch (p.tier) {
+        case Record::POSITIVE:
+          positive_count_ += e.delta;
+          break;
+        case Record::MINOR:
+          minor_count_ += e.delta;
+          break;
+        case Record::GENERAL:
+          general_count_ += e.delta;
+          break;
+        case Record::SERIOUS:
+          serious_count_ += e.delta;
+          break;
+        default:
+          break;
       }
+      if (p.tier != Record::POSITIVE) penalty_ += e.delta * p.points;
+    }
+    if (e.kinds & kClean) negatives_in_clean_window_ += e.delta;
+    if (e.kinds & kPoints) {
+      if (p.counterparty < 0) {
+        counted_ += e.delta;  // counted individually
+      } else {
+        Chain& chain = chains_[p.counterparty];
+        // Runs enter and leave in (occurred, index) order: only the ends move.
+        (e.delta > 0 ? chain.hi : chain.lo) += 1;
+        if (!chain.dirty) dirty_.push_back(p.counterparty);
+        chain.dirty = true;
+      }
+    }
+    if (e.kinds & kTrade) {
+      int& n = trades_by_counterparty_[p.counterparty];
+      if (e.delta > 0 && n++ == 0) ++trade_counterparties_;
+      if (e.delta < 0 && --n == 0) --trade_counterparties_;
     }
   }
 
   void RewalkDirtyChains() {
     for (int c : dirty_) {
       Chain& chain = chains_[c];
-      if (!chain.dirty) continue;
       chain.dirty = false;
       int counted = 0;
-      for (size_t i = chain.lo; i < chain.hi; i = chain.skip[i]) ++counted;
+      for (uint32_t i = chain.lo; i < chain.hi; i = chain.skip[i]) ++counted;
       counted_ += counted - chain.counted;
       chain.counted = counted;
     }
@@ -474,34 +487,41 @@ class StandingSweep {
     const int positive_points =
         std::min(counted_ * RuleOf(Record::POSITIVE)->points, kPositiveCapPoints);
     ev.score = std::clamp(kBaseScore + positive_points + penalty_, kMinScore, kMaxScore);
-    ev.level = LevelOf(ev.score, general_count_, static_cast<int>(serious_.size()));
-    ev.blacklisted = !serious_.empty();
+    ev.level = LevelOf(ev.score, general_count_, serious_count_);
+    ev.blacklisted = serious_count_ > 0;
     ev.redlisted = ev.level == CreditProfile::A &&
                    trade_counterparties_ >= kRedlistMinCounterparties &&
                    negatives_in_clean_window_ == 0;
     return ev;
   }
 
-  // `ev` completed with the rest of Evaluate()'s fields.
+  // `ev` completed with the rest of Evaluate()'s fields (O(k log k); once per
+  // segment).
   Evaluation WithDetails(Evaluation ev) const {
     ev.positive_count = positive_count_;
     ev.minor_count = minor_count_;
     ev.general_count = general_count_;
-    ev.serious_count = static_cast<int>(serious_.size());
-    ev.active.assign(active_.begin(), active_.end());
-    ev.blacklist_record = serious_.empty() ? -1 : *serious_.begin();
+    ev.serious_count = serious_count_;
+    for (size_t id = 0; id < records_.size(); ++id) {
+      if (!active_[id]) continue;
+      const Prepared& p = records_[id];
+      ev.active.push_back(p.index);
+      if (p.tier == Record::SERIOUS && (ev.blacklist_record < 0 || p.index < ev.blacklist_record)) {
+        ev.blacklist_record = p.index;
+      }
+    }
+    std::sort(ev.active.begin(), ev.active.end());
     return ev;
   }
 
   std::vector<Prepared> records_;
   std::vector<Event> events_;
-  std::vector<int> pending_points_;  // records with a kPoints span
-  std::vector<Chain> chains_;        // by counterparty number
-  std::vector<int> dirty_;           // counterparties whose run changed
+  std::vector<int> points_;   // records with a kPoints span
+  std::vector<Chain> chains_;  // by counterparty number
+  std::vector<int> dirty_;     // counterparties whose run changed
   std::vector<int> trades_by_counterparty_;  // active trades in the window
-  std::multiset<int64_t> active_;   // indices of active records
-  std::multiset<int64_t> serious_;  // indices of active SERIOUS records
-  int positive_count_ = 0, minor_count_ = 0, general_count_ = 0;
+  std::vector<bool> active_;                 // by record
+  int positive_count_ = 0, minor_count_ = 0, general_count_ = 0, serious_count_ = 0;
   int penalty_ = 0;
   int negatives_in_clean_window_ = 0;
   int counted_ = 0;  // positives PositivePoints counts
