@@ -10,7 +10,9 @@
 // with 1 and 64 concurrent appenders, against raw SQLite inserts through the
 // same sqlite::Database (synchronous=FULL, WAL, group commit) at the same
 // concurrency and the raw Ed25519 signing rate, all measured in the same run,
-// with the transactions and checkpoints signed per 1000 appends.
+// with the transactions and checkpoints signed per 1000 appends. Then the CPU
+// of a durable append to subjects holding 10, 200 and 1000 records each (the
+// standing update of credit_outbox.h), with its ratio to 10.
 //
 // `ledger_bench --smoke` runs every benchmark on small sizes for a few
 // iterations (seconds; ctest runs it). Exits 1 when any operation failed.
@@ -22,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -31,11 +34,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "common/sqlite/database.h"
 #include "common/crypto/crypto.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/checkpoint.h"
+#include "ledger/credit_policy.h"
 #include "ledger/merkle_tree.h"
 #include "services/credit/sqlite_credit_store.h"
 
@@ -410,6 +415,110 @@ bool PrintAppendThroughput(bool smoke) {
   return failures == 0;
 }
 
+// ---- Standing updates of subjects with long histories (printed table) ----
+
+// Record `seq` of subject `subject`: a trade with one of 40 buyers every 2
+// days, every 20th a MINOR; recorded when it occurred (so "now" advances).
+credit::Record SubjectRecord(int subject, int64_t seq) {
+  credit::Record r;
+  r.set_subject(absl::StrCat("subjects/busy-", subject));
+  r.set_subject_role(common::v1::SELLER);
+  if (seq % 20 == 7) {
+    r.set_type(credit::Record::CLAIM_REPLY_MISSED);
+  } else {
+    r.set_type(credit::Record::TRADE_COMPLETED);
+    r.set_counterparty(absl::StrCat("subjects/buyer-", seq % 40));
+  }
+  r.set_tier(TierOf(r.type()));
+  *r.mutable_occurred_time() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(1'700'000'000 + seq * 2 * 86'400);
+  r.set_event_id(absl::StrCat("busy-", subject, "-", seq));
+  return r;
+}
+
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// CPU of one durable append (on the appending thread, which runs the
+// transaction: record, subtree hashes, outbox events, the subject's standing
+// segments, checkpoint signature) to subjects that already hold `k` records
+// each; -1 when an append failed.
+double CpuPerSubjectAppend(int subjects, int64_t k, int appends,
+                           std::shared_ptr<Ed25519PrivateKey> key) {
+  std::string dir = FreshDir(absl::StrCat("busy", k));
+  auto store = credit::SqliteCreditStore::Open(
+      dir + "/credit.db", [key](int64_t size, const Hash& root) {
+        return SignCheckpoint({"bench/ledger", size, root}, "bench/ledger", *key);
+      });
+  if (!store.ok()) return -1;
+  std::atomic<int> failures{0};
+  const int threads = 16;
+  const int64_t per_thread = (subjects * k + threads - 1) / threads;
+  Throughput(threads, static_cast<int>(per_thread), failures, [&](int t, int i) {
+    const int64_t g = t * per_thread + i;
+    if (g >= subjects * k) return true;
+    return (*store)->Append(SubjectRecord(static_cast<int>(g % subjects), g / subjects)).ok();
+  });
+  const double start = ThreadCpuSeconds();
+  for (int i = 0; i < appends && failures == 0; ++i) {
+    if (!(*store)->Append(SubjectRecord(i % subjects, k + i / subjects)).ok()) ++failures;
+  }
+  const double cpu = (ThreadCpuSeconds() - start) / appends;
+  store->reset();
+  std::filesystem::remove_all(dir);
+  return failures == 0 ? cpu : -1;
+}
+
+// Prints the CPU per append against the records its subject already holds
+// (credit_outbox.h recomputes the subject's standing in every append); the
+// ratio to 10 records per subject shows how the update grows with history.
+// Returns false when any append failed.
+bool PrintSubjectAppendCost(bool smoke) {
+  auto key = Ed25519PrivateKey::Generate();
+  if (!key.ok()) return false;
+  auto shared_key = std::make_shared<Ed25519PrivateKey>(*std::move(key));
+  const int subjects = smoke ? 4 : 8;
+  const int appends = smoke ? 20 : 400;
+  std::printf("\n%-20s %14s %12s\n", "records/subject", "CPU/append us", "vs 10");
+  double base = 0;
+  for (int64_t k : smoke ? std::vector<int64_t>{10, 100} : std::vector<int64_t>{10, 200, 1000}) {
+    const double cpu = CpuPerSubjectAppend(subjects, k, appends, shared_key);
+    if (cpu < 0) {
+      std::fprintf(stderr, "ledger_bench: appends to busy subjects failed\n");
+      return false;
+    }
+    if (k == 10) base = cpu;
+    std::printf("%-20lld %14.0f %12.2f\n", static_cast<long long>(k), cpu * 1e6, cpu / base);
+  }
+  std::printf("\n");
+  return true;
+}
+
+// StandingFrom over one subject's n records (SubjectRecord), from the last
+// one's time: the sweep, and the definition it replaces (Evaluate at every
+// change time) as the baseline.
+std::vector<credit::Record> SubjectHistory(int64_t n) {
+  std::vector<credit::Record> records;
+  for (int64_t j = 0; j < n; ++j) {
+    records.push_back(SubjectRecord(0, j));
+    records.back().set_index(j);
+  }
+  return records;
+}
+
+template <auto Standing>
+void BM_Standing(benchmark::State& state) {
+  const std::vector<credit::Record> records = SubjectHistory(state.range(0));
+  const absl::Time from = absl::FromUnixSeconds(records.back().occurred_time().seconds());
+  for (auto _ : state) {
+    std::vector<StandingSegment> segments = Standing(records.front().subject(), records, from);
+    benchmark::DoNotOptimize(segments);
+  }
+}
+
 // Registers every benchmark: the full sizes, or small ones with a few
 // iterations each for --smoke.
 void Register(bool smoke) {
@@ -432,6 +541,11 @@ void Register(bool smoke) {
   add("BM_NaiveRootRecompute", BM_NaiveRootRecompute, {memory_sizes.front()},
       benchmark::kMicrosecond);
   add("BM_SqliteAppend", BM_SqliteAppend, sqlite_sizes, benchmark::kMicrosecond);
+  const std::vector<int64_t> history_sizes =
+      smoke ? std::vector<int64_t>{100} : std::vector<int64_t>{200, 1'000};
+  add("BM_StandingFrom", BM_Standing<StandingFrom>, history_sizes, benchmark::kMicrosecond);
+  add("BM_StandingFromByEvaluate", BM_Standing<StandingFromByEvaluate>, history_sizes,
+      benchmark::kMicrosecond);
   add("BM_SqliteRootHash", BM_SqliteRootHash, sqlite_sizes, benchmark::kMicrosecond);
   add("BM_SqliteInclusionProof", BM_SqliteInclusionProof, sqlite_sizes, benchmark::kMicrosecond);
   add("BM_SqliteConsistencyProof", BM_SqliteConsistencyProof, sqlite_sizes,
@@ -453,6 +567,7 @@ int main(int argc, char** argv) {
   }
   int n = static_cast<int>(args.size());
   if (!market::ledger::PrintAppendThroughput(smoke)) market::ledger::failed = true;
+  if (!market::ledger::PrintSubjectAppendCost(smoke)) market::ledger::failed = true;
   market::ledger::Register(smoke);
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;

@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -162,8 +165,7 @@ Record::Tier EffectiveTier(const Record& record) {
   return record.tier() != Record::TIER_UNSPECIFIED ? record.tier() : TierOf(record.type());
 }
 
-Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records,
-                    absl::Time now) {
+Evaluation Evaluate(const std::string& subject, std::span<const Record> records, absl::Time now) {
   // Records that a repair, expiry or withdrawal of the same subject ends.
   std::unordered_set<int64_t> ended;
   for (const Record& r : records) {
@@ -261,120 +263,281 @@ absl::Duration LongestEffect() {
 
 namespace {
 
-// Evaluate()'s level and list membership for one subject at many times: the
-// same rules (see Evaluate) over the records prepared once (times, tiers,
-// ended flags and counterparty numbers resolved; positives sorted), so a
-// time costs one pass over plain structs instead of re-reading the protos,
-// sorting and building maps. StandingFrom() uses it only to find where the
-// result changes; each segment's Evaluation comes from Evaluate() itself.
+// Evaluate() for one subject at every time from `from` on, as one sweep over
+// the sorted change times (O(k log k) for k records, plus the size of each
+// emitted Evaluation). Each predicate Evaluate() reads t in (see above) is a
+// half-open interval of t per record; the sweep enters and leaves those
+// intervals in time order and keeps what Evaluate() sums up incrementally:
+//   kActive  [o, o + MaxDisplay)           not ended: counts per tier, penalty,
+//                                            the active and SERIOUS indices;
+//   kClean   [o, o + kRedlistCleanDays)    negatives, ended or not: the red
+//                                            list's clean-year test;
+//   kPoints  [o, o + min(MaxDisplay,       active positives in the trailing
+//             kPositiveWindowDays))          365 days: PositivePoints' input;
+//   kTrade   [o, o + min(MaxDisplay,       active TRADE_COMPLETED with a
+//             kRedlistWindowDays))           counterparty: distinct counterparties.
+// The 30-day counterparty rule is the one piece that is not a sum: per
+// counterparty, PositivePoints counts a greedy chain over that counterparty's
+// kPoints members in (occurred, index) order (count one, skip to the first at
+// least 30 days later). All positives share one kPoints length, so a
+// counterparty's members are always a contiguous run [lo, hi) of its sorted
+// positives, and its chain is re-walked (at most window / 30 days + 1 hops
+// along precomputed skips) only when its run changes.
 class StandingSweep {
  public:
-  struct Key {
-    CreditProfile::Level level;
-    bool blacklisted;
-    bool redlisted;
-    bool operator==(const Key&) const = default;
-  };
-
-  StandingSweep(const std::string& subject, const std::vector<Record>& records) {
+  StandingSweep(const std::string& subject, std::span<const Record> records) {
     std::unordered_set<int64_t> ended;
     for (const Record& r : records) {
       if (r.subject() == subject && IsMetaType(r.type()) && r.has_refers_to()) {
         ended.insert(r.refers_to());
       }
     }
-    std::map<std::string, int> counterparties;
+    static const absl::Duration kCleanLength = Days(kRedlistCleanDays);
+    static const absl::Duration kPositiveWindow = Days(kPositiveWindowDays);
+    static const absl::Duration kRedlistWindow = Days(kRedlistWindowDays);
+    std::unordered_map<std::string_view, int> counterparties;
+    records_.reserve(records.size());
+    events_.reserve(records.size() * 3);
     for (const Record& r : records) {
       if (r.subject() != subject || IsMetaType(r.type()) || !r.has_occurred_time()) continue;
       const Record::Tier tier = EffectiveTier(r);
       const TierRule* rule = RuleOf(tier);
       if (rule == nullptr) continue;
-      Prepared p{.occurred = ToTime(r.occurred_time()),
-                 .index = r.index(),
-                 .tier = tier,
-                 .points = rule->points,
-                 .ended = ended.contains(r.index()),
-                 .trade = r.type() == Record::TRADE_COMPLETED};
-      p.until = p.occurred + Days(rule->max_display_days);
+      Prepared p{.occurred = ToTime(r.occurred_time()), .index = r.index(), .tier = tier,
+                 .points = rule->points};
       if (!r.counterparty().empty()) {
-        p.counterparty = counterparties
-                             .try_emplace(r.counterparty(), static_cast<int>(counterparties.size()))
-                             .first->second;
+        p.counterparty =
+            counterparties.try_emplace(r.counterparty(), static_cast<int>(counterparties.size()))
+                .first->second;
       }
-      (tier == Record::POSITIVE ? positives_ : negatives_).push_back(p);
+      const bool is_ended = ended.contains(r.index());
+      const absl::Time o = p.occurred;
+      const absl::Duration max_display = MaxDisplayOf(*rule);
+      const int id = static_cast<int>(records_.size());
+      records_.push_back(p);
+      // The record's spans, those ending together as one event.
+      Span spans[3];
+      int n = 0;
+      if (!is_ended) spans[n++] = {kActive, o + max_display};
+      if (tier != Record::POSITIVE) {
+        spans[n++] = {kClean, o + kCleanLength};
+      } else if (!is_ended) {
+        spans[n++] = {kPoints, o + std::min(max_display, kPositiveWindow)};
+        if (r.type() == Record::TRADE_COMPLETED && p.counterparty >= 0) {
+          spans[n++] = {kTrade, o + std::min(max_display, kRedlistWindow)};
+        }
+        points_.push_back(id);
+      }
+      uint8_t all = 0;
+      for (int i = 0; i < n; ++i) all |= spans[i].kind;
+      if (all == 0) continue;
+      events_.push_back({o, id, all, +1});
+      for (int i = 0; i < n; ++i) {
+        if (spans[i].kind == 0) continue;
+        uint8_t kinds = spans[i].kind;
+        for (int j = i + 1; j < n; ++j) {
+          if (spans[j].end == spans[i].end) {
+            kinds |= spans[j].kind;
+            spans[j].kind = 0;
+          }
+        }
+        events_.push_back({spans[i].end, id, kinds, -1});
+      }
     }
-    std::sort(positives_.begin(), positives_.end(), [](const Prepared& a, const Prepared& b) {
-      return a.occurred != b.occurred ? a.occurred < b.occurred : a.index < b.index;
-    });
-    counted_stamp_.assign(counterparties.size(), 0);
-    trade_stamp_.assign(counterparties.size(), 0);
-    last_counted_.assign(counterparties.size(), absl::InfinitePast());
+    std::sort(events_.begin(), events_.end(),
+              [](const Event& a, const Event& b) { return a.time < b.time; });
+    PrepareChains(counterparties.size());
+    active_.assign(records_.size(), false);
   }
 
-  Key At(absl::Time t) {
-    int penalty = 0, general = 0, serious = 0;
-    bool negative_in_clean_window = false;
-    for (const Prepared& n : negatives_) {
-      if (InTrailingDays(n.occurred, t, kRedlistCleanDays)) negative_in_clean_window = true;
-      if (n.ended || t < n.occurred || t >= n.until) continue;
-      penalty += n.points;
-      general += n.tier == Record::GENERAL;
-      serious += n.tier == Record::SERIOUS;
-    }
-    ++stamp_;
-    int counted = 0, trade_counterparties = 0;
-    for (const Prepared& p : positives_) {
-      if (p.ended || t < p.occurred || t >= p.until) continue;  // not active
-      if (p.trade && p.counterparty >= 0 && InTrailingDays(p.occurred, t, kRedlistWindowDays) &&
-          trade_stamp_[p.counterparty] != stamp_) {
-        trade_stamp_[p.counterparty] = stamp_;
-        ++trade_counterparties;
+  std::vector<StandingSegment> From(absl::Time from) {
+    std::vector<StandingSegment> segments;
+    size_t next = 0;
+    absl::Time t = from;
+    for (;;) {
+      for (; next < events_.size() && events_[next].time <= t; ++next) Apply(events_[next]);
+      RewalkDirtyChains();
+      const Evaluation ev = Current();
+      if (segments.empty() || ev.level != segments.back().evaluation.level ||
+          ev.blacklisted != segments.back().evaluation.blacklisted ||
+          ev.redlisted != segments.back().evaluation.redlisted) {
+        segments.push_back({t, WithDetails(ev)});
       }
-      if (!InTrailingDays(p.occurred, t, kPositiveWindowDays)) continue;
-      if (p.counterparty >= 0) {
-        if (counted_stamp_[p.counterparty] == stamp_ &&
-            p.occurred - last_counted_[p.counterparty] < Days(kCounterpartyWindowDays)) {
-          continue;
-        }
-        counted_stamp_[p.counterparty] = stamp_;
-        last_counted_[p.counterparty] = p.occurred;
-      }
-      ++counted;
+      if (next == events_.size()) return segments;
+      t = events_[next].time;
     }
-    const int positive_points =
-        std::min(counted * RuleOf(Record::POSITIVE)->points, kPositiveCapPoints);
-    const int score = std::clamp(kBaseScore + positive_points + penalty, kMinScore, kMaxScore);
-    const CreditProfile::Level level = LevelOf(score, general, serious);
-    return Key{level, serious > 0,
-               level == CreditProfile::A && trade_counterparties >= kRedlistMinCounterparties &&
-                   !negative_in_clean_window};
   }
 
  private:
+  enum SpanKind : uint8_t { kActive = 1, kClean = 2, kPoints = 4, kTrade = 8 };
+  struct Span {
+    uint8_t kind;
+    absl::Time end;
+  };
   struct Prepared {
     absl::Time occurred;
-    absl::Time until;  // occurred + MaxDisplay(tier)
     int64_t index;
     Record::Tier tier;
     int points;
-    bool ended;
-    bool trade;             // TRADE_COMPLETED
     int counterparty = -1;  // number of its counterparty, -1 for none
   };
-  std::vector<Prepared> negatives_;
-  std::vector<Prepared> positives_;  // by (occurred, index), as PositivePoints walks them
-  // Per counterparty number: the pass (stamp_) that last counted a positive
-  // with it, and that positive's time; the pass that last saw it trade.
-  std::vector<uint64_t> counted_stamp_;
-  std::vector<uint64_t> trade_stamp_;
-  std::vector<absl::Time> last_counted_;
-  uint64_t stamp_ = 0;
+  struct Event {
+    absl::Time time;
+    int record;     // into records_
+    uint8_t kinds;  // SpanKind bits
+    int8_t delta;   // +1 entering, -1 leaving
+  };
+  // One counterparty's positives in kPoints, by (occurred, index); members
+  // now: [lo, hi); skip[i]: the first after i at least 30 days later.
+  struct Chain {
+    std::vector<int> positives;  // into records_
+    std::vector<uint32_t> skip;
+    uint32_t lo = 0, hi = 0;
+    int counted = 0;
+    bool dirty = false;
+  };
+
+  static absl::Duration MaxDisplayOf(const TierRule& rule) {
+    static const absl::Duration kByTier[] = {
+        Days(kTierRules[0].max_display_days), Days(kTierRules[1].max_display_days),
+        Days(kTierRules[2].max_display_days), Days(kTierRules[3].max_display_days)};
+    static_assert(std::size(kTierRules) == 4);
+    return kByTier[&rule - kTierRules];
+  }
+
+  void PrepareChains(size_t counterparties) {
+    chains_.resize(counterparties);
+    trades_by_counterparty_.assign(counterparties, 0);
+    static const absl::Duration kWindow = Days(kCounterpartyWindowDays);
+    for (int id : points_) {
+      if (records_[id].counterparty >= 0) chains_[records_[id].counterparty].positives.push_back(id);
+    }
+    for (Chain& chain : chains_) {
+      std::vector<int>& p = chain.positives;
+      std::sort(p.begin(), p.end(), [this](int a, int b) {
+        const Prepared& x = records_[a];
+        const Prepared& y = records_[b];
+        return x.occurred != y.occurred ? x.occurred < y.occurred : x.index < y.index;
+      });
+      chain.skip.resize(p.size());
+      for (size_t i = 0, j = 0; i < p.size(); ++i) {
+        j = std::max(j, i + 1);
+        while (j < p.size() && records_[p[j]].occurred - records_[p[i]].occurred < kWindow) ++j;
+        chain.skip[i] = static_cast<uint32_t>(j);
+      }
+    }
+  }
+
+  void Apply(const Event& e) {
+    const Prepared& p = records_[e.record];
+    if (e.kinds & kActive) {
+      active_[e.record] = e.delta > 0;
+      switch (p.tier) {
+        case Record::POSITIVE:
+          positive_count_ += e.delta;
+          break;
+        case Record::MINOR:
+          minor_count_ += e.delta;
+          break;
+        case Record::GENERAL:
+          general_count_ += e.delta;
+          break;
+        case Record::SERIOUS:
+          serious_count_ += e.delta;
+          break;
+        default:
+          break;
+      }
+      if (p.tier != Record::POSITIVE) penalty_ += e.delta * p.points;
+    }
+    if (e.kinds & kClean) negatives_in_clean_window_ += e.delta;
+    if (e.kinds & kPoints) {
+      if (p.counterparty < 0) {
+        counted_ += e.delta;  // counted individually
+      } else {
+        Chain& chain = chains_[p.counterparty];
+        // Runs enter and leave in (occurred, index) order: only the ends move.
+        (e.delta > 0 ? chain.hi : chain.lo) += 1;
+        if (!chain.dirty) dirty_.push_back(p.counterparty);
+        chain.dirty = true;
+      }
+    }
+    if (e.kinds & kTrade) {
+      int& n = trades_by_counterparty_[p.counterparty];
+      if (e.delta > 0 && n++ == 0) ++trade_counterparties_;
+      if (e.delta < 0 && --n == 0) --trade_counterparties_;
+    }
+  }
+
+  void RewalkDirtyChains() {
+    for (int c : dirty_) {
+      Chain& chain = chains_[c];
+      chain.dirty = false;
+      int counted = 0;
+      for (uint32_t i = chain.lo; i < chain.hi; i = chain.skip[i]) ++counted;
+      counted_ += counted - chain.counted;
+      chain.counted = counted;
+    }
+    dirty_.clear();
+  }
+
+  // Level and list membership now (the segment key).
+  Evaluation Current() const {
+    Evaluation ev;
+    const int positive_points =
+        std::min(counted_ * RuleOf(Record::POSITIVE)->points, kPositiveCapPoints);
+    ev.score = std::clamp(kBaseScore + positive_points + penalty_, kMinScore, kMaxScore);
+    ev.level = LevelOf(ev.score, general_count_, serious_count_);
+    ev.blacklisted = serious_count_ > 0;
+    ev.redlisted = ev.level == CreditProfile::A &&
+                   trade_counterparties_ >= kRedlistMinCounterparties &&
+                   negatives_in_clean_window_ == 0;
+    return ev;
+  }
+
+  // `ev` completed with the rest of Evaluate()'s fields (O(k log k); once per
+  // segment).
+  Evaluation WithDetails(Evaluation ev) const {
+    ev.positive_count = positive_count_;
+    ev.minor_count = minor_count_;
+    ev.general_count = general_count_;
+    ev.serious_count = serious_count_;
+    for (size_t id = 0; id < records_.size(); ++id) {
+      if (!active_[id]) continue;
+      const Prepared& p = records_[id];
+      ev.active.push_back(p.index);
+      if (p.tier == Record::SERIOUS && (ev.blacklist_record < 0 || p.index < ev.blacklist_record)) {
+        ev.blacklist_record = p.index;
+      }
+    }
+    std::sort(ev.active.begin(), ev.active.end());
+    return ev;
+  }
+
+  std::vector<Prepared> records_;
+  std::vector<Event> events_;
+  std::vector<int> points_;   // records with a kPoints span
+  std::vector<Chain> chains_;  // by counterparty number
+  std::vector<int> dirty_;     // counterparties whose run changed
+  std::vector<int> trades_by_counterparty_;  // active trades in the window
+  std::vector<bool> active_;                 // by record
+  int positive_count_ = 0, minor_count_ = 0, general_count_ = 0, serious_count_ = 0;
+  int penalty_ = 0;
+  int negatives_in_clean_window_ = 0;
+  int counted_ = 0;  // positives PositivePoints counts
+  int trade_counterparties_ = 0;
 };
 
 }  // namespace
 
 std::vector<StandingSegment> StandingFrom(const std::string& subject,
-                                          const std::vector<Record>& records, absl::Time from) {
+                                          std::span<const Record> records, absl::Time from) {
+  return StandingSweep(subject, records).From(from);
+}
+
+std::vector<StandingSegment> StandingFromByEvaluate(const std::string& subject,
+                                                    std::span<const Record> records,
+                                                    absl::Time from) {
   std::vector<absl::Time> times = {from};
   for (const Record& r : records) {
     if (r.subject() != subject) continue;
@@ -384,14 +547,15 @@ std::vector<StandingSegment> StandingFrom(const std::string& subject,
   }
   std::sort(times.begin(), times.end());
   times.erase(std::unique(times.begin(), times.end()), times.end());
-  StandingSweep sweep(subject, records);
   std::vector<StandingSegment> segments;
-  StandingSweep::Key last{};
   for (absl::Time t : times) {
-    const StandingSweep::Key key = sweep.At(t);
-    if (!segments.empty() && key == last) continue;
-    segments.push_back({t, Evaluate(subject, records, t)});
-    last = key;
+    Evaluation ev = Evaluate(subject, records, t);
+    if (!segments.empty() && ev.level == segments.back().evaluation.level &&
+        ev.blacklisted == segments.back().evaluation.blacklisted &&
+        ev.redlisted == segments.back().evaluation.redlisted) {
+      continue;
+    }
+    segments.push_back({t, std::move(ev)});
   }
   return segments;
 }

@@ -5,6 +5,7 @@
 #define MARKET_LEDGER_CREDIT_POLICY_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,7 @@ struct Evaluation {
 // Records without occurred_time or without a tier are never active. The
 // 30-day rule walks positives in (occurred_time, index) order and counts one
 // if the last counted positive with that counterparty is ≥ 30 days older.
-Evaluation Evaluate(const std::string& subject, const std::vector<Record>& records, absl::Time now);
+Evaluation Evaluate(const std::string& subject, std::span<const Record> records, absl::Time now);
 
 // The times at which `record` can change what Evaluate() returns for its
 // subject: its occurred_time, occurred_time + MaxDisplay(tier) and the ends of
@@ -94,8 +95,18 @@ struct StandingSegment {
 // starts at `from`, consecutive segments differ in level, blacklisted or
 // redlisted. Exact, not sampled: Evaluate() is constant between consecutive
 // ChangeTimes() of the records (see credit_policy.cc for the argument).
+// O(k log k) in the subject's k records (one sweep over the change times,
+// keeping Evaluate()'s sums incrementally) plus the size of the segments'
+// evaluations.
 std::vector<StandingSegment> StandingFrom(const std::string& subject,
-                                          const std::vector<Record>& records, absl::Time from);
+                                          std::span<const Record> records, absl::Time from);
+
+// The same segments by definition: Evaluate() at `from` and at every change
+// time after it, O(k) evaluations of O(k log k) each. For verifiers and tests
+// of StandingFrom(), not for serving.
+std::vector<StandingSegment> StandingFromByEvaluate(const std::string& subject,
+                                                    std::span<const Record> records,
+                                                    absl::Time from);
 
 }  // namespace market::ledger
 

@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "market/credit/v1/credit.pb.h"
 
@@ -516,6 +517,125 @@ TEST(StandingFromTest, SegmentsAgreeWithEvaluateOnRandomLedgers) {
   // The generator reaches both lists, so the comparison covers their rules.
   EXPECT_GT(redlisted_segments, 3);
   EXPECT_GT(blacklisted_segments, 3);
+}
+
+// Every field of two evaluations.
+void ExpectSameEvaluation(const Evaluation& got, const Evaluation& want, const std::string& where) {
+  EXPECT_EQ(got.score, want.score) << where;
+  EXPECT_EQ(got.level, want.level) << where;
+  EXPECT_EQ(got.blacklisted, want.blacklisted) << where;
+  EXPECT_EQ(got.redlisted, want.redlisted) << where;
+  EXPECT_EQ(got.positive_count, want.positive_count) << where;
+  EXPECT_EQ(got.minor_count, want.minor_count) << where;
+  EXPECT_EQ(got.general_count, want.general_count) << where;
+  EXPECT_EQ(got.serious_count, want.serious_count) << where;
+  EXPECT_EQ(got.active, want.active) << where;
+  EXPECT_EQ(got.blacklist_record, want.blacklist_record) << where;
+}
+
+void ExpectSameSegments(const std::vector<StandingSegment>& got,
+                        const std::vector<StandingSegment>& want, const std::string& where) {
+  ASSERT_EQ(got.size(), want.size()) << where;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].start, want[i].start) << where << " segment " << i;
+    ExpectSameEvaluation(got[i].evaluation, want[i].evaluation,
+                         absl::StrCat(where, " segment ", i));
+  }
+}
+
+// A random ledger of kSubject (and a few records of another subject) using
+// every rule: all tiers, tier overrides, repairs, expiries and withdrawals
+// (some of unknown or foreign indices), equal times, sub-second times, records
+// without a time, bursts of one counterparty, and records in the future.
+std::vector<Record> RandomLedger(uint64_t& seed, int n) {
+  auto next = [&seed](uint64_t m) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % m;
+  };
+  const Record::Type kTypes[] = {
+      Record::TRADE_COMPLETED, Record::TRADE_COMPLETED, Record::TRADE_COMPLETED,
+      Record::COMMENDATION,    Record::CLAIM_RESOLVED_ON_TIME, Record::CLAIM_REPLY_MISSED,
+      Record::LISTING_REMOVED, Record::CLAIM_UPHELD,    Record::FRAUD_CONFIRMED,
+      Record::SANCTION_OTHER};
+  const Record::Type kMeta[] = {Record::CREDIT_REPAIRED, Record::RECORD_EXPIRED,
+                                Record::RECORD_WITHDRAWN};
+  std::vector<Record> records;
+  std::vector<absl::Time> used;
+  for (int i = 0; i < n; ++i) {
+    Record& r = records.emplace_back();
+    r.set_index(i);
+    r.set_subject(next(25) == 0 ? "subjects/other" : kSubject);
+    if (i > 0 && next(10) == 0) {
+      r.set_type(kMeta[next(std::size(kMeta))]);
+      r.set_refers_to(next(8) == 0 ? 100'000 : static_cast<int64_t>(next(i)));
+      continue;
+    }
+    r.set_type(kTypes[next(std::size(kTypes))]);
+    if (r.type() == Record::SANCTION_OTHER || next(15) == 0) {
+      r.set_tier(static_cast<Record::Tier>(next(5)));  // TIER_UNSPECIFIED included
+    }
+    if (next(4) != 0) r.set_counterparty(absl::StrCat("subjects/b", next(next(2) ? 12 : 3)));
+    if (next(40) == 0) continue;  // no occurred_time: never active
+    absl::Time t;
+    if (!used.empty() && next(6) == 0) {
+      t = used[next(used.size())];  // the same instant as an earlier record
+    } else {
+      t = kNow - Days(static_cast<int64_t>(next(1300))) + absl::Hours(next(48)) +
+          absl::Nanoseconds(next(3) == 0 ? next(1'000'000'000) : 0);
+      if (next(20) == 0) t = kNow + Days(static_cast<int64_t>(next(200)));
+    }
+    used.push_back(t);
+    *r.mutable_occurred_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+        absl::ToUnixNanos(t));
+  }
+  return records;
+}
+
+// The sweep against the definition (Evaluate() at every change time): the
+// same segment starts and the same full evaluations, on ledgers up to 400
+// records.
+TEST(StandingFromTest, EqualsTheDefinitionOnRandomLedgers) {
+  uint64_t seed = 777;
+  for (int round = 0; round < 150; ++round) {
+    const int n = round % 10 == 9 ? 400 : 1 + round % 90;
+    std::vector<Record> records = RandomLedger(seed, n);
+    for (absl::Time from : {kNow - Days(400 + round), kNow, kNow + Days(round * 3)}) {
+      ExpectSameSegments(StandingFrom(kSubject, records, from),
+                         StandingFromByEvaluate(kSubject, records, from),
+                         absl::StrCat("round ", round, " from ", absl::FormatTime(from)));
+    }
+    if (HasFailure()) return;
+  }
+}
+
+// A busy seller (hundreds of trades with a few dozen buyers, level A and the
+// red list coming and going) against the definition.
+TEST(StandingFromTest, EqualsTheDefinitionForALongBusyHistory) {
+  Ledger ledger;
+  std::vector<Record> records;
+  int64_t counterfeit = -1;
+  for (int i = 0; i < 600; ++i) {
+    const absl::Duration ago = Days(1000) - absl::Hours(40) * i;
+    records.push_back(i < 250 && i % 47 == 0
+                          ? ledger.Add(Record::CLAIM_REPLY_MISSED, ago)
+                          : ledger.Add(Record::TRADE_COMPLETED, ago,
+                                       absl::StrCat("subjects/b", i % 37)));
+    // Blacklisted until 805 days ago; a repaired sanction never counts.
+    if (i == 100) records.push_back(ledger.Add(Record::FRAUD_CONFIRMED, Days(1900)));
+    if (i == 200) {
+      counterfeit = records.emplace_back(ledger.Add(Record::COUNTERFEIT_CONFIRMED, Days(500))).index();
+    }
+    if (i == 300) records.push_back(ledger.AddMeta(Record::CREDIT_REPAIRED, counterfeit));
+  }
+  const std::vector<StandingSegment> segs = StandingFrom(kSubject, records, kNow - Days(1000));
+  ExpectSameSegments(segs, StandingFromByEvaluate(kSubject, records, kNow - Days(1000)), "busy");
+  int redlisted = 0, blacklisted = 0;
+  for (const StandingSegment& s : segs) {
+    redlisted += s.evaluation.redlisted;
+    blacklisted += s.evaluation.blacklisted;
+  }
+  EXPECT_GT(redlisted, 0);  // the history reaches both lists
+  EXPECT_GT(blacklisted, 0);
 }
 
 }  // namespace

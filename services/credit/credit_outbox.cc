@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,26 +28,60 @@ absl::Time RecordedTime(const Record& r) {
   return FromTimestamp(r.has_recorded_time() ? r.recorded_time() : r.occurred_time());
 }
 
+absl::StatusOr<Record> ReadLeaf(Connection& c, int64_t index) {
+  MARKET_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT leaf FROM records WHERE idx = ?"));
+  MARKET_RETURN_IF_ERROR(st.Bind(1, index));
+  MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+  Record r;
+  if (!row || !r.ParseFromString(st.ColumnBlob(0))) {
+    return absl::DataLossError(absl::StrCat("corrupt record ", index));
+  }
+  r.set_index(index);
+  return r;
+}
+
 // The subject's records that can affect its standing at `now` or later (see
 // ledger::LongestEffect) plus every meta record that concludes another, in
-// index order; records of this transaction included.
+// index order; records of this transaction included. Each holds only what
+// the policy reads (index, subject, type, tier, occurred_time, counterparty,
+// refers_to), from the records_standing index (kStandingInputsSchema); a row
+// from before migration 5 is read from its leaf.
 absl::StatusOr<std::vector<Record>> RelevantRecords(Connection& c, const std::string& subject,
                                                     absl::Time now) {
   MARKET_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare("SELECT idx, leaf FROM records WHERE subject = ?1 AND (occurred > ?2 OR "
-                "concludes IS NOT NULL) ORDER BY idx"));
+      c.Prepare("SELECT idx, type, tier, occurred, occurred_nanos, concludes, counterparty "
+                "FROM records INDEXED BY records_standing WHERE subject = ?1 AND "
+                "(occurred > ?2 OR concludes IS NOT NULL) ORDER BY idx"));
   MARKET_RETURN_IF_ERROR(st.BindText(1, subject));
   MARKET_RETURN_IF_ERROR(st.Bind(2, absl::ToUnixMicros(now - ledger::LongestEffect())));
-  return sqlite::ReadAll<Record>(st, [](Statement& row) -> absl::StatusOr<Record> {
-    Record r;
-    if (!r.ParseFromString(row.ColumnBlob(1))) {
-      return absl::DataLossError(absl::StrCat("corrupt record ", row.ColumnInt64(0)));
+  std::vector<Record> records;
+  std::vector<size_t> from_leaf;  // positions of rows written before migration 5
+  for (;;) {
+    MARKET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    Record& r = records.emplace_back();
+    r.set_index(st.ColumnInt64(0));
+    if (st.ColumnIsNull(6)) {
+      from_leaf.push_back(records.size() - 1);
+      continue;
     }
-    r.set_index(row.ColumnInt64(0));
-    r.set_name(absl::StrCat(kRecordPrefix, r.index()));
-    return r;
-  });
+    r.set_subject(subject);
+    r.set_type(static_cast<Record::Type>(st.ColumnInt64(1)));
+    r.set_tier(static_cast<Record::Tier>(st.ColumnInt64(2)));
+    if (!st.ColumnIsNull(4)) {
+      // `occurred` is seconds * 10^6 + nanos / 1000 (InsertRecord).
+      const int64_t nanos = st.ColumnInt64(4);
+      r.mutable_occurred_time()->set_seconds((st.ColumnInt64(3) - nanos / 1000) / 1'000'000);
+      r.mutable_occurred_time()->set_nanos(static_cast<int32_t>(nanos));
+    }
+    if (!st.ColumnIsNull(5)) r.set_refers_to(st.ColumnInt64(5));
+    r.set_counterparty(st.ColumnText(6));
+  }
+  for (size_t i : from_leaf) {
+    MARKET_ASSIGN_OR_RETURN(records[i], ReadLeaf(c, records[i].index()));
+  }
+  return records;
 }
 
 absl::Status EnqueueRecordSnapshot(Connection& c, const Record& r) {
@@ -155,11 +190,11 @@ absl::Status UpdateSubject(Connection& c, const std::string& subject,
   // happened (the rows are replaced below).
   MARKET_RETURN_IF_ERROR(PublishDueListEntries(c, now, subject).status());
   MARKET_ASSIGN_OR_RETURN(std::vector<Record> records, RelevantRecords(c, subject, now));
-  std::vector<Record> before;
-  for (const Record& r : records) {
-    if (r.index() < first_new) before.push_back(r);
-  }
-  const Evaluation prev = ledger::Evaluate(subject, before, now);
+  // The records before this append: a prefix (index order), not a copy.
+  const auto appended_from = std::find_if(
+      records.begin(), records.end(), [first_new](const Record& r) { return r.index() >= first_new; });
+  const Evaluation prev = ledger::Evaluate(
+      subject, std::span<const Record>(records.begin(), appended_from), now);
   const std::vector<ledger::StandingSegment> segs = ledger::StandingFrom(subject, records, now);
   const common::v1::Role role = appended.back()->subject_role();
   MARKET_RETURN_IF_ERROR(EnqueueStandingSnapshot(c, subject, role, now, size, segs));

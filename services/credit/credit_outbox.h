@@ -62,6 +62,20 @@ CREATE TABLE standing_segments (
 CREATE INDEX standing_entries_due ON standing_segments(start_time) WHERE published = 0;
 )sql";
 
+// Migration 5 of credit.db: the columns of `records` the standing computation
+// reads besides type, tier, occurred and concludes, and an index holding all
+// of them, so an append reads its subject's records from the index alone
+// instead of each record's row and leaf. `counterparty` is '' for none and
+// NULL in rows written before migration 5 (their leaf is read instead);
+// `occurred_nanos` is occurred_time's nanos (`occurred` holds micros), NULL
+// without an occurred_time.
+inline constexpr char kStandingInputsSchema[] = R"sql(
+ALTER TABLE records ADD COLUMN counterparty TEXT;
+ALTER TABLE records ADD COLUMN occurred_nanos INTEGER;
+CREATE INDEX records_standing ON records(subject, idx, occurred, concludes, type, tier,
+                                         counterparty, occurred_nanos);
+)sql";
+
 // A row of standing_segments.
 struct StoredSegment {
   absl::Time start;

@@ -94,6 +94,8 @@ CREATE TABLE leaves (
       // The outbox (stats figures, list-entry webhooks) and each subject's
       // standing segments (credit_outbox.h).
       {4, std::string(outbox::kOutboxSchema) + kStandingSchema},
+      // What the standing computation reads, without the leaf (credit_outbox.h).
+      {5, kStandingInputsSchema},
   };
   return *migrations;
 }
@@ -163,7 +165,8 @@ absl::StatusOr<std::string> InsertRecord(Connection& c, const Record& stored) {
   std::string leaf = LeafBytes(stored);
   MARKET_ASSIGN_OR_RETURN(
       Statement ins, c.Prepare("INSERT INTO records(idx, leaf, event_id, subject, type, tier, "
-                               "occurred, concludes) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+                               "occurred, concludes, counterparty, occurred_nanos) "
+                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   MARKET_RETURN_IF_ERROR(ins.Bind(1, stored.index()));
   MARKET_RETURN_IF_ERROR(ins.BindBlob(2, leaf));
   MARKET_RETURN_IF_ERROR(ins.BindText(3, stored.event_id()));
@@ -174,6 +177,10 @@ absl::StatusOr<std::string> InsertRecord(Connection& c, const Record& stored) {
       7, stored.occurred_time().seconds() * 1'000'000 + stored.occurred_time().nanos() / 1000));
   bool meta = ledger::IsMetaType(stored.type()) && stored.has_refers_to();
   MARKET_RETURN_IF_ERROR(meta ? ins.Bind(8, stored.refers_to()) : ins.BindNull(8));
+  MARKET_RETURN_IF_ERROR(ins.BindText(9, stored.counterparty()));
+  MARKET_RETURN_IF_ERROR(stored.has_occurred_time()
+                             ? ins.Bind(10, static_cast<int64_t>(stored.occurred_time().nanos()))
+                             : ins.BindNull(10));
   absl::Status inserted = ins.Run();
   if (meta && absl::IsAlreadyExists(inserted)) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "RECORD_NOT_ACTIVE",
