@@ -63,7 +63,7 @@ class ProfileCredit final : public v1::CreditService::Service {
   int most_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class CreditClientTest : public ::testing::Test {
+class CreditStandingsTest : public ::testing::Test {
  protected:
   // Serves `service` and connects client_ to it.
   void Serve(ProfileCredit* service) {
@@ -81,7 +81,7 @@ class CreditClientTest : public ::testing::Test {
   std::unique_ptr<CreditClient> client_;
 };
 
-TEST_F(CreditClientTest, StandingsAsksEverySubjectAtOnce) {
+TEST_F(CreditStandingsTest, StandingsAsksEverySubjectAtOnce) {
   ProfileCredit credit(/*wait_for=*/2);
   Serve(&credit);
   std::vector<absl::StatusOr<ledger::CreditStanding>> got =
@@ -97,7 +97,7 @@ TEST_F(CreditClientTest, StandingsAsksEverySubjectAtOnce) {
   EXPECT_FALSE(got[1]->blacklisted);
 }
 
-TEST_F(CreditClientTest, StandingsMapsEachAnswerAsStandingDoes) {
+TEST_F(CreditStandingsTest, StandingsMapsEachAnswerAsStandingDoes) {
   ProfileCredit credit(/*wait_for=*/1);
   Serve(&credit);
   std::vector<absl::StatusOr<ledger::CreditStanding>> got =
