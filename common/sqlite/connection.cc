@@ -177,6 +177,13 @@ absl::Status Connection::Exec(absl::string_view sql) {
   return status;
 }
 
+absl::Status Connection::BeforeCommit(std::function<absl::Status(Connection&)> fn) {
+  std::vector<internal::ConnectionState::Deferred>* list = state_->deferred();
+  if (list == nullptr) return fn(*this);
+  list->push_back(std::move(fn));
+  return absl::OkStatus();
+}
+
 int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(raw()); }
 
 int64_t Connection::Changes() const { return sqlite3_changes64(raw()); }

@@ -253,10 +253,29 @@ size_t Database::RunTransaction(std::span<PendingWrite* const> batch, size_t beg
     for (size_t i = begin; i < batch.size(); ++i) batch[i]->result = status;
     return batch.size();
   }
+  // Connection::BeforeCommit work of the applied writes, in order, each
+  // with the write that deferred it.
+  std::vector<internal::ConnectionState::Deferred> deferred;
+  std::vector<PendingWrite*> deferred_by;
+  struct Collect {
+    internal::ConnectionState& state;
+    ~Collect() { state.set_deferred(nullptr); }
+  } collect{*connection.state_};
+  collect.state.set_deferred(&deferred);
+  // Settles every applied write but `failed` with ABORTED after the whole
+  // transaction was rolled back because of `failed`'s `status`.
   std::vector<PendingWrite*> applied;
+  auto abort_applied = [&](PendingWrite* failed, const absl::Status& status) {
+    for (PendingWrite* other : applied) {
+      if (other == failed) continue;
+      other->result = absl::AbortedError(absl::StrCat(
+          "sqlite: transaction rolled back by another write's error: ", status.message()));
+    }
+  };
   for (size_t i = begin; i < batch.size(); ++i) {
     PendingWrite* write = batch[i];
     writes_.fetch_add(1, std::memory_order_relaxed);
+    const size_t mark = deferred.size();
     absl::Status status = RunInSavepoint(connection, *write->fn);
     if (!connection.InTransaction()) {
       // The transaction ended inside this function: SQLite rolled it back
@@ -268,23 +287,32 @@ size_t Database::RunTransaction(std::span<PendingWrite* const> batch, size_t beg
               "sqlite: write outcome unknown: another Write function ended the transaction");
         }
       } else {
-        for (PendingWrite* other : applied) {
-          other->result = absl::AbortedError(absl::StrCat(
-              "sqlite: transaction rolled back by another write's error: ", status.message()));
-        }
+        abort_applied(nullptr, status);
       }
       write->result = std::move(status);
       return i + 1;  // The rest run in a new transaction.
     }
     if (status.ok()) {
       applied.push_back(write);
+      deferred_by.resize(deferred.size(), write);
     } else {
+      deferred.resize(mark);  // its savepoint was rolled back
       write->result = std::move(status);
     }
   }
   if (applied.empty()) {
     Control(connection, "ROLLBACK").IgnoreError();
     return batch.size();
+  }
+  collect.state.set_deferred(nullptr);  // deferred work runs at once from here
+  for (size_t k = 0; k < deferred.size(); ++k) {
+    absl::Status status = deferred[k](connection);
+    if (!status.ok()) {
+      if (connection.InTransaction()) Control(connection, "ROLLBACK").IgnoreError();
+      abort_applied(deferred_by[k], status);
+      deferred_by[k]->result = std::move(status);
+      return batch.size();
+    }
   }
   absl::Status commit = Control(connection, "COMMIT");
   if (!commit.ok() && connection.InTransaction()) Control(connection, "ROLLBACK").IgnoreError();

@@ -235,6 +235,99 @@ TEST_F(DatabaseTest, FailingWriteInBatchRollsBackOnlyItsOwnChanges) {
   EXPECT_EQ(after.writes - before.writes, 2u);
 }
 
+// Runs `fns` as one batch: a blocked leader write holds the committer until
+// all of them are queued. Returns their results in order.
+std::vector<absl::Status> RunAsOneBatch(Database& db, const std::vector<Database::Fn>& fns) {
+  absl::Notification leader_running, release_leader;
+  std::thread leader([&] {
+    db.Write([&](Connection&) {
+        leader_running.Notify();
+        release_leader.WaitForNotification();
+        return absl::OkStatus();
+      }).IgnoreError();
+  });
+  leader_running.WaitForNotification();
+  std::vector<absl::Status> results(fns.size());
+  std::vector<std::thread> writers;
+  for (size_t i = 0; i < fns.size(); ++i) {
+    // Queued one after another, so the batch runs them in this order.
+    writers.emplace_back([&, i] { results[i] = db.Write(fns[i]); });
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (db.QueuedWrites() < static_cast<int>(i + 1) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+  release_leader.Notify();
+  leader.join();
+  for (std::thread& writer : writers) writer.join();
+  return results;
+}
+
+TEST_F(DatabaseTest, BeforeCommitWorkRunsAfterEveryFunctionOfTheBatchInOrder) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenDb());
+  absl::StatusOr<int64_t> seen_by_second = -1;
+  std::vector<absl::Status> results = RunAsOneBatch(
+      *db, {[](Connection& c) {
+              return c.BeforeCommit([](Connection& c2) { return InsertItem(c2, "a-deferred"); });
+            },
+            [&](Connection& c) -> absl::Status {
+              MARKET_RETURN_IF_ERROR(InsertItem(c, "b"));
+              seen_by_second = QueryInt(c, "SELECT count(*) FROM items WHERE name LIKE '%deferred'");
+              return c.BeforeCommit([](Connection& c2) -> absl::Status {
+                // The first function's deferred row is already there.
+                MARKET_ASSIGN_OR_RETURN(int64_t a, QueryInt(c2, "SELECT id FROM items WHERE "
+                                                                "name = 'a-deferred'"));
+                return InsertItem(c2, "b-deferred", absl::StrCat(a));
+              });
+            }});
+  EXPECT_OK(results[0]);
+  EXPECT_OK(results[1]);
+  EXPECT_THAT(seen_by_second, IsOkAndHolds(0));
+  EXPECT_THAT(ReadNames(*db), IsOkAndHolds(ElementsAre("a-deferred", "b", "b-deferred")));
+}
+
+TEST_F(DatabaseTest, BeforeCommitWorkOfAFailingWriteIsDropped) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenDb());
+  std::vector<absl::Status> results = RunAsOneBatch(
+      *db, {[](Connection& c) -> absl::Status {
+              MARKET_RETURN_IF_ERROR(
+                  c.BeforeCommit([](Connection& c2) { return InsertItem(c2, "dropped"); }));
+              return absl::InvalidArgumentError("rejected");
+            },
+            [](Connection& c) {
+              return c.BeforeCommit([](Connection& c2) { return InsertItem(c2, "kept"); });
+            }});
+  EXPECT_THAT(results[0], StatusIs(absl::StatusCode::kInvalidArgument, "rejected"));
+  EXPECT_OK(results[1]);
+  EXPECT_THAT(ReadNames(*db), IsOkAndHolds(ElementsAre("kept")));
+}
+
+TEST_F(DatabaseTest, FailingBeforeCommitWorkRollsBackTheWholeTransaction) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenDb());
+  std::vector<absl::Status> results = RunAsOneBatch(
+      *db, {[](Connection& c) { return InsertItem(c, "first"); },
+            [](Connection& c) -> absl::Status {
+              MARKET_RETURN_IF_ERROR(InsertItem(c, "second"));
+              return c.BeforeCommit(
+                  [](Connection&) { return absl::DataLossError("deferred work failed"); });
+            }});
+  EXPECT_THAT(results[0], StatusIs(absl::StatusCode::kAborted, HasSubstr("deferred work failed")));
+  EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kDataLoss, "deferred work failed"));
+  EXPECT_THAT(ReadNames(*db), IsOkAndHolds(IsEmpty()));
+  // The writer is usable afterwards.
+  EXPECT_OK(db->Write([](Connection& c) { return InsertItem(c, "after"); }));
+  EXPECT_THAT(ReadNames(*db), IsOkAndHolds(ElementsAre("after")));
+}
+
+TEST_F(DatabaseTest, BeforeCommitOutsideAWriteRunsAtOnce) {
+  ASSERT_OK_AND_ASSIGN(Connection c, Connection::Open(":memory:"));
+  ASSERT_OK(c.Exec("CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, data BLOB)"));
+  ASSERT_OK(c.BeforeCommit([](Connection& c2) { return InsertItem(c2, "now"); }));
+  EXPECT_THAT(NamesIn(c), IsOkAndHolds(ElementsAre("now")));
+  EXPECT_THAT(c.BeforeCommit([](Connection&) { return absl::InternalError("x"); }),
+              StatusIs(absl::StatusCode::kInternal, "x"));
+}
+
 TEST_F(DatabaseTest, UniqueViolationReturnsAlreadyExists) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenDb());
   absl::Status first = db->Write([](Connection& c) { return InsertItem(c, "same"); });

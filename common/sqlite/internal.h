@@ -6,12 +6,17 @@
 #include <sqlite3.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+
+namespace market::sqlite {
+class Connection;
+}  // namespace market::sqlite
 
 namespace market::sqlite::internal {
 
@@ -46,12 +51,20 @@ class ConnectionState {
   // Keeps a reset statement for reuse, or finalizes it when the cache is full.
   void ReturnToCache(std::string sql, sqlite3_stmt* stmt);
 
+  // Work a Write() function deferred to just before its batch commits
+  // (Connection::BeforeCommit): collected while Database points this at its
+  // list, run at once otherwise (nullptr).
+  using Deferred = std::function<absl::Status(Connection&)>;
+  std::vector<Deferred>* deferred() const { return deferred_; }
+  void set_deferred(std::vector<Deferred>* list) { deferred_ = list; }
+
  private:
   static constexpr size_t kMaxCached = 128;
 
   sqlite3* db_;
   std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
   size_t idle_count_ = 0;
+  std::vector<Deferred>* deferred_ = nullptr;
 };
 
 }  // namespace market::sqlite::internal

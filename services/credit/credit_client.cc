@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/completion_queue.h"
 #include "market/credit/v1/credit.grpc.pb.h"
 
 namespace market::credit {
@@ -23,15 +24,12 @@ outbox::Relay::Deliverer CreditDeliverer(std::shared_ptr<grpc::Channel> channel,
   };
 }
 
-CreditClient::CreditClient(std::shared_ptr<grpc::Channel> channel, client::TokenSource token)
-    : token_(std::move(token)), stub_(v1::CreditService::NewStub(channel)) {}
+namespace {
 
-absl::StatusOr<ledger::CreditStanding> CreditClient::Standing(const std::string& subject) const {
-  v1::GetCreditProfileRequest req;
-  req.set_name(absl::StrCat(subject, "/creditProfile"));
-  v1::CreditProfile profile;
-  absl::Status s = client::CallAsService(
-      token_, [&](grpc::ClientContext* ctx) { return stub_->GetCreditProfile(ctx, req, &profile); });
+// A GetCreditProfile answer (`s`, `profile`) as `subject`'s standing.
+absl::StatusOr<ledger::CreditStanding> ToStanding(const std::string& subject,
+                                                  const absl::Status& s,
+                                                  const v1::CreditProfile& profile) {
   ledger::CreditStanding standing;
   standing.subject = subject;
   if (absl::IsNotFound(s)) return standing;
@@ -40,6 +38,66 @@ absl::StatusOr<ledger::CreditStanding> CreditClient::Standing(const std::string&
   standing.redlisted = profile.redlisted();
   standing.blacklist_record = profile.blacklist_record();
   return standing;
+}
+
+v1::GetCreditProfileRequest ProfileRequest(const std::string& subject) {
+  v1::GetCreditProfileRequest req;
+  req.set_name(absl::StrCat(subject, "/creditProfile"));
+  return req;
+}
+
+}  // namespace
+
+CreditClient::CreditClient(std::shared_ptr<grpc::Channel> channel, client::TokenSource token)
+    : token_(std::move(token)), stub_(v1::CreditService::NewStub(channel)) {}
+
+absl::StatusOr<ledger::CreditStanding> CreditClient::Standing(const std::string& subject) const {
+  v1::GetCreditProfileRequest req = ProfileRequest(subject);
+  v1::CreditProfile profile;
+  absl::Status s = client::CallAsService(
+      token_, [&](grpc::ClientContext* ctx) { return stub_->GetCreditProfile(ctx, req, &profile); });
+  return ToStanding(subject, s, profile);
+}
+
+std::vector<absl::StatusOr<ledger::CreditStanding>> CreditClient::Standings(
+    const std::vector<std::string>& subjects) const {
+  absl::StatusOr<std::string> bearer = token_();
+  if (!bearer.ok()) {
+    return std::vector<absl::StatusOr<ledger::CreditStanding>>(
+        subjects.size(), client::PeerError("credit standing", bearer.status()));
+  }
+  // All in flight on one completion queue drained by this thread: no
+  // callback threads.
+  struct Ask {
+    grpc::ClientContext ctx;
+    v1::CreditProfile profile;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::CreditProfile>> reader;
+  };
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<Ask>> asks;
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    auto ask = std::make_unique<Ask>();
+    ask->ctx.AddMetadata("authorization", absl::StrCat("Bearer ", *bearer));
+    ask->ctx.set_deadline(std::chrono::system_clock::now() + client::kPeerDeadline);
+    ask->reader = stub_->AsyncGetCreditProfile(&ask->ctx, ProfileRequest(subjects[i]), &cq);
+    ask->reader->Finish(&ask->profile, &ask->status, reinterpret_cast<void*>(i));
+    asks.push_back(std::move(ask));
+  }
+  void* tag = nullptr;
+  bool ok = false;
+  for (size_t done = 0; done < asks.size() && cq.Next(&tag, &ok); ++done) {
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  std::vector<absl::StatusOr<ledger::CreditStanding>> out;
+  out.reserve(subjects.size());
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    out.push_back(
+        ToStanding(subjects[i], FromGrpcStatus(asks[i]->status), asks[i]->profile));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<v1::CreditListEntry>> CreditClient::ListEntries(bool black) const {

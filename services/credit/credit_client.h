@@ -46,6 +46,12 @@ class CreditClient {
   // does not know (NOT_FOUND) is on no list.
   absl::StatusOr<ledger::CreditStanding> Standing(const std::string& subject) const;
 
+  // Standing() of every subject, asked concurrently (one GetCreditProfile
+  // each, all in flight at once on the async stub): the answers in the
+  // order of `subjects`, each as Standing() would give it.
+  std::vector<absl::StatusOr<ledger::CreditStanding>> Standings(
+      const std::vector<std::string>& subjects) const;
+
   // Every entry of the black list (`black`) or of the red list, all pages.
   absl::StatusOr<std::vector<v1::CreditListEntry>> ListEntries(bool black) const;
 
@@ -53,6 +59,10 @@ class CreditClient {
   client::TokenSource token_;
   std::unique_ptr<v1::CreditService::Stub> stub_;
 };
+
+// CreditClient::Standings as a function (wired like ledger::CreditStandingLookup).
+using CreditStandingsLookup = std::function<std::vector<absl::StatusOr<ledger::CreditStanding>>(
+    const std::vector<std::string>& subjects)>;
 
 // Every entry of the black list (true) or the red list (false).
 using CreditListSource =

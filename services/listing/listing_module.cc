@@ -13,7 +13,8 @@ absl::StatusOr<ListingModule> OpenListingModule(const std::string& data_dir, con
                                                 std::shared_ptr<auth::SuspensionChecker> suspension,
                                                 server::Metrics* metrics,
                                                 ledger::CreditStandingLookup standing,
-                                                credit::CreditListSource lists) {
+                                                credit::CreditListSource lists,
+                                                credit::CreditStandingsLookup standings) {
   MARKET_RETURN_IF_ERROR(config::EnsureDir(data_dir + "/listing"));
   MARKET_ASSIGN_OR_RETURN(std::string secret, config::LoadOrCreateSecret(
                                                   data_dir + "/listing/page-token-hmac.key", 32));
@@ -30,7 +31,8 @@ absl::StatusOr<ListingModule> OpenListingModule(const std::string& data_dir, con
                    .verifier = std::move(verifier),
                    .suspension = std::move(suspension),
                    .metrics = metrics,
-                   .credit = standing};
+                   .credit = standing,
+                   .credit_standings = std::move(standings)};
   MARKET_ASSIGN_OR_RETURN(m.listings, ListingServiceImpl::Create(deps));
   MARKET_ASSIGN_OR_RETURN(m.orders, OrderServiceImpl::Create(deps));
   MARKET_ASSIGN_OR_RETURN(m.items, ItemServiceImpl::Create(deps));

@@ -47,7 +47,8 @@ absl::StatusOr<ListingModule> OpenListingModule(const std::string& data_dir, con
                                                 std::shared_ptr<auth::SuspensionChecker> suspension,
                                                 server::Metrics* metrics,
                                                 ledger::CreditStandingLookup standing = nullptr,
-                                                credit::CreditListSource lists = nullptr);
+                                                credit::CreditListSource lists = nullptr,
+                                                credit::CreditStandingsLookup standings = nullptr);
 
 }  // namespace market::listing
 

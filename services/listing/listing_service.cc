@@ -210,6 +210,26 @@ absl::Status ListingRpcBase::CheckCredit(const std::string& subject, Role role,
   return ledger::CheckRestriction(deps_.credit, subject, role, action);
 }
 
+absl::Status ListingRpcBase::CheckCredits(const std::vector<CreditCheck>& checks) const {
+  if (!deps_.credit || !deps_.credit_standings) {
+    for (const CreditCheck& check : checks) {
+      MARKET_RETURN_IF_ERROR(CheckCredit(check.subject, check.role, check.action));
+    }
+    return absl::OkStatus();
+  }
+  std::vector<std::string> subjects;
+  for (const CreditCheck& check : checks) subjects.push_back(check.subject);
+  std::vector<absl::StatusOr<ledger::CreditStanding>> standings = deps_.credit_standings(subjects);
+  if (standings.size() != checks.size()) {
+    return absl::UnavailableError("credit standing: wrong number of answers");
+  }
+  for (size_t i = 0; i < checks.size(); ++i) {
+    MARKET_RETURN_IF_ERROR(standings[i].status());
+    MARKET_RETURN_IF_ERROR(ledger::CheckRestriction(checks[i].role, checks[i].action, *standings[i]));
+  }
+  return absl::OkStatus();
+}
+
 grpc::Status ListingServiceImpl::CreateListing(grpc::ServerContext* ctx,
                                                const v1::CreateListingRequest* req,
                                                v1::Listing* resp) {

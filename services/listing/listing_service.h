@@ -36,6 +36,10 @@ struct ListingDeps {
   // publish, place and accept orders). Unset: no credit restrictions (a
   // listing service without a credit service; both binaries set it).
   ledger::CreditStandingLookup credit;
+  // Several subjects' standings at once (credit::CreditClient::Standings),
+  // for an action restricted for two parties (PlaceOrder). Unset: `credit`
+  // is asked for one after the other.
+  credit::CreditStandingsLookup credit_standings;
 };
 
 std::vector<auth::RpcPolicy> ListingPolicies();
@@ -62,6 +66,14 @@ class ListingRpcBase {
   // ledger::CheckRestriction through deps_.credit (OK when unset).
   absl::Status CheckCredit(const std::string& subject, common::v1::Role role,
                            ledger::RestrictedAction action) const;
+  // CheckCredit of every check, the standings asked concurrently through
+  // deps_.credit_standings when set; the first failing check's error.
+  struct CreditCheck {
+    std::string subject;
+    common::v1::Role role;
+    ledger::RestrictedAction action;
+  };
+  absl::Status CheckCredits(const std::vector<CreditCheck>& checks) const;
 
   ListingDeps deps_;
   PageTokenCodec pages_;

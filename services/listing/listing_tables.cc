@@ -236,11 +236,11 @@ absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t ve
       c.Prepare(insert ? "INSERT INTO listings(market, seller, category, state, price_fen, "
                          "condition_rank, publish_us, appraisal_valid_until_us, item, create_us, "
                          "version, data, name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                         "?11, ?12, ?13)"
+                         "?11, ?12, ?13) RETURNING id"
                        : "UPDATE listings SET market = ?1, seller = ?2, category = ?3, "
                          "state = ?4, price_fen = ?5, condition_rank = ?6, publish_us = ?7, "
                          "appraisal_valid_until_us = ?8, item = ?9, create_us = ?10, "
-                         "version = ?11, data = ?12 WHERE name = ?13"));
+                         "version = ?11, data = ?12 WHERE name = ?13 RETURNING id"));
   MARKET_RETURN_IF_ERROR(st.BindText(1, MarketOf(l.name())));
   MARKET_RETURN_IF_ERROR(st.BindText(2, l.seller()));
   MARKET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(l.category())));
@@ -254,15 +254,19 @@ absl::StatusOr<v1::Listing> SaveListing(Connection& c, v1::Listing l, int64_t ve
   MARKET_RETURN_IF_ERROR(st.Bind(11, version));
   MARKET_RETURN_IF_ERROR(st.BindBlob(12, l.SerializeAsString()));
   MARKET_RETURN_IF_ERROR(st.BindText(13, l.name()));
-  absl::Status s = st.Run();
-  if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat(l.name(), " exists"));
-  MARKET_RETURN_IF_ERROR(s);
-  // The search index row shares the listing's id.
-  MARKET_ASSIGN_OR_RETURN(Statement id, c.Prepare("SELECT id FROM listings WHERE name = ?"));
-  MARKET_RETURN_IF_ERROR(id.BindText(1, l.name()));
-  MARKET_ASSIGN_OR_RETURN(bool found, id.Step());
-  if (!found) return absl::InternalError("listing vanished in its own transaction");
-  MARKET_RETURN_IF_ERROR(IndexListingText(c, id.ColumnInt64(0), l.title(), l.description()));
+  absl::StatusOr<bool> saved = st.Step();
+  if (absl::IsAlreadyExists(saved.status())) {
+    return absl::AlreadyExistsError(absl::StrCat(l.name(), " exists"));
+  }
+  MARKET_RETURN_IF_ERROR(saved.status());
+  if (!*saved) return absl::InternalError(absl::StrCat(l.name(), " vanished in its own transaction"));
+  // The search index row shares the listing's id. It is written once per
+  // commit batch (BeforeCommit): the gram postings are an FTS5 table, which
+  // would otherwise flush a new segment at every write's savepoint.
+  MARKET_RETURN_IF_ERROR(c.BeforeCommit(
+      [id = st.ColumnInt64(0), title = l.title(), description = l.description()](Connection& c2) {
+        return IndexListingText(c2, id, title, description);
+      }));
   MARKET_RETURN_IF_ERROR(IndexListingPhotos(c, l));
   MARKET_RETURN_IF_ERROR(EnqueueListingFigures(c, l, version));
   l.set_etag(VersionEtag(version));

@@ -30,7 +30,8 @@ int Serve(const server::BinaryOptions& flags, const market::Clock* clock, server
       flags.data_dir, clock, [subjects](const std::string& s) { return subjects->GetSubject(s); },
       identity->verifier, identity->suspension, &metrics,
       [credit](const std::string& s) { return credit->Standing(s); },
-      [credit](bool black) { return credit->ListEntries(black); });
+      [credit](bool black) { return credit->ListEntries(black); },
+      [credit](const std::vector<std::string>& s) { return credit->Standings(s); });
   if (!module.ok()) return server::FailStart(module.status());
 
   market::outbox::Relay relay(

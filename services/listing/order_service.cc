@@ -16,6 +16,7 @@
 #include "services/credit/credit_events.h"
 #include "services/listing/listing_rules.h"
 #include "services/listing/listing_service.h"
+#include "services/listing/listing_figures.h"
 #include "services/listing/listing_tables.h"
 #include "services/listing/order_lifecycle.h"
 #include "services/stats/stats_events.h"
@@ -62,14 +63,12 @@ std::string MarketOfOrder(const std::string& name) {
 // in the caller's transaction (stats_events.h).
 absl::Status EnqueueStatsEvent(Connection& c, const v1::Order& o,
                                stats::v1::TradeEvent::Kind kind, absl::Time now) {
-  MARKET_ASSIGN_OR_RETURN(std::optional<MarketRow> m, LoadMarket(c, MarketOfOrder(o.name())));
+  MARKET_ASSIGN_OR_RETURN(MarketFigures m, LoadMarketFigures(c, MarketOfOrder(o.name())));
   stats::v1::TradeEvent e;
   e.set_kind(kind);
   e.set_order(o.name());
-  if (m.has_value()) {
-    e.set_region_code(m->market.region_code());
-    e.set_market_operator(m->market.operator_());
-  }
+  e.set_region_code(std::move(m.region_code));
+  e.set_market_operator(std::move(m.market_operator));
   e.set_category(o.category());
   e.set_seller(o.seller());
   e.set_buyer(o.buyer());
@@ -127,11 +126,11 @@ grpc::Status OrderServiceImpl::PlaceOrder(grpc::ServerContext* ctx,
     // a missing listing or one's own fails inside it.
     MARKET_ASSIGN_OR_RETURN(std::optional<std::string> seller,
                             ListingSeller(req->listing(), nullptr));
+    // Both asked at once (one round trip's latency, not two).
     if (seller.has_value() && *seller != caller.subject) {
-      MARKET_RETURN_IF_ERROR(CheckCredit(caller.subject, common::v1::BUYER,
-                                         ledger::RestrictedAction::kPlaceOrder));
-      MARKET_RETURN_IF_ERROR(
-          CheckCredit(*seller, common::v1::SELLER, ledger::RestrictedAction::kAcceptOrder));
+      MARKET_RETURN_IF_ERROR(CheckCredits(
+          {{caller.subject, common::v1::BUYER, ledger::RestrictedAction::kPlaceOrder},
+           {*seller, common::v1::SELLER, ledger::RestrictedAction::kAcceptOrder}}));
     }
     auto run = [&](Connection& c) -> absl::StatusOr<v1::Order> {
       MARKET_ASSIGN_OR_RETURN(ListingRow row,

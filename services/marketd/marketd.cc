@@ -81,7 +81,10 @@ absl::StatusOr<std::unique_ptr<Marketd>> Marketd::Start(const MarketdOptions& op
       m->listing_, listing::OpenListingModule(
                        options.data_dir, clock, subjects, verifier, m->identity_.suspension,
                        &m->metrics_, standing,
-                       [peers](bool black) { return peers->Credit().ListEntries(black); }));
+                       [peers](bool black) { return peers->Credit().ListEntries(black); },
+                       [peers](const std::vector<std::string>& s) {
+                         return peers->Credit().Standings(s);
+                       }));
   MARKET_ASSIGN_OR_RETURN(m->appraisal_, appraisal::OpenAppraisalModule(
                                              options.data_dir, clock, subjects,
                                              [peers](const std::string& l) {
