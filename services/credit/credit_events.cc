@@ -11,7 +11,9 @@ absl::Status EnqueueCreditEvent(sqlite::Connection& c, const std::string& event_
   record.set_event_id(event_id);
   v1::RecordEventRequest req;
   *req.mutable_record() = std::move(record);
-  return outbox::Enqueue(c, outbox::Event{event_id, kCreditDestination, req.SerializeAsString()},
+  return outbox::Enqueue(c,
+                         outbox::Event{event_id, kCreditDestination, req.SerializeAsString(),
+                                       req.record().reference()},
                          now);
 }
 

@@ -94,6 +94,7 @@ CREATE TABLE leaves (
       // The outbox (stats figures, list-entry webhooks) and each subject's
       // standing segments (credit_outbox.h).
       {4, std::string(outbox::kOutboxSchema) + kStandingSchema},
+      {5, outbox::kOutboxOrderingSchema},  // per-key delivery order
   };
   return *migrations;
 }
