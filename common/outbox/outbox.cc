@@ -1,7 +1,6 @@
 #include "common/outbox/outbox.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -194,8 +193,9 @@ absl::Status HoldSuccessors(sqlite::Connection& c, const PendingEvent& e,
 }
 
 // The due events of a pass as chains of indexes into `due`: each key's
-// events in id order, each event without a key alone; ordered by their first
-// event. Held events are left out.
+// events in id order, each event without a key alone. Held events are left
+// out. The longest chains come first (then by their first event), so that
+// one started last does not keep the pass waiting.
 std::vector<std::vector<size_t>> Chains(const std::vector<PendingEvent>& due) {
   std::vector<std::vector<size_t>> chains;
   std::map<std::pair<std::string_view, std::string_view>, size_t> by_key;
@@ -210,6 +210,8 @@ std::vector<std::vector<size_t>> Chains(const std::vector<PendingEvent>& due) {
     if (added) chains.emplace_back();
     chains[it->second].push_back(i);
   }
+  std::stable_sort(chains.begin(), chains.end(),
+                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
   return chains;
 }
 
@@ -355,24 +357,40 @@ absl::StatusOr<Relay::Pass> Relay::RunPass(bool background) {
                           ReadDue(*db_, clock_->Now(), options_.batch));
   Pass pass;
   pass.full = due.size() == static_cast<size_t>(options_.batch);
-  // attempts[i] is written only by the lane that took event i's chain; a
-  // chain ends at its first failure (its key's later events wait), and a
-  // background pass stops taking events when Stop() is called, leaving the
-  // rest empty.
+  // attempts[i] is written only by the lane that took event i; a chain ends
+  // at its first failure (its key's later events wait), and a background
+  // pass stops taking events when Stop() is called, leaving the rest empty.
   const std::vector<std::vector<size_t>> chains = Chains(due);
   std::vector<std::optional<Attempt>> attempts(due.size());
-  std::atomic<size_t> next{0};
+  // Events ready to go, as (chain, position): at first each chain's head;
+  // an event delivered puts its chain's next one at the front (the longest
+  // chains' continuations first), so lanes stay busy while chains wait for
+  // their predecessors. A lane waits while others' deliveries may still
+  // make events ready.
+  absl::Mutex ready_mu;
+  std::deque<std::pair<size_t, size_t>> ready;
+  int in_flight = 0;
+  for (size_t k = 0; k < chains.size(); ++k) ready.emplace_back(k, 0);
   auto lane = [&] {
     while (true) {
-      size_t k = next.fetch_add(1);
-      if (k >= chains.size()) return;
-      for (size_t i : chains[k]) {
-        if (background && StopRequested()) return;
-        absl::Status result = Deliver(deliverers_, due[i]);
-        const bool ok = result.ok();
-        attempts[i] = Attempt{std::move(result), clock_->Now()};
-        if (!ok) break;
+      std::pair<size_t, size_t> job;
+      {
+        absl::MutexLock lock(&ready_mu);
+        auto more = [&] { return !ready.empty() || in_flight == 0; };
+        ready_mu.Await(absl::Condition(&more));
+        if (ready.empty() || (background && StopRequested())) return;
+        job = ready.front();
+        ready.pop_front();
+        ++in_flight;
       }
+      const auto [k, pos] = job;
+      const size_t i = chains[k][pos];
+      absl::Status result = Deliver(deliverers_, due[i]);
+      const bool ok = result.ok();
+      attempts[i] = Attempt{std::move(result), clock_->Now()};
+      absl::MutexLock lock(&ready_mu);
+      --in_flight;
+      if (ok && pos + 1 < chains[k].size()) ready.emplace_front(k, pos + 1);
     }
   };
   const int lanes = static_cast<int>(std::min<size_t>(chains.size(), options_.concurrency));
