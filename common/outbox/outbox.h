@@ -117,8 +117,9 @@ absl::Duration RetryDelay(const RelayOptions& options, int attempts, const std::
 // named by its destination. A pass reads the oldest due events (by id) and
 // groups them into chains: the events of one (destination, ordering key), in
 // id order, and each event without a key alone. Up to options.concurrency
-// chains are delivered at once, each by one thread event after event, a
-// failure ending the chain for the pass; when all are done the pass records
+// events are delivered at once, at most one of a chain: a chain's next event
+// is ready when its predecessor was delivered, and a failure ends the chain
+// for the pass; when all are done the pass records
 // every outcome in one transaction. Thread-safe; passes are serialized, so an
 // event is never handed to two deliverers at once. Delivery is at least once:
 // an event delivered but not yet marked when the process stops (or when the
