@@ -11,7 +11,12 @@
 //     measures the disk's fsync, not the outbox.)
 //  2. The relay's own bookkeeping per event (receivers answering at once):
 //     a relay pass records all its outcomes in one transaction, against a
-//     Write() per event (the relay before), measured in the same run.
+//     Write() per event (the relay before), measured in the same run; events
+//     without an ordering key, each with its own, and ten keys' events.
+//  3. Relay throughput with a receiver taking 1 ms a call: events per second
+//     without keys, with a key each, 3 consecutive events a key, and with 10
+//     or 2 keys (a key's events go one at a time, so ordering costs what the
+//     keys serialize).
 //
 //   outbox_bench            1,000 transactions a case, 1,000 relay events (~30 s)
 //   outbox_bench --smoke    a few hundred of each (a ctest): fails if any write fails
@@ -32,6 +37,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/chinese_listings.h"
 #include "common/clock/clock.h"
 #include "common/outbox/outbox.h"
@@ -175,20 +182,53 @@ void WritePaths(market::sqlite::Database& db, int total) {
   }
 }
 
-// Fills the outbox with `n` pending events of figure-snapshot size.
-void Fill(market::sqlite::Database& db, int n, const std::string& prefix) {
+// Fills the outbox with `n` pending events of figure-snapshot size; with
+// `keys` > 0 event i has ordering key i % keys, with -1 a key of its own,
+// with -g < -1 the key of its group of g consecutive events.
+void Fill(market::sqlite::Database& db, int n, const std::string& prefix, int keys = 0) {
   const std::string payload(180, 'x');
   for (int done = 0; done < n;) {
     int batch = std::min(1000, n - done);
     Check(db.Write([&](Connection& c) -> absl::Status {
       for (int i = 0; i < batch; ++i) {
+        const int k = done + i;
+        std::string key = keys == 0   ? ""
+                          : keys == -1 ? absl::StrCat("claims/", prefix, k)
+                          : keys < 0   ? absl::StrCat("claims/", prefix, k / -keys)
+                                       : absl::StrCat("claims/", prefix, k % keys);
         MARKET_RETURN_IF_ERROR(market::outbox::Enqueue(
-            c, {absl::StrCat(prefix, done + i), "bench.Receive", payload}, absl::Now()));
+            c, {absl::StrCat(prefix, k), "bench.Receive", payload, std::move(key)}, absl::Now()));
       }
       return absl::OkStatus();
     }));
     done += batch;
   }
+}
+
+// Delivers the `n` pending events with a relay of `concurrency` whose
+// receiver takes `receive` a call; wall and CPU microseconds per event.
+Cost DrainRelay(market::sqlite::Database& db, int n, int concurrency, absl::Duration receive) {
+  market::outbox::RelayOptions options;
+  options.concurrency = concurrency;
+  market::outbox::Relay relay(&db, market::RealClock(),
+                              {{"bench.Receive",
+                                [receive](const std::string&, const std::string&) {
+                                  if (receive > absl::ZeroDuration()) absl::SleepFor(receive);
+                                  return absl::OkStatus();
+                                }}},
+                              options);
+  auto t0 = Clock::now();
+  double cpu0 = CpuMicros();
+  int delivered = 0;
+  while (true) {
+    absl::StatusOr<int> pass = relay.RunOnce();
+    Check(pass.status());
+    if (*pass == 0) break;
+    delivered += *pass;
+  }
+  if (delivered != n) Die(absl::StrCat("relay delivered ", delivered, " of ", n));
+  return {std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n,
+          (CpuMicros() - cpu0) / n};
 }
 
 void RelayBookkeeping(market::sqlite::Database& db, int n) {
@@ -219,29 +259,41 @@ void RelayBookkeeping(market::sqlite::Database& db, int n) {
   });
   std::printf("%-56s %9.1f %9.1f %9.2f\n", "a Write() per event (the relay before)",
               per_event.wall_us, per_event.cpu_us, 1.0);
-  for (int concurrency : {1, 32}) {
-    Fill(db, n, absl::StrCat("c", concurrency, "-"));
-    market::outbox::RelayOptions options;
-    options.concurrency = concurrency;
-    market::outbox::Relay relay(
-        &db, market::RealClock(),
-        {{"bench.Receive", [](const std::string&, const std::string&) { return absl::OkStatus(); }}},
-        options);
-    auto t0 = Clock::now();
-    double cpu0 = CpuMicros();
-    int delivered = 0;
-    while (true) {
-      absl::StatusOr<int> pass = relay.RunOnce();
-      Check(pass.status());
-      if (*pass == 0) break;
-      delivered += *pass;
-    }
-    if (delivered != n) Die(absl::StrCat("relay delivered ", delivered, " of ", n));
-    double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
-    double cpu = (CpuMicros() - cpu0) / n;
+  struct Case {
+    int concurrency;
+    int keys;  // as Fill()
+    const char* label;
+  };
+  for (const Case& k : {Case{1, 0, ""}, Case{32, 0, ""}, Case{32, -1, ", a key each"},
+                        Case{32, 10, ", 10 keys"}}) {
+    const std::string prefix = absl::StrCat("c", k.concurrency, "k", k.keys, "-");
+    Fill(db, n, prefix, k.keys);
+    Cost c = DrainRelay(db, n, k.concurrency, absl::ZeroDuration());
     std::printf("%-56s %9.1f %9.1f %9.2f\n",
-                absl::StrCat("passes of 100, one Write() each, concurrency ", concurrency).c_str(),
-                us, cpu, cpu / per_event.cpu_us);
+                absl::StrCat("passes of 100, one Write() each, concurrency ", k.concurrency,
+                             k.label)
+                    .c_str(),
+                c.wall_us, c.cpu_us, c.cpu_us / per_event.cpu_us);
+  }
+}
+
+// Relay throughput against a receiver taking `receive` a call, concurrency 32.
+void RelayThroughput(market::sqlite::Database& db, int n) {
+  std::printf("\n%-56s %9s %9s\n", "relay, receiver taking 1 ms a call, concurrency 32",
+              "events/s", "ratio");
+  double base = 0;
+  for (int keys : {0, -1, -3, 10, 2}) {
+    const std::string prefix = absl::StrCat("t", keys, "-");
+    Fill(db, n, prefix, keys);
+    Cost c = DrainRelay(db, n, 32, absl::Milliseconds(1));
+    const double per_s = 1e6 / c.wall_us;
+    if (keys == 0) base = per_s;
+    std::printf("%-56s %9.0f %9.2f\n",
+                keys == 0    ? "no ordering keys"
+                : keys == -1 ? "a key each (every event about another resource)"
+                : keys < 0   ? "3 events a key, enqueued together (as an order flow's)"
+                             : absl::StrCat(keys, " keys (", n / keys, " events each)").c_str(),
+                per_s, per_s / base);
   }
 }
 
@@ -269,6 +321,7 @@ int main(int argc, char** argv) {
     }));
     WritePaths(db, transactions);
     RelayBookkeeping(db, relay_events);
+    RelayThroughput(db, relay_events);
   }
   std::filesystem::remove_all(dir);
   return 0;

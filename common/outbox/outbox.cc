@@ -1,13 +1,14 @@
 #include "common/outbox/outbox.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct PendingEvent {
   std::string destination;
   std::string payload;
   int64_t attempts = 0;
+  std::string ordering_key;  // "" for none
+  // An earlier event of its key is pending and not due (only when the
+  // table's times were changed by hand): not delivered by this pass.
+  bool held = false;
 };
 
 RelayOptions Sanitize(RelayOptions options) {
@@ -89,13 +94,22 @@ absl::StatusOr<std::vector<PendingEvent>> ReadDue(sqlite::Database& db, absl::Ti
   MARKET_RETURN_IF_ERROR(db.Read([&](sqlite::Connection& c) -> absl::Status {
     // The subquery sorts ids from the partial index only; the outer query
     // then reads just those rows. INDEXED BY keeps the planner from scanning
-    // the whole table (delivered rows included) in id order instead.
+    // the whole table (delivered rows included) in id order instead. As
+    // Enqueue and a failure's hold-back keep a key's later events due no
+    // sooner than its earlier ones, the due events are whole prefixes of
+    // their keys; `held` checks that for the batch only (one index seek per
+    // keyed event), so hand-edited times cannot break the order either.
     MARKET_ASSIGN_OR_RETURN(
         sqlite::Statement select,
-        c.Prepare("SELECT id, event_id, destination, payload, attempts FROM outbox "
-                  "WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_pending "
-                  "WHERE delivered_time IS NULL AND next_attempt_time <= ? "
-                  "ORDER BY id LIMIT ?) ORDER BY id"));
+        c.Prepare("SELECT o.id, o.event_id, o.destination, o.payload, o.attempts, "
+                  "o.ordering_key, o.ordering_key IS NOT NULL AND EXISTS ("
+                  "  SELECT 1 FROM outbox p INDEXED BY outbox_pending_by_key "
+                  "  WHERE p.destination = o.destination AND p.ordering_key = o.ordering_key "
+                  "    AND p.delivered_time IS NULL AND p.next_attempt_time > ?1 "
+                  "    AND p.id < o.id) "
+                  "FROM outbox o WHERE o.id IN (SELECT id FROM outbox INDEXED BY outbox_pending "
+                  "WHERE delivered_time IS NULL AND next_attempt_time <= ?1 "
+                  "ORDER BY id LIMIT ?2) ORDER BY o.id"));
     MARKET_RETURN_IF_ERROR(select.Bind(1, absl::ToUnixMicros(now)));
     MARKET_RETURN_IF_ERROR(select.Bind(2, batch));
     while (true) {
@@ -105,7 +119,9 @@ absl::StatusOr<std::vector<PendingEvent>> ReadDue(sqlite::Database& db, absl::Ti
                                  .event_id = select.ColumnText(1),
                                  .destination = select.ColumnText(2),
                                  .payload = select.ColumnBlob(3),
-                                 .attempts = select.ColumnInt64(4)});
+                                 .attempts = select.ColumnInt64(4),
+                                 .ordering_key = select.ColumnText(5),
+                                 .held = select.ColumnInt64(6) != 0});
     }
     return absl::OkStatus();
   }));
@@ -158,6 +174,47 @@ absl::Status MarkFailed(sqlite::Connection& c, int64_t id, const std::string& er
   return update.Run();
 }
 
+// Keeps the pending events of `e`'s key after it from becoming due before
+// `next_attempt`, when `e` will be tried again.
+absl::Status HoldSuccessors(sqlite::Connection& c, const PendingEvent& e,
+                            absl::Time next_attempt) {
+  if (e.ordering_key.empty()) return absl::OkStatus();
+  MARKET_ASSIGN_OR_RETURN(
+      sqlite::Statement update,
+      c.Prepare("UPDATE outbox INDEXED BY outbox_pending_by_key "
+                "SET next_attempt_time = max(next_attempt_time, ?1) "
+                "WHERE destination = ?2 AND ordering_key = ?3 AND delivered_time IS NULL "
+                "AND id > ?4"));
+  MARKET_RETURN_IF_ERROR(update.Bind(1, absl::ToUnixMicros(next_attempt)));
+  MARKET_RETURN_IF_ERROR(update.BindText(2, e.destination));
+  MARKET_RETURN_IF_ERROR(update.BindText(3, e.ordering_key));
+  MARKET_RETURN_IF_ERROR(update.Bind(4, e.id));
+  return update.Run();
+}
+
+// The due events of a pass as chains of indexes into `due`: each key's
+// events in id order, each event without a key alone. Held events are left
+// out. The longest chains come first (then by their first event), so that
+// one started last does not keep the pass waiting.
+std::vector<std::vector<size_t>> Chains(const std::vector<PendingEvent>& due) {
+  std::vector<std::vector<size_t>> chains;
+  std::map<std::pair<std::string_view, std::string_view>, size_t> by_key;
+  for (size_t i = 0; i < due.size(); ++i) {
+    const PendingEvent& e = due[i];
+    if (e.held) continue;
+    if (e.ordering_key.empty()) {
+      chains.push_back({i});
+      continue;
+    }
+    auto [it, added] = by_key.try_emplace({e.destination, e.ordering_key}, chains.size());
+    if (added) chains.emplace_back();
+    chains[it->second].push_back(i);
+  }
+  std::stable_sort(chains.begin(), chains.end(),
+                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  return chains;
+}
+
 }  // namespace
 
 absl::Status Enqueue(sqlite::Connection& connection, const Event& event, absl::Time now) {
@@ -168,15 +225,24 @@ absl::Status Enqueue(sqlite::Connection& connection, const Event& event, absl::T
     return absl::InvalidArgumentError(absl::StrCat("outbox event.destination: empty for event ",
                                                    event.event_id, ", want a deliverer name"));
   }
+  // Due no sooner than the latest retry among its key's pending events (none
+  // without a key: NULL matches nothing).
   MARKET_ASSIGN_OR_RETURN(
       sqlite::Statement insert,
-      connection.Prepare("INSERT INTO outbox(event_id, destination, payload, create_time, "
-                         "next_attempt_time) VALUES (?, ?, ?, ?, ?)"));
+      connection.Prepare(
+          "INSERT INTO outbox(event_id, destination, payload, create_time, next_attempt_time, "
+          "ordering_key) VALUES (?1, ?2, ?3, ?4, max(?4, coalesce((SELECT max(next_attempt_time) "
+          "FROM outbox INDEXED BY outbox_pending_by_key WHERE destination = ?2 "
+          "AND ordering_key = ?5 AND delivered_time IS NULL), ?4)), ?5)"));
   MARKET_RETURN_IF_ERROR(insert.BindText(1, event.event_id));
   MARKET_RETURN_IF_ERROR(insert.BindText(2, event.destination));
   MARKET_RETURN_IF_ERROR(insert.BindBlob(3, event.payload));
   MARKET_RETURN_IF_ERROR(insert.Bind(4, absl::ToUnixMicros(now)));
-  MARKET_RETURN_IF_ERROR(insert.Bind(5, absl::ToUnixMicros(now)));
+  if (event.ordering_key.empty()) {
+    MARKET_RETURN_IF_ERROR(insert.BindNull(5));
+  } else {
+    MARKET_RETURN_IF_ERROR(insert.BindText(5, event.ordering_key));
+  }
   absl::Status status = insert.Run();
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError(
@@ -291,19 +357,43 @@ absl::StatusOr<Relay::Pass> Relay::RunPass(bool background) {
                           ReadDue(*db_, clock_->Now(), options_.batch));
   Pass pass;
   pass.full = due.size() == static_cast<size_t>(options_.batch);
-  // attempts[i] is written only by the lane that took event i; a background
+  // attempts[i] is written only by the lane that took event i; a chain ends
+  // at its first failure (its key's later events wait), and a background
   // pass stops taking events when Stop() is called, leaving the rest empty.
+  const std::vector<std::vector<size_t>> chains = Chains(due);
   std::vector<std::optional<Attempt>> attempts(due.size());
-  std::atomic<size_t> next{0};
+  // Events ready to go, as (chain, position): at first each chain's head;
+  // an event delivered puts its chain's next one at the front (the longest
+  // chains' continuations first), so lanes stay busy while chains wait for
+  // their predecessors. A lane waits while others' deliveries may still
+  // make events ready.
+  absl::Mutex ready_mu;
+  std::deque<std::pair<size_t, size_t>> ready;
+  int in_flight = 0;
+  for (size_t k = 0; k < chains.size(); ++k) ready.emplace_back(k, 0);
   auto lane = [&] {
-    while (!(background && StopRequested())) {
-      size_t i = next.fetch_add(1);
-      if (i >= due.size()) return;
+    while (true) {
+      std::pair<size_t, size_t> job;
+      {
+        absl::MutexLock lock(&ready_mu);
+        auto more = [&] { return !ready.empty() || in_flight == 0; };
+        ready_mu.Await(absl::Condition(&more));
+        if (ready.empty() || (background && StopRequested())) return;
+        job = ready.front();
+        ready.pop_front();
+        ++in_flight;
+      }
+      const auto [k, pos] = job;
+      const size_t i = chains[k][pos];
       absl::Status result = Deliver(deliverers_, due[i]);
+      const bool ok = result.ok();
       attempts[i] = Attempt{std::move(result), clock_->Now()};
+      absl::MutexLock lock(&ready_mu);
+      --in_flight;
+      if (ok && pos + 1 < chains[k].size()) ready.emplace_front(k, pos + 1);
     }
   };
-  const int lanes = static_cast<int>(std::min<size_t>(due.size(), options_.concurrency));
+  const int lanes = static_cast<int>(std::min<size_t>(chains.size(), options_.concurrency));
   if (lanes <= 1) {
     lane();
   } else {
@@ -326,6 +416,7 @@ absl::StatusOr<Relay::Pass> Relay::RunPass(bool background) {
           a.finished +
           RetryDelay(options_, static_cast<int>(std::min<int64_t>(n, 1 << 30)), due[i].event_id);
       MARKET_RETURN_IF_ERROR(MarkFailed(c, due[i].id, a.result.ToString(), next_attempt[i]));
+      MARKET_RETURN_IF_ERROR(HoldSuccessors(c, due[i], next_attempt[i]));
     }
     return absl::OkStatus();
   }));

@@ -45,16 +45,35 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(next_attempt_time, create_ti
   WHERE delivered_time IS NULL;
 )sql";
 
+// Per-key ordering, a migration of its own after kOutboxSchema's (existing
+// tables have rows; a new one may run both in one migration):
+// `ordering_key` is Event::ordering_key (NULL: none). The partial index
+// serves Enqueue's look-up of a key's pending events, the hold-back of a
+// failed event's successors and the relay's check of each due event.
+inline constexpr char kOutboxOrderingSchema[] = R"sql(
+ALTER TABLE outbox ADD COLUMN ordering_key TEXT;
+CREATE INDEX IF NOT EXISTS outbox_pending_by_key
+  ON outbox(destination, ordering_key, next_attempt_time)
+  WHERE delivered_time IS NULL AND ordering_key IS NOT NULL;
+)sql";
+
 // One event to deliver. `event_id` is globally unique and stable (the
 // receiver's idempotency key); `destination` names a Relay deliverer, e.g.
 // "credit.RecordEvent"; `payload` is the serialized request (any bytes).
+// `ordering_key` names what the event is about (a resource or entity name,
+// e.g. "claims/42"): events with the same destination and ordering key are
+// delivered one at a time in the order they were enqueued (see Relay); ""
+// puts the event in no order.
 struct Event {
   std::string event_id;
   std::string destination;
   std::string payload;
+  std::string ordering_key;
 };
 
-// Adds `event` as pending and due at `now`. Call it inside the same
+// Adds `event` as pending, due at `now` or, when an earlier event with its
+// destination and ordering key is pending and waits for a retry, when that
+// one is due (so it never becomes due before it). Call it inside the same
 // Database::Write() function as the state change, so the event exists iff the
 // change commits. INVALID_ARGUMENT for an empty event_id or destination,
 // ALREADY_EXISTS when `event.event_id` is already in the table; otherwise the
@@ -96,14 +115,26 @@ absl::Duration RetryDelay(const RelayOptions& options, int attempts, const std::
 
 // Delivers pending outbox events from one database, each to the deliverer
 // named by its destination. A pass reads the oldest due events (by id) and
-// starts their deliveries in id order, up to options.concurrency at once, so
-// they may complete in any order; when all are done it records every outcome
-// in one transaction. Thread-safe; passes are serialized, so an event is
-// never handed to two deliverers at once. Delivery is at least once: an event
-// delivered but not yet marked when the process stops (or when the pass's
-// transaction fails) is delivered again, and a failed event is retried later
-// while newer events go ahead, so receivers deduplicate by event id and must
-// not rely on order.
+// groups them into chains: the events of one (destination, ordering key), in
+// id order, and each event without a key alone. Up to options.concurrency
+// events are delivered at once, at most one of a chain: a chain's next event
+// is ready when its predecessor was delivered, and a failure ends the chain
+// for the pass; when all are done the pass records
+// every outcome in one transaction. Thread-safe; passes are serialized, so an
+// event is never handed to two deliverers at once. Delivery is at least once:
+// an event delivered but not yet marked when the process stops (or when the
+// pass's transaction fails) is delivered again, so receivers deduplicate by
+// event id.
+//
+// Order: events of one (destination, ordering key) are never delivered
+// concurrently, and an event's first attempt starts only after every earlier
+// event of its key was delivered (the deliverer returned OK): a failed event
+// holds back the later events of its key (their next_attempt_time moves to
+// its retry time, also for events enqueued meanwhile) while other keys' events
+// go ahead. Only a repeated delivery (one whose marking was lost, above) can
+// reach the receiver after a later event of its key. Events without a key,
+// and events of different keys or destinations, are in no order. As the
+// order is kept in the table, it holds across restarts.
 //
 // Failures are never dropped: every error (including an unknown destination)
 // is stored in the row's last_error and the event is retried with backoff,
@@ -116,8 +147,8 @@ class Relay {
  public:
   // Sends one event; OK means the receiver has it (or had it already).
   // Called with no database transaction open, from one pass at a time but
-  // from up to options.concurrency threads at once (for different events),
-  // so it must be thread-safe (a gRPC stub call is).
+  // from up to options.concurrency threads at once (for events of different
+  // ordering keys), so it must be thread-safe (a gRPC stub call is).
   using Deliverer =
       std::function<absl::Status(const std::string& event_id, const std::string& payload)>;
 
@@ -132,8 +163,10 @@ class Relay {
   ~Relay();
 
   // Tries every due pending event (next_attempt_time <= clock->Now()), up to
-  // options.batch of them, the oldest ids first, options.concurrency at once;
-  // then marks each delivered or rescheduled, all in one Write(). Returns how
+  // options.batch of them, the oldest ids first, options.concurrency chains
+  // at once (events after a failed one of its chain are not tried); then
+  // marks each tried event delivered or rescheduled (a rescheduled event with
+  // its key's later events), all in one Write(). Returns how
   // many were delivered. Errors: those of Database::Read()/Write(); when the
   // Write() fails no attempt of the pass is recorded, so its events (even the
   // delivered ones) are tried again by a later pass.

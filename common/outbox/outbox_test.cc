@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -43,7 +45,8 @@ constexpr char kCredit[] = "credit.RecordEvent";
 
 std::vector<sqlite::Migration> Migrations() {
   return {{1, absl::StrCat(kOutboxSchema,
-                           "CREATE TABLE orders(id INTEGER PRIMARY KEY, item TEXT NOT NULL);")}};
+                           "CREATE TABLE orders(id INTEGER PRIMARY KEY, item TEXT NOT NULL);")},
+          {2, kOutboxOrderingSchema}};
 }
 
 // Options with exact backoff (no jitter) for assertions on times.
@@ -119,11 +122,16 @@ class OutboxTest : public ::testing::Test {
 
   // Enqueues one event (payload "payload-<id>") in its own Write at the
   // clock's time.
-  absl::Status EnqueueOne(const std::string& event_id, const std::string& destination = kCredit) {
+  absl::Status EnqueueOne(const std::string& event_id, const std::string& destination = kCredit,
+                          const std::string& ordering_key = "") {
     return db_->Write([&](sqlite::Connection& c) {
-      return Enqueue(c, Event{event_id, destination, absl::StrCat("payload-", event_id)},
+      return Enqueue(c,
+                     Event{event_id, destination, absl::StrCat("payload-", event_id), ordering_key},
                      clock_.Now());
     });
+  }
+  absl::Status EnqueueKeyed(const std::string& event_id, const std::string& ordering_key) {
+    return EnqueueOne(event_id, kCredit, ordering_key);
   }
 
   std::unique_ptr<Relay> MakeRelay(RelayOptions options = ExactOptions()) {
@@ -592,6 +600,224 @@ TEST_F(OutboxTest, PurgeDeliveredKeepsPendingAndRecentlyDeliveredEvents) {
   EXPECT_TRUE(GetRow("recent").delivered);
   EXPECT_FALSE(GetRow("pending").delivered);
   EXPECT_OK(EnqueueOne("old"));
+}
+
+// Per-key ordering. Keyed test events are named "<key>-<n>" with ordering
+// key "<key>".
+std::string KeyOf(const std::string& event_id) { return event_id.substr(0, event_id.find('-')); }
+
+// A receiver that sleeps a random 0-3 ms in every call and fails a call with
+// probability `fail_rate`, recording per key the events it accepted (in the
+// order their calls returned) and the most calls of one key, and of all keys,
+// ever in flight at once. Thread-safe.
+class OrderCheckingReceiver {
+ public:
+  explicit OrderCheckingReceiver(double fail_rate) : fail_rate_(fail_rate) {}
+
+  Relay::Deliverer AsDeliverer() {
+    return [this](const std::string& event_id, const std::string&) -> absl::Status {
+      const std::string key = KeyOf(event_id);
+      absl::Duration delay;
+      bool fail = false;
+      {
+        absl::MutexLock lock(&mu_);
+        max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+        max_key_in_flight_ = std::max(max_key_in_flight_, ++key_in_flight_[key]);
+        delay = absl::Microseconds(std::uniform_int_distribution<int>(0, 3000)(rng_));
+        fail = std::bernoulli_distribution(fail_rate_)(rng_);
+      }
+      absl::SleepFor(delay);
+      absl::MutexLock lock(&mu_);
+      --in_flight_;
+      --key_in_flight_[key];
+      if (fail) return absl::UnavailableError("receiver busy");
+      accepted_[key].push_back(event_id);
+      return absl::OkStatus();
+    };
+  }
+  std::map<std::string, std::vector<std::string>> accepted() const {
+    absl::MutexLock lock(&mu_);
+    return accepted_;
+  }
+  int max_in_flight() const {
+    absl::MutexLock lock(&mu_);
+    return max_in_flight_;
+  }
+  int max_key_in_flight() const {
+    absl::MutexLock lock(&mu_);
+    return max_key_in_flight_;
+  }
+
+ private:
+  const double fail_rate_;
+  mutable absl::Mutex mu_;
+  std::mt19937 rng_ ABSL_GUARDED_BY(mu_){20261208};
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int max_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> key_in_flight_ ABSL_GUARDED_BY(mu_);
+  int max_key_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::vector<std::string>> accepted_ ABSL_GUARDED_BY(mu_);
+};
+
+// Enqueues `per_key` events for each of `keys` keys, the keys interleaved in
+// a shuffled order; returns each key's events in enqueue order.
+std::map<std::string, std::vector<std::string>> EnqueueInterleaved(
+    const std::function<absl::Status(const std::string&, const std::string&)>& enqueue, int keys,
+    int per_key) {
+  std::vector<std::string> sequence;
+  for (int k = 0; k < keys; ++k) {
+    for (int n = 0; n < per_key; ++n) sequence.push_back(absl::StrCat("k", k));
+  }
+  std::shuffle(sequence.begin(), sequence.end(), std::mt19937(7));
+  std::map<std::string, std::vector<std::string>> order;
+  for (const std::string& key : sequence) {
+    std::vector<std::string>& events = order[key];
+    events.push_back(absl::StrCat(key, "-", events.size()));
+    EXPECT_OK(enqueue(events.back(), key));
+  }
+  return order;
+}
+
+TEST_F(OutboxTest, KeyedEventsArriveInEnqueueOrderAtConcurrency32WithRandomDelays) {
+  std::map<std::string, std::vector<std::string>> want = EnqueueInterleaved(
+      [&](const std::string& id, const std::string& key) { return EnqueueKeyed(id, key); },
+      /*keys=*/12, /*per_key=*/25);
+  OrderCheckingReceiver receiver(/*fail_rate=*/0);
+  RelayOptions options = ExactOptions();
+  options.concurrency = 32;
+  Relay relay(db_.get(), &clock_, {{kCredit, receiver.AsDeliverer()}}, options);
+
+  int delivered = 0;
+  for (int pass = 0; pass < 10 && delivered < 300; ++pass) {
+    ASSERT_OK_AND_ASSIGN(int n, relay.RunOnce());
+    delivered += n;
+  }
+
+  EXPECT_EQ(delivered, 300);
+  EXPECT_EQ(receiver.accepted(), want);
+  EXPECT_EQ(receiver.max_key_in_flight(), 1);
+  EXPECT_GT(receiver.max_in_flight(), 1) << "different keys were not delivered concurrently";
+  EXPECT_EQ(relay.Depth(), 0);
+}
+
+TEST_F(OutboxTest, KeyedEventsArriveInEnqueueOrderThroughRandomFailuresAndRetries) {
+  std::map<std::string, std::vector<std::string>> want = EnqueueInterleaved(
+      [&](const std::string& id, const std::string& key) { return EnqueueKeyed(id, key); },
+      /*keys=*/8, /*per_key=*/15);
+  OrderCheckingReceiver receiver(/*fail_rate=*/0.2);
+  Relay relay(db_.get(), &clock_, {{kCredit, receiver.AsDeliverer()}}, ExactOptions());
+
+  int delivered = 0;
+  for (int pass = 0; pass < 200 && delivered < 120; ++pass) {
+    ASSERT_OK_AND_ASSIGN(int n, relay.RunOnce());
+    delivered += n;
+    clock_.Advance(absl::Seconds(1) + absl::Milliseconds(pass % 3 * 700));
+  }
+
+  EXPECT_EQ(delivered, 120);
+  EXPECT_EQ(receiver.accepted(), want);
+  EXPECT_EQ(receiver.max_key_in_flight(), 1);
+}
+
+TEST_F(OutboxTest, FailingEventHoldsBackLaterEventsOfItsKeyButNotOtherKeys) {
+  ASSERT_OK(EnqueueKeyed("a-1", "a"));
+  ASSERT_OK(EnqueueKeyed("a-2", "a"));
+  ASSERT_OK(EnqueueKeyed("b-1", "b"));
+  ASSERT_OK(EnqueueKeyed("b-2", "b"));
+  credit_.FailEvent("a-1", absl::UnavailableError("credit down"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(2));
+
+  std::set<std::string> called;
+  for (const auto& call : credit_.calls()) called.insert(call.first);
+  EXPECT_THAT(called, ::testing::ElementsAre("a-1", "b-1", "b-2"));
+  Row held = GetRow("a-2");
+  EXPECT_EQ(held.attempts, 0);
+  EXPECT_EQ(held.next_attempt_time, kStart + absl::Seconds(1));  // a-1's retry
+  // While a-1 waits, a new event of its key waits too; one of b's goes ahead.
+  clock_.Advance(absl::Milliseconds(500));
+  ASSERT_OK(EnqueueKeyed("a-3", "a"));
+  ASSERT_OK(EnqueueKeyed("b-3", "b"));
+  EXPECT_EQ(GetRow("a-3").next_attempt_time, kStart + absl::Seconds(1));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+  EXPECT_TRUE(GetRow("b-3").delivered);
+  EXPECT_EQ(GetRow("a-3").attempts, 0);
+
+  credit_.FailEvent("a-1", absl::OkStatus());
+  clock_.Advance(absl::Milliseconds(500));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(3));
+  std::vector<std::string> a_calls;
+  for (const auto& call : credit_.calls()) {
+    if (KeyOf(call.first) == "a") a_calls.push_back(call.first);
+  }
+  EXPECT_THAT(a_calls, ElementsAre("a-1", "a-1", "a-2", "a-3"));
+}
+
+TEST_F(OutboxTest, AFailureEndsItsKeysEventsForThePass) {
+  ASSERT_OK(EnqueueKeyed("a-1", "a"));
+  ASSERT_OK(EnqueueKeyed("a-2", "a"));
+  ASSERT_OK(EnqueueKeyed("a-3", "a"));
+  credit_.FailEvent("a-2", absl::UnavailableError("credit down"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(1));
+
+  EXPECT_THAT(credit_.calls(),
+              ElementsAre(Pair("a-1", "payload-a-1"), Pair("a-2", "payload-a-2")));
+  EXPECT_TRUE(GetRow("a-1").delivered);
+  Row waiting = GetRow("a-3");
+  EXPECT_EQ(waiting.attempts, 0);
+  EXPECT_EQ(waiting.next_attempt_time, kStart + absl::Seconds(1));
+}
+
+TEST_F(OutboxTest, KeyOrderHoldsAfterReopeningTheDatabase) {
+  ASSERT_OK(EnqueueKeyed("a-1", "a"));
+  ASSERT_OK(EnqueueKeyed("a-2", "a"));
+  credit_.FailEvent("a-1", absl::UnavailableError("credit down"));
+  ASSERT_THAT(MakeRelay()->RunOnce(), IsOkAndHolds(0));
+  db_.reset();
+  OpenDatabase();
+  credit_.FailEvent("a-1", absl::OkStatus());
+  std::unique_ptr<Relay> relay = MakeRelay();
+
+  clock_.Advance(absl::Milliseconds(500));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));  // a-2 waits for a-1's retry
+  clock_.Advance(absl::Milliseconds(500));
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(2));
+
+  EXPECT_THAT(credit_.calls(), ElementsAre(Pair("a-1", "payload-a-1"), Pair("a-1", "payload-a-1"),
+                                           Pair("a-2", "payload-a-2")));
+}
+
+TEST_F(OutboxTest, LaterEventMadeDueByHandStillWaitsForItsKey) {
+  ASSERT_OK(EnqueueKeyed("a-1", "a"));
+  ASSERT_OK(EnqueueKeyed("a-2", "a"));
+  credit_.FailEvent("a-1", absl::UnavailableError("credit down"));
+  std::unique_ptr<Relay> relay = MakeRelay();
+  ASSERT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+  ASSERT_OK(db_->Write([&](sqlite::Connection& c) {
+    return c.Exec("UPDATE outbox SET next_attempt_time = 0 WHERE event_id = 'a-2'");
+  }));
+
+  EXPECT_THAT(relay->RunOnce(), IsOkAndHolds(0));
+
+  EXPECT_EQ(credit_.call_count(), 1u);
+  EXPECT_FALSE(GetRow("a-2").delivered);
+}
+
+TEST_F(OutboxTest, SameKeyToAnotherDestinationIsNotHeldBack) {
+  constexpr char kStats[] = "stats.RecordStatsEvent";
+  ASSERT_OK(EnqueueOne("a-1", kCredit, "a"));
+  ASSERT_OK(EnqueueOne("a-2", kStats, "a"));
+  credit_.FailEvent("a-1", absl::UnavailableError("credit down"));
+  FakeReceiver stats;
+  Relay relay(db_.get(), &clock_,
+              {{kCredit, credit_.AsDeliverer()}, {kStats, stats.AsDeliverer()}}, ExactOptions());
+
+  EXPECT_THAT(relay.RunOnce(), IsOkAndHolds(1));
+
+  EXPECT_TRUE(GetRow("a-2").delivered);
 }
 
 TEST(RetryDelayTest, JitterAddsAtMostTheFractionDeterministically) {

@@ -38,6 +38,7 @@ class RetentionTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(
         db_, sqlite::Database::Open(dir_.File("service.db"), sqlite::Options(),
                                     {{1, absl::StrCat(outbox::kOutboxSchema,
+                                                      outbox::kOutboxOrderingSchema,
                                                       kIdempotencySchema)}}));
     purger_ = std::make_unique<TablePurger>("listing", db_.get(), &clock_,
                                             Tables{.outbox = true, .idempotency = true});

@@ -218,6 +218,7 @@ absl::StatusOr<SchemeDefinition> ReadScheme(Statement& st) {
 const std::vector<sqlite::Migration>& AppraisalMigrations() {
   static const auto* migrations = new std::vector<sqlite::Migration>{
       {1, absl::StrCat(kSchema, kIdempotencySchema, outbox::kOutboxSchema)},
+      {2, outbox::kOutboxOrderingSchema},  // per-key delivery order
   };
   return *migrations;
 }

@@ -28,7 +28,9 @@ absl::Status EnqueueCaseEvent(sqlite::Connection& connection, const std::string&
   req.set_event_id(event_id);
   *req.mutable_case_() = std::move(c);
   absl::Status s = outbox::Enqueue(
-      connection, outbox::Event{event_id, kCaseDestination, req.SerializeAsString()}, now);
+      connection,
+      outbox::Event{event_id, kCaseDestination, req.SerializeAsString(), req.case_().resource()},
+      now);
   return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
 }
 

@@ -25,8 +25,8 @@ inline constexpr char kCaseDestination[] = "supervision.RecordCaseEvent";
 // pending case event with `event_id`, in the caller's transaction; a summary
 // longer than 500 characters is cut to 500 (at a character boundary), so an
 // event never fails validation at the receiver for its length. An event
-// id already in the outbox is kept as it is (OK). Errors: those of
-// outbox::Enqueue.
+// id already in the outbox is kept as it is (OK). The resource is the outbox
+// ordering key. Errors: those of outbox::Enqueue.
 absl::Status EnqueueCaseEvent(sqlite::Connection& connection, const std::string& event_id,
                               supervision::v1::Case c, absl::Time now);
 

@@ -20,7 +20,8 @@ namespace market::credit {
 inline constexpr char kCreditDestination[] = "credit.RecordEvent";
 
 // Writes `record` as a pending credit event with `event_id` (also set as
-// record.event_id), in the caller's transaction. Errors: those of
+// record.event_id), in the caller's transaction; its subject and reference
+// make the outbox ordering key (none without a reference). Errors: those of
 // outbox::Enqueue (ALREADY_EXISTS for a reused event id).
 absl::Status EnqueueCreditEvent(sqlite::Connection& c, const std::string& event_id,
                                 v1::Record record, absl::Time now);

@@ -96,6 +96,7 @@ CREATE TABLE leaves (
       {4, std::string(outbox::kOutboxSchema) + kStandingSchema},
       // What the standing computation reads, without the leaf (credit_outbox.h).
       {5, kStandingInputsSchema},
+      {6, outbox::kOutboxOrderingSchema},  // per-key delivery order
   };
   return *migrations;
 }

@@ -45,7 +45,8 @@ absl::Status EnqueueObservation(sqlite::Connection& c, const std::string& event_
                                 v1::RecordObservationRequest req, absl::Time now) {
   req.set_request_id(event_id);
   return outbox::Enqueue(
-      c, outbox::Event{event_id, kObservationDestination, req.SerializeAsString()}, now);
+      c, outbox::Event{event_id, kObservationDestination, req.SerializeAsString(), req.parent()},
+      now);
 }
 
 common::v1::Category CategoryOfDetails(const v1::Listing& l) {

@@ -36,7 +36,8 @@ inline absl::Span<const absl::string_view> ConditionLevels() { return kCondition
 inline constexpr char kObservationDestination[] = "listing.RecordObservation";
 
 // Writes `req` (request_id set to `event_id`) as a pending observation event
-// in the caller's transaction. Errors: those of outbox::Enqueue.
+// in the caller's transaction; its item (parent) is the outbox ordering key.
+// Errors: those of outbox::Enqueue.
 absl::Status EnqueueObservation(sqlite::Connection& c, const std::string& event_id,
                                 v1::RecordObservationRequest req, absl::Time now);
 

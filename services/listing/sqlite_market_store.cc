@@ -5,6 +5,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
+#include "common/outbox/outbox.h"
 #include "common/resource/resource.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -37,6 +38,7 @@ CREATE INDEX markets_by_operator ON markets(operator, name);
       {3, SearchIndexMigration()},
       {4, ListingPhotosMigration()},
       {5, CreditListsMigration()},
+      {6, outbox::kOutboxOrderingSchema},  // per-key delivery order
   };
   return *migrations;
 }

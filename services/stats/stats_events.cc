@@ -13,8 +13,9 @@ absl::Status EnqueueTradeEvent(sqlite::Connection& c, const v1::TradeEvent& even
   req.set_event_id(absl::StrCat("stats-", v1::TradeEvent::Kind_Name(event.kind()), "-",
                                 event.order()));
   *req.mutable_event() = event;
-  return outbox::Enqueue(c, outbox::Event{req.event_id(), kStatsDestination, req.SerializeAsString()},
-                         now);
+  return outbox::Enqueue(
+      c, outbox::Event{req.event_id(), kStatsDestination, req.SerializeAsString(), event.order()},
+      now);
 }
 
 absl::Status EnqueueFigureEvent(sqlite::Connection& c, const v1::FigureSnapshot& snapshot,
@@ -25,8 +26,8 @@ absl::Status EnqueueFigureEvent(sqlite::Connection& c, const v1::FigureSnapshot&
       "stats-", entity.size() <= 100 ? entity : HexEncode(Sha256(entity)), "@", snapshot.version()));
   *req.mutable_snapshot() = snapshot;
   const std::string payload = req.SerializeAsString();
-  absl::Status s = outbox::Enqueue(c, outbox::Event{req.event_id(), kFiguresDestination, payload},
-                                   now);
+  absl::Status s =
+      outbox::Enqueue(c, outbox::Event{req.event_id(), kFiguresDestination, payload, entity}, now);
   if (!absl::IsAlreadyExists(s)) return s;
   // Saved again at the same version in one transaction: the pending event
   // carries the latest snapshot.

@@ -19,8 +19,8 @@ namespace market::stats {
 inline constexpr char kStatsDestination[] = "stats.RecordTradeEvent";
 
 // Writes `event` as pending, with event id "stats-{kind}-{order}" (one per
-// order and kind), in the caller's transaction. Errors: those of
-// outbox::Enqueue.
+// order and kind; the order is the outbox ordering key), in the caller's
+// transaction. Errors: those of outbox::Enqueue.
 absl::Status EnqueueTradeEvent(sqlite::Connection& c, const v1::TradeEvent& event, absl::Time now);
 
 // Outbox destination of entity snapshots (claims, appraisals, disputes,
@@ -28,8 +28,8 @@ absl::Status EnqueueTradeEvent(sqlite::Connection& c, const v1::TradeEvent& even
 inline constexpr char kFiguresDestination[] = "stats.RecordStatsEvent";
 
 // Writes `snapshot` as pending, with event id "stats-{entity}@{version}"
-// (names longer than 100 characters are hashed), in the caller's
-// transaction. Written again for the same version before delivery, the
+// (names longer than 100 characters are hashed) and the entity as the outbox
+// ordering key, in the caller's transaction. Written again for the same version before delivery, the
 // pending event's snapshot is replaced.
 absl::Status EnqueueFigureEvent(sqlite::Connection& c, const v1::FigureSnapshot& snapshot,
                                 absl::Time now);

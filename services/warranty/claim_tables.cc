@@ -54,6 +54,7 @@ CREATE INDEX claims_due ON claims(due_us) WHERE due_us IS NOT NULL;
 CREATE INDEX claims_unfounded ON claims(buyer, unfounded_us) WHERE unfounded_us IS NOT NULL;
 )sql",
                        kIdempotencySchema, outbox::kOutboxSchema)},
+      {2, outbox::kOutboxOrderingSchema},  // per-key delivery order
   };
   return *migrations;
 }

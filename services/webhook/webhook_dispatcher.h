@@ -4,9 +4,11 @@
 // against the CA bundle in options, or the system's), signed
 // (webhook_signature.h), and records the attempt. At most one attempt per
 // webhook is in flight, and a webhook's due deliveries are taken in the order
-// they were queued (WebhookStore::Due); so a slow or dead receiver occupies
-// one worker for at most options.timeout and never delays other webhooks'
-// deliveries. An attempt still running at its deadline has its socket shut
+// they were queued (WebhookStore::Due), a retried delivery holding back the
+// later ones of its event's resource to that webhook (not other resources'),
+// so a receiver gets each resource's events in publication order; a slow or
+// dead receiver occupies one worker for at most options.timeout and never
+// delays other webhooks' deliveries. An attempt still running at its deadline has its socket shut
 // down (a receiver trickling bytes cannot hold a worker). A 2xx marks the
 // delivery DELIVERED; anything else (an error, a timeout, another status)
 // schedules the next attempt with exponential back-off plus jitter

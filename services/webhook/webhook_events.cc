@@ -12,7 +12,7 @@ absl::Status EnqueueWebhookEvent(sqlite::Connection& c, const v1::Event& event, 
   v1::PublishEventRequest req;
   *req.mutable_event() = event;
   return outbox::Enqueue(c, outbox::Event{event.event_id(), kWebhookDestination,
-                                          req.SerializeAsString()},
+                                          req.SerializeAsString(), event.resource()},
                          now);
 }
 

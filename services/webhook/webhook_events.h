@@ -25,7 +25,9 @@ namespace market::webhook {
 inline constexpr char kWebhookDestination[] = "webhook.PublishEvent";
 
 // Writes `event` as a pending webhook event in the caller's transaction; its
-// event_id is the outbox id. Errors: those of outbox::Enqueue.
+// event_id is the outbox id and its resource the ordering key (a resource's
+// events reach PublishEvent in the order they were written). Errors: those
+// of outbox::Enqueue.
 absl::Status EnqueueWebhookEvent(sqlite::Connection& c, const v1::Event& event, absl::Time now);
 
 // The relay deliverer calling PublishEvent on `channel` as a SERVICE account.

@@ -50,6 +50,13 @@ CREATE TABLE attempts(
 CREATE INDEX deliveries_event ON deliveries(event_id);
 CREATE INDEX deliveries_done ON deliveries(done_time) WHERE done_time IS NOT NULL;
 CREATE INDEX events_accepted ON events(accept_time);
+)sql"},
+                                                                    // Per-resource order: the
+                                                                    // event's resource (NULL: none).
+                                                                    {3, R"sql(
+ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+CREATE INDEX deliveries_pending_by_key ON deliveries(webhook, ordering_key, next_attempt_time)
+  WHERE state = 1 AND ordering_key IS NOT NULL;
 )sql"}};
   return *migrations;
 }
@@ -93,15 +100,24 @@ absl::StatusOr<bool> InsertEvent(Connection& c, const v1::Event& event, absl::Ti
   return c.Changes() > 0;
 }
 
-absl::Status InsertDelivery(Connection& c, const std::string& webhook,
-                            const std::string& event_id, absl::Time now) {
+// Queues `event` for `webhook`, due at `now` or, when a pending delivery of
+// the same resource to that webhook waits for a retry, when that one is due:
+// a resource's deliveries to a webhook are never due before earlier ones.
+absl::Status InsertDelivery(Connection& c, const std::string& webhook, const v1::Event& event,
+                            absl::Time now) {
   MARKET_ASSIGN_OR_RETURN(Statement s, c.Prepare(
-      "INSERT OR IGNORE INTO deliveries(webhook, event_id, state, next_attempt_time, create_time) "
-      "VALUES(?, ?, 1, ?, ?)"));
+      "INSERT OR IGNORE INTO deliveries(webhook, event_id, state, next_attempt_time, create_time, "
+      "ordering_key) VALUES(?1, ?2, 1, max(?3, coalesce((SELECT max(next_attempt_time) "
+      "FROM deliveries INDEXED BY deliveries_pending_by_key WHERE webhook = ?1 "
+      "AND ordering_key = ?4 AND state = 1), ?3)), ?3, ?4)"));
   MARKET_RETURN_IF_ERROR(s.BindText(1, webhook));
-  MARKET_RETURN_IF_ERROR(s.BindText(2, event_id));
+  MARKET_RETURN_IF_ERROR(s.BindText(2, event.event_id()));
   MARKET_RETURN_IF_ERROR(s.Bind(3, Micros(now)));
-  MARKET_RETURN_IF_ERROR(s.Bind(4, Micros(now)));
+  if (event.resource().empty()) {
+    MARKET_RETURN_IF_ERROR(s.BindNull(4));
+  } else {
+    MARKET_RETURN_IF_ERROR(s.BindText(4, event.resource()));
+  }
   return s.Run();
 }
 
@@ -294,7 +310,7 @@ absl::StatusOr<PublishResult> WebhookStore::Publish(const v1::Event& event, absl
       }
     }
     for (const std::string& name : targets) {
-      MARKET_RETURN_IF_ERROR(InsertDelivery(c, name, event.event_id(), now));
+      MARKET_RETURN_IF_ERROR(InsertDelivery(c, name, event, now));
     }
     result.deliveries = static_cast<int>(targets.size());
     return absl::OkStatus();
@@ -309,7 +325,7 @@ absl::Status WebhookStore::QueueFor(const std::string& name, const v1::Event& ev
     if (!inserted) {
       return absl::AlreadyExistsError(absl::StrCat("event ", event.event_id(), " exists"));
     }
-    return InsertDelivery(c, name, event.event_id(), now);
+    return InsertDelivery(c, name, event, now);
   });
 }
 
@@ -374,6 +390,17 @@ absl::Status WebhookStore::RecordAttempt(int64_t id, absl::Time now, int http_st
     if (!row) return absl::OkStatus();  // cancelled meanwhile (webhook deleted)
     const int64_t n = u.ColumnInt64(0);
     MARKET_RETURN_IF_ERROR(u.Run());
+    if (next_attempt.has_value()) {
+      // Later deliveries of its resource to its webhook wait for the retry.
+      MARKET_ASSIGN_OR_RETURN(Statement hold, c.Prepare(
+          "UPDATE deliveries INDEXED BY deliveries_pending_by_key "
+          "SET next_attempt_time = max(next_attempt_time, ?1) "
+          "WHERE (webhook, ordering_key) = (SELECT webhook, ordering_key FROM deliveries "
+          "WHERE id = ?2) AND ordering_key IS NOT NULL AND state = 1 AND id > ?2"));
+      MARKET_RETURN_IF_ERROR(hold.Bind(1, Micros(*next_attempt)));
+      MARKET_RETURN_IF_ERROR(hold.Bind(2, id));
+      MARKET_RETURN_IF_ERROR(hold.Run());
+    }
     MARKET_ASSIGN_OR_RETURN(Statement a, c.Prepare(
         "INSERT INTO attempts(delivery_id, n, time, http_status, error) VALUES(?, ?, ?, ?, ?)"));
     MARKET_RETURN_IF_ERROR(a.Bind(1, id));

@@ -93,7 +93,11 @@ class WebhookStore {
   // Up to `limit` PENDING deliveries due at `now`, at most one per webhook:
   // the webhook's first-queued due delivery (lowest id), so a webhook's
   // events are first attempted in the order they were queued; the webhooks
-  // whose delivery has waited longest first. Webhooks named in `skip` (those
+  // whose delivery has waited longest first. A delivery is never due before
+  // an earlier pending one of the same event resource to the same webhook
+  // (Publish and a retry's RecordAttempt keep it so), so a webhook gets a
+  // resource's events in the order they were published: a later one only
+  // after the earlier ones were delivered or FAILED. Webhooks named in `skip` (those
   // with an attempt in flight) are left out. DATA_LOSS when a secret does not
   // open.
   absl::StatusOr<std::vector<DueDelivery>> Due(absl::Time now, int limit,
@@ -102,8 +106,10 @@ class WebhookStore {
     return Due(now, limit, {});
   }
   // Records attempt number attempts+1 of delivery `id` at `now`. With
-  // `next_attempt` the delivery stays PENDING and is due then; without it
-  // the delivery becomes DELIVERED when `delivered`, else FAILED.
+  // `next_attempt` the delivery stays PENDING and is due then, and so are,
+  // at the earliest, the later pending deliveries of its event's resource to
+  // its webhook; without it the delivery becomes DELIVERED when `delivered`,
+  // else FAILED.
   absl::Status RecordAttempt(int64_t id, absl::Time now, int http_status,
                              const std::string& error, bool delivered,
                              std::optional<absl::Time> next_attempt);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "absl/strings/str_cat.h"
 #include "common/clock/clock.h"
 #include "common/config/files.h"
 #include "common/resource/resource.h"
@@ -57,12 +58,13 @@ class WebhookStoreTest : public ::testing::Test {
     ASSERT_TRUE(store_->Create(w).ok());
   }
   static v1::Event Event(const std::string& id, v1::EventKind kind,
-                         std::vector<std::string> audience) {
+                         std::vector<std::string> audience,
+                         const std::string& resource = "claims/1") {
     v1::Event e;
     e.set_event_id(id);
     e.set_kind(kind);
     *e.mutable_time() = ToTimestamp(kT0);
-    e.set_resource("claims/1");
+    e.set_resource(resource);
     for (auto& s : audience) e.add_audience(s);
     return e;
   }
@@ -156,7 +158,8 @@ TEST_F(WebhookStoreTest, DueTakesEachWebhooksFirstQueuedDeliveryAndSkipsBusyOnes
   AddWebhook("webhooks/a", "subjects/sup", common::v1::SUPERVISOR, {v1::CLAIM_FILED});
   AddWebhook("webhooks/b", "subjects/sup2", common::v1::SUPERVISOR, {v1::CLAIM_FILED});
   for (const char* id : {"e1", "e2", "e3"}) {
-    ASSERT_TRUE(store_->Publish(Event(id, v1::CLAIM_FILED, {}), kT0).ok());
+    ASSERT_TRUE(store_->Publish(Event(id, v1::CLAIM_FILED, {}, absl::StrCat("claims/", id)), kT0)
+                    .ok());
   }
   auto due = store_->Due(kT0, 10);
   ASSERT_TRUE(due.ok()) << due.status();
@@ -165,13 +168,56 @@ TEST_F(WebhookStoreTest, DueTakesEachWebhooksFirstQueuedDeliveryAndSkipsBusyOnes
   auto not_a = store_->Due(kT0, 10, {"webhooks/a"});
   ASSERT_EQ(not_a->size(), 1u);
   EXPECT_EQ(not_a->at(0).webhook, "webhooks/b");
-  // e1 to a retried later: a's next due delivery is e2.
+  // e1 to a retried later: a's next due delivery is e2 (another claim's).
   ASSERT_TRUE(store_->RecordAttempt(due->at(0).id, kT0, 0, "refused", false,
                                     kT0 + absl::Minutes(1))
                   .ok());
   auto next = store_->Due(kT0, 10, {"webhooks/b"});
   ASSERT_EQ(next->size(), 1u);
   EXPECT_EQ(next->at(0).event.event_id(), "e2");
+}
+
+TEST_F(WebhookStoreTest, RetriedDeliveryHoldsBackLaterOnesOfItsResourceToItsWebhookOnly) {
+  AddWebhook("webhooks/a", "subjects/sup", common::v1::SUPERVISOR, {v1::CLAIM_FILED});
+  AddWebhook("webhooks/b", "subjects/sup2", common::v1::SUPERVISOR, {v1::CLAIM_FILED});
+  for (const char* id : {"filed", "queued"}) {
+    ASSERT_TRUE(store_->Publish(Event(id, v1::CLAIM_FILED, {}, "claims/1"), kT0).ok());
+  }
+  auto first = store_->Due(kT0, 10, {"webhooks/b"});
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_TRUE(store_->RecordAttempt(first->at(0).id, kT0, 503, "HTTP 503", false,
+                                    kT0 + absl::Minutes(1))
+                  .ok());
+  // Published while "filed" to a waits for its retry: "again" waits too.
+  ASSERT_TRUE(
+      store_->Publish(Event("again", v1::CLAIM_FILED, {}, "claims/1"), kT0 + absl::Seconds(10))
+          .ok());
+  ASSERT_TRUE(
+      store_->Publish(Event("other", v1::CLAIM_FILED, {}, "claims/2"), kT0 + absl::Seconds(10))
+          .ok());
+
+  auto a_now = store_->Due(kT0 + absl::Seconds(30), 10, {"webhooks/b"});
+  ASSERT_EQ(a_now->size(), 1u);
+  EXPECT_EQ(a_now->at(0).event.event_id(), "other");
+  ASSERT_TRUE(store_->RecordAttempt(a_now->at(0).id, kT0 + absl::Seconds(30), 204, "", true,
+                                    std::nullopt)
+                  .ok());
+  EXPECT_TRUE(store_->Due(kT0 + absl::Seconds(59), 10, {"webhooks/b"})->empty());
+  // b's deliveries of claims/1 are not held back by a's retry.
+  auto b_now = store_->Due(kT0 + absl::Seconds(30), 10, {"webhooks/a"});
+  ASSERT_EQ(b_now->size(), 1u);
+  EXPECT_EQ(b_now->at(0).event.event_id(), "filed");
+  // From the retry time on, a's claims/1 deliveries go in publication order.
+  std::vector<std::string> order;
+  for (int i = 0; i < 3; ++i) {
+    auto due = store_->Due(kT0 + absl::Minutes(1), 10, {"webhooks/b"});
+    ASSERT_EQ(due->size(), 1u);
+    order.push_back(due->at(0).event.event_id());
+    ASSERT_TRUE(
+        store_->RecordAttempt(due->at(0).id, kT0 + absl::Minutes(1), 204, "", true, std::nullopt)
+            .ok());
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"filed", "queued", "again"}));
 }
 
 TEST_F(WebhookStoreTest, SecretIsSealedAtRestAndOpenedForDelivery) {
@@ -238,8 +284,9 @@ TEST_F(WebhookStoreTest, OpenRefusesSealedSecretsWithoutTheirKey) {
 TEST_F(WebhookStoreTest, PurgeDeletesFinishedDeliveriesPastRetentionNeverPendingOnes) {
   AddWebhook("webhooks/sup", "subjects/sup", common::v1::SUPERVISOR, {v1::CLAIM_FILED});
   AddWebhook("webhooks/gone", "subjects/sup2", common::v1::SUPERVISOR, {v1::CLAIM_FILED});
-  for (const char* id : {"delivered", "failed", "pending", "recent"}) {
-    ASSERT_TRUE(store_->Publish(Event(id, v1::CLAIM_FILED, {}), kT0).ok());
+  for (const char* id : {"delivered", "failed", "pending", "recent"}) {  // four claims
+    ASSERT_TRUE(store_->Publish(Event(id, v1::CLAIM_FILED, {}, absl::StrCat("claims/", id)), kT0)
+                    .ok());
   }
   std::map<std::string, int64_t> ids;  // event id -> delivery id of webhooks/sup
   for (int i = 0; i < 4; ++i) {
