@@ -372,7 +372,8 @@ TEST_F(SearchIndexTest, MigrationFillsTheIndexFromRowsCreatedBeforeIt) {
   ASSERT_OK(db().Write([&](sqlite::Connection& c) -> absl::Status {
     MARKET_RETURN_IF_ERROR(c.Exec(
         "DROP TABLE listing_photos; DROP TABLE listing_photos_backfill; DROP TABLE credit_lists; "
-        "DROP TABLE listing_grams; DROP TABLE listing_text; CREATE VIRTUAL TABLE listings_fts "
+        "DROP TABLE listing_grams; DROP TABLE listing_text; DROP INDEX outbox_pending_by_key; "
+        "ALTER TABLE outbox DROP COLUMN ordering_key; CREATE VIRTUAL TABLE listings_fts "
         "USING fts5(title, description, tokenize = 'trigram'); PRAGMA user_version = 2;"));
     for (const v1::Listing& l : ref_.listings) {
       MARKET_ASSIGN_OR_RETURN(
